@@ -1,0 +1,23 @@
+"""Datasets in Keras' layout: ``mnist.load_data()``, ``fashion_mnist.load_data()``.
+
+Data is found locally (``path=``, ``NPGRAD_DATA``, the user cache) or downloaded once,
+verified, into the cache; see docs/datasets.md. :mod:`npgrad.datasets.idx` reads and
+writes the IDX format itself.
+"""
+
+from npgrad.datasets import fashion_mnist, idx, mnist
+from npgrad.datasets._download import ChecksumError, DatasetNotFoundError, cache_dir
+from npgrad.datasets.idx import CorruptFileError, DatasetError, read_idx, write_idx
+
+__all__ = [
+    "ChecksumError",
+    "CorruptFileError",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "cache_dir",
+    "fashion_mnist",
+    "idx",
+    "mnist",
+    "read_idx",
+    "write_idx",
+]
