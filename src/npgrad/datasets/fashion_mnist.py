@@ -14,8 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
-
 from npgrad.datasets import mnist
 from npgrad.datasets._download import DEFAULT_TIMEOUT, DatasetSpec, load_idx_dataset
 
