@@ -21,7 +21,7 @@ def _raw_idx(array, code=0x08):
     return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(
     array=hnp.arrays(
         dtype=st.sampled_from(DTYPES),
@@ -40,7 +40,7 @@ def test_write_then_read_round_trips(tmp_path_factory, array, compress):
     assert back.flags.writeable
 
 
-@settings(max_examples=25, deadline=None)
+@settings(deadline=None)
 @given(array=hnp.arrays(np.uint8, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5)))
 def test_reads_hand_built_mnist_style_bytes(array):
     data = _raw_idx(array)
