@@ -1,0 +1,7 @@
+"""The autograd core: Tensor, Function and the backward engine."""
+
+from npgrad.autograd.engine import backward, enable_grad, is_grad_enabled, no_grad
+from npgrad.autograd.tensor import Tensor, tensor
+from npgrad.autograd.function import Function
+
+__all__ = ["Tensor", "tensor", "Function", "backward", "no_grad", "enable_grad", "is_grad_enabled"]

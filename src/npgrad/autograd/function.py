@@ -1,0 +1,93 @@
+"""The Function base class: one differentiable op, its forward and backward side by side.
+
+An op subclasses :class:`Function`, implements ``forward`` on plain NumPy arrays and
+``backward`` returning one gradient per positional input, in the *output's* broadcast
+shape; the engine sums broadcast axes back to each input's shape. Positional arguments of
+``apply`` are the differentiable inputs (Tensors, arrays or Python numbers); keyword
+arguments are constants (axes, strides, integer labels, masks) passed to ``forward`` as is.
+
+Dtype rule (one rule, applied here for every op): floating inputs keep their dtype and
+combine as NumPy combines them; integer, boolean and Python-number inputs take the
+floating dtype of the op's other inputs, or float32 when there is none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from npgrad.autograd import engine
+from npgrad.autograd.tensor import Tensor
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclasses implement ``forward(*arrays, **constants)`` returning an ndarray and
+    ``backward(grad)`` returning a tuple with one ndarray (or None) per positional input.
+
+    Attributes:
+        needs_input_grad: tuple of bools, one per positional input; check it before
+            computing a costly gradient nobody asked for.
+        saved: the arrays given to :meth:`save_for_backward`; freed after backward.
+    """
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays that ``backward`` needs; the engine frees them after use."""
+        self.saved = arrays
+
+    def forward(self, *arrays, **constants):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **constants):
+        """Run the op on Tensors/arrays/numbers and record it in the graph when needed.
+
+        Returns:
+            A new :class:`Tensor` holding the forward result.
+        """
+        tensors = _as_tensors(inputs, cls.__name__)
+        fn = cls()
+        fn.saved = ()
+        out = fn.forward(*[t.data for t in tensors], **constants)
+        if engine.is_grad_enabled():
+            needs = tuple(t.requires_grad for t in tensors)
+            if any(needs):
+                fn.inputs = tensors
+                fn.needs_input_grad = needs
+                result = Tensor(out, requires_grad=True)
+                result._ctx = fn
+                return result
+        return Tensor(out)
+
+
+def _as_tensors(inputs, op_name):
+    """Wrap the positional inputs as Tensors, applying the module's dtype rule."""
+    float_dtype = None
+    for x in inputs:
+        dtype = x.dtype if isinstance(x, (Tensor, np.ndarray)) else None
+        if dtype is not None and dtype.kind == "f":
+            float_dtype = dtype if float_dtype is None else np.promote_types(float_dtype, dtype)
+    if float_dtype is None:
+        float_dtype = np.dtype(np.float32)
+    tensors = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if x.data.dtype.kind != "f":
+                x = Tensor(x.data.astype(float_dtype))
+        elif isinstance(x, np.ndarray):
+            x = Tensor(x if x.dtype.kind == "f" else x.astype(float_dtype))
+        elif isinstance(x, (bool, int, float, np.number)):
+            x = Tensor(np.asarray(x, dtype=float_dtype))
+        else:
+            try:
+                x = Tensor(np.asarray(x, dtype=float_dtype))
+            except (TypeError, ValueError) as exc:
+                raise TypeError(
+                    f"{op_name}: expected a Tensor, ndarray or number as input, "
+                    f"got {type(x).__name__}"
+                ) from exc
+        tensors.append(x)
+    return tensors

@@ -1,0 +1,133 @@
+"""The public functional API, ``import npgrad.functional as F``.
+
+Thin, documented entry points to the differentiable ops in ``npgrad.ops``; names follow
+Keras (``keras.ops``) where Keras has one, NumPy otherwise. Every function accepts Tensors,
+ndarrays or numbers and returns a Tensor. Every name listed in ``__all__`` has an entry in
+the gradient-check registry (``tests/gradcheck``).
+
+Example:
+    >>> import numpy as np, npgrad
+    >>> import npgrad.functional as F
+    >>> x = npgrad.Tensor(np.random.randn(2, 28, 28, 1).astype("float32"))
+    >>> k = npgrad.Tensor(np.random.randn(3, 3, 1, 8).astype("float32"), requires_grad=True)
+    >>> y = F.max_pool2d(F.relu(F.conv2d(x, k, padding="same")), 2)
+    >>> y.shape
+    (2, 14, 14, 8)
+"""
+
+from npgrad.ops.activation import (
+    elu,
+    gelu,
+    hard_sigmoid,
+    leaky_relu,
+    linear,
+    log_softmax,
+    relu,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+)
+from npgrad.ops.conv import conv1d, conv2d, conv2d_transpose
+from npgrad.ops.elementwise import (
+    abs,
+    add,
+    cast,
+    clip,
+    divide,
+    exp,
+    log,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    power,
+    sqrt,
+    square,
+    subtract,
+    where,
+)
+from npgrad.ops.linalg import dense, matmul
+from npgrad.ops.loss import (
+    binary_crossentropy,
+    categorical_crossentropy,
+    huber,
+    mean_absolute_error,
+    mean_squared_error,
+    sparse_categorical_crossentropy,
+)
+from npgrad.ops.nn import batch_norm, dropout, embedding, layer_norm
+from npgrad.ops.pool import (
+    avg_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    upsampling2d,
+)
+from npgrad.ops.reduce import max, mean, min, std, sum, var
+from npgrad.ops.shape import (
+    broadcast_to,
+    concatenate,
+    expand_dims,
+    getitem,
+    pad,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+)
+
+mse = mean_squared_error
+mae = mean_absolute_error
+swish = silu
+
+
+def flatten(x):
+    """Flatten every axis but the first (batch) one: (N, ...) -> (N, prod(...))."""
+    n = x.shape[0]
+    return reshape(x, (n, -1))
+
+
+def zero_padding2d(x, padding=1):
+    """Pad the spatial axes of an NHWC tensor with zeros.
+
+    Args:
+        x: (N, H, W, C) tensor.
+        padding: int, (pad_h, pad_w) or ((top, bottom), (left, right)).
+
+    Returns:
+        Tensor of shape (N, H + top + bottom, W + left + right, C).
+    """
+    if isinstance(padding, int):
+        padding = ((padding, padding), (padding, padding))
+    elif all(isinstance(p, int) for p in padding):
+        padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+    return pad(x, ((0, 0), tuple(padding[0]), tuple(padding[1]), (0, 0)))
+
+
+__all__ = [
+    # elementwise
+    "abs", "add", "cast", "clip", "divide", "exp", "log", "maximum", "minimum", "multiply",
+    "negative", "power", "sqrt", "square", "subtract", "where",
+    # reductions
+    "max", "mean", "min", "std", "sum", "var",
+    # shape
+    "broadcast_to", "concatenate", "expand_dims", "flatten", "getitem", "pad", "reshape",
+    "squeeze", "stack", "transpose", "zero_padding2d",
+    # linear algebra
+    "dense", "matmul",
+    # activations
+    "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
+    "sigmoid", "silu", "softmax", "softplus", "softsign", "tanh",
+    # convolution and pooling
+    "conv1d", "conv2d", "conv2d_transpose", "avg_pool2d", "global_avg_pool2d",
+    "global_max_pool2d", "max_pool2d", "upsampling2d",
+    # layers' maths
+    "batch_norm", "dropout", "embedding", "layer_norm",
+    # losses (per-sample values; the Loss classes average them)
+    "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
+    "mean_squared_error", "sparse_categorical_crossentropy",
+]  # fmt: skip

@@ -1,0 +1,213 @@
+"""Activation functions. Fused where they are hot (relu, sigmoid, tanh, softmax, ...)."""
+
+import math
+
+import numpy as np
+from scipy import special
+
+from npgrad.autograd.function import Function
+from npgrad.ops import elementwise
+
+
+class ReLU(Function):
+    """max(x, 0); by convention the gradient at exactly 0 is 0."""
+
+    def forward(self, x):
+        self.positive = x > 0
+        return np.maximum(x, 0, dtype=x.dtype)
+
+    def backward(self, grad):
+        return (grad * self.positive,)
+
+
+class LeakyReLU(Function):
+    """x for x > 0, negative_slope * x otherwise (gradient at 0 is negative_slope)."""
+
+    def forward(self, x, negative_slope=0.2):
+        self.positive, self.slope = x > 0, negative_slope
+        return np.where(self.positive, x, x * x.dtype.type(negative_slope))
+
+    def backward(self, grad):
+        return (np.where(self.positive, grad, grad * grad.dtype.type(self.slope)),)
+
+
+class ELU(Function):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+
+    def forward(self, x, alpha=1.0):
+        self.positive, self.alpha = x > 0, alpha
+        negative = x.dtype.type(alpha) * np.expm1(np.minimum(x, 0))
+        self.save_for_backward(negative)
+        return np.where(self.positive, x, negative)
+
+    def backward(self, grad):
+        (negative,) = self.saved
+        # d/dx alpha (e^x - 1) = alpha e^x = negative + alpha
+        return (np.where(self.positive, grad, grad * (negative + self.alpha)),)
+
+
+class GELU(Function):
+    """x * Phi(x) (exact, erf form) or the tanh approximation."""
+
+    def forward(self, x, approximate=False):
+        self.save_for_backward(x)
+        self.approximate = approximate
+        if approximate:
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype)
+        return (0.5 * x * (1 + special.erf(x / math.sqrt(2)))).astype(x.dtype)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        if self.approximate:
+            c = math.sqrt(2 / math.pi)
+            t = np.tanh(c * (x + 0.044715 * x**3))
+            # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
+            dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        else:
+            # d/dx x Phi(x) = Phi(x) + x phi(x)
+            cdf = 0.5 * (1 + special.erf(x / math.sqrt(2)))
+            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+            dx = cdf + x * pdf
+        return ((grad * dx).astype(grad.dtype),)
+
+
+class Sigmoid(Function):
+    """1 / (1 + e^-x), computed without overflow."""
+
+    def forward(self, x):
+        out = special.expit(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return (grad * out * (1 - out),)
+
+
+class Tanh(Function):
+    """Hyperbolic tangent."""
+
+    def forward(self, x):
+        out = np.tanh(x)
+        self.save_for_backward(out)
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        return (grad * (1 - out * out),)
+
+
+class Softplus(Function):
+    """log(1 + e^x), stable for large |x|."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return np.logaddexp(0, x).astype(x.dtype)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        return (grad * special.expit(x),)
+
+
+class Softmax(Function):
+    """exp(x - max) / sum(exp(x - max)) along ``axis``."""
+
+    def forward(self, x, axis=-1):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        e = np.exp(shifted)
+        out = e / e.sum(axis=axis, keepdims=True)
+        self.save_for_backward(out)
+        self.axis = axis
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        # dx = s * (g - sum(g * s))
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Function):
+    """x - logsumexp(x) along ``axis``."""
+
+    def forward(self, x, axis=-1):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        self.save_for_backward(out)
+        self.axis = axis
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        # dx = g - softmax * sum(g)
+        return (grad - np.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+def relu(x):
+    """Rectified linear unit, max(x, 0)."""
+    return ReLU.apply(x)
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x if x > 0 else negative_slope * x (Keras ops default slope 0.2)."""
+    return LeakyReLU.apply(x, negative_slope=float(negative_slope))
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit."""
+    return ELU.apply(x, alpha=float(alpha))
+
+
+def selu(x):
+    """Scaled ELU with the self-normalizing constants (composed)."""
+    return ELU.apply(x, alpha=1.6732632423543772) * 1.0507009873554805
+
+
+def gelu(x, approximate=False):
+    """Gaussian error linear unit (exact erf form by default, as Keras)."""
+    return GELU.apply(x, approximate=bool(approximate))
+
+
+def sigmoid(x):
+    """Logistic sigmoid."""
+    return Sigmoid.apply(x)
+
+
+def hard_sigmoid(x):
+    """Piecewise-linear sigmoid, clip(x / 6 + 0.5, 0, 1) as Keras 3 (composed)."""
+    return elementwise.clip(x / 6.0 + 0.5, 0.0, 1.0)
+
+
+def silu(x):
+    """x * sigmoid(x), also called swish (composed)."""
+    return x * Sigmoid.apply(x)
+
+
+def softsign(x):
+    """x / (1 + |x|) (composed)."""
+    return x / (elementwise.abs(x) + 1.0)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return Tanh.apply(x)
+
+
+def softplus(x):
+    """log(1 + exp(x)), stable."""
+    return Softplus.apply(x)
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``, stable (max subtracted)."""
+    return Softmax.apply(x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """Log of softmax along ``axis``, via log-sum-exp."""
+    return LogSoftmax.apply(x, axis=axis)
+
+
+def linear(x):
+    """Identity activation."""
+    return x

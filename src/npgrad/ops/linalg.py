@@ -1,0 +1,97 @@
+"""Matrix products: batched matmul and the fused dense (x @ kernel + bias)."""
+
+import numpy as np
+
+from npgrad.autograd.function import Function
+
+
+class MatMul(Function):
+    """a @ b with NumPy's rules: 1-D operands are promoted, leading (batch) axes broadcast."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError("matmul: operands must have at least one dimension, got a scalar")
+        k_a = a.shape[-1]
+        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ValueError(
+                f"matmul: inner dimensions differ: a has shape {a.shape} (last axis {k_a}), "
+                f"b has shape {b.shape} ({'first' if b.ndim == 1 else 'second-to-last'} axis {k_b})"
+            )
+        self.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        # promote 1-D operands to matrices so one formula serves every case
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        da = db = None
+        if self.needs_input_grad[0]:
+            # dL/da = g @ b^T
+            da = np.matmul(g, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                da = da.reshape(da.shape[:-2] + (a.shape[0],))
+        if self.needs_input_grad[1]:
+            # dL/db = a^T @ g; for a 2-D b under a batched a, fold the batch into one GEMM
+            if b2.ndim == 2 and a2.ndim > 2:
+                db = a2.reshape(-1, a2.shape[-1]).T @ g.reshape(-1, g.shape[-1])
+            else:
+                db = np.matmul(np.swapaxes(a2, -1, -2), g)
+            if b.ndim == 1:
+                db = db.reshape(db.shape[:-2] + (b.shape[0],))
+        return da, db
+
+
+class Dense(Function):
+    """x @ kernel + bias over the last axis of x (any number of leading axes).
+
+    Shapes: x (..., in), kernel (in, units), bias (units,) -> (..., units).
+    """
+
+    def forward(self, x, kernel, bias=None):
+        if x.ndim < 1 or kernel.ndim != 2 or x.shape[-1] != kernel.shape[0]:
+            raise ValueError(
+                f"dense: input of shape {x.shape} does not match kernel {kernel.shape} "
+                f"(expected input's last axis = {kernel.shape[0] if kernel.ndim == 2 else '?'})"
+            )
+        self.save_for_backward(x, kernel)
+        out = x @ kernel
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad):
+        x, kernel = self.saved
+        x2 = x.reshape(-1, x.shape[-1])  # (N, in)
+        g2 = grad.reshape(-1, grad.shape[-1])  # (N, units)
+        dx = (g2 @ kernel.T).reshape(x.shape) if self.needs_input_grad[0] else None
+        dw = x2.T @ g2 if self.needs_input_grad[1] else None  # (in, units)
+        db = g2.sum(axis=0) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
+        return dx, dw, db
+
+
+def matmul(a, b):
+    """Matrix product with broadcasting over leading axes (``a @ b``)."""
+    return MatMul.apply(a, b)
+
+
+def dense(x, kernel, bias=None):
+    """Fused ``x @ kernel + bias`` (bias optional).
+
+    Args:
+        x: (..., in) input.
+        kernel: (in, units) weights, Keras layout.
+        bias: optional (units,) vector.
+
+    Returns:
+        Tensor of shape (..., units).
+    """
+    if bias is None:
+        return Dense.apply(x, kernel)
+    return Dense.apply(x, kernel, bias)
