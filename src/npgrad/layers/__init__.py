@@ -1,0 +1,3 @@
+"""Keras-compatible layers."""
+
+from npgrad.layers.layer import Layer, get_layer_class

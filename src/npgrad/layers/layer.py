@@ -1,0 +1,251 @@
+"""The Layer base class: configuration in ``__init__``, weights in ``build``, maths in ``call``.
+
+Example:
+    >>> class Scale(npgrad.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.scale = self.add_weight("scale", (input_shape[-1],), "ones")
+    ...     def call(self, x, training=False):
+    ...         return x * self.scale
+    >>> Scale()(np.ones((2, 3))).shape
+    (2, 3)
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from npgrad import initializers, regularizers
+from npgrad.autograd.engine import no_grad
+from npgrad.autograd.tensor import Tensor
+
+_LAYER_CLASSES = {}
+_NAME_COUNTS = {}
+
+
+def _snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base):
+    """``base``, ``base_1``, ``base_2``... as Keras names layers."""
+    count = _NAME_COUNTS.get(base, 0)
+    _NAME_COUNTS[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def get_layer_class(class_name):
+    """The registered Layer subclass called ``class_name`` (used when loading models)."""
+    try:
+        return _LAYER_CLASSES[class_name]
+    except KeyError:
+        raise ValueError(
+            f"unknown layer class {class_name!r}; known: {sorted(_LAYER_CLASSES)}"
+        ) from None
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        name: unique name (default: the snake_case class name, numbered).
+        trainable: whether ``fit`` updates this layer's weights.
+        dtype: floating dtype of weights and computation (default float32).
+        input_shape: shape of one sample (no batch axis); builds the layer eagerly.
+        batch_input_shape / batch_size: Keras spellings including the batch axis.
+
+    Attributes:
+        built: True once ``build`` has created the weights.
+        weights: all weights (Tensors) in creation order, sub-layers included.
+    """
+
+    #: inputs are cast to the layer's dtype (Embedding keeps integer indices)
+    cast_inputs = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _LAYER_CLASSES[cls.__name__] = cls
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
+                 batch_input_shape=None, batch_size=None, **kwargs):
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}"
+            )
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self.dtype = np.dtype(dtype or "float32")
+        self._trainable = bool(trainable)
+        self.built = False
+        self._own_weights = []
+        self._frozen_ids = set()  # weights created with trainable=False (statistics)
+        self._regularized = []
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + tuple(input_shape)
+        else:
+            self._batch_input_shape = None
+        self.input_shape_built = None
+
+    # ------------------------------------------------------------- weights
+    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
+                   trainable=True, dtype=None):
+        """Create a weight Tensor, register it and return it.
+
+        Args:
+            name: short name (stored as ``"<layer>/<name>"``).
+            shape: weight shape.
+            initializer: name, instance or callable ``(shape, dtype) -> ndarray``.
+            regularizer: optional penalty callable; its value joins ``self.losses``.
+            trainable: False for statistics such as batch norm's moving mean.
+            dtype: defaults to the layer's dtype.
+        """
+        dtype = np.dtype(dtype or self.dtype)
+        shape = tuple(int(n) for n in shape)
+        value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
+        weight = Tensor(value, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
+        self._own_weights.append(weight)
+        if not trainable:
+            self._frozen_ids.add(id(weight))
+        if regularizer is not None:
+            self._regularized.append((weight, regularizers.get(regularizer)))
+        return weight
+
+    def _sublayers(self):
+        return [v for v in vars(self).values() if isinstance(v, Layer)] + [
+            layer for v in vars(self).values() if isinstance(v, (list, tuple))
+            for layer in v if isinstance(layer, Layer)
+        ]
+
+    @property
+    def weights(self):
+        """All weights, own first then sub-layers', in creation order."""
+        out = list(self._own_weights)
+        for layer in self._sublayers():
+            out.extend(layer.weights)
+        return out
+
+    @property
+    def trainable_weights(self):
+        """Weights ``fit`` updates (none when the layer is frozen)."""
+        if not self._trainable:
+            return []
+        out = [w for w in self._own_weights if id(w) not in self._frozen_ids]
+        for layer in self._sublayers():
+            out.extend(layer.trainable_weights)
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        """Weights ``fit`` leaves alone (statistics, or all of a frozen layer's)."""
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freeze (False) or unfreeze a layer and its sub-layers."""
+        self._trainable = bool(value)
+        for w in self._own_weights:
+            w.requires_grad = self._trainable and id(w) not in self._frozen_ids
+        for layer in self._sublayers():
+            layer.trainable = value
+
+    @property
+    def losses(self):
+        """Regularization penalties of this layer and its sub-layers, as scalar Tensors."""
+        out = [reg(w) for w, reg in self._regularized if self._trainable]
+        for layer in self._sublayers():
+            out.extend(layer.losses)
+        return out
+
+    def get_weights(self):
+        """Copies of the weights as ndarrays, in ``weights`` order (Keras order)."""
+        return [w.data.copy() for w in self.weights]
+
+    def set_weights(self, values):
+        """Set weights from ndarrays in ``get_weights`` order; shapes must match."""
+        weights = self.weights
+        values = list(values)
+        if len(values) != len(weights):
+            raise ValueError(
+                f"{self.name}: set_weights expected {len(weights)} arrays, got {len(values)}"
+            )
+        for w, v in zip(weights, values):
+            v = np.asarray(v)
+            if v.shape != w.shape:
+                raise ValueError(
+                    f"{self.name}: weight {w.name!r} has shape {w.shape}, got an array of shape {v.shape}"
+                )
+            w.data[...] = v
+
+    def count_params(self):
+        """Number of scalars in all weights."""
+        return int(sum(w.size for w in self.weights))
+
+    # ------------------------------------------------------------- build and call
+    def build(self, input_shape):
+        """Create weights from the input shape (batch axis first, may be None)."""
+        self.built = True
+
+    def call(self, x, training=False):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement call()")
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(tuple(input_shape))
+            self.built = True
+            self.input_shape_built = tuple(input_shape)
+
+    def __call__(self, x, *args, training=False, **kwargs):
+        """Apply the layer to a Tensor or array, building it on first use."""
+        x = self._prepare_input(x)
+        self._maybe_build(x.shape)
+        return self.call(x, *args, training=training, **kwargs)
+
+    def _prepare_input(self, x):
+        if isinstance(x, Tensor):
+            if self.cast_inputs and x.dtype != self.dtype and x.dtype.kind in "fiub":
+                return x.astype(self.dtype) if x.dtype.kind == "f" else Tensor(x.data.astype(self.dtype))
+            return x
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError):
+            raise TypeError(f"{self.name}: expected a Tensor or array input, got {type(x).__name__}") from None
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"{self.name}: expected numeric input, got dtype {array.dtype}")
+        if self.cast_inputs and array.dtype != self.dtype:
+            array = array.astype(self.dtype)
+        return Tensor(array)
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for an input shape (batch axis may be None).
+
+        The default runs the layer on a zero batch of one sample, without a graph.
+        """
+        batch = input_shape[0]
+        probe = np.zeros((1,) + tuple(input_shape[1:]), dtype=self.dtype)
+        with no_grad():
+            out = self(probe, training=False)
+        return (batch,) + tuple(out.shape[1:])
+
+    # ------------------------------------------------------------- config
+    def get_config(self):
+        """JSON-able constructor arguments (subclasses add theirs)."""
+        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype.name}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Create a layer from ``get_config()`` output."""
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
