@@ -1,5 +1,7 @@
 """Utilities: gradient checking, seeding, label encoding, progress bar, summary table."""
 
 from npgrad.utils.gradcheck import GradcheckError, gradcheck
+from npgrad.utils.labels import to_categorical
+from npgrad.utils.seeding import set_random_seed
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["gradcheck", "GradcheckError", "set_random_seed", "to_categorical"]
