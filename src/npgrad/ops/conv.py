@@ -1,17 +1,439 @@
-"""Convolutions (NHWC) via im2col + one GEMM. STUB: being written by a helper."""
+"""Convolutions on NHWC images: im2col + one GEMM, col2im by slice-adds.
+
+Layouts follow Keras: images (N, H, W, C); conv2d kernels (KH, KW, C, F); conv2d_transpose
+kernels (KH, KW, F_out, C_in). ``'same'`` padding follows TensorFlow: the output has
+``ceil(in / stride)`` positions and the total padding ``max((out - 1) * stride + eff_k - in, 0)``
+is split ``total // 2`` before and the rest after (one more after when the total is odd).
+
+The forward of :class:`Conv2D` gathers every receptive field into a matrix (im2col) and
+multiplies it once by the reshaped kernel. Its input gradient scatters the columns back
+(col2im) with one slice-add per kernel offset, never ``np.add.at``. :class:`Conv2DTranspose`
+is the adjoint: its forward is Conv2D's input gradient, its backward Conv2D's forward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from npgrad.autograd.function import Function
+from npgrad.ops import shape as _shape
+
+PADDINGS = ("valid", "same")
 
 
+# ------------------------------------------------------------------ argument checks
+def _pair(value, name, op):
+    """Normalize an int or a pair of ints to a pair of positive ints.
+
+    Raises:
+        TypeError: when the value is not an int or a pair of ints.
+        ValueError: when an entry is not positive.
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    else:
+        try:
+            pair = tuple(value)
+        except TypeError:
+            raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}") from None
+        if len(pair) != 2 or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair
+        ):
+            raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+        pair = (int(pair[0]), int(pair[1]))
+    if pair[0] <= 0 or pair[1] <= 0:
+        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
+    return pair
+
+
+def _padding_mode(padding, op, allowed=PADDINGS):
+    """Lower-case the padding string and check it is one of ``allowed``."""
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in allowed:
+        raise ValueError(f"{op}: padding must be one of {list(allowed)}, got {padding!r}")
+    return mode
+
+
+def _check_rank(array, ndim, what, layout, op):
+    if array.ndim != ndim:
+        raise ValueError(
+            f"{op}: {what} must have rank {ndim} {layout}, got shape {array.shape} (rank {array.ndim})"
+        )
+
+
+def _window_geometry(size, window, stride, padding, op, axis_name):
+    """Output length and (before, after) padding of a strided window sliding along one axis.
+
+    Args:
+        size: input length along the axis.
+        window: effective window length (a dilated kernel's span: ``(k - 1) * d + 1``).
+        stride: step between windows.
+        padding: 'valid' (no padding, floor) or 'same' (TensorFlow rule).
+        op, axis_name: used in error messages.
+
+    Returns:
+        (out, pad_before, pad_after).
+    """
+    if padding == "same":
+        out = -(-size // stride)  # ceil(size / stride)
+        total = max((out - 1) * stride + window - size, 0)
+        before = total // 2
+        pads = (before, total - before)
+    else:
+        out = (size - window) // stride + 1 if size >= window else 0
+        pads = (0, 0)
+    if out <= 0:
+        raise ValueError(
+            f"{op}: window of effective size {window} is larger than the {padding}-padded input "
+            f"{axis_name} {size} (output size would be {out}); use a smaller kernel/pool or "
+            f"padding='same'"
+        )
+    return out, pads
+
+
+# ------------------------------------------------------------------ im2col / col2im
+def _pad_hw(x, pads_h, pads_w, value=0.0):
+    """Pad the spatial axes of an NHWC array; no copy when there is nothing to pad."""
+    if pads_h == (0, 0) and pads_w == (0, 0):
+        return x
+    return np.pad(x, ((0, 0), pads_h, pads_w, (0, 0)), constant_values=value)
+
+
+def _im2col(xp, kernel_hw, out_hw, strides, dilation):
+    """Gather every receptive field of a padded NHWC array into one matrix.
+
+    Args:
+        xp: (N, Hp, Wp, C) padded input.
+        kernel_hw: (KH, KW).
+        out_hw: (OH, OW).
+        strides, dilation: pairs.
+
+    Returns:
+        cols: (N*OH*OW, KH*KW*C), rows in (n, oh, ow) order, columns in (kh, kw, c) order,
+        matching ``kernel.reshape(KH*KW*C, F)``. One copy of the data, no Python loop over pixels.
+    """
+    n, _, _, c = xp.shape
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_hw, out_hw, strides, dilation
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    # windows: (N, Hp-span_h+1, Wp-span_w+1, C, span_h, span_w), a view
+    windows = sliding_window_view(xp, (span_h, span_w), axis=(1, 2))
+    # windows: (N, OH, OW, C, KH, KW), still a view: strides pick window starts, dilation taps
+    windows = windows[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
+    # (N, OH, OW, KH, KW, C) view -> cols (N*OH*OW, KH*KW*C): the single copy
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
+
+
+def _col2im(dcols, padded_hw, strides, dilation):
+    """Adjoint of :func:`_im2col`: add every column back onto the pixel it was read from.
+
+    Args:
+        dcols: (N, OH, OW, KH, KW, C) gradient of the columns.
+        padded_hw: (Hp, Wp) of the padded input.
+        strides, dilation: pairs.
+
+    Returns:
+        (N, Hp, Wp, C) array. One slice-add per kernel offset (KH*KW of them), no np.add.at.
+    """
+    n, oh, ow, kh, kw, c = dcols.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    dxp = np.zeros((n, padded_hw[0], padded_hw[1], c), dtype=dcols.dtype)  # (N, Hp, Wp, C)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)  # OH rows read by tap i
+        for j in range(kw):
+            cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)  # OW columns read by tap j
+            dxp[:, rows, cols, :] += dcols[:, :, :, i, j, :]  # (N, OH, OW, C)
+    return dxp
+
+
+def _crop_hw(xp, pads_h, pads_w):
+    """Remove spatial padding (a view)."""
+    hp, wp = xp.shape[1], xp.shape[2]
+    return xp[:, pads_h[0] : hp - pads_h[1], pads_w[0] : wp - pads_w[1], :]
+
+
+def _add_bias(out, bias):
+    """out + bias, in place when the dtypes allow it (out is a fresh array)."""
+    if bias is None:
+        return out
+    if np.result_type(out, bias) == out.dtype:
+        out += bias
+        return out
+    return out + bias
+
+
+# ------------------------------------------------------------------ ops
+class Conv2D(Function):
+    """2-D cross-correlation (what deep-learning libraries call convolution), NHWC.
+
+    Shapes: x (N, H, W, C), kernel (KH, KW, C, F), bias (F,) -> (N, OH, OW, F).
+    """
+
+    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+        op = "conv2d"
+        _check_rank(x, 4, "input", "(N, H, W, C)", op)
+        _check_rank(kernel, 4, "kernel", "(KH, KW, C_in, F)", op)
+        n, h, w, c = x.shape
+        kh, kw, kc, f = kernel.shape
+        if kc != c:
+            raise ValueError(
+                f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}), "
+                f"but the input has {c} (input shape {x.shape})"
+            )
+        if bias is not None and bias.shape != (f,):
+            raise ValueError(f"{op}: bias must have shape ({f},), got {bias.shape}")
+        (dh, dw) = dilation_rate
+        oh, pads_h = _window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
+        ow, pads_w = _window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
+
+        xp = _pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
+        cols = _im2col(xp, (kh, kw), (oh, ow), strides, dilation_rate)  # (N*OH*OW, KH*KW*C)
+        out = cols @ kernel.reshape(kh * kw * c, f)  # (N*OH*OW, F): the one GEMM
+        out = _add_bias(out, bias)
+        # cols is kept for the kernel gradient (saves redoing im2col in backward)
+        self.save_for_backward(cols, kernel)
+        self.padded_hw, self.pads = xp.shape[1:3], (pads_h, pads_w)
+        self.strides, self.dilation = strides, dilation_rate
+        return out.reshape(n, oh, ow, f)
+
+    def backward(self, grad):
+        cols, kernel = self.saved
+        kh, kw, c, f = kernel.shape
+        n, oh, ow, _ = grad.shape
+        g2 = grad.reshape(n * oh * ow, f)  # (N*OH*OW, F)
+        w2 = kernel.reshape(kh * kw * c, f)  # (KH*KW*C, F)
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            # d out / d cols: dcols = grad @ W^T, then col2im sums the overlapping taps
+            dcols = (g2 @ w2.T).reshape(n, oh, ow, kh, kw, c)  # (N, OH, OW, KH, KW, C)
+            dxp = _col2im(dcols, self.padded_hw, self.strides, self.dilation)  # (N, Hp, Wp, C)
+            dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
+        if self.needs_input_grad[1]:
+            dw = (cols.T @ g2).reshape(kernel.shape)  # (KH*KW*C, F) -> (KH, KW, C, F)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = g2.sum(axis=0)  # (F,)
+        return dx, dw, db
+
+
+class Conv2DTranspose(Function):
+    """Transposed 2-D convolution (the adjoint of :class:`Conv2D`), NHWC, Keras layout.
+
+    Shapes: x (N, H, W, C_in), kernel (KH, KW, F, C_in), bias (F,) -> (N, OH, OW, F).
+    ``out_hw`` is decided by the wrapper (Keras's output-size rule); the op checks that a
+    Conv2D with the same settings maps an (OH, OW) image back to (H, W).
+    """
+
+    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
+                out_hw=None):
+        op = "conv2d_transpose"
+        _check_rank(x, 4, "input", "(N, H, W, C)", op)
+        _check_rank(kernel, 4, "kernel", "(KH, KW, F_out, C_in)", op)
+        n, h, w, c = x.shape
+        kh, kw, f, kc = kernel.shape
+        if kc != c:
+            raise ValueError(
+                f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}, Keras "
+                f"layout (KH, KW, F_out, C_in)), but the input has {c} (input shape {x.shape})"
+            )
+        if bias is not None and bias.shape != (f,):
+            raise ValueError(f"{op}: bias must have shape ({f},), got {bias.shape}")
+        (dh, dw) = dilation_rate
+        out_h, out_w = out_hw
+        # the conv2d this op is the adjoint of maps (out_h, out_w) -> (h, w)
+        oh, pads_h = _window_geometry(out_h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
+        ow, pads_w = _window_geometry(out_w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
+        if (oh, ow) != (h, w):
+            raise ValueError(
+                f"{op}: output size {(out_h, out_w)} is inconsistent with input size {(h, w)} for "
+                f"strides {strides}, padding {padding!r} and kernel {(kh, kw)} (check output_padding)"
+            )
+        w2 = kernel.reshape(kh * kw * f, c)  # (KH*KW*F, C_in)
+        dcols = x.reshape(n * h * w, c) @ w2.T  # (N*H*W, KH*KW*F): the one GEMM
+        padded_hw = (out_h + sum(pads_h), out_w + sum(pads_w))
+        outp = _col2im(dcols.reshape(n, h, w, kh, kw, f), padded_hw, strides, dilation_rate)
+        out = _crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
+        if bias is not None:
+            out = out + bias
+        self.save_for_backward(x, kernel)
+        self.geometry = ((kh, kw), (h, w), strides, dilation_rate, pads_h, pads_w)
+        return out
+
+    def backward(self, grad):
+        x, kernel = self.saved
+        kernel_hw, hw, strides, dilation, pads_h, pads_w = self.geometry
+        kh, kw, f, c = kernel.shape
+        n = x.shape[0]
+        # the adjoint of col2im is im2col: gcols (N*H*W, KH*KW*F)
+        gcols = _im2col(_pad_hw(grad, pads_h, pads_w), kernel_hw, hw, strides, dilation)
+        w2 = kernel.reshape(kh * kw * f, c)  # (KH*KW*F, C_in)
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            dx = (gcols @ w2).reshape(n, hw[0], hw[1], c)  # conv2d forward of grad
+        if self.needs_input_grad[1]:
+            dw = (gcols.T @ x.reshape(-1, c)).reshape(kernel.shape)  # (KH*KW*F, C_in)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = grad.sum(axis=(0, 1, 2))  # (F,)
+        return dx, dw, db
+
+
+# ------------------------------------------------------------------ public functions
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
-    """2-D convolution. x (N, H, W, C), kernel (KH, KW, C, F), bias (F,) -> (N, OH, OW, F)."""
-    raise NotImplementedError
+    """2-D convolution of NHWC images (cross-correlation, as Keras and PyTorch).
+
+    Args:
+        x: (N, H, W, C) images.
+        kernel: (KH, KW, C, F) weights, Keras layout.
+        bias: optional (F,) vector.
+        strides: int or (sh, sw), positive.
+        padding: 'valid' (no padding) or 'same' (TensorFlow rule: output ceil(H / sh), padding
+            split with the odd pixel after).
+        dilation_rate: int or (dh, dw), positive: spacing between kernel taps.
+
+    Returns:
+        Tensor of shape (N, OH, OW, F); 'valid': OH = (H - (KH-1)*dh - 1) // sh + 1.
+
+    Raises:
+        ValueError: wrong ranks, channel mismatch, kernel larger than the padded input,
+            non-positive strides or dilation, unknown padding.
+
+    Example:
+        >>> y = conv2d(np.ones((2, 5, 5, 1)), np.ones((3, 3, 1, 4)), padding="same")
+        >>> y.shape
+        (2, 5, 5, 4)
+    """
+    op = "conv2d"
+    constants = dict(
+        strides=_pair(strides, "strides", op),
+        padding=_padding_mode(padding, op),
+        dilation_rate=_pair(dilation_rate, "dilation_rate", op),
+    )
+    if bias is None:
+        return Conv2D.apply(x, kernel, **constants)
+    return Conv2D.apply(x, kernel, bias, **constants)
+
+
+def _transpose_output_length(size, kernel, stride, padding, output_padding, dilation):
+    """Keras's ``deconv_output_length``: the output length of a transposed convolution."""
+    span = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        if padding == "valid":
+            return size * stride + max(span - stride, 0)
+        return size * stride
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
 
 
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
                      dilation_rate=1):
-    """Transposed 2-D convolution. x (N, H, W, C), kernel (KH, KW, F, C) (Keras layout)."""
-    raise NotImplementedError
+    """Transposed 2-D convolution ("deconvolution"), the adjoint of :func:`conv2d`.
+
+    Output size follows Keras: 'valid': ``H * sh + max(KH_eff - sh, 0)`` (that is
+    ``(H - 1) * sh + KH_eff`` whenever the kernel is at least as large as the stride);
+    'same': ``H * sh``; with ``output_padding`` given:
+    ``(H - 1) * sh + KH_eff - 2 * pad + output_padding`` (pad = KH_eff // 2 for 'same', else 0),
+    where KH_eff = (KH - 1) * dh + 1. The values are those of TensorFlow's conv2d_transpose:
+    the input gradient of ``conv2d`` on an image of the output size.
+
+    Args:
+        x: (N, H, W, C_in).
+        kernel: (KH, KW, F, C_in), Keras's Conv2DTranspose layout (output channels third).
+        bias: optional (F,).
+        strides: int or pair, positive.
+        padding: 'valid' or 'same'.
+        output_padding: None, int or pair; each entry in [0, stride).
+        dilation_rate: int or pair, positive.
+
+    Returns:
+        Tensor of shape (N, OH, OW, F).
+
+    Example:
+        >>> conv2d_transpose(np.ones((1, 5, 5, 3)), np.ones((3, 3, 4, 3)), strides=2,
+        ...                  padding="same").shape
+        (1, 10, 10, 4)
+    """
+    op = "conv2d_transpose"
+    strides = _pair(strides, "strides", op)
+    padding = _padding_mode(padding, op)
+    dilation = _pair(dilation_rate, "dilation_rate", op)
+    x_shape = np.shape(getattr(x, "data", x))
+    k_shape = np.shape(getattr(kernel, "data", kernel))
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must have rank 4 (N, H, W, C), got shape {x_shape}")
+    if len(k_shape) != 4:
+        raise ValueError(f"{op}: kernel must have rank 4 (KH, KW, F_out, C_in), got shape {k_shape}")
+    if output_padding is None:
+        paddings = (None, None)
+    else:
+        paddings = (output_padding,) * 2 if np.isscalar(output_padding) else tuple(output_padding)
+        if len(paddings) != 2 or any(not 0 <= p < s for p, s in zip(paddings, strides)):
+            raise ValueError(
+                f"{op}: output_padding must be an int or pair with 0 <= value < stride "
+                f"{strides}, got {output_padding!r}"
+            )
+    out_hw = tuple(
+        _transpose_output_length(x_shape[1 + a], k_shape[a], strides[a], padding, paddings[a],
+                                 dilation[a])
+        for a in range(2)
+    )
+    if min(out_hw) <= 0:
+        raise ValueError(f"{op}: output size {out_hw} is not positive for input shape {x_shape}")
+    constants = dict(strides=strides, padding=padding, dilation_rate=dilation, out_hw=out_hw)
+    if bias is None:
+        return Conv2DTranspose.apply(x, kernel, **constants)
+    return Conv2DTranspose.apply(x, kernel, bias, **constants)
 
 
 def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
-    """1-D convolution. x (N, L, C), kernel (K, C, F) -> (N, OL, F)."""
-    raise NotImplementedError
+    """1-D convolution over the middle axis, composed from :func:`conv2d` with height 1.
+
+    Args:
+        x: (N, L, C) sequences.
+        kernel: (K, C, F) weights, Keras layout.
+        bias: optional (F,).
+        strides: positive int.
+        padding: 'valid', 'same' or 'causal' (left padding of (K - 1) * dilation, as Keras).
+        dilation_rate: positive int.
+
+    Returns:
+        Tensor of shape (N, OL, F).
+
+    Example:
+        >>> conv1d(np.ones((2, 10, 3)), np.ones((3, 3, 4)), padding="causal").shape
+        (2, 10, 4)
+    """
+    op = "conv1d"
+    padding = _padding_mode(padding, op, PADDINGS + ("causal",))
+    stride = _pair(strides, "strides", op)[0] if np.isscalar(strides) else _single(strides, op)
+    dilation = (
+        _pair(dilation_rate, "dilation_rate", op)[0]
+        if np.isscalar(dilation_rate) else _single(dilation_rate, op)
+    )
+    x_shape = np.shape(getattr(x, "data", x))
+    k_shape = np.shape(getattr(kernel, "data", kernel))
+    if len(x_shape) != 3:
+        raise ValueError(f"{op}: input must have rank 3 (N, L, C), got shape {x_shape}")
+    if len(k_shape) != 3:
+        raise ValueError(f"{op}: kernel must have rank 3 (K, C_in, F), got shape {k_shape}")
+    if k_shape[1] != x_shape[2]:
+        raise ValueError(
+            f"{op}: kernel expects {k_shape[1]} input channels (kernel shape {k_shape}), "
+            f"but the input has {x_shape[2]} (input shape {x_shape})"
+        )
+    n, length, c = x_shape
+    if padding == "causal":
+        x = _shape.pad(x, ((0, 0), ((k_shape[0] - 1) * dilation, 0), (0, 0)))
+        length += (k_shape[0] - 1) * dilation
+        padding = "valid"
+    _window_geometry(length, (k_shape[0] - 1) * dilation + 1, stride, padding, op, "length")
+    x4 = _shape.reshape(x, (n, 1, length, c))  # (N, 1, L, C)
+    k4 = _shape.reshape(kernel, (1,) + tuple(k_shape))  # (1, K, C, F)
+    y = conv2d(x4, k4, bias, strides=(1, stride), padding=padding, dilation_rate=(1, dilation))
+    return _shape.reshape(y, (n, y.shape[2], k_shape[2]))  # (N, OL, F)
+
+
+def _single(value, op):
+    """Accept a 1-tuple for conv1d's strides/dilation (Keras allows it)."""
+    value = tuple(value)
+    if len(value) != 1:
+        raise TypeError(f"{op}: expected an int or a 1-tuple, got {value!r}")
+    return _pair(value[0], "strides/dilation_rate", op)[0]
