@@ -1,31 +1,484 @@
-"""Fused, numerically stable losses. STUB: being written by a helper."""
+"""Fused, numerically stable losses with hand-written backward passes.
+
+Every loss takes ``(y_true, y_pred, ...)`` in Keras order and returns the PER-SAMPLE loss:
+the mean over the last axis for mse / mae / huber / binary cross-entropy (shape
+``y_pred.shape[:-1]``), the sum over the class axis for the categorical ones (shape of
+``y_pred`` without that axis). The Loss classes in ``npgrad.losses`` reduce these further.
+
+``y_true`` is a constant (never differentiated); ``y_pred`` is the differentiable input.
+
+Semantics follow Keras 3:
+
+* Probability inputs are clipped to ``[1e-7, 1 - 1e-7]`` before the log (the gradient is
+  zero where the clip is active, as ``clip_by_value``'s), so probabilities of exactly 0 or 1
+  give a large but finite loss and a finite gradient.
+* The categorical losses on probabilities first re-normalize ``y_pred`` by its sum along
+  the class axis, as Keras does, then clip and take the log.
+* ``from_logits=True`` computes the loss from pre-activation logits with log-sum-exp
+  (softmax) or ``max(z, 0) - z*y + log(1 + exp(-|z|))`` (sigmoid): finite for logits of
+  any size, e.g. +-1000.
+
+Fused softmax cross-entropy: ``softmax_cross_entropy`` and ``sparse_softmax_cross_entropy``
+(what ``from_logits=True`` calls) fuse softmax and cross-entropy into one op whose
+backward is simply ``softmax(z) - y``. A Sequential model whose last activation is softmax
+and which is trained with a cross-entropy loss passes its pre-softmax logits to these
+losses with ``from_logits=True`` (the wiring lives in ``npgrad.models``), so training never
+takes ``log`` of a softmax output that underflowed to 0.
+
+Example:
+    >>> import numpy as np, npgrad
+    >>> import npgrad.functional as F
+    >>> logits = npgrad.Tensor(np.array([[2.0, -1.0, 0.5]]), requires_grad=True)
+    >>> loss = F.sparse_categorical_crossentropy(np.array([0]), logits, from_logits=True)
+    >>> loss.shape
+    (1,)
+"""
+
+import numpy as np
+from scipy import special
+
+from npgrad.autograd.function import Function
+from npgrad.autograd.tensor import Tensor
+
+EPSILON = 1e-7  # Keras' backend.epsilon(): the probability clip
 
 
+# ------------------------------------------------------------------ input helpers
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _float_dtype(y_pred):
+    """The dtype the loss is computed in: y_pred's floating dtype, else float32."""
+    data = _raw(y_pred)
+    dtype = getattr(data, "dtype", None)
+    return dtype if dtype is not None and dtype.kind == "f" else np.dtype(np.float32)
+
+
+def _pred_shape(y_pred, name):
+    shape = np.shape(_raw(y_pred))
+    if len(shape) == 0:
+        raise ValueError(f"{name}: y_pred must have at least one axis, got a scalar")
+    return shape
+
+
+def _dense_target(y_true, y_pred, name):
+    """y_true as an array of y_pred's dtype and exact shape (Keras rank matching, then broadcast)."""
+    shape = _pred_shape(y_pred, name)
+    target = np.asarray(_raw(y_true), dtype=_float_dtype(y_pred))
+    # Keras squeezes or expands a trailing axis of size 1 so the ranks agree
+    if target.ndim == len(shape) - 1 and shape[-1] == 1:
+        target = target[..., None]
+    elif target.ndim == len(shape) + 1 and target.shape[-1] == 1:
+        target = target[..., 0]
+    try:
+        if np.broadcast_shapes(target.shape, shape) != tuple(shape):
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"{name}: y_true of shape {target.shape} does not match y_pred of shape {tuple(shape)}"
+        ) from None
+    return np.broadcast_to(target, shape)
+
+
+def _class_axis(axis, ndim, name):
+    if not isinstance(axis, (int, np.integer)) or not -ndim <= axis < ndim:
+        raise ValueError(f"{name}: axis must be an int in [{-ndim}, {ndim}), got {axis!r}")
+    return int(axis) % ndim
+
+
+def _integer_labels(y_true, pred_shape, axis, name):
+    """Validate sparse labels against y_pred; return an intp array of the per-sample shape.
+
+    Accepts labels of y_pred's shape without the class axis, or that shape plus a trailing
+    axis of size 1 (Keras' (N, 1) labels). Floats holding whole numbers are cast.
+    """
+    labels = np.asarray(_raw(y_true))
+    sample_shape = tuple(pred_shape[:axis] + pred_shape[axis + 1:])
+    if labels.shape != sample_shape:
+        if labels.shape == sample_shape + (1,):
+            labels = labels.reshape(sample_shape)
+        else:
+            raise ValueError(
+                f"{name}: labels of shape {labels.shape} do not match y_pred of shape "
+                f"{tuple(pred_shape)} (expected {sample_shape} or {sample_shape + (1,)})"
+            )
+    if labels.dtype.kind == "f":
+        fractional = labels != np.round(labels)  # NaN counts as fractional
+        if fractional.any():
+            bad = labels[fractional].flat[0]
+            raise ValueError(f"{name}: labels must be whole numbers, got {bad!r}")
+    elif labels.dtype.kind not in "biu":
+        raise TypeError(f"{name}: labels must be integers, got an array of dtype {labels.dtype}")
+    classes = pred_shape[axis]
+    out_of_range = (labels < 0) | (labels >= classes)
+    if out_of_range.any():
+        bad = labels[out_of_range].flat[0]
+        raise ValueError(
+            f"{name}: label {bad!r} is out of range for {classes} classes "
+            f"(labels must be in [0, {classes}))"
+        )
+    return labels.astype(np.intp)
+
+
+def _expand(grad):
+    """The per-sample upstream gradient, with the reduced last axis put back."""
+    return grad[..., None]
+
+
+# ------------------------------------------------------------------ regression losses
+class MeanSquaredError(Function):
+    """mean((y_pred - y_true)^2) over the last axis."""
+
+    def forward(self, y_pred, y_true=None):
+        diff = y_pred - y_true
+        self.save_for_backward(diff)
+        return np.mean(diff * diff, axis=-1)
+
+    def backward(self, grad):
+        (diff,) = self.saved
+        # d/dp mean(d^2) = 2 d / n
+        scale = diff.dtype.type(2.0 / diff.shape[-1])
+        return (_expand(grad) * diff * scale,)
+
+
+class MeanAbsoluteError(Function):
+    """mean(|y_pred - y_true|) over the last axis; the gradient at an exact tie is 0."""
+
+    def forward(self, y_pred, y_true=None):
+        diff = y_pred - y_true
+        self.save_for_backward(np.sign(diff))
+        return np.mean(np.abs(diff), axis=-1)
+
+    def backward(self, grad):
+        (sign,) = self.saved
+        # d/dp mean|d| = sign(d) / n, sign(0) = 0
+        return (_expand(grad) * sign * sign.dtype.type(1.0 / sign.shape[-1]),)
+
+
+class Huber(Function):
+    """mean over the last axis of 0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta).
+
+    At |d| == delta both pieces have slope d, so the gradient is continuous.
+    """
+
+    def forward(self, y_pred, y_true=None, delta=1.0):
+        diff = y_pred - y_true
+        delta = diff.dtype.type(delta)
+        abs_diff = np.abs(diff)
+        quadratic = abs_diff <= delta
+        half = diff.dtype.type(0.5)
+        loss = np.where(quadratic, half * diff * diff, delta * abs_diff - half * delta * delta)
+        # gradient of each piece: d inside, delta * sign(d) outside, i.e. d clipped to +-delta
+        self.save_for_backward(np.clip(diff, -delta, delta))
+        return np.mean(loss, axis=-1)
+
+    def backward(self, grad):
+        (slope,) = self.saved
+        return (_expand(grad) * slope * slope.dtype.type(1.0 / slope.shape[-1]),)
+
+
+# ------------------------------------------------------------------ binary cross-entropy
+class BinaryCrossentropy(Function):
+    """Binary cross-entropy of probabilities, clipped to [eps, 1 - eps], mean over the last axis."""
+
+    def forward(self, y_pred, y_true=None):
+        dtype = y_pred.dtype.type
+        low, high = dtype(EPSILON), dtype(1.0 - EPSILON)
+        p = np.clip(y_pred, low, high)
+        loss = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
+        inside = (y_pred >= low) & (y_pred <= high)
+        self.save_for_backward(p, y_true, inside)
+        return np.mean(loss, axis=-1)
+
+    def backward(self, grad):
+        p, y_true, inside = self.saved
+        # d/dp -(y log p + (1-y) log(1-p)) = (p - y) / (p (1 - p)); zero where clipped
+        dp = (p - y_true) / (p * (1 - p)) * inside
+        return (_expand(grad) * dp * p.dtype.type(1.0 / p.shape[-1]),)
+
+
+class SigmoidBinaryCrossentropy(Function):
+    """Binary cross-entropy of logits: max(z, 0) - z y + log(1 + exp(-|z|)), mean over last axis."""
+
+    def forward(self, logits, y_true=None):
+        loss = np.maximum(logits, 0) - logits * y_true + np.log1p(np.exp(-np.abs(logits)))
+        self.save_for_backward(logits, y_true)
+        return np.mean(loss, axis=-1)
+
+    def backward(self, grad):
+        logits, y_true = self.saved
+        # d/dz = sigmoid(z) - y
+        dz = special.expit(logits) - y_true
+        return (_expand(grad) * dz * logits.dtype.type(1.0 / logits.shape[-1]),)
+
+
+# ------------------------------------------------------------------ categorical cross-entropy
+# The four classes below work on arrays whose class axis has been moved last.
+class SoftmaxCrossEntropy(Function):
+    """-sum(y * log_softmax(z)) over the last (class) axis; y one-hot or soft."""
+
+    def forward(self, logits, y_true=None):
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=-1, keepdims=True)
+        log_probs = shifted - np.log(total)
+        self.save_for_backward(exp / total, y_true)
+        return -np.sum(y_true * log_probs, axis=-1)
+
+    def backward(self, grad):
+        probs, y_true = self.saved
+        # d/dz -sum_k y_k (z_k - lse(z)) = softmax(z) * sum(y) - y
+        dz = probs * y_true.sum(axis=-1, keepdims=True) - y_true
+        return (_expand(grad) * dz,)
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """logsumexp(z) - z[label] over the last (class) axis, integer labels."""
+
+    def forward(self, logits, labels=None):
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        probs = np.exp(shifted)
+        total = probs.sum(axis=-1, keepdims=True)
+        picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+        loss = np.log(total[..., 0]) - picked
+        probs /= total
+        self.save_for_backward(probs)
+        self.labels = labels
+        return loss
+
+    def backward(self, grad):
+        (probs,) = self.saved
+        # d/dz (lse(z) - z_label) = softmax(z) - onehot(label)
+        upstream = _expand(grad)
+        dz = probs * upstream
+        index = self.labels[..., None]
+        np.put_along_axis(dz, index, np.take_along_axis(dz, index, axis=-1) - upstream, axis=-1)
+        return (dz,)
+
+
+def _renormalize(y_pred):
+    """q = p / sum(p) along the last axis (Keras), guarding an all-zero row."""
+    total = y_pred.sum(axis=-1, keepdims=True)
+    total = np.maximum(total, np.finfo(y_pred.dtype).tiny)
+    return y_pred / total, total
+
+
+class CategoricalCrossentropy(Function):
+    """-sum(y * log(clip(p / sum(p)))) over the last (class) axis, Keras' probability form."""
+
+    def forward(self, y_pred, y_true=None):
+        dtype = y_pred.dtype.type
+        low, high = dtype(EPSILON), dtype(1.0 - EPSILON)
+        q, total = _renormalize(y_pred)
+        clipped = np.clip(q, low, high)
+        inside = (q >= low) & (q <= high)
+        self.save_for_backward(q, total, y_true, inside)
+        return -np.sum(y_true * np.log(clipped), axis=-1)
+
+    def backward(self, grad):
+        q, total, y_true, inside = self.saved
+        # dL/dq_k = -y_k / q_k where unclipped; q = p / S gives dL/dp = (dq - sum(dq q)) / S
+        dq = -np.divide(y_true, q, out=np.zeros_like(q), where=inside)
+        dp = (dq - np.sum(dq * q, axis=-1, keepdims=True)) / total
+        return (_expand(grad) * dp,)
+
+
+class SparseCategoricalCrossentropy(Function):
+    """-log(clip(p[label] / sum(p))) over the last (class) axis, Keras' probability form."""
+
+    def forward(self, y_pred, labels=None):
+        dtype = y_pred.dtype.type
+        low, high = dtype(EPSILON), dtype(1.0 - EPSILON)
+        q, total = _renormalize(y_pred)
+        picked = np.take_along_axis(q, labels[..., None], axis=-1)  # (..., 1)
+        inside = (picked >= low) & (picked <= high)
+        self.save_for_backward(q, total, picked, inside)
+        self.labels = labels
+        return -np.log(np.clip(picked, low, high))[..., 0]
+
+    def backward(self, grad):
+        q, total, picked, inside = self.saved
+        # L = -log q_l, dq_l/dp_j = (delta_lj - q_l) / S, so dL/dp_j = (1 - delta_lj / q_l) / S
+        # where q_l is unclipped, 0 elsewhere
+        scale = np.where(inside, _expand(grad), 0) / total  # (..., 1)
+        dp = np.broadcast_to(scale, q.shape).copy()
+        at_label = np.divide(scale, picked, out=np.zeros_like(scale), where=inside)
+        np.put_along_axis(dp, self.labels[..., None],
+                          np.take_along_axis(dp, self.labels[..., None], axis=-1) - at_label,
+                          axis=-1)
+        return (dp,)
+
+
+# ------------------------------------------------------------------ public functions
 def mean_squared_error(y_true, y_pred):
-    """Per-sample mean over the last axis of (y_true - y_pred)^2."""
-    raise NotImplementedError
+    """Per-sample mean squared error.
+
+    Args:
+        y_true: targets, broadcastable to ``y_pred``'s shape (a trailing axis of size 1 is
+            added or dropped to match ranks, as Keras does). Not differentiated.
+        y_pred: predictions, shape (..., d).
+
+    Returns:
+        Tensor of shape (...,): mean over the last axis of ``(y_true - y_pred)^2``.
+    """
+    return MeanSquaredError.apply(y_pred, y_true=_dense_target(y_true, y_pred, "mean_squared_error"))
 
 
 def mean_absolute_error(y_true, y_pred):
-    """Per-sample mean over the last axis of |y_true - y_pred|."""
-    raise NotImplementedError
+    """Per-sample mean absolute error; the gradient at an exact tie is 0.
+
+    Args:
+        y_true: targets, broadcastable to ``y_pred``'s shape. Not differentiated.
+        y_pred: predictions, shape (..., d).
+
+    Returns:
+        Tensor of shape (...,): mean over the last axis of ``|y_true - y_pred|``.
+    """
+    return MeanAbsoluteError.apply(
+        y_pred, y_true=_dense_target(y_true, y_pred, "mean_absolute_error")
+    )
 
 
 def huber(y_true, y_pred, delta=1.0):
-    """Per-sample Huber loss (mean over the last axis)."""
-    raise NotImplementedError
+    """Per-sample Huber loss (Keras ``huber``).
+
+    Args:
+        y_true: targets, broadcastable to ``y_pred``'s shape. Not differentiated.
+        y_pred: predictions, shape (..., d).
+        delta: positive float, where the loss turns from quadratic to linear.
+
+    Returns:
+        Tensor of shape (...,): mean over the last axis of ``0.5 d^2`` for ``|d| <= delta``
+        and ``delta * (|d| - 0.5 delta)`` otherwise, with ``d = y_pred - y_true``.
+    """
+    if not delta > 0:
+        raise ValueError(f"huber: delta must be positive, got {delta!r}")
+    return Huber.apply(y_pred, y_true=_dense_target(y_true, y_pred, "huber"), delta=float(delta))
 
 
 def binary_crossentropy(y_true, y_pred, from_logits=False):
-    """Per-sample binary cross-entropy (mean over the last axis)."""
-    raise NotImplementedError
+    """Per-sample binary cross-entropy (Keras ``binary_crossentropy``).
+
+    Args:
+        y_true: targets in [0, 1], broadcastable to ``y_pred``'s shape. Not differentiated.
+        y_pred: probabilities (clipped to [1e-7, 1 - 1e-7]) or, with ``from_logits``, logits;
+            shape (..., d).
+        from_logits: whether ``y_pred`` holds logits (stable sigmoid form).
+
+    Returns:
+        Tensor of shape (...,): the mean over the last axis.
+    """
+    y_true = _dense_target(y_true, y_pred, "binary_crossentropy")
+    if from_logits:
+        return SigmoidBinaryCrossentropy.apply(y_pred, y_true=y_true)
+    return BinaryCrossentropy.apply(y_pred, y_true=y_true)
+
+
+def _with_class_axis_last(op, y_pred, axis, **constants):
+    """Apply a last-axis categorical op to y_pred with its class axis moved last."""
+    if axis != np.ndim(_raw(y_pred)) - 1:
+        from npgrad.ops import shape as _shape
+
+        y_pred = _shape.transpose(y_pred, _moved_last(np.ndim(_raw(y_pred)), axis))
+    return op.apply(y_pred, **constants)
+
+
+def _moved_last(ndim, axis):
+    return tuple(i for i in range(ndim) if i != axis) + (axis,)
+
+
+def softmax_cross_entropy(y_true, logits, axis=-1):
+    """Fused softmax + categorical cross-entropy of logits, stable for any logit size.
+
+    Args:
+        y_true: one-hot or soft targets of ``logits``' shape. Not differentiated.
+        logits: pre-softmax scores, shape (..., C, ...) with classes along ``axis``.
+        axis: the class axis.
+
+    Returns:
+        Tensor of ``logits``' shape without ``axis``: ``-sum(y_true * log_softmax(logits))``.
+        Its backward is ``softmax(logits) - y_true`` (times ``sum(y_true)``).
+    """
+    name = "categorical_crossentropy"
+    shape = _pred_shape(logits, name)
+    axis = _class_axis(axis, len(shape), name)
+    target = _dense_target(y_true, logits, name)
+    target = np.moveaxis(target, axis, -1)
+    return _with_class_axis_last(SoftmaxCrossEntropy, logits, axis, y_true=target)
+
+
+def sparse_softmax_cross_entropy(y_true, logits, axis=-1):
+    """Fused softmax + cross-entropy of logits with integer labels, stable for any logit size.
+
+    Args:
+        y_true: integer labels, shape of ``logits`` without ``axis`` (or with a trailing 1).
+            Floats holding whole numbers are accepted. Not differentiated.
+        logits: pre-softmax scores, shape (..., C, ...) with classes along ``axis``.
+        axis: the class axis.
+
+    Returns:
+        Tensor of ``logits``' shape without ``axis``: ``logsumexp(logits) - logits[label]``.
+        Its backward is ``softmax(logits) - onehot(label)``.
+
+    Raises:
+        ValueError: a label outside [0, C) or with a fractional part; labels of a wrong shape.
+    """
+    name = "sparse_categorical_crossentropy"
+    shape = _pred_shape(logits, name)
+    axis = _class_axis(axis, len(shape), name)
+    labels = _integer_labels(y_true, shape, axis, name)
+    return _with_class_axis_last(SparseSoftmaxCrossEntropy, logits, axis, labels=labels)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    """Per-sample categorical cross-entropy with one-hot (or soft) targets."""
-    raise NotImplementedError
+    """Per-sample categorical cross-entropy with one-hot (or soft) targets (Keras semantics).
+
+    Args:
+        y_true: one-hot or soft targets of ``y_pred``'s shape. Not differentiated.
+        y_pred: probabilities (re-normalized along ``axis``, then clipped to
+            [1e-7, 1 - 1e-7]) or, with ``from_logits``, logits; classes along ``axis``.
+        from_logits: whether ``y_pred`` holds logits (fused, stable softmax path).
+        axis: the class axis.
+
+    Returns:
+        Tensor of ``y_pred``'s shape without ``axis``.
+    """
+    if from_logits:
+        return softmax_cross_entropy(y_true, y_pred, axis=axis)
+    name = "categorical_crossentropy"
+    shape = _pred_shape(y_pred, name)
+    axis = _class_axis(axis, len(shape), name)
+    target = np.moveaxis(_dense_target(y_true, y_pred, name), axis, -1)
+    return _with_class_axis_last(CategoricalCrossentropy, y_pred, axis, y_true=target)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    """Per-sample categorical cross-entropy with integer labels."""
-    raise NotImplementedError
+    """Per-sample categorical cross-entropy with integer labels (Keras semantics).
+
+    Example:
+        >>> probs = np.array([[0.1, 0.7, 0.2]], dtype="float32")
+        >>> F.sparse_categorical_crossentropy(np.array([1]), probs).numpy()   # -log(0.7)
+        array([0.35667494], dtype=float32)
+
+    Args:
+        y_true: integer labels, shape of ``y_pred`` without ``axis``, or (N, 1) for (N, C)
+            predictions. Floats holding whole numbers are accepted. Not differentiated.
+        y_pred: probabilities (re-normalized along ``axis``, then clipped to
+            [1e-7, 1 - 1e-7]) or, with ``from_logits``, logits; classes along ``axis``.
+        from_logits: whether ``y_pred`` holds logits (fused, stable softmax path).
+        axis: the class axis.
+
+    Returns:
+        Tensor of ``y_pred``'s shape without ``axis``.
+
+    Raises:
+        ValueError: a label outside [0, C) or with a fractional part; labels of a wrong shape.
+    """
+    if from_logits:
+        return sparse_softmax_cross_entropy(y_true, y_pred, axis=axis)
+    name = "sparse_categorical_crossentropy"
+    shape = _pred_shape(y_pred, name)
+    axis = _class_axis(axis, len(shape), name)
+    labels = _integer_labels(y_true, shape, axis, name)
+    return _with_class_axis_last(SparseCategoricalCrossentropy, y_pred, axis, labels=labels)
