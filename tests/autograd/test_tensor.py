@@ -1,0 +1,247 @@
+"""Tensor and engine behaviour: dtypes, broadcasting, accumulation, no_grad, long graphs, errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import npgrad
+from npgrad import Tensor
+
+
+def test_python_data_defaults_to_float32_and_arrays_keep_dtype():
+    assert npgrad.tensor([1, 2, 3]).dtype == np.float32
+    assert Tensor(2.5).dtype == np.float32
+    assert Tensor(np.zeros(3, dtype=np.float64)).dtype == np.float64
+    assert Tensor(np.zeros(3, dtype=np.int64)).dtype == np.int64
+
+
+def test_only_floating_tensors_require_grad():
+    with pytest.raises(TypeError, match="floating"):
+        Tensor(np.arange(3), requires_grad=True)
+    with pytest.raises(TypeError, match="numeric"):
+        Tensor(["a", "b"])
+
+
+def test_integer_inputs_take_the_floating_dtype_of_the_other_operand():
+    x = Tensor(np.ones(3, dtype=np.float64), requires_grad=True)
+    y = x * np.arange(3)  # int64 array meets float64 tensor
+    assert y.dtype == np.float64
+    z = Tensor(np.ones(3, dtype=np.float32)) + np.arange(3)
+    assert z.dtype == np.float32
+    assert (Tensor(np.arange(3)) + Tensor(np.arange(3))).dtype == np.float32
+
+
+def test_python_scalars_do_not_promote_float32():
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    for y in (x * 2.5, 2.5 * x, x / 3, 1 - x, x**2, -x):
+        assert y.dtype == np.float32
+
+
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=4))
+def test_broadcast_gradients_are_summed_back_to_input_shapes(shapes):
+    a_shape, b_shape = shapes.input_shapes
+    a = Tensor(np.random.default_rng(0).standard_normal(a_shape), requires_grad=True)
+    b = Tensor(np.random.default_rng(1).standard_normal(b_shape), requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.shape == a_shape and b.grad.shape == b_shape
+    expected_a = np.broadcast_to(b.data, shapes.result_shape).copy()
+    extra = len(shapes.result_shape) - len(a_shape)
+    expected_a = expected_a.sum(axis=tuple(range(extra)))
+    for axis, n in enumerate(a_shape):
+        if n == 1:
+            expected_a = expected_a.sum(axis=axis, keepdims=True)
+    np.testing.assert_allclose(a.grad, expected_a)
+
+
+def test_gradients_accumulate_until_zeroed():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+    x.zero_grad()
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+
+
+def test_shared_upstream_gradients_are_not_aliased():
+    # Add returns the same array for both inputs; accumulating one must not change the other
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()
+    a.grad += 1  # user code mutating one grad
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+
+
+def test_no_grad_builds_no_graph():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with npgrad.no_grad():
+        y = x * 2
+        with npgrad.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y._ctx is None
+    assert z.requires_grad
+    assert npgrad.is_grad_enabled()
+
+
+def test_constants_cost_no_graph():
+    y = Tensor(np.ones(3)) * 2 + 1
+    assert y._ctx is None and not y.requires_grad
+
+
+def test_long_chain_and_recurrence_do_not_recurse():
+    x = Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad, 1.0001**5000, rtol=1e-9)
+
+    w = Tensor(np.full((4, 4), 0.1), requires_grad=True)
+    h = Tensor(np.ones((2, 4)))
+    for _ in range(1000):
+        h = npgrad.functional.tanh(h @ w)
+    h.sum().backward()
+    assert w.grad.shape == (4, 4) and np.all(np.isfinite(w.grad))
+
+
+def test_each_op_backward_runs_once_per_pass():
+    calls = []
+
+    class Spy(npgrad.Function):
+        def forward(self, x):
+            return x * 1.0
+
+        def backward(self, grad):
+            calls.append(1)
+            return (grad,)
+
+    x = Tensor(np.ones(2), requires_grad=True)
+    s = Spy.apply(x)
+    (s * s + s).sum().backward()  # s feeds three consumers
+    assert len(calls) == 1
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])
+
+
+def test_saved_arrays_are_freed_and_second_backward_raises():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = x * x
+    loss = y.sum()
+    loss.backward()
+    assert y._ctx.saved is None
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_pass():
+    x = Tensor(np.ones(2), requires_grad=True)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+
+
+def test_backward_of_non_scalar_needs_grad_of_matching_shape():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="scalar"):
+        y.backward()
+    with pytest.raises(ValueError, match="shape"):
+        y.backward(np.ones(3))
+    y.backward(np.ones((2, 3)))
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+
+
+def test_backward_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor(np.ones(2)).sum().backward()
+
+
+def test_retain_grad_on_intermediate():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = (x * 3).retain_grad()
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(y.grad, [6.0, 6.0])
+
+
+def test_comparisons_give_boolean_constants():
+    x = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True)
+    mask = x > 0
+    assert mask.dtype == bool and not mask.requires_grad
+    np.testing.assert_array_equal((x == 0).numpy(), [False, True, False])
+
+
+def test_tensor_methods_match_numpy():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 4))
+    t = Tensor(a)
+    np.testing.assert_allclose(t.sum(axis=0).numpy(), a.sum(axis=0))
+    np.testing.assert_allclose(t.mean(axis=(0, 1), keepdims=True).numpy(), a.mean(keepdims=True))
+    np.testing.assert_allclose(t.var(axis=1).numpy(), a.var(axis=1))
+    np.testing.assert_allclose(t.std().numpy(), a.std())
+    np.testing.assert_allclose(t.max(axis=1).numpy(), a.max(axis=1))
+    np.testing.assert_allclose(t.min().numpy(), a.min())
+    np.testing.assert_allclose(t.T.numpy(), a.T)
+    np.testing.assert_allclose(t.reshape(2, 6).numpy(), a.reshape(2, 6))
+    np.testing.assert_allclose(t.transpose(1, 0).numpy(), a.T)
+    np.testing.assert_allclose(t.flatten().numpy(), a.ravel())
+    np.testing.assert_allclose(t[1:, [0, 2]].numpy(), a[1:, [0, 2]])
+    np.testing.assert_allclose(t.expand_dims(0).squeeze(0).numpy(), a)
+    np.testing.assert_allclose(abs(t).numpy(), np.abs(a))
+    np.testing.assert_allclose(t.clip(-0.5, 0.5).numpy(), np.clip(a, -0.5, 0.5))
+    np.testing.assert_allclose((t @ t.T).numpy(), a @ a.T)
+    np.testing.assert_allclose(npgrad.concatenate([t, t], axis=0).numpy(), np.concatenate([a, a]))
+    np.testing.assert_allclose(npgrad.stack([t, t]).numpy(), np.stack([a, a]))
+    np.testing.assert_allclose(npgrad.where(a > 0, t, 0.0).numpy(), np.where(a > 0, a, 0.0))
+    np.testing.assert_allclose(npgrad.maximum(t, 0.1).numpy(), np.maximum(a, 0.1))
+    np.testing.assert_allclose(npgrad.pad(t, 1).numpy(), np.pad(a, 1))
+    assert t.shape == (3, 4) and t.ndim == 2 and t.size == 12 and len(t) == 3
+    assert np.asarray(t) is a
+
+
+def test_ndarray_on_the_left_defers_to_tensor():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = np.full(3, 2.0) * x
+    assert isinstance(y, Tensor)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, np.full(3, 2.0))
+
+
+def test_detach_cuts_the_graph():
+    x = Tensor(np.ones(2), requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d._ctx is None
+
+
+def test_shape_errors_name_the_op():
+    a = Tensor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="matmul: inner dimensions"):
+        a @ Tensor(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="add: operands with shapes"):
+        a + Tensor(np.ones(4))
+    with pytest.raises(ValueError, match="reshape"):
+        a.reshape(5)
+    with pytest.raises(ValueError, match="axis"):
+        a.sum(axis=2)
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        a + "x"
+
+
+@given(st.integers(1, 4), st.integers(1, 4))
+def test_getitem_with_repeated_indices_accumulates(n, repeats):
+    x = Tensor(np.zeros(n), requires_grad=True)
+    idx = np.array([n - 1] * repeats)
+    x[idx].sum().backward()
+    expected = np.zeros(n)
+    expected[n - 1] = repeats
+    np.testing.assert_array_equal(x.grad, expected)
+
+
+def test_float64_flows_through_unchanged():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    w = Tensor(np.ones((3, 2)), requires_grad=True)
+    y = npgrad.functional.softmax(npgrad.functional.relu(x @ w) * 0.5).mean()
+    assert y.dtype == np.float64
+    y.backward()
+    assert x.grad.dtype == np.float64 and w.grad.dtype == np.float64
