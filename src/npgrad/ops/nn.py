@@ -1,22 +1,343 @@
-"""Layer maths: dropout, batch norm, layer norm, embedding. STUB: being written by a helper."""
+"""Layer maths: dropout, batch normalization, layer normalization, embedding lookup.
+
+Batch and layer normalization are fused ops with a hand-written backward (dx, dgamma,
+dbeta in one pass); dropout multiplies by a constant mask; embedding gathers rows and
+scatters gradients back, summing over repeated indices. Semantics follow Keras 3.
+
+Example:
+    >>> import numpy as np, npgrad
+    >>> import npgrad.functional as F
+    >>> x = npgrad.Tensor(np.random.randn(8, 4).astype("float32"), requires_grad=True)
+    >>> mean, var = np.zeros(4, "float32"), np.ones(4, "float32")
+    >>> y = F.batch_norm(x, None, None, mean, var, training=True)   # updates mean, var in place
+    >>> y.shape
+    (8, 4)
+"""
+
+import numpy as np
+
+from npgrad import random as _random
+from npgrad.autograd.function import Function
+from npgrad.autograd.tensor import Tensor
 
 
-def dropout(x, rate, training=False, seed=None, noise_shape=None):
-    """Inverted dropout."""
-    raise NotImplementedError
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _axes(axis, ndim, name):
+    """Normalize an int or a sequence of ints to a sorted tuple of non-negative axes."""
+    items = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in items:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{name}: axis {a!r} is out of range for an input with {ndim} axes")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out) or not out:
+        raise ValueError(f"{name}: axis must name distinct axes, got {axis!r}")
+    return tuple(sorted(out))
+
+
+def _broadcast_shape(shape, param_axes):
+    """The input's shape with 1 on every axis not in param_axes (how params broadcast)."""
+    return tuple(n if i in param_axes else 1 for i, n in enumerate(shape))
+
+
+def _check_param(value, size, what, name):
+    """Check a per-channel array (gamma, beta, moving stats) has ``size`` elements."""
+    if value is not None and np.size(_raw(value)) != size:
+        raise ValueError(
+            f"{name}: {what} has shape {np.shape(_raw(value))}, expected {size} elements "
+            f"(one per normalized channel)"
+        )
+
+
+# ------------------------------------------------------------------ normalization (fused)
+def _moments(x, axes):
+    """Mean and biased variance of x over axes, kept as size-1 axes."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    return mean, np.mean(centered * centered, axis=axes, keepdims=True)
+
+
+class _Normalize(Function):
+    """y = (x - mean) / sqrt(var + eps) * gamma + beta, the maths shared by batch and layer norm.
+
+    Positional inputs: x, then gamma if ``has_gamma``, then beta if ``has_beta``.
+    ``stat_axes`` are the axes the statistics reduce over; gamma and beta broadcast along
+    ``param_axes``. ``mean``/``variance`` default to x's statistics over ``stat_axes``
+    (given precomputed when the caller needs them too). With ``batch_stats`` they are x's own
+    statistics and the backward differentiates through them; without, they are constants
+    (batch norm at inference).
+    """
+
+    def forward(self, x, *params, stat_axes=(), param_axes=(), epsilon=1e-3, has_gamma=True,
+                has_beta=True, mean=None, variance=None, batch_stats=True):
+        dtype = x.dtype
+        bshape = _broadcast_shape(x.shape, param_axes)
+        self.batch_stats = batch_stats
+        if mean is None:
+            mean, variance = _moments(x, stat_axes)
+            centered = x - mean
+        else:
+            mean = np.asarray(mean, dtype=dtype).reshape(bshape)
+            variance = np.asarray(variance, dtype=dtype).reshape(bshape)
+            centered = x - mean
+        inv = 1 / np.sqrt(variance + dtype.type(epsilon))
+        xhat = centered * inv
+        params = list(params)
+        gamma = params.pop(0).reshape(bshape) if has_gamma else None
+        beta = params.pop(0).reshape(bshape) if has_beta else None
+        out = xhat * gamma if gamma is not None else xhat.copy()
+        if beta is not None:
+            out += beta
+        self.save_for_backward(xhat, inv, gamma)
+        self.stat_axes, self.has_gamma, self.has_beta = stat_axes, has_gamma, has_beta
+        # axes the parameter gradients sum over: every axis gamma is broadcast along
+        self.param_sum_axes = tuple(i for i in range(x.ndim) if i not in param_axes)
+        return out
+
+    def backward(self, grad):
+        xhat, inv, gamma = self.saved
+        grads = []
+        needs = list(self.needs_input_grad)
+        if needs[0]:
+            dxhat = grad * gamma if gamma is not None else grad
+            if self.batch_stats:
+                # xhat = (x - mu) inv with mu, var over the M stat elements:
+                # dx = inv * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+                axes = self.stat_axes
+                dx = dxhat - dxhat.mean(axis=axes, keepdims=True)
+                dx -= xhat * np.mean(dxhat * xhat, axis=axes, keepdims=True)
+                dx *= inv
+            else:
+                dx = dxhat * inv
+            grads.append(dx)
+        else:
+            grads.append(None)
+        index = 1
+        if self.has_gamma:
+            shape = self.inputs[index].shape
+            # dgamma = sum(grad * xhat) over the broadcast axes
+            grads.append(np.sum(grad * xhat, axis=self.param_sum_axes).reshape(shape)
+                         if needs[index] else None)
+            index += 1
+        if self.has_beta:
+            shape = self.inputs[index].shape
+            grads.append(np.sum(grad, axis=self.param_sum_axes).reshape(shape)
+                         if needs[index] else None)
+        return tuple(grads)
+
+
+class BatchNorm(_Normalize):
+    """Batch normalization over every axis but the channel axes (Keras BatchNormalization).
+
+    Training: batch mean and biased variance, differentiated through. Inference: the
+    moving statistics, constants.
+    """
+
+
+class LayerNorm(_Normalize):
+    """Layer normalization over ``axis`` of each sample (Keras LayerNormalization)."""
+
+
+def _params(gamma, beta):
+    inputs = [p for p in (gamma, beta) if p is not None]
+    return inputs, {"has_gamma": gamma is not None, "has_beta": beta is not None}
+
+
+def _update_moving(moving, batch_stat, momentum, what):
+    """moving = moving * momentum + batch_stat * (1 - momentum), in place (Keras 3)."""
+    if moving is None:
+        return
+    target = _raw(moving)
+    if not isinstance(target, np.ndarray):
+        raise TypeError(
+            f"batch_norm: {what} must be an ndarray or Tensor to be updated in place during "
+            f"training, got {type(moving).__name__}"
+        )
+    updated = target * momentum + batch_stat.reshape(target.shape) * (1.0 - momentum)
+    target[...] = updated
 
 
 def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, momentum=0.99,
                epsilon=1e-3, axis=-1):
-    """Batch normalization."""
-    raise NotImplementedError
+    """Batch normalization with Keras 3 semantics.
+
+    Training: ``y = (x - mean) / sqrt(var + epsilon) * gamma + beta`` with the batch mean
+    and biased variance over every axis but ``axis``; the moving statistics are updated in
+    place: ``moving = moving * momentum + batch_stat * (1 - momentum)`` (biased batch
+    variance, as Keras 3). Inference: the moving statistics are used instead.
+
+    Args:
+        x: input, e.g. (N, C) or (N, H, W, C).
+        gamma: scale of shape (C,), or None (no scaling).
+        beta: offset of shape (C,), or None (no centering).
+        moving_mean: (C,) ndarray or Tensor, a constant; updated in place when training
+            (None skips the update).
+        moving_variance: (C,) ndarray or Tensor, likewise.
+        training: use batch statistics (and update the moving ones).
+        momentum: moving-average momentum.
+        epsilon: added to the variance.
+        axis: the channel axis (or a tuple of axes) kept; statistics reduce over the rest.
+
+    Returns:
+        Tensor of ``x``'s shape and dtype.
+    """
+    name = "batch_norm"
+    data = _raw(x)
+    ndim = np.ndim(data)
+    channel_axes = _axes(axis, ndim, name)
+    stat_axes = tuple(i for i in range(ndim) if i not in channel_axes)
+    channels = int(np.prod([np.shape(data)[i] for i in channel_axes]))
+    for value, what in ((gamma, "gamma"), (beta, "beta"), (moving_mean, "moving_mean"),
+                        (moving_variance, "moving_variance")):
+        _check_param(value, channels, what, name)
+    inputs, flags = _params(gamma, beta)
+    constants = dict(stat_axes=stat_axes, param_axes=channel_axes, epsilon=float(epsilon), **flags)
+    if training:
+        if not stat_axes:
+            raise ValueError(f"batch_norm: input of shape {np.shape(data)} has no axis to reduce")
+        data = np.asarray(data)
+        mean, variance = _moments(data if data.dtype.kind == "f" else data.astype(np.float32),
+                                  stat_axes)
+        out = BatchNorm.apply(x, *inputs, mean=mean, variance=variance, batch_stats=True,
+                              **constants)
+        _update_moving(moving_mean, mean, momentum, "moving_mean")
+        _update_moving(moving_variance, variance, momentum, "moving_variance")
+        return out
+    if moving_mean is None or moving_variance is None:
+        raise ValueError("batch_norm: inference (training=False) needs moving_mean and moving_variance")
+    return BatchNorm.apply(x, *inputs, mean=_raw(moving_mean), variance=_raw(moving_variance),
+                           batch_stats=False, **constants)
 
 
 def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
-    """Layer normalization."""
-    raise NotImplementedError
+    """Layer normalization with Keras LayerNormalization semantics.
+
+    Each sample is normalized by the mean and biased variance over ``axis``, then scaled
+    by ``gamma`` and shifted by ``beta`` (both shaped like the normalized axes).
+
+    Args:
+        x: input of any rank.
+        gamma: scale, shape ``[x.shape[a] for a in axis]`` (e.g. (C,)), or None.
+        beta: offset of the same shape, or None.
+        axis: int or tuple of ints, the axes normalized over.
+        epsilon: added to the variance.
+
+    Returns:
+        Tensor of ``x``'s shape and dtype.
+    """
+    name = "layer_norm"
+    data = _raw(x)
+    norm_axes = _axes(axis, np.ndim(data), name)
+    size = int(np.prod([np.shape(data)[i] for i in norm_axes]))
+    _check_param(gamma, size, "gamma", name)
+    _check_param(beta, size, "beta", name)
+    inputs, flags = _params(gamma, beta)
+    return LayerNorm.apply(x, *inputs, stat_axes=norm_axes, param_axes=norm_axes,
+                           epsilon=float(epsilon), **flags)
+
+
+# ------------------------------------------------------------------ dropout
+class Dropout(Function):
+    """x * mask, where mask holds 0 for dropped units and 1 / (1 - rate) for kept ones."""
+
+    def forward(self, x, mask=None):
+        self.mask = mask
+        return x * mask
+
+    def backward(self, grad):
+        return (grad * self.mask,)
+
+
+def _noise_shape(noise_shape, shape):
+    if noise_shape is None:
+        return tuple(shape)
+    noise_shape = tuple(shape[i] if n is None else n for i, n in enumerate(noise_shape)) \
+        if len(noise_shape) == len(shape) else None
+    if noise_shape is None or any(n not in (1, s) for n, s in zip(noise_shape, shape)):
+        raise ValueError(
+            f"dropout: noise_shape must have one entry per input axis, each 1, None or the "
+            f"input's size, got {noise_shape!r} for an input of shape {tuple(shape)}"
+        )
+    return noise_shape
+
+
+def dropout(x, rate, training=False, seed=None, noise_shape=None):
+    """Inverted dropout: zero units with probability ``rate``, scale the rest by 1 / (1 - rate).
+
+    The output's expected value equals ``x``, so inference needs no rescaling.
+
+    Args:
+        x: input tensor.
+        rate: float in [0, 1), the fraction of units dropped.
+        training: drop only when True; otherwise ``x`` is returned unchanged.
+        seed: optional int; the mask is then drawn from ``np.random.default_rng(seed)``
+            (the same mask on every call), else from ``npgrad.random.generator()``.
+        noise_shape: optional shape broadcastable to ``x`` (None entries take ``x``'s size),
+            e.g. ``(N, 1, 1, C)`` drops whole feature maps.
+
+    Returns:
+        Tensor of ``x``'s shape and dtype.
+    """
+    if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be a float in [0, 1), got {rate!r}")
+    if not training or rate == 0:
+        return x if isinstance(x, Tensor) else Tensor(x)
+    data = np.asarray(_raw(x))
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float32)
+    shape = _noise_shape(noise_shape, np.shape(data))
+    rng = np.random.default_rng(seed) if seed is not None else _random.generator()
+    keep = rng.random(shape, dtype=dtype) >= rate
+    mask = keep * dtype.type(1.0 / (1.0 - rate))
+    return Dropout.apply(x, mask=mask)
+
+
+# ------------------------------------------------------------------ embedding
+class Embedding(Function):
+    """table[indices]: gathers rows; the backward sums gradients of repeated indices."""
+
+    def forward(self, table, indices=None):
+        self.indices, self.table_shape = indices, table.shape
+        return np.take(table, indices, axis=0)
+
+    def backward(self, grad):
+        # dtable[i] = sum of grad over every position where indices == i
+        dtable = np.zeros(self.table_shape, dtype=grad.dtype)
+        np.add.at(dtable, self.indices, grad)
+        return (dtable,)
 
 
 def embedding(indices, table):
-    """Row lookup table[indices]."""
-    raise NotImplementedError
+    """Row lookup ``table[indices]`` (Keras Embedding maths).
+
+    Args:
+        indices: integer array of any shape (floats holding whole numbers are accepted);
+            a constant, not differentiated.
+        table: (input_dim, output_dim) embedding matrix.
+
+    Returns:
+        Tensor of shape ``indices.shape + (output_dim,)``.
+
+    Raises:
+        ValueError: an index outside [0, input_dim) or with a fractional part.
+    """
+    table_shape = np.shape(_raw(table))
+    if len(table_shape) < 1:
+        raise ValueError("embedding: table must have at least one axis, got a scalar")
+    index = np.asarray(_raw(indices))
+    if index.dtype.kind == "f":
+        fractional = index != np.round(index)
+        if fractional.any():
+            raise ValueError(f"embedding: indices must be whole numbers, got {index[fractional].flat[0]!r}")
+    elif index.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got an array of dtype {index.dtype}")
+    rows = table_shape[0]
+    bad = (index < 0) | (index >= rows)
+    if bad.any():
+        raise ValueError(
+            f"embedding: index {index[bad].flat[0]!r} is out of range for a table of "
+            f"{rows} rows (input_dim {rows}); indices must be in [0, {rows})"
+        )
+    return Embedding.apply(table, indices=index.astype(np.intp))
