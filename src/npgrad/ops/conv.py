@@ -115,6 +115,15 @@ def _im2col(xp, kernel_hw, out_hw, strides, dilation):
     """
     n, _, _, c = xp.shape
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_hw, out_hw, strides, dilation
+    if c == 1:
+        # One channel (the first layer on grey images): copying one strided (N, OH, OW) slice
+        # per kernel offset is ~3x faster than the 6-D window copy, whose inner axes are tiny.
+        cols = np.empty((n, oh, ow, kh, kw, c), dtype=xp.dtype)  # (N, OH, OW, KH, KW, 1)
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+            for j in range(kw):
+                cols[:, :, :, i, j, :] = xp[:, rows, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :]
+        return cols.reshape(n * oh * ow, kh * kw * c)
     span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
     # windows: (N, Hp-span_h+1, Wp-span_w+1, C, span_h, span_w), a view
     windows = sliding_window_view(xp, (span_h, span_w), axis=(1, 2))
@@ -160,6 +169,12 @@ def _add_bias(out, bias):
         out += bias
         return out
     return out + bias
+
+
+def _sum_rows(g2):
+    """Column sums of a (M, F) matrix as a GEMV (ones @ g2): several times faster than
+    ``g2.sum(axis=0)`` for the tall, narrow gradients of a conv's bias."""
+    return np.ones(g2.shape[0], dtype=g2.dtype) @ g2
 
 
 # ------------------------------------------------------------------ ops
@@ -211,7 +226,7 @@ class Conv2D(Function):
         if self.needs_input_grad[1]:
             dw = (cols.T @ g2).reshape(kernel.shape)  # (KH*KW*C, F) -> (KH, KW, C, F)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = g2.sum(axis=0)  # (F,)
+            db = _sum_rows(g2)  # (F,)
         return dx, dw, db
 
 
@@ -272,7 +287,7 @@ class Conv2DTranspose(Function):
         if self.needs_input_grad[1]:
             dw = (gcols.T @ x.reshape(-1, c)).reshape(kernel.shape)  # (KH*KW*F, C_in)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = grad.sum(axis=(0, 1, 2))  # (F,)
+            db = _sum_rows(grad.reshape(-1, f))  # (F,)
         return dx, dw, db
 
 
