@@ -1,3 +1,68 @@
-"""Keras-compatible layers."""
+"""Keras-compatible layers.
 
+Every layer builds lazily from its first input (or eagerly from ``input_shape=``), exposes
+``weights`` / ``trainable_weights`` in Keras order, and round-trips through
+``get_config()`` / ``from_config()``.
+"""
+
+from npgrad.layers.conv import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Convolution1D,
+    Convolution2D,
+    Convolution2DTranspose,
+)
+from npgrad.layers.core import (
+    ELU,
+    Activation,
+    Dense,
+    Dropout,
+    Embedding,
+    Input,
+    InputLayer,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+)
 from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.normalization import BatchNormalization, LayerNormalization
+from npgrad.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from npgrad.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+
+__all__ = [
+    "Layer", "get_layer_class", "Input", "InputLayer",
+    # core
+    "Activation", "Dense", "Dropout", "ELU", "Embedding", "LeakyReLU", "PReLU", "ReLU",
+    "Softmax",
+    # convolution
+    "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
+    "Convolution2DTranspose",
+    # pooling
+    "AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D",
+    "MaxPooling1D", "MaxPooling2D",
+    # normalization
+    "BatchNormalization", "LayerNormalization",
+    # reshaping
+    "Flatten", "Reshape", "UpSampling2D", "ZeroPadding2D",
+]  # fmt: skip

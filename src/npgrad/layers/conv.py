@@ -1,0 +1,264 @@
+"""Convolution layers (channels last): Conv1D, Conv2D, Conv2DTranspose.
+
+Example:
+    >>> conv = Conv2D(32, (3, 3), activation="relu")
+    >>> conv(np.zeros((8, 28, 28, 1))).shape   # 320 parameters
+    (8, 26, 26, 32)
+"""
+
+from __future__ import annotations
+
+import npgrad.functional as F
+from npgrad import activations, initializers
+from npgrad.layers.core import (
+    _check_axis,
+    _check_data_format,
+    _check_ndim,
+    _conv_output_length,
+    _get_regularizer,
+    _incompatible,
+    _int_tuple,
+    _known_axis,
+    _padding_arg,
+    _positive_int,
+    _serialize_initializer,
+    _serialize_regularizer,
+)
+from npgrad.layers.layer import Layer
+
+
+class _Conv(Layer):
+    """Shared configuration, weights and shape checks of the N-D convolutions (rank 1 or 2)."""
+
+    rank = 2
+    paddings = ("valid", "same")
+    layout = "(batch, height, width, channels)"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        cls = type(self).__name__
+        self.filters = _positive_int(filters, cls, "filters")
+        self.kernel_size = _int_tuple(kernel_size, self.rank, cls, "kernel_size")
+        self.strides = _int_tuple(strides, self.rank, cls, "strides")
+        self.padding = _padding_arg(padding, cls, self.paddings)
+        _check_data_format(data_format, cls)
+        self.dilation_rate = _int_tuple(dilation_rate, self.rank, cls, "dilation_rate")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = _get_regularizer(kernel_regularizer)
+        self.bias_regularizer = _get_regularizer(bias_regularizer)
+
+    # the kernel's shape from the number of input channels (Conv2DTranspose swaps the last two)
+    def _kernel_shape(self, channels):
+        return self.kernel_size + (channels, self.filters)
+
+    def _spatial_output(self, sizes):
+        return tuple(
+            _conv_output_length(n, k, s, self.padding, d)
+            for n, k, s, d in zip(sizes, self.kernel_size, self.strides, self.dilation_rate)
+        )
+
+    def compute_output_shape(self, input_shape):
+        _check_ndim(self, input_shape, self.rank + 2, self.layout)
+        spatial = self._spatial_output(tuple(input_shape[1:-1]))
+        if any(n is not None and n <= 0 for n in spatial):
+            raise _incompatible(
+                self,
+                f"spatial size of at least the kernel's span for padding='{self.padding}' "
+                f"(kernel_size {self.kernel_size}, dilation_rate {self.dilation_rate}, strides "
+                f"{self.strides}; output would be {spatial})",
+                input_shape,
+            )
+        return (input_shape[0],) + spatial + (self.filters,)
+
+    def build(self, input_shape):
+        self.compute_output_shape(input_shape)  # rank and size checks
+        channels = _known_axis(self, input_shape, -1, "channel axis")
+        self.kernel = self.add_weight("kernel", self._kernel_shape(channels),
+                                      self.kernel_initializer, self.kernel_regularizer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                        self.bias_regularizer)
+
+    def _check_input(self, x):
+        _check_ndim(self, x.shape, self.rank + 2, self.layout)
+        _check_axis(self, x.shape, -1, self.input_shape_built[-1], "channel axis")
+        self.compute_output_shape(x.shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            kernel_size=list(self.kernel_size),
+            strides=list(self.strides),
+            padding=self.padding,
+            dilation_rate=list(self.dilation_rate),
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=_serialize_initializer(self.kernel_initializer),
+            bias_initializer=_serialize_initializer(self.bias_initializer),
+            kernel_regularizer=_serialize_regularizer(self.kernel_regularizer),
+            bias_regularizer=_serialize_regularizer(self.bias_regularizer),
+        )
+        return config
+
+
+class Conv2D(_Conv):
+    """2-D convolution over NHWC images, Keras's Conv2D.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or (kh, kw).
+        strides: int or (sh, sw) (default 1).
+        padding: 'valid' or 'same' (case-insensitive).
+        data_format: None or 'channels_last' (the only layout npgrad supports).
+        dilation_rate: int or (dh, dw).
+        activation: name or callable (default linear).
+        use_bias: whether to add a bias.
+        kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
+        kernel_regularizer, bias_regularizer: optional penalties.
+
+    Weights: kernel (kh, kw, in_channels, filters), bias (filters,).
+    Shapes: (N, H, W, C) -> (N, OH, OW, filters); 'valid': OH = (H - (kh-1)*dh - 1) // sh + 1,
+    'same': OH = ceil(H / sh).
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, **kwargs)
+
+    def call(self, x, training=False):
+        self._check_input(x)
+        y = F.conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
+                     dilation_rate=self.dilation_rate)
+        return self.activation(y)
+
+
+class Conv1D(_Conv):
+    """1-D convolution over sequences (N, L, C), Keras's Conv1D.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or (k,).
+        strides: int or (s,) (default 1).
+        padding: 'valid', 'same' or 'causal' (left padding only, for sequence models).
+        data_format: None or 'channels_last'.
+        dilation_rate: int or (d,).
+        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer: as :class:`Conv2D`.
+
+    Weights: kernel (k, in_channels, filters), bias (filters,).
+    Shapes: (N, L, C) -> (N, OL, filters).
+    """
+
+    rank = 1
+    paddings = ("valid", "same", "causal")
+    layout = "(batch, steps, channels)"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, **kwargs)
+
+    def call(self, x, training=False):
+        self._check_input(x)
+        y = F.conv1d(x, self.kernel, self.bias, strides=self.strides[0], padding=self.padding,
+                     dilation_rate=self.dilation_rate[0])
+        return self.activation(y)
+
+
+def _transpose_length(size, kernel, stride, padding, output_padding, dilation):
+    """Keras's ``deconv_output_length`` (None stays None)."""
+    if size is None:
+        return None
+    span = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        return size * stride + max(span - stride, 0) if padding == "valid" else size * stride
+    pad = span // 2 if padding == "same" else 0
+    return (size - 1) * stride + span - 2 * pad + output_padding
+
+
+class Conv2DTranspose(_Conv):
+    """Transposed 2-D convolution ("deconvolution"), Keras's Conv2DTranspose.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or (kh, kw).
+        strides: int or (sh, sw).
+        padding: 'valid' or 'same'.
+        output_padding: None, int or pair, each in [0, stride): extra rows/columns on the
+            output's bottom/right.
+        data_format: None or 'channels_last'.
+        dilation_rate: int or (dh, dw).
+        activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer: as :class:`Conv2D`.
+
+    Weights: kernel (kh, kw, filters, in_channels) (Keras layout), bias (filters,).
+    Shapes: (N, H, W, C) -> (N, OH, OW, filters); without output_padding 'same' gives
+    OH = H * sh and 'valid' OH = H * sh + max(kh_eff - sh, 0).
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, **kwargs)
+        if output_padding is None:
+            self.output_padding = None
+        else:
+            self.output_padding = _int_tuple(output_padding, 2, "Conv2DTranspose",
+                                             "output_padding", allow_zero=True)
+            for p, s in zip(self.output_padding, self.strides):
+                if p >= s:
+                    raise ValueError(
+                        f"Conv2DTranspose: argument `output_padding` {self.output_padding} must "
+                        f"be smaller than `strides` {self.strides} on every axis"
+                    )
+
+    def _kernel_shape(self, channels):
+        return self.kernel_size + (self.filters, channels)
+
+    def _spatial_output(self, sizes):
+        paddings = self.output_padding or (None, None)
+        return tuple(
+            _transpose_length(n, k, s, self.padding, p, d)
+            for n, k, s, p, d in zip(sizes, self.kernel_size, self.strides, paddings,
+                                     self.dilation_rate)
+        )
+
+    def call(self, x, training=False):
+        self._check_input(x)
+        y = F.conv2d_transpose(x, self.kernel, self.bias, strides=self.strides,
+                               padding=self.padding, output_padding=self.output_padding,
+                               dilation_rate=self.dilation_rate)
+        return self.activation(y)
+
+    def get_config(self):
+        config = super().get_config()
+        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        return config
+
+
+# Keras aliases
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution2DTranspose = Conv2DTranspose

@@ -1,0 +1,643 @@
+"""Core layers: Input, Dense, activation layers, Dropout and Embedding.
+
+Also holds the small validation and serialization helpers the other layer modules share.
+
+Example:
+    >>> model_layers = [npgrad.Input((784,)), Dense(128, activation="relu"), Dropout(0.2),
+    ...                 Dense(10, activation="softmax")]
+    >>> Dense(10)(np.ones((32, 784))).shape
+    (32, 10)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import npgrad.functional as F
+from npgrad import activations, initializers, regularizers
+from npgrad.autograd.tensor import Tensor
+from npgrad.layers.layer import Layer
+
+# ------------------------------------------------------------------ shared helpers
+
+
+def _incompatible(layer, expected, shape):
+    """The ValueError every layer raises for an input it cannot take."""
+    return ValueError(
+        f"Input 0 of layer '{layer.name}' is incompatible: expected {expected}, "
+        f"got shape {tuple(shape)}"
+    )
+
+
+def _check_ndim(layer, shape, ndim, layout=""):
+    """Raise unless ``shape`` has exactly ``ndim`` axes."""
+    if len(shape) != ndim:
+        where = f" {layout}" if layout else ""
+        raise _incompatible(layer, f"rank {ndim}{where}", shape)
+
+
+def _check_min_ndim(layer, shape, ndim):
+    """Raise unless ``shape`` has at least ``ndim`` axes."""
+    if len(shape) < ndim:
+        raise _incompatible(layer, f"rank >= {ndim}", shape)
+
+
+def _check_axis(layer, shape, axis, size, what="last axis"):
+    """Raise unless ``shape[axis] == size`` (the feature size a built layer was built for)."""
+    if shape[axis] != size:
+        raise _incompatible(layer, f"{what} {size}", shape)
+
+
+def _known_axis(layer, shape, axis, what="last axis"):
+    """The size of ``shape[axis]``, which must be known (not None) to build weights."""
+    size = shape[axis]
+    if size is None:
+        raise _incompatible(layer, f"a known {what} (not None) to build the weights", shape)
+    return int(size)
+
+
+def _int_tuple(value, n, layer_cls, arg, allow_zero=False):
+    """Normalize an int or an n-tuple of ints to an n-tuple of positive (or >= 0) ints.
+
+    Raises:
+        TypeError: not an int or n ints.
+        ValueError: a value is not positive (or negative, when ``allow_zero``).
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        values = (int(value),) * n
+    else:
+        try:
+            values = tuple(value)
+        except TypeError:
+            raise TypeError(
+                f"{layer_cls}: argument `{arg}` must be an int or a tuple of {n} ints, got {value!r}"
+            ) from None
+        if len(values) != n or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
+        ):
+            raise TypeError(
+                f"{layer_cls}: argument `{arg}` must be an int or a tuple of {n} ints, got {value!r}"
+            )
+        values = tuple(int(v) for v in values)
+    low = 0 if allow_zero else 1
+    if any(v < low for v in values):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{layer_cls}: argument `{arg}` must be {kind}, got {value!r}")
+    return values
+
+
+def _positive_int(value, layer_cls, arg):
+    """Check a positive int argument (units, filters, input_dim...)."""
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{layer_cls}: argument `{arg}` must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _padding_arg(padding, layer_cls, allowed=("valid", "same")):
+    """Lower-case a padding string and check it is allowed."""
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in allowed:
+        raise ValueError(
+            f"{layer_cls}: argument `padding` must be one of {list(allowed)}, got {padding!r}"
+        )
+    return mode
+
+
+def _check_data_format(data_format, layer_cls):
+    """npgrad is channels-last only (Keras's default)."""
+    if data_format not in (None, "channels_last"):
+        raise ValueError(
+            f"{layer_cls}: only data_format='channels_last' is supported, got {data_format!r}"
+        )
+
+
+def _serialize_initializer(initializer):
+    """JSON-able form of an initializer object (None stays None)."""
+    if initializer is None:
+        return None
+    if isinstance(initializer, initializers.Initializer):
+        return initializers.serialize(initializer)
+    raise ValueError(
+        f"cannot serialize custom initializer {initializer!r}; use an npgrad.initializers "
+        "object or name to save the layer's config"
+    )
+
+
+def _serialize_regularizer(regularizer):
+    """JSON-able form of a regularizer object (None stays None)."""
+    if regularizer is None:
+        return None
+    if hasattr(regularizers, "serialize"):
+        return regularizers.serialize(regularizer)
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+def _get_regularizer(identifier):
+    """Resolve a regularizer identifier (None stays None)."""
+    return None if identifier is None else regularizers.get(identifier)
+
+
+def _conv_output_length(length, window, stride, padding, dilation=1):
+    """Output length of a strided window: 'valid' floors, 'same'/'causal' give ceil(L / s)."""
+    if length is None:
+        return None
+    span = (window - 1) * dilation + 1
+    if padding in ("same", "causal"):
+        return -(-length // stride)
+    return (length - span) // stride + 1 if length >= span else 0
+
+
+# ------------------------------------------------------------------ Input
+
+
+class InputLayer(Layer):
+    """The entry point of a model: holds the input shape and passes its input through.
+
+    Args:
+        shape: shape of one sample, without the batch axis (e.g. ``(28, 28, 1)``).
+        batch_size: optional fixed batch size.
+        dtype: dtype of the input (default float32).
+        batch_shape: full shape including the batch axis (instead of shape/batch_size).
+        name: layer name.
+
+    Shapes: input (batch,) + shape -> output the same.
+    """
+
+    def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
+                 **kwargs):
+        # Keras 2 spellings: input_shape=..., batch_input_shape=...
+        shape = kwargs.pop("input_shape", shape)
+        batch_shape = kwargs.pop("batch_input_shape", batch_shape)
+        if batch_shape is None:
+            if shape is None:
+                raise ValueError("InputLayer: give `shape` (one sample, no batch axis) or `batch_shape`")
+            if isinstance(shape, (int, np.integer)):
+                shape = (shape,)
+            batch_shape = (batch_size,) + tuple(shape)
+        batch_shape = tuple(None if d is None else int(d) for d in batch_shape)
+        if any(d is not None and d < 0 for d in batch_shape):
+            raise ValueError(f"InputLayer: dimensions must be non-negative, got {batch_shape}")
+        super().__init__(name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs)
+        self.batch_shape = batch_shape
+        self.built = True
+        self.input_shape_built = batch_shape
+
+    @property
+    def shape(self):
+        """Shape of one sample (no batch axis)."""
+        return self.batch_shape[1:]
+
+    def _check(self, shape):
+        if len(shape) != len(self.batch_shape) or any(
+            e is not None and e != d for e, d in zip(self.batch_shape, shape)
+        ):
+            raise _incompatible(self, f"shape {self.batch_shape}", shape)
+
+    def build(self, input_shape):
+        self._check(input_shape)
+
+    def call(self, x, training=False):
+        self._check(x.shape)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("batch_input_shape", None)
+        config["batch_shape"] = list(self.batch_shape)
+        return config
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):  # noqa: N802
+    """Declare a model input, Keras style: ``Sequential([npgrad.Input((28, 28, 1)), ...])``.
+
+    Args:
+        shape: shape of one sample, without the batch axis.
+        batch_size: optional fixed batch size.
+        name: layer name.
+        dtype: input dtype (default float32).
+        batch_shape: full shape including the batch axis (instead of shape/batch_size).
+
+    Returns:
+        An :class:`InputLayer` (npgrad has no symbolic tensors; Sequential reads its shape).
+    """
+    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                      name=name)
+
+
+# ------------------------------------------------------------------ Dense
+
+
+class Dense(Layer):
+    """Fully connected layer: ``activation(x @ kernel + bias)`` over the last axis.
+
+    Args:
+        units: output size (positive int).
+        activation: name or callable (default: none, i.e. linear).
+        use_bias: whether to add a bias.
+        kernel_initializer, bias_initializer: initializer names or objects.
+        kernel_regularizer, bias_regularizer: optional penalties (their value joins ``losses``).
+
+    Weights: kernel (in, units), bias (units,).
+    Shapes: (..., in) -> (..., units); inputs need rank >= 2.
+
+    Example:
+        >>> Dense(10)(np.ones((32, 1600))).shape   # 16010 parameters
+        (32, 10)
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(units, "Dense", "units")
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = _get_regularizer(kernel_regularizer)
+        self.bias_regularizer = _get_regularizer(bias_regularizer)
+
+    def build(self, input_shape):
+        _check_min_ndim(self, input_shape, 2)
+        n_in = _known_axis(self, input_shape, -1)
+        self.kernel = self.add_weight("kernel", (n_in, self.units), self.kernel_initializer,
+                                      self.kernel_regularizer)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                        self.bias_regularizer)
+
+    def call(self, x, training=False):
+        _check_min_ndim(self, x.shape, 2)
+        _check_axis(self, x.shape, -1, self.kernel.shape[0])
+        return self.activation(F.dense(x, self.kernel, self.bias))
+
+    def compute_output_shape(self, input_shape):
+        _check_min_ndim(self, input_shape, 2)
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=activations.serialize(self.activation),
+            use_bias=self.use_bias,
+            kernel_initializer=_serialize_initializer(self.kernel_initializer),
+            bias_initializer=_serialize_initializer(self.bias_initializer),
+            kernel_regularizer=_serialize_regularizer(self.kernel_regularizer),
+            bias_regularizer=_serialize_regularizer(self.bias_regularizer),
+        )
+        return config
+
+
+# ------------------------------------------------------------------ activation layers
+
+
+class _Elementwise(Layer):
+    """A weightless layer whose output has its input's shape."""
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class Activation(_Elementwise):
+    """Apply an activation function: ``Activation('relu')``.
+
+    Args:
+        activation: name (see ``npgrad.activations``) or callable.
+
+    Shapes: any -> same.
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, x, training=False):
+        return self.activation(x)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
+        return config
+
+
+class ReLU(_Elementwise):
+    """Rectified linear unit with Keras's options.
+
+    ``f(x) = max_value`` for ``x >= max_value``, ``x`` for ``threshold <= x < max_value``,
+    ``negative_slope * (x - threshold)`` otherwise. At ``x == threshold`` the gradient is that
+    of the upper branch (for the default, the gradient of relu at exactly 0 is 0, as F.relu).
+
+    Args:
+        max_value: None (no cap) or a non-negative float.
+        negative_slope: non-negative slope below the threshold.
+        threshold: where the function switches from the leaky branch to the identity.
+
+    Shapes: any -> same.
+    """
+
+    def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if max_value is not None and max_value < 0:
+            raise ValueError(f"ReLU: argument `max_value` must be >= 0 or None, got {max_value!r}")
+        if negative_slope is None or negative_slope < 0:
+            raise ValueError(f"ReLU: argument `negative_slope` must be >= 0, got {negative_slope!r}")
+        if threshold is None:
+            raise ValueError("ReLU: argument `threshold` must be a number, got None")
+        self.max_value = None if max_value is None else float(max_value)
+        self.negative_slope = float(negative_slope)
+        self.threshold = float(threshold)
+
+    def call(self, x, training=False):
+        if self.negative_slope == 0.0 and self.threshold == 0.0:
+            y = F.relu(x)
+        else:
+            below = (x - self.threshold) * self.negative_slope
+            y = F.where(x.data >= self.threshold, x, below)
+        if self.max_value is not None:
+            # where rather than minimum: at x == max_value the gradient is 0, as Keras
+            y = F.where(y.data < self.max_value, y, self.max_value)
+        return y
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(max_value=self.max_value, negative_slope=self.negative_slope,
+                      threshold=self.threshold)
+        return config
+
+
+class LeakyReLU(_Elementwise):
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise.
+
+    Args:
+        negative_slope: slope for negative inputs (Keras 3 default 0.3). The Keras 2 name
+            ``alpha=`` is accepted too.
+
+    Shapes: any -> same.
+    """
+
+    def __init__(self, negative_slope=0.3, **kwargs):
+        if "alpha" in kwargs:
+            negative_slope = kwargs.pop("alpha")
+        super().__init__(**kwargs)
+        if negative_slope is None or negative_slope < 0:
+            raise ValueError(
+                f"LeakyReLU: argument `negative_slope` must be >= 0, got {negative_slope!r}"
+            )
+        self.negative_slope = float(negative_slope)
+
+    def call(self, x, training=False):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def get_config(self):
+        config = super().get_config()
+        config["negative_slope"] = self.negative_slope
+        return config
+
+
+class ELU(_Elementwise):
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise.
+
+    Args:
+        alpha: scale of the negative part.
+
+    Shapes: any -> same.
+    """
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = float(alpha)
+
+    def call(self, x, training=False):
+        return F.elu(x, self.alpha)
+
+    def get_config(self):
+        config = super().get_config()
+        config["alpha"] = self.alpha
+        return config
+
+
+class PReLU(Layer):
+    """Parametric ReLU: ``x`` for ``x >= 0``, ``alpha * x`` otherwise, with learned ``alpha``.
+
+    Args:
+        alpha_initializer: initializer of alpha (default zeros).
+        alpha_regularizer: optional penalty.
+        shared_axes: axes (1-based, excluding the batch axis as Keras counts them) along
+            which alpha is shared, e.g. ``[1, 2]`` for one alpha per channel of images.
+
+    Weights: alpha, shape of one sample with shared axes set to 1.
+    Shapes: any -> same.
+    """
+
+    def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, shared_axes=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = _get_regularizer(alpha_regularizer)
+        if shared_axes is None:
+            self.shared_axes = None
+        elif isinstance(shared_axes, (int, np.integer)):
+            self.shared_axes = [int(shared_axes)]
+        else:
+            self.shared_axes = [int(a) for a in shared_axes]
+
+    def build(self, input_shape):
+        _check_min_ndim(self, input_shape, 2)
+        shape = list(input_shape[1:])
+        for axis in self.shared_axes or []:
+            if not 1 <= axis < len(input_shape):
+                raise ValueError(
+                    f"PReLU '{self.name}': shared axis {axis} is out of range for input shape "
+                    f"{tuple(input_shape)}"
+                )
+            shape[axis - 1] = 1
+        if any(d is None for d in shape):
+            raise _incompatible(self, "known non-batch axes (or shared_axes over unknown ones)",
+                                input_shape)
+        self.alpha = self.add_weight("alpha", shape, self.alpha_initializer,
+                                     self.alpha_regularizer)
+
+    def call(self, x, training=False):
+        if x.ndim != len(self.input_shape_built) or any(
+            a != 1 and a != d for a, d in zip(self.alpha.shape, x.shape[1:])
+        ):
+            raise _incompatible(self, f"sample shape compatible with {self.alpha.shape}", x.shape)
+        # f(x) = relu(x) - alpha * relu(-x)
+        return F.relu(x) - self.alpha * F.relu(-x)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(alpha_initializer=_serialize_initializer(self.alpha_initializer),
+                      alpha_regularizer=_serialize_regularizer(self.alpha_regularizer),
+                      shared_axes=self.shared_axes)
+        return config
+
+
+class Softmax(_Elementwise):
+    """Softmax along ``axis`` (stable: shifted by the maximum).
+
+    Args:
+        axis: the axis that sums to one (default -1).
+
+    Shapes: any -> same.
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis if isinstance(axis, (int, np.integer)) else list(axis)
+
+    def _axis(self):
+        return self.axis if isinstance(self.axis, (int, np.integer)) else tuple(self.axis)
+
+    def call(self, x, training=False):
+        axes = self._axis()
+        for a in (axes if isinstance(axes, tuple) else (axes,)):
+            if not -x.ndim <= a < x.ndim:
+                raise _incompatible(self, f"an input with axis {a}", x.shape)
+        return F.softmax(x, axis=axes)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = int(self.axis) if isinstance(self.axis, (int, np.integer)) else self.axis
+        return config
+
+
+# ------------------------------------------------------------------ Dropout
+
+
+class Dropout(_Elementwise):
+    """Inverted dropout: in training, zero each element with probability ``rate`` and scale
+    the rest by ``1 / (1 - rate)``; at inference, the identity.
+
+    Args:
+        rate: fraction to drop, in [0, 1).
+        noise_shape: optional shape of the mask, broadcast to the input's (None entries take
+            the input's size), e.g. ``(batch, 1, 1, channels)`` to drop whole feature maps.
+        seed: optional int; a seeded layer draws its masks from its own generator, so runs
+            are reproducible without a global seed.
+
+    Shapes: any -> same.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.number)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout: argument `rate` must be a float in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def _noise_shape(self, shape):
+        if self.noise_shape is None:
+            return None
+        if len(self.noise_shape) != len(shape):
+            raise _incompatible(self, f"rank {len(self.noise_shape)} (noise_shape "
+                                      f"{self.noise_shape})", shape)
+        return tuple(d if n is None else int(n) for n, d in zip(self.noise_shape, shape))
+
+    def call(self, x, training=False):
+        if not training or self.rate == 0.0:
+            return x
+        # a seeded layer hands F.dropout one fresh seed per call from its own generator
+        seed = None if self._rng is None else int(self._rng.integers(2**63))
+        return F.dropout(x, self.rate, training=True, seed=seed,
+                         noise_shape=self._noise_shape(x.shape))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(rate=self.rate,
+                      noise_shape=None if self.noise_shape is None else list(self.noise_shape),
+                      seed=self.seed)
+        return config
+
+
+# ------------------------------------------------------------------ Embedding
+
+
+class Embedding(Layer):
+    """Map integer indices to dense vectors: ``embeddings[indices]``.
+
+    Args:
+        input_dim: vocabulary size (indices lie in ``[0, input_dim)``).
+        output_dim: size of each vector.
+        embeddings_initializer: default 'uniform' (RandomUniform(-0.05, 0.05), as Keras).
+        embeddings_regularizer: optional penalty.
+        mask_zero: whether index 0 is padding (``compute_mask`` returns ``indices != 0``).
+
+    Weights: embeddings (input_dim, output_dim).
+    Shapes: integer (N, ...) -> (N, ..., output_dim).
+    """
+
+    cast_inputs = False  # indices stay integers
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, mask_zero=False, **kwargs):
+        input_length = kwargs.pop("input_length", None)  # Keras 2 spelling of the sample shape
+        if input_length is not None and "input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim = _positive_int(input_dim, "Embedding", "input_dim")
+        self.output_dim = _positive_int(output_dim, "Embedding", "output_dim")
+        self.embeddings_initializer = initializers.get(embeddings_initializer)
+        self.embeddings_regularizer = _get_regularizer(embeddings_regularizer)
+        self.mask_zero = bool(mask_zero)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          self.embeddings_initializer,
+                                          self.embeddings_regularizer)
+
+    def _indices(self, x):
+        data = x.data
+        if data.dtype.kind == "f":
+            if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
+                raise TypeError(
+                    f"Embedding '{self.name}': expected integer indices, got non-integer values "
+                    f"of dtype {data.dtype}"
+                )
+        elif data.dtype.kind not in "iub":
+            raise TypeError(f"Embedding '{self.name}': expected integer indices, got dtype {data.dtype}")
+        indices = data.astype(np.int64, copy=False)
+        if indices.size and (indices.min() < 0 or indices.max() >= self.input_dim):
+            raise ValueError(
+                f"Embedding '{self.name}': indices must lie in [0, {self.input_dim}), got values "
+                f"in [{indices.min()}, {indices.max()}]"
+            )
+        return indices
+
+    def call(self, x, training=False):
+        return F.embedding(self._indices(x), self.embeddings)
+
+    def compute_mask(self, x):
+        """Boolean mask ``indices != 0`` when ``mask_zero``, else None."""
+        if not self.mask_zero:
+            return None
+        return np.asarray(getattr(x, "data", x)) != 0
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            input_dim=self.input_dim,
+            output_dim=self.output_dim,
+            embeddings_initializer=_serialize_initializer(self.embeddings_initializer),
+            embeddings_regularizer=_serialize_regularizer(self.embeddings_regularizer),
+            mask_zero=self.mask_zero,
+        )
+        return config
+
+
+__all__ = ["Activation", "Dense", "Dropout", "ELU", "Embedding", "Input", "InputLayer",
+           "LeakyReLU", "PReLU", "ReLU", "Softmax"]

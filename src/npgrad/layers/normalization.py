@@ -1,0 +1,223 @@
+"""Normalization layers: BatchNormalization and LayerNormalization (Keras 3 semantics).
+
+Example:
+    >>> bn = BatchNormalization()
+    >>> y = bn(np.random.randn(32, 6), training=True)   # batch stats; moving stats updated
+    >>> bn.count_params(), len(bn.trainable_weights)     # gamma, beta + 2 moving stats
+    (24, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import npgrad.functional as F
+from npgrad import initializers
+from npgrad.layers.core import (
+    _check_min_ndim,
+    _get_regularizer,
+    _incompatible,
+    _serialize_initializer,
+    _serialize_regularizer,
+)
+from npgrad.layers.layer import Layer
+
+
+def _normalize_axes(layer, axis, input_shape):
+    """Positive axes from an int or list, checked against the input's rank."""
+    ndim = len(input_shape)
+    items = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    out = []
+    for a in items:
+        if not -ndim <= a < ndim:
+            raise _incompatible(layer, f"an input with axis {a} (axis={axis!r})", input_shape)
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{type(layer).__name__} '{layer.name}': repeated axis in {axis!r}")
+    return tuple(out)
+
+
+def _check_sizes(layer, shape, axes, sizes):
+    """Raise unless the input's sizes along ``axes`` are the ones the layer was built for."""
+    if len(shape) != len(layer.input_shape_built) or tuple(shape[a] for a in axes) != sizes:
+        expected = ", ".join(f"axis {a} of size {n}" for a, n in zip(axes, sizes))
+        raise _incompatible(layer, f"rank {len(layer.input_shape_built)} with {expected}", shape)
+
+
+class BatchNormalization(Layer):
+    """Normalize each feature by batch statistics (training) or moving statistics (inference).
+
+    ``y = (x - mean) / sqrt(var + epsilon) * gamma + beta``. With ``training=True`` the mean
+    and (biased) variance of the batch are used and the moving statistics are updated:
+    ``moving = moving * momentum + batch_stat * (1 - momentum)``. A frozen layer
+    (``trainable = False``) always runs in inference mode, as in Keras 3.
+
+    Args:
+        axis: the feature axis (default -1, channels last).
+        momentum: momentum of the moving averages.
+        epsilon: added to the variance.
+        center: learn an offset ``beta``.
+        scale: learn a scale ``gamma``.
+        beta_initializer, gamma_initializer, moving_mean_initializer,
+        moving_variance_initializer: initializers (zeros, ones, zeros, ones).
+        beta_regularizer, gamma_regularizer: optional penalties.
+
+    Weights, in Keras order: gamma (C,), beta (C,), moving_mean (C,), moving_variance (C,);
+    the moving ones are non-trainable.
+    Shapes: any -> same.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+            raise TypeError(f"BatchNormalization: argument `axis` must be an int, got {axis!r}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: argument `momentum` must be in [0, 1], got {momentum!r}")
+        if not epsilon > 0:
+            raise ValueError(f"BatchNormalization: argument `epsilon` must be positive, got {epsilon!r}")
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = _get_regularizer(beta_regularizer)
+        self.gamma_regularizer = _get_regularizer(gamma_regularizer)
+
+    def build(self, input_shape):
+        _check_min_ndim(self, input_shape, 1)
+        (axis,) = _normalize_axes(self, self.axis, input_shape)
+        channels = input_shape[axis]
+        if channels is None:
+            raise _incompatible(self, f"a known size on axis {self.axis}", input_shape)
+        self._axes = (axis,)
+        self._sizes = (int(channels),)
+        shape = self._sizes
+        self.gamma = self.beta = None
+        if self.scale:
+            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
+                                         self.gamma_regularizer)
+        if self.center:
+            self.beta = self.add_weight("beta", shape, self.beta_initializer,
+                                        self.beta_regularizer)
+        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape,
+                                               self.moving_variance_initializer, trainable=False)
+
+    def call(self, x, training=False):
+        _check_sizes(self, x.shape, self._axes, self._sizes)
+        training = bool(training) and self.trainable  # frozen BN runs in inference mode
+        return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
+                            training=training, momentum=self.momentum, epsilon=self.epsilon,
+                            axis=self._axes[0])
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            axis=self.axis,
+            momentum=self.momentum,
+            epsilon=self.epsilon,
+            center=self.center,
+            scale=self.scale,
+            beta_initializer=_serialize_initializer(self.beta_initializer),
+            gamma_initializer=_serialize_initializer(self.gamma_initializer),
+            moving_mean_initializer=_serialize_initializer(self.moving_mean_initializer),
+            moving_variance_initializer=_serialize_initializer(self.moving_variance_initializer),
+            beta_regularizer=_serialize_regularizer(self.beta_regularizer),
+            gamma_regularizer=_serialize_regularizer(self.gamma_regularizer),
+        )
+        return config
+
+
+class LayerNormalization(Layer):
+    """Normalize each sample over ``axis`` by its own mean and variance, then scale and shift.
+
+    Args:
+        axis: int or list of ints, the axes normalized over (default -1).
+        epsilon: added to the variance.
+        center: learn an offset ``beta``.
+        scale: learn a scale ``gamma``.
+        beta_initializer, gamma_initializer: initializers (zeros, ones).
+        beta_regularizer, gamma_regularizer: optional penalties.
+
+    Weights, in Keras order: gamma, beta, each shaped like the normalized axes.
+    Shapes: any -> same.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+            self.axis = int(axis)
+        else:
+            try:
+                self.axis = [int(a) for a in axis]
+            except TypeError:
+                raise TypeError(
+                    f"LayerNormalization: argument `axis` must be an int or a list of ints, got {axis!r}"
+                ) from None
+            if not self.axis:
+                raise ValueError("LayerNormalization: argument `axis` must name at least one axis")
+        if not epsilon > 0:
+            raise ValueError(f"LayerNormalization: argument `epsilon` must be positive, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = _get_regularizer(beta_regularizer)
+        self.gamma_regularizer = _get_regularizer(gamma_regularizer)
+
+    def build(self, input_shape):
+        _check_min_ndim(self, input_shape, 1)
+        self._axes = _normalize_axes(self, self.axis, input_shape)
+        if any(input_shape[a] is None for a in self._axes):
+            raise _incompatible(self, f"known sizes on axis {self.axis}", input_shape)
+        self._sizes = tuple(int(input_shape[a]) for a in self._axes)
+        # Keras: an int axis gives (C,), a list gives the sizes of the listed axes in order
+        shape = self._sizes
+        self.gamma = self.beta = None
+        if self.scale:
+            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
+                                         self.gamma_regularizer)
+        if self.center:
+            self.beta = self.add_weight("beta", shape, self.beta_initializer,
+                                        self.beta_regularizer)
+
+    def call(self, x, training=False):
+        _check_sizes(self, x.shape, self._axes, self._sizes)
+        gamma, beta = self.gamma, self.beta
+        order = tuple(sorted(range(len(self._axes)), key=lambda i: self._axes[i]))
+        if order != tuple(range(len(self._axes))):
+            # F.layer_norm wants the parameters laid out in increasing axis order
+            gamma = None if gamma is None else F.transpose(gamma, order)
+            beta = None if beta is None else F.transpose(beta, order)
+        return F.layer_norm(x, gamma, beta, axis=tuple(sorted(self._axes)), epsilon=self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            axis=self.axis,
+            epsilon=self.epsilon,
+            center=self.center,
+            scale=self.scale,
+            beta_initializer=_serialize_initializer(self.beta_initializer),
+            gamma_initializer=_serialize_initializer(self.gamma_initializer),
+            beta_regularizer=_serialize_regularizer(self.beta_regularizer),
+            gamma_regularizer=_serialize_regularizer(self.gamma_regularizer),
+        )
+        return config
