@@ -1,0 +1,343 @@
+"""The Optimizer base class: slots, clipping, weight decay, schedules, state.
+
+A subclass declares its slots and writes one ``_update(var, grad, slots, lr)`` that changes
+``var.data`` in place with vectorized NumPy (no graph is ever built). The base class does
+the rest, in Keras 3's order for every ``apply_gradients`` call:
+
+1. drop pairs whose gradient is None (if none remain, the call is a no-op);
+2. clip the gradients (``clipnorm`` per variable, or ``global_clipnorm`` over all, or
+   ``clipvalue`` elementwise; at most one of them);
+3. decoupled weight decay, ``var -= var * weight_decay * lr``;
+4. ``_update`` per variable with the learning rate at step ``iterations``;
+5. ``iterations += 1``.
+
+State format (``get_state`` / ``set_state``), flat so it fits an ``.npz``:
+``"iterations"`` (int64 scalar), ``"learning_rate"`` (float64 scalar, absent when the rate is a
+schedule), optimizer-wide values such as Nadam's ``"u_product"``, and one entry per slot
+``"slots/{i}/{slot_name}"`` where ``i`` is the variable's index in the ``variables`` list
+given to ``get_state``/``set_state`` (the model's ``trainable_weights`` order).
+"""
+
+import math
+
+import numpy as np
+
+from npgrad.autograd import Tensor
+from npgrad.optimizers import schedules
+
+
+def _check_range(value, name, who, low, high, high_inclusive):
+    if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
+        raise ValueError(f"{who}: {name} must be a number, got {value!r}")
+    inside = low <= value <= high if high_inclusive else low <= value < high
+    if not inside:
+        bracket = "]" if high_inclusive else ")"
+        raise ValueError(f"{who}: {name} must be in [{low}, {high}{bracket}, got {value!r}")
+    return float(value)
+
+
+def _check_positive(value, name, who, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool) or not value > 0:
+        raise ValueError(f"{who}: {name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class of npgrad's optimizers (Keras 3 semantics).
+
+    Args:
+        learning_rate: float >= 0, a ``schedules.LearningRateSchedule`` (evaluated at
+            ``iterations``), or a no-argument callable returning the rate.
+        clipnorm: clip each gradient so its L2 norm is at most this.
+        clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
+        global_clipnorm: scale all gradients together so their joint L2 norm is at most this.
+        weight_decay: decoupled weight decay factor (``var -= var * weight_decay * lr``).
+        name: a label.
+
+    Attributes:
+        iterations: number of ``apply_gradients`` calls that updated something.
+    """
+
+    _GLOBALS = ()  # names of optimizer-wide float state saved by get_state (e.g. Nadam)
+
+    def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None,
+                 weight_decay=None, name=None):
+        who = type(self).__name__
+        self.name = name or who.lower()
+        self.clipnorm = _check_positive(clipnorm, "clipnorm", who, allow_none=True)
+        self.clipvalue = _check_positive(clipvalue, "clipvalue", who, allow_none=True)
+        self.global_clipnorm = _check_positive(global_clipnorm, "global_clipnorm", who, allow_none=True)
+        given = [n for n in ("clipnorm", "clipvalue", "global_clipnorm") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"{who}: set at most one of clipnorm, clipvalue, global_clipnorm; got {given}")
+        if weight_decay is not None:
+            weight_decay = _check_range(weight_decay, "weight_decay", who, 0.0, math.inf, True)
+        self.weight_decay = weight_decay
+        self._learning_rate = None
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        self._variables = []  # strong refs in first-seen order: keeps the id() keys unique
+        self._slots = {}  # id(variable) -> {slot name: ndarray}
+        self._no_decay_ids, self._no_decay_names = set(), ()
+
+    # ---------------------------------------------------------------- learning rate
+    @property
+    def learning_rate(self):
+        """The rate used by the next update (a schedule is evaluated at ``iterations``)."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            return float(self._learning_rate(self.iterations))
+        if callable(self._learning_rate):
+            return float(self._learning_rate())
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        who = type(self).__name__
+        if isinstance(value, schedules.LearningRateSchedule) or callable(value):
+            self._learning_rate = value
+            return
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            raise TypeError(
+                f"{who}: this optimizer was created with a LearningRateSchedule, so its learning "
+                f"rate cannot be set to a number; assign a new schedule instead"
+            )
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        self._learning_rate = _check_range(value, "learning_rate", who, 0.0, math.inf, True)
+
+    @property
+    def learning_rate_schedule(self):
+        """The schedule (or callable) given as learning rate, or None for a constant rate."""
+        return None if isinstance(self._learning_rate, float) else self._learning_rate
+
+    # ---------------------------------------------------------------- slots
+    def _create_slots(self, var):
+        """Return the new slots of ``var`` as ``{name: ndarray}`` (override; default none)."""
+        return {}
+
+    def _slots_for(self, var):
+        key = id(var)
+        if key not in self._slots:
+            self._slots[key] = self._create_slots(var)
+            self._variables.append(var)
+        return self._slots[key]
+
+    def build(self, variables):
+        """Create the slots of every variable now (otherwise done lazily on first update).
+
+        Args:
+            variables: iterable of Tensors.
+        """
+        for var in variables:
+            self._slots_for(self._check_variable(var))
+
+    @property
+    def variables(self):
+        """The variables this optimizer holds slots for, in first-seen order."""
+        return list(self._variables)
+
+    def exclude_from_weight_decay(self, var_list=None, var_names=None):
+        """Exempt variables from weight decay: given Tensors, or any whose name contains one of
+        ``var_names`` (e.g. ``["bias", "gamma"]``)."""
+        self._no_decay_ids |= {id(var) for var in (var_list or [])}
+        self._no_decay_names = tuple(self._no_decay_names) + tuple(var_names or ())
+
+    def _use_weight_decay(self, var):
+        if not self.weight_decay or id(var) in self._no_decay_ids:
+            return False
+        name = getattr(var, "name", None) or ""
+        return not any(part in name for part in self._no_decay_names)
+
+    # ---------------------------------------------------------------- updates
+    def _check_variable(self, var):
+        if not isinstance(var, Tensor):
+            raise TypeError(f"{type(self).__name__}: expected a Tensor variable, got {type(var).__name__}")
+        if var.dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}: variables must be floating, got dtype {var.dtype}")
+        return var
+
+    def _as_gradient(self, grad, var):
+        grad = grad.data if isinstance(grad, Tensor) else grad
+        grad = np.asarray(grad, dtype=var.dtype)
+        if grad.shape != var.shape:
+            name = f" {var.name!r}" if var.name else ""
+            raise ValueError(
+                f"{type(self).__name__}: gradient of shape {grad.shape} does not match variable"
+                f"{name} of shape {var.shape}"
+            )
+        return grad
+
+    def _clip_gradients(self, grads):
+        """Keras 3 clipping; returns new arrays (the caller's gradients are never modified)."""
+        if self.clipnorm is not None:
+            clipped = []
+            for grad in grads:
+                norm = math.sqrt(float(np.sum(np.square(grad, dtype=np.float64))))
+                # Keras: g * clipnorm / max(norm, clipnorm)
+                clipped.append(grad * (self.clipnorm / max(norm, self.clipnorm)))
+            return clipped
+        if self.global_clipnorm is not None:
+            total = math.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads))
+            scale = self.global_clipnorm / max(total, self.global_clipnorm)
+            if not math.isfinite(total):
+                scale = math.nan  # as Keras: a non-finite global norm poisons every gradient
+            return [grad * scale for grad in grads]
+        if self.clipvalue is not None:
+            return [np.clip(grad, -self.clipvalue, self.clipvalue) for grad in grads]
+        return grads
+
+    def _before_updates(self):
+        """Hook run once per step before the per-variable updates (Nadam's product)."""
+
+    def _update(self, var, grad, slots, lr):
+        """Update ``var.data`` in place from ``grad`` (override).
+
+        Args:
+            var: the Tensor to update.
+            grad: ndarray of ``var``'s shape and dtype (already clipped).
+            slots: this variable's ``{name: ndarray}`` slots, updated in place.
+            lr: the learning rate for this step (float).
+        """
+        raise NotImplementedError
+
+    def apply_gradients(self, grads_and_vars):
+        """Apply one optimization step.
+
+        Args:
+            grads_and_vars: iterable of ``(gradient, variable)``; the gradient is an ndarray,
+                a Tensor or None (skipped), the variable a floating Tensor updated in place.
+
+        Returns:
+            The new ``iterations`` count.
+        """
+        pairs = [(g, self._check_variable(v)) for g, v in grads_and_vars if g is not None]
+        if not pairs:
+            return self.iterations
+        variables = [var for _, var in pairs]
+        grads = self._clip_gradients([self._as_gradient(g, var) for g, var in pairs])
+        lr = self.learning_rate
+        for var in variables:
+            if self._use_weight_decay(var):
+                var.data -= var.data * self.weight_decay * lr
+        self._before_updates()
+        for grad, var in zip(grads, variables):
+            self._update(var, grad, self._slots_for(var), lr)
+        self.iterations += 1
+        return self.iterations
+
+    def step(self, params):
+        """PyTorch-style step: update every parameter from its ``.grad`` (None grads skipped).
+
+        Args:
+            params: iterable of Tensors (e.g. ``model.trainable_weights``).
+        """
+        params = list(params)
+        return self.apply_gradients([(p.grad, p) for p in params])
+
+    @staticmethod
+    def zero_grad(params):
+        """Forget the accumulated gradient of every parameter (``p.grad = None``)."""
+        for param in params:
+            param.grad = None
+
+    # ---------------------------------------------------------------- config and state
+    def get_config(self):
+        """Return the constructor arguments as a JSON-able dict (schedules serialized)."""
+        if isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            learning_rate = schedules.serialize(self._learning_rate)
+        else:
+            learning_rate = self.learning_rate
+        return {
+            "name": self.name,
+            "learning_rate": learning_rate,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Build an optimizer from ``get_config()``'s output."""
+        config = dict(config)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"])
+        return cls(**config)
+
+    def get_state(self, variables=None):
+        """Return the optimizer's state as a flat ``{key: ndarray}`` dict (copies).
+
+        Args:
+            variables: the variables whose slots to save, in the order ``set_state`` will be
+                given; defaults to the first-seen order.
+
+        Returns:
+            dict with "iterations", "learning_rate" (constant rates only), global values and
+            "slots/{i}/{slot_name}" for each variable index ``i`` that has slots.
+        """
+        variables = self._variables if variables is None else list(variables)
+        state = {"iterations": np.asarray(self.iterations, dtype=np.int64)}
+        if isinstance(self._learning_rate, float):
+            state["learning_rate"] = np.asarray(self._learning_rate, dtype=np.float64)
+        for name in self._GLOBALS:
+            state[name] = np.asarray(getattr(self, "_" + name), dtype=np.float64)
+        for index, var in enumerate(variables):
+            for slot_name, value in self._slots.get(id(var), {}).items():
+                state[f"slots/{index}/{slot_name}"] = value.copy()
+        return state
+
+    def set_state(self, state, variables):
+        """Restore ``get_state``'s output for the same list of variables.
+
+        Args:
+            state: dict (or an open ``np.load`` archive filtered to these keys).
+            variables: the variables, in the order used when the state was saved.
+
+        Raises:
+            ValueError: for a missing "iterations", an unknown key, an index beyond
+                ``variables`` or a slot whose shape does not match its variable.
+        """
+        who = type(self).__name__
+        variables = [self._check_variable(v) for v in variables]
+        state = dict(state)
+        if "iterations" not in state:
+            raise ValueError(f"{who}.set_state: the state has no 'iterations' entry")
+        new_slots = {}
+        for key, value in state.items():
+            if key in ("iterations", "learning_rate") or key in self._GLOBALS:
+                continue
+            parts = key.split("/")
+            if len(parts) != 3 or parts[0] != "slots" or not parts[1].isdigit():
+                raise ValueError(f"{who}.set_state: unexpected state key {key!r}")
+            index, slot_name = int(parts[1]), parts[2]
+            if index >= len(variables):
+                raise ValueError(
+                    f"{who}.set_state: key {key!r} refers to variable {index}, but only "
+                    f"{len(variables)} variables were given"
+                )
+            var = variables[index]
+            template = self._create_slots(var)
+            if slot_name not in template:
+                raise ValueError(f"{who}.set_state: {who} has no slot {slot_name!r} (key {key!r})")
+            value = np.asarray(value)
+            if value.shape != var.shape:
+                raise ValueError(
+                    f"{who}.set_state: slot {key!r} has shape {value.shape}, its variable {var.shape}"
+                )
+            new_slots.setdefault(index, template)[slot_name] = value.astype(var.dtype, copy=True)
+        self._variables, self._slots = [], {}
+        for index, var in enumerate(variables):
+            if index in new_slots:
+                self._slots[id(var)] = new_slots[index]
+                self._variables.append(var)
+        self.iterations = int(np.asarray(state["iterations"]))
+        if "learning_rate" in state and not isinstance(self._learning_rate, schedules.LearningRateSchedule):
+            self.learning_rate = float(np.asarray(state["learning_rate"]))
+        for name in self._GLOBALS:
+            if name in state:
+                setattr(self, "_" + name, float(np.asarray(state[name])))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(learning_rate={self.learning_rate!r}, name={self.name!r})"
