@@ -1,0 +1,120 @@
+"""Side-by-side timing: run npgrad and PyTorch workloads interleaved, report medians and ratios.
+
+Each workload is a pair of zero-argument callables (one per library) that do the same work.
+Rounds alternate between the two so that the machine's noise (this is a shared 2-core box)
+hits both alike; the ratio of medians is what we quote, never absolute seconds alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+THREADS = int(os.environ.get("NPGRAD_BENCH_THREADS", "2"))
+
+
+def limit_threads(n=THREADS):
+    """Pin BLAS (NumPy) and PyTorch to ``n`` threads so both libraries get the same cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:  # env vars must then be set before NumPy loads (see run_all)
+        pass
+    torch = import_torch()
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def import_torch():
+    """PyTorch if installed, else None (benchmarks then report npgrad alone)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+@dataclass
+class Result:
+    name: str
+    npgrad_s: list = field(default_factory=list)
+    torch_s: list = field(default_factory=list)
+    unit: str = "s"
+    target: float | None = None
+
+    @property
+    def npgrad_median(self):
+        return statistics.median(self.npgrad_s)
+
+    @property
+    def torch_median(self):
+        return statistics.median(self.torch_s) if self.torch_s else None
+
+    @property
+    def ratio(self):
+        return self.npgrad_median / self.torch_median if self.torch_s else None
+
+    def as_dict(self):
+        return {
+            "workload": self.name, "unit": self.unit, "npgrad": self.npgrad_s, "torch": self.torch_s,
+            "npgrad_median": self.npgrad_median, "torch_median": self.torch_median,
+            "ratio": self.ratio, "target": self.target,
+        }
+
+
+def compare(name, npgrad_fn, torch_fn=None, rounds=5, warmup=1, target=None):
+    """Time both callables ``rounds`` times, interleaved, after ``warmup`` untimed calls each."""
+    result = Result(name, target=target)
+    for _ in range(warmup):
+        npgrad_fn()
+        if torch_fn is not None:
+            torch_fn()
+    for _ in range(rounds):
+        start = time.perf_counter()
+        npgrad_fn()
+        result.npgrad_s.append(time.perf_counter() - start)
+        if torch_fn is not None:
+            start = time.perf_counter()
+            torch_fn()
+            result.torch_s.append(time.perf_counter() - start)
+    return result
+
+
+def print_table(results, title):
+    """Markdown table: workload, medians, ratio, target."""
+    print(f"\n### {title}\n")
+    print("| workload | npgrad (median s) | PyTorch (median s) | ratio npgrad/PyTorch | target |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        torch_s = f"{r.torch_median:.4f}" if r.torch_median is not None else "n/a"
+        ratio = f"**{r.ratio:.2f}**" if r.ratio is not None else "n/a"
+        target = f"<= {r.target:.2f}" if r.target is not None else ""
+        print(f"| {r.name} | {r.npgrad_median:.4f} | {torch_s} | {ratio} | {target} |")
+
+
+def machine_info():
+    torch = import_torch()
+    return {
+        "machine": platform.machine(), "processor": platform.processor(),
+        "cpus": os.cpu_count(), "threads": THREADS, "python": platform.python_version(),
+        "numpy": np.__version__, "torch": torch.__version__ if torch else None,
+        "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def write_json(results, path, extra=None):
+    """Write the raw timings and the machine description to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"machine": machine_info(), "results": [r.as_dict() for r in results]}
+    payload.update(extra or {})
+    path.write_text(json.dumps(payload, indent=2))
+    print(f"\nwrote {path}")

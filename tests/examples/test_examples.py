@@ -1,0 +1,68 @@
+"""Run each example's quick mode as a user would, in a subprocess."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+needs_mnist = pytest.mark.skipif(
+    not os.environ.get("NPGRAD_DATA"),
+    reason="real MNIST not found: set NPGRAD_DATA to a folder holding the MNIST IDX files",
+)
+
+
+def run_example(name, *args, timeout=300):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def _accuracy(output):
+    return float(re.findall(r"test accuracy ([0-9.]+)", output)[-1])
+
+
+@pytest.mark.example
+@needs_mnist
+def test_mnist_cnn_quick(tmp_path):
+    out = run_example("mnist_cnn.py", "--quick", "--seed", "0", "--out", str(tmp_path), "--verbose", "2")
+    assert "Total params: 34,826" in out
+    assert _accuracy(out) > 0.80  # 2,000 images, one epoch
+    assert (tmp_path / "model.npgrad").exists()
+
+
+@pytest.mark.example
+@needs_mnist
+def test_mnist_mlp_quick():
+    assert _accuracy(run_example("mnist_mlp.py", "--quick", "--seed", "0")) > 0.80
+
+
+@pytest.mark.example
+@needs_mnist
+def test_custom_loop_quick():
+    assert _accuracy(run_example("custom_loop.py", "--quick")) > 0.75
+
+
+@pytest.mark.example
+def test_xor_learns():
+    out = run_example("xor.py")
+    assert "accuracy 1.00" in out
+
+
+@pytest.mark.example
+def test_mnist_cnn_without_data_says_how_to_supply_it(tmp_path):
+    env = dict(os.environ, NPGRAD_DATA=str(tmp_path), NPGRAD_CACHE=str(tmp_path / "cache"),
+               NPGRAD_OFFLINE="1", MPLBACKEND="Agg")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "mnist_cnn.py"), "--quick", "--data", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert result.returncode != 0
+    assert "NPGRAD_DATA" in result.stderr and "train-images-idx3-ubyte" in result.stderr
