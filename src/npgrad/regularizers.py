@@ -1,0 +1,167 @@
+"""Weight regularizers with Keras 3 names: penalties built from Tensor ops.
+
+A regularizer is a callable ``penalty = regularizer(weight)`` returning a scalar Tensor made
+of differentiable ops, so adding it to the loss puts its gradient on the weight through
+autograd.
+
+Example:
+    >>> reg = npgrad.regularizers.L2(1e-4)
+    >>> loss = data_loss + reg(layer.kernel)          # d(penalty)/d(kernel) = 2e-4 * kernel
+"""
+
+import math
+
+import numpy as np
+
+from npgrad.autograd import Tensor
+
+
+def _check_factor(value, name, who):
+    if (not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool)
+            or not math.isfinite(value) or value < 0):
+        raise ValueError(f"{who}: {name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _as_tensor(weight, who):
+    if isinstance(weight, Tensor):
+        return weight
+    if isinstance(weight, np.ndarray):
+        return Tensor(weight)
+    raise TypeError(f"{who}: expected a weight Tensor or ndarray, got {type(weight).__name__}")
+
+
+class Regularizer:
+    """Base class: subclasses implement ``__call__(weight) -> scalar Tensor`` and ``get_config``."""
+
+    def __call__(self, weight):
+        raise NotImplementedError
+
+    def get_config(self):
+        """Return the constructor arguments as a JSON-able dict."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a regularizer from ``get_config()``'s output."""
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class L1(Regularizer):
+    """``l1 * sum(|w|)`` (gradient ``l1 * sign(w)``, 0 at w = 0).
+
+    Args:
+        l1: factor, a finite float >= 0 (default 0.01).
+    """
+
+    def __init__(self, l1=0.01):
+        self.l1 = _check_factor(l1, "l1", "L1")
+
+    def __call__(self, weight):
+        return _as_tensor(weight, "L1").abs().sum() * self.l1
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+class L2(Regularizer):
+    """``l2 * sum(w ** 2)`` (gradient ``2 * l2 * w``).
+
+    Args:
+        l2: factor, a finite float >= 0 (default 0.01).
+    """
+
+    def __init__(self, l2=0.01):
+        self.l2 = _check_factor(l2, "l2", "L2")
+
+    def __call__(self, weight):
+        weight = _as_tensor(weight, "L2")
+        return (weight * weight).sum() * self.l2
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1L2(Regularizer):
+    """``l1 * sum(|w|) + l2 * sum(w ** 2)``.
+
+    Args:
+        l1: L1 factor (default 0.0).
+        l2: L2 factor (default 0.0).
+    """
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1 = _check_factor(l1, "l1", "L1L2")
+        self.l2 = _check_factor(l2, "l2", "L1L2")
+
+    def __call__(self, weight):
+        weight = _as_tensor(weight, "L1L2")
+        penalty = weight.abs().sum() * self.l1
+        return penalty + (weight * weight).sum() * self.l2
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+# Keras 3 spells the classes in lowercase too.
+l1, l2, l1_l2 = L1, L2, L1L2
+
+ALL_OBJECTS = {
+    "L1": L1, "L2": L2, "L1L2": L1L2,
+    "l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2,
+}
+
+
+def serialize(regularizer):
+    """Return ``{"class_name": ..., "config": ...}`` for a regularizer (JSON-able)."""
+    if not isinstance(regularizer, Regularizer):
+        raise TypeError(
+            f"regularizers.serialize: expected a Regularizer, got {type(regularizer).__name__}"
+        )
+    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+
+
+def _lookup(name):
+    if name not in ALL_OBJECTS:
+        raise ValueError(
+            f"Unknown regularizer {name!r}. Valid names: {', '.join(sorted(ALL_OBJECTS))}"
+        )
+    return ALL_OBJECTS[name]
+
+
+def deserialize(config):
+    """Rebuild a regularizer from :func:`serialize`'s dict."""
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"regularizers.deserialize: expected a dict with 'class_name', got {config!r}")
+    return _lookup(config["class_name"]).from_config(dict(config.get("config") or {}))
+
+
+def get(identifier):
+    """Turn a name, config dict, class, instance or callable into a regularizer.
+
+    Args:
+        identifier: None, a string ('l1', 'l2', 'l1_l2', 'L1', ...: Keras defaults), a dict
+            ``{"class_name": ..., "config": {...}}``, a Regularizer class or instance, or any
+            callable ``weight -> scalar Tensor``.
+
+    Returns:
+        A regularizer, or None for None.
+
+    Raises:
+        ValueError: for an unknown name (listing the valid ones) or another kind of value.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, str):
+        return _lookup(identifier)()
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
