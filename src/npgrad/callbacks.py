@@ -342,9 +342,9 @@ class ProgbarLogger(Callback):
 
     def _update_progbar(self, batch, logs):
         self.seen = batch + 1
-        if self.verbose == 1 and (self.target is None or self.seen < self.target):
+        if self.verbose == 1:
             self._maybe_init_progbar()
-            self.progbar.update(self.seen, values=list((logs or {}).items()))
+            self.progbar.update(self.seen, values=list((logs or {}).items()), finalize=False)
 
     def _finalize_progbar(self, logs):
         if not self.verbose:
@@ -352,9 +352,9 @@ class ProgbarLogger(Callback):
         if self.target is None:
             self.target = self.seen
         self._maybe_init_progbar()
-        if getattr(self.progbar, "target", self.target) is None:
-            self.progbar.target = self.target
-        self.progbar.update(self.target, values=list((logs or {}).items()))
+        self.progbar.target = self.target
+        # the epoch logs (validation included) are shown as given, not averaged
+        self.progbar.update(self.target, values=list((logs or {}).items()), finalize=True)
 
 
 # ----------------------------------------------------------------------------- monitoring
