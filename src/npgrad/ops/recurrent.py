@@ -1,0 +1,628 @@
+"""Recurrent ops: a whole SimpleRNN, LSTM or GRU sequence as one fused Function.
+
+Each op projects the whole input sequence with one GEMM up front ((T*N, F) @ kernel), then
+runs one recurrent GEMM per step. Its backward is a hand-written backpropagation through
+time: one loop over the steps in reverse (one GEMM per step for the state gradient), then
+one GEMM each for dkernel, drecurrent_kernel and dx. No per-step graph is built, so a
+1,000-step sequence needs no recursion and memory grows linearly in T.
+
+Layouts follow Keras: kernel (F, k*U), recurrent_kernel (U, k*U), gates side by side along
+the last axis: SimpleRNN k=1; LSTM k=4 in the order i, f, c, o; GRU k=3 in the order z, r, h.
+Outputs are in processing order: with ``go_backwards`` the first output belongs to the last
+input step (as Keras).
+
+Fused activations (by name): 'tanh', 'sigmoid', 'relu', 'linear', 'hard_sigmoid'. The
+public wrappers (``simple_rnn``, ``lstm``, ``gru``) also take any callable of Tensors; they
+then compose the steps from autograd ops instead (slower, same maths).
+
+Recurrent dropout: ``recurrent_mask`` (N, U) multiplies the previous state where it enters
+the recurrent matmul (the same mask at every step, variational dropout).
+
+Shape letters: N batch, T time steps, F input features, U units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from npgrad.autograd.function import Function
+from npgrad.autograd.tensor import Tensor
+from npgrad.ops import activation as _activation
+from npgrad.ops import elementwise as _elementwise
+from npgrad.ops import linalg as _linalg
+from npgrad.ops import shape as _shape
+
+# ------------------------------------------------------------------ activations, in place
+
+
+def _tanh(z):
+    return np.tanh(z, out=z)
+
+
+def _sigmoid(z):
+    return special.expit(z, out=z)
+
+
+def _relu(z):
+    return np.maximum(z, 0, out=z)
+
+
+def _linear(z):
+    return z
+
+
+def _hard_sigmoid(z):
+    z *= z.dtype.type(1.0 / 6.0)
+    z += z.dtype.type(0.5)
+    return np.clip(z, 0, 1, out=z)
+
+
+# derivatives written in terms of the activation's *output* y (all five allow it);
+# conventions at kinks: relu'(0) = 0, hard_sigmoid' = 0 where it saturates (y = 0 or 1)
+def _d_tanh(y):
+    return 1 - y * y
+
+
+def _d_sigmoid(y):
+    return y * (1 - y)
+
+
+def _d_relu(y):
+    return (y > 0).astype(y.dtype)
+
+
+def _d_linear(y):
+    return np.ones_like(y)
+
+
+def _d_hard_sigmoid(y):
+    return ((y > 0) & (y < 1)) * y.dtype.type(1.0 / 6.0)
+
+
+FUSED_ACTIVATIONS = {
+    "tanh": (_tanh, _d_tanh),
+    "sigmoid": (_sigmoid, _d_sigmoid),
+    "relu": (_relu, _d_relu),
+    "linear": (_linear, _d_linear),
+    "hard_sigmoid": (_hard_sigmoid, _d_hard_sigmoid),
+}
+
+_COMPOSED_ACTIVATIONS = {
+    "tanh": _activation.tanh,
+    "sigmoid": _activation.sigmoid,
+    "relu": _activation.relu,
+    "linear": _activation.linear,
+    "hard_sigmoid": _activation.hard_sigmoid,
+}
+
+
+def _fused(name, op):
+    try:
+        return FUSED_ACTIVATIONS[name]
+    except KeyError:
+        raise ValueError(
+            f"{op}: activation must be one of {sorted(FUSED_ACTIVATIONS)} for the fused op, "
+            f"got {name!r}"
+        ) from None
+
+
+# ------------------------------------------------------------------ shared helpers
+
+
+def _time_major(x, go_backwards):
+    """(N, T, F) -> contiguous (T, N, F), steps in processing order."""
+    xt = x.transpose(1, 0, 2)
+    if go_backwards:
+        xt = xt[::-1]
+    return np.ascontiguousarray(xt)
+
+
+def _batch_major(at, go_backwards):
+    """Inverse of :func:`_time_major` for a gradient: (T, N, F) -> (N, T, F)."""
+    if go_backwards:
+        at = at[::-1]
+    return at.transpose(1, 0, 2)
+
+
+def _check_shapes(op, x, kernel, recurrent_kernel, states, gates):
+    """Validate x (N, T, F), kernel (F, k*U), recurrent_kernel (U, k*U), states (N, U)."""
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected x of rank 3 (batch, time, features), got shape {x.shape}")
+    if x.shape[1] == 0:
+        raise ValueError(f"{op}: expected at least one time step, got x of shape {x.shape}")
+    units = recurrent_kernel.shape[0] if recurrent_kernel.ndim == 2 else -1
+    expected_k = (x.shape[2], gates * units)
+    if kernel.shape != expected_k:
+        raise ValueError(f"{op}: expected kernel of shape {expected_k}, got {kernel.shape}")
+    if recurrent_kernel.shape != (units, gates * units):
+        raise ValueError(
+            f"{op}: expected recurrent_kernel of shape (units, {gates} * units), "
+            f"got {recurrent_kernel.shape}"
+        )
+    for s in states:
+        if s.shape != (x.shape[0], units):
+            raise ValueError(
+                f"{op}: expected initial state of shape {(x.shape[0], units)}, got {s.shape}"
+            )
+    return units
+
+
+def _check_mask(op, mask, n, units, dtype):
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=dtype)
+    if mask.shape != (n, units):
+        raise ValueError(f"{op}: expected recurrent_mask of shape {(n, units)}, got {mask.shape}")
+    return mask
+
+
+def _previous_states(h0, hs, mask):
+    """States entering the recurrent matmul at each step: [h0, h_1, ..., h_{T-1}] (* mask).
+
+    Returns (T*N, U).
+    """
+    prev = np.concatenate([h0[None], hs[:-1]], axis=0)
+    if mask is not None:
+        prev *= mask
+    return prev.reshape(-1, prev.shape[-1])
+
+
+def _input_grads(self, xt, kernel, dz, go_backwards, x_index=0, kernel_index=1):
+    """dx = dZ @ kernel^T and dkernel = X^T @ dZ, one GEMM each. dz: (T, N, k*U)."""
+    t_steps, n, _ = dz.shape
+    dz2 = dz.reshape(t_steps * n, -1)
+    dx = dkernel = None
+    if self.needs_input_grad[x_index]:
+        dx = _batch_major((dz2 @ kernel.T).reshape(t_steps, n, -1), go_backwards)
+    if self.needs_input_grad[kernel_index]:
+        dkernel = xt.reshape(t_steps * n, -1).T @ dz2
+    return dx, dkernel
+
+
+# ------------------------------------------------------------------ SimpleRNN
+
+
+class SimpleRNNSequence(Function):
+    """h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias) over a whole sequence.
+
+    Inputs (positional): x (N, T, F), kernel (F, U), recurrent_kernel (U, U), h0 (N, U),
+    optional bias (U,). Constants: activation (name), go_backwards, recurrent_mask (N, U).
+    Output: (N, T, U), the states in processing order (the last one is the final state).
+    """
+
+    def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
+                go_backwards=False, recurrent_mask=None):
+        units = _check_shapes("simple_rnn", x, kernel, recurrent_kernel, [h0], 1)
+        act, self.d_act = _fused(activation, "simple_rnn")
+        xt = _time_major(x, go_backwards)  # (T, N, F)
+        t_steps, n, n_in = xt.shape
+        mask = _check_mask("simple_rnn", recurrent_mask, n, units, xt.dtype)
+        # hs: (T, N, U), pre-activations first, overwritten step by step by the states
+        hs = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, units)
+        if bias:
+            hs += bias[0]
+        h = h0
+        for t in range(t_steps):
+            hs[t] += (h if mask is None else h * mask) @ recurrent_kernel
+            h = act(hs[t])
+        self.save_for_backward(xt, kernel, recurrent_kernel, h0, hs)
+        self.mask, self.go_backwards, self.has_bias = mask, go_backwards, bool(bias)
+        return hs.transpose(1, 0, 2)
+
+    def backward(self, grad):
+        xt, kernel, recurrent_kernel, h0, hs = self.saved
+        mask, d_act = self.mask, self.d_act
+        g = grad.transpose(1, 0, 2)  # (T, N, U)
+        da = np.empty_like(hs)  # d pre-activation, (T, N, U)
+        dh = np.zeros_like(h0, dtype=hs.dtype)
+        rec_t = recurrent_kernel.T
+        for t in range(hs.shape[0] - 1, -1, -1):
+            dh = dh + g[t]
+            np.multiply(dh, d_act(hs[t]), out=da[t])
+            # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
+            dh = da[t] @ rec_t
+            if mask is not None:
+                dh *= mask
+        dx, dkernel = _input_grads(self, xt, kernel, da, self.go_backwards)
+        drec = None
+        if self.needs_input_grad[2]:
+            drec = _previous_states(h0, hs, mask).T @ da.reshape(-1, da.shape[-1])
+        grads = [dx, dkernel, drec, dh if self.needs_input_grad[3] else None]
+        if self.has_bias:
+            grads.append(da.sum(axis=(0, 1)) if self.needs_input_grad[4] else None)
+        return tuple(grads)
+
+
+# ------------------------------------------------------------------ LSTM
+
+
+class LSTMSequence(Function):
+    """A whole LSTM sequence (Keras maths, gates i, f, c, o).
+
+    z = x_t @ kernel + (h_{t-1} * mask) @ recurrent_kernel + bias, split into i, f, g, o;
+    i, f, o = rec_act(.); g = act(.); c_t = f * c_{t-1} + i * g; h_t = o * act(c_t).
+
+    Inputs (positional): x (N, T, F), kernel (F, 4U), recurrent_kernel (U, 4U), h0 (N, U),
+    c0 (N, U), optional bias (4U,). Constants: activation, recurrent_activation (names),
+    go_backwards, recurrent_mask (N, U).
+    Output: (N, T + 1, U): the T hidden states in processing order, then the final cell state.
+    """
+
+    def forward(self, x, kernel, recurrent_kernel, h0, c0, *bias, activation="tanh",
+                recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None):
+        units = _check_shapes("lstm", x, kernel, recurrent_kernel, [h0, c0], 4)
+        act, self.d_act = _fused(activation, "lstm")
+        rec_act, self.d_rec_act = _fused(recurrent_activation, "lstm")
+        xt = _time_major(x, go_backwards)
+        t_steps, n, n_in = xt.shape
+        u = units
+        mask = _check_mask("lstm", recurrent_mask, n, units, xt.dtype)
+        # gates: (T, N, 4U), pre-activations, turned into activations in place
+        gates = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, 4 * u)
+        if bias:
+            gates += bias[0]
+        dtype = gates.dtype
+        cs = np.empty((t_steps, n, u), dtype=dtype)  # cell states
+        act_cs = np.empty((t_steps, n, u), dtype=dtype)  # act(c_t)
+        out = np.empty((t_steps + 1, n, u), dtype=dtype)  # h_1..h_T, then c_T
+        h, c = h0, c0
+        for t in range(t_steps):
+            z = gates[t]
+            z += (h if mask is None else h * mask) @ recurrent_kernel
+            rec_act(z[:, : 2 * u])
+            act(z[:, 2 * u : 3 * u])
+            rec_act(z[:, 3 * u :])
+            i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
+            c_new = cs[t]
+            np.multiply(f, c, out=c_new)
+            c_new += i * g
+            act_c = act_cs[t]
+            act_c[...] = c_new
+            act(act_c)
+            np.multiply(o, act_c, out=out[t])
+            h, c = out[t], c_new
+        out[t_steps] = c
+        self.save_for_backward(xt, kernel, recurrent_kernel, h0, c0, gates, cs, act_cs, out)
+        self.mask, self.go_backwards, self.has_bias = mask, go_backwards, bool(bias)
+        return out.transpose(1, 0, 2)
+
+    def backward(self, grad):
+        xt, kernel, recurrent_kernel, h0, c0, gates, cs, act_cs, out = self.saved
+        mask, d_act, d_rec = self.mask, self.d_act, self.d_rec_act
+        t_steps, n, u = cs.shape
+        g_out = grad.transpose(1, 0, 2)  # (T + 1, N, U)
+        dz = np.empty_like(gates)  # d pre-activations, (T, N, 4U)
+        dh = np.zeros((n, u), dtype=gates.dtype)
+        dc = np.array(g_out[t_steps], dtype=gates.dtype)
+        rec_t = recurrent_kernel.T
+        for t in range(t_steps - 1, -1, -1):
+            z = gates[t]
+            i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
+            c_prev = cs[t - 1] if t > 0 else c0
+            act_c = act_cs[t]
+            dh = dh + g_out[t]
+            # h = o * act(c): dc += dh * o * act'(c); do = dh * act(c)
+            dc = dc + dh * o * d_act(act_c)
+            d = dz[t]
+            np.multiply(dh * act_c, d_rec(o), out=d[:, 3 * u :])
+            # c = f * c_prev + i * g
+            np.multiply(dc * g, d_rec(i), out=d[:, :u])
+            np.multiply(dc * c_prev, d_rec(f), out=d[:, u : 2 * u])
+            np.multiply(dc * i, d_act(g), out=d[:, 2 * u : 3 * u])
+            dc = dc * f
+            dh = d @ rec_t
+            if mask is not None:
+                dh *= mask
+        dx, dkernel = _input_grads(self, xt, kernel, dz, self.go_backwards)
+        drec = None
+        if self.needs_input_grad[2]:
+            drec = _previous_states(h0, out[:t_steps], mask).T @ dz.reshape(-1, 4 * u)
+        grads = [dx, dkernel, drec, dh if self.needs_input_grad[3] else None,
+                 dc if self.needs_input_grad[4] else None]
+        if self.has_bias:
+            grads.append(dz.sum(axis=(0, 1)) if self.needs_input_grad[5] else None)
+        return tuple(grads)
+
+
+# ------------------------------------------------------------------ GRU
+
+
+class GRUSequence(Function):
+    """A whole GRU sequence (Keras maths, gates z, r, h).
+
+    reset_after=True (bias (2, 3U): input bias row 0, recurrent bias row 1):
+        xz, xr, xh = x_t @ kernel + b_in;  rz, rr, rh = (h_{t-1} * mask) @ recurrent_kernel + b_rec
+        z = rec_act(xz + rz); r = rec_act(xr + rr); hh = act(xh + r * rh)
+    reset_after=False (bias (3U,)):
+        z = rec_act(xz + hm @ U_z); r = rec_act(xr + hm @ U_r); hh = act(xh + (r * hm) @ U_h)
+        where hm = h_{t-1} * mask
+    then h_t = z * h_{t-1} + (1 - z) * hh.
+
+    Inputs (positional): x (N, T, F), kernel (F, 3U), recurrent_kernel (U, 3U), h0 (N, U),
+    optional bias. Constants: activation, recurrent_activation, reset_after, go_backwards,
+    recurrent_mask. Output: (N, T, U), the states in processing order.
+    """
+
+    def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
+                recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
+                recurrent_mask=None):
+        units = u = _check_shapes("gru", x, kernel, recurrent_kernel, [h0], 3)
+        if bias:
+            expected = (2, 3 * u) if reset_after else (3 * u,)
+            if bias[0].shape != expected:
+                raise ValueError(
+                    f"gru: expected bias of shape {expected} (reset_after={reset_after}), "
+                    f"got {bias[0].shape}"
+                )
+        act, self.d_act = _fused(activation, "gru")
+        rec_act, self.d_rec_act = _fused(recurrent_activation, "gru")
+        xt = _time_major(x, go_backwards)
+        t_steps, n, n_in = xt.shape
+        mask = _check_mask("gru", recurrent_mask, n, units, xt.dtype)
+        # xp: (T, N, 3U) input projections; gates: z, r, hh after activation
+        xp = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, 3 * u)
+        if bias:
+            xp += bias[0][0] if reset_after else bias[0]
+        dtype = xp.dtype
+        gates = np.empty((t_steps, n, 3 * u), dtype=dtype)
+        # reset_after: the recurrent h-part rh (before r multiplies it); else r * hm
+        saved_h = np.empty((t_steps, n, u), dtype=dtype)
+        hs = np.empty((t_steps, n, u), dtype=dtype)
+        rec_zr, rec_h = recurrent_kernel[:, : 2 * u], recurrent_kernel[:, 2 * u :]
+        h = h0
+        for t in range(t_steps):
+            hm = h if mask is None else h * mask
+            gz = gates[t]
+            if reset_after:
+                rec = hm @ recurrent_kernel
+                if bias:
+                    rec += bias[0][1]
+                np.add(xp[t, :, : 2 * u], rec[:, : 2 * u], out=gz[:, : 2 * u])
+                rec_act(gz[:, : 2 * u])
+                saved_h[t] = rec[:, 2 * u :]
+                np.multiply(gz[:, u : 2 * u], rec[:, 2 * u :], out=gz[:, 2 * u :])
+            else:
+                np.add(xp[t, :, : 2 * u], hm @ rec_zr, out=gz[:, : 2 * u])
+                rec_act(gz[:, : 2 * u])
+                np.multiply(gz[:, u : 2 * u], hm, out=saved_h[t])
+                np.matmul(saved_h[t], rec_h, out=gz[:, 2 * u :])
+            gz[:, 2 * u :] += xp[t, :, 2 * u :]
+            act(gz[:, 2 * u :])
+            z, hh = gz[:, :u], gz[:, 2 * u :]
+            # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
+            np.subtract(h, hh, out=hs[t])
+            hs[t] *= z
+            hs[t] += hh
+            h = hs[t]
+        self.save_for_backward(xt, kernel, recurrent_kernel, h0, gates, saved_h, hs)
+        self.mask, self.go_backwards, self.has_bias = mask, go_backwards, bool(bias)
+        self.reset_after = reset_after
+        return hs.transpose(1, 0, 2)
+
+    def backward(self, grad):
+        xt, kernel, recurrent_kernel, h0, gates, saved_h, hs = self.saved
+        mask, d_act, d_rec, reset_after = self.mask, self.d_act, self.d_rec_act, self.reset_after
+        t_steps, n, u = hs.shape
+        g_out = grad.transpose(1, 0, 2)
+        dx_part = np.empty_like(gates)  # d(x_t @ kernel + b_in), (T, N, 3U)
+        # reset_after: d(hm @ recurrent_kernel + b_rec); else dz, dr, dhh pre-activations
+        drec_part = np.empty_like(gates) if reset_after else dx_part
+        dh = np.zeros((n, u), dtype=gates.dtype)
+        rec_t = recurrent_kernel.T
+        rec_zr_t, rec_h_t = recurrent_kernel[:, : 2 * u].T, recurrent_kernel[:, 2 * u :].T
+        for t in range(t_steps - 1, -1, -1):
+            gz = gates[t]
+            z, r, hh = gz[:, :u], gz[:, u : 2 * u], gz[:, 2 * u :]
+            h_prev = hs[t - 1] if t > 0 else h0
+            dh = dh + g_out[t]
+            dxp = dx_part[t]
+            # h = z * h_prev + (1 - z) * hh
+            np.multiply(dh * (h_prev - hh), d_rec(z), out=dxp[:, :u])
+            dah = dxp[:, 2 * u :]
+            np.multiply(dh * (1 - z), d_act(hh), out=dah)
+            dh_prev = dh * z
+            if reset_after:
+                # hh = act(xh + r * rh)
+                rh = saved_h[t]
+                np.multiply(dah * rh, d_rec(r), out=dxp[:, u : 2 * u])
+                drp = drec_part[t]
+                drp[:, : 2 * u] = dxp[:, : 2 * u]
+                np.multiply(dah, r, out=drp[:, 2 * u :])
+                dhm = drp @ rec_t
+            else:
+                # hh = act(xh + (r * hm) @ U_h)
+                hm = h_prev if mask is None else h_prev * mask
+                drh = dah @ rec_h_t
+                np.multiply(drh * hm, d_rec(r), out=dxp[:, u : 2 * u])
+                dhm = drh * r + dxp[:, : 2 * u] @ rec_zr_t
+            if mask is not None:
+                dhm *= mask
+            dh = dh_prev + dhm
+        dx, dkernel = _input_grads(self, xt, kernel, dx_part, self.go_backwards)
+        drec = None
+        if self.needs_input_grad[2]:
+            prev = _previous_states(h0, hs, mask)  # (T*N, U)
+            if reset_after:
+                drec = prev.T @ drec_part.reshape(-1, 3 * u)
+            else:
+                d2 = dx_part.reshape(-1, 3 * u)
+                drec = np.empty_like(recurrent_kernel, dtype=d2.dtype)
+                drec[:, : 2 * u] = prev.T @ d2[:, : 2 * u]
+                drec[:, 2 * u :] = saved_h.reshape(-1, u).T @ d2[:, 2 * u :]
+        grads = [dx, dkernel, drec, dh if self.needs_input_grad[3] else None]
+        if self.has_bias:
+            dbias = None
+            if self.needs_input_grad[4]:
+                db_in = dx_part.sum(axis=(0, 1))
+                dbias = np.stack([db_in, drec_part.sum(axis=(0, 1))]) if reset_after else db_in
+            grads.append(dbias)
+        return tuple(grads)
+
+
+# ------------------------------------------------------------------ public wrappers
+
+
+def _zeros_state(x, units):
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float32)
+    return np.zeros((data.shape[0], units), dtype=dtype)
+
+
+def _activation_fn(activation):
+    """A callable of Tensors for a name or callable (for the composed path)."""
+    if callable(activation):
+        return activation
+    try:
+        return _COMPOSED_ACTIVATIONS[activation]
+    except KeyError:
+        raise ValueError(
+            f"recurrent: unknown activation {activation!r}; give one of "
+            f"{sorted(_COMPOSED_ACTIVATIONS)} or a callable"
+        ) from None
+
+
+def _is_fusable(*activations):
+    return all(isinstance(a, str) and a in FUSED_ACTIVATIONS for a in activations)
+
+
+def _steps(x, go_backwards):
+    """The input steps x[:, t] (Tensors) in processing order."""
+    order = range(x.shape[1] - 1, -1, -1) if go_backwards else range(x.shape[1])
+    return [_shape.getitem(x, (slice(None), t)) for t in order]
+
+
+def _masked(h, recurrent_mask):
+    return h if recurrent_mask is None else _elementwise.multiply(h, recurrent_mask)
+
+
+def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
+               go_backwards=False, recurrent_mask=None):
+    """A whole SimpleRNN sequence: h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias).
+
+    Args:
+        x: (N, T, F) inputs.
+        kernel: (F, U). recurrent_kernel: (U, U). bias: optional (U,).
+        h0: initial state (N, U); zeros when None.
+        activation: a fused name ('tanh', 'sigmoid', 'relu', 'linear', 'hard_sigmoid') or
+            any callable of Tensors (then the steps are composed from autograd ops).
+        go_backwards: process the steps last to first (outputs in processing order).
+        recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
+
+    Returns:
+        Tensor (N, T, U): the state after every step; its last step is the final state.
+    """
+    units = recurrent_kernel.shape[0]
+    h0 = _zeros_state(x, units) if h0 is None else h0
+    if _is_fusable(activation):
+        extra = () if bias is None else (bias,)
+        return SimpleRNNSequence.apply(x, kernel, recurrent_kernel, h0, *extra,
+                                       activation=activation, go_backwards=bool(go_backwards),
+                                       recurrent_mask=recurrent_mask)
+    act = _activation_fn(activation)
+    h, outputs = h0, []
+    for x_t in _steps(x, go_backwards):
+        a = _linalg.dense(x_t, kernel, bias) + _linalg.matmul(_masked(h, recurrent_mask),
+                                                              recurrent_kernel)
+        h = act(a)
+        outputs.append(h)
+    return _shape.stack(outputs, axis=1)
+
+
+def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="tanh",
+         recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None):
+    """A whole LSTM sequence with Keras maths (gates i, f, c, o).
+
+    Args:
+        x: (N, T, F) inputs.
+        kernel: (F, 4U). recurrent_kernel: (U, 4U). bias: optional (4U,).
+        h0, c0: initial hidden and cell states (N, U); zeros when None.
+        activation, recurrent_activation: fused names or callables of Tensors.
+        go_backwards: process the steps last to first (outputs in processing order).
+        recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
+
+    Returns:
+        (hs, c): hs (N, T, U) the hidden states, c (N, U) the final cell state.
+    """
+    units = recurrent_kernel.shape[0]
+    h0 = _zeros_state(x, units) if h0 is None else h0
+    c0 = _zeros_state(x, units) if c0 is None else c0
+    t_steps = x.shape[1]
+    if _is_fusable(activation, recurrent_activation):
+        extra = () if bias is None else (bias,)
+        out = LSTMSequence.apply(x, kernel, recurrent_kernel, h0, c0, *extra,
+                                 activation=activation, recurrent_activation=recurrent_activation,
+                                 go_backwards=bool(go_backwards), recurrent_mask=recurrent_mask)
+        return _shape.getitem(out, (slice(None), slice(0, t_steps))), \
+            _shape.getitem(out, (slice(None), t_steps))
+    act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
+    u = units
+    h, c, outputs = h0, c0, []
+    for x_t in _steps(x, go_backwards):
+        z = _linalg.dense(x_t, kernel, bias) + _linalg.matmul(_masked(h, recurrent_mask),
+                                                              recurrent_kernel)
+        i = rec_act(_shape.getitem(z, (slice(None), slice(0, u))))
+        f = rec_act(_shape.getitem(z, (slice(None), slice(u, 2 * u))))
+        g = act(_shape.getitem(z, (slice(None), slice(2 * u, 3 * u))))
+        o = rec_act(_shape.getitem(z, (slice(None), slice(3 * u, 4 * u))))
+        c = f * c + i * g
+        h = o * act(c)
+        outputs.append(h)
+    return _shape.stack(outputs, axis=1), c
+
+
+def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
+        recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
+        recurrent_mask=None):
+    """A whole GRU sequence with Keras maths (gates z, r, h).
+
+    Args:
+        x: (N, T, F) inputs.
+        kernel: (F, 3U). recurrent_kernel: (U, 3U).
+        bias: optional; (2, 3U) when reset_after (input bias row 0, recurrent bias row 1),
+            else (3U,).
+        h0: initial state (N, U); zeros when None.
+        activation, recurrent_activation: fused names or callables of Tensors.
+        reset_after: apply the reset gate after the recurrent matmul (Keras default, CuDNN
+            compatible) or before it.
+        go_backwards: process the steps last to first (outputs in processing order).
+        recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
+
+    Returns:
+        Tensor (N, T, U): the state after every step; its last step is the final state.
+    """
+    units = u = recurrent_kernel.shape[0]
+    h0 = _zeros_state(x, units) if h0 is None else h0
+    if _is_fusable(activation, recurrent_activation):
+        extra = () if bias is None else (bias,)
+        return GRUSequence.apply(x, kernel, recurrent_kernel, h0, *extra, activation=activation,
+                                 recurrent_activation=recurrent_activation,
+                                 reset_after=bool(reset_after), go_backwards=bool(go_backwards),
+                                 recurrent_mask=recurrent_mask)
+    act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
+
+    def cols(t, lo, hi):
+        return _shape.getitem(t, (slice(None), slice(lo, hi)))
+
+    b_in = b_rec = None
+    if bias is not None:
+        b_in = _shape.getitem(bias, 0) if reset_after else bias
+        b_rec = _shape.getitem(bias, 1) if reset_after else None
+    h, outputs = h0, []
+    for x_t in _steps(x, go_backwards):
+        xp = _linalg.dense(x_t, kernel, b_in)
+        hm = _masked(h, recurrent_mask)
+        if reset_after:
+            rec = _linalg.dense(hm, recurrent_kernel, b_rec)
+            z = rec_act(cols(xp, 0, u) + cols(rec, 0, u))
+            r = rec_act(cols(xp, u, 2 * u) + cols(rec, u, 2 * u))
+            hh = act(cols(xp, 2 * u, 3 * u) + r * cols(rec, 2 * u, 3 * u))
+        else:
+            rec = _linalg.matmul(hm, _shape.getitem(recurrent_kernel, (slice(None), slice(0, 2 * u))))
+            z = rec_act(cols(xp, 0, u) + cols(rec, 0, u))
+            r = rec_act(cols(xp, u, 2 * u) + cols(rec, u, 2 * u))
+            rec_h = _shape.getitem(recurrent_kernel, (slice(None), slice(2 * u, 3 * u)))
+            hh = act(cols(xp, 2 * u, 3 * u) + _linalg.matmul(r * hm, rec_h))
+        h = z * h + (1 - z) * hh
+        outputs.append(h)
+    return _shape.stack(outputs, axis=1)
