@@ -1,0 +1,24 @@
+"""Models: ``Model`` (compile / fit / evaluate / predict) and ``Sequential``.
+
+``load_model`` is re-exported from :mod:`npgrad.saving` (imported when first called).
+"""
+
+from npgrad.models.model import Model
+from npgrad.models.sequential import Sequential
+
+__all__ = ["Model", "Sequential", "load_model"]
+
+
+def load_model(filepath, compile=True):  # noqa: A002 - Keras' argument name
+    """Load a model saved with ``model.save(filepath)`` (see :func:`npgrad.saving.load_model`).
+
+    Args:
+        filepath: the file written by ``save``.
+        compile: also compile it and restore the optimizer state.
+
+    Returns:
+        The model.
+    """
+    from npgrad import saving
+
+    return saving.load_model(filepath, compile=compile)

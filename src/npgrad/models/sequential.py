@@ -1,0 +1,216 @@
+"""Sequential: a plain stack of layers, each feeding the next.
+
+Example:
+    >>> model = npgrad.models.Sequential([
+    ...     npgrad.layers.Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)),
+    ...     npgrad.layers.MaxPooling2D((2, 2)),
+    ...     npgrad.layers.Flatten(),
+    ...     npgrad.layers.Dense(10, activation="softmax"),
+    ... ])
+    >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    >>> model.summary()
+"""
+
+from __future__ import annotations
+
+from npgrad.layers.core import InputLayer
+from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.models.model import Model
+
+
+class Sequential(Model):
+    """A linear stack of layers (Keras ``Sequential``).
+
+    The model builds eagerly when its input shape is known: an ``npgrad.Input(...)`` /
+    ``InputLayer`` first, or ``input_shape=`` on the first layer. Otherwise it builds on
+    the first call (or ``fit``/``predict``), from the data's shape.
+
+    Args:
+        layers: optional list of layers (an InputLayer may come first).
+        name: model name (default ``'sequential'``, numbered).
+        **kwargs: Layer arguments (``trainable``, ``dtype``).
+
+    Attributes:
+        layers: the layers, InputLayer excluded (as in Keras).
+    """
+
+    def __init__(self, layers=None, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        self._layers = []
+        self._input_layer = None
+        self._build_shape = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------- stack
+    @property
+    def layers(self):
+        """The layers in order, without the InputLayer."""
+        return list(self._layers)
+
+    @property
+    def input_shape(self):
+        """The batch input shape the model was built for (batch axis None), or None."""
+        if self._build_shape is None:
+            return None
+        return (None,) + tuple(self._build_shape[1:])
+
+    @property
+    def output_shape(self):
+        """The batch output shape (batch axis None), once the input shape is known."""
+        if self._build_shape is None:
+            return None
+        return self.compute_output_shape(self.input_shape)
+
+    def _known_input_shape(self):
+        if self._input_layer is not None:
+            return self._input_layer.batch_shape
+        if self._layers and self._layers[0]._batch_input_shape is not None:
+            return self._layers[0]._batch_input_shape
+        return None
+
+    def add(self, layer):
+        """Append a layer (an InputLayer only as the first element).
+
+        Raises:
+            TypeError: not a Layer.
+            ValueError: a second InputLayer, an InputLayer after layers, or a duplicate name.
+        """
+        if not isinstance(layer, Layer):
+            raise TypeError(
+                f"{self.name}.add: expected a npgrad.layers.Layer instance, got "
+                f"{type(layer).__name__}"
+            )
+        if isinstance(layer, InputLayer):
+            if self._input_layer is not None or self._layers:
+                raise ValueError(
+                    f"{self.name}.add: an InputLayer can only be the first layer of a Sequential"
+                )
+            self._input_layer = layer
+            self.build(layer.batch_shape)
+            return
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(
+                f"{self.name}.add: all layers of a Sequential must have unique names; "
+                f"{layer.name!r} is already in the model"
+            )
+        self._layers.append(layer)
+        if self._build_shape is not None:
+            self.build(self._build_shape)
+        elif len(self._layers) == 1 and layer._batch_input_shape is not None:
+            self.build(layer._batch_input_shape)
+
+    def pop(self):
+        """Remove and return the last layer.
+
+        Raises:
+            TypeError: the model has no layers (as Keras).
+        """
+        if not self._layers:
+            raise TypeError(f"{self.name}.pop: there are no layers in the model")
+        return self._layers.pop()
+
+    # ------------------------------------------------------------- build and call
+    def build(self, input_shape=None):
+        """Build every layer in turn from the input shape (batch axis first, may be None).
+
+        Args:
+            input_shape: e.g. ``(None, 28, 28, 1)``; default: the shape given by an
+                InputLayer or the first layer's ``input_shape=``.
+
+        Raises:
+            ValueError: no input shape is known, or a layer rejects the shape it receives.
+        """
+        if input_shape is None:
+            input_shape = self._known_input_shape()
+            if input_shape is None:
+                raise ValueError(
+                    f"{self.name}: cannot build without an input shape; pass build(input_shape), "
+                    f"start with npgrad.Input(shape) or give the first layer input_shape="
+                )
+        shape = tuple(input_shape)
+        if self._input_layer is not None:
+            shape = self._input_layer.compute_output_shape(shape)
+        for layer in self._layers:
+            layer._maybe_build(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+        self._build_shape = tuple(input_shape)
+        self.built = True
+        self.input_shape_built = tuple(input_shape)
+
+    def call(self, x, training=False):
+        """Apply the layers in order.
+
+        Args:
+            x: Tensor of shape (N, ...) as the first layer expects.
+            training: passed to every layer (Dropout, BatchNormalization).
+
+        Returns:
+            The last layer's output Tensor.
+        """
+        if self._input_layer is not None:
+            x = self._input_layer(x, training=training)
+        for layer in self._layers:
+            x = layer(x, training=training)
+        return x
+
+    def __call__(self, x, *args, training=False, **kwargs):
+        """Apply the model; builds the layers from the input's shape on first use."""
+        x = self._prepare_input(x)
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+        return self.call(x, *args, training=training, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for an input shape (batch axis may be None), layer by layer."""
+        shape = tuple(input_shape)
+        if self._input_layer is not None:
+            shape = self._input_layer.compute_output_shape(shape)
+        for layer in self._layers:
+            shape = tuple(layer.compute_output_shape(shape))
+        return shape
+
+    def _summary_rows(self):
+        rows = []
+        shape = self.input_shape
+        for layer in self._layers:
+            if shape is not None and layer.built:
+                shape = tuple(layer.compute_output_shape(shape))
+            else:
+                shape = None
+            rows.append((layer, shape))
+        return rows
+
+    # ------------------------------------------------------------- config
+    def get_config(self):
+        """``{"name", "trainable", "dtype", "layers": [{"class_name", "config"}, ...]}``.
+
+        An InputLayer, when present, is the first entry of ``layers`` (as in Keras 3).
+        """
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        layers = ([self._input_layer] if self._input_layer is not None else []) + self._layers
+        config["layers"] = [
+            {"class_name": type(layer).__name__, "config": layer.get_config()} for layer in layers
+        ]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild a Sequential from ``get_config()`` output (layer classes by registered name).
+
+        Raises:
+            ValueError: an unknown layer class or a malformed entry.
+        """
+        config = dict(config)
+        specs = config.pop("layers", [])
+        if not isinstance(specs, list):
+            raise ValueError(f"Sequential.from_config: 'layers' must be a list, got {specs!r}")
+        layers = []
+        for spec in specs:
+            if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str):
+                raise ValueError(
+                    f"Sequential.from_config: each layer needs 'class_name' and 'config', got {spec!r}"
+                )
+            layer_cls = get_layer_class(spec["class_name"])
+            layers.append(layer_cls.from_config(dict(spec.get("config") or {})))
+        return cls(layers=layers, **config)

@@ -1,0 +1,94 @@
+"""The ``model.summary()`` table: one row per layer with its type, output shape and size.
+
+Example output (the seed CNN)::
+
+    Model: "sequential"
+    ____________________________________________________________________________
+     Layer (type)                       Output Shape                   Param #
+    ============================================================================
+     conv2d (Conv2D)                    (None, 26, 26, 32)                 320
+    ...
+    ============================================================================
+     Total params: 34,826 (136.04 KB)
+     Trainable params: 34,826 (136.04 KB)
+     Non-trainable params: 0 (0.00 B)
+    ____________________________________________________________________________
+"""
+
+from __future__ import annotations
+
+
+def readable_size(num_bytes):
+    """Bytes in Keras' units: ``139304 -> '136.04 KB'`` (powers of 1024)."""
+    size = float(num_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.2f} {unit}"
+        size /= 1024
+    return f"{size:.2f} TB"  # pragma: no cover - the loop returns
+
+
+def _bytes(weights):
+    return sum(int(w.size) * w.dtype.itemsize for w in weights)
+
+
+def format_shape(shape):
+    """``(None, 26, 26, 32)`` style text; ``'?'`` when unknown."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join("None" if n is None else str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def summary_text(model, rows, line_length=None):
+    """The summary table as one string.
+
+    Args:
+        model: the model (its name and weights give the title and totals).
+        rows: list of ``(layer, output_shape_or_None)`` in display order.
+        line_length: total width (default: wide enough for the content, at least 76).
+
+    Returns:
+        The table, lines joined by newlines (no trailing newline).
+    """
+    cells = [(f"{layer.name} ({type(layer).__name__})", format_shape(shape),
+              f"{layer.count_params():,}" if layer.built else "0 (unbuilt)")
+             for layer, shape in rows]
+    widths = [len("Layer (type)"), len("Output Shape"), len("Param #")]
+    for cell in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, cell)]
+    widths = [widths[0] + 4, widths[1] + 4, widths[2] + 2]
+    if line_length is not None and line_length > sum(widths) + 1:
+        widths[0] += line_length - 1 - sum(widths)
+    width = 1 + sum(widths)
+    if line_length is None and width < 76:
+        widths[0] += 76 - width
+        width = 76
+
+    def row(name, shape, params):
+        return f" {name:<{widths[0]}}{shape:<{widths[1]}}{params:>{widths[2]}}"
+
+    trainable = _bytes(model.trainable_weights)
+    non_trainable = _bytes(model.non_trainable_weights)
+    n_trainable = sum(int(w.size) for w in model.trainable_weights)
+    n_non_trainable = sum(int(w.size) for w in model.non_trainable_weights)
+    lines = [f'Model: "{model.name}"', "_" * width, row("Layer (type)", "Output Shape", "Param #"),
+             "=" * width]
+    for i, cell in enumerate(cells):
+        lines.append(row(*cell))
+        if i < len(cells) - 1:
+            lines.append(" " + "-" * (width - 1))
+    lines += [
+        "=" * width,
+        f" Total params: {n_trainable + n_non_trainable:,} ({readable_size(trainable + non_trainable)})",
+        f" Trainable params: {n_trainable:,} ({readable_size(trainable)})",
+        f" Non-trainable params: {n_non_trainable:,} ({readable_size(non_trainable)})",
+        "_" * width,
+    ]
+    return "\n".join(lines)
+
+
+def print_summary(model, rows, line_length=None, print_fn=None):
+    """Print :func:`summary_text` line by line with ``print_fn`` (default ``print``)."""
+    print_fn = print_fn or print
+    for line in summary_text(model, rows, line_length).split("\n"):
+        print_fn(line)
