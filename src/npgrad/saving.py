@@ -215,15 +215,14 @@ def _read_container(filepath):
         raise IsADirectoryError(f"{path!r} is a folder, expected an npgrad file")
     with open(path, "rb") as file:
         head = file.read(4)
+    if head == b"\x93NUM":
+        raise _fail(path, "it holds a single .npy array, not an npgrad archive")
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
         # checked here so np.load never even considers its pickle fallback
         raise _fail(path, f"not an npz (zip) archive; it starts with {head!r}")
     try:
         # allow_pickle=False: an object (pickled) array raises instead of unpickling
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise _fail(path, "it holds a single .npy array, not an npgrad archive")
-        with loaded as archive:
+        with np.load(path, allow_pickle=False) as archive:
             names = list(archive.files)
             arrays = {name: archive[name] for name in names} if _MARKER_KEY in names else None
     except _FileError:
