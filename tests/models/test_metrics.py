@@ -1,0 +1,75 @@
+"""Stateful metrics against hand computations."""
+
+import numpy as np
+import pytest
+
+from npgrad import metrics
+
+
+def test_mean_accumulates_with_weights():
+    m = metrics.Mean()
+    m.update_state([1.0, 3.0])
+    m.update_state([5.0], sample_weight=[2.0])
+    assert m.result() == pytest.approx((1 + 3 + 10) / 4)
+    m.reset_state()
+    assert m.result() == 0.0
+
+
+def test_accuracies():
+    probs = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3], [0.2, 0.3, 0.5], [0.4, 0.25, 0.35]])
+    labels = np.array([1, 2, 2, 1])
+    sparse = metrics.SparseCategoricalAccuracy()
+    sparse.update_state(labels, probs)
+    assert sparse.result() == 0.5
+    sparse.update_state(labels[:, None], probs)  # (N, 1) labels too
+    assert sparse.result() == 0.5
+    categorical = metrics.CategoricalAccuracy()
+    assert categorical(np.eye(3)[labels], probs) == 0.5
+    top2 = metrics.SparseTopKCategoricalAccuracy(k=2)
+    assert top2(labels, probs) == 0.75  # sample 3: label 1 is only third
+    top2_onehot = metrics.TopKCategoricalAccuracy(k=2)
+    assert top2_onehot(np.eye(3)[labels], probs) == 0.75
+    binary = metrics.BinaryAccuracy()
+    assert binary(np.array([[1], [0], [1], [0]]), np.array([[0.7], [0.6], [0.2], [0.1]])) == 0.5
+    assert metrics.BinaryAccuracy(threshold=0.65)(np.array([1, 0]), np.array([[0.7], [0.6]])) == 1.0
+    exact = metrics.Accuracy()
+    assert exact(np.array([1, 2, 3]), np.array([1, 2, 4])) == pytest.approx(2 / 3)
+
+
+def test_weighted_accuracy():
+    m = metrics.SparseCategoricalAccuracy()
+    m.update_state(np.array([0, 1]), np.array([[0.9, 0.1], [0.9, 0.1]]), sample_weight=[3.0, 1.0])
+    assert m.result() == pytest.approx(0.75)
+
+
+def test_regression_metrics():
+    y_true, y_pred = np.array([[0.0, 1.0], [2.0, 2.0]]), np.array([[1.0, 1.0], [0.0, 2.0]])
+    assert metrics.MeanSquaredError()(y_true, y_pred) == pytest.approx((0.5 + 2.0) / 2)
+    assert metrics.MeanAbsoluteError()(y_true, y_pred) == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_precision_recall():
+    y_true = np.array([1, 1, 1, 0, 0])
+    y_pred = np.array([0.9, 0.8, 0.3, 0.6, 0.1])
+    # tp = 2, fp = 1, fn = 1
+    assert metrics.Precision()(y_true, y_pred) == pytest.approx(2 / 3)
+    assert metrics.Recall()(y_true, y_pred) == pytest.approx(2 / 3)
+    assert metrics.Precision(thresholds=0.85)(y_true, y_pred) == 1.0
+    assert metrics.Recall(thresholds=0.85)(y_true, y_pred) == pytest.approx(1 / 3)
+    assert metrics.Precision().result() == 0.0  # nothing seen yet
+
+
+def test_get_names_and_errors():
+    assert metrics.get("acc").name == "acc"
+    assert metrics.get("accuracy").name == "accuracy"
+    assert isinstance(metrics.get("sparse_categorical_accuracy"), metrics.SparseCategoricalAccuracy)
+    assert isinstance(metrics.get("mae"), metrics.MeanAbsoluteError)
+    assert isinstance(metrics.get("Precision"), metrics.Precision)
+    restored = metrics.deserialize(metrics.serialize(metrics.SparseTopKCategoricalAccuracy(k=3)))
+    assert restored(np.array([2]), np.array([[0.4, 0.35, 0.25]])) == 1.0
+    custom = metrics.get(lambda y_true, y_pred: np.abs(y_true - y_pred))
+    assert custom(np.array([1.0, 3.0]), np.array([0.0, 0.0])) == 2.0
+    with pytest.raises(ValueError, match="accuracy"):
+        metrics.get("acurracy")
+    with pytest.raises(ValueError, match="labels"):
+        metrics.SparseCategoricalAccuracy()(np.array([0, 1, 2]), np.ones((2, 3)))
