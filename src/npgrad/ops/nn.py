@@ -60,8 +60,11 @@ def _moments(x, axes):
     return mean, np.mean(centered * centered, axis=axes, keepdims=True)
 
 
-class _Normalize(Function):
+class _NormalizeMaths:
     """y = (x - mean) / sqrt(var + eps) * gamma + beta, the maths shared by batch and layer norm.
+
+    A mixin holding forward and backward for :class:`BatchNorm` and :class:`LayerNorm`
+    (not a Function itself, so each public op stays one Function class).
 
     Positional inputs: x, then gamma if ``has_gamma``, then beta if ``has_beta``.
     ``stat_axes`` are the axes the statistics reduce over; gamma and beta broadcast along
@@ -129,7 +132,7 @@ class _Normalize(Function):
         return tuple(grads)
 
 
-class BatchNorm(_Normalize):
+class BatchNorm(_NormalizeMaths, Function):
     """Batch normalization over every axis but the channel axes (Keras BatchNormalization).
 
     Training: batch mean and biased variance, differentiated through. Inference: the
@@ -137,7 +140,7 @@ class BatchNorm(_Normalize):
     """
 
 
-class LayerNorm(_Normalize):
+class LayerNorm(_NormalizeMaths, Function):
     """Layer normalization over ``axis`` of each sample (Keras LayerNormalization)."""
 
 
