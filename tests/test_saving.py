@@ -406,3 +406,20 @@ def test_a_zip_with_a_directory_traversal_name_is_just_refused(tmp_path):
     with pytest.raises(ValueError, match="evil.npgrad"):
         saving.load_model(path)
     assert not (tmp_path.parent.parent / "escape.npy").exists()
+
+
+def test_lazily_built_and_uncompiled_models_round_trip(tmp_path):
+    x, y = make_data(16)
+    npgrad.utils.set_random_seed(2)
+    lazy = Sequential([layers.Dense(4, activation="relu"), layers.Dense(2)])
+    lazy.compile(optimizer="sgd", loss="mse")
+    lazy.fit(x, np.eye(2, dtype=np.float32)[y], epochs=1, verbose=0)  # builds from the data
+    saving.save_model(lazy, tmp_path / "lazy.npgrad")
+    loaded = saving.load_model(tmp_path / "lazy.npgrad")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), lazy.predict(x, verbose=0))
+
+    plain = Sequential([layers.Dense(3, input_shape=(5,))])
+    plain.save(tmp_path / "plain.npgrad")  # the Model method goes through npgrad.saving
+    loaded = npgrad.models.load_model(tmp_path / "plain.npgrad")
+    assert getattr(loaded, "optimizer", None) is None
+    assert_weights_equal(plain, loaded)
