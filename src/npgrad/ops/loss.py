@@ -106,14 +106,14 @@ def _integer_labels(y_true, pred_shape, axis, name):
     if labels.dtype.kind == "f":
         fractional = labels != np.round(labels)  # NaN counts as fractional
         if fractional.any():
-            bad = labels[fractional].flat[0]
+            bad = labels[fractional].flat[0].item()
             raise ValueError(f"{name}: labels must be whole numbers, got {bad!r}")
     elif labels.dtype.kind not in "biu":
         raise TypeError(f"{name}: labels must be integers, got an array of dtype {labels.dtype}")
     classes = pred_shape[axis]
     out_of_range = (labels < 0) | (labels >= classes)
     if out_of_range.any():
-        bad = labels[out_of_range].flat[0]
+        bad = labels[out_of_range].flat[0].item()
         raise ValueError(
             f"{name}: label {bad!r} is out of range for {classes} classes "
             f"(labels must be in [0, {classes}))"

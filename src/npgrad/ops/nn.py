@@ -333,14 +333,14 @@ def embedding(indices, table):
     if index.dtype.kind == "f":
         fractional = index != np.round(index)
         if fractional.any():
-            raise ValueError(f"embedding: indices must be whole numbers, got {index[fractional].flat[0]!r}")
+            raise ValueError(f"embedding: indices must be whole numbers, got {index[fractional].flat[0].item()!r}")
     elif index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got an array of dtype {index.dtype}")
     rows = table_shape[0]
     bad = (index < 0) | (index >= rows)
     if bad.any():
         raise ValueError(
-            f"embedding: index {index[bad].flat[0]!r} is out of range for a table of "
+            f"embedding: index {index[bad].flat[0].item()!r} is out of range for a table of "
             f"{rows} rows (input_dim {rows}); indices must be in [0, {rows})"
         )
     return Embedding.apply(table, indices=index.astype(np.intp))
