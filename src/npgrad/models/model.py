@@ -369,10 +369,10 @@ class Model(Layer):
         Returns:
             Logs: dict of floats (metrics and ``"loss"`` averaged over the epoch so far).
         """
-        variables = self.trainable_weights
-        for var in variables:  # gradients accumulate: start from none
+        for var in self.trainable_weights:  # gradients accumulate: start from none
             var.grad = None
         y_pred = self(x, training=True)
+        variables = self.trainable_weights  # after the call: a lazy model builds in it
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         loss.backward()
         self.optimizer.apply_gradients([(var.grad, var) for var in variables if var.grad is not None])
@@ -395,13 +395,13 @@ class Model(Layer):
         return self(x, training=False).data
 
     # ------------------------------------------------------------- loops
-    def _callback_list(self, callbacks, verbose, epochs, steps):
+    def _callback_list(self, callbacks, verbose, epochs, steps, add_history=False):
         from npgrad.callbacks import CallbackList
 
         if isinstance(callbacks, CallbackList):
             return callbacks
-        return CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
-                            verbose=verbose, epochs=epochs, steps=steps)
+        return CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0,
+                            model=self, verbose=verbose, epochs=epochs, steps=steps)
 
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
@@ -476,7 +476,7 @@ class Model(Layer):
         steps = math.ceil(len(x) / batch_size)
         if steps_per_epoch is not None:
             steps = min(_positive_int(steps_per_epoch, "steps_per_epoch", owner), steps)
-        callbacks = self._callback_list(callbacks, verbose, epochs, steps)
+        callbacks = self._callback_list(callbacks, verbose, epochs, steps, add_history=True)
         self.stop_training = False
         callbacks.on_train_begin()
         logs = {}
@@ -679,6 +679,8 @@ def _is_accuracy_name(spec):
 def _spec_name(spec):
     if isinstance(spec, str):
         return spec
+    if isinstance(spec, dict):
+        return (spec.get("config") or {}).get("name") or spec.get("class_name")
     return getattr(spec, "name", None) or getattr(spec, "__name__", str(spec))
 
 
