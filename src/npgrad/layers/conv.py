@@ -245,6 +245,21 @@ class Conv2DTranspose(_Conv):
                                      self.dilation_rate)
         )
 
+    def compute_output_shape(self, input_shape):
+        shape = super().compute_output_shape(input_shape)
+        # the output must be an image that a conv2d of the same geometry maps back to the input
+        # (fails e.g. for an even kernel with padding='same' and output_padding=0)
+        back = super()._spatial_output(shape[1:-1])
+        if any(b is not None and b != n for b, n in zip(back, input_shape[1:-1])):
+            raise _incompatible(
+                self,
+                f"an input whose transposed output {shape[1:-1]} maps back to it (kernel_size "
+                f"{self.kernel_size}, strides {self.strides}, padding '{self.padding}', "
+                f"output_padding {self.output_padding})",
+                input_shape,
+            )
+        return shape
+
     def call(self, x, training=False):
         self._check_input(x)
         y = F.conv2d_transpose(x, self.kernel, self.bias, strides=self.strides,
