@@ -196,7 +196,8 @@ def test_conv2d_transpose_output_size(h, k, s, padding, output_padding, expected
 @pytest.mark.parametrize("stride, dilation", [(1, 1), (2, 1), (1, 2)])
 def test_conv1d_matches_conv2d_loop(padding, stride, dilation):
     rng = np.random.default_rng(2)
-    x, kernel, bias = rng.standard_normal((2, 9, 3)), rng.standard_normal((3, 3, 4)), rng.standard_normal(4)
+    x, kernel = rng.standard_normal((2, 9, 3)), rng.standard_normal((3, 3, 4))
+    bias = rng.standard_normal(4)
     x2 = x[:, None]
     if padding == "causal":  # causal = left padding of (K - 1) * dilation, then valid
         x2 = np.pad(x2, ((0, 0), (0, 0), (2 * dilation, 0), (0, 0)))
@@ -263,7 +264,8 @@ X, K = np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 3, 2))
         (lambda: F.conv1d(np.zeros((1, 5, 3)), np.zeros((3, 2, 4))), r"conv1d: kernel expects 2"),
         (lambda: F.conv1d(np.zeros((1, 5, 3)), np.zeros((6, 3, 4))), r"conv1d: window of effective size 6"),
         (lambda: F.conv1d(X, np.zeros((3, 3, 4))), r"conv1d: input must have rank 3"),
-        (lambda: F.conv1d(np.zeros((1, 5, 3)), np.zeros((3, 3, 4)), strides=0), r"conv1d: strides must be positive"),
+        (lambda: F.conv1d(np.zeros((1, 5, 3)), np.zeros((3, 3, 4)), strides=0),
+         r"conv1d: strides must be positive"),
     ],
 )
 def test_bad_arguments_raise_value_errors_naming_the_op(call, match):
