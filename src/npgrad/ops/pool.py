@@ -91,8 +91,10 @@ class MaxPool2D(_PoolGeometry, Function):
         for k in range(1, len(offsets)):
             cell = xp[_window_slice(offsets[k], self.out_hw, strides)]  # (N, OH, OW, C) view
             better = cell > best  # strict: an equal later value never displaces an earlier one
-            np.copyto(best, cell, where=better)
-            np.copyto(winner, k, where=better)
+            np.maximum(best, cell, out=best)
+            # winner < k everywhere so far, so max(winner, k * better) writes k exactly where
+            # cell won; arithmetic instead of a masked copy, which mispredicts on random masks
+            np.maximum(winner, better * winner.dtype.type(k), out=winner)
         self.save_for_backward(winner)
         return best
 
