@@ -96,7 +96,8 @@ def test_binary_crossentropy_matches_scipy_expit_and_keras_clipping():
     np.testing.assert_allclose(F.binary_crossentropy(y, z, from_logits=True).numpy(),
                                _ref_bce_logits(y, z), rtol=1e-12)
     p = np.array([[0.0, 1.0, 0.3], [1e-9, 0.5, 1 - 1e-9], [0.2, 0.7, 0.9], [0.1, 0.1, 0.1]])
-    np.testing.assert_allclose(F.binary_crossentropy(y, p).numpy(), _ref_bce_probs(y, p), rtol=1e-12)
+    np.testing.assert_allclose(F.binary_crossentropy(y, p).numpy(), _ref_bce_probs(y, p),
+                               rtol=1e-12)
 
 
 def test_categorical_crossentropy_renormalizes_probabilities_like_keras():

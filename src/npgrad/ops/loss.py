@@ -63,7 +63,7 @@ def _pred_shape(y_pred, name):
 
 
 def _dense_target(y_true, y_pred, name):
-    """y_true as an array of y_pred's dtype and exact shape (Keras rank matching, then broadcast)."""
+    """y_true as an array of y_pred's dtype and shape (Keras rank matching, then broadcast)."""
     shape = _pred_shape(y_pred, name)
     target = np.asarray(_raw(y_true), dtype=_float_dtype(y_pred))
     # Keras squeezes or expands a trailing axis of size 1 so the ranks agree
@@ -322,7 +322,8 @@ def mean_squared_error(y_true, y_pred):
     Returns:
         Tensor of shape (...,): mean over the last axis of ``(y_true - y_pred)^2``.
     """
-    return MeanSquaredError.apply(y_pred, y_true=_dense_target(y_true, y_pred, "mean_squared_error"))
+    y_true = _dense_target(y_true, y_pred, "mean_squared_error")
+    return MeanSquaredError.apply(y_pred, y_true=y_true)
 
 
 def mean_absolute_error(y_true, y_pred):

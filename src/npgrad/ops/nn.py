@@ -210,7 +210,9 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
         _update_moving(moving_variance, variance, momentum, "moving_variance")
         return out
     if moving_mean is None or moving_variance is None:
-        raise ValueError("batch_norm: inference (training=False) needs moving_mean and moving_variance")
+        raise ValueError(
+            "batch_norm: inference (training=False) needs moving_mean and moving_variance"
+        )
     return BatchNorm.apply(x, *inputs, mean=_raw(moving_mean), variance=_raw(moving_variance),
                            batch_stats=False, **constants)
 
@@ -333,7 +335,8 @@ def embedding(indices, table):
     if index.dtype.kind == "f":
         fractional = index != np.round(index)
         if fractional.any():
-            raise ValueError(f"embedding: indices must be whole numbers, got {index[fractional].flat[0].item()!r}")
+            bad = index[fractional].flat[0].item()
+            raise ValueError(f"embedding: indices must be whole numbers, got {bad!r}")
     elif index.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got an array of dtype {index.dtype}")
     rows = table_shape[0]
