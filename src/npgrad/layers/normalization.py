@@ -119,6 +119,8 @@ class BatchNormalization(Layer):
                             axis=self._axes[0])
 
     def compute_output_shape(self, input_shape):
+        _check_min_ndim(self, input_shape, 1)
+        _normalize_axes(self, self.axis, input_shape)
         return tuple(input_shape)
 
     def get_config(self):
@@ -206,6 +208,8 @@ class LayerNormalization(Layer):
         return F.layer_norm(x, gamma, beta, axis=tuple(sorted(self._axes)), epsilon=self.epsilon)
 
     def compute_output_shape(self, input_shape):
+        _check_min_ndim(self, input_shape, 1)
+        _normalize_axes(self, self.axis, input_shape)
         return tuple(input_shape)
 
     def get_config(self):
