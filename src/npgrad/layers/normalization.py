@@ -200,12 +200,13 @@ class LayerNormalization(Layer):
     def call(self, x, training=False):
         _check_sizes(self, x.shape, self._axes, self._sizes)
         gamma, beta = self.gamma, self.beta
-        order = tuple(sorted(range(len(self._axes)), key=lambda i: self._axes[i]))
-        if order != tuple(range(len(self._axes))):
-            # F.layer_norm wants the parameters laid out in increasing axis order
-            gamma = None if gamma is None else F.transpose(gamma, order)
-            beta = None if beta is None else F.transpose(beta, order)
-        return F.layer_norm(x, gamma, beta, axis=tuple(sorted(self._axes)), epsilon=self.epsilon)
+        axes = tuple(sorted(self._axes))
+        if axes != self._axes:
+            # Keras reshapes (not transposes) parameters of a listed axis order to the input's
+            shape = tuple(self.input_shape_built[a] for a in axes)
+            gamma = None if gamma is None else F.reshape(gamma, shape)
+            beta = None if beta is None else F.reshape(beta, shape)
+        return F.layer_norm(x, gamma, beta, axis=axes, epsilon=self.epsilon)
 
     def compute_output_shape(self, input_shape):
         _check_min_ndim(self, input_shape, 1)
