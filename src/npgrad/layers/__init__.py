@@ -46,6 +46,18 @@ from npgrad.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from npgrad.layers.preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
+from npgrad.layers.recurrent import (
+    GRU,
+    LSTM,
+    RNN,
+    Bidirectional,
+    GRUCell,
+    LSTMCell,
+    SimpleRNN,
+    SimpleRNNCell,
+    TimeDistributed,
+)
 from npgrad.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 
 __all__ = [
@@ -65,4 +77,9 @@ __all__ = [
     "BatchNormalization", "LayerNormalization",
     # reshaping
     "Flatten", "Reshape", "UpSampling2D", "ZeroPadding2D",
+    # recurrent
+    "Bidirectional", "GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "SimpleRNN", "SimpleRNNCell",
+    "TimeDistributed",
+    # preprocessing (augmentation)
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
 ]  # fmt: skip
