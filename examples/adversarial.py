@@ -22,7 +22,9 @@ import numpy as np
 from _common import load_mnist
 
 import npgrad
+import npgrad.layers
 import npgrad.losses
+import npgrad.models
 import npgrad.optimizers
 
 L = npgrad.layers

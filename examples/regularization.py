@@ -29,6 +29,8 @@ from _common import load_mnist
 
 import npgrad
 import npgrad.callbacks
+import npgrad.layers
+import npgrad.models
 import npgrad.optimizers
 import npgrad.regularizers
 from npgrad.layers import preprocessing

@@ -28,6 +28,8 @@ from _common import load_mnist
 
 import npgrad
 import npgrad.functional as F
+import npgrad.layers
+import npgrad.models
 import npgrad.optimizers
 
 L = npgrad.layers

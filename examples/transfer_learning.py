@@ -24,6 +24,8 @@ import numpy as np
 from _common import load_mnist
 
 import npgrad
+import npgrad.layers
+import npgrad.models
 import npgrad.optimizers
 
 L = npgrad.layers
