@@ -32,6 +32,7 @@ from npgrad.ops.activation import (
     tanh,
 )
 from npgrad.ops.conv import conv1d, conv2d, conv2d_transpose
+from npgrad.ops.conv_pool import conv2d_max_pool2d
 from npgrad.ops.elementwise import (
     abs,
     add,
@@ -123,7 +124,7 @@ __all__ = [
     "elu", "gelu", "hard_sigmoid", "leaky_relu", "linear", "log_softmax", "relu", "selu",
     "sigmoid", "silu", "softmax", "softplus", "softsign", "tanh",
     # convolution and pooling
-    "conv1d", "conv2d", "conv2d_transpose", "avg_pool2d", "global_avg_pool2d",
+    "conv1d", "conv2d", "conv2d_transpose", "conv2d_max_pool2d", "avg_pool2d", "global_avg_pool2d",
     "global_max_pool2d", "max_pool2d", "upsampling2d",
     # layers' maths
     "batch_norm", "dropout", "embedding", "layer_norm",

@@ -13,9 +13,31 @@ Example:
 
 from __future__ import annotations
 
+import npgrad.functional as F
+from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import InputLayer
 from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.pooling import MaxPooling2D
 from npgrad.models.model import Model
+
+
+def _fusable(conv, pool):
+    """Whether ``conv`` then ``pool`` can run as one ``F.conv2d_max_pool2d`` op."""
+    return (
+        type(conv) is Conv2D and type(pool) is MaxPooling2D
+        and conv.strides == (1, 1) and conv.dilation_rate == (1, 1)
+        and conv.activation in (F.relu, F.linear)
+        and pool.pool_size == (2, 2) and pool.strides == (2, 2) and pool.padding == "valid"
+    )
+
+
+def _conv_max_pool(conv, x):
+    """Run a fusable Conv2D + MaxPooling2D pair as one op (same values, same gradients)."""
+    x = conv._prepare_input(x)
+    conv._maybe_build(x.shape)
+    conv._check_input(x)
+    return F.conv2d_max_pool2d(x, conv.kernel, conv.bias, padding=conv.padding,
+                               relu=conv.activation is F.relu)
 
 
 class Sequential(Model):
@@ -32,7 +54,13 @@ class Sequential(Model):
 
     Attributes:
         layers: the layers, InputLayer excluded (as in Keras).
+        fuse_layers: when True (the default), a ``Conv2D`` (stride 1, relu or linear) directly
+            followed by ``MaxPooling2D((2, 2))`` runs as the fused op
+            ``F.conv2d_max_pool2d``: identical outputs and gradients, about half the work.
+            Calling the layers one by one (``layer(x)``) is never affected.
     """
+
+    fuse_layers = True
 
     def __init__(self, layers=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -150,8 +178,14 @@ class Sequential(Model):
         """
         if self._input_layer is not None:
             x = self._input_layer(x, training=training)
-        for layer in self._layers:
-            x = layer(x, training=training)
+        layers, i = self._layers, 0
+        while i < len(layers):
+            if self.fuse_layers and i + 1 < len(layers) and _fusable(layers[i], layers[i + 1]):
+                x = _conv_max_pool(layers[i], x)
+                i += 2
+            else:
+                x = layers[i](x, training=training)
+                i += 1
         return x
 
     def __call__(self, x, *args, training=False, **kwargs):

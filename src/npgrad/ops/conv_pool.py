@@ -1,0 +1,130 @@
+"""Fused Conv2D (+ bias, + ReLU) + 2x2 max-pool: the hot path of a classic CNN in one op.
+
+``conv2d_max_pool2d(x, k, b, padding, relu)`` equals
+``max_pool2d(relu(conv2d(x, k, b, padding=padding)), 2)`` (stride-1 convolution, 2x2 pool with
+stride 2, 'valid' pooling), value for value and gradient for gradient, but does less work:
+
+- im2col rows are ordered by *position inside the pooling window*: block q = (dy, dx) holds
+  the receptive fields of the conv outputs at (2*ph + dy, 2*pw + dx). After the one GEMM the
+  pool is an elementwise maximum of four contiguous blocks, with no window gathering.
+- Conv outputs that a floor-mode pool crops away (the last row/column of an odd size) are
+  never computed.
+- ReLU commutes with the maximum (relu(max(a)) = max(relu(a))), so it runs on the pooled
+  output, a quarter of the conv output. The bias is added before the maximum: max(a) + b
+  equals max(a + b) in exact arithmetic, but rounding can tie a + b values that a alone does
+  not, and the first-maximum rule must see the same ties as the unfused layers do.
+
+Ties inside a window send the gradient to the first maximum in row-major window order,
+like ``max_pool2d`` (and PyTorch/Keras).
+"""
+
+import numpy as np
+
+from npgrad.autograd.function import Function
+from npgrad.ops.conv import _check_rank, _crop_hw, _pad_hw, _padding_mode, _window_geometry
+
+# window positions in row-major order: the first maximum wins ties in this order
+_QUARTERS = ((0, 0), (0, 1), (1, 0), (1, 1))
+
+
+class Conv2DMaxPool2D(Function):
+    """max_pool2d(relu?(conv2d(x, kernel, bias)), 2): stride-1 conv, 2x2/2 'valid' pool, NHWC.
+
+    Shapes: x (N, H, W, C), kernel (KH, KW, C, F), bias (F,) -> (N, OH // 2, OW // 2, F), where
+    OH, OW are the conv output sizes for ``padding``.
+    """
+
+    def forward(self, x, kernel, bias=None, padding="valid", relu=True):
+        op = "conv2d_max_pool2d"
+        _check_rank(x, 4, "input", "(N, H, W, C)", op)
+        _check_rank(kernel, 4, "kernel", "(KH, KW, C_in, F)", op)
+        n, h, w, c = x.shape
+        kh, kw, kc, f = kernel.shape
+        if kc != c:
+            raise ValueError(
+                f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}), "
+                f"but the input has {c} (input shape {x.shape})"
+            )
+        oh, pads_h = _window_geometry(h, kh, 1, padding, op, "height")
+        ow, pads_w = _window_geometry(w, kw, 1, padding, op, "width")
+        ph, pw = oh // 2, ow // 2
+        if ph == 0 or pw == 0:
+            raise ValueError(f"{op}: the conv output {oh}x{ow} is smaller than the 2x2 pool window")
+        xp = _pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
+        m = n * ph * pw
+
+        # cols: (4, N, PH, PW, KH, KW, C), block q = im2col at stride 2 from offset (dy, dx)
+        cols = np.empty((4, n, ph, pw, kh, kw, c), dtype=x.dtype)
+        for q, (dy, dx) in enumerate(_QUARTERS):
+            for i in range(kh):
+                rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
+                for j in range(kw):
+                    cols[q, :, :, :, i, j, :] = xp[:, rows, dx + j : dx + j + 2 * pw - 1 : 2, :]
+        cols = cols.reshape(4 * m, kh * kw * c)  # (4M, KH*KW*C)
+        z = (cols @ kernel.reshape(kh * kw * c, f)).reshape(4, m, f)  # conv outputs, by quarter
+        if bias is not None:
+            z += bias
+        pooled = np.maximum(np.maximum(z[0], z[1]), np.maximum(z[2], z[3]))  # (M, F)
+        out = np.maximum(pooled, 0) if relu else pooled
+        self.save_for_backward(cols, kernel, z, pooled, out)
+        self.relu, self.padded_hw, self.pads = relu, xp.shape[1:3], (pads_h, pads_w)
+        return out.reshape(n, ph, pw, f)
+
+    def backward(self, grad):
+        cols, kernel, z, pooled, out = self.saved
+        kh, kw, c, f = kernel.shape
+        n, ph, pw, _ = grad.shape
+        m = n * ph * pw
+        g = grad.reshape(m, f)  # (M, F)
+        if self.relu:
+            g = g * (out > 0)  # relu'(pooled); the gradient at exactly 0 is 0
+        # route each window's gradient to its first maximum: dz (4, M, F), one block nonzero
+        dz = np.empty((4, m, f), dtype=g.dtype)
+        taken = np.zeros((m, f), dtype=bool)
+        for q in range(3):
+            wins = (z[q] == pooled) & ~taken
+            np.multiply(g, wins, out=dz[q])
+            taken |= wins
+        np.multiply(g, ~taken, out=dz[3])
+        dz = dz.reshape(4 * m, f)  # (4M, F)
+
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            # dcols = dz @ W^T, then scatter every column back to the pixel it was read from
+            dcols = (dz @ kernel.reshape(kh * kw * c, f).T).reshape(4, n, ph, pw, kh, kw, c)
+            dxp = np.zeros((n, self.padded_hw[0], self.padded_hw[1], c), dtype=g.dtype)
+            for q, (dy, dx_) in enumerate(_QUARTERS):
+                for i in range(kh):
+                    rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
+                    for j in range(kw):
+                        dxp[:, rows, dx_ + j : dx_ + j + 2 * pw - 1 : 2, :] += dcols[q, :, :, :, i, j, :]
+            dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
+        if self.needs_input_grad[1]:
+            dw = (dz.T @ cols).T.reshape(kernel.shape)  # (KH*KW*C, F)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = g.sum(axis=0)  # (F,)
+        return dx, dw, db
+
+
+def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
+    """Fused ``max_pool2d(activation(conv2d(x, kernel, bias, padding=padding)), 2)``.
+
+    The convolution has stride 1 and no dilation; the pool is 2x2 with stride 2 and 'valid'
+    (floor) padding; the activation is ReLU when ``relu`` is True, else the identity. This is
+    what ``Sequential`` runs for a ``Conv2D(..., activation='relu')`` followed by
+    ``MaxPooling2D((2, 2))``; results and gradients equal the unfused layers'.
+
+    Args:
+        x: (N, H, W, C) images.
+        kernel: (KH, KW, C, F) Keras layout.
+        bias: optional (F,).
+        padding: the convolution's padding, 'valid' or 'same'.
+        relu: apply ReLU between the convolution and the pool.
+
+    Returns:
+        Tensor of shape (N, OH // 2, OW // 2, F).
+    """
+    mode = _padding_mode(padding, "conv2d_max_pool2d")
+    if bias is None:
+        return Conv2DMaxPool2D.apply(x, kernel, padding=mode, relu=bool(relu))
+    return Conv2DMaxPool2D.apply(x, kernel, bias, padding=mode, relu=bool(relu))

@@ -1,0 +1,67 @@
+"""Sequential runs Conv2D + MaxPooling2D as one fused op, with the unfused results."""
+
+import numpy as np
+import pytest
+
+import npgrad
+from npgrad.ops.conv_pool import Conv2DMaxPool2D
+
+L = npgrad.layers
+
+
+def _model(activation="relu", padding="valid", pool=(2, 2), strides=(1, 1), fuse=True, seed=0):
+    npgrad.utils.set_random_seed(seed)
+    f64 = {"dtype": "float64"}
+    model = npgrad.Sequential([
+        L.Conv2D(4, (3, 3), activation=activation, padding=padding, strides=strides,
+                 input_shape=(14, 13, 2), **f64),
+        L.MaxPooling2D(pool, **f64),
+        L.Conv2D(3, (2, 2), activation=activation, **f64),
+        L.MaxPooling2D((2, 2), **f64),
+        L.Flatten(**f64),
+        L.Dense(3, activation="softmax", **f64),
+    ])
+    model.fuse_layers = fuse
+    model.compile(optimizer=npgrad.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _op_types(out):
+    found, stack = set(), [out]
+    while stack:
+        t = stack.pop()
+        if t._ctx is not None:
+            found.add(type(t._ctx))
+            stack.extend(t._ctx.inputs)
+    return found
+
+
+@pytest.mark.parametrize("activation", ["relu", None])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_fused_model_trains_exactly_like_the_unfused_one(activation, padding):
+    rng = np.random.default_rng(0)
+    # quantized pixels make tied pooling windows, as MNIST's background does
+    x = rng.integers(0, 3, (8, 14, 13, 2)).astype(np.float64)
+    y = rng.integers(0, 3, 8)
+    fused, plain = _model(activation, padding), _model(activation, padding, fuse=False)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-12)
+    fused.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    plain.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_the_fused_op_is_used_only_where_it_applies():
+    x = np.zeros((2, 14, 13, 2))
+    assert Conv2DMaxPool2D in _op_types(_model()(x))
+    assert Conv2DMaxPool2D not in _op_types(_model(fuse=False)(x))
+    assert Conv2DMaxPool2D not in _op_types(_model(activation="tanh")(x))
+    assert npgrad.ops.pool.MaxPool2D in _op_types(_model(pool=(3, 3))(x))  # first pair unfused
+    strided_first = _op_types(_model(strides=(2, 1))(x))  # only the second pair fuses
+    assert npgrad.ops.conv.Conv2D in strided_first and Conv2DMaxPool2D in strided_first
+
+
+def test_fused_path_keeps_the_layers_input_checks():
+    model = _model()
+    with pytest.raises(ValueError, match="incompatible"):
+        model(np.zeros((2, 14, 13, 3)))

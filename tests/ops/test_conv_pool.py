@@ -1,0 +1,85 @@
+"""The fused conv + relu + max-pool op equals the unfused ops, values and gradients."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import npgrad
+import npgrad.functional as F
+from npgrad import Tensor
+from tests.gradcheck import registry  # noqa: F401  (loads every cases_* module first)
+from tests.gradcheck.cases_conv_pool import conv_pool_inputs
+
+
+def _both(arrays, kwargs, upstream_seed=0):
+    fused_in = [Tensor(a, requires_grad=True) for a in arrays]
+    ref_in = [Tensor(a, requires_grad=True) for a in arrays]
+    fused = F.conv2d_max_pool2d(*fused_in, **kwargs)
+    conv = F.conv2d(*ref_in, padding=kwargs["padding"])
+    ref = F.max_pool2d(F.relu(conv) if kwargs["relu"] else conv, 2)
+    upstream = np.random.default_rng(upstream_seed).standard_normal(ref.shape)
+    fused.backward(upstream)
+    ref.backward(upstream)
+    return fused, ref, fused_in, ref_in
+
+
+@given(inputs=conv_pool_inputs(tie_free=False))
+def test_fused_equals_unfused_float64(inputs):
+    arrays, kwargs = inputs
+    fused, ref, fused_in, ref_in = _both(arrays, kwargs)
+    assert fused.shape == ref.shape
+    np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused_in, ref_in):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-10)
+
+
+@given(seed=st.integers(0, 2**16), relu=st.booleans(), padding=st.sampled_from(["valid", "same"]))
+def test_tied_windows_route_to_the_first_maximum_like_max_pool(seed, relu, padding):
+    # quantized inputs and kernels make exact ties common, as MNIST's blank background does
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, (2, 7, 6, 2)).astype(np.float64)
+    kernel = rng.integers(0, 2, (2, 2, 2, 3)).astype(np.float64)
+    bias = np.zeros(3)
+    fused, ref, fused_in, ref_in = _both([x, kernel, bias], {"padding": padding, "relu": relu})
+    for a, b in zip(fused_in, ref_in):  # a mis-routed tie would differ by O(1), not by rounding
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+    # each window passes exactly its upstream gradient on (no multiplication at ties)
+    t = Tensor(x, requires_grad=True)
+    k = Tensor(np.ones((1, 1, 2, 1)))
+    F.conv2d_max_pool2d(t, k, padding="valid", relu=False).backward(np.ones((2, 3, 3, 1)))
+    assert t.grad.sum() == pytest.approx(2 * 3 * 3 * 2)  # 18 windows, 2 channels feed each
+
+
+def test_odd_sizes_crop_the_last_row_and_column():
+    x = Tensor(np.random.default_rng(1).standard_normal((1, 7, 7, 1)), requires_grad=True)
+    k = Tensor(np.ones((1, 1, 1, 1)))
+    out = F.conv2d_max_pool2d(x, k, relu=False)
+    assert out.shape == (1, 3, 3, 1)
+    out.sum().backward()
+    assert not x.grad[0, 6, :, 0].any() and not x.grad[0, :, 6, 0].any()
+
+
+def test_float32_in_float32_out_and_input_gradient_skipped():
+    x = Tensor(np.random.default_rng(0).random((2, 8, 8, 1), dtype=np.float32))
+    k = Tensor(np.ones((3, 3, 1, 4), dtype=np.float32), requires_grad=True)
+    out = F.conv2d_max_pool2d(x, k, relu=True)
+    assert out.dtype == np.float32 and out.shape == (2, 3, 3, 4)
+    out.sum().backward()
+    assert x.grad is None and k.grad.dtype == np.float32
+
+
+def test_errors_name_the_op():
+    with pytest.raises(ValueError, match="conv2d_max_pool2d: kernel expects 2 input channels"):
+        F.conv2d_max_pool2d(np.ones((1, 6, 6, 1)), np.ones((3, 3, 2, 1)))
+    with pytest.raises(ValueError, match="smaller than the 2x2 pool"):
+        F.conv2d_max_pool2d(np.ones((1, 3, 3, 1)), np.ones((3, 3, 1, 1)))
+    with pytest.raises(ValueError, match="padding"):
+        F.conv2d_max_pool2d(np.ones((1, 6, 6, 1)), np.ones((3, 3, 1, 1)), padding="full")
+    with pytest.raises(ValueError, match="rank 4"):
+        F.conv2d_max_pool2d(np.ones((6, 6, 1)), np.ones((3, 3, 1, 1)))
+
+
+def test_public_and_documented():
+    assert "conv2d_max_pool2d" in F.__all__ and F.conv2d_max_pool2d.__doc__
+    assert npgrad.functional.conv2d_max_pool2d is F.conv2d_max_pool2d
