@@ -1,0 +1,131 @@
+"""Train a GAN on MNIST digits and write grids of generated samples after every epoch.
+
+    python examples/gan_mnist.py --model mlp --epochs 30     # fully connected GAN
+    python examples/gan_mnist.py --model dcgan --epochs 5    # DCGAN: transposed convolutions
+    python examples/gan_mnist.py --quick                     # small subset, one epoch, seconds
+
+Images are scaled to [-1, 1] to match the generator's tanh output. The discriminator returns
+one logit; the loss is BinaryCrossentropy(from_logits=True), the generator's the
+non-saturating one, both networks Adam(2e-4, beta_1=0.5) (Radford et al. 2015). The run
+writes ``samples_epoch_NNN.png`` (a fixed latent grid), ``generator.npgrad`` (load it with
+``npgrad.models.load_model``) and ``gan.npgrad`` (``GAN.load``) to ``--out``. Measure the
+samples with ``examples/gan_quality.py --generator <out>/generator.npgrad``.
+"""
+
+import argparse
+import os
+import time
+
+from _common import load_mnist
+
+import npgrad
+from npgrad.models.gan import GAN, GANMonitor
+
+L = npgrad.layers
+
+
+def build_mlp(latent_dim):
+    """Fully connected generator (latent -> 256 -> 512 -> 784 tanh) and discriminator."""
+    generator = npgrad.Sequential([
+        npgrad.Input(shape=(latent_dim,)),
+        L.Dense(256), L.LeakyReLU(0.2),
+        L.Dense(512), L.LeakyReLU(0.2),
+        L.Dense(784, activation="tanh"),
+        L.Reshape((28, 28, 1)),
+    ], name="mlp_generator")
+    discriminator = npgrad.Sequential([
+        npgrad.Input(shape=(28, 28, 1)),
+        L.Flatten(),
+        L.Dense(512), L.LeakyReLU(0.2), L.Dropout(0.3),
+        L.Dense(256), L.LeakyReLU(0.2), L.Dropout(0.3),
+        L.Dense(1),
+    ], name="mlp_discriminator")
+    return generator, discriminator
+
+
+def build_dcgan(latent_dim, width=64):
+    """DCGAN: Dense -> (7, 7, 2w) -> Conv2DTranspose 14x14 -> Conv2DTranspose 28x28 tanh.
+
+    The discriminator mirrors it: two stride-2 convolutions with LeakyReLU and Dropout,
+    then one logit.
+    """
+    generator = npgrad.Sequential([
+        npgrad.Input(shape=(latent_dim,)),
+        L.Dense(7 * 7 * 2 * width, use_bias=False), L.BatchNormalization(), L.LeakyReLU(0.2),
+        L.Reshape((7, 7, 2 * width)),
+        L.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False),
+        L.BatchNormalization(), L.LeakyReLU(0.2),
+        L.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+    ], name="dcgan_generator")
+    discriminator = npgrad.Sequential([
+        npgrad.Input(shape=(28, 28, 1)),
+        L.Conv2D(width, 4, strides=2, padding="same"), L.LeakyReLU(0.2), L.Dropout(0.3),
+        L.Conv2D(2 * width, 4, strides=2, padding="same"), L.LeakyReLU(0.2), L.Dropout(0.3),
+        L.Flatten(),
+        L.Dense(1),
+    ], name="dcgan_discriminator")
+    return generator, discriminator
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=("mlp", "dcgan"), default="mlp")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--latent-dim", type=int, default=100)
+    parser.add_argument("--width", type=int, default=64, help="DCGAN channel width")
+    parser.add_argument("--learning-rate", type=float, default=2e-4)
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--train-size", type=int, default=None, help="use the first N images")
+    parser.add_argument("--quick", action="store_true", help="small subset and one epoch")
+    parser.add_argument("--data", default=None, help="folder with the MNIST IDX files")
+    parser.add_argument("--out", default=None, help="output folder (default runs/gan_<model>)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for reproducible runs")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs = 1
+        args.train_size = args.train_size or (2000 if args.model == "mlp" else 512)
+        if args.model == "dcgan":
+            args.width = min(args.width, 16)
+    if args.seed is not None:
+        npgrad.utils.set_random_seed(args.seed)
+    out = args.out or os.path.join("runs", f"gan_{args.model}")
+    os.makedirs(out, exist_ok=True)
+
+    (x_train, _), _ = load_mnist(args.data, train_size=args.train_size)
+    x_train = x_train * 2.0 - 1.0  # [0, 1] -> [-1, 1], the range of tanh
+    if args.model == "mlp":
+        generator, discriminator = build_mlp(args.latent_dim)
+    else:
+        generator, discriminator = build_dcgan(args.latent_dim, args.width)
+    generator.summary()
+    discriminator.summary()
+
+    gan = GAN(generator, discriminator, latent_dim=args.latent_dim)
+    gan.compile(
+        d_optimizer=npgrad.optimizers.Adam(learning_rate=args.learning_rate, beta_1=0.5),
+        g_optimizer=npgrad.optimizers.Adam(learning_rate=args.learning_rate, beta_1=0.5),
+        label_smoothing=args.label_smoothing,
+    )
+    monitor = GANMonitor(out, num_images=64, columns=8, seed=0)
+    # the generator after every epoch, so a long run can be measured (or cut short) anytime
+    checkpoint = npgrad.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: generator.save(os.path.join(out, "generator.npgrad")))
+    start = time.perf_counter()
+    history = gan.fit(x_train, epochs=args.epochs, batch_size=args.batch_size,
+                      callbacks=[monitor, checkpoint], verbose=args.verbose)
+    seconds = time.perf_counter() - start
+    print(f"trained {args.model} GAN on {len(x_train)} images for {args.epochs} epoch(s) in "
+          f"{seconds:.1f} s ({seconds / args.epochs:.1f} s per epoch); final d_loss "
+          f"{history.history['d_loss'][-1]:.4f}, g_loss {history.history['g_loss'][-1]:.4f}")
+
+    generator.save(os.path.join(out, "generator.npgrad"))
+    gan.save(os.path.join(out, "gan.npgrad"))
+    print(f"saved the generator to {os.path.join(out, 'generator.npgrad')}, the GAN to "
+          f"{os.path.join(out, 'gan.npgrad')}, sample grids to {monitor.paths[-1]} and before")
+    return history
+
+
+if __name__ == "__main__":
+    main()
