@@ -49,14 +49,14 @@ def load_generator(path):
     return sample
 
 
-def get_classifier(path, epochs, data):
+def get_classifier(path, epochs, data, quick=False):
     """Load the classifier from ``path``, or train mnist_cnn's CNN and save it there."""
     if path and os.path.exists(path):
         print(f"loading the classifier from {path}")
         return npgrad.models.load_model(path)
     from mnist_cnn import build_model
 
-    (x_train, y_train), (x_test, y_test) = load_mnist(data)
+    (x_train, y_train), (x_test, y_test) = load_mnist(data, quick=quick)
     model = build_model()
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
@@ -84,7 +84,7 @@ def quality(classifier, images_01):
     confident = float(np.mean(probs.max(axis=1) >= CONFIDENCE))
     counts = np.bincount(probs.argmax(axis=1), minlength=10)
     p = counts / counts.sum()
-    entropy = float(-np.sum(p[p > 0] * np.log2(p[p > 0])))
+    entropy = float(-np.sum(p[p > 0] * np.log2(p[p > 0]))) + 0.0  # no "-0.000"
     return confident, counts, entropy
 
 
@@ -104,12 +104,16 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent vectors")
     parser.add_argument("--data", default=None, help="folder with the MNIST IDX files")
     parser.add_argument("--check", action="store_true", help="exit 1 when the bar is not met")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: classifier from 2,000 images, 200 samples")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.n = min(args.n, 200)
     if args.classifier is None:
         args.classifier = os.path.join(os.path.dirname(os.path.abspath(args.generator)),
                                        "classifier.npgrad")
 
-    classifier = get_classifier(args.classifier, args.classifier_epochs, args.data)
+    classifier = get_classifier(args.classifier, args.classifier_epochs, args.data, args.quick)
     _, (x_test, _) = load_mnist(args.data, test_size=args.n)
     report(f"real test digits (n={len(x_test)})", *quality(classifier, x_test))
 
