@@ -114,10 +114,14 @@ class Layer:
         return weight
 
     def _sublayers(self):
-        return [v for v in vars(self).values() if isinstance(v, Layer)] + [
-            layer for v in vars(self).values() if isinstance(v, (list, tuple))
-            for layer in v if isinstance(layer, Layer)
-        ]
+        """Layers held as attributes, directly or in lists/tuples, in assignment order."""
+        found = []
+        for value in self.__dict__.values():
+            if isinstance(value, Layer):
+                found.append(value)
+            elif type(value) in (list, tuple):
+                found.extend(v for v in value if isinstance(v, Layer))
+        return found
 
     @property
     def weights(self):

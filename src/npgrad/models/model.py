@@ -369,10 +369,13 @@ class Model(Layer):
         Returns:
             Logs: dict of floats (metrics and ``"loss"`` averaged over the epoch so far).
         """
-        for var in self.trainable_weights:  # gradients accumulate: start from none
+        built = self.built
+        variables = self.trainable_weights if built else []
+        for var in variables:  # gradients accumulate: start from none
             var.grad = None
         y_pred = self(x, training=True)
-        variables = self.trainable_weights  # after the call: a lazy model builds in it
+        if not built:  # a lazy model builds its weights in the call
+            variables = self.trainable_weights
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         loss.backward()
         self.optimizer.apply_gradients([(var.grad, var) for var in variables if var.grad is not None])

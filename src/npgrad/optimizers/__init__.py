@@ -213,13 +213,24 @@ class Adam(Optimizer):
         t, lr, beta_1, beta_2 = _scalars(var, self.iterations + 1, lr, self.beta_1, self.beta_2)
         alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
         m, v = slots["momentum"], slots["velocity"]
-        m += (grad - m) * (1 - self.beta_1)
-        v += (np.square(grad) - v) * (1 - self.beta_2)
+        # the same arithmetic as the formulas above, in place in two scratch buffers
+        step, denominator = self._scratch(var, 2)
+        np.subtract(grad, m, out=step)
+        step *= 1 - self.beta_1
+        m += step  # m += (g - m) * (1 - beta_1)
+        np.square(grad, out=step)
+        step -= v
+        step *= 1 - self.beta_2
+        v += step  # v += (g^2 - v) * (1 - beta_2)
         if self.amsgrad:
             v_hat = slots["velocity_hat"]
             np.maximum(v_hat, v, out=v_hat)
             v = v_hat
-        var.data -= (m * alpha) / (np.sqrt(v) + self.epsilon)
+        np.multiply(m, alpha, out=step)
+        np.sqrt(v, out=denominator)
+        denominator += self.epsilon
+        step /= denominator
+        var.data -= step  # var -= alpha * m / (sqrt(v) + eps)
 
     def get_config(self):
         return {

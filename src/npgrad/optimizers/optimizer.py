@@ -124,6 +124,14 @@ class Optimizer:
             self._variables.append(var)
         return self._slots[key]
 
+    def _scratch(self, var, count):
+        """``count`` reusable work arrays shaped like ``var`` (not state: never saved)."""
+        buffers = self.__dict__.setdefault("_scratch_buffers", {}).get(id(var))
+        if buffers is None or buffers[0].shape != var.shape or buffers[0].dtype != var.dtype:
+            buffers = [np.empty_like(var.data) for _ in range(count)]
+            self._scratch_buffers[id(var)] = buffers
+        return buffers
+
     def build(self, variables):
         """Create the slots of every variable now (otherwise done lazily on first update).
 
