@@ -19,7 +19,9 @@ def run_example(name, *args, timeout=300):
     env = dict(os.environ, MPLBACKEND="Agg")
     result = subprocess.run([sys.executable, str(EXAMPLES / name), *args],
                             capture_output=True, text=True, timeout=timeout, env=env)
-    assert result.returncode == 0, f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, (
+        f"{name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
     return result.stdout
 
 

@@ -133,10 +133,11 @@ class GAN(Model):
             raise TypeError(f"{self.name}.compile: unexpected keyword argument(s) {sorted(kwargs)}")
         from npgrad import optimizers
 
-        if not isinstance(label_smoothing, (int, float, np.floating)) or isinstance(label_smoothing, bool) \
-                or not 0.0 <= float(label_smoothing) < 1.0:
+        smoothing = label_smoothing
+        if not isinstance(smoothing, (int, float, np.floating)) or isinstance(smoothing, bool) \
+                or not 0.0 <= float(smoothing) < 1.0:
             raise ValueError(
-                f"{self.name}.compile: label_smoothing must be a float in [0, 1), got {label_smoothing!r}"
+                f"{self.name}.compile: label_smoothing must be a float in [0, 1), got {smoothing!r}"
             )
         self.d_optimizer = optimizers.get(d_optimizer) if d_optimizer is not None \
             else optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
@@ -170,6 +171,7 @@ class GAN(Model):
 
     @property
     def metrics_names(self):
+        """``['d_loss', 'g_loss']``."""
         return ["d_loss", "g_loss"]
 
     def get_metrics_result(self):
@@ -203,12 +205,14 @@ class GAN(Model):
         Returns:
             ndarray of shape (n, *generator output shape), e.g. (n, 28, 28, 1).
         """
-        n = _positive_int(n, "n", f"{self.name}.generate")
+        owner = f"{self.name}.generate"
+        n = _positive_int(n, "n", owner)
+        batch_size = _positive_int(batch_size, "batch_size", owner)
         rng = None if seed is None else np.random.default_rng(seed)
         z = self.sample_latent(n, rng)
         outputs = []
         with no_grad():
-            for index in _batches(n, _positive_int(batch_size, "batch_size", f"{self.name}.generate")):
+            for index in _batches(n, batch_size):
                 outputs.append(self.generator(z[index], training=False).data)
         return np.concatenate(outputs, axis=0)
 
@@ -350,6 +354,7 @@ class GAN(Model):
         return callbacks.history
 
     def evaluate(self, *args, **kwargs):
+        """Not defined for a GAN (no target to score): raises NotImplementedError."""
         raise NotImplementedError(
             f"{self.name}: a GAN has no evaluation loss; measure samples from generate() instead"
         )
@@ -432,7 +437,9 @@ def load_gan(filepath, compile=True):  # noqa: A002 - Keras' argument name
         with np.load(path, allow_pickle=False) as archive:
             entries = {name: archive[name] for name in archive.files}
     except Exception as error:  # noqa: BLE001 - any parse failure of untrusted bytes
-        raise ValueError(f"{path!r} is not an npgrad GAN file: {type(error).__name__}: {error}") from None
+        raise ValueError(
+            f"{path!r} is not an npgrad GAN file: {type(error).__name__}: {error}"
+        ) from None
     missing = {_MARKER_KEY, "gan.json", "generator", "discriminator"} - set(entries)
     if missing:
         raise ValueError(f"{path!r} is not an npgrad GAN file: missing {sorted(missing)}")
@@ -485,11 +492,16 @@ def image_grid(images, columns=None, value_range=(-1.0, 1.0), padding=1):
     images = np.asarray(images, dtype=np.float64)
     if images.ndim == 4 and images.shape[-1] == 1:
         images = images[..., 0]
-    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3) or len(images) == 0:
-        raise ValueError(f"image_grid: expected images (N, H, W[, 1 or 3]), got shape {images.shape}")
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3) \
+            or len(images) == 0:
+        raise ValueError(
+            f"image_grid: expected images (N, H, W[, 1 or 3]), got shape {images.shape}"
+        )
     low, high = float(value_range[0]), float(value_range[1])
     if not high > low:
-        raise ValueError(f"image_grid: value_range must be (low, high) with high > low, got {value_range}")
+        raise ValueError(
+            f"image_grid: value_range must be (low, high) with high > low, got {value_range}"
+        )
     n, height, width = images.shape[:3]
     columns = int(columns or math.ceil(math.sqrt(n)))
     rows = math.ceil(n / columns)
@@ -505,7 +517,7 @@ def image_grid(images, columns=None, value_range=(-1.0, 1.0), padding=1):
 
 
 def save_image(path, image):
-    """Save a uint8 image (H, W) or (H, W, 3): matplotlib when installed, else a built-in PNG writer."""
+    """Save a uint8 image (H, W) or (H, W, 3) as PNG: matplotlib if installed, else write_png."""
     try:
         import matplotlib.image
     except ImportError:
@@ -555,7 +567,9 @@ class GANMonitor(Callback):
         """Generate the grid now and save it as epoch ``epoch`` (1-based); return the path."""
         generate = getattr(self.model, "generate", None)
         if generate is None:
-            raise TypeError(f"GANMonitor: the model must have generate(), got {type(self.model).__name__}")
+            raise TypeError(
+                f"GANMonitor: the model must have generate(), got {type(self.model).__name__}"
+            )
         grid = image_grid(generate(self.num_images, seed=self.seed), self.columns, self.value_range)
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, self.filename.format(epoch=epoch))
@@ -564,6 +578,7 @@ class GANMonitor(Callback):
         return path
 
     def on_epoch_end(self, epoch, logs=None):
+        """Write the grid for this epoch when it is due (every ``every``, and the last)."""
         last = epoch + 1 == self.params.get("epochs")
         if (epoch + 1) % self.every == 0 or last:
             self.write(epoch + 1)
