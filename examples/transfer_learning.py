@@ -1,6 +1,6 @@
 """Transfer learning: a CNN trained on digits 0-4 gives its frozen base to a 5-9 classifier.
 
-    python examples/transfer_learning.py            # 10,000 images of 0-4; 500 of 5-9
+    python examples/transfer_learning.py            # 10,000 images of 0-4; 50, 200, 500 of 5-9
     python examples/transfer_learning.py --quick    # 500 images of 0-4; 200 of 5-9
 
 Steps (docs/10_transfer_learning.md):
@@ -12,8 +12,8 @@ Steps (docs/10_transfer_learning.md):
 3. train only that head on a *small* set of the digits 5-9 (labels 5..9 -> 0..4);
 4. train the same architecture from scratch on the same small set for the same epochs.
 
-It prints the test accuracy on all test images of 5-9 for both, the trainable parameter
-counts, and checks that the frozen weights did not move.
+For each size of the small set it prints the test accuracy on all test images of 5-9 for
+both; then the trainable parameter counts; it checks that the frozen weights did not move.
 """
 
 import argparse
@@ -68,7 +68,8 @@ def split(x, y, digits, limit=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source-size", type=int, default=10000, help="images of 0-4")
-    parser.add_argument("--target-size", type=int, default=500, help="images of 5-9")
+    parser.add_argument("--target-sizes", type=int, nargs="+", default=[50, 200, 500],
+                        help="numbers of 5-9 training images to try")
     parser.add_argument("--source-epochs", type=int, default=2)
     parser.add_argument("--target-epochs", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="small subsets, few epochs")
@@ -77,16 +78,16 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.quick:
-        args.source_size, args.target_size = 500, 200
+        args.source_size, args.target_sizes = 500, [200]
         args.source_epochs, args.target_epochs = 1, 2
     npgrad.utils.set_random_seed(args.seed)
 
     (x_train, y_train), (x_test, y_test) = load_mnist(args.data, test_size=1000 if args.quick else None)
     x_a, y_a = split(x_train, y_train, [0, 1, 2, 3, 4], args.source_size)
-    x_b, y_b = split(x_train, y_train, [5, 6, 7, 8, 9], args.target_size)
+    x_b, y_b = split(x_train, y_train, [5, 6, 7, 8, 9], max(args.target_sizes))
     x_b_test, y_b_test = split(x_test, y_test, [5, 6, 7, 8, 9])
-    print(f"source task 0-4: {len(x_a)} images; target task 5-9: {len(x_b)} training images, "
-          f"{len(x_b_test)} test images")
+    print(f"source task 0-4: {len(x_a)} images; target task 5-9: up to {len(x_b)} training "
+          f"images, {len(x_b_test)} test images, {args.target_epochs} epochs")
 
     # 1. the source model
     start = time.perf_counter()
@@ -100,31 +101,33 @@ def main(argv=None):
     print(f"source model: test accuracy on 0-4 {source_acc:.4f} "
           f"({time.perf_counter() - start:.1f} s), saved to {path}")
 
-    # 2. reload, freeze the base, new head
-    loaded = npgrad.models.load_model(path)
-    base = loaded.layers[:-1]                     # the conv base and Flatten, trained weights
-    for layer in base:
-        layer.trainable = False
-    frozen_before = [w.copy() for layer in base for w in layer.get_weights()]
-    transfer = compile_model(npgrad.models.Sequential(
-        [L.Input(shape=(28, 28, 1)), *base, L.Dense(5, activation="softmax")]))
-
-    # 3. train the head only; 4. the same architecture from scratch
-    npgrad.utils.set_random_seed(args.seed + 1)
-    scratch = compile_model(cnn())
+    # 2. reload, freeze the base, new head; 3. train the head only; 4. the same CNN from scratch
+    print(f"{'5-9 images':>10s}  {'frozen base + new head':>22s}  {'from scratch':>12s}")
     results = {}
-    for name, model in (("frozen base + new head", transfer), ("from scratch", scratch)):
-        start = time.perf_counter()
-        model.fit(x_b, y_b, epochs=args.target_epochs, batch_size=32, verbose=0)
-        _, acc = model.evaluate(x_b_test, y_b_test, verbose=0)
-        results[name] = acc
-        print(f"{name:23s} test accuracy on 5-9 {acc:.4f}  trainable parameters "
-              f"{trainable_count(model):6d}  ({time.perf_counter() - start:.1f} s)")
-    frozen_after = [w for layer in base for w in layer.get_weights()]
-    unchanged = all(np.array_equal(a, b) for a, b in zip(frozen_before, frozen_after))
-    print(f"frozen base weights unchanged by training: {unchanged}")
-    if not unchanged:
-        raise SystemExit("the frozen base moved: trainable=False is broken")
+    for size in args.target_sizes:
+        x_small, y_small = x_b[:size], y_b[:size]
+        loaded = npgrad.models.load_model(path)
+        base = loaded.layers[:-1]                 # the conv base and Flatten, trained weights
+        for layer in base:
+            layer.trainable = False
+        frozen_before = [w.copy() for layer in base for w in layer.get_weights()]
+        npgrad.utils.set_random_seed(args.seed + size)
+        transfer = compile_model(npgrad.models.Sequential(
+            [L.Input(shape=(28, 28, 1)), *base, L.Dense(5, activation="softmax")]))
+        npgrad.utils.set_random_seed(args.seed + size)
+        scratch = compile_model(cnn())
+        accs = []
+        for model in (transfer, scratch):
+            model.fit(x_small, y_small, epochs=args.target_epochs, batch_size=32, verbose=0)
+            accs.append(model.evaluate(x_b_test, y_b_test, verbose=0)[1])
+        results[size] = tuple(accs)
+        print(f"{size:10d}  {accs[0]:22.4f}  {accs[1]:12.4f}")
+        frozen_after = [w for layer in base for w in layer.get_weights()]
+        if not all(np.array_equal(a, b) for a, b in zip(frozen_before, frozen_after)):
+            raise SystemExit("the frozen base moved: trainable=False is broken")
+    print(f"trainable parameters: frozen base + new head {trainable_count(transfer)}, "
+          f"from scratch {trainable_count(scratch)}")
+    print("frozen base weights unchanged by training: True")
     return results
 
 
