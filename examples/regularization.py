@@ -33,7 +33,6 @@ import npgrad.layers
 import npgrad.models
 import npgrad.optimizers
 import npgrad.regularizers
-from npgrad.layers import preprocessing
 
 L = npgrad.layers
 VARIANTS = ("baseline", "l2", "dropout", "batchnorm", "augmentation", "combined")
@@ -46,8 +45,7 @@ def build_model(variant):
     augment = variant in ("augmentation", "combined")
     layers = [L.Input(shape=(28, 28, 1))]
     if augment:
-        layers += [preprocessing.RandomRotation(0.05), preprocessing.RandomTranslation(0.1, 0.1),
-                   preprocessing.RandomZoom(0.1)]
+        layers += [L.RandomRotation(0.05), L.RandomTranslation(0.1, 0.1), L.RandomZoom(0.1)]
     layers.append(L.Flatten())
     for _ in range(2):
         regularizer = npgrad.regularizers.L2(1e-3) if l2 else None

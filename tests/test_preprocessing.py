@@ -180,3 +180,23 @@ def test_bad_arguments_raise_naming_the_layer(make, exc):
 def test_non_image_input_raises(make):
     with pytest.raises(ValueError, match="rank 4"):
         make()(np.zeros((4, 5), np.float32), training=True)
+
+
+def test_augmentation_inside_a_model_acts_in_fit_only():
+    npgrad.utils.set_random_seed(0)
+    model = npgrad.Sequential([
+        npgrad.Input(shape=(8, 8, 1)),
+        RandomFlip("horizontal"), RandomTranslation(0.1, 0.1), RandomRotation(0.05), RandomZoom(0.1),
+        npgrad.layers.Flatten(),
+        npgrad.layers.Dense(2, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x, y = _images(n=16, h=8, w=8, c=1), np.arange(16) % 2
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    # predict runs the augmentation layers with training=False: deterministic
+    np.testing.assert_array_equal(model.predict(x, verbose=0), model.predict(x, verbose=0))
+    # and an input gradient flows straight through them at inference (saliency, FGSM)
+    image = npgrad.Tensor(x[:2], requires_grad=True)
+    model(image)[:, 0].sum().backward()
+    assert image.grad is not None and np.abs(image.grad).sum() > 0
