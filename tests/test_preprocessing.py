@@ -200,3 +200,33 @@ def test_augmentation_inside_a_model_acts_in_fit_only():
     image = npgrad.Tensor(x[:2], requires_grad=True)
     model(image)[:, 0].sum().backward()
     assert image.grad is not None and np.abs(image.grad).sum() > 0
+
+
+@pytest.mark.parametrize("fill_mode, scipy_mode", [("constant", "grid-constant"),
+                                                   ("nearest", "nearest"),
+                                                   ("reflect", "reflect"),
+                                                   ("wrap", "grid-wrap")])
+@pytest.mark.parametrize("interpolation, order", [("bilinear", 1), ("nearest", 0)])
+def test_sampler_agrees_with_scipy_map_coordinates(fill_mode, scipy_mode, interpolation, order):
+    from scipy import ndimage
+
+    from npgrad.layers.preprocessing import _affine_sample
+
+    rng = np.random.default_rng(0)
+    x = rng.random((4, 9, 7, 2))
+    n, h, w, c = x.shape
+    # rotation + anisotropic zoom + shift: source locations fall inside and outside the image
+    angle = rng.uniform(-1, 1, n)
+    m = np.stack([1.1 * np.cos(angle), -np.sin(angle), rng.normal(0, 3, n),
+                  np.sin(angle), 0.8 * np.cos(angle), rng.normal(0, 3, n)], axis=1)
+    ours = _affine_sample(x, m, fill_mode, interpolation, fill_value=-0.5)
+    yy, xx = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    a = m[:, :, None, None]
+    coords = np.empty((4, n, h, w, c))
+    coords[0] = np.arange(n)[:, None, None, None]
+    coords[1] = (a[:, 3] * xx + a[:, 4] * yy + a[:, 5])[..., None]
+    coords[2] = (a[:, 0] * xx + a[:, 1] * yy + a[:, 2])[..., None]
+    coords[3] = np.arange(c)
+    reference = ndimage.map_coordinates(x, coords, order=order, mode=scipy_mode, cval=-0.5,
+                                        prefilter=False)
+    np.testing.assert_allclose(ours, reference, atol=1e-12)

@@ -15,7 +15,7 @@ inference the input passes through untouched, so gradients with respect to the i
 
 The affine layers (translation, rotation, zoom) map every output pixel ``(x, y)`` back to
 an input location ``(x_in, y_in) = A (x, y, 1)`` with the same 2x3 matrices Keras uses, then
-sample there with ``scipy.ndimage.map_coordinates`` (one vectorized call for the batch).
+sample there bilinearly (or nearest), vectorized over the whole batch.
 Locations outside the image are filled according to ``fill_mode``:
 
 - ``'constant'``: ``fill_value`` (k k k k | a b c d | k k k k)
@@ -38,16 +38,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import ndimage
-
 from npgrad import random as npgrad_random
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.core import _incompatible
 from npgrad.layers.layer import Layer
 
-_FILL_MODES = {"constant": "grid-constant", "nearest": "nearest", "reflect": "reflect",
-               "wrap": "grid-wrap"}
-_INTERPOLATIONS = {"bilinear": 1, "nearest": 0}
+_FILL_MODES = ("constant", "nearest", "reflect", "wrap")
+_INTERPOLATIONS = ("bilinear", "nearest")
 
 
 def _check_images(layer, shape):
@@ -186,8 +183,8 @@ class _AffineLayer(_RandomImageLayer):
                  seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         name = type(self).__name__
-        self.fill_mode = _choice(fill_mode, tuple(_FILL_MODES), name, "fill_mode")
-        self.interpolation = _choice(interpolation, tuple(_INTERPOLATIONS), name, "interpolation")
+        self.fill_mode = _choice(fill_mode, _FILL_MODES, name, "fill_mode")
+        self.interpolation = _choice(interpolation, _INTERPOLATIONS, name, "interpolation")
         if isinstance(fill_value, bool) or not isinstance(fill_value, (int, float, np.number)):
             raise TypeError(f"{name}: argument `fill_value` must be a number, got {fill_value!r}")
         self.fill_value = float(fill_value)
@@ -208,27 +205,59 @@ class _AffineLayer(_RandomImageLayer):
         return config
 
 
+def _fill_index(index, size, fill_mode):
+    """Map integer pixel indices (any shape) into ``[0, size)`` by ``fill_mode``.
+
+    Returns:
+        (index inside the image, mask of indices that were inside; None unless 'constant').
+    """
+    if fill_mode == "nearest":
+        return np.clip(index, 0, size - 1), None
+    if fill_mode == "wrap":
+        return np.mod(index, size), None
+    if fill_mode == "reflect":  # d c b a | a b c d | d c b a: period 2 * size
+        index = np.mod(index, 2 * size)
+        return np.where(index >= size, 2 * size - 1 - index, index), None
+    inside = (index >= 0) & (index < size)
+    return np.clip(index, 0, size - 1), inside
+
+
 def _affine_sample(images, m, fill_mode, interpolation, fill_value):
     """Sample ``images`` (N, H, W, C) at ``A_n (x, y, 1)`` for every output pixel.
 
-    One ``map_coordinates`` call over the 4-D batch: the N and C coordinates are integers, so
-    interpolation only mixes neighbours in H and W.
+    Bilinear: each output pixel is the weighted sum of the 4 input pixels around its source
+    location (weights ``(1 - wy)(1 - wx)``, ...); nearest: the closest one. Neighbours outside
+    the image are mapped back in (nearest, reflect, wrap) or read as ``fill_value``
+    (constant), which is what ``scipy.ndimage.map_coordinates`` does with ``order=1`` and the
+    modes 'nearest', 'reflect', 'grid-wrap', 'grid-constant'. All vectorized: 4 gathers.
     """
     n, height, width, channels = images.shape
+    dtype = images.dtype
     y, x = np.meshgrid(np.arange(height, dtype=np.float64), np.arange(width, dtype=np.float64),
                        indexing="ij")                                    # (H, W) each
     a = m[:, :, None, None]                                              # (N, 6, 1, 1)
     x_in = a[:, 0] * x + a[:, 1] * y + a[:, 2]                           # (N, H, W)
     y_in = a[:, 3] * x + a[:, 4] * y + a[:, 5]                           # (N, H, W)
-    shape = (n, height, width, channels)
-    coords = np.empty((4,) + shape, dtype=np.float64)                    # (4, N, H, W, C)
-    coords[0] = np.arange(n, dtype=np.float64)[:, None, None, None]
-    coords[1] = y_in[..., None]
-    coords[2] = x_in[..., None]
-    coords[3] = np.arange(channels, dtype=np.float64)
-    out = ndimage.map_coordinates(images, coords, order=_INTERPOLATIONS[interpolation],
-                                  mode=_FILL_MODES[fill_mode], cval=fill_value, prefilter=False)
-    return out.astype(images.dtype, copy=False)
+    batch = np.arange(n)[:, None, None]                                  # (N, 1, 1)
+    fill = dtype.type(fill_value)
+
+    def gather(yi, xi):
+        """images[n, yi, xi, :] with the fill rule: (N, H, W, C)."""
+        yi, y_ok = _fill_index(yi, height, fill_mode)
+        xi, x_ok = _fill_index(xi, width, fill_mode)
+        values = images[batch, yi, xi]                                   # (N, H, W, C)
+        if y_ok is not None:
+            values = np.where((y_ok & x_ok)[..., None], values, fill)
+        return values
+
+    if interpolation == "nearest":
+        return gather(np.floor(y_in + 0.5).astype(np.int64), np.floor(x_in + 0.5).astype(np.int64))
+    y0, x0 = np.floor(y_in), np.floor(x_in)
+    wy, wx = (y_in - y0).astype(dtype)[..., None], (x_in - x0).astype(dtype)[..., None]
+    y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
+    top = gather(y0, x0) * (1 - wx) + gather(y0, x0 + 1) * wx
+    bottom = gather(y0 + 1, x0) * (1 - wx) + gather(y0 + 1, x0 + 1) * wx
+    return (top * (1 - wy) + bottom * wy).astype(dtype, copy=False)
 
 
 class RandomTranslation(_AffineLayer):
