@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
+import npgrad
 import npgrad.functional as F
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.core import Dense
@@ -360,13 +361,14 @@ def test_time_distributed_dense_applies_the_same_layer_at_every_step():
 # ------------------------------------------------------------------ training
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
 def test_a_few_gradient_steps_reduce_the_loss(kind):
+    npgrad.utils.set_random_seed(0)  # initial weights: a fixed, not a lucky, draw
     rng = np.random.default_rng(0)
     x = rng.standard_normal((16, 6, 2)).astype(np.float32)
     target = x[:, :, 0].sum(axis=1, keepdims=True) * 0.3  # a running sum
     rnn, head = LAYERS[kind](8), Dense(1)
     params = None
     losses = []
-    for _ in range(30):
+    for _ in range(60):
         loss = F.mse(target, head(rnn(x))).mean()
         losses.append(loss.item())
         loss.backward()
