@@ -86,6 +86,9 @@ def test_train_step_updates_both_and_logs_losses():
     assert all(np.isfinite(v) and v > 0 for v in logs.values())
     assert changed_names(gan.generator, g_before) and changed_names(gan.discriminator, d_before)
     assert gan.d_optimizer.iterations == gan.g_optimizer.iterations == 1
+    d_loss, g_loss = gan.train_on_batch(gaussian_data(16))
+    assert np.isfinite(d_loss) and np.isfinite(g_loss)
+    assert set(gan.train_on_batch(gaussian_data(16), return_dict=True)) == {"d_loss", "g_loss"}
 
 
 def test_discriminator_loss_uses_one_sided_label_smoothing():

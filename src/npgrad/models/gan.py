@@ -292,6 +292,17 @@ class GAN(Model):
         self._g_loss_tracker.update_state(g_loss, sample_weight=n)
         return self.get_metrics_result()
 
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One :meth:`train_step` on exactly this batch of real samples (trackers reset first).
+
+        Returns:
+            ``[d_loss, g_loss]`` for this batch, or a dict with ``return_dict=True``.
+        """
+        self._assert_compiled("train_on_batch")
+        self.reset_metrics()
+        logs = self.train_step(_as_array(x, "x", f"{self.name}.train_on_batch"))
+        return logs if return_dict else [logs["d_loss"], logs["g_loss"]]
+
     # ------------------------------------------------------------- loop
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             shuffle=True, initial_epoch=0, steps_per_epoch=None, **kwargs):
