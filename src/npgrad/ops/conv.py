@@ -62,6 +62,27 @@ def _check_rank(array, ndim, what, layout, op):
         )
 
 
+def _check_conv_operands(op, x, kernel, bias, transposed=False):
+    """Check ranks, channels and bias of a conv's operands.
+
+    Returns:
+        (kh, kw, f): kernel size and number of output channels.
+    """
+    layout = "(KH, KW, F_out, C_in)" if transposed else "(KH, KW, C_in, F)"
+    _check_rank(x, 4, "input", "(N, H, W, C)", op)
+    _check_rank(kernel, 4, "kernel", layout, op)
+    kh, kw = kernel.shape[:2]
+    f, kc = kernel.shape[2:] if transposed else kernel.shape[:1:-1]
+    if kc != x.shape[-1]:
+        raise ValueError(
+            f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}, layout "
+            f"{layout}), but the input has {x.shape[-1]} (input shape {x.shape})"
+        )
+    if bias is not None and bias.shape != (f,):
+        raise ValueError(f"{op}: bias must have shape ({f},), got {bias.shape}")
+    return kh, kw, f
+
+
 def _window_geometry(size, window, stride, padding, op, axis_name):
     """Output length and (before, after) padding of a strided window sliding along one axis.
 
@@ -186,17 +207,8 @@ class Conv2D(Function):
 
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
         op = "conv2d"
-        _check_rank(x, 4, "input", "(N, H, W, C)", op)
-        _check_rank(kernel, 4, "kernel", "(KH, KW, C_in, F)", op)
+        kh, kw, f = _check_conv_operands(op, x, kernel, bias)
         n, h, w, c = x.shape
-        kh, kw, kc, f = kernel.shape
-        if kc != c:
-            raise ValueError(
-                f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}), "
-                f"but the input has {c} (input shape {x.shape})"
-            )
-        if bias is not None and bias.shape != (f,):
-            raise ValueError(f"{op}: bias must have shape ({f},), got {bias.shape}")
         (dh, dw) = dilation_rate
         oh, pads_h = _window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = _window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
@@ -241,17 +253,8 @@ class Conv2DTranspose(Function):
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
                 out_hw=None):
         op = "conv2d_transpose"
-        _check_rank(x, 4, "input", "(N, H, W, C)", op)
-        _check_rank(kernel, 4, "kernel", "(KH, KW, F_out, C_in)", op)
+        kh, kw, f = _check_conv_operands(op, x, kernel, bias, transposed=True)
         n, h, w, c = x.shape
-        kh, kw, f, kc = kernel.shape
-        if kc != c:
-            raise ValueError(
-                f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}, Keras "
-                f"layout (KH, KW, F_out, C_in)), but the input has {c} (input shape {x.shape})"
-            )
-        if bias is not None and bias.shape != (f,):
-            raise ValueError(f"{op}: bias must have shape ({f},), got {bias.shape}")
         (dh, dw) = dilation_rate
         out_h, out_w = out_hw
         # the conv2d this op is the adjoint of maps (out_h, out_w) -> (h, w)

@@ -21,7 +21,13 @@ like ``max_pool2d`` (and PyTorch/Keras).
 import numpy as np
 
 from npgrad.autograd.function import Function
-from npgrad.ops.conv import _check_rank, _crop_hw, _pad_hw, _padding_mode, _window_geometry
+from npgrad.ops.conv import (
+    _check_conv_operands,
+    _crop_hw,
+    _pad_hw,
+    _padding_mode,
+    _window_geometry,
+)
 
 # window positions in row-major order: the first maximum wins ties in this order
 _QUARTERS = ((0, 0), (0, 1), (1, 0), (1, 1))
@@ -36,15 +42,8 @@ class Conv2DMaxPool2D(Function):
 
     def forward(self, x, kernel, bias=None, padding="valid", relu=True):
         op = "conv2d_max_pool2d"
-        _check_rank(x, 4, "input", "(N, H, W, C)", op)
-        _check_rank(kernel, 4, "kernel", "(KH, KW, C_in, F)", op)
+        kh, kw, f = _check_conv_operands(op, x, kernel, bias)
         n, h, w, c = x.shape
-        kh, kw, kc, f = kernel.shape
-        if kc != c:
-            raise ValueError(
-                f"{op}: kernel expects {kc} input channels (kernel shape {kernel.shape}), "
-                f"but the input has {c} (input shape {x.shape})"
-            )
         oh, pads_h = _window_geometry(h, kh, 1, padding, op, "height")
         ow, pads_w = _window_geometry(w, kw, 1, padding, op, "width")
         ph, pw = oh // 2, ow // 2
