@@ -423,3 +423,20 @@ def test_unknown_mode_warns_and_falls_back_to_auto():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert callbacks.ReduceLROnPlateau(monitor="loss").mode == "min"
+
+
+def test_verbose_2_reports_the_real_time_per_step(capsys):
+    import re
+    import time
+
+    import numpy as np
+
+    import npgrad
+
+    model = npgrad.Sequential([npgrad.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse")
+    slow = npgrad.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: time.sleep(0.02))
+    model.fit(np.zeros((8, 2)), np.zeros((8, 1)), batch_size=2, verbose=2, callbacks=[slow])
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert re.match(r"4/4 - \d+s - (\d+)ms/step - loss: ", line), line
+    assert int(re.search(r"(\d+)ms/step", line).group(1)) >= 15

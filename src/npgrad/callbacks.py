@@ -342,8 +342,8 @@ class ProgbarLogger(Callback):
 
     def _update_progbar(self, batch, logs):
         self.seen = batch + 1
+        self._maybe_init_progbar()  # started at the first batch: verbose=2 times from there
         if self.verbose == 1:
-            self._maybe_init_progbar()
             self.progbar.update(self.seen, values=list((logs or {}).items()), finalize=False)
 
     def _finalize_progbar(self, logs):
