@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from npgrad import random as _random
+from npgrad.utils.config import Configurable
 
 # Keras's correction: the stddev of a standard normal truncated to [-2, 2].
 _TRUNCATED_STDDEV = 0.87962566103423978
@@ -72,24 +73,11 @@ def _truncated_normal(rng, shape, mean, stddev):
     return values * stddev + mean
 
 
-class Initializer:
+class Initializer(Configurable):
     """Base class: subclasses implement ``__call__(shape, dtype)`` and ``get_config()``."""
 
     def __call__(self, shape, dtype="float32"):
         raise NotImplementedError
-
-    def get_config(self):
-        """Return the constructor arguments as a JSON-able dict."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild an initializer from ``get_config()``'s output."""
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class _RandomInitializer(Initializer):

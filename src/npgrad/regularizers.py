@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from npgrad.autograd import Tensor
+from npgrad.utils.config import Configurable
 
 
 def _check_factor(value, name, who):
@@ -31,24 +32,11 @@ def _as_tensor(weight, who):
     raise TypeError(f"{who}: expected a weight Tensor or ndarray, got {type(weight).__name__}")
 
 
-class Regularizer:
+class Regularizer(Configurable):
     """Base class: subclasses implement ``__call__(weight) -> scalar Tensor`` and ``get_config``."""
 
     def __call__(self, weight):
         raise NotImplementedError
-
-    def get_config(self):
-        """Return the constructor arguments as a JSON-able dict."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a regularizer from ``get_config()``'s output."""
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1(Regularizer):

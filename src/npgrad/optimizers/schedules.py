@@ -11,6 +11,7 @@ Example:
 """
 
 import math
+from npgrad.utils.config import Configurable
 
 
 def _positive(value, name, who):
@@ -32,24 +33,11 @@ def _step(step, who):
     return step
 
 
-class LearningRateSchedule:
+class LearningRateSchedule(Configurable):
     """Base class: subclasses implement ``__call__(step) -> float`` and ``get_config()``."""
 
     def __call__(self, step):
         raise NotImplementedError
-
-    def get_config(self):
-        """Return the constructor arguments as a JSON-able dict."""
-        raise NotImplementedError
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild a schedule from ``get_config()``'s output."""
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{key}={value!r}" for key, value in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class ExponentialDecay(LearningRateSchedule):
