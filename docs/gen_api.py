@@ -203,12 +203,13 @@ def render_entry(qualified, obj, aliases):
         for name, member in _members(obj):
             if isinstance(member, property):
                 head = f"`{short}.{name}` (property)"
-                doc = inspect.getdoc(member)
             else:
                 head = f"`{signature(member, f'{short}.{name}')}`"
-                doc = inspect.getdoc(member)
+            # the member's own docstring only: an undocumented override (build, call...) is
+            # described under the base class, and Python's generic texts say nothing
+            doc = inspect.cleandoc(member.__doc__) if member.__doc__ else None
             if not doc:
-                continue  # undocumented overrides (build, call...) inherit the base's text
+                continue
             out += [f"- {head}", ""]
             out += ["  " + line if line else "" for line in render_docstring(doc)]
     return out
