@@ -3,6 +3,8 @@
     python examples/gan_mnist.py --model mlp --epochs 30     # fully connected GAN
     python examples/gan_mnist.py --model dcgan --epochs 5    # DCGAN: transposed convolutions
     python examples/gan_mnist.py --quick                     # small subset, one epoch, seconds
+    python examples/gan_mnist.py --model dcgan --epochs 5 --resume runs/gan_dcgan/gan.npgrad \
+        --initial-epoch 5                                     # 5 more epochs, same optimizers
 
 Images are scaled to [-1, 1] to match the generator's tanh output. The discriminator returns
 one logit; the loss is BinaryCrossentropy(from_logits=True), the generator's the
@@ -82,6 +84,10 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="output folder (default runs/gan_<model>)")
     parser.add_argument("--seed", type=int, default=None, help="seed for reproducible runs")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2))
+    parser.add_argument("--resume", default=None,
+                        help="a gan.npgrad to continue training (networks and optimizers)")
+    parser.add_argument("--initial-epoch", type=int, default=0,
+                        help="with --resume: epochs already done (numbers the grids on)")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = 1
@@ -95,25 +101,30 @@ def main(argv=None):
 
     (x_train, _), _ = load_mnist(args.data, train_size=args.train_size)
     x_train = x_train * 2.0 - 1.0  # [0, 1] -> [-1, 1], the range of tanh
-    if args.model == "mlp":
-        generator, discriminator = build_mlp(args.latent_dim)
+    if args.resume:
+        gan = GAN.load(args.resume)  # compiled, both optimizers' state restored
+        generator = gan.generator
+        print(f"resumed {args.resume} after {args.initial_epoch} epoch(s)")
     else:
-        generator, discriminator = build_dcgan(args.latent_dim, args.width)
-    generator.summary()
-    discriminator.summary()
-
-    gan = GAN(generator, discriminator, latent_dim=args.latent_dim)
-    gan.compile(
-        d_optimizer=npgrad.optimizers.Adam(learning_rate=args.learning_rate, beta_1=0.5),
-        g_optimizer=npgrad.optimizers.Adam(learning_rate=args.learning_rate, beta_1=0.5),
-        label_smoothing=args.label_smoothing,
-    )
+        if args.model == "mlp":
+            generator, discriminator = build_mlp(args.latent_dim)
+        else:
+            generator, discriminator = build_dcgan(args.latent_dim, args.width)
+        generator.summary()
+        discriminator.summary()
+        gan = GAN(generator, discriminator, latent_dim=args.latent_dim)
+        gan.compile(
+            d_optimizer=npgrad.optimizers.Adam(learning_rate=args.learning_rate, beta_1=0.5),
+            g_optimizer=npgrad.optimizers.Adam(learning_rate=args.learning_rate, beta_1=0.5),
+            label_smoothing=args.label_smoothing,
+        )
     monitor = GANMonitor(out, num_images=64, columns=8, seed=0)
     # the generator after every epoch, so a long run can be measured (or cut short) anytime
     checkpoint = npgrad.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: generator.save(os.path.join(out, "generator.npgrad")))
     start = time.perf_counter()
-    history = gan.fit(x_train, epochs=args.epochs, batch_size=args.batch_size,
+    history = gan.fit(x_train, epochs=args.initial_epoch + args.epochs,
+                      initial_epoch=args.initial_epoch, batch_size=args.batch_size,
                       callbacks=[monitor, checkpoint], verbose=args.verbose)
     seconds = time.perf_counter() - start
     print(f"trained {args.model} GAN on {len(x_train)} images for {args.epochs} epoch(s) in "
