@@ -36,9 +36,11 @@ class Function:
         self.saved = arrays
 
     def forward(self, *arrays, **constants):  # pragma: no cover - abstract
+        """Compute the output ndarray from the input ndarrays (override)."""
         raise NotImplementedError
 
     def backward(self, grad):  # pragma: no cover - abstract
+        """Return one gradient (or None) per positional input, given d(loss)/d(output) (override)."""
         raise NotImplementedError
 
     @classmethod

@@ -72,22 +72,27 @@ class Tensor:
     # ---------------------------------------------------------------- basics
     @property
     def shape(self):
+        """The array's shape."""
         return self.data.shape
 
     @property
     def ndim(self):
+        """Number of axes."""
         return self.data.ndim
 
     @property
     def dtype(self):
+        """The NumPy dtype."""
         return self.data.dtype
 
     @property
     def size(self):
+        """Number of elements."""
         return self.data.size
 
     @property
     def T(self):
+        """The transpose (axes reversed), differentiable."""
         return _shape.transpose(self)
 
     @property
@@ -220,36 +225,47 @@ class Tensor:
 
     # ---------------------------------------------------------------- math methods
     def exp(self):
+        """Elementwise e**x."""
         return _elementwise.exp(self)
 
     def log(self):
+        """Elementwise natural logarithm."""
         return _elementwise.log(self)
 
     def sqrt(self):
+        """Elementwise square root."""
         return _elementwise.sqrt(self)
 
     def abs(self):
+        """Elementwise absolute value (gradient 0 at 0)."""
         return _elementwise.abs(self)
 
     def clip(self, min=None, max=None):  # noqa: A002 - NumPy's names
+        """Clamp to [min, max] (either may be None)."""
         return _elementwise.clip(self, min, max)
 
     def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (int, tuple or None for all), optionally keeping reduced axes."""
         return _reduce.sum(self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis``."""
         return _reduce.mean(self, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis`` (tied maxima share the gradient)."""
         return _reduce.max(self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis`` (tied minima share the gradient)."""
         return _reduce.min(self, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0):
+        """Variance over ``axis`` (divided by N - ddof)."""
         return _reduce.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis=None, keepdims=False, ddof=0):
+        """Standard deviation over ``axis``."""
         return _reduce.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
     def argmax(self, axis=None):
@@ -258,25 +274,31 @@ class Tensor:
 
     # ---------------------------------------------------------------- shape methods
     def reshape(self, *shape):
+        """Same elements, new shape (``x.reshape(2, -1)`` or ``x.reshape((2, -1))``)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _shape.reshape(self, shape)
 
     def transpose(self, *axes):
+        """Permute axes (reverse them when none are given)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _shape.transpose(self, axes or None)
 
     def flatten(self):
+        """All elements in one axis."""
         return _shape.reshape(self, (-1,))
 
     def squeeze(self, axis=None):
+        """Remove axes of length one."""
         return _shape.squeeze(self, axis)
 
     def expand_dims(self, axis):
+        """Insert an axis of length one at ``axis``."""
         return _shape.expand_dims(self, axis)
 
     def __getitem__(self, index):
+        """NumPy indexing: ints, slices, None, Ellipsis, integer arrays, boolean masks."""
         return _shape.getitem(self, index)
 
 
