@@ -21,13 +21,11 @@ THREADS = int(os.environ.get("NPGRAD_BENCH_THREADS", "2"))
 
 
 def limit_threads(n=THREADS):
-    """Pin BLAS (NumPy) and PyTorch to ``n`` threads so both libraries get the same cores."""
-    try:
-        from threadpoolctl import threadpool_limits
+    """Pin NumPy's BLAS and PyTorch to ``n`` threads so both libraries get the same cores."""
+    import npgrad
 
-        threadpool_limits(n)
-    except ImportError:  # env vars must then be set before NumPy loads (see run_all)
-        pass
+    if npgrad.utils.get_num_threads() is not None:
+        npgrad.utils.set_num_threads(n)
     torch = import_torch()
     if torch is not None:
         torch.set_num_threads(n)
@@ -104,7 +102,7 @@ def machine_info():
     torch = import_torch()
     return {
         "machine": platform.machine(), "processor": platform.processor(),
-        "cpus": os.cpu_count(), "threads": THREADS, "python": platform.python_version(),
+        "cpus": os.cpu_count(), "threads": THREADS, "load_average": os.getloadavg(), "python": platform.python_version(),
         "numpy": np.__version__, "torch": torch.__version__ if torch else None,
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
     }

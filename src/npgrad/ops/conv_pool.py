@@ -19,6 +19,7 @@ like ``max_pool2d`` (and PyTorch/Keras).
 """
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.ops.conv import (
@@ -54,11 +55,17 @@ class Conv2DMaxPool2D(Function):
 
         # cols: (4, N, PH, PW, KH, KW, C), block q = im2col at stride 2 from offset (dy, dx)
         cols = np.empty((4, n, ph, pw, kh, kw, c), dtype=x.dtype)
-        for q, (dy, dx) in enumerate(_QUARTERS):
-            for i in range(kh):
-                rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
-                for j in range(kw):
-                    cols[q, :, :, :, i, j, :] = xp[:, rows, dx + j : dx + j + 2 * pw - 1 : 2, :]
+        if c == 1:  # one channel: a strided slice per kernel offset beats the 6-D window copy
+            for q, (dy, dx) in enumerate(_QUARTERS):
+                for i in range(kh):
+                    rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
+                    for j in range(kw):
+                        cols[q, :, :, :, i, j, :] = xp[:, rows, dx + j : dx + j + 2 * pw - 1 : 2, :]
+        else:  # windows: (N, OH, OW, C, KH, KW), a view; one copy per quarter (3x faster)
+            windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
+            for q, (dy, dx) in enumerate(_QUARTERS):
+                quarter = windows[:, dy : dy + 2 * ph - 1 : 2, dx : dx + 2 * pw - 1 : 2]
+                cols[q] = quarter.transpose(0, 1, 2, 4, 5, 3)
         cols = cols.reshape(4 * m, kh * kw * c)  # (4M, KH*KW*C)
         z = (cols @ kernel.reshape(kh * kw * c, f)).reshape(4, m, f)  # conv outputs, by quarter
         if bias is not None:
@@ -89,14 +96,18 @@ class Conv2DMaxPool2D(Function):
 
         dx = dw = db = None
         if self.needs_input_grad[0]:
-            # dcols = dz @ W^T, then scatter every column back to the pixel it was read from
-            dcols = (dz @ kernel.reshape(kh * kw * c, f).T).reshape(4, n, ph, pw, kh, kw, c)
+            # back to conv-output order: dconv (N*2PH*2PW, F), the cropped row/column excluded
+            dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)
+            dconv = dconv.reshape(n * 2 * ph * 2 * pw, f)
+            # one batched GEMM, tap-major: taps[i, j] = dconv @ W[i, j]^T, (N, 2PH, 2PW, C)
+            # each, so the scatter below adds contiguous slabs (about 2x faster than col2im
+            # on (N, OH, OW, KH, KW, C) columns, whose taps are interleaved)
+            taps = np.matmul(dconv[None], kernel.reshape(kh * kw, c, f).transpose(0, 2, 1))
+            taps = taps.reshape(kh, kw, n, 2 * ph, 2 * pw, c)
             dxp = np.zeros((n, self.padded_hw[0], self.padded_hw[1], c), dtype=g.dtype)
-            for q, (dy, dx_) in enumerate(_QUARTERS):
-                for i in range(kh):
-                    rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
-                    for j in range(kw):
-                        dxp[:, rows, dx_ + j : dx_ + j + 2 * pw - 1 : 2, :] += dcols[q, :, :, :, i, j, :]
+            for i in range(kh):
+                for j in range(kw):
+                    dxp[:, i : i + 2 * ph, j : j + 2 * pw, :] += taps[i, j]
             dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
         if self.needs_input_grad[1]:
             dw = (dz.T @ cols).T.reshape(kernel.shape)  # (KH*KW*C, F)
