@@ -119,16 +119,24 @@ def backward(root, grad=None, retain_graph=False):
             raise ValueError(f"backward: grad shape {grad.shape} does not match tensor {root.shape}")
 
     grads = {id(root): grad}
+    handed_out = {id(grad)}  # arrays a caller or a leaf holds: never give them out twice
     for node in _topological_order(root):
         g = grads.pop(id(node), None)
         if g is None:
             continue
         ctx = node._ctx
-        if ctx is None:  # a leaf: accumulate (never in place: g may be shared)
-            node.grad = g.copy() if node.grad is None else node.grad + g
-            continue
-        if node._retain_grad:
-            node.grad = g.copy() if node.grad is None else node.grad + g
+        if ctx is None or node._retain_grad:
+            # a leaf's .grad must be its own array: an op may hand the same array (or a view
+            # of one) to several inputs, and users scale gradients in place
+            if node.grad is not None:
+                node.grad = node.grad + g
+            elif g.base is not None or id(g) in handed_out:
+                node.grad = g.copy()
+            else:
+                node.grad = g
+                handed_out.add(id(g))
+            if ctx is None:
+                continue
         if ctx.saved is None:
             raise RuntimeError(
                 "backward: trying to backward through the graph a second time; its saved "
