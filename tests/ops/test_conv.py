@@ -94,7 +94,8 @@ def test_col2im_is_the_adjoint_of_im2col(setup, seed):
     n, h, w, c = x.shape
     cols = _im2col(x, (kh, kw), (oh, ow), strides, dilation)  # (N*OH*OW, KH*KW*C)
     y = np.random.default_rng(seed).standard_normal(cols.shape)
-    back = _col2im(y.reshape(n, oh, ow, kh, kw, c), (h, w), strides, dilation)
+    taps = y.reshape(n, oh, ow, kh, kw, c).transpose(3, 4, 0, 1, 2, 5)  # tap-major
+    back = _col2im(taps, (h, w), strides, dilation)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.sum(cols * y), np.sum(x * back), rtol=1e-10)
 

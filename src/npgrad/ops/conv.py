@@ -154,25 +154,39 @@ def _im2col(xp, kernel_hw, out_hw, strides, dilation):
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
 
 
-def _col2im(dcols, padded_hw, strides, dilation):
+def _tap_products(g2, kernel_taps):
+    """Per-tap products ``g2 @ kernel_taps[t]^T`` in one batched GEMM, tap-major.
+
+    Args:
+        g2: (M, F) gradient rows (or input rows, for the transposed conv).
+        kernel_taps: (KH*KW, C, F) kernel, one (C, F) matrix per kernel offset.
+
+    Returns:
+        (KH*KW, M, C): each tap's columns contiguous, so col2im adds whole slabs (about 2x
+        faster than scattering from (M, KH*KW*C) columns, whose taps interleave).
+    """
+    return np.matmul(g2[None], kernel_taps.transpose(0, 2, 1))
+
+
+def _col2im(taps, padded_hw, strides, dilation):
     """Adjoint of :func:`_im2col`: add every column back onto the pixel it was read from.
 
     Args:
-        dcols: (N, OH, OW, KH, KW, C) gradient of the columns.
+        taps: (KH, KW, N, OH, OW, C) gradient of the columns, tap-major.
         padded_hw: (Hp, Wp) of the padded input.
         strides, dilation: pairs.
 
     Returns:
         (N, Hp, Wp, C) array. One slice-add per kernel offset (KH*KW of them), no np.add.at.
     """
-    n, oh, ow, kh, kw, c = dcols.shape
+    kh, kw, n, oh, ow, c = taps.shape
     (sh, sw), (dh, dw) = strides, dilation
-    dxp = np.zeros((n, padded_hw[0], padded_hw[1], c), dtype=dcols.dtype)  # (N, Hp, Wp, C)
+    dxp = np.zeros((n, padded_hw[0], padded_hw[1], c), dtype=taps.dtype)  # (N, Hp, Wp, C)
     for i in range(kh):
         rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)  # OH rows read by tap i
         for j in range(kw):
             cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)  # OW columns read by tap j
-            dxp[:, rows, cols, :] += dcols[:, :, :, i, j, :]  # (N, OH, OW, C)
+            dxp[:, rows, cols, :] += taps[i, j]  # (N, OH, OW, C)
     return dxp
 
 
@@ -228,12 +242,12 @@ class Conv2D(Function):
         kh, kw, c, f = kernel.shape
         n, oh, ow, _ = grad.shape
         g2 = grad.reshape(n * oh * ow, f)  # (N*OH*OW, F)
-        w2 = kernel.reshape(kh * kw * c, f)  # (KH*KW*C, F)
         dx = dw = db = None
         if self.needs_input_grad[0]:
-            # d out / d cols: dcols = grad @ W^T, then col2im sums the overlapping taps
-            dcols = (g2 @ w2.T).reshape(n, oh, ow, kh, kw, c)  # (N, OH, OW, KH, KW, C)
-            dxp = _col2im(dcols, self.padded_hw, self.strides, self.dilation)  # (N, Hp, Wp, C)
+            # d out / d cols: dcols = grad @ W^T (tap-major), then col2im sums the taps
+            taps = _tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
+            taps = taps.reshape(kh, kw, n, oh, ow, c)
+            dxp = _col2im(taps, self.padded_hw, self.strides, self.dilation)  # (N, Hp, Wp, C)
             dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
         if self.needs_input_grad[1]:
             dw = (cols.T @ g2).reshape(kernel.shape)  # (KH*KW*C, F) -> (KH, KW, C, F)
@@ -265,10 +279,10 @@ class Conv2DTranspose(Function):
                 f"{op}: output size {(out_h, out_w)} is inconsistent with input size {(h, w)} for "
                 f"strides {strides}, padding {padding!r} and kernel {(kh, kw)} (check output_padding)"
             )
-        w2 = kernel.reshape(kh * kw * f, c)  # (KH*KW*F, C_in)
-        dcols = x.reshape(n * h * w, c) @ w2.T  # (N*H*W, KH*KW*F): the one GEMM
+        # taps: (KH*KW, N*H*W, F), x @ W[i, j]^T per kernel offset, one batched GEMM
+        taps = _tap_products(x.reshape(n * h * w, c), kernel.reshape(kh * kw, f, c))
         padded_hw = (out_h + sum(pads_h), out_w + sum(pads_w))
-        outp = _col2im(dcols.reshape(n, h, w, kh, kw, f), padded_hw, strides, dilation_rate)
+        outp = _col2im(taps.reshape(kh, kw, n, h, w, f), padded_hw, strides, dilation_rate)
         out = _crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
         if bias is not None:
             out = out + bias
