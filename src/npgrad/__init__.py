@@ -1,11 +1,43 @@
 """npgrad: deep learning from scratch on NumPy.
 
 A Tensor with reverse-mode autograd at the bottom; Keras-style layers and models on top.
+Code written for ``tf.keras`` runs after replacing ``tf.keras.`` with ``npgrad.``:
+
+    >>> import npgrad
+    >>> model = npgrad.Sequential([npgrad.layers.Dense(10, activation="softmax")])
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+Modules mirrored from Keras: layers, models, optimizers, losses, metrics, callbacks,
+activations, initializers, regularizers, datasets, utils; plus ``npgrad.Input``.
 """
 
 from npgrad.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 from npgrad.ops.elementwise import maximum, minimum, where
 from npgrad.ops.shape import concatenate, pad, stack
-from npgrad import functional, activations, utils  # noqa: E402  (order: core first)
+from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
+    activations,
+    functional,
+    initializers,
+    regularizers,
+    utils,
+    layers,
+    losses,
+    metrics,
+    optimizers,
+    callbacks,
+    models,
+    saving,
+    datasets,
+)
+from npgrad.layers import Input
+from npgrad.models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
+    "concatenate", "stack", "pad", "where", "maximum", "minimum",
+    "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
+    "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
+    "Input", "Model", "Sequential", "load_model",
+]  # fmt: skip
