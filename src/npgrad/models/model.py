@@ -33,6 +33,7 @@ from npgrad import random as npgrad_random
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.layer import Layer
+from npgrad.utils.allocator import keep_freed_memory
 
 _COMPILE_KEYWORDS = ("steps_per_execution", "auto_scale_loss")
 
@@ -443,6 +444,7 @@ class Model(Layer):
             ValueError: x and y lengths differ (both are named), bad argument values, or
                 input of the wrong feature shape (the first layer's error).
         """
+        keep_freed_memory()  # reuse big blocks across steps (see npgrad.utils.allocator)
         self._assert_compiled("fit")
         owner = f"{self.name}.fit"
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
@@ -556,6 +558,7 @@ class Model(Layer):
             The loss (float) when no metrics were compiled, else ``[loss, *metrics]`` in
             ``metrics_names`` order, or a dict with ``return_dict=True``.
         """
+        keep_freed_memory()
         self._assert_compiled("evaluate")
         owner = f"{self.name}.evaluate"
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
@@ -588,6 +591,7 @@ class Model(Layer):
         Returns:
             ndarray of shape (N, ...) (the outputs concatenated along the batch axis).
         """
+        keep_freed_memory()
         owner = f"{self.name}.predict"
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
         verbose = _verbosity(verbose, owner)
