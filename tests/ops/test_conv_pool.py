@@ -83,3 +83,16 @@ def test_errors_name_the_op():
 def test_public_and_documented():
     assert "conv2d_max_pool2d" in F.__all__ and F.conv2d_max_pool2d.__doc__
     assert npgrad.functional.conv2d_max_pool2d is F.conv2d_max_pool2d
+
+
+def test_inference_in_batch_slices_equals_the_training_forward():
+    # 500 images of 10x10x16 need three ~8 MB slices when no gradient is recorded
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((500, 10, 10, 16)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 16, 4)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    with npgrad.no_grad():
+        sliced = F.conv2d_max_pool2d(x, k, b, relu=True)
+    assert sliced._ctx is None
+    whole = F.conv2d_max_pool2d(x, Tensor(k, requires_grad=True), b, relu=True)
+    np.testing.assert_array_equal(sliced.numpy(), whole.numpy())

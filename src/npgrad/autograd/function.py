@@ -26,8 +26,8 @@ class Function:
     ``backward(grad)`` returning a tuple with one ndarray (or None) per positional input.
 
     Attributes:
-        needs_input_grad: tuple of bools, one per positional input; check it before
-            computing a costly gradient nobody asked for.
+        needs_input_grad: tuple of bools, one per positional input, set before ``forward``
+            runs: check it before computing a costly gradient (or saving arrays) nobody needs.
         saved: the arrays given to :meth:`save_for_backward`; freed after backward.
     """
 
@@ -53,15 +53,17 @@ class Function:
         tensors = _as_tensors(inputs, cls.__name__)
         fn = cls()
         fn.saved = ()
-        out = fn.forward(*[t.data for t in tensors], **constants)
+        # known before forward, so an op can skip work that only backward needs
         if engine.is_grad_enabled():
-            needs = tuple(t.requires_grad for t in tensors)
-            if any(needs):
-                fn.inputs = tensors
-                fn.needs_input_grad = needs
-                result = Tensor(out, requires_grad=True)
-                result._ctx = fn
-                return result
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+        else:
+            fn.needs_input_grad = (False,) * len(tensors)
+        out = fn.forward(*[t.data for t in tensors], **constants)
+        if any(fn.needs_input_grad):
+            fn.inputs = tensors
+            result = Tensor(out, requires_grad=True)
+            result._ctx = fn
+            return result
         return Tensor(out)
 
 

@@ -53,29 +53,19 @@ class Conv2DMaxPool2D(Function):
         if ph == 0 or pw == 0:
             raise ValueError(f"{op}: the conv output {oh}x{ow} is smaller than the 2x2 pool window")
         xp = _pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
-        m = n * ph * pw
-
-        # cols: (4, N, PH, PW, KH, KW, C), block q = im2col at stride 2 from offset (dy, dx)
-        cols = np.empty((4, n, ph, pw, kh, kw, c), dtype=x.dtype)
-        if c == 1:  # one channel: a strided slice per kernel offset beats the 6-D window copy
-            for q, (dy, dx) in enumerate(_QUARTERS):
-                for i in range(kh):
-                    rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
-                    for j in range(kw):
-                        cols[q, :, :, :, i, j, :] = xp[:, rows, dx + j : dx + j + 2 * pw - 1 : 2, :]
-        else:  # windows: (N, OH, OW, C, KH, KW), a view; one copy per quarter (3x faster)
-            windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
-            for q, (dy, dx) in enumerate(_QUARTERS):
-                quarter = windows[:, dy : dy + 2 * ph - 1 : 2, dx : dx + 2 * pw - 1 : 2]
-                cols[q] = quarter.transpose(0, 1, 2, 4, 5, 3)
-        cols = cols.reshape(4 * m, kh * kw * c)  # (4M, KH*KW*C)
-        z = (cols @ kernel.reshape(kh * kw * c, f)).reshape(4, m, f)  # conv outputs, by quarter
-        if bias is not None:
-            z += bias
-        pooled = np.maximum(np.maximum(z[0], z[1]), np.maximum(z[2], z[3]))  # (M, F)
-        out = np.maximum(pooled, 0) if relu else pooled
-        self.save_for_backward(cols, kernel, z, pooled, out)
         self.relu, self.padded_hw, self.pads = relu, xp.shape[1:3], (pads_h, pads_w)
+        if not any(self.needs_input_grad):
+            # inference: nothing to keep for backward, so work through the batch in slices
+            # whose columns stay cache- and allocator-friendly (about 8 MB)
+            out = np.empty((n, ph, pw, f), dtype=np.result_type(x, kernel))
+            per_image = 4 * ph * pw * kh * kw * c * x.dtype.itemsize
+            step = max(1, (8 * 2**20) // per_image)
+            for start in range(0, n, step):
+                block = _conv_pool_block(xp[start : start + step], kernel, bias, relu, ph, pw)
+                out[start : start + step] = block[-1].reshape(-1, ph, pw, f)
+            return out
+        cols, z, pooled, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
+        self.save_for_backward(cols, kernel, z, pooled, out)
         return out.reshape(n, ph, pw, f)
 
     def backward(self, grad):
@@ -135,3 +125,33 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
     if bias is None:
         return Conv2DMaxPool2D.apply(x, kernel, padding=mode, relu=bool(relu))
     return Conv2DMaxPool2D.apply(x, kernel, bias, padding=mode, relu=bool(relu))
+
+
+def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
+    """Forward of a batch slice: (cols, z, pooled, out) with M = N * PH * PW rows.
+
+    cols (4M, KH*KW*C), z (4, M, F) conv outputs by window quarter, pooled and out (M, F).
+    """
+    n, c = xp.shape[0], xp.shape[-1]
+    kh, kw, _, f = kernel.shape
+    m = n * ph * pw
+    # cols: (4, N, PH, PW, KH, KW, C), block q = im2col at stride 2 from offset (dy, dx)
+    cols = np.empty((4, n, ph, pw, kh, kw, c), dtype=xp.dtype)
+    if c == 1:  # one channel: a strided slice per kernel offset beats the 6-D window copy
+        for q, (dy, dx) in enumerate(_QUARTERS):
+            for i in range(kh):
+                rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
+                for j in range(kw):
+                    cols[q, :, :, :, i, j, :] = xp[:, rows, dx + j : dx + j + 2 * pw - 1 : 2, :]
+    else:  # windows: (N, OH, OW, C, KH, KW), a view; one copy per quarter (3x faster)
+        windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
+        for q, (dy, dx) in enumerate(_QUARTERS):
+            quarter = windows[:, dy : dy + 2 * ph - 1 : 2, dx : dx + 2 * pw - 1 : 2]
+            cols[q] = quarter.transpose(0, 1, 2, 4, 5, 3)
+    cols = cols.reshape(4 * m, kh * kw * c)  # (4M, KH*KW*C)
+    z = (cols @ kernel.reshape(kh * kw * c, f)).reshape(4, m, f)  # conv outputs, by quarter
+    if bias is not None:
+        z += bias
+    pooled = np.maximum(np.maximum(z[0], z[1]), np.maximum(z[2], z[3]))  # (M, F)
+    out = np.maximum(pooled, 0) if relu else pooled
+    return cols, z, pooled, out
