@@ -61,8 +61,15 @@ class Conv2DMaxPool2D(Function):
             per_image = 4 * ph * pw * kh * kw * c * x.dtype.itemsize
             step = max(1, (8 * 2**20) // per_image)
             for start in range(0, n, step):
-                block = _conv_pool_block(xp[start : start + step], kernel, bias, relu, ph, pw)
-                out[start : start + step] = block[-1].reshape(-1, ph, pw, f)
+                # the bias after the pool: rounding is monotonic, so max(a) + b == max(a + b)
+                # value for value (only which tied element is the maximum could differ, and
+                # no gradient is routed here)
+                pooled = _conv_pool_block(xp[start : start + step], kernel, None, False, ph, pw)[2]
+                if bias is not None:
+                    pooled += bias
+                if relu:
+                    np.maximum(pooled, 0, out=pooled)
+                out[start : start + step] = pooled.reshape(-1, ph, pw, f)
             return out
         cols, z, pooled, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
         self.save_for_backward(cols, kernel, z, pooled, out)
