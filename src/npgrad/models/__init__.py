@@ -3,10 +3,11 @@
 ``load_model`` is re-exported from :mod:`npgrad.saving` (imported when first called).
 """
 
+from npgrad.models.gan import GAN, GANMonitor, load_gan
 from npgrad.models.model import Model
 from npgrad.models.sequential import Sequential
 
-__all__ = ["Model", "Sequential", "load_model"]
+__all__ = ["Model", "Sequential", "GAN", "GANMonitor", "load_gan", "load_model"]
 
 
 def load_model(filepath, compile=True):  # noqa: A002 - Keras' argument name
