@@ -346,17 +346,8 @@ class GAN(Model):
         callbacks.on_train_begin()
         logs = {}
         for epoch in range(int(initial_epoch), epochs):
-            self.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            order = npgrad_random.generator().permutation(len(x)) if shuffle else None
-            for step, index in enumerate(_batches(len(x), batch_size, order)):
-                if step >= steps:
-                    break
-                callbacks.on_train_batch_begin(step)
-                logs = self.train_step(x[index])
-                callbacks.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+            logs = self._train_epoch(epoch, len(x), batch_size, steps, shuffle, callbacks,
+                                     lambda index: self.train_step(x[index])) or logs
             logs = dict(logs)
             callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:

@@ -485,19 +485,13 @@ class Model(Layer):
         self.stop_training = False
         callbacks.on_train_begin()
         logs = {}
+        def train_batch(index):
+            batch_weight = None if sample_weight is None else sample_weight[index]
+            return self.train_step(x[index], y[index], batch_weight)
+
         for epoch in range(int(initial_epoch), epochs):
-            self.reset_metrics()
-            callbacks.on_epoch_begin(epoch)
-            order = npgrad_random.generator().permutation(len(x)) if shuffle else None
-            for step, index in enumerate(_batches(len(x), batch_size, order)):
-                if step >= steps:
-                    break
-                callbacks.on_train_batch_begin(step)
-                batch_weight = None if sample_weight is None else sample_weight[index]
-                logs = self.train_step(x[index], y[index], batch_weight)
-                callbacks.on_train_batch_end(step, logs)
-                if self.stop_training:
-                    break
+            logs = self._train_epoch(epoch, len(x), batch_size, steps, shuffle, callbacks,
+                                     train_batch) or logs
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_loop(
@@ -511,6 +505,26 @@ class Model(Layer):
                 break
         callbacks.on_train_end(logs)
         return callbacks.history
+
+    def _train_epoch(self, epoch, n, batch_size, steps, shuffle, callbacks, train_batch):
+        """One epoch of ``train_batch(index)`` calls over shuffled batches; the last logs.
+
+        Shuffling draws from npgrad's seeded generator; stops early after ``steps`` batches
+        or when a callback sets ``stop_training``.
+        """
+        self.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        order = npgrad_random.generator().permutation(n) if shuffle else None
+        logs = None
+        for step, index in enumerate(_batches(n, batch_size, order)):
+            if step >= steps:
+                break
+            callbacks.on_train_batch_begin(step)
+            logs = train_batch(index)
+            callbacks.on_train_batch_end(step, logs)
+            if self.stop_training:
+                break
+        return logs
 
     def _unpack_validation(self, validation_data, owner):
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
