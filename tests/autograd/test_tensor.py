@@ -245,3 +245,15 @@ def test_float64_flows_through_unchanged():
     assert y.dtype == np.float64
     y.backward()
     assert x.grad.dtype == np.float64 and w.grad.dtype == np.float64
+
+
+def test_gradcheck_reports_nan_gradients_instead_of_passing_them():
+    class NanGrad(npgrad.Function):
+        def forward(self, x):
+            return x * 2.0
+
+        def backward(self, grad):
+            return (grad * np.nan,)
+
+    with pytest.raises(npgrad.utils.GradcheckError, match="analytic nan"):
+        npgrad.utils.gradcheck(lambda x: NanGrad.apply(x), [np.ones(3)])

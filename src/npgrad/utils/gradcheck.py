@@ -116,8 +116,10 @@ def _compare(fn, arrays, kwargs, upstream, i, analytic, eps, atol, rtol, max_ele
         value = float(np.sum(analytic * d))
         err = abs(value - numeric)
         tol = atol + rtol * abs(numeric)
-        if err > tol and (worst is None or err - tol > worst[0]):
-            worst = (err - tol, label, value, numeric, err)
+        if not (err <= tol):  # also catches NaN and inf, which compare False
+            excess = err - tol if np.isfinite(err) else np.inf
+            if worst is None or excess > worst[0]:
+                worst = (excess, label, value, numeric, err)
     if worst is not None:
         _, label, value, numeric, err = worst
         rel = err / max(abs(numeric), 1e-12)
