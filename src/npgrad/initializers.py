@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from npgrad import random as _random
-from npgrad.utils.config import Configurable
+from npgrad.utils.config import Configurable, resolve
 
 # Keras's correction: the stddev of a standard normal truncated to [-2, 2].
 _TRUNCATED_STDDEV = 0.87962566103423978
@@ -469,17 +469,7 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name, listing the valid names.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+    return resolve(identifier, Initializer, _lookup, deserialize, "initializer")
 
 
 # lowercase function-style aliases, as keras.initializers exposes them

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from npgrad.autograd import Tensor
-from npgrad.utils.config import Configurable
+from npgrad.utils.config import Configurable, resolve
 
 
 def _check_factor(value, name, who):
@@ -142,14 +142,4 @@ def get(identifier):
     Raises:
         ValueError: for an unknown name (listing the valid ones) or another kind of value.
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return resolve(identifier, Regularizer, _lookup, deserialize, "regularizer")
