@@ -15,7 +15,6 @@ import numpy as np
 
 import npgrad.functional as F
 from npgrad import activations, initializers, regularizers
-from npgrad.autograd.tensor import Tensor
 from npgrad.layers.layer import Layer
 
 # ------------------------------------------------------------------ shared helpers

@@ -36,7 +36,6 @@ from npgrad import losses as losses_module
 from npgrad import metrics as metrics_module
 from npgrad import random as npgrad_random
 from npgrad.autograd.engine import no_grad
-from npgrad.autograd.tensor import Tensor
 from npgrad.callbacks import Callback
 from npgrad.layers.layer import Layer
 from npgrad.models.model import Model, _as_array, _batches, _positive_int, _verbosity
