@@ -410,3 +410,60 @@ def test_keras_defaults():
 def test_invalid_hyperparameters_name_the_argument(make, argument):
     with pytest.raises(ValueError, match=argument):
         make()
+
+
+# ---------------------------------------------------------------- cache-sized slices
+def _three_steps(make, shape=(300, 450)):
+    rng = np.random.default_rng(0)
+    var = npgrad.Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    opt = make()
+    for _ in range(3):
+        opt.apply_gradients([(rng.standard_normal(shape).astype(np.float32), var)])
+    return var.data.copy(), opt.get_state([var])
+
+
+@pytest.mark.parametrize("case", sorted(ALL_VARIANTS))
+def test_large_variables_updated_in_slices_match_one_call_bit_for_bit(case, monkeypatch):
+    from npgrad.optimizers import optimizer as base
+
+    assert ALL_VARIANTS[case]().elementwise
+    calls = []
+    original = type(ALL_VARIANTS[case]())._update
+
+    def counting(self, var, grad, slots, lr):
+        calls.append(var.size)
+        return original(self, var, grad, slots, lr)
+
+    monkeypatch.setattr(type(ALL_VARIANTS[case]()), "_update", counting)
+    sliced_var, sliced_state = _three_steps(ALL_VARIANTS[case])
+    # 135,000 float32 elements: slices of 65,536, the last one shorter, in each of 3 steps
+    assert base.CHUNK_BYTES // 4 == 65536
+    assert calls == [65536, 65536, 135000 - 2 * 65536] * 3
+    calls.clear()
+    monkeypatch.setattr(base, "CHUNK_BYTES", 1 << 40)
+    whole_var, whole_state = _three_steps(ALL_VARIANTS[case])
+    assert calls == [300 * 450] * 3
+    np.testing.assert_array_equal(sliced_var, whole_var)
+    assert sliced_state.keys() == whole_state.keys()
+    for key in whole_state:
+        np.testing.assert_array_equal(sliced_state[key], whole_state[key])
+
+
+def test_slices_only_for_elementwise_rules_and_contiguous_variables():
+    seen = []
+
+    class NormalizedSGD(optimizers.Optimizer):  # not elementwise: divides by the whole norm
+        def _update(self, var, grad, slots, lr):
+            seen.append(var.shape)
+            var.data -= lr * grad / np.linalg.norm(grad)
+
+    var = npgrad.Tensor(np.ones((400, 400), np.float32))
+    NormalizedSGD(0.1).apply_gradients([(np.ones((400, 400), np.float32), var)])
+    assert seen == [(400, 400)]  # one call on the whole variable
+    np.testing.assert_allclose(var.data, 1 - 0.1 / 400, rtol=1e-6)
+
+    # a transposed (non-contiguous) variable is updated whole, in place
+    var = npgrad.Tensor(np.zeros((400, 400), np.float32))
+    var.data = var.data.T
+    optimizers.SGD(0.5, momentum=0.5).apply_gradients([(np.ones((400, 400), np.float32), var)])
+    np.testing.assert_array_equal(var.data, np.full((400, 400), -0.5, np.float32))

@@ -113,14 +113,32 @@ class Layer:
             self._regularized.append((weight, regularizers.get(regularizer)))
         return weight
 
+    def __setattr__(self, name, value):
+        # Remember which attributes can hold sub-layers (as PyTorch's Module does), so that
+        # walking the layer tree, which fit does every step, visits only those. The dict
+        # keeps every attribute name in first-assignment order, the order of __dict__.
+        tracked = self.__dict__.get("_layer_attrs")
+        if tracked is None:
+            tracked = {}
+            object.__setattr__(self, "_layer_attrs", tracked)
+        tracked[name] = isinstance(value, Layer) or type(value) in (list, tuple)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self.__dict__.get("_layer_attrs", {}).pop(name, None)
+        object.__delattr__(self, name)
+
     def _sublayers(self):
         """Layers held as attributes, directly or in lists/tuples, in assignment order."""
         found = []
-        for value in self.__dict__.values():
-            if isinstance(value, Layer):
-                found.append(value)
-            elif type(value) in (list, tuple):
-                found.extend(v for v in value if isinstance(v, Layer))
+        attributes = self.__dict__
+        for name, may_hold_layers in attributes.get("_layer_attrs", {}).items():
+            if may_hold_layers:
+                value = attributes[name]
+                if isinstance(value, Layer):
+                    found.append(value)
+                else:  # a list or tuple, read now: layers appended in place count too
+                    found.extend(v for v in value if isinstance(v, Layer))
         return found
 
     @property

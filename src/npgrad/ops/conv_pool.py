@@ -23,11 +23,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.ops.conv import (
+    _add_bias,
     _check_conv_operands,
     _col2im,
     _crop_hw,
     _pad_hw,
     _padding_mode,
+    _sum_rows,
     _tap_products,
     _window_geometry,
 )
@@ -64,30 +66,32 @@ class Conv2DMaxPool2D(Function):
                 # the bias after the pool: rounding is monotonic, so max(a) + b == max(a + b)
                 # value for value (only which tied element is the maximum could differ, and
                 # no gradient is routed here)
-                pooled = _conv_pool_block(xp[start : start + step], kernel, None, False, ph, pw)[2]
+                pooled = _conv_pool_block(xp[start : start + step], kernel, None, False, ph, pw)[-1]
                 if bias is not None:
                     pooled += bias
                 if relu:
                     np.maximum(pooled, 0, out=pooled)
                 out[start : start + step] = pooled.reshape(-1, ph, pw, f)
             return out
-        cols, z, pooled, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
-        self.save_for_backward(cols, kernel, z, pooled, out)
+        cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
+        self.save_for_backward(cols, kernel, z, out)
         return out.reshape(n, ph, pw, f)
 
     def backward(self, grad):
-        cols, kernel, z, pooled, out = self.saved
+        cols, kernel, z, out = self.saved
         kh, kw, c, f = kernel.shape
         n, ph, pw, _ = grad.shape
         m = n * ph * pw
         g = grad.reshape(m, f)  # (M, F)
         if self.relu:
             g = g * (out > 0)  # relu'(pooled); the gradient at exactly 0 is 0
-        # route each window's gradient to its first maximum: dz (4, M, F), one block nonzero
+        # route each window's gradient to its first maximum: dz (4, M, F), one block nonzero.
+        # out is the window maximum wherever g is nonzero (ReLU changed only values <= 0,
+        # whose gradient is 0 now), so comparing with out finds the maximum there
         dz = np.empty((4, m, f), dtype=g.dtype)
         taken = np.zeros((m, f), dtype=bool)
         for q in range(3):
-            wins = (z[q] == pooled) & ~taken
+            wins = (z[q] == out) & ~taken
             np.multiply(g, wins, out=dz[q])
             taken |= wins
         np.multiply(g, ~taken, out=dz[3])
@@ -106,7 +110,7 @@ class Conv2DMaxPool2D(Function):
         if self.needs_input_grad[1]:
             dw = (dz.T @ cols).T.reshape(kernel.shape)  # (KH*KW*C, F)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = g.sum(axis=0)  # (F,)
+            db = _sum_rows(g)  # (F,)
         return dx, dw, db
 
 
@@ -135,9 +139,10 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
 
 
 def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
-    """Forward of a batch slice: (cols, z, pooled, out) with M = N * PH * PW rows.
+    """Forward of a batch slice: (cols, z, out) with M = N * PH * PW rows.
 
-    cols (4M, KH*KW*C), z (4, M, F) conv outputs by window quarter, pooled and out (M, F).
+    cols (4M, KH*KW*C), z (4, M, F) conv outputs by window quarter, out (M, F) their
+    maximum over the quarters (the pool), after ReLU when ``relu``.
     """
     n, c = xp.shape[0], xp.shape[-1]
     kh, kw, _, f = kernel.shape
@@ -156,9 +161,10 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
             quarter = windows[:, dy : dy + 2 * ph - 1 : 2, dx : dx + 2 * pw - 1 : 2]
             cols[q] = quarter.transpose(0, 1, 2, 4, 5, 3)
     cols = cols.reshape(4 * m, kh * kw * c)  # (4M, KH*KW*C)
-    z = (cols @ kernel.reshape(kh * kw * c, f)).reshape(4, m, f)  # conv outputs, by quarter
-    if bias is not None:
-        z += bias
-    pooled = np.maximum(np.maximum(z[0], z[1]), np.maximum(z[2], z[3]))  # (M, F)
-    out = np.maximum(pooled, 0) if relu else pooled
-    return cols, z, pooled, out
+    z = cols @ kernel.reshape(kh * kw * c, f)
+    z = _add_bias(z, bias).reshape(4, m, f)  # conv outputs, by quarter
+    out = np.maximum(z[0], z[1])  # (M, F): the pool, then ReLU, in one buffer
+    np.maximum(out, np.maximum(z[2], z[3]), out=out)
+    if relu:
+        np.maximum(out, 0, out=out)
+    return cols, z, out

@@ -52,6 +52,8 @@ class SGD(Optimizer):
         **kwargs: base arguments (clipnorm, clipvalue, global_clipnorm, weight_decay, name).
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.momentum = _check_range(momentum, "momentum", "SGD", 0.0, 1.0, True)
@@ -92,6 +94,8 @@ class RMSprop(Optimizer):
         centered: normalize by the variance estimate instead of the second moment.
         **kwargs: base arguments.
     """
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, **kwargs):
@@ -153,6 +157,8 @@ class Adagrad(Optimizer):
         **kwargs: base arguments.
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.initial_accumulator_value = _check_range(
@@ -192,6 +198,8 @@ class Adam(Optimizer):
         amsgrad: keep the running maximum of ``v``.
         **kwargs: base arguments.
     """
+
+    elementwise = True
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
@@ -274,6 +282,8 @@ class Adamax(Optimizer):
         **kwargs: base arguments.
     """
 
+    elementwise = True
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.beta_1 = _beta(beta_1, "beta_1", "Adamax")
@@ -314,6 +324,8 @@ class Nadam(Optimizer):
         epsilon: positive constant (default 1e-7).
         **kwargs: base arguments.
     """
+
+    elementwise = True
 
     _GLOBALS = ("u_product",)
 

@@ -11,6 +11,13 @@ the rest, in Keras 3's order for every ``apply_gradients`` call:
 4. ``_update`` per variable with the learning rate at step ``iterations``;
 5. ``iterations += 1``.
 
+The update rules are memory-bound: a dozen NumPy passes over arrays as large as the variable.
+For a large variable of an optimizer whose rule is elementwise (``elementwise = True``, every
+built-in one), ``_update`` is called on consecutive slices of ``CHUNK_BYTES`` instead, so the
+passes after the first find the slice in the CPU's cache rather than in main memory (Adam
+on a 692k-element kernel: 2.6 -> 2.1 ms per step inside training). Each element gets the
+same arithmetic, so the result is bit for bit the one of a single call.
+
 State format (``get_state`` / ``set_state``), flat so it fits an ``.npz``:
 ``"iterations"`` (int64 scalar), ``"learning_rate"`` (float64 scalar, absent when the rate is a
 schedule), optimizer-wide values such as Nadam's ``"u_product"``, and one entry per slot
@@ -24,6 +31,9 @@ import numpy as np
 
 from npgrad.autograd import Tensor
 from npgrad.optimizers import schedules
+
+#: elementwise rules update variables larger than twice this in slices of this many bytes
+CHUNK_BYTES = 1 << 18
 
 
 def _check_range(value, name, who, low, high, high_inclusive):
@@ -61,6 +71,9 @@ class Optimizer:
     """
 
     _GLOBALS = ()  # names of optimizer-wide float state saved by get_state (e.g. Nadam)
+    #: True when ``_update`` treats every element on its own (no norms, no reductions over
+    #: the variable), so that it may be called on slices of a variable one after another
+    elementwise = False
 
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  weight_decay=None, name=None):
@@ -125,12 +138,17 @@ class Optimizer:
         return self._slots[key]
 
     def _scratch(self, var, count):
-        """``count`` reusable work arrays shaped like ``var`` (not state: never saved)."""
-        buffers = self.__dict__.setdefault("_scratch_buffers", {}).get(id(var))
-        if buffers is None or buffers[0].shape != var.shape or buffers[0].dtype != var.dtype:
-            buffers = [np.empty_like(var.data) for _ in range(count)]
-            self._scratch_buffers[id(var)] = buffers
-        return buffers
+        """``count`` reusable work arrays shaped like ``var`` (not state: never saved).
+
+        The slices of one variable share the buffers of its first (largest) slice.
+        """
+        key = var.scratch_key if isinstance(var, _Slice) else id(var)
+        buffers = self.__dict__.setdefault("_scratch_buffers", {}).get(key)
+        if buffers is None or len(buffers) < count or buffers[0].size < var.size \
+                or buffers[0].dtype != var.dtype:
+            buffers = [np.empty(var.size, dtype=var.dtype) for _ in range(count)]
+            self._scratch_buffers[key] = buffers
+        return [buffer[:var.size].reshape(var.shape) for buffer in buffers[:count]]
 
     def build(self, variables):
         """Create the slots of every variable now (otherwise done lazily on first update).
@@ -231,9 +249,24 @@ class Optimizer:
                 var.data -= var.data * self.weight_decay * lr
         self._before_updates()
         for grad, var in zip(grads, variables):
-            self._update(var, grad, self._slots_for(var), lr)
+            slots = self._slots_for(var)
+            if self.elementwise and var.data.nbytes > 2 * CHUNK_BYTES and _contiguous(var, slots):
+                self._update_in_chunks(var, grad, slots, lr)
+            else:
+                self._update(var, grad, slots, lr)
         self.iterations += 1
         return self.iterations
+
+    def _update_in_chunks(self, var, grad, slots, lr):
+        """``_update`` on consecutive slices of ``var`` of ``CHUNK_BYTES`` each."""
+        flat = var.data.reshape(-1)  # views: the caller checked contiguity
+        grad = np.ascontiguousarray(grad).reshape(-1)
+        flat_slots = {name: value.reshape(-1) for name, value in slots.items()}
+        step = max(1, CHUNK_BYTES // var.dtype.itemsize)
+        for start in range(0, var.size, step):
+            part = slice(start, start + step)
+            self._update(_Slice(flat[part], var.name, id(var)), grad[part],
+                         {name: value[part] for name, value in flat_slots.items()}, lr)
 
     def step(self, params):
         """PyTorch-style step: update every parameter from its ``.grad`` (None grads skipped).
@@ -349,3 +382,32 @@ class Optimizer:
 
     def __repr__(self):
         return f"{type(self).__name__}(learning_rate={self.learning_rate!r}, name={self.name!r})"
+
+
+def _contiguous(var, slots):
+    return var.data.flags.c_contiguous and all(v.flags.c_contiguous for v in slots.values())
+
+
+class _Slice:
+    """A contiguous slice of a variable, passed to ``_update`` in its place.
+
+    It offers what update rules read from a variable (``data``, ``dtype``, ``shape``,
+    ``size``, ``name``); ``data`` is a view, so updating it updates the variable.
+    """
+
+    __slots__ = ("data", "name", "scratch_key")
+
+    def __init__(self, data, name, scratch_key):
+        self.data, self.name, self.scratch_key = data, name, scratch_key
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def size(self):
+        return self.data.size
