@@ -12,8 +12,10 @@ samples. Two figures, in the spirit of the Inception Score:
   3.32 bits when all ten digits are equally frequent; low values mean mode collapse).
 
 The bar this project sets is >= 80 % confident and >= 2.0 bits. The same figures for 1,000
-real test digits are printed as a reference. Without ``--classifier`` the CNN is trained for
-``--classifier-epochs`` epochs and saved next to the generator, so later runs reuse it.
+real test digits are printed as a reference. ``--classifier`` takes a model saved by
+``mnist_cnn.py``; when the file does not exist the same CNN is trained here for
+``--classifier-epochs`` epochs (default 5, as ``mnist_cnn.py``) and saved there (default:
+``classifier.npgrad`` next to the generator), so later runs reuse it.
 """
 
 import argparse
@@ -99,7 +101,9 @@ def main(argv=None):
     parser.add_argument("--classifier", default=None,
                         help="saved classifier (trained and saved here when missing; default "
                              "classifier.npgrad next to the generator)")
-    parser.add_argument("--classifier-epochs", type=int, default=1)
+    parser.add_argument("--classifier-epochs", type=int, default=None,
+                        help="epochs when the classifier is trained here (default 5, as "
+                             "mnist_cnn.py; 1 with --quick)")
     parser.add_argument("--n", type=int, default=1000, help="number of samples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent vectors")
     parser.add_argument("--data", default=None, help="folder with the MNIST IDX files")
@@ -109,6 +113,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.quick:
         args.n = min(args.n, 200)
+    if args.classifier_epochs is None:
+        args.classifier_epochs = 1 if args.quick else 5
     if args.classifier is None:
         args.classifier = os.path.join(os.path.dirname(os.path.abspath(args.generator)),
                                        "classifier.npgrad")

@@ -32,6 +32,7 @@ ALL_VARIANTS = {
     "adam_amsgrad": lambda: optimizers.Adam(0.05, amsgrad=True),
     "nadam": lambda: optimizers.Nadam(0.05),
     "sgd_wd_clip": lambda: optimizers.SGD(0.05, momentum=0.5, weight_decay=0.01, clipnorm=1.0),
+    "adam_ema": lambda: optimizers.Adam(0.05, use_ema=True, ema_momentum=0.9),
 }
 
 
@@ -467,3 +468,60 @@ def test_slices_only_for_elementwise_rules_and_contiguous_variables():
     var.data = var.data.T
     optimizers.SGD(0.5, momentum=0.5).apply_gradients([(np.ones((400, 400), np.float32), var)])
     np.testing.assert_array_equal(var.data, np.full((400, 400), -0.5, np.float32))
+
+
+# ---------------------------------------------------------------- moving averages (use_ema)
+def test_ema_follows_keras_updates_and_overwrite_frequency():
+    # Keras's own test_ema: SGD(1.0), gradient 1, momentum 0.9, overwrite every 3 steps
+    var = npgrad.Tensor(np.array([[3.0, 4.0], [5.0, 6.0]], np.float32))
+    opt = optimizers.SGD(1.0, use_ema=True, ema_momentum=0.9, ema_overwrite_frequency=3)
+    ones = np.ones((2, 2), np.float32)
+    opt.apply_gradients([(ones, var)])
+    np.testing.assert_allclose(var.data, [[2, 3], [4, 5]])
+    np.testing.assert_allclose(opt.get_state()["slots/0/average"], [[2, 3], [4, 5]])  # copy
+    opt.apply_gradients([(ones, var)])
+    np.testing.assert_allclose(var.data, [[1, 2], [3, 4]])
+    np.testing.assert_allclose(opt.get_state()["slots/0/average"], [[1.9, 2.9], [3.9, 4.9]])
+    opt.apply_gradients([(ones, var)])  # step 3: the variable becomes its average
+    np.testing.assert_allclose(var.data, [[1.71, 2.71], [3.71, 4.71]], rtol=1e-6)
+    np.testing.assert_allclose(opt.get_state()["slots/0/average"], var.data)
+
+
+def test_finalize_variable_values_only_with_ema():
+    var = npgrad.Tensor(np.zeros(3, np.float32))
+    plain = optimizers.SGD(1.0)
+    plain.apply_gradients([(np.ones(3, np.float32), var)])
+    plain.finalize_variable_values([var])
+    np.testing.assert_array_equal(var.data, -1.0)
+    averaged = optimizers.SGD(1.0, use_ema=True, ema_momentum=0.5)
+    for _ in range(2):
+        averaged.apply_gradients([(np.ones(3, np.float32), var)])
+    np.testing.assert_array_equal(var.data, -3.0)
+    averaged.finalize_variable_values([var])
+    np.testing.assert_array_equal(var.data, -2.5)  # 0.5 * -2 + 0.5 * -3
+
+
+def test_fit_ends_with_the_averaged_weights():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = x @ np.array([[1.0], [-2.0], [0.5]], np.float32)
+    model = npgrad.Sequential([npgrad.Input((3,)), npgrad.layers.Dense(1)])
+    opt = optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9)
+    model.compile(optimizer=opt, loss="mse")
+    seen = []
+    raw = npgrad.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(model.get_weights()[0].copy()))
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False, callbacks=[raw])
+    kernel = model.get_weights()[0]
+    np.testing.assert_array_equal(kernel, opt.get_state()["slots/0/average"])
+    assert not np.array_equal(kernel, seen[-1])  # the raw weights at the last epoch's end
+
+
+def test_ema_arguments_are_validated_and_serialized():
+    with pytest.raises(ValueError, match="ema_momentum"):
+        optimizers.Adam(use_ema=True, ema_momentum=1.0)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency"):
+        optimizers.Adam(use_ema=True, ema_overwrite_frequency=0)
+    config = optimizers.Adam(use_ema=True, ema_momentum=0.999, ema_overwrite_frequency=5).get_config()
+    clone = optimizers.deserialize(json.loads(json.dumps({"class_name": "Adam", "config": config})))
+    assert (clone.use_ema, clone.ema_momentum, clone.ema_overwrite_frequency) == (True, 0.999, 5)

@@ -270,3 +270,23 @@ def test_frozen_generator_layer_stays_bit_identical_under_gan_fit():
     for w, old in zip(first.weights, before):
         np.testing.assert_array_equal(w.data, old)
     assert changed_names(gan.generator, others)
+
+
+def test_generator_ema_becomes_the_generator_when_fit_ends(tmp_path):
+    generator, discriminator = toy_networks()
+    gan = GAN(generator, discriminator, latent_dim=LATENT)
+    g_optimizer = optimizers.Adam(1e-3, beta_1=0.5, use_ema=True, ema_momentum=0.9)
+    gan.compile(d_optimizer=optimizers.Adam(1e-3, beta_1=0.5), g_optimizer=g_optimizer)
+    raw = []
+    keep = npgrad.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: raw.append(snapshot(generator)))
+    gan.fit(gaussian_data(128), epochs=2, batch_size=32, verbose=0, callbacks=[keep])
+    averages = g_optimizer.get_state(generator.trainable_weights)
+    for index, weight in enumerate(generator.trainable_weights):
+        np.testing.assert_array_equal(weight.data, averages[f"slots/{index}/average"])
+    assert changed_names(generator, raw[-1])  # the averages differ from the last raw weights
+    # the averages are optimizer state: saved, loaded, and training resumes from them
+    gan.save(tmp_path / "gan.npgrad")
+    loaded = load_gan(tmp_path / "gan.npgrad")
+    assert loaded.g_optimizer.use_ema and loaded.g_optimizer.ema_momentum == 0.9
+    np.testing.assert_array_equal(loaded.generate(8, seed=1), gan.generate(8, seed=1))

@@ -351,6 +351,9 @@ class GAN(Model):
             callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        if epochs > int(initial_epoch):  # optimizers with use_ema: averages into the weights
+            self.d_optimizer.finalize_variable_values(self.discriminator.trainable_weights)
+            self.g_optimizer.finalize_variable_values(self.generator.trainable_weights)
         callbacks.on_train_end(logs)
         return callbacks.history
 

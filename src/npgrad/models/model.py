@@ -503,6 +503,8 @@ class Model(Layer):
             logs = epoch_logs
             if self.stop_training:
                 break
+        if epochs > int(initial_epoch) and self.optimizer is not None:  # Keras: EMA -> weights
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callbacks.on_train_end(logs)
         return callbacks.history
 

@@ -9,7 +9,10 @@ the rest, in Keras 3's order for every ``apply_gradients`` call:
    ``clipvalue`` elementwise; at most one of them);
 3. decoupled weight decay, ``var -= var * weight_decay * lr``;
 4. ``_update`` per variable with the learning rate at step ``iterations``;
-5. ``iterations += 1``.
+5. with ``use_ema``, the moving average of each updated variable (Keras's
+   ``ema_momentum``; the first step copies the variable), and every
+   ``ema_overwrite_frequency`` steps the variables overwritten by their averages;
+6. ``iterations += 1``.
 
 The update rules are memory-bound: a dozen NumPy passes over arrays as large as the variable.
 For a large variable of an optimizer whose rule is elementwise (``elementwise = True``, every
@@ -64,6 +67,14 @@ class Optimizer:
         clipvalue: clip each gradient element to ``[-clipvalue, clipvalue]``.
         global_clipnorm: scale all gradients together so their joint L2 norm is at most this.
         weight_decay: decoupled weight decay factor (``var -= var * weight_decay * lr``).
+        use_ema: keep an exponential moving average of every variable (slot ``"average"``),
+            ``average = ema_momentum * average + (1 - ema_momentum) * var`` after each step.
+            ``Model.fit`` (and ``GAN.fit``) copies the averages into the variables when it
+            ends (:meth:`finalize_variable_values`), as Keras does; averaged weights often
+            generalize better, and a GAN generator's samples get cleaner.
+        ema_momentum: the average's decay in [0, 1) (default 0.99, as Keras).
+        ema_overwrite_frequency: overwrite the variables with their averages every this many
+            steps (None: only when training ends).
         name: a label.
 
     Attributes:
@@ -76,7 +87,8 @@ class Optimizer:
     elementwise = False
 
     def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None,
-                 weight_decay=None, name=None):
+                 weight_decay=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, name=None):
         who = type(self).__name__
         self.name = name or who.lower()
         self.clipnorm = _check_positive(clipnorm, "clipnorm", who, allow_none=True)
@@ -88,6 +100,17 @@ class Optimizer:
         if weight_decay is not None:
             weight_decay = _check_range(weight_decay, "weight_decay", who, 0.0, math.inf, True)
         self.weight_decay = weight_decay
+        self.use_ema = bool(use_ema)
+        self.ema_momentum = _check_range(ema_momentum, "ema_momentum", who, 0.0, 1.0, False)
+        if ema_overwrite_frequency is not None and (
+                not isinstance(ema_overwrite_frequency, (int, np.integer))
+                or isinstance(ema_overwrite_frequency, bool) or ema_overwrite_frequency < 1):
+            raise ValueError(
+                f"{who}: ema_overwrite_frequency must be a positive int or None, got "
+                f"{ema_overwrite_frequency!r}"
+            )
+        self.ema_overwrite_frequency = (None if ema_overwrite_frequency is None
+                                        else int(ema_overwrite_frequency))
         self._learning_rate = None
         self.learning_rate = learning_rate
         self.iterations = 0
@@ -130,10 +153,17 @@ class Optimizer:
         """Return the new slots of ``var`` as ``{name: ndarray}`` (override; default none)."""
         return {}
 
+    def _all_slots(self, var):
+        """The rule's slots plus, with ``use_ema``, the moving average (a copy of ``var``)."""
+        slots = self._create_slots(var)
+        if self.use_ema:
+            slots["average"] = var.data.copy()
+        return slots
+
     def _slots_for(self, var):
         key = id(var)
         if key not in self._slots:
-            self._slots[key] = self._create_slots(var)
+            self._slots[key] = self._all_slots(var)
             self._variables.append(var)
         return self._slots[key]
 
@@ -254,8 +284,36 @@ class Optimizer:
                 self._update_in_chunks(var, grad, slots, lr)
             else:
                 self._update(var, grad, slots, lr)
+        if self.use_ema:
+            self._update_averages(variables)
         self.iterations += 1
         return self.iterations
+
+    def _update_averages(self, variables):
+        """Moving averages after a step (Keras: the first step copies the variable)."""
+        momentum = self.ema_momentum if self.iterations > 0 else 0.0
+        for var in variables:
+            average = self._slots[id(var)]["average"]
+            average *= momentum
+            average += (1.0 - momentum) * var.data
+        frequency = self.ema_overwrite_frequency
+        if frequency and (self.iterations + 1) % frequency == 0:
+            self.finalize_variable_values(variables)
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, set each variable to its moving average (otherwise do nothing).
+
+        ``Model.fit`` calls it when training ends, as Keras does.
+
+        Args:
+            var_list: the variables (Tensors); those without an average are left alone.
+        """
+        if not self.use_ema:
+            return
+        for var in var_list:
+            slots = self._slots.get(id(var))
+            if slots is not None and "average" in slots:
+                var.data[...] = slots["average"]
 
     def _update_in_chunks(self, var, grad, slots, lr):
         """``_update`` on consecutive slices of ``var`` of ``CHUNK_BYTES`` each."""
@@ -297,6 +355,9 @@ class Optimizer:
             "clipnorm": self.clipnorm,
             "global_clipnorm": self.global_clipnorm,
             "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
         }
 
     @classmethod
@@ -359,7 +420,7 @@ class Optimizer:
                     f"{len(variables)} variables were given"
                 )
             var = variables[index]
-            template = self._create_slots(var)
+            template = self._all_slots(var)
             if slot_name not in template:
                 raise ValueError(f"{who}.set_state: {who} has no slot {slot_name!r} (key {key!r})")
             value = np.asarray(value)
