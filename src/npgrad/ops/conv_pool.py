@@ -14,6 +14,11 @@ stride 2, 'valid' pooling), value for value and gradient for gradient, but does 
   equals max(a + b) in exact arithmetic, but rounding can tie a + b values that a alone does
   not, and the first-maximum rule must see the same ties as the unfused layers do.
 
+- For a small receptive field (``KH*KW*C <= 32``, a first layer on gray or RGB images) the
+  bias rides in the GEMM as an extra column of ones: a separate add over the conv output
+  would cost almost as much as the product, and the kernel gradient's GEMM then yields the
+  bias gradient as its last row.
+
 Ties inside a window send the gradient to the first maximum in row-major window order,
 like ``max_pool2d`` (and PyTorch/Keras).
 """
@@ -36,6 +41,8 @@ from npgrad.ops.conv import (
 
 # window positions in row-major order: the first maximum wins ties in this order
 _QUARTERS = ((0, 0), (0, 1), (1, 0), (1, 1))
+# receptive fields up to this many values get the bias as a column of the GEMM
+_BIAS_IN_GEMM_MAX = 32
 
 
 class Conv2DMaxPool2D(Function):
@@ -62,12 +69,14 @@ class Conv2DMaxPool2D(Function):
             out = np.empty((n, ph, pw, f), dtype=np.result_type(x, kernel))
             per_image = 4 * ph * pw * kh * kw * c * x.dtype.itemsize
             step = max(1, (8 * 2**20) // per_image)
+            in_gemm = bias is not None and kh * kw * c <= _BIAS_IN_GEMM_MAX
             for start in range(0, n, step):
-                # the bias after the pool: rounding is monotonic, so max(a) + b == max(a + b)
-                # value for value (only which tied element is the maximum could differ, and
-                # no gradient is routed here)
-                pooled = _conv_pool_block(xp[start : start + step], kernel, None, False, ph, pw)[-1]
-                if bias is not None:
+                # otherwise the bias after the pool: rounding is monotonic, so max(a) + b ==
+                # max(a + b) value for value (only which tied element is the maximum could
+                # differ, and no gradient is routed here)
+                pooled = _conv_pool_block(xp[start : start + step], kernel,
+                                          bias if in_gemm else None, False, ph, pw)[-1]
+                if bias is not None and not in_gemm:
                     pooled += bias
                 if relu:
                     np.maximum(pooled, 0, out=pooled)
@@ -107,9 +116,15 @@ class Conv2DMaxPool2D(Function):
             taps = taps.reshape(kh, kw, n, 2 * ph, 2 * pw, c)
             dxp = _col2im(taps, self.padded_hw, (1, 1), (1, 1))  # (N, Hp, Wp, C)
             dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
-        if self.needs_input_grad[1]:
-            dw = (dz.T @ cols).T.reshape(kernel.shape)  # (KH*KW*C, F)
-        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+        wants_db = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        bias_in_gemm = cols.shape[1] > kh * kw * c  # a last column of ones
+        if self.needs_input_grad[1] or (wants_db and bias_in_gemm):
+            products = (dz.T @ cols).T  # (KH*KW*C [+ 1], F)
+            if self.needs_input_grad[1]:
+                dw = products[: kh * kw * c].reshape(kernel.shape)
+            if wants_db and bias_in_gemm:
+                db = products[-1].copy()  # dz summed over every row: the bias gradient
+        if wants_db and db is None:
             db = _sum_rows(g)  # (F,)
         return dx, dw, db
 
@@ -141,14 +156,19 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
 def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
     """Forward of a batch slice: (cols, z, out) with M = N * PH * PW rows.
 
-    cols (4M, KH*KW*C), z (4, M, F) conv outputs by window quarter, out (M, F) their
-    maximum over the quarters (the pool), after ReLU when ``relu``.
+    cols (4M, KH*KW*C), with a last column of ones when the bias rides in the GEMM; z (4, M,
+    F) conv outputs by window quarter; out (M, F) their maximum over the quarters (the
+    pool), after ReLU when ``relu``.
     """
     n, c = xp.shape[0], xp.shape[-1]
     kh, kw, _, f = kernel.shape
     m = n * ph * pw
-    # cols: (4, N, PH, PW, KH, KW, C), block q = im2col at stride 2 from offset (dy, dx)
-    cols = np.empty((4, n, ph, pw, kh, kw, c), dtype=xp.dtype)
+    k = kh * kw * c
+    in_gemm = bias is not None and k <= _BIAS_IN_GEMM_MAX
+    matrix = np.empty((4 * m, k + 1 if in_gemm else k), dtype=xp.dtype)
+    # cols: (4, N, PH, PW, KH, KW, C) view of the first k columns; block q = im2col at
+    # stride 2 from offset (dy, dx)
+    cols = matrix[:, :k].reshape(4, n, ph, pw, kh, kw, c)
     if c == 1:  # one channel: a strided slice per kernel offset beats the 6-D window copy
         for q, (dy, dx) in enumerate(_QUARTERS):
             for i in range(kh):
@@ -160,11 +180,16 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
         for q, (dy, dx) in enumerate(_QUARTERS):
             quarter = windows[:, dy : dy + 2 * ph - 1 : 2, dx : dx + 2 * pw - 1 : 2]
             cols[q] = quarter.transpose(0, 1, 2, 4, 5, 3)
-    cols = cols.reshape(4 * m, kh * kw * c)  # (4M, KH*KW*C)
-    z = cols @ kernel.reshape(kh * kw * c, f)
-    z = _add_bias(z, bias).reshape(4, m, f)  # conv outputs, by quarter
+    weights = kernel.reshape(k, f)
+    if in_gemm:
+        matrix[:, k] = 1
+        weights = np.concatenate([weights, bias.reshape(1, f).astype(weights.dtype)])
+    z = matrix @ weights  # (4M, F) conv outputs
+    if not in_gemm:
+        z = _add_bias(z, bias)
+    z = z.reshape(4, m, f)  # by quarter
     out = np.maximum(z[0], z[1])  # (M, F): the pool, then ReLU, in one buffer
     np.maximum(out, np.maximum(z[2], z[3]), out=out)
     if relu:
         np.maximum(out, 0, out=out)
-    return cols, z, out
+    return matrix, z, out
