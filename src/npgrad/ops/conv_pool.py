@@ -92,13 +92,12 @@ class Conv2DMaxPool2D(Function):
         n, ph, pw, _ = grad.shape
         m = n * ph * pw
         g = grad.reshape(m, f)  # (M, F)
-        if self.relu:
-            g = g * (out > 0)  # relu'(pooled); the gradient at exactly 0 is 0
         # route each window's gradient to its first maximum: dz (4, M, F), one block nonzero.
-        # out is the window maximum wherever g is nonzero (ReLU changed only values <= 0,
-        # whose gradient is 0 now), so comparing with out finds the maximum there
+        # With ReLU, windows whose pooled value is <= 0 get no gradient (relu'(0) = 0): they
+        # start out "taken". Elsewhere out is the window maximum, so comparing with out
+        # finds the maximum.
         dz = np.empty((4, m, f), dtype=g.dtype)
-        taken = np.zeros((m, f), dtype=bool)
+        taken = out <= 0 if self.relu else np.zeros((m, f), dtype=bool)
         for q in range(3):
             wins = (z[q] == out) & ~taken
             np.multiply(g, wins, out=dz[q])
@@ -119,13 +118,13 @@ class Conv2DMaxPool2D(Function):
         wants_db = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         bias_in_gemm = cols.shape[1] > kh * kw * c  # a last column of ones
         if self.needs_input_grad[1] or (wants_db and bias_in_gemm):
-            products = (dz.T @ cols).T  # (KH*KW*C [+ 1], F)
+            products = cols.T @ dz  # (KH*KW*C [+ 1], F)
             if self.needs_input_grad[1]:
                 dw = products[: kh * kw * c].reshape(kernel.shape)
             if wants_db and bias_in_gemm:
                 db = products[-1].copy()  # dz summed over every row: the bias gradient
         if wants_db and db is None:
-            db = _sum_rows(g)  # (F,)
+            db = _sum_rows(g * (out > 0) if self.relu else g)  # (F,)
         return dx, dw, db
 
 
