@@ -440,3 +440,77 @@ def test_verbose_2_reports_the_real_time_per_step(capsys):
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert re.match(r"4/4 - \d+s - (\d+)ms/step - loss: ", line), line
     assert int(re.search(r"(\d+)ms/step", line).group(1)) >= 15
+
+
+# ---------------------------------------------------------------- SwapEMAWeights
+def _ema_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((96, 4)).astype(np.float32)
+    y = (x @ rng.standard_normal((4, 1)) + 0.3).astype(np.float32)
+    npgrad.utils.set_random_seed(seed)
+    model = npgrad.Sequential([npgrad.Input((4,)), npgrad.layers.Dense(8, activation="tanh"),
+                               npgrad.layers.Dense(1)])
+    model.compile(optimizer=npgrad.optimizers.SGD(0.05, use_ema=True, ema_momentum=0.8),
+                  loss="mse")
+    return model, x, y
+
+
+def _with_averages(model):
+    """A copy of ``model`` whose trainable weights are the optimizer's moving averages."""
+    clone = npgrad.Sequential([npgrad.Input((4,)), npgrad.layers.Dense(8, activation="tanh"),
+                               npgrad.layers.Dense(1)])
+    clone.compile(loss="mse")
+    clone.set_weights([model.optimizer.moving_average(w) for w in model.trainable_weights])
+    return clone
+
+
+def test_swap_ema_weights_validates_with_averages_and_trains_as_without():
+    model, x, y = _ema_problem()
+    val_losses, expected = [], []
+
+    def record(epoch, logs):
+        val_losses.append(logs["val_loss"])
+        expected.append(_with_averages(model).evaluate(x[:32], y[:32], verbose=0))
+
+    check = npgrad.callbacks.LambdaCallback(on_epoch_end=record)
+    model.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0,
+              validation_data=(x[:32], y[:32]),
+              callbacks=[npgrad.callbacks.SwapEMAWeights(), check])
+    np.testing.assert_allclose(val_losses, expected, rtol=1e-6)
+    plain, _, _ = _ema_problem()
+    plain.fit(x, y, epochs=3, batch_size=16, shuffle=False, verbose=0,
+              validation_data=(x[:32], y[:32]))
+    for a, b in zip(model.get_weights(), plain.get_weights()):  # training was untouched
+        np.testing.assert_array_equal(a, b)
+
+
+def test_swap_ema_weights_on_epoch_shows_averages_to_later_callbacks():
+    model, x, y = _ema_problem()
+    seen = []
+    check = npgrad.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(
+        (model.get_weights()[0].copy(), model.optimizer.moving_average(model.weights[0]).copy())))
+    model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0,
+              callbacks=[npgrad.callbacks.SwapEMAWeights(swap_on_epoch=True), check])
+    for held, average in seen:
+        np.testing.assert_array_equal(held, average)
+    plain, _, _ = _ema_problem()
+    plain.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0)
+    for a, b in zip(model.get_weights(), plain.get_weights()):  # same end: the averages
+        np.testing.assert_array_equal(a, b)
+
+
+def test_swap_ema_weights_in_evaluate_restores_the_raw_weights_and_needs_use_ema():
+    model, x, y = _ema_problem()
+    model.optimizer.ema_overwrite_frequency = None
+    for _ in range(3):
+        model.train_on_batch(x[:16], y[:16])
+    raw = model.get_weights()
+    loss = model.evaluate(x, y, verbose=0, callbacks=[npgrad.callbacks.SwapEMAWeights()])
+    assert loss == pytest.approx(_with_averages(model).evaluate(x, y, verbose=0), rel=1e-6)
+    assert loss != pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-6)
+    for a, b in zip(model.get_weights(), raw):
+        np.testing.assert_array_equal(a, b)
+    plain = npgrad.Sequential([npgrad.Input((4,)), npgrad.layers.Dense(1)])
+    plain.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="use_ema=True"):
+        plain.fit(x, y, epochs=1, verbose=0, callbacks=[npgrad.callbacks.SwapEMAWeights()])

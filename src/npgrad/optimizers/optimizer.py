@@ -300,6 +300,12 @@ class Optimizer:
         if frequency and (self.iterations + 1) % frequency == 0:
             self.finalize_variable_values(variables)
 
+    def moving_average(self, var):
+        """The moving average of ``var`` (an ndarray, the optimizer's own) with ``use_ema``,
+        or None (no ``use_ema``, or ``var`` not updated yet)."""
+        slots = self._slots.get(id(var))
+        return None if slots is None else slots.get("average")
+
     def finalize_variable_values(self, var_list):
         """With ``use_ema``, set each variable to its moving average (otherwise do nothing).
 
