@@ -8,7 +8,8 @@ Code written for ``tf.keras`` runs after replacing ``tf.keras.`` with ``npgrad.`
     >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 
 Modules mirrored from Keras: layers, models, optimizers, losses, metrics, callbacks,
-activations, initializers, regularizers, datasets, utils; plus ``npgrad.Input``.
+activations, initializers, regularizers, datasets, utils; plus ``npgrad.Input``,
+``npgrad.Model`` (also functional: ``Model(inputs, outputs)``) and ``npgrad.KerasTensor``.
 """
 
 from npgrad.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
@@ -30,6 +31,7 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     datasets,
 )
 from npgrad.layers import Input
+from npgrad.layers.node import KerasTensor
 from npgrad.models import Model, Sequential, load_model
 
 __version__ = "0.1.0"
@@ -39,5 +41,5 @@ __all__ = [
     "concatenate", "stack", "pad", "where", "maximum", "minimum",
     "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
-    "Input", "Model", "Sequential", "load_model",
+    "Input", "KerasTensor", "Model", "Sequential", "load_model",
 ]  # fmt: skip

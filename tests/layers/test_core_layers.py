@@ -8,17 +8,32 @@ import npgrad
 import npgrad.layers as L
 
 
-def test_input_holds_the_shape_and_passes_through():
-    inp = L.Input((28, 28, 1))
-    assert isinstance(inp, L.InputLayer)
+def test_input_layer_holds_the_shape_and_passes_through():
+    inp = L.InputLayer((28, 28, 1))
     assert inp.shape == (28, 28, 1) and inp.batch_shape == (None, 28, 28, 1)
     assert inp.built and inp.weights == []
     x = npgrad.Tensor(np.ones((3, 28, 28, 1), dtype=np.float32))
     assert inp(x) is x
-    assert L.Input(batch_shape=(8, 4)).batch_shape == (8, 4)
-    assert L.Input((4,), batch_size=8).batch_shape == (8, 4)
+    assert L.InputLayer(batch_shape=(8, 4)).batch_shape == (8, 4)
+    with pytest.raises(ValueError, match="shape"):
+        L.InputLayer()
+
+
+def test_input_returns_a_symbolic_tensor_of_its_input_layer():
+    inp = L.Input((28, 28, 1), name="image")
+    assert isinstance(inp, npgrad.KerasTensor)
+    assert inp.shape == (None, 28, 28, 1) and inp.dtype == np.float32 and inp.name == "image"
+    layer = inp._keras_history[0]
+    assert isinstance(layer, L.InputLayer) and layer.name == "image" and layer.output is inp
+    assert L.Input(batch_shape=(8, 4)).shape == (8, 4)
+    assert L.Input((4,), batch_size=8, dtype="int32").shape == (8, 4)
+    assert L.Input((4,), dtype="int32").dtype == np.int32
     with pytest.raises(ValueError, match="shape"):
         L.Input()
+    with pytest.raises(TypeError, match="symbolic"):
+        np.asarray(inp)
+    with pytest.raises(TypeError, match="merge layers"):
+        inp + inp
 
 
 def test_dense_applies_to_the_last_axis_and_its_activation():

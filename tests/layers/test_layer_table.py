@@ -70,7 +70,7 @@ SPECS = [
     ("leaky_relu", lambda: L.LeakyReLU(), (None, 5), (None, 5), [], 0),
     ("elu", lambda: L.ELU(alpha=0.5), (None, 5), (None, 5), [], 0),
     ("softmax", lambda: L.Softmax(axis=1), (None, 3, 4), (None, 3, 4), [], 0),
-    ("input", lambda: L.Input((28, 28, 1)), (None, 28, 28, 1), (None, 28, 28, 1), [], 0),
+    ("input", lambda: L.InputLayer((28, 28, 1)), (None, 28, 28, 1), (None, 28, 28, 1), [], 0),
 ]
 IDS = [s[0] for s in SPECS]
 WITH_WEIGHTS = [s for s in SPECS if s[4]]
@@ -165,7 +165,7 @@ BAD_INPUTS = [
     (lambda: L.ZeroPadding2D(), (1, 2, 2, 1), (1, 2, 2)),
     (lambda: L.UpSampling2D(), (1, 2, 2, 1), (2, 2, 1)),
     (lambda: L.PReLU(), (2, 3), (2, 4)),
-    (lambda: L.Input((28, 28, 1)), (2, 28, 28, 1), (2, 28, 28)),
+    (lambda: L.InputLayer((28, 28, 1)), (2, 28, 28, 1), (2, 28, 28)),
 ]
 
 
@@ -197,7 +197,7 @@ BAD_BUILDS = [
     (lambda: L.Reshape((-1, 4)), (2, 6)),
     (lambda: L.ZeroPadding2D(), (1, 2, 2)),
     (lambda: L.UpSampling2D(), (2, 2, 1)),
-    (lambda: L.Input((28, 28, 1)), (2, 28, 28)),
+    (lambda: L.InputLayer((28, 28, 1)), (2, 28, 28)),
 ]
 
 

@@ -27,6 +27,24 @@ from npgrad.layers.core import (
     Softmax,
 )
 from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 from npgrad.layers.normalization import BatchNormalization, LayerNormalization
 from npgrad.layers.pooling import (
     AveragePooling1D,
@@ -73,6 +91,9 @@ __all__ = [
     "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "MaxPool1D", "MaxPool2D",
     "MaxPooling1D", "MaxPooling2D",
+    # merging (and their functional forms)
+    "Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multiply", "Subtract",
+    "add", "average", "concatenate", "dot", "maximum", "minimum", "multiply", "subtract",
     # normalization
     "BatchNormalization", "LayerNormalization",
     # reshaping

@@ -16,6 +16,7 @@ import numpy as np
 import npgrad.functional as F
 from npgrad import activations, initializers, regularizers
 from npgrad.layers.layer import Layer
+from npgrad.layers.node import KerasTensor, Node
 
 # ------------------------------------------------------------------ shared helpers
 
@@ -180,6 +181,8 @@ class InputLayer(Layer):
         self.batch_shape = batch_shape
         self.built = True
         self.input_shape_built = batch_shape
+        # the symbolic tensor npgrad.Input returns: the output of this layer's only node
+        Node(self, outputs=KerasTensor(batch_shape, dtype=self.dtype, name=self.name))
 
     @property
     def shape(self):
@@ -211,20 +214,33 @@ class InputLayer(Layer):
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, batch_shape=None):  # noqa: N802
-    """Declare a model input, Keras style: ``Sequential([npgrad.Input((28, 28, 1)), ...])``.
+    """Declare a model input (Keras): a symbolic tensor to call layers on.
+
+    Use it to start a functional model, ``Model(inputs, outputs)``, or as the first entry of
+    a ``Sequential``.
 
     Args:
         shape: shape of one sample, without the batch axis.
         batch_size: optional fixed batch size.
-        name: layer name.
+        name: name of the InputLayer (and of the tensor); a dict of arrays passed to
+            ``fit``/``predict`` of a multi-input model is keyed by these names.
         dtype: input dtype (default float32).
         batch_shape: full shape including the batch axis (instead of shape/batch_size).
 
     Returns:
-        An :class:`InputLayer` (npgrad has no symbolic tensors; Sequential reads its shape).
+        A :class:`~npgrad.KerasTensor` of shape ``(batch_size,) + shape``; the InputLayer
+        that made it is ``tensor._keras_history[0]``.
+
+    Example:
+        >>> x = npgrad.Input((28, 28, 1))
+        >>> x.shape
+        (None, 28, 28, 1)
+        >>> y = npgrad.layers.Dense(10)(npgrad.layers.Flatten()(x))
+        >>> model = npgrad.Model(x, y)
     """
-    return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
-                      name=name)
+    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, batch_shape=batch_shape,
+                       name=name)
+    return layer.output
 
 
 # ------------------------------------------------------------------ Dense

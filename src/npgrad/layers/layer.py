@@ -19,6 +19,7 @@ import numpy as np
 from npgrad import initializers, regularizers
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
 
 _LAYER_CLASSES = {}
 _NAME_COUNTS = {}
@@ -88,6 +89,7 @@ class Layer:
         else:
             self._batch_input_shape = None
         self.input_shape_built = None
+        object.__setattr__(self, "_inbound_nodes", [])  # calls on KerasTensors (not tracked)
 
     # ------------------------------------------------------------- weights
     def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
@@ -224,11 +226,18 @@ class Layer:
             self.built = True
             self.input_shape_built = tuple(input_shape)
 
-    def __call__(self, x, *args, training=False, **kwargs):
-        """Apply the layer to a Tensor or array, building it on first use."""
+    def __call__(self, x, *args, training=None, **kwargs):
+        """Apply the layer to a Tensor or array, building it on first use.
+
+        Called on symbolic tensors (``npgrad.Input`` and what layers return for them), it
+        records a node of a functional graph and returns symbolic outputs instead; an
+        explicit ``training`` is then kept in the node and overrides the model's mode.
+        """
+        if isinstance(x, SYMBOLIC_TYPES) and is_symbolic(x):
+            return symbolic_call(self, x, args, kwargs, training)
         x = self._prepare_input(x)
         self._maybe_build(x.shape)
-        return self.call(x, *args, training=training, **kwargs)
+        return self.call(x, *args, training=bool(training), **kwargs)
 
     def _prepare_input(self, x):
         if isinstance(x, Tensor):
@@ -254,7 +263,30 @@ class Layer:
         probe = np.zeros((1,) + tuple(input_shape[1:]), dtype=self.dtype)
         with no_grad():
             out = self(probe, training=False)
+        if isinstance(out, (list, tuple)):  # several outputs (an RNN's return_state)
+            return [(batch,) + tuple(o.shape[1:]) for o in out]
         return (batch,) + tuple(out.shape[1:])
+
+    # ------------------------------------------------------------- functional graph
+    def _first_node(self, what):
+        nodes = self.__dict__.get("_inbound_nodes")
+        if not nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called on a symbolic input "
+                f"(npgrad.Input), so it has no {what}"
+            )
+        return nodes[0]
+
+    @property
+    def input(self):
+        """The symbolic input of the layer's first call on symbolic tensors (Keras)."""
+        node = self._first_node("input")
+        return node.outputs if node.is_input else node.call_args[0]
+
+    @property
+    def output(self):
+        """The symbolic output of the layer's first call on symbolic tensors (Keras)."""
+        return self._first_node("output").outputs
 
     # ------------------------------------------------------------- config
     def get_config(self):

@@ -1,8 +1,10 @@
-"""Models: ``Model`` (compile / fit / evaluate / predict) and ``Sequential``.
+"""Models: ``Model`` (compile / fit / evaluate / predict), ``Sequential`` and functional
+models (``Model(inputs, outputs)``).
 
 ``load_model`` is re-exported from :mod:`npgrad.saving` (imported when first called).
 """
 
+from npgrad.models.functional import Functional  # noqa: F401 - what Model(inputs, outputs) makes
 from npgrad.models.gan import GAN, GANMonitor, load_gan
 from npgrad.models.model import Model
 from npgrad.models.sequential import Sequential

@@ -58,6 +58,65 @@ def _as_array(data, what, owner):
     return array
 
 
+class _Structure:
+    """Several arrays of one length (the inputs of a multi-input model, or the targets of a
+    multi-output one), indexed and sliced alike: ``s[index]`` is a ``_Structure`` again."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays):
+        self.arrays = list(arrays)
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return _Structure([a[index] for a in self.arrays])
+
+
+def _as_structure(data, what, owner, names):
+    """One array for a single name, else a ``_Structure`` of arrays in ``names`` order.
+
+    ``data`` may be a list/tuple (in order) or a dict keyed by ``names``.
+    """
+    if data is None:
+        return None
+    if isinstance(data, _Structure):
+        return data
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        unknown = sorted(set(data) - set(names))
+        if missing or unknown:
+            raise ValueError(
+                f"{owner}: {what} is keyed by {sorted(data)}, the model's names are {list(names)}"
+                + (f"; missing {missing}" if missing else "")
+                + (f"; unexpected {unknown}" if unknown else "")
+            )
+        data = [data[n] for n in names]
+    if not isinstance(data, (list, tuple)) or len(data) != len(names):
+        got = f"a list of {len(data)}" if isinstance(data, (list, tuple)) else f"one {type(data).__name__}"
+        raise ValueError(
+            f"{owner}: the model has {len(names)} {'inputs' if what.endswith('x') else 'outputs'} "
+            f"{list(names)}; pass {what} as a list of {len(names)} arrays or a dict keyed by these "
+            f"names, got {got}"
+        )
+    arrays = [_as_array(a, f"{what}[{n!r}]", owner) for a, n in zip(data, names)]
+    sizes = {n: len(a) for n, a in zip(names, arrays)}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"{owner}: the arrays of {what} must have the same number of samples; "
+                         f"got {sizes}")
+    return _Structure(arrays)
+
+
+def _single(data, names):
+    """Unwrap ``[array]`` or ``{name: array}`` given for a model with one input or output."""
+    if isinstance(data, (list, tuple)) and len(data) == 1 and isinstance(data[0], (np.ndarray, Tensor)):
+        return data[0]
+    if isinstance(data, dict) and names is not None and list(data) == list(names):
+        return data[names[0]]
+    return data
+
+
 def _check_lengths(owner, **arrays):
     """All arrays hold the same number of samples; else ValueError naming every size."""
     sizes = {name: len(a) for name, a in arrays.items() if a is not None}
@@ -116,11 +175,19 @@ class Model(Layer):
     # inputs reach the first layer as given: each layer casts (Embedding keeps integers)
     cast_inputs = False
 
+    def __new__(cls, *args, **kwargs):
+        # Keras: Model(inputs, outputs) makes a functional model
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from npgrad.models.functional import Functional
+
+            cls = Functional
+        return super().__new__(cls)
+
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
             raise TypeError(
-                "Model(inputs, outputs): the functional API is not supported by npgrad; use "
-                "npgrad.models.Sequential or subclass Model and write call()"
+                f"{type(self).__name__}: a subclassed Model cannot take inputs/outputs in npgrad; "
+                f"build npgrad.Model(inputs, outputs) (functional) or write call()"
             )
         super().__init__(**kwargs)
         self.optimizer = None
@@ -130,6 +197,8 @@ class Model(Layer):
         self.stop_training = False
         self.history = None
         self._loss_weight = 1.0
+        self._output_losses = None  # per output (Loss or None) for a multi-output model
+        self._output_loss_weights = None
         self._metric_specs = []  # (identifier, weighted) as given to compile
         self._compiled_metrics = None  # Metric objects, created at the first batch
         self._metric_weighted = []  # per compiled metric: does it receive sample_weight
@@ -162,6 +231,26 @@ class Model(Layer):
         raise ValueError(
             f"{self.name}: no layer named {name!r}; layers: {[layer.name for layer in layers]}"
         )
+
+    def _n_inputs(self):
+        return 1
+
+    def _n_outputs(self):
+        return 1
+
+    def _as_inputs(self, data, what, owner):
+        """x as one array, or a ``_Structure`` for a multi-input model (list or dict of arrays)."""
+        names = getattr(self, "input_names", None)
+        if self._n_inputs() == 1:
+            return _as_array(_single(data, names), what, owner)
+        return _as_structure(data, what, owner, names)
+
+    def _as_targets(self, data, what, owner):
+        """y as one array, or a ``_Structure`` for a multi-output model (list or dict of arrays)."""
+        names = getattr(self, "output_names", None)
+        if self._n_outputs() == 1:
+            return _as_array(_single(data, names), what, owner)
+        return _as_structure(data, what, owner, names)
 
     def build(self, input_shape):
         """Create every weight by running the model once on a zero batch of one sample.
@@ -218,10 +307,18 @@ class Model(Layer):
         from npgrad import optimizers
 
         self.optimizer = optimizers.get(optimizer)
-        self.loss = losses_module.as_loss(loss)
-        self._loss_weight = self._scalar_loss_weight(loss_weights)
         metrics = [] if metrics is None else metrics
         weighted_metrics = [] if weighted_metrics is None else weighted_metrics
+        if self._n_outputs() > 1:
+            self._compile_outputs(loss, loss_weights, metrics, weighted_metrics)
+        else:
+            if isinstance(loss, (list, tuple)) and len(loss) == 1:
+                loss = loss[0]
+            elif isinstance(loss, dict) and list(loss) == list(getattr(self, "output_names", [])):
+                loss = next(iter(loss.values()))
+            self.loss = losses_module.as_loss(loss)
+            self._loss_weight = self._scalar_loss_weight(loss_weights)
+            self._output_losses = self._output_loss_weights = None
         if not isinstance(metrics, (list, tuple)) or not isinstance(weighted_metrics, (list, tuple)):
             raise TypeError(f"{self.name}.compile: metrics must be a list, got {type(metrics).__name__}")
         self._metric_specs = [(m, False) for m in metrics] + [(m, True) for m in weighted_metrics]
@@ -233,11 +330,57 @@ class Model(Layer):
         self.stop_training = False
         self.compile_config = {
             "optimizer": optimizers.serialize(self.optimizer),
-            "loss": _serialize_loss(loss, self.loss),
+            "loss": _serialize_loss(loss, self.loss) if self._output_losses is None
+            else _serialize_output_losses(loss, self._output_losses, self.output_names),
             "metrics": _serialize_metrics(metrics),
             "weighted_metrics": _serialize_metrics(weighted_metrics),
             "loss_weights": loss_weights,
         }
+
+    def _compile_outputs(self, loss, loss_weights, metrics, weighted_metrics):
+        """Per-output losses and weights of a multi-output model (summed as Keras does)."""
+        names = list(self.output_names)
+        if metrics or weighted_metrics:
+            raise NotImplementedError(
+                f"{self.name}.compile: metrics on a model with several outputs {names} are not "
+                f"supported by npgrad; compile without metrics (the total loss is still logged)"
+            )
+        if isinstance(loss, dict):
+            unknown = sorted(set(loss) - set(names))
+            if unknown:
+                raise ValueError(f"{self.name}.compile: loss keys {unknown} are not outputs {names}")
+            given = [loss.get(n) for n in names]
+        elif isinstance(loss, (list, tuple)):
+            if len(loss) != len(names):
+                raise ValueError(
+                    f"{self.name}.compile: the model has {len(names)} outputs {names}, got "
+                    f"{len(loss)} losses"
+                )
+            given = list(loss)
+        else:  # one loss for every output (Keras)
+            given = [loss] * len(names)
+        if all(g is None for g in given):
+            raise ValueError(f"{self.name}.compile: pass a loss for at least one output {names}")
+        self._output_losses = [None if g is None else losses_module.as_loss(g) for g in given]
+        if loss_weights is None:
+            weights = [1.0] * len(names)
+        elif isinstance(loss_weights, dict):
+            unknown = sorted(set(loss_weights) - set(names))
+            if unknown:
+                raise ValueError(
+                    f"{self.name}.compile: loss_weights keys {unknown} are not outputs {names}"
+                )
+            weights = [float(loss_weights.get(n, 1.0)) for n in names]
+        elif isinstance(loss_weights, (list, tuple)) and len(loss_weights) == len(names):
+            weights = [float(w) for w in loss_weights]
+        else:
+            raise ValueError(
+                f"{self.name}.compile: loss_weights must be a list of {len(names)} floats or a "
+                f"dict keyed by the outputs {names}, got {loss_weights!r}"
+            )
+        self._output_loss_weights = weights
+        self.loss = self._output_losses
+        self._loss_weight = 1.0
 
     def _scalar_loss_weight(self, loss_weights):
         if loss_weights is None:
@@ -320,7 +463,10 @@ class Model(Layer):
         Returns:
             dict of floats: each metric's result so far, then ``"loss"``.
         """
-        y_pred = y_pred.data if isinstance(y_pred, Tensor) else np.asarray(y_pred)
+        if self._output_losses is not None:  # several outputs: the loss only (see compile)
+            y_pred = None
+        else:
+            y_pred = y_pred.data if isinstance(y_pred, Tensor) else np.asarray(y_pred)
         if loss is not None:
             self._loss_tracker.update_state(float(np.asarray(getattr(loss, "data", loss))),
                                             sample_weight=len(x))
@@ -348,11 +494,29 @@ class Model(Layer):
             raise ValueError(
                 f"{self.name}: no loss to compute; pass loss= to compile() (or override train_step)"
             )
-        total = self.loss(y, y_pred, sample_weight=sample_weight)
+        if self._output_losses is not None:
+            total = self._multi_output_loss(y, y_pred, sample_weight)
+        else:
+            total = self.loss(y, y_pred, sample_weight=sample_weight)
         if self._loss_weight != 1.0:
             total = total * self._loss_weight
         for penalty in self.losses:
             total = total + penalty
+        return total
+
+    def _multi_output_loss(self, y, y_pred, sample_weight):
+        """Sum over outputs of weight * loss(y_i, y_pred_i) (outputs without a loss skipped)."""
+        targets = y.arrays if isinstance(y, _Structure) else list(y)
+        predictions = list(y_pred.values()) if isinstance(y_pred, dict) else list(y_pred)
+        total = None
+        for loss, weight, target, pred in zip(self._output_losses, self._output_loss_weights,
+                                              targets, predictions):
+            if loss is None:
+                continue
+            term = loss(target, pred, sample_weight=sample_weight)
+            if weight != 1.0:
+                term = term * weight
+            total = term if total is None else total + term
         return total
 
     def train_step(self, x, y, sample_weight=None):
@@ -395,8 +559,12 @@ class Model(Layer):
         return self.compute_metrics(x, y, y_pred, sample_weight, loss=loss)
 
     def predict_step(self, x):
-        """The model's output for one batch, as an ndarray (``training=False``)."""
-        return self(x, training=False).data
+        """The model's output for one batch, as an ndarray (``training=False``); a list or
+        dict of them for several outputs."""
+        out = self(x, training=False)
+        if isinstance(out, Tensor):
+            return out.data
+        return {k: v.data for k, v in out.items()} if isinstance(out, dict) else [v.data for v in out]
 
     # ------------------------------------------------------------- loops
     def _callback_list(self, callbacks, verbose, epochs, steps, add_history=False):
@@ -450,13 +618,13 @@ class Model(Layer):
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
         epochs = int(epochs)
         verbose = _verbosity(verbose, owner)
-        x, y = _as_array(x, "x", owner), _as_array(y, "y", owner)
+        x, y = self._as_inputs(x, "x", owner), self._as_targets(y, "y", owner)
         sample_weight = _as_array(sample_weight, "sample_weight", owner)
         if x is None or y is None:
             raise ValueError(f"{owner}: x and y are required (got {'no x' if x is None else 'no y'})")
         _check_lengths(owner, x=x, y=y, sample_weight=sample_weight)
         if class_weight is not None:
-            weights = _class_weights_to_sample_weights(y, class_weight)
+            weights = _class_weights_to_sample_weights(_one(y, owner, "class_weight"), class_weight)
             sample_weight = weights if sample_weight is None else sample_weight * weights
 
         val = None
@@ -534,8 +702,8 @@ class Model(Layer):
                 f"{owner}: validation_data must be (x_val, y_val) or (x_val, y_val, "
                 f"sample_weight_val), got {type(validation_data).__name__}"
             )
-        x_val = _as_array(validation_data[0], "validation x", owner)
-        y_val = _as_array(validation_data[1], "validation y", owner)
+        x_val = self._as_inputs(validation_data[0], "validation x", owner)
+        y_val = self._as_targets(validation_data[1], "validation y", owner)
         w_val = _as_array(validation_data[2], "validation sample_weight", owner) \
             if len(validation_data) == 3 else None
         _check_lengths(f"{owner} (validation_data)", x=x_val, y=y_val, sample_weight=w_val)
@@ -579,7 +747,7 @@ class Model(Layer):
         owner = f"{self.name}.evaluate"
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
         verbose = _verbosity(verbose, owner)
-        x, y = _as_array(x, "x", owner), _as_array(y, "y", owner)
+        x, y = self._as_inputs(x, "x", owner), self._as_targets(y, "y", owner)
         sample_weight = _as_array(sample_weight, "sample_weight", owner)
         if x is None or y is None:
             raise ValueError(f"{owner}: x and y are required")
@@ -611,7 +779,7 @@ class Model(Layer):
         owner = f"{self.name}.predict"
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
         verbose = _verbosity(verbose, owner)
-        x = _as_array(x, "x", owner)
+        x = self._as_inputs(x, "x", owner)
         if x is None or len(x) == 0:
             raise ValueError(f"{owner}: x is empty")
         n_steps = math.ceil(len(x) / batch_size) if steps is None else int(steps)
@@ -627,7 +795,11 @@ class Model(Layer):
                 outputs.append(out)
                 callbacks.on_predict_batch_end(step, {"outputs": out})
         callbacks.on_predict_end()
-        return np.concatenate(outputs, axis=0)
+        if isinstance(outputs[0], np.ndarray):
+            return np.concatenate(outputs, axis=0)
+        if isinstance(outputs[0], dict):
+            return {k: np.concatenate([o[k] for o in outputs], axis=0) for k in outputs[0]}
+        return [np.concatenate(parts, axis=0) for parts in zip(*outputs)]
 
     # ------------------------------------------------------------- single batches
     def _batch_logs(self, logs, return_dict):
@@ -644,11 +816,11 @@ class Model(Layer):
         """
         self._assert_compiled("train_on_batch")
         owner = f"{self.name}.train_on_batch"
-        x, y = _as_array(x, "x", owner), _as_array(y, "y", owner)
+        x, y = self._as_inputs(x, "x", owner), self._as_targets(y, "y", owner)
         sample_weight = _as_array(sample_weight, "sample_weight", owner)
         _check_lengths(owner, x=x, y=y, sample_weight=sample_weight)
         if class_weight is not None:
-            weights = _class_weights_to_sample_weights(y, class_weight)
+            weights = _class_weights_to_sample_weights(_one(y, owner, "class_weight"), class_weight)
             sample_weight = weights if sample_weight is None else sample_weight * weights
         self.reset_metrics()
         return self._batch_logs(self.train_step(x, y, sample_weight), return_dict)
@@ -661,7 +833,7 @@ class Model(Layer):
         """
         self._assert_compiled("test_on_batch")
         owner = f"{self.name}.test_on_batch"
-        x, y = _as_array(x, "x", owner), _as_array(y, "y", owner)
+        x, y = self._as_inputs(x, "x", owner), self._as_targets(y, "y", owner)
         sample_weight = _as_array(sample_weight, "sample_weight", owner)
         _check_lengths(owner, x=x, y=y, sample_weight=sample_weight)
         self.reset_metrics()
@@ -672,7 +844,7 @@ class Model(Layer):
     def predict_on_batch(self, x):
         """The outputs for one batch, as an ndarray (no graph, ``training=False``)."""
         with no_grad():
-            return self.predict_step(_as_array(x, "x", f"{self.name}.predict_on_batch"))
+            return self.predict_step(self._as_inputs(x, "x", f"{self.name}.predict_on_batch"))
 
     # ------------------------------------------------------------- saving
     def save(self, filepath, overwrite=True, **kwargs):
@@ -715,6 +887,21 @@ def _serialize_loss(given, loss):
         return losses_module.serialize(loss)
     except ValueError:
         return None  # a custom function: the model saves without its loss
+
+
+def _serialize_output_losses(given, losses, names):
+    """Per-output losses as saved: a list in output order (None where an output has none)."""
+    if isinstance(given, dict):
+        given = [given.get(n) for n in names]
+    elif not isinstance(given, (list, tuple)):
+        given = [given] * len(names)
+    return [None if loss is None else _serialize_loss(g, loss) for g, loss in zip(given, losses)]
+
+
+def _one(y, owner, what):
+    if isinstance(y, _Structure):
+        raise NotImplementedError(f"{owner}: {what} is not supported for a model with several outputs")
+    return y
 
 
 def _serialize_metrics(metrics):

@@ -17,6 +17,7 @@ import npgrad.functional as F
 from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import InputLayer
 from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
 from npgrad.layers.pooling import MaxPooling2D
 from npgrad.models.model import Model
 
@@ -48,7 +49,8 @@ class Sequential(Model):
     the first call (or ``fit``/``predict``), from the data's shape.
 
     Args:
-        layers: optional list of layers (an InputLayer may come first).
+        layers: optional list of layers (an ``npgrad.Input(...)`` tensor or an InputLayer may
+            come first).
         name: model name (default ``'sequential'``, numbered).
         **kwargs: Layer arguments (``trainable``, ``dtype``).
 
@@ -104,6 +106,14 @@ class Sequential(Model):
             TypeError: not a Layer.
             ValueError: a second InputLayer, an InputLayer after layers, or a duplicate name.
         """
+        if isinstance(layer, KerasTensor):  # Keras 3: an npgrad.Input tensor may come first
+            origin = (layer._keras_history or (None,))[0]
+            if not isinstance(origin, InputLayer):
+                raise TypeError(
+                    f"{self.name}.add: a symbolic tensor can only be added when it comes from "
+                    f"npgrad.Input(), got {layer!r}"
+                )
+            layer = origin
         if not isinstance(layer, Layer):
             raise TypeError(
                 f"{self.name}.add: expected a npgrad.layers.Layer instance, got "
@@ -188,12 +198,17 @@ class Sequential(Model):
                 i += 1
         return x
 
-    def __call__(self, x, *args, training=False, **kwargs):
-        """Apply the model; builds the layers from the input's shape on first use."""
+    def __call__(self, x, *args, training=None, **kwargs):
+        """Apply the model; builds the layers from the input's shape on first use.
+
+        On a symbolic tensor it becomes one node of a functional model (see ``Layer``).
+        """
+        if isinstance(x, SYMBOLIC_TYPES) and is_symbolic(x):
+            return symbolic_call(self, x, args, kwargs, training)
         x = self._prepare_input(x)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
-        return self.call(x, *args, training=training, **kwargs)
+        return self.call(x, *args, training=bool(training), **kwargs)
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape (batch axis may be None), layer by layer."""

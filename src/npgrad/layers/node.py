@@ -1,0 +1,209 @@
+"""Symbolic tensors and nodes: how calling layers on ``npgrad.Input`` tensors records a graph.
+
+A :class:`KerasTensor` holds no data: only a shape (batch axis ``None``), a dtype, a name
+and its history ``(layer, node_index, tensor_index)``. Calling a layer on KerasTensors
+builds the layer, computes the output shape and records a :class:`Node` (the layer, the
+arguments it was called with, the tensors it produced) in ``layer._inbound_nodes``, then
+returns new KerasTensors. A functional ``Model(inputs, outputs)`` walks these nodes back
+from its outputs and replays them on real data (``npgrad.models.functional``).
+
+Example:
+    >>> x = npgrad.Input((4,))                    # KerasTensor, shape (None, 4)
+    >>> h = npgrad.layers.Dense(3)(x)             # a node on the Dense layer
+    >>> h.shape, h._keras_history[1:]
+    ((None, 3), (0, 0))
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+_TENSOR_IDS = itertools.count()
+
+
+class KerasTensor:
+    """A symbolic tensor: the shape and dtype of a value a functional model will compute.
+
+    Returned by :func:`npgrad.Input` and by layers called on KerasTensors. It holds no data:
+    pass it to layers and to ``npgrad.Model(inputs, outputs)``.
+
+    Args:
+        shape: the full shape, batch axis first (``None`` for unknown sizes).
+        dtype: the dtype of the value.
+        name: a name (default ``keras_tensor_<n>``).
+
+    Attributes:
+        shape: tuple, e.g. ``(None, 28, 28, 1)``.
+        dtype: NumPy dtype.
+        name: str.
+        ndim: number of axes.
+    """
+
+    def __init__(self, shape, dtype="float32", name=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.name = name or f"keras_tensor_{next(_TENSOR_IDS)}"
+        self._keras_history = None  # (layer, node_index, tensor_index), set by Node
+
+    @property
+    def ndim(self):
+        """Number of axes (the batch axis included)."""
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, name={self.name}>"
+
+    def __len__(self):
+        raise TypeError(f"{self!r} is symbolic: it has no length (only model(data) has values)")
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            f"{self!r} is symbolic and holds no data: call a layer on it, or build "
+            f"npgrad.Model(inputs, outputs) and call the model on arrays"
+        )
+
+    def __bool__(self):
+        raise TypeError(f"{self!r} is symbolic: it has no truth value")
+
+    def _unsupported(self, *_):
+        raise TypeError(
+            f"{self!r} is symbolic: arithmetic on KerasTensors is not supported by npgrad; use "
+            f"the merge layers (npgrad.layers.Add, Subtract, Multiply, ...) or a Layer"
+        )
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unsupported
+    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = __pow__ = _unsupported
+    __getitem__ = _unsupported
+    __hash__ = object.__hash__
+
+
+# ------------------------------------------------------------------ nested structures
+def flatten(structure):
+    """The leaves of nested lists/tuples/dicts (dicts in insertion order), as a list."""
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    if isinstance(structure, dict):
+        return [leaf for item in structure.values() for leaf in flatten(item)]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    """``structure`` with each leaf replaced by ``fn(leaf)`` (lists/tuples/dicts kept)."""
+    if isinstance(structure, list):
+        return [map_structure(fn, item) for item in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, item) for item in structure)
+    if isinstance(structure, dict):
+        return {key: map_structure(fn, item) for key, item in structure.items()}
+    return fn(structure)
+
+
+def is_symbolic(x):
+    """Whether ``x`` is a KerasTensor or a (nested) list/tuple/dict holding one."""
+    if isinstance(x, KerasTensor):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(is_symbolic(item) for item in x)
+    if isinstance(x, dict):
+        return any(is_symbolic(item) for item in x.values())
+    return False
+
+
+#: the types whose instances may be symbolic (checked first, with one isinstance test)
+SYMBOLIC_TYPES = (KerasTensor, list, tuple, dict)
+
+
+def _is_shape(value):
+    return isinstance(value, (tuple, list)) and all(
+        d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool)) for d in value
+    )
+
+
+def _map_shapes(fn, shapes):
+    """Apply ``fn`` to each shape in a (nested) structure of shapes."""
+    if _is_shape(shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, (list, tuple)):
+        return [_map_shapes(fn, item) for item in shapes]
+    if isinstance(shapes, dict):
+        return {key: _map_shapes(fn, item) for key, item in shapes.items()}
+    raise TypeError(f"expected a shape or a list/dict of shapes, got {shapes!r}")
+
+
+# ------------------------------------------------------------------ nodes
+class Node:
+    """One call of a layer on symbolic tensors.
+
+    Attributes:
+        layer: the Layer called.
+        call_args: the positional arguments (KerasTensors where tensors were passed).
+        call_kwargs: the keyword arguments (``training`` only when given explicitly).
+        input_tensors: the KerasTensors among the arguments, flattened.
+        outputs: the output structure (one KerasTensor, or a list/dict of them).
+        output_tensors: the output KerasTensors, flattened.
+        index: position in ``layer._inbound_nodes``.
+    """
+
+    def __init__(self, layer, call_args=(), call_kwargs=None, outputs=()):
+        self.layer = layer
+        self.call_args = tuple(call_args)
+        self.call_kwargs = dict(call_kwargs or {})
+        self.input_tensors = [t for t in flatten([self.call_args, self.call_kwargs])
+                              if isinstance(t, KerasTensor)]
+        self.outputs = outputs
+        self.output_tensors = flatten(outputs)
+        nodes = layer.__dict__.setdefault("_inbound_nodes", [])
+        self.index = len(nodes)
+        nodes.append(self)
+        for i, tensor in enumerate(self.output_tensors):
+            tensor._keras_history = (layer, self.index, i)
+
+    @property
+    def is_input(self):
+        """True for the node of an InputLayer (it has no inputs)."""
+        return not self.input_tensors
+
+    @property
+    def parent_nodes(self):
+        """The nodes that produced this node's inputs."""
+        return [t._keras_history[0]._inbound_nodes[t._keras_history[1]] for t in self.input_tensors]
+
+    def __repr__(self):
+        return f"<Node {self.layer.name}[{self.index}]>"
+
+
+def symbolic_call(layer, x, args=(), kwargs=None, training=None):
+    """Call ``layer`` on KerasTensors: build it, record a Node, return symbolic outputs.
+
+    Args:
+        layer: the Layer.
+        x: the first argument: a KerasTensor or a list/dict of them (merge layers).
+        args, kwargs: further call arguments (KerasTensors or JSON-able constants).
+        training: recorded only when given (it then overrides the model's mode).
+
+    Returns:
+        A KerasTensor, or a list/dict of them when the layer has several outputs.
+    """
+    kwargs = dict(kwargs or {})
+    if training is not None:
+        kwargs["training"] = training
+    for value in flatten([list(args), kwargs]):
+        if isinstance(value, KerasTensor) and value._keras_history is None:
+            raise ValueError(f"{layer.name}: {value!r} was not produced by npgrad.Input or a layer")
+    leaves = flatten(x)
+    for leaf in leaves:
+        if not isinstance(leaf, KerasTensor):
+            raise TypeError(
+                f"{layer.name}: cannot mix symbolic tensors (npgrad.Input) and data "
+                f"({type(leaf).__name__}) in one call"
+            )
+        if leaf._keras_history is None:
+            raise ValueError(f"{layer.name}: {leaf!r} was not produced by npgrad.Input or a layer")
+    input_shape = map_structure(lambda t: t.shape, x)
+    layer._maybe_build(input_shape)
+    output_shape = layer.compute_output_shape(input_shape)
+    outputs = _map_shapes(lambda shape: KerasTensor(shape, dtype=layer.dtype), output_shape)
+    Node(layer, (x,) + tuple(args), kwargs, outputs)
+    return outputs
