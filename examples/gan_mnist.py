@@ -12,9 +12,10 @@ non-saturating one, both networks Adam(2e-4, beta_1=0.5) (Radford et al. 2015). 
 generator's optimizer keeps a moving average of its weights (``use_ema``, momentum 0.999);
 when training ends the generator takes the averaged weights, whose samples are cleaner than
 the last raw step's (Yazici et al. 2019). The epoch grids show the raw weights. The run
-writes ``samples_epoch_NNN.png`` (a fixed latent grid), ``samples_final.png`` (the same
-grid from the final generator), ``generator.npgrad`` (load it with
-``npgrad.models.load_model``) and ``gan.npgrad`` (``GAN.load``) to ``--out``. Measure the
+writes ``samples_epoch_NNN.png`` (a fixed latent grid, raw weights), ``samples_final.png``
+(the same grid from the final generator), ``generator.npgrad`` (after every epoch, with the
+averaged weights; load it with ``npgrad.models.load_model``) and ``gan.npgrad``
+(``GAN.load``) to ``--out``. Measure the
 samples with ``examples/gan_quality.py --generator <out>/generator.npgrad``.
 """
 
@@ -52,23 +53,25 @@ def build_mlp(latent_dim):
 
 
 def build_dcgan(latent_dim, width=64):
-    """DCGAN: Dense -> (7, 7, 2w) -> Conv2DTranspose 14x14 -> Conv2DTranspose 28x28 tanh.
+    """DCGAN (Radford et al. 2015): Dense -> (7, 7, 2w) -> Conv2DTranspose 14x14 ->
+    Conv2DTranspose 28x28 tanh, batch norm and ReLU in the generator.
 
-    The discriminator mirrors it: two stride-2 convolutions with LeakyReLU and Dropout,
-    then one logit.
+    The discriminator mirrors it: two stride-2 convolutions with LeakyReLU(0.2), batch norm
+    after the second, then one logit.
     """
     generator = npgrad.Sequential([
         npgrad.Input(shape=(latent_dim,)),
-        L.Dense(7 * 7 * 2 * width, use_bias=False), L.BatchNormalization(), L.LeakyReLU(0.2),
+        L.Dense(7 * 7 * 2 * width, use_bias=False), L.BatchNormalization(), L.ReLU(),
         L.Reshape((7, 7, 2 * width)),
         L.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False),
-        L.BatchNormalization(), L.LeakyReLU(0.2),
+        L.BatchNormalization(), L.ReLU(),
         L.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
     ], name="dcgan_generator")
     discriminator = npgrad.Sequential([
         npgrad.Input(shape=(28, 28, 1)),
-        L.Conv2D(width, 4, strides=2, padding="same"), L.LeakyReLU(0.2), L.Dropout(0.3),
-        L.Conv2D(2 * width, 4, strides=2, padding="same"), L.LeakyReLU(0.2), L.Dropout(0.3),
+        L.Conv2D(width, 4, strides=2, padding="same"), L.LeakyReLU(0.2),
+        L.Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False),
+        L.BatchNormalization(), L.LeakyReLU(0.2),
         L.Flatten(),
         L.Dense(1),
     ], name="dcgan_discriminator")
@@ -129,9 +132,19 @@ def main(argv=None):
             label_smoothing=args.label_smoothing,
         )
     monitor = GANMonitor(out, num_images=64, columns=8, seed=0)
-    # the generator after every epoch, so a long run can be measured (or cut short) anytime
-    checkpoint = npgrad.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: generator.save(os.path.join(out, "generator.npgrad")))
+    # the generator after every epoch, so a long run can be measured (or cut short) anytime:
+    # with its averaged weights (what fit ends with), the raw ones restored for training
+    def save_generator(epoch, logs):
+        averages = [(w, gan.g_optimizer.moving_average(w)) for w in generator.trainable_weights]
+        raw = [(w, w.data.copy()) for w, average in averages if average is not None]
+        for w, average in averages:
+            if average is not None:
+                w.data[...] = average
+        generator.save(os.path.join(out, "generator.npgrad"))
+        for w, value in raw:
+            w.data[...] = value
+
+    checkpoint = npgrad.callbacks.LambdaCallback(on_epoch_end=save_generator)
     start = time.perf_counter()
     history = gan.fit(x_train, epochs=args.initial_epoch + args.epochs,
                       initial_epoch=args.initial_epoch, batch_size=args.batch_size,
