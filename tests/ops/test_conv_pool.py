@@ -51,6 +51,29 @@ def test_tied_windows_route_to_the_first_maximum_like_max_pool(seed, relu, paddi
     assert t.grad.sum() == pytest.approx(2 * 3 * 3 * 2)  # 18 windows, 2 channels feed each
 
 
+@given(seed=st.integers(0, 2**16), relu=st.booleans(), padding=st.sampled_from(["valid", "same"]),
+       channels=st.sampled_from([1, 4]), kernel_size=st.sampled_from([2, 3]))
+def test_bias_inside_and_outside_the_gemm_equal_the_unfused_layers(seed, relu, padding, channels,
+                                                                   kernel_size):
+    # receptive fields of at most 32 values put the bias in the GEMM (a column of ones), larger
+    # ones add it after; pin both paths, with quantized values so that ties are common and a
+    # nonzero bias so that the bias gradient is exercised
+    from npgrad.ops import conv_pool
+
+    rng = np.random.default_rng(seed)
+    c = channels * (1 if channels == 1 else 3)  # 1 -> field 4 or 9, 12 -> field 48 or 108
+    x = rng.integers(-1, 2, (2, 6, 7, c)).astype(np.float64)
+    kernel = rng.integers(-1, 2, (kernel_size, kernel_size, c, 3)).astype(np.float64)
+    bias = rng.integers(-2, 3, 3).astype(np.float64)
+    in_gemm = kernel_size * kernel_size * c <= conv_pool._BIAS_IN_GEMM_MAX
+    assert in_gemm == (c == 1)
+    fused, ref, fused_in, ref_in = _both([x, kernel, bias], {"padding": padding, "relu": relu},
+                                         upstream_seed=seed)
+    np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused_in, ref_in):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)
+
+
 def test_odd_sizes_crop_the_last_row_and_column():
     x = Tensor(np.random.default_rng(1).standard_normal((1, 7, 7, 1)), requires_grad=True)
     k = Tensor(np.ones((1, 1, 1, 1)))
