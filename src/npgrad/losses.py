@@ -6,6 +6,11 @@ the per-sample losses, shape ``y_pred.shape[:-1]``. The maths lives in the fused
 ``npgrad.ops.loss`` (through ``npgrad.functional``); this module adds Keras' names, label
 smoothing, reductions and sample weights.
 
+Masking: when ``y_pred`` carries a timestep mask (a sequence output of a model fed through
+``Embedding(mask_zero=True)`` or ``Masking``), the masked steps do not count, as Keras 3:
+the mask joins the sample weights, rescaled so that ``'sum_over_batch_size'`` averages over
+the real steps only.
+
 Numerical stability: when ``y_pred`` was produced by a softmax (or a sigmoid, for binary
 cross-entropy) in the graph being recorded, the cross-entropies read the logits that went
 into it and use the stable ``from_logits=True`` form, exactly as Keras' TensorFlow backend
@@ -225,6 +230,32 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
     return total / max(values.size, 1)
 
 
+def _mask_weights(mask, values, sample_weight, reduction):
+    """Fold a timestep mask into the sample weights (Keras 3's ``apply_mask``).
+
+    For the mean reductions each real entry weighs ``total / valid``, so that the mean over
+    all entries equals the mean over the real ones. Returns the new sample weights (or the
+    old ones when the mask does not match the per-sample losses' leading axes).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim > values.ndim or tuple(values.shape[: mask.ndim]) != mask.shape:
+        return sample_weight
+    weight = mask.astype(values.dtype)
+    while weight.ndim < values.ndim:
+        weight = weight[..., None]
+    weight = np.broadcast_to(weight, values.shape)
+    if reduction in ("sum_over_batch_size", "mean"):
+        weight = weight * (weight.size / (weight.sum() + 1e-7))
+    if sample_weight is not None:
+        sample = np.asarray(sample_weight, dtype=values.dtype)
+        while sample.ndim > values.ndim and sample.shape[-1] == 1:
+            sample = sample[..., 0]
+        while sample.ndim < values.ndim:
+            sample = sample[..., None]
+        weight = weight * sample
+    return weight
+
+
 # ------------------------------------------------------------------ classes
 class Loss:
     """Base class of losses: per-sample ``call`` then Keras 3's reduction.
@@ -260,10 +291,14 @@ class Loss:
             sample_weight: optional per-sample weights, shape (N,) or broadcastable.
 
         Returns:
-            Scalar Tensor (or per-sample Tensor with ``reduction='none'``).
+            Scalar Tensor (or per-sample Tensor with ``reduction='none'``). A timestep mask
+            carried by ``y_pred`` leaves the masked steps out (see the module docstring).
         """
+        mask = y_pred._keras_mask if isinstance(y_pred, Tensor) else None
         y_pred = _as_pred(y_pred)
         values = self.call(_raw_target(y_true), y_pred)
+        if mask is not None:
+            sample_weight = _mask_weights(mask, values, sample_weight, self.reduction)
         return reduce_loss(values, sample_weight, self.reduction)
 
     def get_config(self):

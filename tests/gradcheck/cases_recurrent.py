@@ -5,7 +5,8 @@ go_backwards, use_bias, a recurrent-dropout mask, reset_after, return_sequences,
 return_state and initial states. The activation is drawn among fused names and a callable
 (softsign), which takes the composed step-by-step path, so both paths are checked.
 Gradients are checked with respect to the input, kernel, recurrent_kernel, bias and the
-initial states.
+initial states. The ``*_masked`` cases always add a timestep mask (padded sequences): random
+holes, left or right padding, and rows that are masked entirely.
 """
 
 import numpy as np
@@ -31,7 +32,22 @@ def _dims(draw):
 
 
 @st.composite
-def _op_inputs(draw, kind):
+def _step_mask(draw, n, t):
+    """An (N, T) timestep mask: holes, left/right padding, and sometimes an all-masked row."""
+    pattern = draw(st.sampled_from(["holes", "right", "left"]))
+    if pattern == "holes":
+        mask = draw(hnp.arrays(np.bool_, (n, t)))
+    else:
+        lengths = draw(st.lists(st.integers(0, t), min_size=n, max_size=n))
+        steps = np.arange(t)
+        mask = np.stack([steps < k if pattern == "right" else steps >= t - k for k in lengths])
+    if draw(st.booleans()):
+        mask[draw(st.integers(0, n - 1))] = False
+    return mask
+
+
+@st.composite
+def _op_inputs(draw, kind, masked=False):
     n, t, f, u = draw(_dims())
     k = _GATES[kind] * u
     arrays = [_array(draw, (n, t, f)), _array(draw, (f, k)), _array(draw, (u, k), -1, 1)]
@@ -48,6 +64,8 @@ def _op_inputs(draw, kind):
         shape = (2, k) if kwargs.get("reset_after") else (k,)
         arrays.append(_array(draw, shape))
         kwargs["use_bias"] = True
+    if masked:
+        kwargs["mask"] = draw(_step_mask(n, t))
     return arrays, kwargs
 
 
@@ -82,7 +100,7 @@ def _flat(outputs):
 
 
 @st.composite
-def _layer_inputs(draw, kind):
+def _layer_inputs(draw, kind, masked=False):
     n, t, f, u = draw(_dims())
     k = _GATES[kind] * u
     config = {
@@ -103,24 +121,27 @@ def _layer_inputs(draw, kind):
     with_states = draw(st.booleans())
     if with_states:
         arrays += [_array(draw, (n, u)) for _ in range(n_states)]
+    if masked:
+        config["mask"] = draw(_step_mask(n, t))
+        config["zero_output_for_mask"] = draw(st.booleans())
     return arrays, {**config, "n_states": n_states if with_states else 0}
 
 
 def _layer_fn(cls):
-    def fn(x, kernel, recurrent_kernel, *rest, n_states=0, **config):
+    def fn(x, kernel, recurrent_kernel, *rest, n_states=0, mask=None, **config):
         layer = cls(dtype="float64", **config)
         layer._maybe_build(x.shape)
         bias = rest[0] if config["use_bias"] else None
         states = list(rest[len(rest) - n_states:]) if n_states else None
         _bind_cell(layer.cell, kernel, recurrent_kernel, bias)
-        return _flat(layer(x, initial_state=states))
+        return _flat(layer(x, initial_state=states, mask=mask))
 
     fn.__name__ = f"{cls.__name__}_layer"
     return fn
 
 
 @st.composite
-def _bidirectional_inputs(draw):
+def _bidirectional_inputs(draw, masked=False):
     n, t, f, u = draw(_dims())
     config = {"units": u, "return_sequences": draw(st.booleans()),
               "return_state": draw(st.booleans()),
@@ -129,17 +150,19 @@ def _bidirectional_inputs(draw):
     for _ in range(2):  # forward then backward GRU weights
         arrays += [_array(draw, (f, 3 * u)), _array(draw, (u, 3 * u), -1, 1),
                    _array(draw, (2, 3 * u))]
+    if masked:
+        config["mask"] = draw(_step_mask(n, t))
     return arrays, config
 
 
-def _bidirectional(x, *weights, units, return_sequences, return_state, merge_mode):
+def _bidirectional(x, *weights, units, return_sequences, return_state, merge_mode, mask=None):
     layer = R.Bidirectional(R.GRU(units, return_sequences=return_sequences,
                                   return_state=return_state, dtype="float64"),
                             merge_mode=merge_mode, dtype="float64")
     layer._maybe_build(x.shape)
     _bind_cell(layer.forward_layer.cell, *weights[:3])
     _bind_cell(layer.backward_layer.cell, *weights[3:])
-    out = layer(x)
+    out = layer(x, mask=mask)
     return _flat(out if isinstance(out, list) else [out])
 
 
@@ -151,4 +174,12 @@ CASES = [
     OpCase("layer_lstm", _layer_fn(R.LSTM), _layer_inputs("lstm")),
     OpCase("layer_gru", _layer_fn(R.GRU), _layer_inputs("gru")),
     OpCase("layer_bidirectional_gru", _bidirectional, _bidirectional_inputs()),
+    OpCase("simple_rnn_sequence_masked", _simple_rnn, _op_inputs("simple_rnn", masked=True)),
+    OpCase("lstm_sequence_masked", _lstm, _op_inputs("lstm", masked=True)),
+    OpCase("gru_sequence_masked", _gru, _op_inputs("gru", masked=True)),
+    OpCase("layer_simple_rnn_masked", _layer_fn(R.SimpleRNN),
+           _layer_inputs("simple_rnn", masked=True)),
+    OpCase("layer_lstm_masked", _layer_fn(R.LSTM), _layer_inputs("lstm", masked=True)),
+    OpCase("layer_gru_masked", _layer_fn(R.GRU), _layer_inputs("gru", masked=True)),
+    OpCase("layer_bidirectional_gru_masked", _bidirectional, _bidirectional_inputs(masked=True)),
 ]

@@ -22,6 +22,7 @@ from npgrad.layers.core import (
     Input,
     InputLayer,
     LeakyReLU,
+    Masking,
     PReLU,
     ReLU,
     Softmax,
@@ -81,8 +82,8 @@ from npgrad.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2
 __all__ = [
     "Layer", "get_layer_class", "Input", "InputLayer",
     # core
-    "Activation", "Dense", "Dropout", "ELU", "Embedding", "LeakyReLU", "PReLU", "ReLU",
-    "Softmax",
+    "Activation", "Dense", "Dropout", "ELU", "Embedding", "LeakyReLU", "Masking", "PReLU",
+    "ReLU", "Softmax",
     # convolution
     "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
     "Convolution2DTranspose",

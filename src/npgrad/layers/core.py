@@ -15,6 +15,7 @@ import numpy as np
 
 import npgrad.functional as F
 from npgrad import activations, initializers, regularizers
+from npgrad.autograd.tensor import Tensor
 from npgrad.layers.layer import Layer
 from npgrad.layers.node import KerasTensor, Node
 
@@ -163,6 +164,8 @@ class InputLayer(Layer):
     Shapes: input (batch,) + shape -> output the same.
     """
 
+    supports_masking = True
+
     def __init__(self, shape=None, batch_size=None, dtype=None, batch_shape=None, name=None,
                  **kwargs):
         # Keras 2 spellings: input_shape=..., batch_input_shape=...
@@ -264,6 +267,8 @@ class Dense(Layer):
         (32, 10)
     """
 
+    supports_masking = True  # applied per timestep, the mask passes through (Keras)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  **kwargs):
@@ -313,7 +318,9 @@ class Dense(Layer):
 
 
 class _Elementwise(Layer):
-    """A weightless layer whose output has its input's shape."""
+    """A weightless layer whose output has its input's shape (it passes a timestep mask on)."""
+
+    supports_masking = True
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -449,6 +456,8 @@ class PReLU(Layer):
     Weights: alpha, shape of one sample with shared axes set to 1.
     Shapes: any -> same.
     """
+
+    supports_masking = True
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, shared_axes=None,
                  **kwargs):
@@ -587,7 +596,9 @@ class Embedding(Layer):
         output_dim: size of each vector.
         embeddings_initializer: default 'uniform' (RandomUniform(-0.05, 0.05), as Keras).
         embeddings_regularizer: optional penalty.
-        mask_zero: whether index 0 is padding (``compute_mask`` returns ``indices != 0``).
+        mask_zero: whether index 0 is padding: the output then carries the mask
+            ``indices != 0`` (``compute_mask``), which recurrent layers use to skip padded
+            steps (see "Masking and padded sequences" in docs/recurrent.md).
 
     Weights: embeddings (input_dim, output_dim).
     Shapes: integer (N, ...) -> (N, ..., output_dim).
@@ -633,11 +644,15 @@ class Embedding(Layer):
     def call(self, x, training=False):
         return F.embedding(self._indices(x), self.embeddings)
 
-    def compute_mask(self, x):
-        """Boolean mask ``indices != 0`` when ``mask_zero``, else None."""
+    def compute_mask(self, inputs, mask=None):
+        """Boolean mask ``indices != 0`` (shape of the indices) when ``mask_zero``, else None.
+
+        Called by ``__call__``: the mask is attached to the output, and masking layers
+        downstream (LSTM, GRU, SimpleRNN, Bidirectional...) skip the padded steps.
+        """
         if not self.mask_zero:
             return None
-        return np.asarray(getattr(x, "data", x)) != 0
+        return np.asarray(getattr(inputs, "data", inputs)) != 0
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
@@ -654,5 +669,58 @@ class Embedding(Layer):
         return config
 
 
+class Masking(Layer):
+    """Mask the timesteps whose features all equal ``mask_value`` (Keras ``Masking``).
+
+    The output is the input with the masked timesteps set to zero, and it carries the
+    (N, T) boolean mask "any feature != mask_value" (True = a real step), which masking
+    layers downstream use: LSTM, GRU and SimpleRNN skip the masked steps, Dense and other
+    per-timestep layers pass the mask on, and a compiled loss ignores masked steps.
+
+    Args:
+        mask_value: the padding value (default 0.0).
+
+    Shapes: (N, T, ...) -> the same.
+
+    Example:
+        >>> x = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0]]])
+        >>> y = Masking(mask_value=0.0)(x)
+        >>> y._keras_mask
+        array([[ True, False,  True]])
+    """
+
+    supports_masking = True
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+
+    def build(self, input_shape):
+        _check_min_ndim(self, input_shape, 2)
+
+    def _mask(self, x):
+        data = x.data if isinstance(x, Tensor) else np.asarray(x)
+        return np.any(data != self.mask_value, axis=-1)
+
+    def call(self, x, training=False):
+        _check_min_ndim(self, x.shape, 2)
+        keep = self._mask(x)
+        out = x * keep[..., None].astype(x.dtype)
+        out._keras_mask = keep
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        """The (N, T) boolean mask: True where any feature differs from ``mask_value``."""
+        return self._mask(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
+
 __all__ = ["Activation", "Dense", "Dropout", "ELU", "Embedding", "Input", "InputLayer",
-           "LeakyReLU", "PReLU", "ReLU", "Softmax"]
+           "LeakyReLU", "Masking", "PReLU", "ReLU", "Softmax"]

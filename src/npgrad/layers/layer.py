@@ -12,7 +12,9 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import re
+import warnings
 
 import numpy as np
 
@@ -35,6 +37,30 @@ def unique_name(base):
     count = _NAME_COUNTS.get(base, 0)
     _NAME_COUNTS[base] = count + 1
     return base if count == 0 else f"{base}_{count}"
+
+
+def _call_takes_mask(call):
+    """Whether a ``call`` method has a ``mask`` parameter (then the layer receives the mask)."""
+    try:
+        return "mask" in inspect.signature(call).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False
+
+
+def _set_masks(outputs, masks):
+    """Attach masks to output Tensors that have none yet (a single one or matching lists)."""
+    if isinstance(outputs, Tensor):
+        if isinstance(masks, (list, tuple)):
+            masks = masks[0] if masks else None
+        if outputs._keras_mask is None and masks is not None:
+            outputs._keras_mask = masks
+        return
+    if isinstance(outputs, (list, tuple)):
+        if not isinstance(masks, (list, tuple)):
+            masks = [masks] + [None] * (len(outputs) - 1)
+        for out, mask in zip(outputs, masks):
+            if isinstance(out, Tensor) and out._keras_mask is None and mask is not None:
+                out._keras_mask = mask
 
 
 def get_layer_class(class_name):
@@ -60,14 +86,24 @@ class Layer:
     Attributes:
         built: True once ``build`` has created the weights.
         weights: all weights (Tensors) in creation order, sub-layers included.
+        supports_masking: the layer passes a timestep mask on (Keras masking, see
+            :meth:`compute_mask`); a layer that does not, and receives a masked input,
+            drops the mask with a warning, as Keras does.
     """
 
     #: inputs are cast to the layer's dtype (Embedding keeps integer indices)
     cast_inputs = True
+    #: whether the layer passes the input's timestep mask on (Keras ``supports_masking``)
+    supports_masking = False
+    #: set per subclass: ``call`` has a ``mask`` parameter / ``compute_mask`` is overridden
+    _call_has_mask_arg = False
+    _computes_mask = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _LAYER_CLASSES[cls.__name__] = cls
+        cls._call_has_mask_arg = _call_takes_mask(cls.call)
+        cls._computes_mask = cls.compute_mask is not Layer.compute_mask
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
@@ -235,9 +271,47 @@ class Layer:
         """
         if isinstance(x, SYMBOLIC_TYPES) and is_symbolic(x):
             return symbolic_call(self, x, args, kwargs, training)
+        mask = x._keras_mask if isinstance(x, Tensor) else None
+        if kwargs and "mask" in kwargs:  # an explicit mask= wins over the attached one (Keras)
+            mask = kwargs.pop("mask")
         x = self._prepare_input(x)
         self._maybe_build(x.shape)
-        return self.call(x, *args, training=bool(training), **kwargs)
+        if mask is None and not self._computes_mask:  # no masking: the common, fast path
+            return self.call(x, *args, training=bool(training), **kwargs)
+        return self._call_masked(x, mask, args, bool(training), kwargs)
+
+    def _call_masked(self, x, mask, args, training, kwargs):
+        """Call with a timestep mask: pass it to ``call`` if it takes one, then attach
+        ``compute_mask``'s result to the outputs (Keras 3's mask propagation)."""
+        if mask is not None and self._call_has_mask_arg:
+            kwargs["mask"] = mask
+        outputs = self.call(x, *args, training=training, **kwargs)
+        if self.supports_masking or self._computes_mask:
+            _set_masks(outputs, self.compute_mask(x, mask))
+        elif mask is not None and not self.__dict__.get("_warned_mask"):
+            object.__setattr__(self, "_warned_mask", True)
+            warnings.warn(
+                f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with "
+                f"a mask attached to it. However, this layer does not support masking and will "
+                f"therefore destroy the mask information. Downstream layers will not see the "
+                f"mask.", stacklevel=3)
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The timestep mask of the outputs, given the inputs and the input mask (Keras).
+
+        Layers that pass the mask on (``supports_masking``) return it unchanged (the
+        default); layers that make a mask (``Embedding(mask_zero=True)``, ``Masking``) or
+        consume one (an RNN without ``return_sequences``) override this.
+
+        Args:
+            inputs: the layer's input Tensor.
+            mask: the input's (N, T) boolean mask, or None.
+
+        Returns:
+            The (N, T) boolean mask of the output, or None (a list for several outputs).
+        """
+        return mask
 
     def _prepare_input(self, x):
         if isinstance(x, Tensor):

@@ -65,7 +65,12 @@ class BatchNormalization(Layer):
     Weights, in Keras order: gamma (C,), beta (C,), moving_mean (C,), moving_variance (C,);
     the moving ones are non-trainable.
     Shapes: any -> same.
+
+    A timestep mask passes through; unlike Keras, the batch statistics in training
+    include the masked (padded) steps.
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
@@ -153,8 +158,10 @@ class LayerNormalization(Layer):
         beta_regularizer, gamma_regularizer: optional penalties.
 
     Weights, in Keras order: gamma, beta, each shaped like the normalized axes.
-    Shapes: any -> same.
+    Shapes: any -> same (a timestep mask passes through).
     """
+
+    supports_masking = True
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,

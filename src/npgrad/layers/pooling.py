@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
+
 import npgrad.functional as F
 from npgrad.layers.core import (
     _check_data_format,
@@ -179,16 +181,47 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over the steps axis: (N, L, C) -> (N, C), or (N, 1, C) with keepdims."""
+    """Mean over the steps axis: (N, L, C) -> (N, C), or (N, 1, C) with keepdims.
+
+    With a timestep mask (``Embedding(mask_zero=True)``, ``Masking``) the mean runs over
+    the real steps only, as Keras; the output carries no mask. A row whose steps are all
+    masked gives zeros (Keras divides 0 by 0 there).
+    """
 
     rank = 1
     layout = "(batch, steps, channels)"
+    supports_masking = True
+
+    def call(self, x, training=False, mask=None):
+        if mask is None:
+            return super().call(x, training=training)
+        self.compute_output_shape(x.shape)
+        keep = np.asarray(getattr(mask, "data", mask), dtype=bool)
+        if keep.shape != tuple(x.shape[:2]):
+            raise ValueError(f"{self.name}: expected a mask of shape (batch, steps) = "
+                             f"{tuple(x.shape[:2])}, got {keep.shape}")
+        weights = keep[..., None].astype(x.dtype)  # (N, L, 1)
+        count = np.maximum(weights.sum(axis=1, keepdims=self.keepdims), 1)
+        return F.sum(x * weights, axis=1, keepdims=self.keepdims) / count
+
+    def compute_mask(self, inputs, mask=None):
+        """None: the steps axis is reduced away."""
+        return None
 
 
 class GlobalMaxPooling1D(GlobalAveragePooling1D):
-    """Max over the steps axis: (N, L, C) -> (N, C), or (N, 1, C) with keepdims."""
+    """Max over the steps axis: (N, L, C) -> (N, C), or (N, 1, C) with keepdims.
+
+    It does not support masking (as Keras): a mask reaching it is dropped with a warning.
+    """
 
     reduce = "max"
+    supports_masking = False
+
+    def call(self, x, training=False):
+        return _GlobalPooling.call(self, x, training=training)
+
+    compute_mask = Layer.compute_mask
 
 
 # Keras aliases

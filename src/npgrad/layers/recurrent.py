@@ -147,7 +147,7 @@ class _Cell(Layer):
         _check_ndim(self, x.shape, ndim)
         _check_axis(self, x.shape, -1, self.kernel.shape[0])
 
-    def sequence(self, x, states, go_backwards=False, training=False):
+    def sequence(self, x, states, go_backwards=False, training=False, mask=None):
         """Run the cell over a whole sequence.
 
         Args:
@@ -155,6 +155,7 @@ class _Cell(Layer):
             states: list of (N, U) Tensors (see ``state_size``).
             go_backwards: process the steps last to first.
             training: apply dropout.
+            mask: optional (N, T) boolean timestep mask; masked steps carry the states over.
 
         Returns:
             (outputs, final_states): outputs (N, T, U) in processing order, and the states
@@ -162,8 +163,8 @@ class _Cell(Layer):
         """
         self._check_input(x, 3)
         x = self._dropped_inputs(x, training)
-        mask = self._recurrent_mask(x.shape[0], training)
-        return self._run(x, states, go_backwards, mask)
+        recurrent_mask = self._recurrent_mask(x.shape[0], training)
+        return self._run(x, states, go_backwards, recurrent_mask, mask)
 
     def call(self, inputs, states, training=False):
         """One step: inputs (N, F), states list of (N, U) -> (output (N, U), new_states)."""
@@ -175,7 +176,8 @@ class _Cell(Layer):
         if training and self.dropout > 0.0:
             x = F.dropout(x, self.dropout, training=True,
                           seed=int(self._generator().integers(2**63)))
-        _, new_states = self._run(x, states, False, self._recurrent_mask(x.shape[0], training))
+        _, new_states = self._run(x, states, False, self._recurrent_mask(x.shape[0], training),
+                                  None)
         return new_states[0], new_states
 
     def get_config(self):
@@ -215,10 +217,10 @@ class SimpleRNNCell(_Cell):
     Shapes (one step): inputs (N, F), states [(N, U)] -> output (N, U), states [(N, U)].
     """
 
-    def _run(self, x, states, go_backwards, mask):
+    def _run(self, x, states, go_backwards, recurrent_mask, mask):
         seq = ops.simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, states[0],
                              activation=_op_activation(self.activation),
-                             go_backwards=go_backwards, recurrent_mask=mask)
+                             go_backwards=go_backwards, recurrent_mask=recurrent_mask, mask=mask)
         return seq, [F.getitem(seq, (slice(None), -1))]
 
 
@@ -264,12 +266,12 @@ class LSTMCell(_Cell):
 
         return unit_forget
 
-    def _run(self, x, states, go_backwards, mask):
+    def _run(self, x, states, go_backwards, recurrent_mask, mask):
         h0, c0 = states
         hs, c = ops.lstm(x, self.kernel, self.recurrent_kernel, self.bias, h0, c0,
                          activation=_op_activation(self.activation),
                          recurrent_activation=_op_activation(self.recurrent_activation),
-                         go_backwards=go_backwards, recurrent_mask=mask)
+                         go_backwards=go_backwards, recurrent_mask=recurrent_mask, mask=mask)
         return hs, [F.getitem(hs, (slice(None), -1)), c]
 
     def get_config(self):
@@ -308,12 +310,12 @@ class GRUCell(_Cell):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def _run(self, x, states, go_backwards, mask):
+    def _run(self, x, states, go_backwards, recurrent_mask, mask):
         seq = ops.gru(x, self.kernel, self.recurrent_kernel, self.bias, states[0],
                       activation=_op_activation(self.activation),
                       recurrent_activation=_op_activation(self.recurrent_activation),
                       reset_after=self.reset_after, go_backwards=go_backwards,
-                      recurrent_mask=mask)
+                      recurrent_mask=recurrent_mask, mask=mask)
         return seq, [F.getitem(seq, (slice(None), -1))]
 
     def get_config(self):
@@ -324,6 +326,28 @@ class GRUCell(_Cell):
 
 
 # ------------------------------------------------------------------ RNN
+
+
+def _timestep_mask(layer, mask, shape):
+    """A mask given to a sequence layer as an (N, T) bool ndarray, or None when there is
+    none or it keeps every step (then nothing changes, so the unmasked path runs).
+
+    Raises:
+        ValueError: naming the layer, when the mask does not match the input's batch and
+            time axes.
+    """
+    if mask is None:
+        return None
+    mask = np.asarray(getattr(mask, "data", mask))
+    if mask.ndim == 3 and mask.shape[-1] == 1:
+        mask = mask[..., 0]
+    if mask.shape != tuple(shape[:2]):
+        raise ValueError(
+            f"{layer.name}: expected a timestep mask of shape (batch, time) = {tuple(shape[:2])} "
+            f"matching the input of shape {tuple(shape)}, got a mask of shape {mask.shape}"
+        )
+    mask = mask.astype(bool, copy=False)
+    return None if mask.all() else mask
 
 
 def _state_sizes(cell):
@@ -343,15 +367,26 @@ class RNN(Layer):
             processing order (reversed), as Keras.
         stateful: carry the final states of one batch into the next call (same batch size)
             until :meth:`reset_states`.
+        zero_output_for_mask: with a timestep mask, output zeros at masked steps instead of
+            repeating the previous output (Keras; ``Bidirectional`` sets it to
+            ``return_sequences``).
 
-    Call: ``layer(x, training=False, initial_state=None)``; ``initial_state`` is a list of
-    (N, U) arrays or Tensors, one per state (LSTM: [h, c]), and receives gradients.
+    Call: ``layer(x, training=False, initial_state=None, mask=None)``; ``initial_state`` is a
+    list of (N, U) arrays or Tensors, one per state (LSTM: [h, c]), and receives gradients.
+    ``mask`` is an (N, T) boolean timestep mask (True = a real step); it is taken from the
+    input when an ``Embedding(mask_zero=True)`` or ``Masking`` layer made it. At a masked
+    step the states are carried over unchanged and the output repeats the previous one
+    (zeros with ``zero_output_for_mask``), so padding, on the left or the right, changes
+    nothing. With ``return_sequences`` the output carries the mask on; otherwise the mask
+    is consumed.
 
     Weights: the cell's.
     """
 
+    supports_masking = True
+
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, **kwargs):
+                 stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
         if isinstance(cell, (list, tuple)):
             raise TypeError(f"{type(self).__name__}: stacked cells (a list) are not supported; "
                             "stack RNN layers with return_sequences=True instead")
@@ -365,6 +400,7 @@ class RNN(Layer):
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)  # accepted for Keras compatibility; steps always loop
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self._carried = None
 
     @property
@@ -403,31 +439,50 @@ class RNN(Layer):
                                  f"got {s.shape}")
         return states
 
-    def _loop(self, x, states, training):
-        """Step by step, for custom cells."""
+    def _loop(self, x, states, training, mask):
+        """Step by step, for custom cells (a masked step keeps the states and repeats the
+        previous output, taken as the first state, as Keras's NumPy and JAX backends)."""
         order = range(x.shape[1] - 1, -1, -1) if self.go_backwards else range(x.shape[1])
         outputs = []
         for t in order:
-            out, states = self.cell(F.getitem(x, (slice(None), t)), states, training=training)
-            if not isinstance(states, (list, tuple)):
-                states = [states]
+            out, new_states = self.cell(F.getitem(x, (slice(None), t)), states,
+                                        training=training)
+            if not isinstance(new_states, (list, tuple)):
+                new_states = [new_states]
+            if mask is not None:
+                keep = mask[:, t : t + 1]  # (N, 1)
+                out = F.where(keep, out, states[0])
+                new_states = [F.where(keep, new, old) for new, old in zip(new_states, states)]
+            states = list(new_states)
             outputs.append(out)
         return F.stack(outputs, axis=1), list(states)
 
-    def call(self, x, training=False, initial_state=None):
+    def call(self, x, training=False, initial_state=None, mask=None):
         _check_ndim(self, x.shape, 3, "(batch, time, features)")
         _check_axis(self, x.shape, -1, self._n_features)
         if x.shape[1] == 0:
             raise _incompatible(self, "at least one time step", x.shape)
+        mask = _timestep_mask(self, mask, x.shape)
         states = self._initial_states(x, initial_state)
         if isinstance(self.cell, _Cell):
-            outputs, final = self.cell.sequence(x, states, self.go_backwards, training)
+            outputs, final = self.cell.sequence(x, states, self.go_backwards, training, mask)
         else:
-            outputs, final = self._loop(x, states, training)
+            outputs, final = self._loop(x, states, training, mask)
+        if mask is not None and self.zero_output_for_mask:
+            keep = mask[:, ::-1] if self.go_backwards else mask  # processing order
+            outputs = outputs * keep[..., None].astype(outputs.dtype)
         if self.stateful:
             self._carried = [Tensor(s.data.copy()) for s in final]
         result = outputs if self.return_sequences else F.getitem(outputs, (slice(None), -1))
         return [result, *final] if self.return_state else result
+
+    def compute_mask(self, inputs, mask=None):
+        """The input's mask with ``return_sequences`` (as given, also with go_backwards, as
+        Keras), else None; None for the states with ``return_state``."""
+        output_mask = mask if self.return_sequences else None
+        if self.return_state:
+            return [output_mask] + [None] * len(_state_sizes(self.cell))
+        return output_mask
 
     def compute_output_shape(self, input_shape):
         _check_ndim(self, input_shape, 3, "(batch, time, features)")
@@ -440,7 +495,8 @@ class RNN(Layer):
 
     def _rnn_config(self):
         return dict(return_sequences=self.return_sequences, return_state=self.return_state,
-                    go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll)
+                    go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
+                    zero_output_for_mask=self.zero_output_for_mask)
 
     def get_config(self):
         config = super().get_config()
@@ -462,11 +518,13 @@ class _CellRNN(RNN):
     _cell_class = None
 
     def __init__(self, units, return_sequences=False, return_state=False, go_backwards=False,
-                 stateful=False, unroll=False, name=None, trainable=True, dtype=None,
-                 input_shape=None, batch_input_shape=None, batch_size=None, **cell_kwargs):
+                 stateful=False, unroll=False, zero_output_for_mask=False, name=None,
+                 trainable=True, dtype=None, input_shape=None, batch_input_shape=None,
+                 batch_size=None, **cell_kwargs):
         cell = self._cell_class(units, dtype=dtype, **cell_kwargs)
         super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
-                         go_backwards=go_backwards, stateful=stateful, unroll=unroll, name=name,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         zero_output_for_mask=zero_output_for_mask, name=name,
                          trainable=trainable, dtype=dtype, input_shape=input_shape,
                          batch_input_shape=batch_input_shape, batch_size=batch_size)
 
@@ -580,6 +638,11 @@ class Bidirectional(Layer):
     forward layer's states followed by the backward layer's. With return_state the result is
     ``[merged, *forward_states, *backward_states]``.
 
+    A timestep mask (``mask=`` or from ``Embedding(mask_zero=True)`` / ``Masking``) goes to
+    both directions, so the backward layer also skips padding wherever it sits. As Keras,
+    both layers get ``zero_output_for_mask = return_sequences``: with return_sequences the
+    masked steps output zeros, and the mask is passed on.
+
     Weights: the forward layer's, then the backward layer's.
     Shapes: (N, T, F) -> (N, [T,] 2U) with 'concat', (N, [T,] U) otherwise.
 
@@ -614,6 +677,8 @@ class Bidirectional(Layer):
         self.backward_layer = backward_layer
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
+        for sub in (layer, backward_layer):  # Keras forces this on both directions
+            sub.zero_output_for_mask = sub.return_sequences
 
     @property
     def layer(self):
@@ -635,7 +700,9 @@ class Bidirectional(Layer):
             return a * b
         return [a, b]
 
-    def call(self, x, training=False, initial_state=None):
+    supports_masking = True
+
+    def call(self, x, training=False, initial_state=None, mask=None):
         _check_ndim(self, x.shape, 3, "(batch, time, features)")
         forward_initial = backward_initial = None
         if initial_state is not None:
@@ -645,8 +712,10 @@ class Bidirectional(Layer):
                                  f"(forward then backward), got {len(initial_state)}")
             half = len(initial_state) // 2
             forward_initial, backward_initial = initial_state[:half], initial_state[half:]
-        y_f = self.forward_layer(x, training=training, initial_state=forward_initial)
-        y_b = self.backward_layer(x, training=training, initial_state=backward_initial)
+        mask = _timestep_mask(self, mask, x.shape)
+        y_f = self.forward_layer(x, training=training, initial_state=forward_initial, mask=mask)
+        y_b = self.backward_layer(x, training=training, initial_state=backward_initial,
+                                  mask=mask)
         states = []
         if self.return_state:
             y_f, *states_f = y_f
@@ -658,6 +727,13 @@ class Bidirectional(Layer):
         if self.return_state:
             return (merged if isinstance(merged, list) else [merged]) + states
         return merged
+
+    def compute_mask(self, inputs, mask=None):
+        """The input's mask with return_sequences (one per output with merge_mode None),
+        else None; the states carry none."""
+        if not self.return_sequences:
+            mask = None
+        return [mask, mask] if self.merge_mode is None else mask
 
     def compute_output_shape(self, input_shape):
         shape = self.forward_layer.compute_output_shape(input_shape)
@@ -702,12 +778,15 @@ class TimeDistributed(Layer):
         layer: the layer to apply (its weights are shared across steps).
 
     Weights: the wrapped layer's.
-    Shapes: (N, T, *rest) -> (N, T, *layer_output_rest).
+    Shapes: (N, T, *rest) -> (N, T, *layer_output_rest). A timestep mask passes through
+    (the wrapped layer itself sees no mask).
 
     Example:
         >>> TimeDistributed(Dense(8))(np.ones((2, 5, 3))).shape
         (2, 5, 8)
     """
+
+    supports_masking = True
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):

@@ -463,10 +463,13 @@ class Model(Layer):
         Returns:
             dict of floats: each metric's result so far, then ``"loss"``.
         """
+        mask = None
         if self._output_losses is not None:  # several outputs: the loss only (see compile)
             y_pred = None
+        elif isinstance(y_pred, Tensor):
+            mask, y_pred = y_pred._keras_mask, y_pred.data
         else:
-            y_pred = y_pred.data if isinstance(y_pred, Tensor) else np.asarray(y_pred)
+            y_pred = np.asarray(y_pred)
         if loss is not None:
             self._loss_tracker.update_state(float(np.asarray(getattr(loss, "data", loss))),
                                             sample_weight=len(x))
@@ -474,6 +477,8 @@ class Model(Layer):
             self._build_metrics(y, y_pred)
         for metric, weighted in zip(self._compiled_metrics, self._metric_weighted):
             weight = sample_weight if weighted else None
+            if mask is not None and isinstance(metric, metrics_module.MeanMetricWrapper):
+                weight = _masked_metric_weight(mask, weight)  # masked steps do not count
             metric.update_state(y, y_pred, sample_weight=weight)
         return self.get_metrics_result()
 
@@ -867,6 +872,15 @@ class Model(Layer):
 
 
 # ------------------------------------------------------------------ compile helpers
+def _masked_metric_weight(mask, sample_weight):
+    """A timestep mask (N, T) as metric weights, times per-sample weights (N,) if any."""
+    weight = np.asarray(mask, dtype=np.float64)
+    if sample_weight is not None:
+        sample = np.asarray(sample_weight, dtype=np.float64)
+        weight = weight * sample.reshape(sample.shape + (1,) * (weight.ndim - sample.ndim))
+    return weight
+
+
 def _is_accuracy_name(spec):
     return isinstance(spec, str) and spec in ("accuracy", "acc")
 

@@ -176,19 +176,28 @@ class Sequential(Model):
         self.built = True
         self.input_shape_built = tuple(input_shape)
 
-    def call(self, x, training=False):
+    def call(self, x, training=False, mask=None):
         """Apply the layers in order.
+
+        A timestep mask travels with the Tensors: a layer that makes one
+        (``Embedding(mask_zero=True)``, ``Masking``) attaches it to its output, and the next
+        layer's ``call`` receives it as ``mask=`` when it takes one (LSTM, GRU, SimpleRNN,
+        Bidirectional...), as Keras. Without masks nothing extra runs.
 
         Args:
             x: Tensor of shape (N, ...) as the first layer expects.
             training: passed to every layer (Dropout, BatchNormalization).
+            mask: optional (N, T) boolean timestep mask for the input (Keras).
 
         Returns:
-            The last layer's output Tensor.
+            The last layer's output Tensor (carrying the last layer's mask, if any).
         """
         if self._input_layer is not None:
             x = self._input_layer(x, training=training)
         layers, i = self._layers, 0
+        if mask is not None and layers:  # an explicit mask enters through the first layer
+            x = layers[0](x, training=training, mask=mask)
+            i = 1
         while i < len(layers):
             if self.fuse_layers and i + 1 < len(layers) and _fusable(layers[i], layers[i + 1]):
                 x = _conv_max_pool(layers[i], x)

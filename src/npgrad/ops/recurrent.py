@@ -18,6 +18,13 @@ then compose the steps from autograd ops instead (slower, same maths).
 Recurrent dropout: ``recurrent_mask`` (N, U) multiplies the previous state where it enters
 the recurrent matmul (the same mask at every step, variational dropout).
 
+Padded sequences: ``mask`` (N, T) booleans (True = a real step, Keras masking). At a masked
+step every state is carried over unchanged (h_t = h_{t-1}, and c_t = c_{t-1} for the LSTM),
+so the returned sequence repeats the previous state there (the initial state before the
+first real step). In the backward pass a masked step sends the state gradients straight
+through to the previous step and gives no gradient to x_t or the weights. Without a mask
+the ops run exactly as before (one ``is None`` test per step).
+
 Shape letters: N batch, T time steps, F input features, U units.
 """
 
@@ -148,6 +155,27 @@ def _check_shapes(op, x, kernel, recurrent_kernel, states, gates):
     return units
 
 
+def _step_mask(op, mask, n, t_steps, go_backwards):
+    """The timestep mask (N, T) as (keep (T, N, 1) bool, skip (T, N, 1) bool) in processing
+    order, or (None, None) when there is none."""
+    if mask is None:
+        return None, None
+    mask = np.asarray(mask)
+    if mask.shape != (n, t_steps):
+        raise ValueError(f"{op}: expected a timestep mask of shape (batch, time) = "
+                         f"{(n, t_steps)}, got {mask.shape}")
+    keep = np.ascontiguousarray(mask.astype(bool).T[:, :, None])
+    if go_backwards:
+        keep = keep[::-1]
+    return keep, ~keep
+
+
+def _split_masked(grad, keep_t, dtype):
+    """grad at a step split into (the part through the step, the part carried past it)."""
+    keep_f = keep_t.astype(dtype)
+    return grad * keep_f, grad * (1 - keep_f)
+
+
 def _check_mask(op, mask, n, units, dtype):
     if mask is None:
         return None
@@ -187,43 +215,56 @@ class SimpleRNNSequence(Function):
     """h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias) over a whole sequence.
 
     Inputs (positional): x (N, T, F), kernel (F, U), recurrent_kernel (U, U), h0 (N, U),
-    optional bias (U,). Constants: activation (name), go_backwards, recurrent_mask (N, U).
+    optional bias (U,). Constants: activation (name), go_backwards, recurrent_mask (N, U),
+    mask (N, T) timestep mask (a masked step carries the state over).
     Output: (N, T, U), the states in processing order (the last one is the final state).
     """
 
     def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
-                go_backwards=False, recurrent_mask=None):
+                go_backwards=False, recurrent_mask=None, mask=None):
         units = _check_shapes("simple_rnn", x, kernel, recurrent_kernel, [h0], 1)
         act, self.d_act = _fused(activation, "simple_rnn")
         xt = _time_major(x, go_backwards)  # (T, N, F)
         t_steps, n, n_in = xt.shape
-        mask = _check_mask("simple_rnn", recurrent_mask, n, units, xt.dtype)
+        rmask = _check_mask("simple_rnn", recurrent_mask, n, units, xt.dtype)
+        keep, skip = _step_mask("simple_rnn", mask, n, t_steps, go_backwards)
         # hs: (T, N, U), pre-activations first, overwritten step by step by the states
         hs = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, units)
         if bias:
             hs += bias[0]
         h = h0
         for t in range(t_steps):
-            hs[t] += (h if mask is None else h * mask) @ recurrent_kernel
-            h = act(hs[t])
+            hs[t] += (h if rmask is None else h * rmask) @ recurrent_kernel
+            act(hs[t])
+            if keep is not None:  # masked rows keep the previous state
+                np.copyto(hs[t], h, where=skip[t])
+            h = hs[t]
         self.save_for_backward(xt, kernel, recurrent_kernel, h0, hs)
-        self.mask, self.go_backwards, self.has_bias = mask, go_backwards, bool(bias)
+        self.mask, self.keep, self.go_backwards = rmask, keep, go_backwards
+        self.has_bias = bool(bias)
         return hs.transpose(1, 0, 2)
 
     def backward(self, grad):
         xt, kernel, recurrent_kernel, h0, hs = self.saved
-        mask, d_act = self.mask, self.d_act
+        mask, keep, d_act = self.mask, self.keep, self.d_act
         g = grad.transpose(1, 0, 2)  # (T, N, U)
         da = np.empty_like(hs)  # d pre-activation, (T, N, U)
         dh = np.zeros_like(h0, dtype=hs.dtype)
         rec_t = recurrent_kernel.T
+        carried = None
         for t in range(hs.shape[0] - 1, -1, -1):
             dh = dh + g[t]
+            if keep is not None:
+                # h_t = keep * act(a_t) + (1 - keep) * h_{t-1}
+                dh, carried = _split_masked(dh, keep[t], hs.dtype)
+            # at masked rows hs[t] holds the carried state, but dh is 0 there
             np.multiply(dh, d_act(hs[t]), out=da[t])
             # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
             dh = da[t] @ rec_t
             if mask is not None:
                 dh *= mask
+            if carried is not None:
+                dh += carried
         dx, dkernel = _input_grads(self, xt, kernel, da, self.go_backwards)
         drec = None
         if self.needs_input_grad[2]:
@@ -245,31 +286,34 @@ class LSTMSequence(Function):
 
     Inputs (positional): x (N, T, F), kernel (F, 4U), recurrent_kernel (U, 4U), h0 (N, U),
     c0 (N, U), optional bias (4U,). Constants: activation, recurrent_activation (names),
-    go_backwards, recurrent_mask (N, U).
+    go_backwards, recurrent_mask (N, U), mask (N, T) timestep mask (a masked step carries
+    h and c over).
     Output: (N, T + 1, U): the T hidden states in processing order, then the final cell state.
     """
 
     def forward(self, x, kernel, recurrent_kernel, h0, c0, *bias, activation="tanh",
-                recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None):
+                recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None,
+                mask=None):
         units = _check_shapes("lstm", x, kernel, recurrent_kernel, [h0, c0], 4)
         act, self.d_act = _fused(activation, "lstm")
         rec_act, self.d_rec_act = _fused(recurrent_activation, "lstm")
         xt = _time_major(x, go_backwards)
         t_steps, n, n_in = xt.shape
         u = units
-        mask = _check_mask("lstm", recurrent_mask, n, units, xt.dtype)
+        rmask = _check_mask("lstm", recurrent_mask, n, units, xt.dtype)
+        keep, skip = _step_mask("lstm", mask, n, t_steps, go_backwards)
         # gates: (T, N, 4U), pre-activations, turned into activations in place
         gates = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, 4 * u)
         if bias:
             gates += bias[0]
         dtype = gates.dtype
-        cs = np.empty((t_steps, n, u), dtype=dtype)  # cell states
-        act_cs = np.empty((t_steps, n, u), dtype=dtype)  # act(c_t)
+        cs = np.empty((t_steps, n, u), dtype=dtype)  # cell states (carried at masked steps)
+        act_cs = np.empty((t_steps, n, u), dtype=dtype)  # act(f * c_{t-1} + i * g)
         out = np.empty((t_steps + 1, n, u), dtype=dtype)  # h_1..h_T, then c_T
         h, c = h0, c0
         for t in range(t_steps):
             z = gates[t]
-            z += (h if mask is None else h * mask) @ recurrent_kernel
+            z += (h if rmask is None else h * rmask) @ recurrent_kernel
             rec_act(z[:, : 2 * u])
             act(z[:, 2 * u : 3 * u])
             rec_act(z[:, 3 * u :])
@@ -281,27 +325,36 @@ class LSTMSequence(Function):
             act_c[...] = c_new
             act(act_c)
             np.multiply(o, act_c, out=out[t])
+            if keep is not None:  # masked rows keep the previous h and c
+                np.copyto(out[t], h, where=skip[t])
+                np.copyto(c_new, c, where=skip[t])
             h, c = out[t], c_new
         out[t_steps] = c
         self.save_for_backward(xt, kernel, recurrent_kernel, h0, c0, gates, cs, act_cs, out)
-        self.mask, self.go_backwards, self.has_bias = mask, go_backwards, bool(bias)
+        self.mask, self.keep, self.go_backwards = rmask, keep, go_backwards
+        self.has_bias = bool(bias)
         return out.transpose(1, 0, 2)
 
     def backward(self, grad):
         xt, kernel, recurrent_kernel, h0, c0, gates, cs, act_cs, out = self.saved
-        mask, d_act, d_rec = self.mask, self.d_act, self.d_rec_act
+        mask, keep, d_act, d_rec = self.mask, self.keep, self.d_act, self.d_rec_act
         t_steps, n, u = cs.shape
         g_out = grad.transpose(1, 0, 2)  # (T + 1, N, U)
         dz = np.empty_like(gates)  # d pre-activations, (T, N, 4U)
         dh = np.zeros((n, u), dtype=gates.dtype)
         dc = np.array(g_out[t_steps], dtype=gates.dtype)
         rec_t = recurrent_kernel.T
+        carried_h = carried_c = None
         for t in range(t_steps - 1, -1, -1):
             z = gates[t]
             i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
             c_prev = cs[t - 1] if t > 0 else c0
             act_c = act_cs[t]
             dh = dh + g_out[t]
+            if keep is not None:
+                # (h_t, c_t) = keep * (new h, new c) + (1 - keep) * (h_{t-1}, c_{t-1})
+                dh, carried_h = _split_masked(dh, keep[t], gates.dtype)
+                dc, carried_c = _split_masked(dc, keep[t], gates.dtype)
             # h = o * act(c): dc += dh * o * act'(c); do = dh * act(c)
             dc = dc + dh * o * d_act(act_c)
             d = dz[t]
@@ -314,6 +367,9 @@ class LSTMSequence(Function):
             dh = d @ rec_t
             if mask is not None:
                 dh *= mask
+            if carried_h is not None:
+                dh += carried_h
+                dc += carried_c
         dx, dkernel = _input_grads(self, xt, kernel, dz, self.go_backwards)
         drec = None
         if self.needs_input_grad[2]:
@@ -341,12 +397,13 @@ class GRUSequence(Function):
 
     Inputs (positional): x (N, T, F), kernel (F, 3U), recurrent_kernel (U, 3U), h0 (N, U),
     optional bias. Constants: activation, recurrent_activation, reset_after, go_backwards,
-    recurrent_mask. Output: (N, T, U), the states in processing order.
+    recurrent_mask, mask (N, T) timestep mask (a masked step carries the state over).
+    Output: (N, T, U), the states in processing order.
     """
 
     def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
                 recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
-                recurrent_mask=None):
+                recurrent_mask=None, mask=None):
         units = u = _check_shapes("gru", x, kernel, recurrent_kernel, [h0], 3)
         if bias:
             expected = (2, 3 * u) if reset_after else (3 * u,)
@@ -359,7 +416,8 @@ class GRUSequence(Function):
         rec_act, self.d_rec_act = _fused(recurrent_activation, "gru")
         xt = _time_major(x, go_backwards)
         t_steps, n, n_in = xt.shape
-        mask = _check_mask("gru", recurrent_mask, n, units, xt.dtype)
+        rmask = _check_mask("gru", recurrent_mask, n, units, xt.dtype)
+        keep, skip = _step_mask("gru", mask, n, t_steps, go_backwards)
         # xp: (T, N, 3U) input projections; gates: z, r, hh after activation
         xp = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, 3 * u)
         if bias:
@@ -372,7 +430,7 @@ class GRUSequence(Function):
         rec_zr, rec_h = recurrent_kernel[:, : 2 * u], recurrent_kernel[:, 2 * u :]
         h = h0
         for t in range(t_steps):
-            hm = h if mask is None else h * mask
+            hm = h if rmask is None else h * rmask
             gz = gates[t]
             if reset_after:
                 rec = hm @ recurrent_kernel
@@ -394,15 +452,18 @@ class GRUSequence(Function):
             np.subtract(h, hh, out=hs[t])
             hs[t] *= z
             hs[t] += hh
+            if keep is not None:  # masked rows keep the previous state
+                np.copyto(hs[t], h, where=skip[t])
             h = hs[t]
         self.save_for_backward(xt, kernel, recurrent_kernel, h0, gates, saved_h, hs)
-        self.mask, self.go_backwards, self.has_bias = mask, go_backwards, bool(bias)
-        self.reset_after = reset_after
+        self.mask, self.keep, self.go_backwards = rmask, keep, go_backwards
+        self.has_bias, self.reset_after = bool(bias), reset_after
         return hs.transpose(1, 0, 2)
 
     def backward(self, grad):
         xt, kernel, recurrent_kernel, h0, gates, saved_h, hs = self.saved
-        mask, d_act, d_rec, reset_after = self.mask, self.d_act, self.d_rec_act, self.reset_after
+        mask, keep, d_act, d_rec = self.mask, self.keep, self.d_act, self.d_rec_act
+        reset_after = self.reset_after
         t_steps, n, u = hs.shape
         g_out = grad.transpose(1, 0, 2)
         dx_part = np.empty_like(gates)  # d(x_t @ kernel + b_in), (T, N, 3U)
@@ -411,11 +472,15 @@ class GRUSequence(Function):
         dh = np.zeros((n, u), dtype=gates.dtype)
         rec_t = recurrent_kernel.T
         rec_zr_t, rec_h_t = recurrent_kernel[:, : 2 * u].T, recurrent_kernel[:, 2 * u :].T
+        carried = None
         for t in range(t_steps - 1, -1, -1):
             gz = gates[t]
             z, r, hh = gz[:, :u], gz[:, u : 2 * u], gz[:, 2 * u :]
             h_prev = hs[t - 1] if t > 0 else h0
             dh = dh + g_out[t]
+            if keep is not None:
+                # h_t = keep * (new h) + (1 - keep) * h_{t-1}
+                dh, carried = _split_masked(dh, keep[t], gates.dtype)
             dxp = dx_part[t]
             # h = z * h_prev + (1 - z) * hh
             np.multiply(dh * (h_prev - hh), d_rec(z), out=dxp[:, :u])
@@ -439,6 +504,8 @@ class GRUSequence(Function):
             if mask is not None:
                 dhm *= mask
             dh = dh_prev + dhm
+            if carried is not None:
+                dh += carried
         dx, dkernel = _input_grads(self, xt, kernel, dx_part, self.go_backwards)
         drec = None
         if self.needs_input_grad[2]:
@@ -492,12 +559,23 @@ def _steps(x, go_backwards):
     return [_shape.getitem(x, (slice(None), t)) for t in order]
 
 
+def _step_keeps(op, mask, x, go_backwards):
+    """Per step (processing order) the (N, 1) keep mask, or None at every step (composed path)."""
+    keep, _ = _step_mask(op, mask, x.shape[0], x.shape[1], go_backwards)
+    return [None] * x.shape[1] if keep is None else list(keep)
+
+
+def _carry(keep_t, new, old):
+    """The new state where the step is real, the old one where it is masked."""
+    return new if keep_t is None else _elementwise.where(keep_t, new, old)
+
+
 def _masked(h, recurrent_mask):
     return h if recurrent_mask is None else _elementwise.multiply(h, recurrent_mask)
 
 
 def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
-               go_backwards=False, recurrent_mask=None):
+               go_backwards=False, recurrent_mask=None, mask=None):
     """A whole SimpleRNN sequence: h_t = act(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias).
 
     Args:
@@ -508,6 +586,8 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh
             any callable of Tensors (then the steps are composed from autograd ops).
         go_backwards: process the steps last to first (outputs in processing order).
         recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
+        mask: optional (N, T) boolean timestep mask (True = a real step); at a masked step
+            the state is carried over unchanged.
 
     Returns:
         Tensor (N, T, U): the state after every step; its last step is the final state.
@@ -518,19 +598,20 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh
         extra = () if bias is None else (bias,)
         return SimpleRNNSequence.apply(x, kernel, recurrent_kernel, h0, *extra,
                                        activation=activation, go_backwards=bool(go_backwards),
-                                       recurrent_mask=recurrent_mask)
+                                       recurrent_mask=recurrent_mask, mask=mask)
     act = _activation_fn(activation)
     h, outputs = h0, []
-    for x_t in _steps(x, go_backwards):
+    keeps = _step_keeps("simple_rnn", mask, x, go_backwards)
+    for x_t, keep_t in zip(_steps(x, go_backwards), keeps):
         a = _linalg.dense(x_t, kernel, bias) + _linalg.matmul(_masked(h, recurrent_mask),
                                                               recurrent_kernel)
-        h = act(a)
+        h = _carry(keep_t, act(a), h)
         outputs.append(h)
     return _shape.stack(outputs, axis=1)
 
 
 def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="tanh",
-         recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None):
+         recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None, mask=None):
     """A whole LSTM sequence with Keras maths (gates i, f, c, o).
 
     Args:
@@ -540,6 +621,8 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="t
         activation, recurrent_activation: fused names or callables of Tensors.
         go_backwards: process the steps last to first (outputs in processing order).
         recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
+        mask: optional (N, T) boolean timestep mask (True = a real step); at a masked step
+            h and c are carried over unchanged.
 
     Returns:
         (hs, c): hs (N, T, U) the hidden states, c (N, U) the final cell state.
@@ -552,28 +635,31 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="t
         extra = () if bias is None else (bias,)
         out = LSTMSequence.apply(x, kernel, recurrent_kernel, h0, c0, *extra,
                                  activation=activation, recurrent_activation=recurrent_activation,
-                                 go_backwards=bool(go_backwards), recurrent_mask=recurrent_mask)
+                                 go_backwards=bool(go_backwards), recurrent_mask=recurrent_mask,
+                                 mask=mask)
         return _shape.getitem(out, (slice(None), slice(0, t_steps))), \
             _shape.getitem(out, (slice(None), t_steps))
     act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
     u = units
     h, c, outputs = h0, c0, []
-    for x_t in _steps(x, go_backwards):
+    keeps = _step_keeps("lstm", mask, x, go_backwards)
+    for x_t, keep_t in zip(_steps(x, go_backwards), keeps):
         z = _linalg.dense(x_t, kernel, bias) + _linalg.matmul(_masked(h, recurrent_mask),
                                                               recurrent_kernel)
         i = rec_act(_shape.getitem(z, (slice(None), slice(0, u))))
         f = rec_act(_shape.getitem(z, (slice(None), slice(u, 2 * u))))
         g = act(_shape.getitem(z, (slice(None), slice(2 * u, 3 * u))))
         o = rec_act(_shape.getitem(z, (slice(None), slice(3 * u, 4 * u))))
-        c = f * c + i * g
-        h = o * act(c)
+        c_new = f * c + i * g
+        h = _carry(keep_t, o * act(c_new), h)
+        c = _carry(keep_t, c_new, c)
         outputs.append(h)
     return _shape.stack(outputs, axis=1), c
 
 
 def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
         recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
-        recurrent_mask=None):
+        recurrent_mask=None, mask=None):
     """A whole GRU sequence with Keras maths (gates z, r, h).
 
     Args:
@@ -587,6 +673,8 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
             compatible) or before it.
         go_backwards: process the steps last to first (outputs in processing order).
         recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
+        mask: optional (N, T) boolean timestep mask (True = a real step); at a masked step
+            the state is carried over unchanged.
 
     Returns:
         Tensor (N, T, U): the state after every step; its last step is the final state.
@@ -598,7 +686,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
         return GRUSequence.apply(x, kernel, recurrent_kernel, h0, *extra, activation=activation,
                                  recurrent_activation=recurrent_activation,
                                  reset_after=bool(reset_after), go_backwards=bool(go_backwards),
-                                 recurrent_mask=recurrent_mask)
+                                 recurrent_mask=recurrent_mask, mask=mask)
     act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
 
     def cols(t, lo, hi):
@@ -609,7 +697,8 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
         b_in = _shape.getitem(bias, 0) if reset_after else bias
         b_rec = _shape.getitem(bias, 1) if reset_after else None
     h, outputs = h0, []
-    for x_t in _steps(x, go_backwards):
+    keeps = _step_keeps("gru", mask, x, go_backwards)
+    for x_t, keep_t in zip(_steps(x, go_backwards), keeps):
         xp = _linalg.dense(x_t, kernel, b_in)
         hm = _masked(h, recurrent_mask)
         if reset_after:
@@ -623,6 +712,6 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
             r = rec_act(cols(xp, u, 2 * u) + cols(rec, u, 2 * u))
             rec_h = _shape.getitem(recurrent_kernel, (slice(None), slice(2 * u, 3 * u)))
             hh = act(cols(xp, 2 * u, 3 * u) + _linalg.matmul(r * hm, rec_h))
-        h = z * h + (1 - z) * hh
+        h = _carry(keep_t, z * h + (1 - z) * hh, h)
         outputs.append(h)
     return _shape.stack(outputs, axis=1)
