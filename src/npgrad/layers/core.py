@@ -617,6 +617,7 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = _get_regularizer(embeddings_regularizer)
         self.mask_zero = bool(mask_zero)
+        self._computes_mask = self.mask_zero  # without mask_zero: the plain, fast call path
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
