@@ -311,6 +311,31 @@ def test_functional_model_propagates_masks_along_the_graph():
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_merge_layers_combine_masks_as_keras():
+    a = L.Embedding(4, 3, mask_zero=True)(np.array([[1, 2, 0], [3, 0, 0]]))
+    b = L.Embedding(4, 3, mask_zero=True)(np.array([[1, 2, 3], [3, 1, 0]]))
+    plain = Tensor(np.ones((2, 3, 3), np.float32))
+    np.testing.assert_array_equal(L.Add()([a, b])._keras_mask, a._keras_mask & b._keras_mask)
+    np.testing.assert_array_equal(L.Multiply()([a, plain])._keras_mask, a._keras_mask)
+    # Concatenate: Keras's rule (any over the features of the concatenated masks)
+    np.testing.assert_array_equal(L.Concatenate()([a, b])._keras_mask,
+                                  a._keras_mask | b._keras_mask)
+    np.testing.assert_array_equal(L.Concatenate()([a, plain])._keras_mask, np.ones((2, 3), bool))
+    np.testing.assert_array_equal(L.Concatenate(axis=1)([a, b])._keras_mask,
+                                  np.concatenate([a._keras_mask, b._keras_mask], axis=1))
+    assert L.Dot(axes=2)([a, b])._keras_mask is None
+    assert L.Add()([plain, plain])._keras_mask is None
+
+
+def test_explicit_mask_enters_a_functional_model():
+    inp = npgrad.Input((None, 3))
+    model = npgrad.Model(inp, L.LSTM(2)(L.Dense(3)(inp)))
+    x, mask = _padded([2, 4], t=4, f=3, padding="right")
+    masked = model(x, mask=mask).numpy()
+    np.testing.assert_allclose(masked[0], model(x[:1, :2]).numpy()[0], atol=1e-6)
+    np.testing.assert_allclose(masked[1], model(x[1:]).numpy()[0], atol=1e-6)
+
+
 def test_explicit_mask_enters_a_sequential():
     x, mask = _padded([2, 4], t=4, f=3, padding="right")
     model = npgrad.Sequential([L.GRU(3)])

@@ -17,7 +17,10 @@ Example:
 
 from __future__ import annotations
 
-from npgrad.layers.layer import Layer
+import numpy as np
+
+from npgrad.autograd.tensor import Tensor
+from npgrad.layers.layer import Layer, _set_masks
 from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
 from npgrad.ops.elementwise import maximum as _maximum_op
 from npgrad.ops.elementwise import minimum as _minimum_op
@@ -37,10 +40,15 @@ def _shapes_text(shapes):
 
 
 class _Merge(Layer):
-    """Base of the merge layers: takes a list of at least two tensors (Keras ``Merge``)."""
+    """Base of the merge layers: takes a list of at least two tensors (Keras ``Merge``).
+
+    Timestep masks (Keras): the output of an elementwise merge is masked where any input
+    is masked; ``Concatenate`` follows Keras's rule; ``Dot`` drops masks.
+    """
 
     #: exact number of inputs (None: two or more)
     n_inputs = None
+    supports_masking = True
 
     def __call__(self, inputs, *args, training=None, **kwargs):
         """Merge a list of Tensors/arrays, or of symbolic tensors (one functional node)."""
@@ -48,11 +56,26 @@ class _Merge(Layer):
             self._check_count(inputs)
             return symbolic_call(self, list(inputs), args, kwargs, training)
         self._check_count(inputs)
+        masks = [x._keras_mask if isinstance(x, Tensor) else None for x in inputs]
         xs = [self._prepare_input(x) for x in inputs]
         shapes = [x.shape for x in xs]
         self._maybe_build(shapes)
         self._merged_shape(shapes)
-        return self.call(xs, *args, training=bool(training), **kwargs)
+        out = self.call(xs, *args, training=bool(training), **kwargs)
+        if any(m is not None for m in masks):
+            _set_masks(out, self.compute_mask(xs, masks))
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        """The inputs' masks combined: masked where any input is (None if none has one)."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        combined = None
+        for m in mask:
+            if m is not None:
+                m = np.asarray(m, dtype=bool)
+                combined = m if combined is None else combined & m
+        return combined
 
     def _check_count(self, inputs):
         if not isinstance(inputs, (list, tuple)):
@@ -214,6 +237,23 @@ class Concatenate(_Merge):
     def call(self, inputs, training=False):
         return concat_op(list(inputs), axis=self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask broadcast over its features (all True where it
+        has none), concatenated along ``axis``, then "any" over the last axis."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            shape = tuple(x.shape)
+            if m is None:
+                full.append(np.ones(shape, dtype=bool))
+                continue
+            m = np.asarray(m, dtype=bool)
+            if m.ndim < len(shape):
+                m = np.broadcast_to(m[..., None], shape)
+            full.append(m)
+        return np.any(np.concatenate(full, axis=self.axis), axis=-1)
+
     def get_config(self):
         config = super().get_config()
         config["axis"] = self.axis
@@ -288,6 +328,10 @@ class Dot(_Merge):
         if len(y.shape) == 2:
             return reshape(out, (out.shape[0], out.shape[1]))
         return out
+
+    def compute_mask(self, inputs, mask=None):
+        """None: the dot product reduces the masked axes (Keras)."""
+        return None
 
     def get_config(self):
         config = super().get_config()

@@ -288,23 +288,36 @@ class Functional(Model):
             )
         return [inputs]
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
         """Run the nodes in topological order on ``inputs`` (one array/Tensor, a list or a dict).
+
+        Timestep masks travel along the graph with the Tensors (Keras): a layer that makes
+        one (``Embedding(mask_zero=True)``, ``Masking``) attaches it to its output, and
+        every layer that takes ``mask=`` receives its input's mask.
 
         Args:
             inputs: as many arrays/Tensors as the model has inputs: one, a list in
                 ``inputs`` order, or a dict keyed by input names.
             training: passed to every layer whose call did not fix ``training``.
+            mask: optional (N, T) boolean mask for the input, or a list (one per input,
+                None for none).
 
         Returns:
             One Tensor, or a list/dict of Tensors matching ``outputs``.
         """
         values = {id(t): v for t, v in zip(self._inputs, self._flat_inputs(inputs))}
+        masks = {}
+        if mask is not None:
+            given = list(mask) if isinstance(mask, (list, tuple)) else [mask]
+            masks = {id(t): m for t, m in zip(self._inputs, given) if m is not None}
         for node in self._nodes:
             layer = node.layer
             if node.is_input:  # the InputLayer checks the shape and casts the dtype
                 tensor = node.output_tensors[0]
-                values[id(tensor)] = layer(values[id(tensor)])
+                if id(tensor) in masks:
+                    values[id(tensor)] = layer(values[id(tensor)], mask=masks[id(tensor)])
+                else:
+                    values[id(tensor)] = layer(values[id(tensor)])
                 continue
             args, kwargs = node.call_args, node.call_kwargs
             if len(args) == 1 and not kwargs and type(args[0]) is KerasTensor:
