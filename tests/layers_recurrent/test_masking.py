@@ -419,3 +419,22 @@ def test_mask_of_the_wrong_shape_names_the_layer(make, shape):
     x = np.zeros((2, 4, 3), np.float32)
     with pytest.raises(ValueError, match=r"my_lstm.*mask of shape.*\(2, 4\)"):
         make()(x, mask=np.ones(shape, bool))
+
+
+def test_masked_model_saves_and_loads(tmp_path):
+    npgrad.utils.set_random_seed(0)
+    model = npgrad.Sequential([
+        L.Input((4, 2)), L.Masking(-1.0),
+        L.Bidirectional(L.GRU(3, return_sequences=True)),
+        L.LSTM(2, zero_output_for_mask=True, return_sequences=True), L.Dense(1)])
+    model.compile("adam", "mse")
+    x = np.random.default_rng(0).standard_normal((3, 4, 2)).astype(np.float32)
+    x[0, 2:] = -1.0
+    path = tmp_path / "masked.npgrad"
+    model.save(path)
+    loaded = npgrad.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               atol=1e-6)
+    assert loaded.layers[0].mask_value == -1.0
+    assert loaded.layers[2].zero_output_for_mask is True
+    assert loaded.layers[1].forward_layer.zero_output_for_mask is True
