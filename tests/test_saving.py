@@ -423,3 +423,23 @@ def test_lazily_built_and_uncompiled_models_round_trip(tmp_path):
     loaded = npgrad.models.load_model(tmp_path / "plain.npgrad")
     assert getattr(loaded, "optimizer", None) is None
     assert_weights_equal(plain, loaded)
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_variable_length_sequence_model_round_trip(tmp_path, functional):
+    # Input((None, 2)): the time axis stays None in the saved build shape
+    layers = npgrad.layers
+    if functional:
+        x = npgrad.Input((None, 2))
+        model = npgrad.Model(x, layers.Dense(1)(layers.LSTM(4)(x)))
+    else:
+        model = npgrad.Sequential([npgrad.Input((None, 2)), layers.LSTM(4), layers.Dense(1)])
+    model.compile("adam", "mse")
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((8, 5, 2), dtype=np.float32), np.zeros((8, 1), np.float32), verbose=0)
+    model.save(tmp_path / "m.npgrad")
+    loaded = npgrad.models.load_model(tmp_path / "m.npgrad")
+    for steps in (3, 7):
+        batch = rng.random((4, steps, 2), dtype=np.float32)
+        np.testing.assert_array_equal(loaded.predict(batch, verbose=0),
+                                      model.predict(batch, verbose=0))

@@ -117,7 +117,7 @@ def _build_input_shape(model):
     for layer in getattr(model, "layers", None) or []:
         shape = getattr(layer, "input_shape_built", None)
         if shape is not None:
-            return [None] + [int(n) for n in shape[1:]]
+            return [None] + [None if n is None else int(n) for n in shape[1:]]
         break
     return None
 
