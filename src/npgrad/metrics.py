@@ -32,6 +32,13 @@ def _match_ranks(y_true, y_pred):
         y_true = y_true[..., 0]
     elif y_true.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
         y_true = y_true[..., None]
+    try:
+        np.broadcast_shapes(y_true.shape, y_pred.shape)
+    except ValueError:
+        raise ValueError(
+            f"targets of shape {y_true.shape} do not match predictions of shape {y_pred.shape} "
+            f"(integer class labels need an accuracy or a sparse_* metric)"
+        ) from None
     return y_true
 
 

@@ -239,8 +239,8 @@ def test_multi_output_losses_are_weighted_and_summed():
 def test_unsupported_multi_output_features_raise_clearly():
     x = npgrad.Input((4,))
     model = npgrad.Model(x, [L.Dense(1)(x), L.Dense(2)(x)])
-    with pytest.raises(NotImplementedError, match="metrics on a model with several outputs"):
-        model.compile("adam", loss=["mse", "mse"], metrics=["mae"])
+    with pytest.raises(ValueError, match="one entry .* per output"):
+        model.compile("adam", loss=["mse", "mse"], metrics=["mae"])  # 1 entry for 2 outputs
     with pytest.raises(ValueError, match="2 outputs"):
         model.compile("adam", loss=["mse"])
     model.compile("adam", loss="mse")
@@ -434,3 +434,52 @@ def test_loading_refuses_unknown_layer_classes_and_broken_graphs():
         npgrad.models.Functional.from_config(dangling)
     with pytest.raises(ValueError, match="no tensor"):
         npgrad.models.Functional.from_config({**config, "output_layers": ["dense_x", 0, 0]})
+
+
+def _two_outputs():
+    npgrad.utils.set_random_seed(0)
+    x = npgrad.Input((4,), name="x")
+    h = L.Dense(8, activation="relu")(x)
+    return npgrad.Model(x, [L.Dense(1, name="value")(h),
+                            L.Dense(3, activation="softmax", name="kind")(h)])
+
+
+def test_multi_output_metrics_per_output_with_keras_names():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((40, 4)).astype(np.float32)
+    value, kind = x[:, :1] * 2.0, rng.integers(0, 3, 40)
+    model = _two_outputs()
+    model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"],
+                  metrics={"value": ["mae", "mse"], "kind": "accuracy"})
+    assert model.metrics_names == ["loss", "value_mae", "value_mse", "kind_accuracy"]
+    history = model.fit(x, [value, kind], epochs=2, batch_size=8, verbose=0)
+    assert {"loss", "value_mae", "value_mse", "kind_accuracy"} <= set(history.history)
+    logs = model.evaluate(x, {"value": value, "kind": kind}, verbose=0, return_dict=True)
+    pred_value, pred_kind = model.predict(x, verbose=0)
+    assert logs["value_mae"] == pytest.approx(np.mean(np.abs(pred_value - value)), rel=1e-5)
+    assert logs["value_mse"] == pytest.approx(np.mean((pred_value - value) ** 2), rel=1e-5)
+    assert logs["kind_accuracy"] == pytest.approx(np.mean(pred_kind.argmax(1) == kind), abs=1e-9)
+    # a regression metric on integer labels against 3 probabilities: a clear error
+    model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"],
+                  metrics={"kind": "mse"})
+    with pytest.raises(ValueError, match=r"targets of shape \(8,\) do not match predictions"):
+        model.fit(x, [value, kind], epochs=1, batch_size=8, verbose=0)
+    # the list form, with None for an output without metrics, gives the same names
+    model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"],
+                  metrics=[None, ["accuracy"]])
+    assert model.metrics_names == ["loss", "kind_accuracy"]
+
+
+def test_multi_output_metrics_survive_save_and_load(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = [x[:, :1], rng.integers(0, 3, 16)]
+    model = _two_outputs()
+    model.compile("adam", loss={"value": "mse", "kind": "sparse_categorical_crossentropy"},
+                  metrics={"kind": "accuracy"})
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    model.save(tmp_path / "m.npgrad")
+    loaded = npgrad.models.load_model(tmp_path / "m.npgrad")
+    assert loaded.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(
+        model.evaluate(x, y, verbose=0, return_dict=True))
+    assert loaded.metrics_names == ["loss", "kind_accuracy"]

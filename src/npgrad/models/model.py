@@ -202,6 +202,7 @@ class Model(Layer):
         self._metric_specs = []  # (identifier, weighted) as given to compile
         self._compiled_metrics = None  # Metric objects, created at the first batch
         self._metric_weighted = []  # per compiled metric: does it receive sample_weight
+        self._metric_outputs = []  # per metric spec: its output index (several outputs) or None
         self._loss_tracker = metrics_module.Mean(name="loss")
 
     # ------------------------------------------------------------- structure
@@ -310,7 +311,7 @@ class Model(Layer):
         metrics = [] if metrics is None else metrics
         weighted_metrics = [] if weighted_metrics is None else weighted_metrics
         if self._n_outputs() > 1:
-            self._compile_outputs(loss, loss_weights, metrics, weighted_metrics)
+            self._compile_outputs(loss, loss_weights)
         else:
             if isinstance(loss, (list, tuple)) and len(loss) == 1:
                 loss = loss[0]
@@ -319,9 +320,22 @@ class Model(Layer):
             self.loss = losses_module.as_loss(loss)
             self._loss_weight = self._scalar_loss_weight(loss_weights)
             self._output_losses = self._output_loss_weights = None
-        if not isinstance(metrics, (list, tuple)) or not isinstance(weighted_metrics, (list, tuple)):
-            raise TypeError(f"{self.name}.compile: metrics must be a list, got {type(metrics).__name__}")
-        self._metric_specs = [(m, False) for m in metrics] + [(m, True) for m in weighted_metrics]
+        if self._output_losses is not None:  # several outputs: metrics per output
+            per_output = [self._metrics_per_output(metrics, "metrics"),
+                          self._metrics_per_output(weighted_metrics, "weighted_metrics")]
+            self._metric_specs, self._metric_outputs = [], []
+            for weighted, given in enumerate(per_output):
+                for index, specs in enumerate(given):
+                    self._metric_specs += [(spec, bool(weighted)) for spec in specs]
+                    self._metric_outputs += [index] * len(specs)
+        else:
+            if not isinstance(metrics, (list, tuple)) \
+                    or not isinstance(weighted_metrics, (list, tuple)):
+                raise TypeError(
+                    f"{self.name}.compile: metrics must be a list, got {type(metrics).__name__}"
+                )
+            self._metric_specs = [(m, False) for m in metrics] + [(m, True) for m in weighted_metrics]
+            self._metric_outputs = [None] * len(self._metric_specs)
         for spec, _ in self._metric_specs:  # fail now on bad names, not at the first batch
             if not _is_accuracy_name(spec):
                 metrics_module.get(spec)
@@ -332,19 +346,40 @@ class Model(Layer):
             "optimizer": optimizers.serialize(self.optimizer),
             "loss": _serialize_loss(loss, self.loss) if self._output_losses is None
             else _serialize_output_losses(loss, self._output_losses, self.output_names),
-            "metrics": _serialize_metrics(metrics),
-            "weighted_metrics": _serialize_metrics(weighted_metrics),
+            "metrics": _serialize_metric_structure(metrics),
+            "weighted_metrics": _serialize_metric_structure(weighted_metrics),
             "loss_weights": loss_weights,
         }
 
-    def _compile_outputs(self, loss, loss_weights, metrics, weighted_metrics):
+    def _metrics_per_output(self, metrics, what):
+        """Keras 3's metrics of a multi-output model: a dict keyed by output names, or a list
+        with one entry per output; an entry is None, one metric, or a list of metrics.
+
+        Returns:
+            A list (one per output) of lists of metric identifiers.
+        """
+        names = list(self.output_names)
+        if not metrics:
+            return [[] for _ in names]
+        if isinstance(metrics, dict):
+            unknown = sorted(set(metrics) - set(names))
+            if unknown:
+                raise ValueError(f"{self.name}.compile: {what} keys {unknown} are not outputs {names}")
+            entries = [metrics.get(n) for n in names]
+        elif isinstance(metrics, (list, tuple)) and len(metrics) == len(names):
+            entries = list(metrics)
+        else:
+            raise ValueError(
+                f"{self.name}.compile: for a model with {len(names)} outputs {names}, {what} must "
+                f"be a dict keyed by output names or a list with one entry (a metric, a list of "
+                f"metrics or None) per output, as in Keras; got {metrics!r}"
+            )
+        return [[] if e is None else list(e) if isinstance(e, (list, tuple)) else [e]
+                for e in entries]
+
+    def _compile_outputs(self, loss, loss_weights):
         """Per-output losses and weights of a multi-output model (summed as Keras does)."""
         names = list(self.output_names)
-        if metrics or weighted_metrics:
-            raise NotImplementedError(
-                f"{self.name}.compile: metrics on a model with several outputs {names} are not "
-                f"supported by npgrad; compile without metrics (the total loss is still logged)"
-            )
         if isinstance(loss, dict):
             unknown = sorted(set(loss) - set(names))
             if unknown:
@@ -411,7 +446,12 @@ class Model(Layer):
         """``['loss', <metric names>...]``: the order of ``evaluate``'s list."""
         if self._compiled_metrics is not None:
             return ["loss"] + [m.name for m in self._compiled_metrics]
-        return ["loss"] + [_spec_name(spec) for spec, _ in self._metric_specs]
+        return ["loss"] + [self._output_prefix(index) + _spec_name(spec)
+                           for (spec, _), index in zip(self._metric_specs, self._metric_outputs)]
+
+    def _output_prefix(self, index):
+        """'' for a single output, else ``'<output name>_'`` (Keras 3's metric names)."""
+        return "" if index is None else f"{self.output_names[index]}_"
 
     def reset_metrics(self):
         """Reset the loss tracker and every compiled metric."""
@@ -419,18 +459,29 @@ class Model(Layer):
             metric.reset_state()
 
     def _build_metrics(self, y_true, y_pred):
+        """The Metric objects, at the first batch (accuracy's kind depends on the data).
+
+        For several outputs ``y_true`` and ``y_pred`` are lists, one entry per output.
+        """
         built = []
-        for spec, _ in self._metric_specs:
-            if _is_accuracy_name(spec):
-                built.append(self._accuracy_for(spec, y_true, y_pred))
+        for (spec, _), index in zip(self._metric_specs, self._metric_outputs):
+            if index is None:
+                truth, pred, loss = y_true, y_pred, self.loss
             else:
-                built.append(metrics_module.get(spec))
+                truth, pred, loss = y_true[index], y_pred[index], self._output_losses[index]
+            if _is_accuracy_name(spec):
+                metric = self._accuracy_for(spec, truth, pred, loss)
+            else:
+                metric = metrics_module.get(spec)
+            if index is not None:
+                metric.name = self._output_prefix(index) + metric.name
+            built.append(metric)
         self._metric_weighted = [weighted for _, weighted in self._metric_specs]
         self._compiled_metrics = built
 
-    def _accuracy_for(self, name, y_true, y_pred):
+    def _accuracy_for(self, name, y_true, y_pred, loss=None):
         """'accuracy' as Keras resolves it: from the loss, else from the shapes."""
-        loss = self.loss
+        loss = self.loss if loss is None else loss
         fn = getattr(loss, "fn", None)
         if isinstance(loss, losses_module.SparseCategoricalCrossentropy) \
                 or fn is losses_module.sparse_categorical_crossentropy:
@@ -463,23 +514,28 @@ class Model(Layer):
         Returns:
             dict of floats: each metric's result so far, then ``"loss"``.
         """
-        mask = None
-        if self._output_losses is not None:  # several outputs: the loss only (see compile)
-            y_pred = None
+        if self._output_losses is not None:  # several outputs: lists, one entry per output
+            outputs = list(y_pred.values()) if isinstance(y_pred, dict) else list(y_pred)
+            masks = [getattr(p, "_keras_mask", None) for p in outputs]
+            y_pred = [p.data if isinstance(p, Tensor) else np.asarray(p) for p in outputs]
+            y = y.arrays if isinstance(y, _Structure) else list(y)
         elif isinstance(y_pred, Tensor):
-            mask, y_pred = y_pred._keras_mask, y_pred.data
+            masks, y_pred = [y_pred._keras_mask], y_pred.data
         else:
-            y_pred = np.asarray(y_pred)
+            masks, y_pred = [None], np.asarray(y_pred)
         if loss is not None:
             self._loss_tracker.update_state(float(np.asarray(getattr(loss, "data", loss))),
                                             sample_weight=len(x))
         if self._compiled_metrics is None:
             self._build_metrics(y, y_pred)
-        for metric, weighted in zip(self._compiled_metrics, self._metric_weighted):
+        for metric, weighted, index in zip(self._compiled_metrics, self._metric_weighted,
+                                           self._metric_outputs):
+            truth, pred, mask = (y, y_pred, masks[0]) if index is None \
+                else (y[index], y_pred[index], masks[index])
             weight = sample_weight if weighted else None
             if mask is not None and isinstance(metric, metrics_module.MeanMetricWrapper):
                 weight = _masked_metric_weight(mask, weight)  # masked steps do not count
-            metric.update_state(y, y_pred, sample_weight=weight)
+            metric.update_state(truth, pred, sample_weight=weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self):
@@ -916,6 +972,17 @@ def _one(y, owner, what):
     if isinstance(y, _Structure):
         raise NotImplementedError(f"{owner}: {what} is not supported for a model with several outputs")
     return y
+
+
+def _serialize_metric_structure(metrics):
+    """Metrics as saved, keeping a multi-output structure (dict, or one entry per output)."""
+    if isinstance(metrics, dict):
+        return {name: _serialize_metrics(m if isinstance(m, (list, tuple)) else [m])
+                for name, m in metrics.items() if m is not None}
+    if isinstance(metrics, (list, tuple)) and any(isinstance(m, (list, tuple)) for m in metrics):
+        return [None if m is None else _serialize_metrics(m if isinstance(m, (list, tuple)) else [m])
+                for m in metrics]
+    return _serialize_metrics(metrics or [])
 
 
 def _serialize_metrics(metrics):
