@@ -99,6 +99,19 @@ def test_build_gives_keras_shapes_weights_and_counts(spec):
     assert not any(w.requires_grad for w in layer.non_trainable_weights)
 
 
+@pytest.mark.parametrize("spec", WITH_WEIGHTS, ids=[s[0] for s in WITH_WEIGHTS])
+def test_building_by_hand_then_calling_creates_the_weights_once(spec):
+    # Keras: layer.build(shape) marks the layer built; the first call must not build again
+    _, factory, in_shape, _, weights, _ = spec
+    layer = factory()
+    layer.build(in_shape)
+    assert layer.built
+    created = [id(w) for w in layer.weights]
+    layer(_sample(in_shape, factory=factory))
+    assert [id(w) for w in layer.weights] == created
+    assert [(w.name.split("/")[-1], w.shape) for w in layer.weights] == weights
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_compute_output_shape_is_analytic(spec):
     _, factory, in_shape, out_shape, _, _ = spec

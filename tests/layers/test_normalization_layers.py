@@ -3,6 +3,8 @@ and LayerNormalization."""
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import npgrad
 import npgrad.layers as L
@@ -131,3 +133,77 @@ def test_layer_normalization_without_center_and_scale_has_no_weights():
 def test_normalization_preserves_float32(cls):
     out = cls()(np.ones((4, 3), dtype=np.float32), training=True)
     assert out.dtype == np.float32
+
+
+# ---------------------------------------------------------------- masked batch statistics
+def _keras_masked_moments(x, mask):
+    """Keras 3's BatchNormalization._moments with a mask, in NumPy."""
+    w = np.broadcast_to(mask.astype(x.dtype)[..., None], x.shape)
+    axes = tuple(range(x.ndim - 1))
+    count = w.sum(axis=axes) + 1e-7
+    mean = (w * x).sum(axis=axes) / count
+    variance = (w * np.square(w * x - mean)).sum(axis=axes) / count
+    return mean, variance
+
+
+@given(seed=st.integers(0, 2**16))
+def test_masked_training_statistics_skip_padded_steps_like_keras(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((3, 5, 4))
+    mask = rng.random((3, 5)) < 0.6
+    mask[0, 0] = True  # at least one real step
+    layer = npgrad.layers.BatchNormalization(momentum=0.9, dtype="float64")
+    layer.build(x.shape)
+    layer.gamma.data[...] = rng.uniform(0.5, 2.0, 4)
+    layer.beta.data[...] = rng.standard_normal(4)
+    out = layer(x, training=True, mask=mask).numpy()
+    mean, variance = _keras_masked_moments(x, mask)
+    expected = (x - mean) / np.sqrt(variance + 1e-3) * layer.gamma.data + layer.beta.data
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.moving_mean.data, 0.1 * mean, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.moving_variance.data, 0.9 + 0.1 * variance, rtol=1e-10)
+    # padded steps change nothing: the real steps' outputs do not depend on them
+    x2 = x.copy()
+    x2[~mask] = rng.standard_normal(x2[~mask].shape) * 100
+    layer2 = npgrad.layers.BatchNormalization(momentum=0.9, dtype="float64")
+    layer2.build(x.shape)
+    layer2.set_weights(layer.get_weights())
+    out2 = layer2(x2, training=True, mask=mask).numpy()
+    np.testing.assert_allclose(out2[mask], out[mask], rtol=1e-9, atol=1e-10)
+
+
+def test_masked_training_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    mask = np.array([[True, True, False, False], [True, True, True, False]])
+    layer = npgrad.layers.BatchNormalization(dtype="float64")
+    layer.build((2, 4, 3))
+
+    def masked_bn(x, gamma, beta):
+        saved = layer.gamma, layer.beta
+        layer.gamma, layer.beta = gamma, beta  # so that gradcheck reaches them
+        try:
+            return layer._masked_training_call(x, mask)
+        finally:
+            layer.gamma, layer.beta = saved
+
+    npgrad.utils.gradcheck(masked_bn, [rng.standard_normal((2, 4, 3)), rng.uniform(0.5, 2, 3),
+                                       rng.standard_normal(3)])
+
+
+def test_masked_batch_norm_in_a_model_and_bad_masks():
+    tokens = np.array([[3, 1, 4, 0, 0], [2, 7, 0, 0, 0]])
+    model = npgrad.Sequential([npgrad.Input((5,), dtype="int64"),
+                               npgrad.layers.Embedding(10, 4, mask_zero=True),
+                               npgrad.layers.BatchNormalization(momentum=0.99),
+                               npgrad.layers.LSTM(3)])
+    model.compile("sgd", "mse")
+    embedded = model.layers[0](tokens).numpy()  # what the one training step normalizes
+    mean, variance = _keras_masked_moments(embedded, tokens != 0)
+    model.fit(tokens, np.zeros((2, 3), np.float32), batch_size=2, epochs=1, verbose=0)
+    bn = model.layers[1]
+    np.testing.assert_allclose(bn.moving_mean.data, 0.01 * mean, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(bn.moving_variance.data, 0.99 + 0.01 * variance, rtol=1e-5)
+    fresh = npgrad.layers.BatchNormalization()
+    fresh.build((2, 5, 4))
+    with pytest.raises(ValueError, match="mask must have the input's shape"):
+        fresh(np.ones((2, 5, 4), np.float32), training=True, mask=np.ones((2, 4), bool))

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import warnings
@@ -73,6 +74,23 @@ def get_layer_class(class_name):
         ) from None
 
 
+def _marking_built(build):
+    """Wrap a subclass's ``build`` so that calling it marks the layer built (as Keras does):
+    ``layer.build(shape)`` by hand, then ``layer(x)``, must not create the weights twice."""
+
+    @functools.wraps(build)
+    def wrapped(self, *args, **kwargs):
+        result = build(self, *args, **kwargs)
+        self.built = True
+        shape = args[0] if args else kwargs.get("input_shape")
+        if self.__dict__.get("input_shape_built") is None and shape is not None:
+            self.input_shape_built = tuple(shape)
+        return result
+
+    wrapped._marks_built = True
+    return wrapped
+
+
 class Layer:
     """Base class of all layers.
 
@@ -102,6 +120,9 @@ class Layer:
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _LAYER_CLASSES[cls.__name__] = cls
+        build = cls.__dict__.get("build")
+        if build is not None and not getattr(build, "_marks_built", False):
+            cls.build = _marking_built(build)
         cls._call_has_mask_arg = _call_takes_mask(cls.call)
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
 

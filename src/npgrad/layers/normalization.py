@@ -66,8 +66,10 @@ class BatchNormalization(Layer):
     the moving ones are non-trainable.
     Shapes: any -> same.
 
-    A timestep mask passes through; unlike Keras, the batch statistics in training
-    include the masked (padded) steps.
+    A timestep mask (``mask`` of the input's shape without its last axis, e.g. from
+    ``Embedding(mask_zero=True)``) passes through, and in training the batch statistics
+    leave the masked steps out, as Keras computes them (weighted moments over the real steps;
+    every step is still normalized). The feature axis must then be the last one.
     """
 
     supports_masking = True
@@ -116,12 +118,42 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", shape,
                                                self.moving_variance_initializer, trainable=False)
 
-    def call(self, x, training=False):
+    def call(self, x, training=False, mask=None):
         _check_sizes(self, x.shape, self._axes, self._sizes)
         training = bool(training) and self.trainable  # frozen BN runs in inference mode
+        if mask is not None and training:
+            return self._masked_training_call(x, mask)
         return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                             training=training, momentum=self.momentum, epsilon=self.epsilon,
                             axis=self._axes[0])
+
+    def _masked_training_call(self, x, mask):
+        """Training with a timestep mask: moments weighted by the mask (Keras's ``_moments``),
+        composed from differentiable ops; the moving statistics follow those moments."""
+        mask = np.asarray(getattr(mask, "data", mask))
+        if mask.shape != tuple(x.shape[:-1]) or self._axes[0] != x.ndim - 1:
+            raise ValueError(
+                f"Layer '{self.name}' (BatchNormalization): a mask must have the input's shape "
+                f"without its last (feature) axis, {tuple(x.shape[:-1])}, and the layer must "
+                f"normalize the last axis; got a mask of shape {mask.shape} and axis {self.axis}"
+            )
+        axes = tuple(range(x.ndim - 1))
+        weights = np.broadcast_to(mask.astype(x.dtype)[..., None], x.shape)
+        count = weights.sum(axis=axes, keepdims=True) + 1e-7  # Keras's backend epsilon
+        weighted = x * weights
+        mean = F.sum(weighted, axis=axes, keepdims=True) / count
+        variance = F.sum(F.square(weighted - mean) * weights, axis=axes, keepdims=True) / count
+        out = (x - mean) / F.sqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            out = out * self.gamma
+        if self.beta is not None:
+            out = out + self.beta
+        momentum = self.momentum
+        self.moving_mean.data[...] = (self.moving_mean.data * momentum
+                                      + mean.data.reshape(-1) * (1 - momentum))
+        self.moving_variance.data[...] = (self.moving_variance.data * momentum
+                                          + variance.data.reshape(-1) * (1 - momentum))
+        return out
 
     def compute_output_shape(self, input_shape):
         _check_min_ndim(self, input_shape, 1)
