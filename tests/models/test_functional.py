@@ -219,12 +219,15 @@ def test_multi_output_losses_are_weighted_and_summed():
     y_reg = data[:, :1] * 2
     y_cls = (data[:, 1] > 0).astype(np.int64) + (data[:, 2] > 1)
     p_reg, p_cls = model.predict(data, verbose=0)
-    expected = 0.5 * np.mean((p_reg - y_reg) ** 2) + 2.0 * np.mean(
-        -np.log(p_cls[np.arange(64), y_cls]))
-    assert model.evaluate(data, [y_reg, y_cls], batch_size=64, verbose=0) == pytest.approx(
-        expected, rel=1e-4)
+    reg_loss = 0.5 * np.mean((p_reg - y_reg) ** 2)
+    cls_loss = 2.0 * np.mean(-np.log(p_cls[np.arange(64), y_cls]))
+    # Keras 3 (>= 3.5) logs each output's weighted loss next to the total
+    logs = model.evaluate(data, [y_reg, y_cls], batch_size=64, verbose=0, return_dict=True)
+    assert logs == pytest.approx({"loss": reg_loss + cls_loss, "reg_loss": reg_loss,
+                                  "cls_loss": cls_loss}, rel=1e-4)
+    assert model.metrics_names == ["loss", "reg_loss", "cls_loss"]
     assert model.evaluate(data, {"cls": y_cls, "reg": y_reg}, batch_size=64, verbose=0) == \
-        pytest.approx(expected, rel=1e-4)
+        pytest.approx([reg_loss + cls_loss, reg_loss, cls_loss], rel=1e-4)
     history = model.fit(data, [y_reg, y_cls], epochs=10, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     # dict outputs and dict losses; an output without a loss is skipped
@@ -232,8 +235,10 @@ def test_multi_output_losses_are_weighted_and_summed():
     named.compile("sgd", loss={"reg": "mse"})
     out = named.predict(data, verbose=0)
     assert set(out) == {"reg", "cls"}
-    assert named.evaluate(data, {"reg": y_reg, "cls": y_cls}, batch_size=64, verbose=0) == \
-        pytest.approx(float(np.mean((out["reg"] - y_reg) ** 2)), rel=1e-4)
+    mse = float(np.mean((out["reg"] - y_reg) ** 2))
+    assert named.evaluate(data, {"reg": y_reg, "cls": y_cls}, batch_size=64, verbose=0,
+                          return_dict=True) == pytest.approx({"loss": mse, "reg_loss": mse},
+                                                             rel=1e-4)
 
 
 def test_unsupported_multi_output_features_raise_clearly():
@@ -451,9 +456,10 @@ def test_multi_output_metrics_per_output_with_keras_names():
     model = _two_outputs()
     model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"],
                   metrics={"value": ["mae", "mse"], "kind": "accuracy"})
-    assert model.metrics_names == ["loss", "value_mae", "value_mse", "kind_accuracy"]
+    assert model.metrics_names == ["loss", "value_loss", "kind_loss", "value_mae", "value_mse",
+                                   "kind_accuracy"]
     history = model.fit(x, [value, kind], epochs=2, batch_size=8, verbose=0)
-    assert {"loss", "value_mae", "value_mse", "kind_accuracy"} <= set(history.history)
+    assert set(model.metrics_names) == set(history.history)
     logs = model.evaluate(x, {"value": value, "kind": kind}, verbose=0, return_dict=True)
     pred_value, pred_kind = model.predict(x, verbose=0)
     assert logs["value_mae"] == pytest.approx(np.mean(np.abs(pred_value - value)), rel=1e-5)
@@ -467,7 +473,7 @@ def test_multi_output_metrics_per_output_with_keras_names():
     # the list form, with None for an output without metrics, gives the same names
     model.compile("adam", loss=["mse", "sparse_categorical_crossentropy"],
                   metrics=[None, ["accuracy"]])
-    assert model.metrics_names == ["loss", "kind_accuracy"]
+    assert model.metrics_names == ["loss", "value_loss", "kind_loss", "kind_accuracy"]
 
 
 def test_multi_output_metrics_survive_save_and_load(tmp_path):
@@ -482,4 +488,4 @@ def test_multi_output_metrics_survive_save_and_load(tmp_path):
     loaded = npgrad.models.load_model(tmp_path / "m.npgrad")
     assert loaded.evaluate(x, y, verbose=0, return_dict=True) == pytest.approx(
         model.evaluate(x, y, verbose=0, return_dict=True))
-    assert loaded.metrics_names == ["loss", "kind_accuracy"]
+    assert loaded.metrics_names == ["loss", "value_loss", "kind_loss", "kind_accuracy"]

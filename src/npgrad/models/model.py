@@ -198,6 +198,8 @@ class Model(Layer):
         self.history = None
         self._loss_weight = 1.0
         self._output_losses = None  # per output (Loss or None) for a multi-output model
+        self._output_loss_trackers = []  # per output with a loss: Mean of its weighted loss
+        self._batch_output_losses = None  # the last batch's weighted loss per output
         self._output_loss_weights = None
         self._metric_specs = []  # (identifier, weighted) as given to compile
         self._compiled_metrics = None  # Metric objects, created at the first batch
@@ -320,6 +322,7 @@ class Model(Layer):
             self.loss = losses_module.as_loss(loss)
             self._loss_weight = self._scalar_loss_weight(loss_weights)
             self._output_losses = self._output_loss_weights = None
+            self._output_loss_trackers = []
         if self._output_losses is not None:  # several outputs: metrics per output
             per_output = [self._metrics_per_output(metrics, "metrics"),
                           self._metrics_per_output(weighted_metrics, "weighted_metrics")]
@@ -414,6 +417,9 @@ class Model(Layer):
                 f"dict keyed by the outputs {names}, got {loss_weights!r}"
             )
         self._output_loss_weights = weights
+        # Keras 3 logs each output's (weighted) loss as "<output>_loss"
+        self._output_loss_trackers = [None if fn is None else metrics_module.Mean(name=f"{n}_loss")
+                                      for fn, n in zip(self._output_losses, names)]
         self.loss = self._output_losses
         self._loss_weight = 1.0
 
@@ -438,15 +444,18 @@ class Model(Layer):
     # ------------------------------------------------------------- metrics
     @property
     def metrics(self):
-        """The loss tracker followed by the compiled metrics (once the first batch ran)."""
-        return [self._loss_tracker] + list(self._compiled_metrics or [])
+        """The loss tracker, the per-output loss trackers (several outputs), then the
+        compiled metrics (once the first batch ran)."""
+        return ([self._loss_tracker] + [t for t in self._output_loss_trackers if t is not None]
+                + list(self._compiled_metrics or []))
 
     @property
     def metrics_names(self):
         """``['loss', <metric names>...]``: the order of ``evaluate``'s list."""
+        losses = ["loss"] + [t.name for t in self._output_loss_trackers if t is not None]
         if self._compiled_metrics is not None:
-            return ["loss"] + [m.name for m in self._compiled_metrics]
-        return ["loss"] + [self._output_prefix(index) + _spec_name(spec)
+            return losses + [m.name for m in self._compiled_metrics]
+        return losses + [self._output_prefix(index) + _spec_name(spec)
                            for (spec, _), index in zip(self._metric_specs, self._metric_outputs)]
 
     def _output_prefix(self, index):
@@ -526,6 +535,11 @@ class Model(Layer):
         if loss is not None:
             self._loss_tracker.update_state(float(np.asarray(getattr(loss, "data", loss))),
                                             sample_weight=len(x))
+            if self._batch_output_losses is not None:
+                for tracker, value in zip(self._output_loss_trackers, self._batch_output_losses):
+                    if tracker is not None:
+                        tracker.update_state(value, sample_weight=len(x))
+                self._batch_output_losses = None
         if self._compiled_metrics is None:
             self._build_metrics(y, y_pred)
         for metric, weighted, index in zip(self._compiled_metrics, self._metric_weighted,
@@ -542,6 +556,9 @@ class Model(Layer):
         """The current result of every compiled metric, then the loss (dict of floats)."""
         logs = {m.name: float(m.result()) for m in self._compiled_metrics or []}
         logs["loss"] = float(self._loss_tracker.result())
+        for tracker in self._output_loss_trackers:
+            if tracker is not None:
+                logs[tracker.name] = float(tracker.result())
         return logs
 
     # ------------------------------------------------------------- steps
@@ -570,14 +587,18 @@ class Model(Layer):
         targets = y.arrays if isinstance(y, _Structure) else list(y)
         predictions = list(y_pred.values()) if isinstance(y_pred, dict) else list(y_pred)
         total = None
+        values = []
         for loss, weight, target, pred in zip(self._output_losses, self._output_loss_weights,
                                               targets, predictions):
             if loss is None:
+                values.append(None)
                 continue
             term = loss(target, pred, sample_weight=sample_weight)
             if weight != 1.0:
                 term = term * weight
+            values.append(float(np.asarray(term.data)))
             total = term if total is None else total + term
+        self._batch_output_losses = values  # logged by compute_metrics as "<output>_loss"
         return total
 
     def train_step(self, x, y, sample_weight=None):
