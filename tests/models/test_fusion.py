@@ -65,3 +65,45 @@ def test_fused_path_keeps_the_layers_input_checks():
     model = _model()
     with pytest.raises(ValueError, match="incompatible"):
         model(np.zeros((2, 14, 13, 3)))
+
+
+def _functional(activation="relu", padding="valid", fuse=True, seed=0, tap=False):
+    """The model of ``_model`` written with the functional API (``tap``: also output the
+    first conv's activations, which must then not be fused away)."""
+    npgrad.utils.set_random_seed(seed)
+    f64 = {"dtype": "float64"}
+    x = npgrad.Input((14, 13, 2), dtype="float64")
+    conv = L.Conv2D(4, (3, 3), activation=activation, padding=padding, **f64)(x)
+    h = L.MaxPooling2D((2, 2), **f64)(conv)
+    h = L.MaxPooling2D((2, 2), **f64)(L.Conv2D(3, (2, 2), activation=activation, **f64)(h))
+    out = L.Dense(3, activation="softmax", **f64)(L.Flatten(**f64)(h))
+    model = npgrad.Model(x, [out, conv] if tap else out)
+    model.fuse_layers = fuse
+    return model
+
+
+@pytest.mark.parametrize("activation", ["relu", None])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_functional_models_fuse_too_and_train_exactly_like_unfused(activation, padding):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (8, 14, 13, 2)).astype(np.float64)
+    y = rng.integers(0, 3, 8)
+    fused, plain = _functional(activation, padding), _functional(activation, padding, fuse=False)
+    assert Conv2DMaxPool2D in _op_types(fused(x))
+    assert Conv2DMaxPool2D not in _op_types(plain(x))
+    for model in (fused, plain):
+        model.compile(optimizer=npgrad.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-12)
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_functional_fusion_keeps_conv_outputs_that_are_used_elsewhere():
+    x = np.random.default_rng(1).standard_normal((2, 14, 13, 2))
+    model = _functional(tap=True)
+    out, conv = model(x)
+    assert conv.shape == (2, 12, 11, 4)  # the conv's own output is still computed
+    ops = _op_types(out)
+    assert npgrad.ops.conv.Conv2D in ops  # first pair unfused: its conv output is an output
+    assert Conv2DMaxPool2D in ops  # second pair fused

@@ -31,6 +31,7 @@ from npgrad.layers.node import (
     symbolic_call,
 )
 from npgrad.models.model import Model, _Structure
+from npgrad.models.sequential import _conv_max_pool, _fusable
 
 _TENSOR_KEY = "__keras_tensor__"
 
@@ -132,6 +133,9 @@ class Functional(Model):
         inputs, outputs: the input and output tensors, as flat lists.
         input, output: the inputs and outputs in the structure given (tensor, list, dict).
         layers: the InputLayers and the layers, each once, in Keras order.
+        fuse_layers: when True (the default), a ``Conv2D`` (stride 1, relu or linear) whose
+            output only feeds a ``MaxPooling2D((2, 2))`` runs with it as the fused op
+            ``F.conv2d_max_pool2d``, as in ``Sequential``: identical outputs and gradients.
 
     Raises:
         ValueError: an output that depends on an Input not in ``inputs`` (the Input is
@@ -144,6 +148,8 @@ class Functional(Model):
         >>> y = npgrad.layers.Add()([x, h])                # a residual connection
         >>> model = npgrad.Model(x, y, name="residual")
     """
+
+    fuse_layers = True
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -310,8 +316,16 @@ class Functional(Model):
         if mask is not None:
             given = list(mask) if isinstance(mask, (list, tuple)) else [mask]
             masks = {id(t): m for t, m in zip(self._inputs, given) if m is not None}
+        fused, skipped = self._fusion_plan() if self.fuse_layers else ({}, ())
         for node in self._nodes:
             layer = node.layer
+            if id(node) in skipped:  # a Conv2D that runs inside the fused op of its pool
+                continue
+            conv = fused.get(id(node))
+            if conv is not None:  # MaxPooling2D((2, 2)) of a Conv2D: one fused op
+                values[id(node.output_tensors[0])] = _conv_max_pool(
+                    conv.layer, values[id(conv.call_args[0])])
+                continue
             if node.is_input:  # the InputLayer checks the shape and casts the dtype
                 tensor = node.output_tensors[0]
                 if id(tensor) in masks:
@@ -340,6 +354,38 @@ class Functional(Model):
                 for tensor, value in zip(outs, produced):
                     values[id(tensor)] = value
         return map_structure(lambda t: values[id(t)], self._output_struct)
+
+    def _fusion_plan(self):
+        """Which Conv2D + MaxPooling2D node pairs run as ``F.conv2d_max_pool2d`` (as in
+        ``Sequential``): a plain call of a fusable Conv2D whose output only feeds a plain
+        call of a fusable MaxPooling2D and is not a model output.
+
+        Returns:
+            ({id(pool node): conv node}, {id(conv node)}), computed once per model.
+        """
+        plan = self.__dict__.get("_fusion")
+        if plan is not None:
+            return plan
+        users = {}
+        for node in self._nodes:
+            for tensor in node.input_tensors:
+                users.setdefault(id(tensor), []).append(node)
+        outputs = {id(t) for t in self._outputs}
+        fused, skipped = {}, set()
+        for node in self._nodes:
+            if node.is_input or not _plain_call(node):
+                continue
+            out = node.output_tensors[0]
+            consumers = users.get(id(out), [])
+            if id(out) in outputs or len(consumers) != 1:
+                continue
+            pool = consumers[0]
+            if _plain_call(pool) and _fusable(node.layer, pool.layer):
+                fused[id(pool)] = node
+                skipped.add(id(node))
+        plan = (fused, skipped)
+        object.__setattr__(self, "_fusion", plan)
+        return plan
 
     def compute_output_shape(self, input_shape):
         """The output shape(s) for input shape(s) matching the model's Inputs."""
@@ -507,3 +553,9 @@ def _unique(weights):
             seen.add(id(w))
             out.append(w)
     return out
+
+
+def _plain_call(node):
+    """One symbolic argument, no keyword arguments (no fixed ``training``, no mask)."""
+    return (len(node.call_args) == 1 and not node.call_kwargs
+            and type(node.call_args[0]) is KerasTensor and len(node.output_tensors) == 1)
