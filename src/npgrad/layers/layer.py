@@ -136,9 +136,10 @@ class Layer:
         self.dtype = np.dtype(dtype or "float32")
         self._trainable = bool(trainable)
         self.built = False
-        self._own_weights = []
+        # bookkeeping lists that never hold layers: kept out of the sub-layer walk
+        object.__setattr__(self, "_own_weights", [])
         self._frozen_ids = set()  # weights created with trainable=False (statistics)
-        self._regularized = []
+        object.__setattr__(self, "_regularized", [])
         if batch_input_shape is not None:
             self._batch_input_shape = tuple(batch_input_shape)
         elif input_shape is not None:
