@@ -240,7 +240,10 @@ class SparseSoftmaxCrossEntropy(Function):
         shifted = logits - logits.max(axis=-1, keepdims=True)
         probs = np.exp(shifted)
         total = probs.sum(axis=-1, keepdims=True)
-        picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+        if shifted.ndim == 2:  # (N, C): plain fancy indexing, a few times cheaper
+            picked = shifted[np.arange(len(labels)), labels]
+        else:
+            picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
         loss = np.log(total[..., 0]) - picked
         probs /= total
         self.save_for_backward(probs)
@@ -252,8 +255,12 @@ class SparseSoftmaxCrossEntropy(Function):
         # d/dz (lse(z) - z_label) = softmax(z) - onehot(label)
         upstream = _expand(grad)
         dz = probs * upstream
-        index = self.labels[..., None]
-        np.put_along_axis(dz, index, np.take_along_axis(dz, index, axis=-1) - upstream, axis=-1)
+        if dz.ndim == 2:  # (N, C): one label per row, so no index repeats
+            dz[np.arange(len(dz)), self.labels] -= upstream[:, 0]
+        else:
+            index = self.labels[..., None]
+            np.put_along_axis(dz, index, np.take_along_axis(dz, index, axis=-1) - upstream,
+                              axis=-1)
         return (dz,)
 
 
