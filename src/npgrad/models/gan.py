@@ -337,12 +337,8 @@ class GAN(Model):
         batch_size = _positive_int(32 if batch_size is None else batch_size, "batch_size", owner)
         verbose = _verbosity(verbose, owner)
         epochs = int(epochs)
-        steps = math.ceil(len(x) / batch_size)
-        if steps_per_epoch is not None:
-            steps = min(_positive_int(steps_per_epoch, "steps_per_epoch", owner), steps)
-        callbacks = self._callback_list(callbacks, verbose, epochs, steps, add_history=True)
-        self.stop_training = False
-        callbacks.on_train_begin()
+        steps, callbacks = self._begin_training(len(x), batch_size, steps_per_epoch, callbacks,
+                                                verbose, epochs, owner)
         logs = {}
         for epoch in range(int(initial_epoch), epochs):
             logs = self._train_epoch(epoch, len(x), batch_size, steps, shuffle, callbacks,
@@ -351,11 +347,15 @@ class GAN(Model):
             callbacks.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        if epochs > int(initial_epoch):  # optimizers with use_ema: averages into the weights
-            self.d_optimizer.finalize_variable_values(self.discriminator.trainable_weights)
-            self.g_optimizer.finalize_variable_values(self.generator.trainable_weights)
+        if epochs > int(initial_epoch):
+            self._finalize_variable_values()
         callbacks.on_train_end(logs)
         return callbacks.history
+
+    def _finalize_variable_values(self):
+        """Each optimizer with ``use_ema`` copies its averages into its network."""
+        self.d_optimizer.finalize_variable_values(self.discriminator.trainable_weights)
+        self.g_optimizer.finalize_variable_values(self.generator.trainable_weights)
 
     def evaluate(self, *args, **kwargs):
         """Not defined for a GAN (no target to score): raises NotImplementedError."""

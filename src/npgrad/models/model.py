@@ -728,12 +728,8 @@ class Model(Layer):
         if len(x) == 0:
             raise ValueError(f"{owner}: x is empty")
 
-        steps = math.ceil(len(x) / batch_size)
-        if steps_per_epoch is not None:
-            steps = min(_positive_int(steps_per_epoch, "steps_per_epoch", owner), steps)
-        callbacks = self._callback_list(callbacks, verbose, epochs, steps, add_history=True)
-        self.stop_training = False
-        callbacks.on_train_begin()
+        steps, callbacks = self._begin_training(len(x), batch_size, steps_per_epoch, callbacks,
+                                                verbose, epochs, owner)
         logs = {}
         def train_batch(index):
             batch_weight = None if sample_weight is None else sample_weight[index]
@@ -753,10 +749,27 @@ class Model(Layer):
             logs = epoch_logs
             if self.stop_training:
                 break
-        if epochs > int(initial_epoch) and self.optimizer is not None:  # Keras: EMA -> weights
-            self.optimizer.finalize_variable_values(self.trainable_weights)
+        if epochs > int(initial_epoch):
+            self._finalize_variable_values()
         callbacks.on_train_end(logs)
         return callbacks.history
+
+    def _begin_training(self, n, batch_size, steps_per_epoch, callbacks, verbose, epochs, owner):
+        """Steps per epoch (all batches, or ``steps_per_epoch`` if fewer) and the callback
+        list (History included), ``on_train_begin`` called; shared by every ``fit``."""
+        steps = math.ceil(n / batch_size)
+        if steps_per_epoch is not None:
+            steps = min(_positive_int(steps_per_epoch, "steps_per_epoch", owner), steps)
+        callbacks = self._callback_list(callbacks, verbose, epochs, steps, add_history=True)
+        self.stop_training = False
+        callbacks.on_train_begin()
+        return steps, callbacks
+
+    def _finalize_variable_values(self):
+        """When training ends, an optimizer with ``use_ema`` copies its averages into the
+        weights (Keras's ``fit``)."""
+        if self.optimizer is not None:
+            self.optimizer.finalize_variable_values(self.trainable_weights)
 
     def _train_epoch(self, epoch, n, batch_size, steps, shuffle, callbacks, train_batch):
         """One epoch of ``train_batch(index)`` calls over shuffled batches; the last logs.
