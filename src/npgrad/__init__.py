@@ -13,8 +13,8 @@ activations, initializers, regularizers, datasets, utils; plus ``npgrad.Input``,
 """
 
 from npgrad.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
-from npgrad.ops.elementwise import maximum, minimum, where
-from npgrad.ops.shape import concatenate, pad, stack
+from npgrad.primitives.elementwise import maximum, minimum, where
+from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
     activations,
     functional,

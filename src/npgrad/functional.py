@@ -1,6 +1,6 @@
 """The public functional API, ``import npgrad.functional as F``.
 
-Thin, documented entry points to the differentiable ops in ``npgrad.ops``; names follow
+Thin, documented entry points to the differentiable ops in ``npgrad.primitives``; names follow
 Keras (``keras.ops``) where Keras has one, NumPy otherwise. Every function accepts Tensors,
 ndarrays or numbers and returns a Tensor. Every name listed in ``__all__`` has an entry in
 the gradient-check registry (``tests/gradcheck``).
@@ -15,7 +15,7 @@ Example:
     (2, 14, 14, 8)
 """
 
-from npgrad.ops.activation import (
+from npgrad.primitives.activation import (
     elu,
     gelu,
     hard_sigmoid,
@@ -31,9 +31,9 @@ from npgrad.ops.activation import (
     softsign,
     tanh,
 )
-from npgrad.ops.conv import conv1d, conv2d, conv2d_transpose
-from npgrad.ops.conv_pool import conv2d_max_pool2d
-from npgrad.ops.elementwise import (
+from npgrad.primitives.conv import conv1d, conv2d, conv2d_transpose
+from npgrad.primitives.conv_pool import conv2d_max_pool2d
+from npgrad.primitives.elementwise import (
     abs,
     add,
     cast,
@@ -51,8 +51,8 @@ from npgrad.ops.elementwise import (
     subtract,
     where,
 )
-from npgrad.ops.linalg import dense, matmul
-from npgrad.ops.loss import (
+from npgrad.primitives.linalg import dense, matmul
+from npgrad.primitives.loss import (
     binary_crossentropy,
     categorical_crossentropy,
     huber,
@@ -60,16 +60,16 @@ from npgrad.ops.loss import (
     mean_squared_error,
     sparse_categorical_crossentropy,
 )
-from npgrad.ops.nn import batch_norm, dropout, embedding, layer_norm
-from npgrad.ops.pool import (
+from npgrad.primitives.nn import batch_norm, dropout, embedding, layer_norm
+from npgrad.primitives.pool import (
     avg_pool2d,
     global_avg_pool2d,
     global_max_pool2d,
     max_pool2d,
     upsampling2d,
 )
-from npgrad.ops.reduce import max, mean, min, std, sum, var
-from npgrad.ops.shape import (
+from npgrad.primitives.reduce import max, mean, min, std, sum, var
+from npgrad.primitives.shape import (
     broadcast_to,
     concatenate,
     expand_dims,

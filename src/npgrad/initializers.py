@@ -420,14 +420,20 @@ def serialize(initializer):
     """Return ``{"class_name": ..., "config": ...}`` for an initializer (JSON-able).
 
     Args:
-        initializer: an :class:`Initializer` instance.
+        initializer: an :class:`Initializer` instance, or None.
 
     Returns:
-        dict.
+        dict, or None for None.
+
+    Raises:
+        TypeError: for anything else (e.g. a plain function), which a saved config cannot name.
     """
+    if initializer is None:
+        return None
     if not isinstance(initializer, Initializer):
         raise TypeError(
-            f"initializers.serialize: expected an Initializer, got {type(initializer).__name__}"
+            f"initializers.serialize: cannot serialize {initializer!r}; use an "
+            "npgrad.initializers object or name to save the layer's config"
         )
     return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
 

@@ -3,7 +3,7 @@
 A loss class is called as ``loss(y_true, y_pred, sample_weight=None)`` and returns a scalar
 Tensor you can ``backward()``; a loss function (``mse``, ``binary_crossentropy``...) returns
 the per-sample losses, shape ``y_pred.shape[:-1]``. The maths lives in the fused ops of
-``npgrad.ops.loss`` (through ``npgrad.functional``); this module adds Keras' names, label
+``npgrad.primitives.loss`` (through ``npgrad.functional``); this module adds Keras' names, label
 smoothing, reductions and sample weights.
 
 Masking: when ``y_pred`` carries a timestep mask (a sequence output of a model fed through
@@ -31,7 +31,7 @@ import numpy as np
 
 import npgrad.functional as F
 from npgrad.autograd.tensor import Tensor
-from npgrad.ops.activation import Sigmoid, Softmax
+from npgrad.primitives.activation import Sigmoid, Softmax
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
@@ -41,7 +41,7 @@ def _softmax_logits(y_pred):
     """The logits a last-axis softmax made ``y_pred`` from, or None.
 
     Only possible while the graph is recorded (inside ``fit``): ``y_pred._ctx`` is then the
-    :class:`~npgrad.ops.activation.Softmax` op and its first input holds the logits.
+    :class:`~npgrad.primitives.activation.Softmax` op and its first input holds the logits.
     """
     ctx = getattr(y_pred, "_ctx", None)
     if not isinstance(ctx, Softmax) or getattr(ctx, "saved", None) is None:

@@ -105,7 +105,9 @@ ALL_OBJECTS = {
 
 
 def serialize(regularizer):
-    """Return ``{"class_name": ..., "config": ...}`` for a regularizer (JSON-able)."""
+    """Return ``{"class_name": ..., "config": ...}`` for a regularizer (JSON-able; None for None)."""
+    if regularizer is None:
+        return None
     if not isinstance(regularizer, Regularizer):
         raise TypeError(
             f"regularizers.serialize: expected a Regularizer, got {type(regularizer).__name__}"

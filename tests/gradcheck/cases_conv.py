@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
-from npgrad.ops.conv import _transpose_output_length, _window_geometry
+from npgrad.primitives.conv import _transpose_output_length, _window_geometry
 from tests.gradcheck.registry import OpCase, floats
 
 batches = st.integers(1, 2)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
-from npgrad.ops import loss
+from npgrad.primitives import loss
 from tests.gradcheck.registry import OpCase, arrays, floats
 
 

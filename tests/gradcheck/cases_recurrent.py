@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
 from npgrad.layers import recurrent as R
-from npgrad.ops import recurrent as ops
+from npgrad.primitives import recurrent as ops
 from tests.gradcheck.registry import OpCase, floats
 
 _GATES = {"simple_rnn": 1, "lstm": 4, "gru": 3}

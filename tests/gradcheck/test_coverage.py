@@ -1,4 +1,4 @@
-"""The registry must cover every Function subclass in npgrad.ops and every public F name."""
+"""The registry must cover every Function subclass in npgrad.primitives and every public F name."""
 
 import importlib
 import pkgutil
@@ -7,15 +7,15 @@ from hypothesis import HealthCheck, given, settings
 
 import npgrad
 import npgrad.functional as F
-import npgrad.ops
+import npgrad.primitives
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from tests.gradcheck.registry import ALL_CASES
 
 
 def _all_function_classes():
-    for info in pkgutil.iter_modules(npgrad.ops.__path__):
-        importlib.import_module(f"npgrad.ops.{info.name}")
+    for info in pkgutil.iter_modules(npgrad.primitives.__path__):
+        importlib.import_module(f"npgrad.primitives.{info.name}")
     seen, stack = set(), [Function]
     while stack:
         cls = stack.pop()

@@ -57,7 +57,7 @@ def test_pooling_matches_keras(keras_ref, case):
 def test_average_pooling_same_matches_keras_away_from_padding(keras_ref):
     # The reference was made on Keras's PyTorch backend, which replicates edge pixels for
     # asymmetric 'same' pooling; npgrad averages valid cells (Keras docs, TF and JAX backends),
-    # as tests/ops/test_pool.py explains. Windows that padding does not touch agree exactly.
+    # as tests/primitives/test_pool.py explains. Windows that padding does not touch agree exactly.
     layer = L.AveragePooling2D((3, 3), strides=(2, 2), padding="same")
     _check(layer, keras_ref, "avgpool_3s2_same", window=(slice(1, 4), slice(0, 3)))
 

@@ -25,7 +25,7 @@ from npgrad.layers.recurrent import (
     SimpleRNNCell,
     TimeDistributed,
 )
-from npgrad.ops import recurrent as ops
+from npgrad.primitives import recurrent as ops
 
 LAYERS = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
 N_STATES = {"simple_rnn": 1, "lstm": 2, "gru": 1}

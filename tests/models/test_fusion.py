@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import npgrad
-from npgrad.ops.conv_pool import Conv2DMaxPool2D
+from npgrad.primitives.conv_pool import Conv2DMaxPool2D
 
 L = npgrad.layers
 
@@ -56,9 +56,9 @@ def test_the_fused_op_is_used_only_where_it_applies():
     assert Conv2DMaxPool2D in _op_types(_model()(x))
     assert Conv2DMaxPool2D not in _op_types(_model(fuse=False)(x))
     assert Conv2DMaxPool2D not in _op_types(_model(activation="tanh")(x))
-    assert npgrad.ops.pool.MaxPool2D in _op_types(_model(pool=(3, 3))(x))  # first pair unfused
+    assert npgrad.primitives.pool.MaxPool2D in _op_types(_model(pool=(3, 3))(x))  # first pair unfused
     strided_first = _op_types(_model(strides=(2, 1))(x))  # only the second pair fuses
-    assert npgrad.ops.conv.Conv2D in strided_first and Conv2DMaxPool2D in strided_first
+    assert npgrad.primitives.conv.Conv2D in strided_first and Conv2DMaxPool2D in strided_first
 
 
 def test_fused_path_keeps_the_layers_input_checks():
@@ -105,5 +105,5 @@ def test_functional_fusion_keeps_conv_outputs_that_are_used_elsewhere():
     out, conv = model(x)
     assert conv.shape == (2, 12, 11, 4)  # the conv's own output is still computed
     ops = _op_types(out)
-    assert npgrad.ops.conv.Conv2D in ops  # first pair unfused: its conv output is an output
+    assert npgrad.primitives.conv.Conv2D in ops  # first pair unfused: its conv output is an output
     assert Conv2DMaxPool2D in ops  # second pair fused

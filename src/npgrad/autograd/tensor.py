@@ -95,11 +95,6 @@ class Tensor:
         return self.data.size
 
     @property
-    def T(self):
-        """The transpose (axes reversed), differentiable."""
-        return _shape.transpose(self)
-
-    @property
     def is_leaf(self):
         """True for tensors made by the user (not by an op)."""
         return self._ctx is None
@@ -115,10 +110,6 @@ class Tensor:
     def detach(self):
         """A tensor sharing the data but cut from the graph (requires_grad=False)."""
         return Tensor(self.data)
-
-    def astype(self, dtype):
-        """Cast to another floating dtype; gradients flow back in the original dtype."""
-        return _elementwise.cast(self, dtype=np.dtype(dtype))
 
     def backward(self, grad=None, retain_graph=False):
         """Compute gradients of this tensor with respect to every leaf that requires grad.
@@ -162,52 +153,6 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ---------------------------------------------------------------- arithmetic
-    def __add__(self, other):
-        return _elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return _elementwise.add(other, self)
-
-    def __sub__(self, other):
-        return _elementwise.subtract(self, other)
-
-    def __rsub__(self, other):
-        return _elementwise.subtract(other, self)
-
-    def __mul__(self, other):
-        return _elementwise.multiply(self, other)
-
-    def __rmul__(self, other):
-        return _elementwise.multiply(other, self)
-
-    def __truediv__(self, other):
-        return _elementwise.divide(self, other)
-
-    def __rtruediv__(self, other):
-        return _elementwise.divide(other, self)
-
-    def __pow__(self, exponent):
-        return _elementwise.power(self, exponent)
-
-    def __rpow__(self, base):
-        return _elementwise.power(base, self)
-
-    def __matmul__(self, other):
-        return _linalg.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _linalg.matmul(other, self)
-
-    def __neg__(self):
-        return _elementwise.negative(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _elementwise.abs(self)
-
     # comparisons give plain boolean tensors: not differentiable
     def __lt__(self, other):
         return Tensor(self.data < _raw(other))
@@ -227,84 +172,6 @@ class Tensor:
     def __ne__(self, other):
         return Tensor(self.data != _raw(other))
 
-    # ---------------------------------------------------------------- math methods
-    def exp(self):
-        """Elementwise e**x."""
-        return _elementwise.exp(self)
-
-    def log(self):
-        """Elementwise natural logarithm."""
-        return _elementwise.log(self)
-
-    def sqrt(self):
-        """Elementwise square root."""
-        return _elementwise.sqrt(self)
-
-    def abs(self):
-        """Elementwise absolute value (gradient 0 at 0)."""
-        return _elementwise.abs(self)
-
-    def clip(self, min=None, max=None):  # noqa: A002 - NumPy's names
-        """Clamp to [min, max] (either may be None)."""
-        return _elementwise.clip(self, min, max)
-
-    def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (int, tuple or None for all), optionally keeping reduced axes."""
-        return _reduce.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis``."""
-        return _reduce.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        """Maximum over ``axis`` (tied maxima share the gradient)."""
-        return _reduce.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        """Minimum over ``axis`` (tied minima share the gradient)."""
-        return _reduce.min(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis=None, keepdims=False, ddof=0):
-        """Variance over ``axis`` (divided by N - ddof)."""
-        return _reduce.var(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def std(self, axis=None, keepdims=False, ddof=0):
-        """Standard deviation over ``axis``."""
-        return _reduce.std(self, axis=axis, keepdims=keepdims, ddof=ddof)
-
-    def argmax(self, axis=None):
-        """Indices of the maxima (not differentiable), as an ndarray."""
-        return self.data.argmax(axis=axis)
-
-    # ---------------------------------------------------------------- shape methods
-    def reshape(self, *shape):
-        """Same elements, new shape (``x.reshape(2, -1)`` or ``x.reshape((2, -1))``)."""
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
-        return _shape.reshape(self, shape)
-
-    def transpose(self, *axes):
-        """Permute axes (reverse them when none are given)."""
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        return _shape.transpose(self, axes or None)
-
-    def flatten(self):
-        """All elements in one axis."""
-        return _shape.reshape(self, (-1,))
-
-    def squeeze(self, axis=None):
-        """Remove axes of length one."""
-        return _shape.squeeze(self, axis)
-
-    def expand_dims(self, axis):
-        """Insert an axis of length one at ``axis``."""
-        return _shape.expand_dims(self, axis)
-
-    def __getitem__(self, index):
-        """NumPy indexing: ints, slices, None, Ellipsis, integer arrays, boolean masks."""
-        return _shape.getitem(self, index)
-
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
@@ -313,10 +180,3 @@ def _raw(x):
 def tensor(data, requires_grad=False, dtype=None):
     """Make a :class:`Tensor` (PyTorch-style spelling of ``Tensor(...)``)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-# The ops import this module for the Tensor class; bind them late to avoid an import cycle.
-from npgrad.ops import elementwise as _elementwise  # noqa: E402
-from npgrad.ops import linalg as _linalg  # noqa: E402
-from npgrad.ops import reduce as _reduce  # noqa: E402
-from npgrad.ops import shape as _shape  # noqa: E402

@@ -9,21 +9,8 @@ Example:
 from __future__ import annotations
 
 import npgrad.functional as F
-from npgrad import activations, initializers
-from npgrad.layers.core import (
-    _check_axis,
-    _check_data_format,
-    _check_ndim,
-    _conv_output_length,
-    _get_regularizer,
-    _incompatible,
-    _int_tuple,
-    _known_axis,
-    _padding_arg,
-    _positive_int,
-    _serialize_initializer,
-    _serialize_regularizer,
-)
+from npgrad import activations, initializers, regularizers
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
 
@@ -40,18 +27,18 @@ class _Conv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        self.filters = _positive_int(filters, cls, "filters")
-        self.kernel_size = _int_tuple(kernel_size, self.rank, cls, "kernel_size")
-        self.strides = _int_tuple(strides, self.rank, cls, "strides")
-        self.padding = _padding_arg(padding, cls, self.paddings)
-        _check_data_format(data_format, cls)
-        self.dilation_rate = _int_tuple(dilation_rate, self.rank, cls, "dilation_rate")
+        self.filters = arguments.positive_int(filters, cls, "filters")
+        self.kernel_size = arguments.int_tuple(kernel_size, self.rank, cls, "kernel_size")
+        self.strides = arguments.int_tuple(strides, self.rank, cls, "strides")
+        self.padding = arguments.padding_arg(padding, cls, self.paddings)
+        arguments.check_data_format(data_format, cls)
+        self.dilation_rate = arguments.int_tuple(dilation_rate, self.rank, cls, "dilation_rate")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = _get_regularizer(kernel_regularizer)
-        self.bias_regularizer = _get_regularizer(bias_regularizer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     # the kernel's shape from the number of input channels (Conv2DTranspose swaps the last two)
     def _kernel_shape(self, channels):
@@ -59,15 +46,15 @@ class _Conv(Layer):
 
     def _spatial_output(self, sizes):
         return tuple(
-            _conv_output_length(n, k, s, self.padding, d)
+            arguments.conv_output_length(n, k, s, self.padding, d)
             for n, k, s, d in zip(sizes, self.kernel_size, self.strides, self.dilation_rate)
         )
 
     def compute_output_shape(self, input_shape):
-        _check_ndim(self, input_shape, self.rank + 2, self.layout)
+        arguments.check_ndim(self, input_shape, self.rank + 2, self.layout)
         spatial = self._spatial_output(tuple(input_shape[1:-1]))
         if any(n is not None and n <= 0 for n in spatial):
-            raise _incompatible(
+            raise arguments.incompatible(
                 self,
                 f"spatial size of at least the kernel's span for padding='{self.padding}' "
                 f"(kernel_size {self.kernel_size}, dilation_rate {self.dilation_rate}, strides "
@@ -78,7 +65,7 @@ class _Conv(Layer):
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # rank and size checks
-        channels = _known_axis(self, input_shape, -1, "channel axis")
+        channels = arguments.known_axis(self, input_shape, -1, "channel axis")
         self.kernel = self.add_weight("kernel", self._kernel_shape(channels),
                                       self.kernel_initializer, self.kernel_regularizer)
         self.bias = None
@@ -87,8 +74,8 @@ class _Conv(Layer):
                                         self.bias_regularizer)
 
     def _check_input(self, x):
-        _check_ndim(self, x.shape, self.rank + 2, self.layout)
-        _check_axis(self, x.shape, -1, self.input_shape_built[-1], "channel axis")
+        arguments.check_ndim(self, x.shape, self.rank + 2, self.layout)
+        arguments.check_axis(self, x.shape, -1, self.input_shape_built[-1], "channel axis")
         self.compute_output_shape(x.shape)
 
     def get_config(self):
@@ -101,10 +88,10 @@ class _Conv(Layer):
             dilation_rate=list(self.dilation_rate),
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=_serialize_initializer(self.kernel_initializer),
-            bias_initializer=_serialize_initializer(self.bias_initializer),
-            kernel_regularizer=_serialize_regularizer(self.kernel_regularizer),
-            bias_regularizer=_serialize_regularizer(self.bias_regularizer),
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
         )
         return config
 
@@ -225,7 +212,7 @@ class Conv2DTranspose(_Conv):
         if output_padding is None:
             self.output_padding = None
         else:
-            self.output_padding = _int_tuple(output_padding, 2, "Conv2DTranspose",
+            self.output_padding = arguments.int_tuple(output_padding, 2, "Conv2DTranspose",
                                              "output_padding", allow_zero=True)
             for p, s in zip(self.output_padding, self.strides):
                 if p >= s:
@@ -251,7 +238,7 @@ class Conv2DTranspose(_Conv):
         # (fails e.g. for an even kernel with padding='same' and output_padding=0)
         back = super()._spatial_output(shape[1:-1])
         if any(b is not None and b != n for b, n in zip(back, input_shape[1:-1])):
-            raise _incompatible(
+            raise arguments.incompatible(
                 self,
                 f"an input whose transposed output {shape[1:-1]} maps back to it (kernel_size "
                 f"{self.kernel_size}, strides {self.strides}, padding '{self.padding}', "

@@ -1,7 +1,5 @@
 """Core layers: Input, Dense, activation layers, Dropout and Embedding.
 
-Also holds the small validation and serialization helpers the other layer modules share.
-
 Example:
     >>> model_layers = [npgrad.Input((784,)), Dense(128, activation="relu"), Dropout(0.2),
     ...                 Dense(10, activation="softmax")]
@@ -16,137 +14,9 @@ import numpy as np
 import npgrad.functional as F
 from npgrad import activations, initializers, regularizers
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 from npgrad.layers.node import KerasTensor, Node
-
-# ------------------------------------------------------------------ shared helpers
-
-
-def _incompatible(layer, expected, shape):
-    """The ValueError every layer raises for an input it cannot take."""
-    return ValueError(
-        f"Input 0 of layer '{layer.name}' is incompatible: expected {expected}, "
-        f"got shape {tuple(shape)}"
-    )
-
-
-def _check_ndim(layer, shape, ndim, layout=""):
-    """Raise unless ``shape`` has exactly ``ndim`` axes."""
-    if len(shape) != ndim:
-        where = f" {layout}" if layout else ""
-        raise _incompatible(layer, f"rank {ndim}{where}", shape)
-
-
-def _check_min_ndim(layer, shape, ndim):
-    """Raise unless ``shape`` has at least ``ndim`` axes."""
-    if len(shape) < ndim:
-        raise _incompatible(layer, f"rank >= {ndim}", shape)
-
-
-def _check_axis(layer, shape, axis, size, what="last axis"):
-    """Raise unless ``shape[axis] == size`` (the feature size a built layer was built for)."""
-    if shape[axis] != size:
-        raise _incompatible(layer, f"{what} {size}", shape)
-
-
-def _known_axis(layer, shape, axis, what="last axis"):
-    """The size of ``shape[axis]``, which must be known (not None) to build weights."""
-    size = shape[axis]
-    if size is None:
-        raise _incompatible(layer, f"a known {what} (not None) to build the weights", shape)
-    return int(size)
-
-
-def _int_tuple(value, n, layer_cls, arg, allow_zero=False):
-    """Normalize an int or an n-tuple of ints to an n-tuple of positive (or >= 0) ints.
-
-    Raises:
-        TypeError: not an int or n ints.
-        ValueError: a value is not positive (or negative, when ``allow_zero``).
-    """
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        values = (int(value),) * n
-    else:
-        try:
-            values = tuple(value)
-        except TypeError:
-            raise TypeError(
-                f"{layer_cls}: argument `{arg}` must be an int or a tuple of {n} ints, got {value!r}"
-            ) from None
-        if len(values) != n or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values
-        ):
-            raise TypeError(
-                f"{layer_cls}: argument `{arg}` must be an int or a tuple of {n} ints, got {value!r}"
-            )
-        values = tuple(int(v) for v in values)
-    low = 0 if allow_zero else 1
-    if any(v < low for v in values):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{layer_cls}: argument `{arg}` must be {kind}, got {value!r}")
-    return values
-
-
-def _positive_int(value, layer_cls, arg):
-    """Check a positive int argument (units, filters, input_dim...)."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{layer_cls}: argument `{arg}` must be a positive int, got {value!r}")
-    return int(value)
-
-
-def _padding_arg(padding, layer_cls, allowed=("valid", "same")):
-    """Lower-case a padding string and check it is allowed."""
-    mode = padding.lower() if isinstance(padding, str) else padding
-    if mode not in allowed:
-        raise ValueError(
-            f"{layer_cls}: argument `padding` must be one of {list(allowed)}, got {padding!r}"
-        )
-    return mode
-
-
-def _check_data_format(data_format, layer_cls):
-    """npgrad is channels-last only (Keras's default)."""
-    if data_format not in (None, "channels_last"):
-        raise ValueError(
-            f"{layer_cls}: only data_format='channels_last' is supported, got {data_format!r}"
-        )
-
-
-def _serialize_initializer(initializer):
-    """JSON-able form of an initializer object (None stays None)."""
-    if initializer is None:
-        return None
-    if isinstance(initializer, initializers.Initializer):
-        return initializers.serialize(initializer)
-    raise ValueError(
-        f"cannot serialize custom initializer {initializer!r}; use an npgrad.initializers "
-        "object or name to save the layer's config"
-    )
-
-
-def _serialize_regularizer(regularizer):
-    """JSON-able form of a regularizer object (None stays None)."""
-    if regularizer is None:
-        return None
-    if hasattr(regularizers, "serialize"):
-        return regularizers.serialize(regularizer)
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-
-
-def _get_regularizer(identifier):
-    """Resolve a regularizer identifier (None stays None)."""
-    return None if identifier is None else regularizers.get(identifier)
-
-
-def _conv_output_length(length, window, stride, padding, dilation=1):
-    """Output length of a strided window: 'valid' floors, 'same'/'causal' give ceil(L / s)."""
-    if length is None:
-        return None
-    span = (window - 1) * dilation + 1
-    if padding in ("same", "causal"):
-        return -(-length // stride)
-    return (length - span) // stride + 1 if length >= span else 0
-
 
 # ------------------------------------------------------------------ Input
 
@@ -196,7 +66,7 @@ class InputLayer(Layer):
         if len(shape) != len(self.batch_shape) or any(
             e is not None and e != d for e, d in zip(self.batch_shape, shape)
         ):
-            raise _incompatible(self, f"shape {self.batch_shape}", shape)
+            raise arguments.incompatible(self, f"shape {self.batch_shape}", shape)
 
     def build(self, input_shape):
         self._check(input_shape)
@@ -273,17 +143,17 @@ class Dense(Layer):
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  **kwargs):
         super().__init__(**kwargs)
-        self.units = _positive_int(units, "Dense", "units")
+        self.units = arguments.positive_int(units, "Dense", "units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = _get_regularizer(kernel_regularizer)
-        self.bias_regularizer = _get_regularizer(bias_regularizer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 2)
-        n_in = _known_axis(self, input_shape, -1)
+        arguments.check_min_ndim(self, input_shape, 2)
+        n_in = arguments.known_axis(self, input_shape, -1)
         self.kernel = self.add_weight("kernel", (n_in, self.units), self.kernel_initializer,
                                       self.kernel_regularizer)
         self.bias = None
@@ -292,12 +162,12 @@ class Dense(Layer):
                                         self.bias_regularizer)
 
     def call(self, x, training=False):
-        _check_min_ndim(self, x.shape, 2)
-        _check_axis(self, x.shape, -1, self.kernel.shape[0])
+        arguments.check_min_ndim(self, x.shape, 2)
+        arguments.check_axis(self, x.shape, -1, self.kernel.shape[0])
         return self.activation(F.dense(x, self.kernel, self.bias))
 
     def compute_output_shape(self, input_shape):
-        _check_min_ndim(self, input_shape, 2)
+        arguments.check_min_ndim(self, input_shape, 2)
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
@@ -306,10 +176,10 @@ class Dense(Layer):
             units=self.units,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=_serialize_initializer(self.kernel_initializer),
-            bias_initializer=_serialize_initializer(self.bias_initializer),
-            kernel_regularizer=_serialize_regularizer(self.kernel_regularizer),
-            bias_regularizer=_serialize_regularizer(self.bias_regularizer),
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
         )
         return config
 
@@ -463,7 +333,7 @@ class PReLU(Layer):
                  **kwargs):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = _get_regularizer(alpha_regularizer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (int, np.integer)):
@@ -472,7 +342,7 @@ class PReLU(Layer):
             self.shared_axes = [int(a) for a in shared_axes]
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 2)
+        arguments.check_min_ndim(self, input_shape, 2)
         shape = list(input_shape[1:])
         for axis in self.shared_axes or []:
             if not 1 <= axis < len(input_shape):
@@ -482,7 +352,7 @@ class PReLU(Layer):
                 )
             shape[axis - 1] = 1
         if any(d is None for d in shape):
-            raise _incompatible(self, "known non-batch axes (or shared_axes over unknown ones)",
+            raise arguments.incompatible(self, "known non-batch axes (or shared_axes over unknown ones)",
                                 input_shape)
         self.alpha = self.add_weight("alpha", shape, self.alpha_initializer,
                                      self.alpha_regularizer)
@@ -491,7 +361,7 @@ class PReLU(Layer):
         if x.ndim != len(self.input_shape_built) or any(
             a != 1 and a != d for a, d in zip(self.alpha.shape, x.shape[1:])
         ):
-            raise _incompatible(self, f"sample shape compatible with {self.alpha.shape}", x.shape)
+            raise arguments.incompatible(self, f"sample shape compatible with {self.alpha.shape}", x.shape)
         # f(x) = relu(x) - alpha * relu(-x)
         return F.relu(x) - self.alpha * F.relu(-x)
 
@@ -500,8 +370,8 @@ class PReLU(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(alpha_initializer=_serialize_initializer(self.alpha_initializer),
-                      alpha_regularizer=_serialize_regularizer(self.alpha_regularizer),
+        config.update(alpha_initializer=initializers.serialize(self.alpha_initializer),
+                      alpha_regularizer=regularizers.serialize(self.alpha_regularizer),
                       shared_axes=self.shared_axes)
         return config
 
@@ -526,7 +396,7 @@ class Softmax(_Elementwise):
         axes = self._axis()
         for a in (axes if isinstance(axes, tuple) else (axes,)):
             if not -x.ndim <= a < x.ndim:
-                raise _incompatible(self, f"an input with axis {a}", x.shape)
+                raise arguments.incompatible(self, f"an input with axis {a}", x.shape)
         return F.softmax(x, axis=axes)
 
     def get_config(self):
@@ -565,7 +435,7 @@ class Dropout(_Elementwise):
         if self.noise_shape is None:
             return None
         if len(self.noise_shape) != len(shape):
-            raise _incompatible(self, f"rank {len(self.noise_shape)} (noise_shape "
+            raise arguments.incompatible(self, f"rank {len(self.noise_shape)} (noise_shape "
                                       f"{self.noise_shape})", shape)
         return tuple(d if n is None else int(n) for n, d in zip(self.noise_shape, shape))
 
@@ -612,10 +482,10 @@ class Embedding(Layer):
         if input_length is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)
-        self.input_dim = _positive_int(input_dim, "Embedding", "input_dim")
-        self.output_dim = _positive_int(output_dim, "Embedding", "output_dim")
+        self.input_dim = arguments.positive_int(input_dim, "Embedding", "input_dim")
+        self.output_dim = arguments.positive_int(output_dim, "Embedding", "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = _get_regularizer(embeddings_regularizer)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.mask_zero = bool(mask_zero)
         self._computes_mask = self.mask_zero  # without mask_zero: the plain, fast call path
 
@@ -663,8 +533,8 @@ class Embedding(Layer):
         config.update(
             input_dim=self.input_dim,
             output_dim=self.output_dim,
-            embeddings_initializer=_serialize_initializer(self.embeddings_initializer),
-            embeddings_regularizer=_serialize_regularizer(self.embeddings_regularizer),
+            embeddings_initializer=initializers.serialize(self.embeddings_initializer),
+            embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
             mask_zero=self.mask_zero,
         )
         return config
@@ -697,14 +567,14 @@ class Masking(Layer):
         self.mask_value = mask_value
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 2)
+        arguments.check_min_ndim(self, input_shape, 2)
 
     def _mask(self, x):
         data = x.data if isinstance(x, Tensor) else np.asarray(x)
         return np.any(data != self.mask_value, axis=-1)
 
     def call(self, x, training=False):
-        _check_min_ndim(self, x.shape, 2)
+        arguments.check_min_ndim(self, x.shape, 2)
         keep = self._mask(x)
         out = x * keep[..., None].astype(x.dtype)
         out._keras_mask = keep

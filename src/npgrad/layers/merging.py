@@ -22,12 +22,12 @@ import numpy as np
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.layer import Layer, _set_masks
 from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
-from npgrad.ops.elementwise import maximum as _maximum_op
-from npgrad.ops.elementwise import minimum as _minimum_op
-from npgrad.ops.elementwise import sqrt as _sqrt
-from npgrad.ops.linalg import matmul
-from npgrad.ops.shape import concatenate as concat_op
-from npgrad.ops.shape import reshape, transpose
+from npgrad.primitives.elementwise import maximum as _maximum_op
+from npgrad.primitives.elementwise import minimum as _minimum_op
+from npgrad.primitives.elementwise import sqrt as _sqrt
+from npgrad.primitives.linalg import matmul
+from npgrad.primitives.shape import concatenate as concat_op
+from npgrad.primitives.shape import reshape, transpose
 
 __all__ = [
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",

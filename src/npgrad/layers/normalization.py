@@ -12,14 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad import initializers
-from npgrad.layers.core import (
-    _check_min_ndim,
-    _get_regularizer,
-    _incompatible,
-    _serialize_initializer,
-    _serialize_regularizer,
-)
+from npgrad import initializers, regularizers
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
 
@@ -30,7 +24,7 @@ def _normalize_axes(layer, axis, input_shape):
     out = []
     for a in items:
         if not -ndim <= a < ndim:
-            raise _incompatible(layer, f"an input with axis {a} (axis={axis!r})", input_shape)
+            raise arguments.incompatible(layer, f"an input with axis {a} (axis={axis!r})", input_shape)
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
         raise ValueError(f"{type(layer).__name__} '{layer.name}': repeated axis in {axis!r}")
@@ -41,7 +35,7 @@ def _check_sizes(layer, shape, axes, sizes):
     """Raise unless the input's sizes along ``axes`` are the ones the layer was built for."""
     if len(shape) != len(layer.input_shape_built) or tuple(shape[a] for a in axes) != sizes:
         expected = ", ".join(f"axis {a} of size {n}" for a, n in zip(axes, sizes))
-        raise _incompatible(layer, f"rank {len(layer.input_shape_built)} with {expected}", shape)
+        raise arguments.incompatible(layer, f"rank {len(layer.input_shape_built)} with {expected}", shape)
 
 
 class BatchNormalization(Layer):
@@ -94,15 +88,15 @@ class BatchNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
-        self.beta_regularizer = _get_regularizer(beta_regularizer)
-        self.gamma_regularizer = _get_regularizer(gamma_regularizer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         (axis,) = _normalize_axes(self, self.axis, input_shape)
         channels = input_shape[axis]
         if channels is None:
-            raise _incompatible(self, f"a known size on axis {self.axis}", input_shape)
+            raise arguments.incompatible(self, f"a known size on axis {self.axis}", input_shape)
         self._axes = (axis,)
         self._sizes = (int(channels),)
         shape = self._sizes
@@ -156,7 +150,7 @@ class BatchNormalization(Layer):
         return out
 
     def compute_output_shape(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         _normalize_axes(self, self.axis, input_shape)
         return tuple(input_shape)
 
@@ -168,12 +162,12 @@ class BatchNormalization(Layer):
             epsilon=self.epsilon,
             center=self.center,
             scale=self.scale,
-            beta_initializer=_serialize_initializer(self.beta_initializer),
-            gamma_initializer=_serialize_initializer(self.gamma_initializer),
-            moving_mean_initializer=_serialize_initializer(self.moving_mean_initializer),
-            moving_variance_initializer=_serialize_initializer(self.moving_variance_initializer),
-            beta_regularizer=_serialize_regularizer(self.beta_regularizer),
-            gamma_regularizer=_serialize_regularizer(self.gamma_regularizer),
+            beta_initializer=initializers.serialize(self.beta_initializer),
+            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            moving_mean_initializer=initializers.serialize(self.moving_mean_initializer),
+            moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
+            beta_regularizer=regularizers.serialize(self.beta_regularizer),
+            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
         )
         return config
 
@@ -217,14 +211,14 @@ class LayerNormalization(Layer):
         self.scale = bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
         self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = _get_regularizer(beta_regularizer)
-        self.gamma_regularizer = _get_regularizer(gamma_regularizer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         self._axes = _normalize_axes(self, self.axis, input_shape)
         if any(input_shape[a] is None for a in self._axes):
-            raise _incompatible(self, f"known sizes on axis {self.axis}", input_shape)
+            raise arguments.incompatible(self, f"known sizes on axis {self.axis}", input_shape)
         self._sizes = tuple(int(input_shape[a]) for a in self._axes)
         # Keras: an int axis gives (C,), a list gives the sizes of the listed axes in order
         shape = self._sizes
@@ -248,7 +242,7 @@ class LayerNormalization(Layer):
         return F.layer_norm(x, gamma, beta, axis=axes, epsilon=self.epsilon)
 
     def compute_output_shape(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         _normalize_axes(self, self.axis, input_shape)
         return tuple(input_shape)
 
@@ -259,9 +253,9 @@ class LayerNormalization(Layer):
             epsilon=self.epsilon,
             center=self.center,
             scale=self.scale,
-            beta_initializer=_serialize_initializer(self.beta_initializer),
-            gamma_initializer=_serialize_initializer(self.gamma_initializer),
-            beta_regularizer=_serialize_regularizer(self.beta_regularizer),
-            gamma_regularizer=_serialize_regularizer(self.gamma_regularizer),
+            beta_initializer=initializers.serialize(self.beta_initializer),
+            gamma_initializer=initializers.serialize(self.gamma_initializer),
+            beta_regularizer=regularizers.serialize(self.beta_regularizer),
+            gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
         )
         return config

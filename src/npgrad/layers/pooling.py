@@ -10,14 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad.layers.core import (
-    _check_data_format,
-    _check_ndim,
-    _conv_output_length,
-    _incompatible,
-    _int_tuple,
-    _padding_arg,
-)
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
 
@@ -31,20 +24,20 @@ class _Pooling(Layer):
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        self.pool_size = _int_tuple(pool_size, self.rank, cls, "pool_size")
-        self.strides = self.pool_size if strides is None else _int_tuple(
+        self.pool_size = arguments.int_tuple(pool_size, self.rank, cls, "pool_size")
+        self.strides = self.pool_size if strides is None else arguments.int_tuple(
             strides, self.rank, cls, "strides")
-        self.padding = _padding_arg(padding, cls)
-        _check_data_format(data_format, cls)
+        self.padding = arguments.padding_arg(padding, cls)
+        arguments.check_data_format(data_format, cls)
 
     def compute_output_shape(self, input_shape):
-        _check_ndim(self, input_shape, self.rank + 2, self.layout)
+        arguments.check_ndim(self, input_shape, self.rank + 2, self.layout)
         spatial = tuple(
-            _conv_output_length(n, p, s, self.padding)
+            arguments.conv_output_length(n, p, s, self.padding)
             for n, p, s in zip(input_shape[1:-1], self.pool_size, self.strides)
         )
         if any(n is not None and n <= 0 for n in spatial):
-            raise _incompatible(
+            raise arguments.incompatible(
                 self,
                 f"spatial size of at least pool_size {self.pool_size} for padding='valid'",
                 input_shape,
@@ -134,11 +127,11 @@ class _GlobalPooling(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        _check_data_format(data_format, type(self).__name__)
+        arguments.check_data_format(data_format, type(self).__name__)
         self.keepdims = bool(keepdims)
 
     def compute_output_shape(self, input_shape):
-        _check_ndim(self, input_shape, self.rank + 2, self.layout)
+        arguments.check_ndim(self, input_shape, self.rank + 2, self.layout)
         if self.keepdims:
             return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
         return (input_shape[0], input_shape[-1])

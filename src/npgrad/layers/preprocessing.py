@@ -40,7 +40,7 @@ import math
 import numpy as np
 from npgrad import random as npgrad_random
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers.core import _incompatible
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
 _FILL_MODES = ("constant", "nearest", "reflect", "wrap")
@@ -50,7 +50,7 @@ _INTERPOLATIONS = ("bilinear", "nearest")
 def _check_images(layer, shape):
     """Raise unless ``shape`` is (N, H, W, C) or (H, W, C)."""
     if len(shape) not in (3, 4):
-        raise _incompatible(layer, "rank 4 (N, H, W, C) or rank 3 (H, W, C)", shape)
+        raise arguments.incompatible(layer, "rank 4 (N, H, W, C) or rank 3 (H, W, C)", shape)
 
 
 def _factor_range(value, layer_cls, arg, low=None, high=None):

@@ -4,7 +4,7 @@ Weights, gate layouts and defaults match Keras, so ``set_weights(keras_layer.get
 gives the same outputs: kernel (F, k*U), recurrent_kernel (U, k*U), bias; LSTM gates i, f, c, o;
 GRU gates z, r, h (bias (2, 3U) with reset_after=True, (3U,) otherwise).
 
-A built-in cell runs a whole sequence as one fused op (``npgrad.ops.recurrent``): one GEMM for
+A built-in cell runs a whole sequence as one fused op (``npgrad.primitives.recurrent``): one GEMM for
 the input projection, one per step for the recurrence, and a hand-written backward through
 time. Activations other than tanh, sigmoid, relu, linear and hard_sigmoid fall back to
 composing the steps from autograd ops. A custom cell (any Layer with ``state_size`` and
@@ -23,22 +23,12 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad import activations, initializers
+from npgrad import activations, initializers, regularizers
 from npgrad import random as _random
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers.core import (
-    _check_axis,
-    _check_min_ndim,
-    _check_ndim,
-    _get_regularizer,
-    _incompatible,
-    _known_axis,
-    _positive_int,
-    _serialize_initializer,
-    _serialize_regularizer,
-)
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer, get_layer_class
-from npgrad.ops import recurrent as ops
+from npgrad.primitives import recurrent as ops
 
 # activation functions the fused ops run natively, by identity
 _FUSED_NAMES = {
@@ -82,15 +72,15 @@ class _Cell(Layer):
                  dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
-        self.units = _positive_int(units, cls, "units")
+        self.units = arguments.positive_int(units, cls, "units")
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.recurrent_initializer = initializers.get(recurrent_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = _get_regularizer(kernel_regularizer)
-        self.recurrent_regularizer = _get_regularizer(recurrent_regularizer)
-        self.bias_regularizer = _get_regularizer(bias_regularizer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.dropout = _rate(dropout, cls, "dropout")
         self.recurrent_dropout = _rate(recurrent_dropout, cls, "recurrent_dropout")
         self.seed = seed
@@ -112,8 +102,8 @@ class _Cell(Layer):
         return self.bias_initializer
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 2)
-        n_in = _known_axis(self, input_shape, -1)
+        arguments.check_min_ndim(self, input_shape, 2)
+        n_in = arguments.known_axis(self, input_shape, -1)
         k = self._gates * self.units
         self.kernel = self.add_weight("kernel", (n_in, k), self.kernel_initializer,
                                       self.kernel_regularizer)
@@ -144,8 +134,8 @@ class _Cell(Layer):
         return keep * self.dtype.type(1.0 / (1.0 - self.recurrent_dropout))
 
     def _check_input(self, x, ndim):
-        _check_ndim(self, x.shape, ndim)
-        _check_axis(self, x.shape, -1, self.kernel.shape[0])
+        arguments.check_ndim(self, x.shape, ndim)
+        arguments.check_axis(self, x.shape, -1, self.kernel.shape[0])
 
     def sequence(self, x, states, go_backwards=False, training=False, mask=None):
         """Run the cell over a whole sequence.
@@ -186,12 +176,12 @@ class _Cell(Layer):
             units=self.units,
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
-            kernel_initializer=_serialize_initializer(self.kernel_initializer),
-            recurrent_initializer=_serialize_initializer(self.recurrent_initializer),
-            bias_initializer=_serialize_initializer(self.bias_initializer),
-            kernel_regularizer=_serialize_regularizer(self.kernel_regularizer),
-            recurrent_regularizer=_serialize_regularizer(self.recurrent_regularizer),
-            bias_regularizer=_serialize_regularizer(self.bias_regularizer),
+            kernel_initializer=initializers.serialize(self.kernel_initializer),
+            recurrent_initializer=initializers.serialize(self.recurrent_initializer),
+            bias_initializer=initializers.serialize(self.bias_initializer),
+            kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
+            recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
+            bias_regularizer=regularizers.serialize(self.bias_regularizer),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
             seed=self.seed,
@@ -417,8 +407,8 @@ class RNN(Layer):
         self._carried = None
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 3, "(batch, time, features)")
-        self._n_features = _known_axis(self, input_shape, -1)
+        arguments.check_ndim(self, input_shape, 3, "(batch, time, features)")
+        self._n_features = arguments.known_axis(self, input_shape, -1)
         self.cell._maybe_build((input_shape[0], self._n_features))
 
     def _initial_states(self, x, initial_state):
@@ -458,10 +448,10 @@ class RNN(Layer):
         return F.stack(outputs, axis=1), list(states)
 
     def call(self, x, training=False, initial_state=None, mask=None):
-        _check_ndim(self, x.shape, 3, "(batch, time, features)")
-        _check_axis(self, x.shape, -1, self._n_features)
+        arguments.check_ndim(self, x.shape, 3, "(batch, time, features)")
+        arguments.check_axis(self, x.shape, -1, self._n_features)
         if x.shape[1] == 0:
-            raise _incompatible(self, "at least one time step", x.shape)
+            raise arguments.incompatible(self, "at least one time step", x.shape)
         mask = _timestep_mask(self, mask, x.shape)
         states = self._initial_states(x, initial_state)
         if isinstance(self.cell, _Cell):
@@ -485,7 +475,7 @@ class RNN(Layer):
         return output_mask
 
     def compute_output_shape(self, input_shape):
-        _check_ndim(self, input_shape, 3, "(batch, time, features)")
+        arguments.check_ndim(self, input_shape, 3, "(batch, time, features)")
         n, t = input_shape[0], input_shape[1]
         units = getattr(self.cell, "output_size", None) or _state_sizes(self.cell)[0]
         out = (n, t, units) if self.return_sequences else (n, units)
@@ -685,7 +675,7 @@ class Bidirectional(Layer):
         return self.forward_layer
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 3, "(batch, time, features)")
+        arguments.check_ndim(self, input_shape, 3, "(batch, time, features)")
         self.forward_layer._maybe_build(input_shape)
         self.backward_layer._maybe_build(input_shape)
 
@@ -703,7 +693,7 @@ class Bidirectional(Layer):
     supports_masking = True
 
     def call(self, x, training=False, initial_state=None, mask=None):
-        _check_ndim(self, x.shape, 3, "(batch, time, features)")
+        arguments.check_ndim(self, x.shape, 3, "(batch, time, features)")
         forward_initial = backward_initial = None
         if initial_state is not None:
             initial_state = list(initial_state)
@@ -795,19 +785,19 @@ class TimeDistributed(Layer):
         self.layer = layer
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 3)
+        arguments.check_min_ndim(self, input_shape, 3)
         n, t = input_shape[0], input_shape[1]
         merged = None if n is None or t is None else n * t
         self.layer._maybe_build((merged,) + tuple(input_shape[2:]))
 
     def call(self, x, training=False):
-        _check_min_ndim(self, x.shape, 3)
+        arguments.check_min_ndim(self, x.shape, 3)
         n, t = x.shape[0], x.shape[1]
         y = self.layer(F.reshape(x, (n * t,) + tuple(x.shape[2:])), training=training)
         return F.reshape(y, (n, t) + tuple(y.shape[1:]))
 
     def compute_output_shape(self, input_shape):
-        _check_min_ndim(self, input_shape, 3)
+        arguments.check_min_ndim(self, input_shape, 3)
         inner = self.layer.compute_output_shape((None,) + tuple(input_shape[2:]))
         return (input_shape[0], input_shape[1]) + tuple(inner[1:])
 

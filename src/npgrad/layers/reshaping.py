@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 import npgrad.functional as F
-from npgrad.layers.core import _check_data_format, _check_min_ndim, _check_ndim, _incompatible, _int_tuple
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
 
@@ -32,17 +32,17 @@ class Flatten(Layer):
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _check_data_format(data_format, "Flatten")
+        arguments.check_data_format(data_format, "Flatten")
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
 
     def call(self, x, training=False):
-        _check_min_ndim(self, x.shape, 1)
+        arguments.check_min_ndim(self, x.shape, 1)
         return F.flatten(x)
 
     def compute_output_shape(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         return (input_shape[0], _product(input_shape[1:]))
 
 
@@ -82,25 +82,25 @@ class Reshape(Layer):
             return self.target_shape
         if -1 in self.target_shape:
             if size % known:
-                raise _incompatible(
+                raise arguments.incompatible(
                     self, f"a sample size divisible by {known} (target_shape {self.target_shape})",
                     input_shape)
             return tuple(size // known if d == -1 else d for d in self.target_shape)
         if size != known:
-            raise _incompatible(
+            raise arguments.incompatible(
                 self, f"a sample of {known} elements (target_shape {self.target_shape})",
                 input_shape)
         return self.target_shape
 
     def build(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         self._resolve(input_shape)
 
     def call(self, x, training=False):
         return F.reshape(x, (x.shape[0],) + self._resolve(x.shape))
 
     def compute_output_shape(self, input_shape):
-        _check_min_ndim(self, input_shape, 1)
+        arguments.check_min_ndim(self, input_shape, 1)
         return (input_shape[0],) + self._resolve(input_shape)
 
     def get_config(self):
@@ -122,12 +122,12 @@ class ZeroPadding2D(Layer):
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _check_data_format(data_format, "ZeroPadding2D")
+        arguments.check_data_format(data_format, "ZeroPadding2D")
         if isinstance(padding, (int, np.integer)) or (
             isinstance(padding, (tuple, list)) and len(padding) == 2
             and all(isinstance(p, (int, np.integer)) for p in padding)
         ):
-            h, w = _int_tuple(padding, 2, "ZeroPadding2D", "padding", allow_zero=True)
+            h, w = arguments.int_tuple(padding, 2, "ZeroPadding2D", "padding", allow_zero=True)
             self.padding = ((h, h), (w, w))
         else:
             try:
@@ -140,18 +140,18 @@ class ZeroPadding2D(Layer):
                     f"((top, bottom), (left, right)), got {padding!r}"
                 )
             self.padding = tuple(
-                _int_tuple(p, 2, "ZeroPadding2D", "padding", allow_zero=True) for p in pairs
+                arguments.int_tuple(p, 2, "ZeroPadding2D", "padding", allow_zero=True) for p in pairs
             )
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
+        arguments.check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
 
     def call(self, x, training=False):
-        _check_ndim(self, x.shape, 4, "(batch, height, width, channels)")
+        arguments.check_ndim(self, x.shape, 4, "(batch, height, width, channels)")
         return F.zero_padding2d(x, self.padding)
 
     def compute_output_shape(self, input_shape):
-        _check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
+        arguments.check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
         (top, bottom), (left, right) = self.padding
         n, h, w, c = input_shape
         return (n, None if h is None else h + top + bottom, None if w is None else w + left + right, c)
@@ -175,23 +175,23 @@ class UpSampling2D(Layer):
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
-        _check_data_format(data_format, "UpSampling2D")
+        arguments.check_data_format(data_format, "UpSampling2D")
         if interpolation != "nearest":
             raise ValueError(
                 f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}"
             )
-        self.size = _int_tuple(size, 2, "UpSampling2D", "size")
+        self.size = arguments.int_tuple(size, 2, "UpSampling2D", "size")
         self.interpolation = interpolation
 
     def build(self, input_shape):
-        _check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
+        arguments.check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
 
     def call(self, x, training=False):
-        _check_ndim(self, x.shape, 4, "(batch, height, width, channels)")
+        arguments.check_ndim(self, x.shape, 4, "(batch, height, width, channels)")
         return F.upsampling2d(x, self.size)
 
     def compute_output_shape(self, input_shape):
-        _check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
+        arguments.check_ndim(self, input_shape, 4, "(batch, height, width, channels)")
         n, h, w, c = input_shape
         sh, sw = self.size
         return (n, None if h is None else h * sh, None if w is None else w * sw, c)

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
-from npgrad.ops import shape as _shape
+from npgrad.primitives import shape as _shape
 
 PADDINGS = ("valid", "same")
 

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import special
 
 from npgrad.autograd.function import Function
-from npgrad.ops import elementwise
+from npgrad.primitives import elementwise
 
 
 class ReLU(Function):

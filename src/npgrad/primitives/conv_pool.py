@@ -27,7 +27,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
-from npgrad.ops.conv import (
+from npgrad.primitives.conv import (
     _add_bias,
     _check_conv_operands,
     _col2im,

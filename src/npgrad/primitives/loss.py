@@ -386,7 +386,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
 def _with_class_axis_last(op, y_pred, axis, **constants):
     """Apply a last-axis categorical op to y_pred with its class axis moved last."""
     if axis != np.ndim(_raw(y_pred)) - 1:
-        from npgrad.ops import shape as _shape
+        from npgrad.primitives import shape as _shape
 
         y_pred = _shape.transpose(y_pred, _moved_last(np.ndim(_raw(y_pred)), axis))
     return op.apply(y_pred, **constants)

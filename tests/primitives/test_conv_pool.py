@@ -58,7 +58,7 @@ def test_bias_inside_and_outside_the_gemm_equal_the_unfused_layers(seed, relu, p
     # receptive fields of at most 32 values put the bias in the GEMM (a column of ones), larger
     # ones add it after; pin both paths, with quantized values so that ties are common and a
     # nonzero bias so that the bias gradient is exercised
-    from npgrad.ops import conv_pool
+    from npgrad.primitives import conv_pool
 
     rng = np.random.default_rng(seed)
     c = channels * (1 if channels == 1 else 3)  # 1 -> field 4 or 9, 12 -> field 48 or 108

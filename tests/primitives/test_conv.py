@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.ops.conv import _col2im, _im2col, _transpose_output_length, _window_geometry
+from npgrad.primitives.conv import _col2im, _im2col, _transpose_output_length, _window_geometry
 
 
 # ------------------------------------------------------------------ naive references

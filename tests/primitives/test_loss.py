@@ -9,7 +9,7 @@ from scipy import special
 
 import npgrad
 import npgrad.functional as F
-from npgrad.ops import loss
+from npgrad.primitives import loss
 
 EPS = 1e-7
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd.function import Function
-from npgrad.ops import reduce as _reduce
-from npgrad.ops.conv import _crop_hw, _pad_hw, _padding_mode, _pair, _window_geometry
+from npgrad.primitives import reduce as _reduce
+from npgrad.primitives.conv import _crop_hw, _pad_hw, _padding_mode, _pair, _window_geometry
 
 
 def _offsets(pool_size):

@@ -35,10 +35,10 @@ from scipy import special
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
-from npgrad.ops import activation as _activation
-from npgrad.ops import elementwise as _elementwise
-from npgrad.ops import linalg as _linalg
-from npgrad.ops import shape as _shape
+from npgrad.primitives import activation as _activation
+from npgrad.primitives import elementwise as _elementwise
+from npgrad.primitives import linalg as _linalg
+from npgrad.primitives import shape as _shape
 
 # ------------------------------------------------------------------ activations, in place
 
