@@ -383,6 +383,7 @@ class GAN(Model):
             include_optimizer: also save both optimizers' state (so a resumed fit continues).
         """
         from npgrad import saving
+        from npgrad.saving.atomic import atomic_savez
 
         if not overwrite and os.path.exists(os.fspath(filepath)):
             raise FileExistsError(f"{os.fspath(filepath)!r} exists and overwrite=False")
@@ -397,7 +398,7 @@ class GAN(Model):
                 saving.save_model(net, path, include_optimizer=include_optimizer)
                 with open(path, "rb") as file:
                     arrays[key] = np.frombuffer(file.read(), dtype=np.uint8)
-        saving._atomic_savez(filepath, arrays)  # noqa: SLF001 - the library's atomic writer
+        atomic_savez(filepath, arrays)
 
     @classmethod
     def load(cls, filepath, compile=True):  # noqa: A002 - Keras' argument name

@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
+
+from npgrad.saving.atomic import atomic_savez
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
 
@@ -45,57 +46,6 @@ _OPTIMIZER_PREFIX = "optimizer/"
 
 
 # ----------------------------------------------------------------------------- writing
-def _current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _atomic_savez(filepath, arrays):
-    """Write ``arrays`` with ``np.savez`` to ``filepath`` atomically (temp file + rename).
-
-    On any exception the temp file is removed and an existing ``filepath`` is untouched.
-    """
-    path = os.path.abspath(os.fspath(filepath))
-    folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save to {filepath!r}: folder {folder!r} does not exist")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"cannot save to {filepath!r}: it is a folder")
-    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_current_umask()
-    fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                     dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            # a file object, not a name: np.savez would append ".npz" to a name
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temp_path, mode)
-        os.replace(temp_path, path)
-    except BaseException:
-        try:
-            os.unlink(temp_path)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
 def _json_array(obj):
     return np.frombuffer(json.dumps(obj, allow_nan=True).encode("utf-8"), dtype=np.uint8)
 
@@ -167,7 +117,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         raise TypeError(
             f"save_model: the config of {type(model).__name__} is not JSON-serializable: {error}"
         ) from None
-    _atomic_savez(filepath, arrays)
+    atomic_savez(filepath, arrays)
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -184,7 +134,7 @@ def save_weights(model, filepath, overwrite=True):
               _CONFIG_KEY: _json_array({"kind": "weights", "format_version": FORMAT_VERSION,
                                         "weights": specs})}
     arrays.update(weight_arrays)
-    _atomic_savez(filepath, arrays)
+    atomic_savez(filepath, arrays)
 
 
 # ----------------------------------------------------------------------------- reading
