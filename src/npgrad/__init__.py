@@ -16,6 +16,7 @@ from npgrad.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_g
 from npgrad.primitives.elementwise import maximum, minimum, where
 from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
+    errors,
     activations,
     functional,
     initializers,
@@ -39,7 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "concatenate", "stack", "pad", "where", "maximum", "minimum",
-    "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
+    "errors", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
 ]  # fmt: skip
