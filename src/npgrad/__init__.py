@@ -27,8 +27,9 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     metrics,
     optimizers,
     callbacks,
-    models,
+    trainers,
     saving,
+    models,
     datasets,
 )
 from npgrad.layers import Input
@@ -41,6 +42,6 @@ __all__ = [
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "concatenate", "stack", "pad", "where", "maximum", "minimum",
     "errors", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
-    "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
+    "metrics", "optimizers", "callbacks", "trainers", "saving", "models", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
 ]  # fmt: skip

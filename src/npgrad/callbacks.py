@@ -559,8 +559,6 @@ class ModelCheckpoint(Callback):
             ) from None
 
     def _save(self, epoch, batch, logs):
-        from npgrad import saving  # lazy: saving imports models, which import callbacks
-
         filepath = self._file_path(epoch, batch, logs)
         if self.save_best_only:
             current = (logs or {}).get(self.monitor)
@@ -587,9 +585,9 @@ class ModelCheckpoint(Callback):
         if folder:
             os.makedirs(folder, exist_ok=True)
         if self.save_weights_only:
-            saving.save_weights(self.model, filepath)
+            self.model.save_weights(filepath, overwrite=True)
         else:
-            saving.save_model(self.model, filepath, overwrite=True)
+            self.model.save(filepath, overwrite=True)
 
 
 class TerminateOnNaN(Callback):

@@ -22,6 +22,7 @@ import numpy as np
 from npgrad import initializers, regularizers
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers.masks import attach_masks, get_keras_mask
 from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
 
 _LAYER_CLASSES = {}
@@ -48,20 +49,9 @@ def _call_takes_mask(call):
         return False
 
 
-def _set_masks(outputs, masks):
-    """Attach masks to output Tensors that have none yet (a single one or matching lists)."""
-    if isinstance(outputs, Tensor):
-        if isinstance(masks, (list, tuple)):
-            masks = masks[0] if masks else None
-        if outputs._keras_mask is None and masks is not None:
-            outputs._keras_mask = masks
-        return
-    if isinstance(outputs, (list, tuple)):
-        if not isinstance(masks, (list, tuple)):
-            masks = [masks] + [None] * (len(outputs) - 1)
-        for out, mask in zip(outputs, masks):
-            if isinstance(out, Tensor) and out._keras_mask is None and mask is not None:
-                out._keras_mask = mask
+def registered_layer_classes():
+    """Every registered Layer subclass by class name (a copy; used when loading models)."""
+    return dict(_LAYER_CLASSES)
 
 
 def get_layer_class(class_name):
@@ -293,7 +283,7 @@ class Layer:
         """
         if isinstance(x, SYMBOLIC_TYPES) and is_symbolic(x):
             return symbolic_call(self, x, args, kwargs, training)
-        mask = x._keras_mask if isinstance(x, Tensor) else None
+        mask = get_keras_mask(x)
         if kwargs and "mask" in kwargs:  # an explicit mask= wins over the attached one (Keras)
             mask = kwargs.pop("mask")
         x = self._prepare_input(x)
@@ -309,7 +299,7 @@ class Layer:
             kwargs["mask"] = mask
         outputs = self.call(x, *args, training=training, **kwargs)
         if self.supports_masking or self._computes_mask:
-            _set_masks(outputs, self.compute_mask(x, mask))
+            attach_masks(outputs, self.compute_mask(x, mask))
         elif mask is not None and not self.__dict__.get("_warned_mask"):
             object.__setattr__(self, "_warned_mask", True)
             warnings.warn(

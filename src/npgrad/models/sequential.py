@@ -13,32 +13,11 @@ Example:
 
 from __future__ import annotations
 
-import npgrad.functional as F
-from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import InputLayer
+from npgrad.layers.fusion import conv_max_pool, fusable
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
-from npgrad.layers.pooling import MaxPooling2D
 from npgrad.models.model import Model
-
-
-def _fusable(conv, pool):
-    """Whether ``conv`` then ``pool`` can run as one ``F.conv2d_max_pool2d`` op."""
-    return (
-        type(conv) is Conv2D and type(pool) is MaxPooling2D
-        and conv.strides == (1, 1) and conv.dilation_rate == (1, 1)
-        and conv.activation in (F.relu, F.linear)
-        and pool.pool_size == (2, 2) and pool.strides == (2, 2) and pool.padding == "valid"
-    )
-
-
-def _conv_max_pool(conv, x):
-    """Run a fusable Conv2D + MaxPooling2D pair as one op (same values, same gradients)."""
-    x = conv._prepare_input(x)
-    conv._maybe_build(x.shape)
-    conv._check_input(x)
-    return F.conv2d_max_pool2d(x, conv.kernel, conv.bias, padding=conv.padding,
-                               relu=conv.activation is F.relu)
 
 
 class Sequential(Model):
@@ -199,8 +178,8 @@ class Sequential(Model):
             x = layers[0](x, training=training, mask=mask)
             i = 1
         while i < len(layers):
-            if self.fuse_layers and i + 1 < len(layers) and _fusable(layers[i], layers[i + 1]):
-                x = _conv_max_pool(layers[i], x)
+            if self.fuse_layers and i + 1 < len(layers) and fusable(layers[i], layers[i + 1]):
+                x = conv_max_pool(layers[i], x)
                 i += 2
             else:
                 x = layers[i](x, training=training)

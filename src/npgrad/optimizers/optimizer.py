@@ -289,6 +289,19 @@ class Optimizer:
         self.iterations += 1
         return self.iterations
 
+    def apply(self, grads, trainable_variables):
+        """Keras 3's spelling: apply ``grads`` (a list, None entries skipped) to
+        ``trainable_variables`` (the same length, in the same order).
+
+        Raises:
+            ValueError: the two lists differ in length.
+        """
+        grads, trainable_variables = list(grads), list(trainable_variables)
+        if len(grads) != len(trainable_variables):
+            raise ValueError(f"{type(self).__name__}.apply: got {len(grads)} gradients for "
+                             f"{len(trainable_variables)} variables")
+        return self.apply_gradients(zip(grads, trainable_variables))
+
     def _update_averages(self, variables):
         """Moving averages after a step (Keras: the first step copies the variable)."""
         momentum = self.ema_momentum if self.iterations > 0 else 0.0

@@ -33,7 +33,10 @@ import os
 
 import numpy as np
 
+from npgrad.layers.layer import registered_layer_classes
+from npgrad.saving import legacy_gan
 from npgrad.saving.atomic import atomic_savez
+from npgrad.trainers.trainer import Trainer
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
 
@@ -107,10 +110,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     }
     arrays = {_MARKER_KEY: _marker()}
     arrays.update(weight_arrays)
-    optimizer = getattr(model, "optimizer", None)
-    if include_optimizer and optimizer is not None and hasattr(optimizer, "get_state"):
-        state = optimizer.get_state(list(model.trainable_weights))
-        arrays.update({_OPTIMIZER_PREFIX + key: np.asarray(value) for key, value in state.items()})
+    if include_optimizer:
+        arrays.update(_optimizer_arrays(model))
     try:
         arrays[_CONFIG_KEY] = _json_array(meta)
     except TypeError as error:
@@ -118,6 +119,30 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             f"save_model: the config of {type(model).__name__} is not JSON-serializable: {error}"
         ) from None
     atomic_savez(filepath, arrays)
+
+
+def _trained_optimizers(model):
+    """(optimizer, trained model) pairs: a Trainer's, else the model's one optimizer."""
+    if isinstance(model, Trainer):
+        return model.trained_optimizers()
+    optimizer = getattr(model, "optimizer", None)
+    return [] if optimizer is None else [(optimizer, model)]
+
+
+def _optimizer_key(index, key):
+    """``optimizer/<key>`` for the first optimizer, ``optimizer/#<i>/<key>`` for the others
+    (a GAN trains two networks with two optimizers)."""
+    return f"{_OPTIMIZER_PREFIX}{key}" if index == 0 else f"{_OPTIMIZER_PREFIX}#{index}/{key}"
+
+
+def _optimizer_arrays(model):
+    arrays = {}
+    for index, (optimizer, trained) in enumerate(_trained_optimizers(model)):
+        if hasattr(optimizer, "get_state"):
+            state = optimizer.get_state(list(trained.trainable_weights))
+            arrays.update({_optimizer_key(index, key): np.asarray(value)
+                           for key, value in state.items()})
+    return arrays
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -157,14 +182,20 @@ def _fail(path, reason):
 
 
 def _read_container(filepath):
-    """Open ``filepath`` safely and check marker, version, config and weight entries."""
-    path = os.fspath(filepath)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{path!r} is a folder, expected an npgrad file")
-    with open(path, "rb") as file:
-        head = file.read(4)
+    """Open ``filepath`` (a path, or a binary file object) safely and check marker, version,
+    config and weight entries."""
+    if hasattr(filepath, "read"):  # an in-memory file (a network inside a legacy GAN file)
+        path = "<in-memory file>"
+        head = filepath.read(4)
+        filepath.seek(0)
+    else:
+        path = os.fspath(filepath)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no such file: {path!r}")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"{path!r} is a folder, expected an npgrad file")
+        with open(path, "rb") as file:
+            head = file.read(4)
     if head == b"\x93NUM":
         raise _fail(path, "it holds a single .npy array, not an npgrad archive")
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
@@ -172,7 +203,8 @@ def _read_container(filepath):
         raise _fail(path, f"not an npz (zip) archive; it starts with {head!r}")
     try:
         # allow_pickle=False: an object (pickled) array raises instead of unpickling
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(filepath if path == "<in-memory file>" else path,
+                     allow_pickle=False) as archive:
             names = list(archive.files)
             arrays = {name: archive[name] for name in names} if _MARKER_KEY in names else None
     except _FileError:
@@ -252,16 +284,9 @@ def _assign_weights(model, container):
 
 
 def _model_classes():
-    """Registered model classes by name: Model and its imported subclasses."""
-    from npgrad import models
-
-    classes = {}
-    pending = [models.Model]
-    while pending:
-        cls = pending.pop()
-        classes.setdefault(cls.__name__, cls)
-        pending.extend(cls.__subclasses__())
-    return classes
+    """Registered model classes by name: every Layer subclass that trains (a Trainer)."""
+    return {name: cls for name, cls in registered_layer_classes().items()
+            if issubclass(cls, Trainer)}
 
 
 def _model_from_config(container):
@@ -308,9 +333,16 @@ def _compile_from_config(model, container):
     except (TypeError, ValueError, KeyError) as error:
         raise ValueError(f"{container.path!r}: cannot compile the model from the saved compile "
                          f"config: {type(error).__name__}: {error}") from None
-    if container.optimizer_state and getattr(model, "optimizer", None) is not None:
+    if not container.optimizer_state:
+        return
+    for index, (optimizer, trained) in enumerate(_trained_optimizers(model)):
+        prefix = "" if index == 0 else f"#{index}/"
+        state = {key[len(prefix):]: value for key, value in container.optimizer_state.items()
+                 if key.startswith(prefix) and (prefix or not key.startswith("#"))}
+        if not state:
+            continue
         try:
-            model.optimizer.set_state(container.optimizer_state, list(model.trainable_weights))
+            optimizer.set_state(state, list(trained.trainable_weights))
         except (TypeError, ValueError) as error:
             raise ValueError(f"{container.path!r}: cannot restore the optimizer state: "
                              f"{error}") from None
@@ -332,6 +364,8 @@ def load_model(filepath, compile=True):
         ValueError: not an npgrad model file (foreign, truncated, pickled content, bad
             config), an unknown layer class, or weights that do not fit the architecture.
     """
+    if legacy_gan.is_legacy_gan_file(filepath):
+        return legacy_gan.load_legacy_gan(filepath, load_model, compile=compile)
     container = _read_container(filepath)
     if container.meta["kind"] != "model":
         raise ValueError(
