@@ -48,7 +48,7 @@ __all__ = ["GAN", "GANMonitor", "load_gan", "image_grid", "save_image"]
 
 
 @contextlib.contextmanager
-def _held(network):
+def _frozen_during_the_other_phase(network):
     """Run ``network`` without changing it: no weight gradients, statistics restored.
 
     Inside the block the network's weights do not require gradients (backward still flows
@@ -204,9 +204,9 @@ class GAN(Model):
         Returns:
             ndarray of shape (n, *generator output shape), e.g. (n, 28, 28, 1).
         """
-        owner = f"{self.name}.generate"
-        n = arguments.positive_int(n, "n", owner)
-        batch_size = arguments.positive_int(batch_size, "batch_size", owner)
+        caller = f"{self.name}.generate"
+        n = arguments.positive_int(n, "n", caller)
+        batch_size = arguments.positive_int(batch_size, "batch_size", caller)
         rng = None if seed is None else np.random.default_rng(seed)
         z = self.sample_latent(n, rng)
         outputs = []
@@ -234,7 +234,7 @@ class GAN(Model):
         """
         real = as_array(real_batch, "real_batch", f"{self.name}.train_step")
         n = len(real)
-        with _held(self.generator), no_grad():
+        with _frozen_during_the_other_phase(self.generator), no_grad():
             fake = self.generator(self.sample_latent(n), training=True).data
         variables = self.discriminator.trainable_weights
         for var in variables:
@@ -263,7 +263,7 @@ class GAN(Model):
         variables = self.generator.trainable_weights
         for var in variables:
             var.grad = None
-        with _held(self.discriminator):
+        with _frozen_during_the_other_phase(self.discriminator):
             fake = self.generator(self.sample_latent(batch_size), training=True)
             logits = self.discriminator(fake, training=True)
             loss = self._adversarial_loss(1.0, logits, self.generator)

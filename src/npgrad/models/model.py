@@ -28,7 +28,7 @@ import numpy as np
 from npgrad import saving
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers.layer import Layer
+from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.trainers.trainer import Trainer
 
 
@@ -47,11 +47,11 @@ class Model(Trainer, Layer):
     cast_inputs = False
 
     def __new__(cls, *args, **kwargs):
-        # Keras: Model(inputs, outputs) makes a functional model
+        # Keras: Model(inputs, outputs) makes a functional model (the class registered as
+        # "Functional" by npgrad.models.functional, looked up so that this file need not
+        # import the module that builds on it)
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from npgrad.models.functional import Functional
-
-            cls = Functional
+            cls = get_layer_class("Functional")
         return super().__new__(cls)
 
     def __init__(self, *args, **kwargs):

@@ -29,18 +29,18 @@ def _targets_list(y):
     return y.arrays if isinstance(y, ArrayGroup) else list(y)
 
 
-def _per_output(value, names, what, owner, default=None):
+def _per_output(value, names, what, caller, default=None):
     """A per-output list from a dict keyed by output names, a list of one per output, or one
     value shared by every output."""
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(names))
         if unknown:
-            raise ValueError(f"{owner}: {what} keys {unknown} are not outputs {names}")
+            raise ValueError(f"{caller}: {what} keys {unknown} are not outputs {names}")
         return [value.get(n, default) for n in names]
     if isinstance(value, (list, tuple)):
         if len(value) != len(names):
             raise ValueError(
-                f"{owner}: the model has {len(names)} outputs {names}, got {len(value)} {what}"
+                f"{caller}: the model has {len(names)} outputs {names}, got {len(value)} {what}"
             )
         return list(value)
     return [value] * len(names)
@@ -55,7 +55,7 @@ class CompileLoss:
             per output) or a dict keyed by output names (None: no loss for that output).
         loss_weights: a float, or per output a list or dict of floats.
         output_names: the model's output names (None or one name: a single output).
-        owner: prefix of error messages.
+        caller: who calls (e.g. ``"model.fit"``), the prefix of error messages.
 
     Attributes:
         losses: one Loss (or None) per output.
@@ -63,23 +63,23 @@ class CompileLoss:
         trackers: per output, a Mean of its weighted loss (several outputs only).
     """
 
-    def __init__(self, loss, loss_weights=None, output_names=None, owner="compile"):
+    def __init__(self, loss, loss_weights=None, output_names=None, caller="compile"):
         self.output_names = list(output_names or [])
         self.multi_output = len(self.output_names) > 1
         if self.multi_output:
             names = self.output_names
-            given = _per_output(loss, names, "losses", owner)
+            given = _per_output(loss, names, "losses", caller)
             if all(g is None for g in given):
-                raise ValueError(f"{owner}: pass a loss for at least one output {names}")
+                raise ValueError(f"{caller}: pass a loss for at least one output {names}")
             self.losses = [None if g is None else losses_module.as_loss(g) for g in given]
             if loss_weights is None:
                 self.weights = [1.0] * len(names)
             elif isinstance(loss_weights, (dict, list, tuple)):
                 self.weights = [float(w) for w in
-                                _per_output(loss_weights, names, "loss_weights", owner, 1.0)]
+                                _per_output(loss_weights, names, "loss_weights", caller, 1.0)]
             else:
                 raise ValueError(
-                    f"{owner}: loss_weights must be a list of {len(names)} floats or a dict "
+                    f"{caller}: loss_weights must be a list of {len(names)} floats or a dict "
                     f"keyed by the outputs {names}, got {loss_weights!r}"
                 )
             # Keras 3 logs each output's (weighted) loss as "<output>_loss"
@@ -91,7 +91,7 @@ class CompileLoss:
             elif isinstance(loss, dict) and list(loss) == self.output_names:
                 loss = next(iter(loss.values()))
             self.losses = [losses_module.as_loss(loss)]
-            self.weights = [_scalar_weight(loss_weights, owner)]
+            self.weights = [_scalar_weight(loss_weights, caller)]
             self.trackers = []
         self.given = loss
         self._last_values = None
@@ -143,14 +143,14 @@ class CompileLoss:
                 for g, loss in zip(given, self.losses)]
 
 
-def _scalar_weight(loss_weights, owner):
+def _scalar_weight(loss_weights, caller):
     if loss_weights is None:
         return 1.0
     if isinstance(loss_weights, dict):
         loss_weights = list(loss_weights.values())
     if isinstance(loss_weights, (list, tuple)):
         if len(loss_weights) != 1:
-            raise ValueError(f"{owner}: a single-output model takes one loss weight, got "
+            raise ValueError(f"{caller}: a single-output model takes one loss weight, got "
                              f"{len(loss_weights)}")
         loss_weights = loss_weights[0]
     return float(loss_weights)
@@ -218,7 +218,7 @@ class CompileMetrics:
             keyed by output names or a list with one entry (a metric, a list or None) per
             output, as Keras 3. ``weighted_metrics`` also receive ``sample_weight``.
         output_names: the model's output names (several: per-output metrics).
-        owner: prefix of error messages.
+        caller: who calls (e.g. ``"model.fit"``), the prefix of error messages.
 
     Attributes:
         metrics: the Metric objects (empty until the first batch builds them).
@@ -227,7 +227,7 @@ class CompileMetrics:
     #: the name Keras 3 gives this container in ``model.metrics`` before it is built
     name = "compile_metrics"
 
-    def __init__(self, metrics=None, weighted_metrics=None, output_names=None, owner="compile",
+    def __init__(self, metrics=None, weighted_metrics=None, output_names=None, caller="compile",
                  compile_loss=None):
         self.compile_loss = compile_loss
         metrics = [] if metrics is None else metrics
@@ -238,12 +238,12 @@ class CompileMetrics:
         if len(self.output_names) > 1:
             for weighted, given in enumerate((metrics, weighted_metrics)):
                 what = "weighted_metrics" if weighted else "metrics"
-                for index, specs in enumerate(self._per_output(given, what, owner)):
+                for index, specs in enumerate(self._per_output(given, what, caller)):
                     self.specs += [(spec, bool(weighted), index) for spec in specs]
         else:
             if not isinstance(metrics, (list, tuple)) \
                     or not isinstance(weighted_metrics, (list, tuple)):
-                raise TypeError(f"{owner}: metrics must be a list, got {type(metrics).__name__}")
+                raise TypeError(f"{caller}: metrics must be a list, got {type(metrics).__name__}")
             self.specs = [(m, False, None) for m in metrics] \
                 + [(m, True, None) for m in weighted_metrics]
         for spec, _, _ in self.specs:  # fail now on bad names, not at the first batch
@@ -252,20 +252,20 @@ class CompileMetrics:
         self.metrics = []
         self.built = False
 
-    def _per_output(self, metrics, what, owner):
+    def _per_output(self, metrics, what, caller):
         names = self.output_names
         if not metrics:
             return [[] for _ in names]
         if isinstance(metrics, dict):
             unknown = sorted(set(metrics) - set(names))
             if unknown:
-                raise ValueError(f"{owner}: {what} keys {unknown} are not outputs {names}")
+                raise ValueError(f"{caller}: {what} keys {unknown} are not outputs {names}")
             entries = [metrics.get(n) for n in names]
         elif isinstance(metrics, (list, tuple)) and len(metrics) == len(names):
             entries = list(metrics)
         else:
             raise ValueError(
-                f"{owner}: for a model with {len(names)} outputs {names}, {what} must be a dict "
+                f"{caller}: for a model with {len(names)} outputs {names}, {what} must be a dict "
                 f"keyed by output names or a list with one entry (a metric, a list of metrics "
                 f"or None) per output, as in Keras; got {metrics!r}"
             )

@@ -23,7 +23,7 @@ from npgrad.utils.py_dataset import PyDataset
 
 
 # ------------------------------------------------------------------ arrays
-def as_array(data, what, owner):
+def as_array(data, what, caller):
     """A NumPy array from an array, a Tensor or nested lists; None stays None."""
     if data is None:
         return None
@@ -34,14 +34,14 @@ def as_array(data, what, owner):
     try:
         array = np.asarray(data)
     except (TypeError, ValueError):
-        raise TypeError(f"{owner}: {what} must be a NumPy array, got {type(data).__name__}") from None
+        raise TypeError(f"{caller}: {what} must be a NumPy array, got {type(data).__name__}") from None
     if array.dtype == object:
         raise TypeError(
-            f"{owner}: {what} must be one NumPy array (ragged lists or several inputs are not "
+            f"{caller}: {what} must be one NumPy array (ragged lists or several inputs are not "
             f"supported), got {type(data).__name__}"
         )
     if array.ndim == 0:
-        raise ValueError(f"{owner}: {what} must have a batch axis, got a scalar {data!r}")
+        raise ValueError(f"{caller}: {what} must have a batch axis, got a scalar {data!r}")
     return array
 
 
@@ -75,7 +75,7 @@ def _single(data, names):
     return data
 
 
-def _group(data, what, owner, names, kind):
+def _group(data, what, caller, names, kind):
     """An ArrayGroup in ``names`` order from a list/tuple or a dict keyed by ``names``."""
     if isinstance(data, ArrayGroup):
         return data
@@ -84,7 +84,7 @@ def _group(data, what, owner, names, kind):
         unknown = sorted(set(data) - set(names))
         if missing or unknown:
             raise ValueError(
-                f"{owner}: {what} is keyed by {sorted(data)}, the model's {kind} are "
+                f"{caller}: {what} is keyed by {sorted(data)}, the model's {kind} are "
                 f"{list(names)}" + (f"; missing {missing}" if missing else "")
                 + (f"; unexpected {unknown}" if unknown else "")
             )
@@ -93,58 +93,58 @@ def _group(data, what, owner, names, kind):
         got = f"a list of {len(data)}" if isinstance(data, (list, tuple)) \
             else f"one {type(data).__name__}"
         raise ValueError(
-            f"{owner}: the model has {len(names)} {kind} {list(names)}; pass {what} as a list "
+            f"{caller}: the model has {len(names)} {kind} {list(names)}; pass {what} as a list "
             f"of {len(names)} arrays or a dict keyed by these names, got {got}"
         )
-    arrays = [as_array(a, f"{what}[{n!r}]", owner) for a, n in zip(data, names)]
+    arrays = [as_array(a, f"{what}[{n!r}]", caller) for a, n in zip(data, names)]
     sizes = {n: len(a) for n, a in zip(names, arrays)}
     if len(set(sizes.values())) > 1:
-        raise ValueError(f"{owner}: the arrays of {what} must have the same number of samples; "
+        raise ValueError(f"{caller}: the arrays of {what} must have the same number of samples; "
                          f"got {sizes}")
     return ArrayGroup(arrays)
 
 
-def model_inputs(model, data, what, owner, n_inputs):
+def model_inputs(model, data, what, caller, n_inputs):
     """``x`` as one array, or an ArrayGroup for a multi-input model (list or dict of arrays)."""
     if data is None:
         return None
     names = getattr(model, "input_names", None)
     if n_inputs > 1:
-        return _group(data, what, owner, names, "inputs")
+        return _group(data, what, caller, names, "inputs")
     if isinstance(data, dict):
         known = f" {list(names)}" if names else ""
         if len(data) != 1:
-            raise ValueError(f"{owner}: {what} is a dict with keys {sorted(data)}, but the model "
+            raise ValueError(f"{caller}: {what} is a dict with keys {sorted(data)}, but the model "
                              f"has one input{known}")
         key, data = next(iter(data.items()))
         if names and key not in names:
-            raise ValueError(f"{owner}: {what} is keyed by {key!r}, which names no model input; "
+            raise ValueError(f"{caller}: {what} is keyed by {key!r}, which names no model input; "
                              f"the input is{known}")
-    return as_array(_single(data, names), what, owner)
+    return as_array(_single(data, names), what, caller)
 
 
-def model_targets(model, data, what, owner, n_outputs):
+def model_targets(model, data, what, caller, n_outputs):
     """``y`` as one array, or an ArrayGroup for a multi-output model (list or dict of arrays)."""
     if data is None:
         return None
     names = getattr(model, "output_names", None)
     if n_outputs > 1:
-        return _group(data, what, owner, names, "outputs")
-    return as_array(_single(data, names), what, owner)
+        return _group(data, what, caller, names, "outputs")
+    return as_array(_single(data, names), what, caller)
 
 
-def check_lengths(owner, **arrays):
+def check_lengths(caller, **arrays):
     """All arrays hold the same number of samples; else ValueError naming every size."""
     sizes = {name: len(a) for name, a in arrays.items() if a is not None}
     if len(set(sizes.values())) > 1:
         listed = ", ".join(f"{name} has {size}" for name, size in sizes.items())
-        raise ValueError(f"{owner}: x and y must have the same number of samples; {listed}")
+        raise ValueError(f"{caller}: x and y must have the same number of samples; {listed}")
 
 
-def class_weights_to_sample_weights(y, class_weight, owner):
+def class_weights_to_sample_weights(y, class_weight, caller):
     """Per-sample weights ``class_weight[label]`` (1.0 for classes not in the dict), as Keras."""
     if isinstance(y, ArrayGroup):
-        raise NotImplementedError(f"{owner}: class_weight is not supported for a model with "
+        raise NotImplementedError(f"{caller}: class_weight is not supported for a model with "
                                   f"several outputs (Keras neither); pass sample_weight instead")
     labels = np.asarray(y)
     if labels.ndim > 1:
@@ -209,9 +209,9 @@ class GeneratorAdapter:
     ``(x, y, sample_weight)``; one pass of the iterator is shared by all epochs (Keras), so
     give ``steps_per_epoch`` for more than one epoch over an endless generator."""
 
-    def __init__(self, iterator, owner):
+    def __init__(self, iterator, caller):
         self.iterator = iter(iterator)
-        self.owner = owner
+        self.caller = caller
         self.exhausted = False
 
     num_samples = None
@@ -219,7 +219,7 @@ class GeneratorAdapter:
 
     def batches(self, epoch=0):
         for data in self.iterator:
-            yield _checked_batch(data, self.owner, "the generator")
+            yield _checked_batch(data, self.caller, "the generator")
         self.exhausted = True
 
     def on_epoch_end(self):
@@ -230,10 +230,10 @@ class PyDatasetAdapter:
     """Batches from a :class:`~npgrad.utils.PyDataset` (``__getitem__`` / ``__len__``),
     optionally shuffled batch by batch, with ``on_epoch_begin`` / ``on_epoch_end`` called."""
 
-    def __init__(self, dataset, shuffle, owner):
+    def __init__(self, dataset, shuffle, caller):
         self.dataset = dataset
         self.shuffle = shuffle
-        self.owner = owner
+        self.caller = caller
 
     num_samples = None
 
@@ -251,28 +251,28 @@ class PyDatasetAdapter:
                     data = self.dataset[index]
                 except (IndexError, StopIteration):
                     return
-                yield _checked_batch(data, self.owner, f"{type(self.dataset).__name__}[{index}]")
+                yield _checked_batch(data, self.caller, f"{type(self.dataset).__name__}[{index}]")
                 index += 1
         order = npgrad_random.generator().permutation(count) if self.shuffle else range(count)
         for index in self.dataset.iterate(order):
-            yield _checked_batch(index, self.owner, type(self.dataset).__name__)
+            yield _checked_batch(index, self.caller, type(self.dataset).__name__)
 
     def on_epoch_end(self):
         self.dataset.on_epoch_end()
 
 
-def _checked_batch(data, owner, source):
+def _checked_batch(data, caller, source):
     """A batch from user code: x, (x,), (x, y) or (x, y, sample_weight)."""
     if isinstance(data, list) and len(data) in (2, 3) \
             and not all(isinstance(d, np.ndarray) for d in data):
         data = tuple(data)
     if isinstance(data, tuple) and not 1 <= len(data) <= 3:
         raise ValueError(
-            f"{owner}: {source} yielded a tuple of {len(data)} elements; expected x, (x, y) or "
+            f"{caller}: {source} yielded a tuple of {len(data)} elements; expected x, (x, y) or "
             f"(x, y, sample_weight)"
         )
     if data is None:
-        raise ValueError(f"{owner}: {source} yielded None; expected x, (x, y) or "
+        raise ValueError(f"{caller}: {source} yielded None; expected x, (x, y) or "
                          f"(x, y, sample_weight)")
     return data
 
@@ -286,46 +286,46 @@ def is_iterator_data(x):
     return hasattr(x, "__next__") or (hasattr(x, "__iter__") and not hasattr(x, "__len__"))
 
 
-def iterator_adapter(x, y, sample_weight, shuffle, owner):
+def iterator_adapter(x, y, sample_weight, shuffle, caller):
     """The adapter for a generator or PyDataset ``x`` (``y`` and ``sample_weight`` must be None)."""
     for name, value in (("y", y), ("sample_weight", sample_weight)):
         if value is not None:
-            raise ValueError(f"{owner}: {name} must be None when x is a "
+            raise ValueError(f"{caller}: {name} must be None when x is a "
                              f"{'PyDataset' if isinstance(x, PyDataset) else 'generator'}; "
                              f"yield (x, y, sample_weight) from it instead")
     if isinstance(x, PyDataset):
-        return PyDatasetAdapter(x, shuffle, owner)
-    return GeneratorAdapter(x, owner)
+        return PyDatasetAdapter(x, shuffle, caller)
+    return GeneratorAdapter(x, caller)
 
 
-def validation_adapter(model, validation_data, batch_size, owner, n_inputs, n_outputs):
+def validation_adapter(model, validation_data, batch_size, caller, n_inputs, n_outputs):
     """An adapter for ``validation_data``: a tuple of arrays, a generator or a PyDataset."""
     if is_iterator_data(validation_data):
-        return iterator_adapter(validation_data, None, None, False, f"{owner} (validation_data)")
+        return iterator_adapter(validation_data, None, None, False, f"{caller} (validation_data)")
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise ValueError(
-            f"{owner}: validation_data must be (x_val, y_val), (x_val, y_val, "
+            f"{caller}: validation_data must be (x_val, y_val), (x_val, y_val, "
             f"sample_weight_val), a generator or a PyDataset, got {type(validation_data).__name__}"
         )
-    x_val = model_inputs(model, validation_data[0], "validation x", owner, n_inputs)
-    y_val = model_targets(model, validation_data[1], "validation y", owner, n_outputs)
-    w_val = as_array(validation_data[2], "validation sample_weight", owner) \
+    x_val = model_inputs(model, validation_data[0], "validation x", caller, n_inputs)
+    y_val = model_targets(model, validation_data[1], "validation y", caller, n_outputs)
+    w_val = as_array(validation_data[2], "validation sample_weight", caller) \
         if len(validation_data) == 3 else None
-    check_lengths(f"{owner} (validation_data)", x=x_val, y=y_val, sample_weight=w_val)
+    check_lengths(f"{caller} (validation_data)", x=x_val, y=y_val, sample_weight=w_val)
     return ArrayAdapter(x_val, y_val, w_val, batch_size=batch_size)
 
 
-def split_for_validation(x, y, sample_weight, validation_split, owner):
+def split_for_validation(x, y, sample_weight, validation_split, caller):
     """Hold out the LAST ``validation_split`` of the samples (before shuffling), as Keras.
 
     Returns:
         ``(x, y, sample_weight), (x_val, y_val, sample_weight_val)``.
     """
-    fraction = arguments.fraction(validation_split, "validation_split", owner)
+    fraction = arguments.fraction(validation_split, "validation_split", caller)
     split_at = int(len(x) * (1.0 - fraction))
     if split_at == 0 or split_at == len(x):
         raise ValueError(
-            f"{owner}: validation_split={validation_split} of {len(x)} samples leaves "
+            f"{caller}: validation_split={validation_split} of {len(x)} samples leaves "
             f"{split_at} for training and {len(x) - split_at} for validation"
         )
 

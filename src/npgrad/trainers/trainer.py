@@ -76,17 +76,17 @@ class Trainer:
         Raises:
             ValueError: unknown optimizer, loss or metric names (listing valid ones).
         """
-        owner = f"{self.name}.compile"
+        caller = f"{self.name}.compile"
         unknown = sorted(set(kwargs) - set(_COMPILE_KEYWORDS))
         if unknown:
-            raise TypeError(f"{owner}: unexpected keyword argument(s) {unknown}")
+            raise TypeError(f"{caller}: unexpected keyword argument(s) {unknown}")
         from npgrad import optimizers
 
         self.optimizer = optimizers.get(optimizer)
         names = list(self.output_names) if self._n_outputs() > 1 \
             else list(getattr(self, "output_names", None) or [])
-        self.compiled_loss = CompileLoss(loss, loss_weights, names, owner)
-        self.compiled_metrics = CompileMetrics(metrics, weighted_metrics, names, owner,
+        self.compiled_loss = CompileLoss(loss, loss_weights, names, caller)
+        self.compiled_metrics = CompileMetrics(metrics, weighted_metrics, names, caller,
                                                compile_loss=self.compiled_loss)
         self.compiled = True
         self.stop_training = False
@@ -239,29 +239,29 @@ class Trainer:
         return _to_numpy(out)
 
     # ------------------------------------------------------------- adapters
-    def _adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight, owner,
+    def _adapter(self, x, y, sample_weight, batch_size, shuffle, class_weight, caller,
                  require_y=False):
         """The data adapter for x/y/sample_weight: arrays, a generator or a PyDataset."""
         if adapters.is_iterator_data(x):
             if class_weight is not None:
-                raise ValueError(f"{owner}: class_weight needs arrays; yield sample weights "
+                raise ValueError(f"{caller}: class_weight needs arrays; yield sample weights "
                                  f"from the generator instead")
-            return adapters.iterator_adapter(x, y, sample_weight, shuffle, owner)
-        x = adapters.model_inputs(self, x, "x", owner, self._n_inputs())
-        y = adapters.model_targets(self, y, "y", owner, self._n_outputs())
-        sample_weight = adapters.as_array(sample_weight, "sample_weight", owner)
+            return adapters.iterator_adapter(x, y, sample_weight, shuffle, caller)
+        x = adapters.model_inputs(self, x, "x", caller, self._n_inputs())
+        y = adapters.model_targets(self, y, "y", caller, self._n_outputs())
+        sample_weight = adapters.as_array(sample_weight, "sample_weight", caller)
         if x is None:
-            raise ValueError(f"{owner}: x is required")
+            raise ValueError(f"{caller}: x is required")
         if require_y and y is None and not self._custom_step(require_y):
-            raise ValueError(f"{owner}: x and y are required (got no y); a model whose "
+            raise ValueError(f"{caller}: x and y are required (got no y); a model whose "
                              f"{require_y} unpacks data itself may take x alone")
-        adapters.check_lengths(owner, x=x, y=y, sample_weight=sample_weight)
+        adapters.check_lengths(caller, x=x, y=y, sample_weight=sample_weight)
         if len(x) == 0:
-            raise ValueError(f"{owner}: x is empty")
+            raise ValueError(f"{caller}: x is empty")
         if class_weight is not None:
             if y is None:
-                raise ValueError(f"{owner}: class_weight needs y")
-            weights = adapters.class_weights_to_sample_weights(y, class_weight, owner)
+                raise ValueError(f"{caller}: class_weight needs y")
+            weights = adapters.class_weights_to_sample_weights(y, class_weight, caller)
             sample_weight = weights if sample_weight is None else sample_weight * weights
         return adapters.ArrayAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle)
 
@@ -317,33 +317,33 @@ class Trainer:
         """
         keep_freed_memory()  # reuse big blocks across steps (see npgrad.utils.allocator)
         self._assert_compiled("fit")
-        owner = f"{self.name}.fit"
+        caller = f"{self.name}.fit"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,
-                                            "batch_size", owner)
-        epochs, initial_epoch = arguments.epochs_range(epochs, initial_epoch, owner)
-        verbose = arguments.verbosity(verbose, owner)
-        shuffle = arguments.boolean(shuffle, "shuffle", owner)
-        class_weight = arguments.class_weight(class_weight, owner)
-        validation_freq = arguments.positive_int(validation_freq, "validation_freq", owner)
-        steps_per_epoch = arguments.optional_positive_int(steps_per_epoch, "steps_per_epoch", owner)
+                                            "batch_size", caller)
+        epochs, initial_epoch = arguments.epochs_range(epochs, initial_epoch, caller)
+        verbose = arguments.verbosity(verbose, caller)
+        shuffle = arguments.boolean(shuffle, "shuffle", caller)
+        class_weight = arguments.class_weight(class_weight, caller)
+        validation_freq = arguments.positive_int(validation_freq, "validation_freq", caller)
+        steps_per_epoch = arguments.optional_positive_int(steps_per_epoch, "steps_per_epoch", caller)
         validation_steps = arguments.optional_positive_int(validation_steps, "validation_steps",
-                                                           owner)
+                                                           caller)
         validation_batch_size = arguments.positive_int(validation_batch_size or batch_size,
-                                                       "validation_batch_size", owner)
-        arguments.fraction(validation_split, "validation_split", owner)
+                                                       "validation_batch_size", caller)
+        arguments.fraction(validation_split, "validation_split", caller)
 
-        train = self._adapter(x, y, sample_weight, batch_size, shuffle, class_weight, owner,
+        train = self._adapter(x, y, sample_weight, batch_size, shuffle, class_weight, caller,
                               require_y="train_step")
         val = None
         if validation_data is not None:
             val = adapters.validation_adapter(self, validation_data, validation_batch_size,
-                                              owner, self._n_inputs(), self._n_outputs())
+                                              caller, self._n_inputs(), self._n_outputs())
         elif validation_split:
             if not isinstance(train, adapters.ArrayAdapter):
-                raise ValueError(f"{owner}: validation_split needs arrays; pass validation_data "
+                raise ValueError(f"{caller}: validation_split needs arrays; pass validation_data "
                                  f"with a generator or PyDataset")
             kept, held = adapters.split_for_validation(train.x, train.y, train.sample_weight,
-                                                       validation_split, owner)
+                                                       validation_split, caller)
             train.x, train.y, train.sample_weight = kept
             val = adapters.ArrayAdapter(*held, batch_size=validation_batch_size)
 
@@ -452,12 +452,12 @@ class Trainer:
         """
         keep_freed_memory()
         self._assert_compiled("evaluate")
-        owner = f"{self.name}.evaluate"
+        caller = f"{self.name}.evaluate"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,
-                                            "batch_size", owner)
-        verbose = arguments.verbosity(verbose, owner)
-        steps = arguments.optional_positive_int(steps, "steps", owner)
-        adapter = self._adapter(x, y, sample_weight, batch_size, False, None, owner,
+                                            "batch_size", caller)
+        verbose = arguments.verbosity(verbose, caller)
+        steps = arguments.optional_positive_int(steps, "steps", caller)
+        adapter = self._adapter(x, y, sample_weight, batch_size, False, None, caller,
                                 require_y="test_step")
         n_steps = adapter.num_batches if steps is None else steps
         callbacks = self._callback_list(callbacks, verbose, 1, n_steps)
@@ -479,12 +479,12 @@ class Trainer:
             list or dict of them for several outputs.
         """
         keep_freed_memory()
-        owner = f"{self.name}.predict"
+        caller = f"{self.name}.predict"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,
-                                            "batch_size", owner)
-        verbose = arguments.verbosity(verbose, owner)
-        steps = arguments.optional_positive_int(steps, "steps", owner)
-        adapter = self._adapter(x, None, None, batch_size, False, None, owner)
+                                            "batch_size", caller)
+        verbose = arguments.verbosity(verbose, caller)
+        steps = arguments.optional_positive_int(steps, "steps", caller)
+        adapter = self._adapter(x, None, None, batch_size, False, None, caller)
         n_steps = adapter.num_batches if steps is None else steps
         callbacks = self._callback_list(callbacks, verbose, 1, n_steps)
         callbacks.on_predict_begin()
@@ -499,7 +499,7 @@ class Trainer:
                 callbacks.on_predict_batch_end(step, {"outputs": out})
         callbacks.on_predict_end()
         if not outputs:
-            raise ValueError(f"{owner}: the data yielded no batch")
+            raise ValueError(f"{caller}: the data yielded no batch")
         return _concatenate(outputs)
 
     # ------------------------------------------------------------- single batches
@@ -516,9 +516,9 @@ class Trainer:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
         """
         self._assert_compiled("train_on_batch")
-        owner = f"{self.name}.train_on_batch"
-        class_weight = arguments.class_weight(class_weight, owner)
-        adapter = self._adapter(x, y, sample_weight, None, False, class_weight, owner)
+        caller = f"{self.name}.train_on_batch"
+        class_weight = arguments.class_weight(class_weight, caller)
+        adapter = self._adapter(x, y, sample_weight, None, False, class_weight, caller)
         self.reset_metrics()
         return self._batch_logs(self.train_step(adapter.whole()), return_dict)
 
