@@ -17,6 +17,7 @@ from npgrad.primitives.elementwise import maximum, minimum, where
 from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
     errors,
+    distribution,
     activations,
     functional,
     initializers,
@@ -41,7 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "concatenate", "stack", "pad", "where", "maximum", "minimum",
-    "errors", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
+    "errors", "distribution", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "trainers", "saving", "models", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
 ]  # fmt: skip

@@ -27,6 +27,9 @@ class Callback:
     training metrics and the ``val_`` ones; at batch end the running training metrics.
     """
 
+    #: True for callbacks that write files: in a data-parallel run only rank 0 runs them
+    chief_only = False
+
     def __init__(self):
         self.model = None
         self.params = {}

@@ -15,6 +15,9 @@ class CallbackList(Callback):
         add_history: append a :class:`History` unless one is already in the list.
         add_progbar: put a :class:`ProgbarLogger` first unless one is already there.
         model: the model, passed to every callback.
+        chief: False in the processes of a data-parallel run other than rank 0: callbacks
+            that write files (``chief_only = True``: checkpoints, CSV logs, images) are left
+            out there, so only rank 0 writes.
         **params: ``fit`` parameters (``verbose``, ``epochs``, ``steps``) for every callback.
 
     As in Keras, the progress bar runs first (it prints before other callbacks do) and
@@ -22,7 +25,7 @@ class CallbackList(Callback):
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None,
-                 **params):
+                 chief=True, **params):
         super().__init__()
         if callbacks is None:
             callbacks = []
@@ -35,6 +38,8 @@ class CallbackList(Callback):
                     f"callbacks: expected npgrad.callbacks.Callback instances, got "
                     f"{type(cb).__name__}"
                 )
+        if not chief:
+            self.callbacks = [cb for cb in self.callbacks if not cb.chief_only]
         self._history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
         self._progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
         if self._progbar is None and add_progbar:

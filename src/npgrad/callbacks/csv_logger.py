@@ -23,6 +23,8 @@ class CSVLogger(Callback):
     epoch has no ``val_`` keys a ``val_`` column is added per key (filled with ``NA``).
     """
 
+    chief_only = True  # only rank 0 writes in a data-parallel run
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename = os.fspath(filename)

@@ -28,6 +28,8 @@ class ModelCheckpoint(Callback):
         initial_value_threshold: a first value the metric has to beat to be saved.
     """
 
+    chief_only = True  # only rank 0 writes in a data-parallel run
+
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
                  save_weights_only=False, mode="auto", save_freq="epoch",
                  initial_value_threshold=None):

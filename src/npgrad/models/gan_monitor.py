@@ -94,6 +94,8 @@ class GANMonitor(Callback):
         paths: the files written so far, in order.
     """
 
+    chief_only = True  # only rank 0 writes in a data-parallel run
+
     def __init__(self, directory, num_images=64, columns=None, seed=0, every=1,
                  value_range=(-1.0, 1.0), filename="samples_epoch_{epoch:03d}.png"):
         super().__init__()

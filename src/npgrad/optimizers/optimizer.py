@@ -33,6 +33,7 @@ import math
 import numpy as np
 
 from npgrad.autograd import Tensor
+from npgrad.distribution import current as distribution_state
 from npgrad.optimizers import schedules
 
 #: elementwise rules update variables larger than twice this in slices of this many bytes
@@ -272,7 +273,11 @@ class Optimizer:
         if not pairs:
             return self.iterations
         variables = [var for _, var in pairs]
-        grads = self._clip_gradients([self._as_gradient(g, var) for g, var in pairs])
+        grads = [self._as_gradient(g, var) for g, var in pairs]
+        data_parallel = distribution_state.active()
+        if data_parallel is not None:  # sum every process's share of the batch (MPI)
+            grads = data_parallel.reduce_gradients(grads)
+        grads = self._clip_gradients(grads)
         lr = self.learning_rate
         for var in variables:
             if self._use_weight_decay(var):

@@ -176,6 +176,7 @@ class ArrayAdapter:
         self.x, self.y, self.sample_weight = x, y, sample_weight
         self.batch_size = batch_size or len(x)
         self.shuffle = shuffle
+        self.distribution = None  # a DataParallel: rank 0's shuffle order is used everywhere
 
     @property
     def num_samples(self):
@@ -189,6 +190,8 @@ class ArrayAdapter:
         """Yield the epoch's batches, packed as ``train_step`` receives them."""
         n = len(self.x)
         order = npgrad_random.generator().permutation(n) if self.shuffle else None
+        if order is not None and self.distribution is not None:
+            order = self.distribution.broadcast_order(order)
         for index in _batches(n, self.batch_size, order):
             yield pack_x_y_sample_weight(
                 self.x[index], None if self.y is None else self.y[index],

@@ -20,6 +20,7 @@ import numpy as np
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.callbacks import CallbackList
+from npgrad.distribution import current as distribution_state
 from npgrad.trainers import arguments
 from npgrad.trainers import data_adapter as adapters
 from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics
@@ -272,8 +273,12 @@ class Trainer:
     def _callback_list(self, callbacks, verbose, epochs, steps, add_history=False):
         if isinstance(callbacks, CallbackList):
             return callbacks
-        return CallbackList(callbacks, add_history=add_history, add_progbar=verbose != 0,
-                            model=self, verbose=verbose, epochs=epochs, steps=steps)
+        data_parallel = distribution_state.active()
+        chief = data_parallel is None or data_parallel.is_chief
+        return CallbackList(callbacks, add_history=add_history,
+                            add_progbar=verbose != 0 and chief, chief=chief,
+                            model=self, verbose=verbose if chief else 0, epochs=epochs,
+                            steps=steps)
 
     # ------------------------------------------------------------- fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -347,6 +352,9 @@ class Trainer:
             train.x, train.y, train.sample_weight = kept
             val = adapters.ArrayAdapter(*held, batch_size=validation_batch_size)
 
+        data_parallel = distribution_state.active()
+        train.distribution = data_parallel  # every rank cuts the batches rank 0 shuffled
+        self._synchronized = data_parallel is None
         steps = train.num_batches
         if steps_per_epoch is not None:
             steps = steps_per_epoch if steps is None else min(steps_per_epoch, steps)
@@ -375,14 +383,42 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         logs = None
+        data_parallel = distribution_state.active()
         for step, data in enumerate(adapter.batches(epoch)):
             callbacks.on_train_batch_begin(step)
-            logs = self.train_step(data)
+            if data_parallel is None:
+                logs = self.train_step(data)
+            else:
+                logs = self._distributed_train_step(data_parallel, data)
             callbacks.on_train_batch_end(step, logs)
             if self.stop_training or (steps is not None and step + 1 >= steps):
                 break
         adapter.on_epoch_end()
         return logs
+
+    def _distributed_train_step(self, data_parallel, data):
+        """``train_step`` on this rank's slice of the global batch; gradients are summed over
+        ranks by the optimizer, logs from metric states summed over ranks."""
+        local, share = data_parallel.shard(data)
+        if not self._synchronized:  # before the first update: same model everywhere
+            if not self.built:
+                x, _, _ = unpack_x_y_sample_weight(local)
+                self.build((None,) + tuple(np.shape(x)[1:]))
+            data_parallel.synchronize_model(self)
+            self._synchronized = True
+        snapshot = data_parallel.snapshot_metrics(self._built_metrics()) if share == 0 else None
+        data_parallel.gradient_scale = share
+        try:
+            logs = self.train_step(local)
+        finally:
+            data_parallel.gradient_scale = 1.0 / data_parallel.num_processes
+        if snapshot is not None:  # an empty slice: the stand-in sample must not count
+            data_parallel.restore_metrics(snapshot)
+            logs = self.get_metrics_result()
+        return data_parallel.global_logs(self._built_metrics(), logs)
+
+    def _built_metrics(self):
+        return [m for m in self.metrics if m is not self.compiled_metrics]
 
     def trained_optimizers(self):
         """Every optimizer that trains part of this model, with the model it trains.
@@ -423,12 +459,18 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         logs = {}
+        data_parallel = distribution_state.active()
         with no_grad():
             for step, data in enumerate(adapter.batches()):
                 if steps is not None and step >= steps:
                     break
                 callbacks.on_test_batch_begin(step)
-                logs = self.test_step(data)
+                if data_parallel is None:
+                    logs = self.test_step(data)
+                else:  # each rank scores its slice; the logs come from summed states
+                    local, share = data_parallel.shard(data)
+                    logs = self.test_step(local) if share else self.get_metrics_result()
+                    logs = data_parallel.global_logs(self._built_metrics(), logs)
                 callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return logs
@@ -494,13 +536,23 @@ class Trainer:
                 if n_steps is not None and step >= n_steps:
                     break
                 callbacks.on_predict_batch_begin(step)
-                out = self.predict_step(data)
+                out = self._predict_batch(data)
                 outputs.append(out)
                 callbacks.on_predict_batch_end(step, {"outputs": out})
         callbacks.on_predict_end()
         if not outputs:
             raise ValueError(f"{caller}: the data yielded no batch")
         return _concatenate(outputs)
+
+    def _predict_batch(self, data):
+        data_parallel = distribution_state.active()
+        if data_parallel is None:
+            return self.predict_step(data)
+        local, share = data_parallel.shard(data)  # each rank predicts its slice, then all
+        out = self.predict_step(local)            # ranks gather the slices in order
+        if not share:
+            out = _take_rows(out, 0)
+        return data_parallel.gather_outputs(out)
 
     # ------------------------------------------------------------- single batches
     def _batch_logs(self, logs, return_dict):
@@ -552,6 +604,14 @@ def _to_numpy(out):
     if isinstance(out, (list, tuple)):
         return [_to_numpy(v) for v in out]
     return np.asarray(out)
+
+
+def _take_rows(out, count):
+    if isinstance(out, dict):
+        return {k: v[:count] for k, v in out.items()}
+    if isinstance(out, list):
+        return [v[:count] for v in out]
+    return out[:count]
 
 
 def _concatenate(outputs):
