@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from npgrad import random as _random
+from npgrad.utils import weight_budget
 from npgrad.utils.config import Configurable, resolve
 
 # Keras's correction: the stddev of a standard normal truncated to [-2, 2].
@@ -53,6 +54,9 @@ def _check_shape(shape, who):
         raise TypeError(f"{who}: expected a shape tuple of ints, got {shape!r}") from exc
     if any(dim < 0 for dim in shape):
         raise ValueError(f"{who}: shape dims must be non-negative, got {shape}")
+    # Every initializer checks its shape here just before allocating: a loader's
+    # weight_budget (the weights a file holds) is enforced at this point.
+    weight_budget.charge(shape)
     return shape
 
 
