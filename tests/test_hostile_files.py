@@ -75,6 +75,7 @@ class Outcome:
         finally:
             self.peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
+            os.environ.pop("NPGRAD_SENTINEL", None)
         self.new_files = set(os.listdir(folder)) - before
         self.size = len(data)
         assert not sentinel.exists(), "code named by the file was executed"

@@ -297,10 +297,9 @@ def _check_declared_shapes(path, config):
             continue
         for key, item in value.items():
             if key in _SHAPE_KEYS and isinstance(item, list):
-                sizes = [n for n in item if isinstance(n, int) and not isinstance(n, bool)]
-                if any(n < 0 for n in sizes) or math.prod(sizes) > MAX_SAMPLE_VALUES * max(
-                        1, sizes[0] if key.startswith("batch") and sizes and
-                        item[0] is not None else 1):
+                per_sample = item[1:] if key.startswith("batch") else item
+                sizes = [n for n in per_sample if isinstance(n, int) and not isinstance(n, bool)]
+                if any(n < 0 for n in sizes) or math.prod(sizes) > MAX_SAMPLE_VALUES:
                     raise _fail(path, f"declared {key} {item[:8]} is negative or holds more "
                                       f"than {MAX_SAMPLE_VALUES} values per sample",
                                 entry=_CONFIG_KEY)
