@@ -291,6 +291,8 @@ def crafted_model_files(sentinel):
     meta_case("huge_input_shape", lambda m: (m.update(build_input_shape=[None, 10**5, 10**5]),
                                              m["model"]["config"]["layers"][0]["config"].update(
                                                  batch_input_shape=[None, 10**5, 10**5])))
+    meta_case("many_layers", lambda m: m["model"]["config"]["layers"].extend(
+        [{"class_name": "Dropout", "config": {"rate": 0.1}}] * 3000))
     meta_case("compile_not_a_dict", lambda m: m.update(compile=[1, 2]))
     meta_case("compile_unknown_loss", lambda m: m["compile"].update(loss="no_such_loss"))
     meta_case("weights_not_a_list", lambda m: m.update(weights="all"))

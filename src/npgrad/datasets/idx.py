@@ -81,7 +81,7 @@ class CorruptFileError(DatasetError, UnreadableFileError):
 
 
 def _read_up_to(stream, size: int, into: memoryview | None = None) -> bytearray | int:
-    """Read up to ``size`` bytes in chunks: returns them, or fills ``into`` and returns the count."""
+    """Read up to ``size`` bytes in chunks: return them, or fill ``into`` and return the count."""
     if into is None:
         buffer = bytearray(size)
         into_view = memoryview(buffer)

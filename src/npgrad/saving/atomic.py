@@ -137,9 +137,10 @@ def atomic_write(filepath, mode=None):
             else 0o666 minus the umask.
 
     Yields:
-        The temp file, open for binary writing (``file.name`` is its path). It is flushed and fsynced, then renamed over
-        the target (and the folder fsynced) when the block ends without an exception; on
-        any exception it is removed and the target is untouched.
+        The temp file, open for binary writing (``file.name`` is its path). It is flushed
+        and fsynced, then renamed over the target (and the folder fsynced) when the block
+        ends without an exception; on any exception it is removed and the target is
+        untouched.
 
     Raises:
         FileNotFoundError: the folder does not exist.

@@ -282,11 +282,15 @@ def _model_classes():
 #: Largest number of values in one sample of a declared input shape (the model is built by
 #: running it once on a zero sample of that shape): 2**24.
 MAX_SAMPLE_VALUES = 2**24
+#: Most layers a config may list, nested models included (building costs time per layer).
+MAX_CONFIG_LAYERS = 2000
 _SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "shape", "target_shape")
 
 
-def _check_declared_shapes(path, config):
-    """Refuse input shapes whose one-sample probe would be absurdly large (before building)."""
+def _check_config_limits(path, config):
+    """Before building: refuse more than MAX_CONFIG_LAYERS layers, and input shapes whose
+    one-sample probe would be absurdly large."""
+    layer_count = 0
     pending = [config]
     while pending:
         value = pending.pop()
@@ -296,6 +300,11 @@ def _check_declared_shapes(path, config):
         if not isinstance(value, dict):
             continue
         for key, item in value.items():
+            if key == "layers" and isinstance(item, list):
+                layer_count += len(item)
+                if layer_count > MAX_CONFIG_LAYERS:
+                    raise _fail(path, f"the config lists more than {MAX_CONFIG_LAYERS} layers",
+                                entry=_CONFIG_KEY)
             if key in _SHAPE_KEYS and isinstance(item, list):
                 per_sample = item[1:] if key.startswith("batch") else item
                 sizes = [n for n in per_sample if isinstance(n, int) and not isinstance(n, bool)]
@@ -334,7 +343,7 @@ def _model_from_config(container):
             isinstance(shape, list) and len(shape) <= 32
             and all(n is None or (type(n) is int and n >= 0) for n in shape)):
         raise _fail(path, f"bad build_input_shape {shape!r}", entry=_CONFIG_KEY)
-    _check_declared_shapes(path, [spec["config"], {"input_shape": (shape or [None])[1:]}])
+    _check_config_limits(path, [spec["config"], {"input_shape": (shape or [None])[1:]}])
     held = sum(int(value.size) for value in container.weights)
     # every weight the config creates is charged before it is allocated (initializers)
     with weight_budget.weight_budget(held + WEIGHT_BUDGET_SLACK,

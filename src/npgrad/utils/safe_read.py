@@ -36,7 +36,7 @@ from npgrad.errors import UnreadableFileError
 __all__ = [
     "CHUNK_BYTES", "MAX_ARRAY_BYTES", "MAX_COMPRESSION_RATIO", "MAX_ENTRIES", "MAX_JSON_BYTES",
     "MAX_JSON_DEPTH", "MAX_NAME_LENGTH", "RATIO_FREE_BYTES", "SafeZip", "check_entry_name",
-    "json_depth", "loads_json",
+    "json_depth", "loads_json", "ratio_limit",
 ]
 
 #: Most entries a zip archive may list (np.savez writes one per array).
