@@ -10,6 +10,7 @@ the dataset knows them (see :class:`DatasetSpec`). docs/datasets.md describes it
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import urllib.error
@@ -164,11 +165,26 @@ def _find_local(spec, name, folders, verify, looked):
     return None
 
 
-def _fetch(url: str, destination, timeout: float) -> None:
-    """Stream ``url`` into the open binary file ``destination``."""
+def _fetch(url: str, destination, timeout: float, max_bytes: int) -> None:
+    """Stream ``url`` into the open binary file ``destination``, at most ``max_bytes``."""
     request = urllib.request.Request(url, headers={"User-Agent": "npgrad-datasets"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        shutil.copyfileobj(response, destination, _CHUNK)
+        received = 0
+        while chunk := response.read(_CHUNK):
+            received += len(chunk)
+            if received > max_bytes:
+                raise CorruptFileError(
+                    f"{url}: the server sent more than {max_bytes} bytes, more than the file "
+                    f"can hold", url)
+            destination.write(chunk)
+
+
+def _max_download_bytes(dtype, shape) -> int:
+    """The most bytes a file of this dtype and shape can take (raw, or gzip of random data)."""
+    if shape is None or any(n is None for n in shape):
+        return safe_read.MAX_ARRAY_BYTES
+    raw = 4 + 4 * len(shape) + math.prod(shape) * np.dtype(dtype).itemsize
+    return raw + raw // 100 + 2**16  # gzip adds a fraction of a percent to random data
 
 
 def _download(spec, name, mirrors, timeout, failures):
@@ -189,7 +205,7 @@ def _download(spec, name, mirrors, timeout, failures):
                 return None
             try:
                 with atomic_write(folder / remote_name) as f:
-                    _fetch(url, f, timeout)
+                    _fetch(url, f, timeout, _max_download_bytes(dtype, shape))
                     f.flush()
                     content = read_bytes(f.name, dtype=dtype, shape=shape)
                     array = _check(spec, name, content, url, hash_it=True,
