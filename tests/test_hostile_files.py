@@ -239,6 +239,8 @@ def _replace_config(model_file_bytes, meta):
 
 
 # ----------------------------------------------------------------------------- crafted corpus
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="RLIMIT_AS and /proc/self/status are Linux's")
 def test_crafted_corpus_is_refused_within_a_memory_limit(tmp_path):
     """Bombs, huge shapes, traversal names, deep nesting, hostile callables: all refused in a
     subprocess whose address space is capped at its size after imports + 160 MB."""
