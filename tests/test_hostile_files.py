@@ -279,6 +279,13 @@ def test_the_exception_family():
     error = errors.UnreadableFileError("m.npgrad", "bad marker", entry="__npgrad__")
     assert (error.path, error.entry, error.reason) == ("m.npgrad", "__npgrad__", "bad marker")
     assert "m.npgrad" in str(error) and "__npgrad__" in str(error)
+    import pickle
+
+    for original in (error, CorruptFileError("x.gz: bad", "x.gz", "e")):
+        copy = pickle.loads(pickle.dumps(original))  # e.g. across multiprocessing or MPI
+        assert type(copy) is type(original) and str(copy) == str(original)
+        assert (copy.path, copy.entry, copy.reason) == (original.path, original.entry,
+                                                        original.reason)
 
 
 def test_safe_zip_limits_can_be_lowered(tmp_path, monkeypatch):

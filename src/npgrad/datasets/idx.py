@@ -79,6 +79,9 @@ class CorruptFileError(DatasetError, UnreadableFileError):
     def __str__(self):
         return self.reason
 
+    def __reduce__(self):
+        return (type(self), (self.reason, self.path, self.entry))
+
 
 def _read_up_to(stream, size: int, into: memoryview | None = None) -> bytearray | int:
     """Read up to ``size`` bytes in chunks: return them, or fill ``into`` and return the count."""
