@@ -24,7 +24,7 @@ from npgrad.layers.layer import get_layer_class
 from npgrad.layers.node import (
     SYMBOLIC_TYPES,
     KerasTensor,
-    _is_shape,
+    is_shape,
     flatten,
     is_symbolic,
     map_structure,
@@ -390,7 +390,7 @@ class Functional(Model):
 
     def compute_output_shape(self, input_shape):
         """The output shape(s) for input shape(s) matching the model's Inputs."""
-        if _is_shape(input_shape):
+        if is_shape(input_shape):
             shapes = [tuple(input_shape)]
         elif isinstance(input_shape, dict):
             shapes = self._flat_inputs(input_shape)
