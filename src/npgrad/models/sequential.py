@@ -48,6 +48,7 @@ class Sequential(Model):
         self._layers = []
         self._input_layer = None
         self._build_shape = None
+        self._last_output_shape = None  # the last layer's output shape once built
         for layer in layers or []:
             self.add(layer)
 
@@ -112,7 +113,12 @@ class Sequential(Model):
                 f"{layer.name!r} is already in the model"
             )
         self._layers.append(layer)
-        if self._build_shape is not None:
+        if self._build_shape is not None and self._last_output_shape is not None:
+            # built already: build the new layer only (rebuilding all would make adding n
+            # layers, as from_config does, cost n^2 shape computations)
+            layer._maybe_build(self._last_output_shape)
+            self._last_output_shape = tuple(layer.compute_output_shape(self._last_output_shape))
+        elif self._build_shape is not None:
             self.build(self._build_shape)
         elif len(self._layers) == 1 and layer._batch_input_shape is not None:
             self.build(layer._batch_input_shape)
@@ -125,6 +131,7 @@ class Sequential(Model):
         """
         if not self._layers:
             raise TypeError(f"{self.name}.pop: there are no layers in the model")
+        self._last_output_shape = None  # recomputed by the next build
         return self._layers.pop()
 
     # ------------------------------------------------------------- build and call
@@ -151,6 +158,7 @@ class Sequential(Model):
         for layer in self._layers:
             layer._maybe_build(shape)
             shape = tuple(layer.compute_output_shape(shape))
+        self._last_output_shape = shape
         self._build_shape = tuple(input_shape)
         self.built = True
         self.input_shape_built = tuple(input_shape)
