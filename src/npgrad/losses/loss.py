@@ -94,7 +94,8 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
         values, weights = _weighted(values, sample_weight)
     if reduction in ("none", None):
         return values
-    total = values.sum()
+    with np.errstate(over="ignore"):  # an overflowing mean is recomputed below
+        total = values.sum()
     if reduction == "sum":
         return total
     if reduction == "mean_with_sample_weight" and weights is not None:

@@ -61,6 +61,18 @@ def _smoothed(y_true, y_pred, label_smoothing, classes=None):
     return y_true * (1.0 - label_smoothing) + uniform * label_smoothing
 
 
+def _upcast(y_pred):
+    """float16 predictions as float32 (the composed focal losses divide by squares of tiny
+    sums and raise probabilities to powers, which under- and overflow float16)."""
+    if y_pred.dtype == np.float16:
+        return F.cast(y_pred, np.float32), np.float16
+    return y_pred, None
+
+
+def _downcast(values, dtype):
+    return values if dtype is None else F.cast(values, dtype)
+
+
 def _last_axis(axis, ndim):
     return axis in (-1, ndim - 1)
 
@@ -176,7 +188,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     Returns:
         Tensor of shape (N, ...).
     """
-    y_pred = prediction_tensor(y_pred)
+    y_pred, original = _upcast(prediction_tensor(y_pred))
     y_true = match_ranks(_smoothed(y_true, y_pred, label_smoothing), y_pred)
     y_true = np.broadcast_to(y_true, y_pred.shape)
     probs = F.sigmoid(y_pred) if from_logits else y_pred
@@ -185,7 +197,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     focal = F.power(1.0 - p_t, np.asarray(gamma, y_true.dtype)) * bce
     if apply_class_balancing:
         focal = focal * (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)).astype(y_true.dtype)
-    return focal.mean(axis=axis)
+    return _downcast(focal.mean(axis=axis), original)
 
 
 def _normalized_probabilities(y_pred, axis):
@@ -215,13 +227,13 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     Returns:
         Tensor of ``y_pred``'s shape without ``axis``.
     """
-    y_pred = prediction_tensor(y_pred)
+    y_pred, original = _upcast(prediction_tensor(y_pred))
     y_true = _smoothed(y_true, y_pred, label_smoothing, y_pred.shape[axis])
     probs = F.softmax(y_pred, axis=axis) if from_logits else y_pred
     q = _normalized_probabilities(probs, axis)
     cce = F.log(q) * (-y_true)
     weight = F.power(1.0 - q, np.asarray(gamma, y_true.dtype)) * np.asarray(alpha, y_true.dtype)
-    return (weight * cce).sum(axis=axis)
+    return _downcast((weight * cce).sum(axis=axis), original)
 
 
 def categorical_generalized_cross_entropy(y_true, y_pred, q):

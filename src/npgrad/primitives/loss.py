@@ -244,7 +244,8 @@ class SoftmaxCrossEntropy(Function):
     """-sum(y * log_softmax(z)) over the last (class) axis; y one-hot or soft."""
 
     def forward(self, logits, y_true=None):
-        shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
+        with np.errstate(over="ignore"):  # z - max(z) below -max: floored just after
+            shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
         exp = np.exp(shifted)
         total = exp.sum(axis=-1, keepdims=True)
         log_probs = shifted - np.log(total)
@@ -262,7 +263,8 @@ class SparseSoftmaxCrossEntropy(Function):
     """logsumexp(z) - z[label] over the last (class) axis, integer labels."""
 
     def forward(self, logits, labels=None):
-        shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
+        with np.errstate(over="ignore"):  # z - max(z) below -max: floored just after
+            shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
         probs = np.exp(shifted)
         total = probs.sum(axis=-1, keepdims=True)
         if shifted.ndim == 2:  # (N, C): plain fancy indexing, a few times cheaper
@@ -298,7 +300,8 @@ def _renormalize(y_pred):
     magnitude than the dtype's tiny (zero, or cancelling entries) is replaced by +-tiny.
     So q is finite or +-inf (the clip then makes it 1e-7 or 1 - 1e-7), never NaN.
     """
-    total = y_pred.sum(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):
+        total = y_pred.sum(axis=-1, keepdims=True)
     scale = None
     if not np.isfinite(total).all():
         scale = np.maximum(np.abs(y_pred).max(axis=-1, keepdims=True), 1)
