@@ -187,6 +187,15 @@ def quadratic_gradient(a, b, p):
     return (2 * a.T @ (a @ p - b)).astype(np.float32)
 
 
+def matrix_start():
+    """The starting point of the optimizers' matrix problem (Muon, Adafactor's factored path)."""
+    return _rng(3).normal(size=(3, 4)).astype(np.float32)
+
+
+def matrix_gradient(p):
+    return (np.sin(3 * p) + 0.1 * p).astype(np.float32)
+
+
 def optimizer_cases():
     """name -> (class name, constructor kwargs, steps)."""
     return {

@@ -52,15 +52,17 @@ def _optimizer_reference(keras, torch):
     out = {}
     a, b, p0 = cases.quadratic()
     for name, (cls, kwargs, steps) in cases.optimizer_cases().items():
-        var = keras.Variable(p0.copy())
+        vector, matrix = keras.Variable(p0.copy()), keras.Variable(cases.matrix_start())
         opt = getattr(keras.optimizers, cls)(**kwargs)
-        trajectory = []
+        trajectory, matrices = [], []
         for _ in range(steps):
-            p = np.asarray(var.numpy())
-            grad = cases.quadratic_gradient(a, b, p)
-            opt.apply_gradients([(torch.tensor(grad), var)])
-            trajectory.append(np.asarray(var.numpy()).copy())
+            grads = [cases.quadratic_gradient(a, b, np.asarray(vector.numpy())),
+                     cases.matrix_gradient(np.asarray(matrix.numpy()))]
+            opt.apply_gradients(zip([torch.tensor(g) for g in grads], [vector, matrix]))
+            trajectory.append(np.asarray(vector.numpy()).copy())
+            matrices.append(np.asarray(matrix.numpy()).copy())
         out[f"{name}/trajectory"] = np.stack(trajectory)
+        out[f"{name}/matrix_trajectory"] = np.stack(matrices)
     return out
 
 

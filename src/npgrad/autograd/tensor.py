@@ -51,10 +51,12 @@ class Tensor:
         grad: ndarray of the same shape, accumulated by ``backward`` until zeroed, or None.
         _keras_mask: the (N, T) boolean timestep mask a layer attached to its output (Keras
             masking: ``Embedding(mask_zero=True)``, ``Masking``), or None.
+        constraint: for a layer's weight, the callable an optimizer applies to its array after
+            each update (Keras' ``Variable.constraint``: ``kernel_constraint``...), or None.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retain_grad", "_keras_mask",
-                 "__weakref__")
+                 "constraint", "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
@@ -72,6 +74,7 @@ class Tensor:
         self._ctx = None
         self._retain_grad = False
         self._keras_mask = None  # (N, T) bool timestep mask a layer attached (Keras masking)
+        self.constraint = None
 
     # ---------------------------------------------------------------- basics
     @property

@@ -57,6 +57,33 @@ def _check_positive(value, name, who, allow_none=False):
     return float(value)
 
 
+def check_beta(value, name, who):
+    """``value`` as a float in [0, 1), or a ValueError naming ``who`` and ``name``."""
+    return _check_range(value, name, who, 0.0, 1.0, False)
+
+
+def check_epsilon(value, who, name="epsilon"):
+    """``value`` as a positive float, or a ValueError naming ``who`` and ``name``."""
+    return _check_positive(value, name, who)
+
+
+def scalars(var, *values):
+    """The given numbers as scalars of ``var``'s dtype (Keras casts step, rate and betas)."""
+    return [var.dtype.type(value) for value in values]
+
+
+def apply_constraints(variables):
+    """Keras' last step of ``apply``: ``var = var.constraint(var)`` for every variable that
+    has a ``constraint`` attribute (set by a layer's ``kernel_constraint`` /
+    ``bias_constraint``); the constraint receives and returns an ndarray of the same shape."""
+    for var in variables:
+        constraint = getattr(var, "constraint", None)
+        if constraint is None:
+            continue
+        value = constraint(var.data)
+        var.data[...] = value.data if isinstance(value, Tensor) else value
+
+
 class Optimizer:
     """Base class of npgrad's optimizers (Keras 3 semantics).
 
@@ -200,6 +227,10 @@ class Optimizer:
         self._no_decay_ids |= {id(var) for var in (var_list or [])}
         self._no_decay_names = tuple(self._no_decay_names) + tuple(var_names or ())
 
+    def _weight_decay_of(self, var):
+        """The decoupled weight decay factor of ``var`` (Muon uses two)."""
+        return self.weight_decay
+
     def _use_weight_decay(self, var):
         if not self.weight_decay or id(var) in self._no_decay_ids:
             return False
@@ -274,9 +305,11 @@ class Optimizer:
         variables = [var for _, var in pairs]
         grads = self._clip_gradients([self._as_gradient(g, var) for g, var in pairs])
         lr = self.learning_rate
+        for var in variables:  # slots first (Keras builds before any update): a slot that
+            self._slots_for(var)  # starts as a copy of the variable copies it undecayed
         for var in variables:
             if self._use_weight_decay(var):
-                var.data -= var.data * self.weight_decay * lr
+                var.data -= var.data * self._weight_decay_of(var) * lr
         self._before_updates()
         for grad, var in zip(grads, variables):
             slots = self._slots_for(var)
@@ -287,6 +320,7 @@ class Optimizer:
         if self.use_ema:
             self._update_averages(variables)
         self.iterations += 1
+        apply_constraints(variables)
         return self.iterations
 
     def _update_averages(self, variables):
@@ -430,9 +464,10 @@ class Optimizer:
             if slot_name not in template:
                 raise ValueError(f"{who}.set_state: {who} has no slot {slot_name!r} (key {key!r})")
             value = np.asarray(value)
-            if value.shape != var.shape:
+            if value.shape != template[slot_name].shape:  # a variable's shape, or Adafactor's r, c
                 raise ValueError(
-                    f"{who}.set_state: slot {key!r} has shape {value.shape}, its variable {var.shape}"
+                    f"{who}.set_state: slot {key!r} has shape {value.shape}, expected "
+                    f"{template[slot_name].shape} for its variable of shape {var.shape}"
                 )
             new_slots.setdefault(index, template)[slot_name] = value.astype(var.dtype, copy=True)
         self._variables, self._slots = [], {}
