@@ -14,6 +14,7 @@ hard_sigmoid = F.hard_sigmoid
 leaky_relu = F.leaky_relu
 linear = F.linear
 log_softmax = F.log_softmax
+relu = F.relu  # with Keras' negative_slope, max_value, threshold
 selu = F.selu
 sigmoid = F.sigmoid
 silu = F.silu
@@ -39,22 +40,6 @@ sparsemax = _extra.sparsemax
 squareplus = _extra.squareplus
 tanh_shrink = _extra.tanh_shrink
 threshold = _extra.threshold
-
-
-def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """Rectified linear unit with Keras' options.
-
-    Args:
-        x: input Tensor.
-        negative_slope: slope below ``threshold`` (0: plain relu).
-        max_value: saturation value (None: no cap).
-        threshold: values at or below it are damped to 0 (times ``negative_slope``).
-
-    Returns:
-        Tensor of ``x``'s shape.
-    """
-    return _extra.relu_with_options(x, negative_slope=negative_slope, max_value=max_value,
-                                    threshold=threshold)
 
 
 _BY_NAME = {

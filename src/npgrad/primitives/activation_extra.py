@@ -11,7 +11,7 @@ import numpy as np
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
-from npgrad.primitives.activation import Sigmoid, Softplus, Tanh, leaky_relu, relu
+from npgrad.primitives.activation import Sigmoid, Softplus, Tanh, relu
 
 
 def _tensor(x):
@@ -23,23 +23,6 @@ def _tensor(x):
 
 def _constant(value, like):
     return np.asarray(value, dtype=like.dtype)
-
-
-def relu_with_options(x, negative_slope=0.0, max_value=None, threshold=0.0):
-    """Keras' ``relu``: ``x`` above ``threshold`` (capped at ``max_value``), else
-    ``negative_slope * (x - threshold)``."""
-    x = _tensor(x)
-    if negative_slope == 0 and max_value is None and threshold == 0:
-        return relu(x)
-    if max_value is None and threshold == 0:
-        return leaky_relu(x, negative_slope=negative_slope)
-    above = x.data > threshold
-    out = elementwise.where(above, x, _constant(0, x))
-    if max_value is not None:
-        out = elementwise.clip(out, 0.0, float(max_value))
-    if negative_slope != 0:
-        out = out - relu(threshold - x) * float(negative_slope)
-    return out
 
 
 def relu6(x):
