@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from npgrad import activations, losses
+from npgrad.primitives.loss import saturating_cast
 from tests.gradcheck.registry import OpCase, away_from, floats
 
 
@@ -127,6 +128,10 @@ def _sparsemax_inputs(draw):
 
 
 CASES = [
+    OpCase("saturating_cast", lambda x: saturating_cast(x, np.float64) * 1.0,
+           st.tuples(st.lists(hnp.arrays(np.float64, st.tuples(st.integers(1, 4)),
+                                         elements=floats()), min_size=1, max_size=1),
+                     st.just({}))),
     _loss("mean_absolute_percentage_error", losses.mean_absolute_percentage_error,
           _pair(true=(0.5, 3.0), kink_gap=0.05)),
     _loss("mean_squared_logarithmic_error", losses.mean_squared_logarithmic_error,

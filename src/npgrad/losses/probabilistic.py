@@ -24,6 +24,7 @@ from npgrad.losses.loss import (
     target_array,
 )
 from npgrad.primitives.activation import Sigmoid, Softmax
+from npgrad.primitives.loss import saturating_cast
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
@@ -63,9 +64,10 @@ def _smoothed(y_true, y_pred, label_smoothing, classes=None):
 
 def _upcast(y_pred):
     """float16 predictions as float32 (the composed focal losses divide by squares of tiny
-    sums and raise probabilities to powers, which under- and overflow float16)."""
+    sums and raise probabilities to powers, which under- and overflow float16); their
+    gradient is saturated at float16's largest value on the way back."""
     if y_pred.dtype == np.float16:
-        return F.cast(y_pred, np.float32), np.float16
+        return saturating_cast(y_pred, np.float32), np.float16
     return y_pred, None
 
 
