@@ -141,8 +141,6 @@ LEFT_OUT = {
         "LossScaleOptimizer": "loss scaling is for float16 training under a dtype policy, "
                               "which npgrad deliberately leaves out (DESIGN.md)",
         "legacy": "the tf.keras 2 optimizers' namespace, kept by Keras for TensorFlow users",
-        "MultiOptimizer": "not yet: one optimizer per group of variables (Keras 3.14+)",
-        "OptimizerMap": "not yet: the variable-to-optimizer map MultiOptimizer uses",
     },
     "callbacks": {
         "OrbaxCheckpoint": "writes checkpoints with Orbax, a JAX library: another framework",

@@ -119,3 +119,48 @@ def test_constraints_apply_after_each_update_as_keras():
     optimizers.SGD(0.1).apply_gradients([(np.zeros((2, 2)), p), (np.ones(2), q)])
     np.testing.assert_allclose(np.linalg.norm(p.data, axis=1), [1.0, 0.5], rtol=1e-6)
     np.testing.assert_allclose(q.data, [0.0, 1.9])
+
+
+def test_multi_optimizer_delegates_by_name_and_round_trips():
+    a = npgrad.Tensor(np.ones(2), requires_grad=True, name="encoder/kernel")
+    b = npgrad.Tensor(np.ones(2), requires_grad=True, name="head/kernel")
+    adam, sgd = optimizers.Adam(0.1), optimizers.SGD(0.5)
+    opt = optimizers.MultiOptimizer(optimizers.OptimizerMap(sgd, {"encoder/.*": adam}))
+    reference_a, reference_b = npgrad.Tensor(np.ones(2)), npgrad.Tensor(np.ones(2))
+    ref_adam, ref_sgd = optimizers.Adam(0.1), optimizers.SGD(0.5)
+    for step in range(3):
+        grads = [np.array([1.0, -2.0]) * (step + 1), np.array([0.5, 0.25])]
+        opt.apply_gradients(zip(grads, [a, b]))
+        ref_adam.apply_gradients([(grads[0], reference_a)])
+        ref_sgd.apply_gradients([(grads[1], reference_b)])
+    np.testing.assert_array_equal(a.data, reference_a.data)
+    np.testing.assert_array_equal(b.data, reference_b.data)
+    assert opt.iterations == 3 and adam.iterations == 3 and opt.optimizers == [adam, sgd]
+    with pytest.raises(AttributeError, match="inner optimizers"):
+        opt.learning_rate
+    rebuilt = optimizers.get(json.loads(json.dumps(optimizers.serialize(opt))))
+    rebuilt.set_state(opt.get_state([a, b]), [a, b])
+    assert rebuilt.iterations == 3
+    assert rebuilt.optimizers[0].get_state([a])["slots/0/momentum"].tolist() == \
+        adam.get_state([a])["slots/0/momentum"].tolist()
+    with pytest.raises(ValueError, match="several optimizers"):
+        optimizers.OptimizerMap(sgd, {"enc.*": adam, ".*kernel": sgd})["encoder/kernel"]
+
+
+def test_multi_optimizer_trains_a_model_and_saves(tmp_path):
+    model = npgrad.Sequential([npgrad.layers.Dense(3, name="encoder", input_shape=(4,)),
+                               npgrad.layers.Dense(1, name="head")])
+    opt = optimizers.MultiOptimizer(optimizers.OptimizerMap(
+        optimizers.SGD(0.01), {"encoder/.*": optimizers.Adam(0.01)}))
+    model.compile(optimizer=opt, loss="mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 4)), rng.normal(size=(16, 1))
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert [o.iterations for o in opt.optimizers] == [2, 2]
+    model.save(tmp_path / "m.npgrad")
+    restored = npgrad.models.load_model(tmp_path / "m.npgrad")
+    model.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    restored.fit(x, y, epochs=1, verbose=0, shuffle=False)
+    for mine, theirs in zip(model.get_weights(), restored.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)

@@ -20,7 +20,7 @@ from npgrad.optimizers.optimizer import Optimizer, _check_range
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam",
     "Adadelta", "Adafactor", "Ftrl", "Lamb", "Lion", "Muon", "ScheduleFreeAdamW",
-    "get", "serialize", "deserialize", "schedules",
+    "MultiOptimizer", "OptimizerMap", "get", "serialize", "deserialize", "schedules",
 ]
 
 
@@ -371,11 +371,12 @@ from npgrad.optimizers.adafactor import Adafactor  # noqa: E402
 from npgrad.optimizers.ftrl import Ftrl  # noqa: E402
 from npgrad.optimizers.lamb import Lamb  # noqa: E402
 from npgrad.optimizers.lion import Lion  # noqa: E402
+from npgrad.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap  # noqa: E402
 from npgrad.optimizers.muon import Muon  # noqa: E402
 from npgrad.optimizers.schedule_free import ScheduleFreeAdamW  # noqa: E402
 
 _CLASSES = (SGD, RMSprop, Adagrad, Adam, AdamW, Adamax, Nadam, Adadelta, Adafactor, Ftrl, Lamb,
-            Lion, Muon, ScheduleFreeAdamW)
+            Lion, Muon, ScheduleFreeAdamW, MultiOptimizer)
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in _CLASSES}
 
 
