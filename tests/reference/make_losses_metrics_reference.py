@@ -22,7 +22,8 @@ from tests.reference import losses_metrics_cases as cases  # noqa: E402
 OUT = HERE / "losses_metrics"
 
 
-def _loss_reference(keras, torch):
+def loss_reference(keras, torch):
+    """Value, gradient and unreduced values of every loss case."""
     out = {}
     for name, (cls, kwargs, y_true, y_pred, weight) in cases.loss_cases().items():
         loss = getattr(keras.losses, cls)(**kwargs)
@@ -36,7 +37,8 @@ def _loss_reference(keras, torch):
     return out
 
 
-def _metric_reference(keras):
+def metric_reference(keras):
+    """Result after each batch of every metric case."""
     out = {}
     for name, (cls, kwargs, batches) in cases.metric_cases().items():
         metric = getattr(keras.metrics, cls)(**kwargs)
@@ -48,7 +50,8 @@ def _metric_reference(keras):
     return out
 
 
-def _optimizer_reference(keras, torch):
+def optimizer_reference(keras, torch):
+    """20-step trajectories of a vector and a matrix for every optimizer case."""
     out = {}
     a, b, p0 = cases.quadratic()
     for name, (cls, kwargs, steps) in cases.optimizer_cases().items():
@@ -66,7 +69,8 @@ def _optimizer_reference(keras, torch):
     return out
 
 
-def _activation_reference(keras, torch):
+def activation_reference(keras, torch):
+    """Value and gradient (random upstream) of every activation case."""
     out = {}
     x = cases.activation_input()
     for name, kwargs in cases.activation_cases().items():
@@ -84,10 +88,10 @@ def main():
     import torch
 
     OUT.mkdir(exist_ok=True)
-    np.savez(OUT / "losses.npz", **_loss_reference(keras, torch))
-    np.savez(OUT / "metrics.npz", **_metric_reference(keras))
-    np.savez(OUT / "optimizers.npz", **_optimizer_reference(keras, torch))
-    np.savez(OUT / "activations.npz", **_activation_reference(keras, torch))
+    np.savez(OUT / "losses.npz", **loss_reference(keras, torch))
+    np.savez(OUT / "metrics.npz", **metric_reference(keras))
+    np.savez(OUT / "optimizers.npz", **optimizer_reference(keras, torch))
+    np.savez(OUT / "activations.npz", **activation_reference(keras, torch))
     print("keras", keras.__version__, "->", sorted(p.name for p in OUT.glob("*.npz")))
 
 
