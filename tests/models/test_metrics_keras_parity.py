@@ -78,3 +78,20 @@ def test_names_resolve():
         assert metrics.get(name).name == name
     with pytest.raises(ValueError, match="valid names"):
         metrics.get("PrecisionAtRecall")  # needs its recall argument
+
+
+def test_repr_and_fit_with_the_new_metrics():
+    import npgrad
+
+    assert "result=[0. 0.]" in repr(metrics.Recall(thresholds=[0.3, 0.6]))
+    model = npgrad.Sequential([npgrad.layers.Dense(3, activation="sigmoid", input_shape=(4,))])
+    model.compile(optimizer="adam", loss="binary_crossentropy",
+                  metrics=["auc", "precision", metrics.F1Score(average="macro"),
+                           metrics.AUC(multi_label=True, name="ml_auc"), metrics.R2Score(),
+                           metrics.BinaryIoU()])
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 4)), rng.integers(0, 2, (32, 3)).astype("float32")
+    history = model.fit(x, y, epochs=1, verbose=0, validation_split=0.25)
+    assert {"auc", "precision", "f1_score", "ml_auc", "r2_score", "binary_io_u",
+            "val_auc"} <= set(history.history)
+    assert all(np.isfinite(v).all() for v in history.history.values())

@@ -97,7 +97,10 @@ class Metric:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} name={self.name!r} result={self.result():.4g}>"
+        result = self.result()
+        shown = f"{result:.4g}" if np.ndim(result) == 0 else np.array2string(
+            np.asarray(result), precision=4)
+        return f"<{type(self).__name__} name={self.name!r} result={shown}>"
 
 
 def snake_case(name):

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from npgrad.optimizers import schedules
-from npgrad.optimizers.optimizer import Optimizer, _check_range
+from npgrad.optimizers.optimizer import Optimizer, check_range
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam",
@@ -25,7 +25,7 @@ __all__ = [
 
 
 def _beta(value, name, who):
-    return _check_range(value, name, who, 0.0, 1.0, False)
+    return check_range(value, name, who, 0.0, 1.0, False)
 
 
 def _scalars(var, *values):
@@ -57,7 +57,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.momentum = _check_range(momentum, "momentum", "SGD", 0.0, 1.0, True)
+        self.momentum = check_range(momentum, "momentum", "SGD", 0.0, 1.0, True)
         self.nesterov = bool(nesterov)
 
     def _create_slots(self, var):
@@ -102,7 +102,7 @@ class RMSprop(Optimizer):
                  centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.rho = _beta(rho, "rho", "RMSprop")
-        self.momentum = _check_range(momentum, "momentum", "RMSprop", 0.0, 1.0, True)
+        self.momentum = check_range(momentum, "momentum", "RMSprop", 0.0, 1.0, True)
         self.epsilon = _epsilon(epsilon, "RMSprop")
         self.centered = bool(centered)
 
@@ -162,7 +162,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = _check_range(
+        self.initial_accumulator_value = check_range(
             initial_accumulator_value, "initial_accumulator_value", "Adagrad", 0.0, math.inf, True
         )
         self.epsilon = _epsilon(epsilon, "Adagrad")

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, _check_range, check_epsilon, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_range, check_epsilon, scalars
 
 
 def _rms(x):
@@ -35,7 +35,7 @@ class Adafactor(Optimizer):
     def __init__(self, learning_rate=0.001, beta_2_decay=-0.8, epsilon_1=1e-30, epsilon_2=1e-3,
                  clip_threshold=1.0, relative_step=True, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_2_decay = _check_range(beta_2_decay, "beta_2_decay", "Adafactor", -math.inf,
+        self.beta_2_decay = check_range(beta_2_decay, "beta_2_decay", "Adafactor", -math.inf,
                                          0.0, True)
         self.epsilon_1 = check_epsilon(epsilon_1, "Adafactor", "epsilon_1")
         self.epsilon_2 = check_epsilon(epsilon_2, "Adafactor", "epsilon_2")

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, _check_range, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_range, scalars
 
 
 class Ftrl(Optimizer):
@@ -34,18 +34,18 @@ class Ftrl(Optimizer):
                  beta=0.0, **kwargs):
         super().__init__(learning_rate, **kwargs)
         who = "Ftrl"
-        self.learning_rate_power = _check_range(learning_rate_power, "learning_rate_power", who,
+        self.learning_rate_power = check_range(learning_rate_power, "learning_rate_power", who,
                                                 -math.inf, 0.0, True)
-        self.initial_accumulator_value = _check_range(
+        self.initial_accumulator_value = check_range(
             initial_accumulator_value, "initial_accumulator_value", who, 0.0, math.inf, True)
-        self.l1_regularization_strength = _check_range(
+        self.l1_regularization_strength = check_range(
             l1_regularization_strength, "l1_regularization_strength", who, 0.0, math.inf, True)
-        self.l2_regularization_strength = _check_range(
+        self.l2_regularization_strength = check_range(
             l2_regularization_strength, "l2_regularization_strength", who, 0.0, math.inf, True)
-        self.l2_shrinkage_regularization_strength = _check_range(
+        self.l2_shrinkage_regularization_strength = check_range(
             l2_shrinkage_regularization_strength, "l2_shrinkage_regularization_strength", who,
             0.0, math.inf, True)
-        self.beta = _check_range(beta, "beta", who, 0.0, math.inf, True)
+        self.beta = check_range(beta, "beta", who, 0.0, math.inf, True)
 
     def _create_slots(self, var):
         return {"accumulator": np.full_like(var.data, self.initial_accumulator_value),

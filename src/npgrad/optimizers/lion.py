@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, _check_range, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_range, scalars
 
 
 class Lion(Optimizer):
@@ -24,8 +24,8 @@ class Lion(Optimizer):
         super().__init__(learning_rate, **kwargs)
         if beta_1 <= 0:
             raise ValueError(f"Lion: beta_1 must be in (0, 1], got {beta_1!r}")
-        self.beta_1 = _check_range(beta_1, "beta_1", "Lion", 0.0, 1.0, True)
-        self.beta_2 = _check_range(beta_2, "beta_2", "Lion", 0.0, 1.0, True)
+        self.beta_1 = check_range(beta_1, "beta_1", "Lion", 0.0, 1.0, True)
+        self.beta_2 = check_range(beta_2, "beta_2", "Lion", 0.0, 1.0, True)
 
     def _create_slots(self, var):
         return {"momentum": np.zeros_like(var.data)}

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, _check_range, check_beta, check_epsilon, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_range, check_beta, check_epsilon, scalars
 
 
 def newton_schulz(x, steps, a=3.4445, b=-4.7750, c=2.0315):
@@ -65,7 +65,7 @@ class Muon(Optimizer):
         self.exclude_embeddings = bool(exclude_embeddings)
         self.muon_a, self.muon_b, self.muon_c = float(muon_a), float(muon_b), float(muon_c)
         self.adam_lr_ratio = float(adam_lr_ratio)
-        self.momentum = _check_range(momentum, "momentum", who, 0.0, 1.0, True)
+        self.momentum = check_range(momentum, "momentum", who, 0.0, 1.0, True)
         if not isinstance(ns_steps, int) or ns_steps < 0:
             raise ValueError(f"{who}: ns_steps must be an int >= 0, got {ns_steps!r}")
         self.ns_steps = ns_steps

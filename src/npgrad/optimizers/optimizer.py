@@ -39,7 +39,8 @@ from npgrad.optimizers import schedules
 CHUNK_BYTES = 1 << 18
 
 
-def _check_range(value, name, who, low, high, high_inclusive):
+def check_range(value, name, who, low, high, high_inclusive):
+    """``value`` as a float in [low, high] (or [low, high)), or a ValueError naming ``who``."""
     if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
         raise ValueError(f"{who}: {name} must be a number, got {value!r}")
     inside = low <= value <= high if high_inclusive else low <= value < high
@@ -59,7 +60,7 @@ def _check_positive(value, name, who, allow_none=False):
 
 def check_beta(value, name, who):
     """``value`` as a float in [0, 1), or a ValueError naming ``who`` and ``name``."""
-    return _check_range(value, name, who, 0.0, 1.0, False)
+    return check_range(value, name, who, 0.0, 1.0, False)
 
 
 def check_epsilon(value, who, name="epsilon"):
@@ -125,10 +126,10 @@ class Optimizer:
         if len(given) > 1:
             raise ValueError(f"{who}: set at most one of clipnorm, clipvalue, global_clipnorm; got {given}")
         if weight_decay is not None:
-            weight_decay = _check_range(weight_decay, "weight_decay", who, 0.0, math.inf, True)
+            weight_decay = check_range(weight_decay, "weight_decay", who, 0.0, math.inf, True)
         self.weight_decay = weight_decay
         self.use_ema = bool(use_ema)
-        self.ema_momentum = _check_range(ema_momentum, "ema_momentum", who, 0.0, 1.0, False)
+        self.ema_momentum = check_range(ema_momentum, "ema_momentum", who, 0.0, 1.0, False)
         if ema_overwrite_frequency is not None and (
                 not isinstance(ema_overwrite_frequency, (int, np.integer))
                 or isinstance(ema_overwrite_frequency, bool) or ema_overwrite_frequency < 1):
@@ -168,7 +169,7 @@ class Optimizer:
             )
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
-        self._learning_rate = _check_range(value, "learning_rate", who, 0.0, math.inf, True)
+        self._learning_rate = check_range(value, "learning_rate", who, 0.0, math.inf, True)
 
     @property
     def learning_rate_schedule(self):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, _check_range, check_beta, check_epsilon, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_range, check_beta, check_epsilon, scalars
 
 
 class ScheduleFreeAdamW(Optimizer):
@@ -34,7 +34,7 @@ class ScheduleFreeAdamW(Optimizer):
             raise ValueError(f"{who}: beta_1 must be in (0, 1), got {beta_1!r}")
         self.beta_2 = check_beta(beta_2, "beta_2", who)
         self.epsilon = check_epsilon(epsilon, who)
-        self.warmup_steps = int(_check_range(warmup_steps, "warmup_steps", who, 0, 2**62, True))
+        self.warmup_steps = int(check_range(warmup_steps, "warmup_steps", who, 0, 2**62, True))
 
     def _create_slots(self, var):
         return {"momentum": var.data.copy(), "velocity": np.zeros_like(var.data)}
