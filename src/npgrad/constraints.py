@@ -183,7 +183,9 @@ def deserialize(config):
     if isinstance(config, str):
         return _lookup(config)()
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"constraints.deserialize: expected a dict with 'class_name', got {config!r}")
+        raise ValueError(
+            f"constraints.deserialize: expected a dict with 'class_name', got {config!r}"
+        )
     return _lookup(config["class_name"]).from_config(dict(config.get("config") or {}))
 
 

@@ -27,7 +27,16 @@ Example:
 
 from __future__ import annotations
 
-from npgrad.losses.hinge import CategoricalHinge, Hinge, SquaredHinge, categorical_hinge, hinge, squared_hinge
+# ruff: noqa: F401  (the package re-exports its modules' names)
+
+from npgrad.losses.hinge import (
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)
 from npgrad.losses.loss import REDUCTIONS, KerasLoss, Loss, LossFunctionWrapper, reduce_loss
 from npgrad.losses.metric_learning import Circle, circle
 from npgrad.losses.overlap import Dice, Tversky, dice, tversky

@@ -46,7 +46,10 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     y_pred = prediction_tensor(y_pred)
     labels = target_array(y_true).astype(np.int64).reshape(-1)
     reference = y_pred if ref_embeddings is None else prediction_tensor(ref_embeddings)
-    ref_labels = labels if ref_labels is None else target_array(ref_labels).astype(np.int64).reshape(-1)
+    if ref_labels is None:
+        ref_labels = labels
+    else:
+        ref_labels = target_array(ref_labels).astype(np.int64).reshape(-1)
     positive = labels[:, None] == ref_labels[None, :]
     negative = ~positive
     if remove_diagonal:

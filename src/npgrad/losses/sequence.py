@@ -27,7 +27,9 @@ def ctc(y_true, y_pred):
     y_pred = prediction_tensor(y_pred)
     labels = target_array(y_true)
     if labels.ndim != 2:
-        raise ValueError(f"ctc: y_true must have shape (batch_size, max_length), got {labels.shape}")
+        raise ValueError(
+            f"ctc: y_true must have shape (batch_size, max_length), got {labels.shape}"
+        )
     if y_pred.ndim != 3:
         raise ValueError(
             f"ctc: y_pred must have shape (batch_size, max_length, num_classes), got {y_pred.shape}"

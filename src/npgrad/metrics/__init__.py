@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+# ruff: noqa: F401  (the package re-exports its modules' names)
+
 from npgrad.metrics.accuracy_metrics import (
     Accuracy,
     BinaryAccuracy,
@@ -55,7 +57,7 @@ from npgrad.metrics.correlation_metrics import (
     pearson_correlation,
 )
 from npgrad.metrics.f_score_metrics import F1Score, FBetaScore
-from npgrad.metrics.iou_metrics import IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU
+from npgrad.metrics.iou_metrics import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from npgrad.metrics.loss_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,

@@ -75,7 +75,8 @@ def _prepare(y_true, y_pred, sample_weight, top_k, class_id):
     if class_id is not None:
         if y_pred.ndim == 1:
             raise ValueError(
-                f"class_id needs predictions of shape (num_samples, num_classes), got {y_pred.shape}"
+                "class_id needs predictions of shape (num_samples, num_classes), got "
+                f"{y_pred.shape}"
             )
         y_true, y_pred = y_true[..., class_id, None], y_pred[..., class_id, None]
         weight = None if weight is None else weight[..., class_id, None]

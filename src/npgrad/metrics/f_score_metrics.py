@@ -37,7 +37,9 @@ class FBetaScore(Metric):
             raise ValueError(f"{who}: beta must be a float > 0, got {beta!r}")
         if threshold is not None and (not isinstance(threshold, float)
                                       or not 0.0 < threshold <= 1.0):
-            raise ValueError(f"{who}: threshold must be a float in (0, 1] or None, got {threshold!r}")
+            raise ValueError(
+                f"{who}: threshold must be a float in (0, 1] or None, got {threshold!r}"
+            )
         self.average, self.beta, self.threshold = average, beta, threshold
         self.axis = None if average == "micro" else 0
         self.reset_state()

@@ -173,7 +173,7 @@ class CosineSimilarity(MeanMetricWrapper):
 
 
 class RootMeanSquaredError(Mean):
-    """``sqrt`` of the weighted mean of every squared error seen (Keras ``RootMeanSquaredError``)."""
+    """``sqrt`` of the weighted mean of every squared error seen (Keras's RMSE metric)."""
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
         super().__init__(name=name, dtype=dtype)

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, check_range, check_epsilon, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_epsilon, check_range, scalars
 
 
 def _rms(x):

@@ -4,7 +4,7 @@ import re
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, check_range, check_beta, check_epsilon, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_beta, check_epsilon, check_range, scalars
 
 
 def newton_schulz(x, steps, a=3.4445, b=-4.7750, c=2.0315):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from npgrad.optimizers.optimizer import Optimizer, check_range, check_beta, check_epsilon, scalars
+from npgrad.optimizers.optimizer import Optimizer, check_beta, check_epsilon, check_range, scalars
 
 
 class ScheduleFreeAdamW(Optimizer):

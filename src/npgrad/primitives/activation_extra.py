@@ -4,7 +4,6 @@ Conventions at kinks follow the composed ops: ``where`` sends the gradient to th
 chosen, ``clip`` passes it at a value exactly on a bound.
 """
 
-import math
 
 import numpy as np
 
