@@ -186,7 +186,6 @@ PENDING = {
     # not in issue 12's list of work; owners to be decided by the lead
     "initializers": {"IdentityInitializer", "OrthogonalInitializer", "STFT", "STFTInitializer",
                      "stft"},
-    "regularizers": {"OrthogonalRegularizer", "orthogonal_regularizer"},
     "callbacks": {"BackupAndRestore", "RemoteMonitor"},
 }
 
