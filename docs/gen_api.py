@@ -42,6 +42,7 @@ MODULES = [
     "npgrad.activations",
     "npgrad.initializers",
     "npgrad.regularizers",
+    "npgrad.constraints",
     "npgrad.saving",
     "npgrad.datasets",
     "npgrad.datasets.mnist",

@@ -30,6 +30,7 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     functional,
     initializers,
     regularizers,
+    constraints,
     utils,
     layers,
     losses,

@@ -1,6 +1,12 @@
-"""Activation functions by Keras name: ``activations.get('relu')`` -> a function of Tensors."""
+"""Activation functions by Keras name: ``activations.get('relu')`` -> a function of Tensors.
+
+Every name of ``keras.activations`` is here; ``relu`` takes Keras' ``negative_slope``,
+``max_value`` and ``threshold``. ``serialize`` gives the name, ``deserialize`` / ``get``
+resolve it (also from Keras' ``{"class_name": "function", "config": name}`` form).
+"""
 
 import npgrad.functional as F
+from npgrad.primitives import activation_extra as _extra
 
 elu = F.elu
 gelu = F.gelu
@@ -8,7 +14,7 @@ hard_sigmoid = F.hard_sigmoid
 leaky_relu = F.leaky_relu
 linear = F.linear
 log_softmax = F.log_softmax
-relu = F.relu
+relu = F.relu  # with Keras' negative_slope, max_value, threshold
 selu = F.selu
 sigmoid = F.sigmoid
 silu = F.silu
@@ -17,23 +23,48 @@ softmax = F.softmax
 softplus = F.softplus
 softsign = F.softsign
 tanh = F.tanh
+celu = _extra.celu
+exponential = _extra.exponential
+glu = _extra.glu
+hard_shrink = _extra.hard_shrink
+hard_silu = _extra.hard_silu
+hard_swish = _extra.hard_silu
+hard_tanh = _extra.hard_tanh
+log_sigmoid = _extra.log_sigmoid
+mish = _extra.mish
+relu6 = _extra.relu6
+soft_shrink = _extra.soft_shrink
+sparse_plus = _extra.sparse_plus
+sparse_sigmoid = _extra.sparse_sigmoid
+sparsemax = _extra.sparsemax
+squareplus = _extra.squareplus
+tanh_shrink = _extra.tanh_shrink
+threshold = _extra.threshold
+
 
 _BY_NAME = {
     "elu": elu, "gelu": gelu, "hard_sigmoid": hard_sigmoid, "leaky_relu": leaky_relu,
     "linear": linear, "log_softmax": log_softmax, "relu": relu, "selu": selu, "sigmoid": sigmoid,
     "silu": silu, "swish": swish, "softmax": softmax, "softplus": softplus, "softsign": softsign,
-    "tanh": tanh,
+    "tanh": tanh, "celu": celu, "exponential": exponential, "glu": glu,
+    "hard_shrink": hard_shrink, "hard_silu": hard_silu, "hard_swish": hard_swish,
+    "hard_tanh": hard_tanh, "log_sigmoid": log_sigmoid, "mish": mish, "relu6": relu6,
+    "soft_shrink": soft_shrink, "sparse_plus": sparse_plus, "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax, "squareplus": squareplus, "tanh_shrink": tanh_shrink,
+    "threshold": threshold,
 }  # fmt: skip
 
 
 def get(identifier):
-    """Resolve an activation: None or 'linear' -> identity, a Keras name, or a callable.
+    """Resolve an activation: None or 'linear' -> identity, a Keras name, a config, a callable.
 
     Raises:
         ValueError: for an unknown name, listing the valid ones.
     """
     if identifier is None:
         return linear
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
     if isinstance(identifier, str):
         try:
             return _BY_NAME[identifier]
@@ -54,3 +85,17 @@ def serialize(activation):
     raise ValueError(
         f"cannot serialize custom activation {activation!r}; use a built-in name to save the model"
     )
+
+
+def deserialize(config):
+    """A built-in activation from its name or Keras' ``{"class_name": "function",
+    "config": name}`` dict.
+
+    Raises:
+        ValueError: for an unknown name or a malformed config.
+    """
+    if isinstance(config, str):
+        return get(config)
+    if isinstance(config, dict) and isinstance(config.get("config"), str):
+        return get(config["config"])
+    raise ValueError(f"activation config must be a name or a Keras function config, got {config!r}")

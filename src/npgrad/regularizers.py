@@ -95,12 +95,54 @@ class L1L2(Regularizer):
         return {"l1": self.l1, "l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """Push the rows (or columns) of a 2-D weight towards orthogonality (Keras 3).
+
+    ``factor * 0.5 * sum(|P - diag(P)|) / (n (n - 1) / 2)`` with ``P`` the products of the
+    L2-normalized rows (``mode='rows'``) or columns (``mode='columns'``), ``n`` their count.
+
+    Args:
+        factor: finite float >= 0 (default 0.01).
+        mode: ``'rows'`` or ``'columns'`` (for a Dense kernel (in, units), columns are units).
+    """
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _check_factor(factor, "factor", "OrthogonalRegularizer")
+        if mode not in ("rows", "columns"):
+            raise ValueError(
+                f"OrthogonalRegularizer: mode must be 'rows' or 'columns', got {mode!r}"
+            )
+        self.mode = mode
+
+    def __call__(self, weight):
+        weight = _as_tensor(weight, "OrthogonalRegularizer")
+        if weight.ndim != 2:
+            raise ValueError(
+                f"OrthogonalRegularizer: expected a 2-D weight, got shape {weight.shape}"
+            )
+        axis = 1 if self.mode == "rows" else 0
+        square_sum = (weight * weight).sum(axis=axis, keepdims=True)
+        # x / max(||x||, 1e-7), as Keras's normalize
+        unit = weight / square_sum.clip(1e-14, None) ** 0.5
+        product = unit @ unit.T if self.mode == "rows" else unit.T @ unit
+        size = product.shape[0]
+        off_diagonal = product * (1.0 - np.eye(size, dtype=weight.dtype))
+        pairs = size * (size - 1.0) / 2.0
+        return off_diagonal.abs().sum() * (self.factor * 0.5 / pairs)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
 # Keras 3 spells the classes in lowercase too.
 l1, l2, l1_l2 = L1, L2, L1L2
+orthogonal_regularizer = OrthogonalRegularizer
 
 ALL_OBJECTS = {
     "L1": L1, "L2": L2, "L1L2": L1L2,
     "l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2,
+    "OrthogonalRegularizer": OrthogonalRegularizer,
+    "orthogonal_regularizer": OrthogonalRegularizer,
 }
 
 

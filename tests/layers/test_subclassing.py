@@ -155,3 +155,19 @@ def test_add_loss_joins_the_training_loss():
     assert len(model.losses) == 1
     with pytest.raises(ValueError, match="expected a scalar loss"):
         ActivityPenalty().add_loss(np.ones(3))
+
+
+def test_add_weight_constraint_is_applied_after_each_update():
+    class Clipped(L.Layer):
+        def build(self, shape):
+            self.w = self.add_weight(shape=(shape[-1], 1), initializer="ones",
+                                     constraint="non_neg")
+
+        def call(self, x):
+            return npgrad.functional.matmul(x, self.w)
+
+    layer = Clipped()
+    layer(np.ones((1, 2), "float32"))
+    assert layer.w.constraint is not None
+    npgrad.optimizers.SGD(10.0).apply_gradients([(np.ones((2, 1)), layer.w)])
+    np.testing.assert_array_equal(layer.w.numpy(), np.zeros((2, 1)))  # 1 - 10 < 0 -> 0

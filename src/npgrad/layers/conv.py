@@ -9,7 +9,7 @@ Example:
 from __future__ import annotations
 
 import npgrad.functional as F
-from npgrad import activations, initializers, regularizers
+from npgrad import activations, constraints, initializers, regularizers
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
@@ -24,7 +24,8 @@ class _Conv(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
         self.filters = arguments.positive_int(filters, cls, "filters")
@@ -39,6 +40,9 @@ class _Conv(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        # kernel_constraint, bias_constraint: applied by the optimizer after each update
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     # the kernel's shape from the number of input channels (Conv2DTranspose swaps the last two)
     def _kernel_shape(self, channels):
@@ -68,10 +72,12 @@ class _Conv(Layer):
         channels = arguments.known_axis(self, input_shape, -1, "channel axis")
         self.kernel = self.add_weight("kernel", self._kernel_shape(channels),
                                       self.kernel_initializer, self.kernel_regularizer)
+        self.kernel.constraint = self.kernel_constraint
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
                                         self.bias_regularizer)
+            self.bias.constraint = self.bias_constraint
 
     def _check_input(self, x):
         arguments.check_ndim(self, x.shape, self.rank + 2, self.layout)
@@ -92,6 +98,8 @@ class _Conv(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -110,6 +118,8 @@ class Conv2D(_Conv):
         use_bias: whether to add a bias.
         kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
         kernel_regularizer, bias_regularizer: optional penalties.
+        kernel_constraint, bias_constraint: optional projections applied after each
+            optimizer update (``npgrad.constraints``).
 
     Weights: kernel (kh, kw, in_channels, filters), bias (filters,).
     Shapes: (N, H, W, C) -> (N, OH, OW, filters); 'valid': OH = (H - (kh-1)*dh - 1) // sh + 1,

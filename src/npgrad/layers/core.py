@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad import activations, initializers, regularizers
+from npgrad import activations, constraints, initializers, regularizers
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
@@ -129,6 +129,8 @@ class Dense(Layer):
         use_bias: whether to add a bias.
         kernel_initializer, bias_initializer: initializer names or objects.
         kernel_regularizer, bias_regularizer: optional penalties (their value joins ``losses``).
+        kernel_constraint, bias_constraint: optional projections the optimizer applies after
+            each update (``npgrad.constraints``).
 
     Weights: kernel (in, units), bias (units,).
     Shapes: (..., in) -> (..., units); inputs need rank >= 2.
@@ -142,7 +144,7 @@ class Dense(Layer):
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 **kwargs):
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.units = arguments.positive_int(units, "Dense", "units")
         self.activation = activations.get(activation)
@@ -151,16 +153,20 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         arguments.check_min_ndim(self, input_shape, 2)
         n_in = arguments.known_axis(self, input_shape, -1)
         self.kernel = self.add_weight("kernel", (n_in, self.units), self.kernel_initializer,
                                       self.kernel_regularizer)
+        self.kernel.constraint = self.kernel_constraint  # applied by the optimizer (Keras)
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
                                         self.bias_regularizer)
+            self.bias.constraint = self.bias_constraint
 
     def call(self, x, training=False):
         arguments.check_min_ndim(self, x.shape, 2)
@@ -181,6 +187,8 @@ class Dense(Layer):
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
         )
         return config
 
@@ -467,6 +475,7 @@ class Embedding(Layer):
         output_dim: size of each vector.
         embeddings_initializer: default 'uniform' (RandomUniform(-0.05, 0.05), as Keras).
         embeddings_regularizer: optional penalty.
+        embeddings_constraint: optional projection applied after each optimizer update.
         mask_zero: whether index 0 is padding: the output then carries the mask
             ``indices != 0`` (``compute_mask``), which recurrent layers use to skip padded
             steps (see "Masking and padded sequences" in docs/recurrent.md).
@@ -478,7 +487,8 @@ class Embedding(Layer):
     cast_inputs = False  # indices stay integers
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, mask_zero=False, **kwargs):
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
+                 **kwargs):
         input_length = kwargs.pop("input_length", None)  # Keras 2 spelling of the sample shape
         if input_length is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
@@ -487,6 +497,7 @@ class Embedding(Layer):
         self.output_dim = arguments.positive_int(output_dim, "Embedding", "output_dim")
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
         self._computes_mask = self.mask_zero  # without mask_zero: the plain, fast call path
 
@@ -494,6 +505,7 @@ class Embedding(Layer):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
                                           self.embeddings_initializer,
                                           self.embeddings_regularizer)
+        self.embeddings.constraint = self.embeddings_constraint  # applied by the optimizer
 
     def _indices(self, x):
         data = x.data
@@ -536,6 +548,7 @@ class Embedding(Layer):
             output_dim=self.output_dim,
             embeddings_initializer=initializers.serialize(self.embeddings_initializer),
             embeddings_regularizer=regularizers.serialize(self.embeddings_regularizer),
+            embeddings_constraint=constraints.serialize(self.embeddings_constraint),
             mask_zero=self.mask_zero,
         )
         return config

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from npgrad import initializers, regularizers
+from npgrad import constraints, initializers, regularizers
 from npgrad.utils import weight_budget
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
@@ -229,9 +229,7 @@ class Layer:
         made = np.float64 if dtype.kind != "f" else dtype  # integer state: made, then cast
         value = np.asarray(initializers.get(initializer)(shape, dtype=made), dtype=dtype)
         if constraint is not None:
-            from npgrad import constraints as constraints_module  # noqa: PLC0415 - optional module
-
-            constraint = constraints_module.get(constraint)
+            constraint = constraints.get(constraint)
         weight = Variable(value, trainable=trainable and dtype.kind == "f",
                           name=f"{self.name}/{name}", constraint=constraint)
         weight.requires_grad = trainable and self._trainable and dtype.kind == "f"

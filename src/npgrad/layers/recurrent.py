@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad import activations, initializers, regularizers
+from npgrad import activations, constraints, initializers, regularizers
 from npgrad import random as _random
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers import arguments
@@ -69,7 +69,8 @@ class _Cell(Layer):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros",
                  kernel_regularizer=None, recurrent_regularizer=None, bias_regularizer=None,
-                 dropout=0.0, recurrent_dropout=0.0, seed=None, **kwargs):
+                 dropout=0.0, recurrent_dropout=0.0, seed=None, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
         self.units = arguments.positive_int(units, cls, "units")
@@ -81,6 +82,9 @@ class _Cell(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = _rate(dropout, cls, "dropout")
         self.recurrent_dropout = _rate(recurrent_dropout, cls, "recurrent_dropout")
         self.seed = seed
@@ -114,6 +118,10 @@ class _Cell(Layer):
         if self.use_bias:
             self.bias = self.add_weight("bias", self._bias_shape(), self._bias_initializer(),
                                         self.bias_regularizer)
+            self.bias.constraint = self.bias_constraint
+        # applied by the optimizer after each update (Keras' Variable.constraint)
+        self.kernel.constraint = self.kernel_constraint
+        self.recurrent_kernel.constraint = self.recurrent_constraint
 
     # -------------------------------------------------------------- the whole sequence
     def _generator(self):
@@ -182,6 +190,9 @@ class _Cell(Layer):
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
             recurrent_regularizer=regularizers.serialize(self.recurrent_regularizer),
             bias_regularizer=regularizers.serialize(self.bias_regularizer),
+            kernel_constraint=constraints.serialize(self.kernel_constraint),
+            recurrent_constraint=constraints.serialize(self.recurrent_constraint),
+            bias_constraint=constraints.serialize(self.bias_constraint),
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
             seed=self.seed,

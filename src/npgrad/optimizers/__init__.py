@@ -15,16 +15,17 @@ import math
 import numpy as np
 
 from npgrad.optimizers import schedules
-from npgrad.optimizers.optimizer import Optimizer, _check_range
+from npgrad.optimizers.optimizer import Optimizer, check_range
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam",
-    "get", "serialize", "deserialize", "schedules",
+    "Adadelta", "Adafactor", "Ftrl", "Lamb", "Lion", "Muon", "ScheduleFreeAdamW",
+    "MultiOptimizer", "OptimizerMap", "get", "serialize", "deserialize", "schedules",
 ]
 
 
 def _beta(value, name, who):
-    return _check_range(value, name, who, 0.0, 1.0, False)
+    return check_range(value, name, who, 0.0, 1.0, False)
 
 
 def _scalars(var, *values):
@@ -56,7 +57,7 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.momentum = _check_range(momentum, "momentum", "SGD", 0.0, 1.0, True)
+        self.momentum = check_range(momentum, "momentum", "SGD", 0.0, 1.0, True)
         self.nesterov = bool(nesterov)
 
     def _create_slots(self, var):
@@ -101,7 +102,7 @@ class RMSprop(Optimizer):
                  centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
         self.rho = _beta(rho, "rho", "RMSprop")
-        self.momentum = _check_range(momentum, "momentum", "RMSprop", 0.0, 1.0, True)
+        self.momentum = check_range(momentum, "momentum", "RMSprop", 0.0, 1.0, True)
         self.epsilon = _epsilon(epsilon, "RMSprop")
         self.centered = bool(centered)
 
@@ -161,7 +162,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = _check_range(
+        self.initial_accumulator_value = check_range(
             initial_accumulator_value, "initial_accumulator_value", "Adagrad", 0.0, math.inf, True
         )
         self.epsilon = _epsilon(epsilon, "Adagrad")
@@ -365,7 +366,17 @@ class Nadam(Optimizer):
         }
 
 
-_CLASSES = (SGD, RMSprop, Adagrad, Adam, AdamW, Adamax, Nadam)
+from npgrad.optimizers.adadelta import Adadelta  # noqa: E402 - after the base rules
+from npgrad.optimizers.adafactor import Adafactor  # noqa: E402
+from npgrad.optimizers.ftrl import Ftrl  # noqa: E402
+from npgrad.optimizers.lamb import Lamb  # noqa: E402
+from npgrad.optimizers.lion import Lion  # noqa: E402
+from npgrad.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap  # noqa: E402
+from npgrad.optimizers.muon import Muon  # noqa: E402
+from npgrad.optimizers.schedule_free import ScheduleFreeAdamW  # noqa: E402
+
+_CLASSES = (SGD, RMSprop, Adagrad, Adam, AdamW, Adamax, Nadam, Adadelta, Adafactor, Ftrl, Lamb,
+            Lion, Muon, ScheduleFreeAdamW, MultiOptimizer)
 ALL_OBJECTS = {cls.__name__.lower(): cls for cls in _CLASSES}
 
 

@@ -40,7 +40,8 @@ from npgrad.optimizers import schedules
 CHUNK_BYTES = 1 << 18
 
 
-def _check_range(value, name, who, low, high, high_inclusive):
+def check_range(value, name, who, low, high, high_inclusive):
+    """``value`` as a float in [low, high] (or [low, high)), or a ValueError naming ``who``."""
     if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):
         raise ValueError(f"{who}: {name} must be a number, got {value!r}")
     inside = low <= value <= high if high_inclusive else low <= value < high
@@ -56,6 +57,33 @@ def _check_positive(value, name, who, allow_none=False):
     if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool) or not value > 0:
         raise ValueError(f"{who}: {name} must be a positive number, got {value!r}")
     return float(value)
+
+
+def check_beta(value, name, who):
+    """``value`` as a float in [0, 1), or a ValueError naming ``who`` and ``name``."""
+    return check_range(value, name, who, 0.0, 1.0, False)
+
+
+def check_epsilon(value, who, name="epsilon"):
+    """``value`` as a positive float, or a ValueError naming ``who`` and ``name``."""
+    return _check_positive(value, name, who)
+
+
+def scalars(var, *values):
+    """The given numbers as scalars of ``var``'s dtype (Keras casts step, rate and betas)."""
+    return [var.dtype.type(value) for value in values]
+
+
+def apply_constraints(variables):
+    """Keras' last step of ``apply``: ``var = var.constraint(var)`` for every variable that
+    has a ``constraint`` attribute (set by a layer's ``kernel_constraint`` /
+    ``bias_constraint``); the constraint receives and returns an ndarray of the same shape."""
+    for var in variables:
+        constraint = getattr(var, "constraint", None)
+        if constraint is None:
+            continue
+        value = constraint(var.data)
+        var.data[...] = value.data if isinstance(value, Tensor) else value
 
 
 class Optimizer:
@@ -99,10 +127,10 @@ class Optimizer:
         if len(given) > 1:
             raise ValueError(f"{who}: set at most one of clipnorm, clipvalue, global_clipnorm; got {given}")
         if weight_decay is not None:
-            weight_decay = _check_range(weight_decay, "weight_decay", who, 0.0, math.inf, True)
+            weight_decay = check_range(weight_decay, "weight_decay", who, 0.0, math.inf, True)
         self.weight_decay = weight_decay
         self.use_ema = bool(use_ema)
-        self.ema_momentum = _check_range(ema_momentum, "ema_momentum", who, 0.0, 1.0, False)
+        self.ema_momentum = check_range(ema_momentum, "ema_momentum", who, 0.0, 1.0, False)
         if ema_overwrite_frequency is not None and (
                 not isinstance(ema_overwrite_frequency, (int, np.integer))
                 or isinstance(ema_overwrite_frequency, bool) or ema_overwrite_frequency < 1):
@@ -142,7 +170,7 @@ class Optimizer:
             )
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value.item()
-        self._learning_rate = _check_range(value, "learning_rate", who, 0.0, math.inf, True)
+        self._learning_rate = check_range(value, "learning_rate", who, 0.0, math.inf, True)
 
     @property
     def learning_rate_schedule(self):
@@ -200,6 +228,10 @@ class Optimizer:
         ``var_names`` (e.g. ``["bias", "gamma"]``)."""
         self._no_decay_ids |= {id(var) for var in (var_list or [])}
         self._no_decay_names = tuple(self._no_decay_names) + tuple(var_names or ())
+
+    def _weight_decay_of(self, var):
+        """The decoupled weight decay factor of ``var`` (Muon uses two)."""
+        return self.weight_decay
 
     def _use_weight_decay(self, var):
         if not self.weight_decay or id(var) in self._no_decay_ids:
@@ -279,9 +311,11 @@ class Optimizer:
             grads = data_parallel.reduce_gradients(grads)
         grads = self._clip_gradients(grads)
         lr = self.learning_rate
+        for var in variables:  # slots first (Keras builds before any update): a slot that
+            self._slots_for(var)  # starts as a copy of the variable copies it undecayed
         for var in variables:
             if self._use_weight_decay(var):
-                var.data -= var.data * self.weight_decay * lr
+                var.data -= var.data * self._weight_decay_of(var) * lr
         self._before_updates()
         for grad, var in zip(grads, variables):
             slots = self._slots_for(var)
@@ -292,6 +326,7 @@ class Optimizer:
         if self.use_ema:
             self._update_averages(variables)
         self.iterations += 1
+        apply_constraints(variables)
         return self.iterations
 
     def apply(self, grads, trainable_variables):
@@ -448,9 +483,10 @@ class Optimizer:
             if slot_name not in template:
                 raise ValueError(f"{who}.set_state: {who} has no slot {slot_name!r} (key {key!r})")
             value = np.asarray(value)
-            if value.shape != var.shape:
+            if value.shape != template[slot_name].shape:  # a variable's shape, or Adafactor's r, c
                 raise ValueError(
-                    f"{who}.set_state: slot {key!r} has shape {value.shape}, its variable {var.shape}"
+                    f"{who}.set_state: slot {key!r} has shape {value.shape}, expected "
+                    f"{template[slot_name].shape} for its variable of shape {var.shape}"
                 )
             new_slots.setdefault(index, template)[slot_name] = value.astype(var.dtype, copy=True)
         self._variables, self._slots = [], {}

@@ -6,6 +6,7 @@ import numpy as np
 from scipy import special
 
 from npgrad.autograd.function import Function
+from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
 
 
@@ -143,9 +144,28 @@ class LogSoftmax(Function):
         return (grad - np.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
 
 
-def relu(x):
-    """Rectified linear unit, max(x, 0)."""
-    return ReLU.apply(x)
+def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit, max(x, 0), with Keras' options (composed when they are used).
+
+    Args:
+        x: input.
+        negative_slope: slope below ``threshold``: ``negative_slope * (x - threshold)``.
+        max_value: saturation value (None: no cap).
+        threshold: values at or below it are damped.
+    """
+    if negative_slope == 0 and max_value is None and threshold == 0:
+        return ReLU.apply(x)
+    if max_value is None and threshold == 0:
+        return leaky_relu(x, negative_slope=negative_slope)
+    if not isinstance(x, Tensor):
+        array = np.asarray(x)
+        x = Tensor(array if array.dtype.kind == "f" else array.astype(np.float32))
+    out = elementwise.where(x.data > threshold, x, np.zeros((), x.dtype))
+    if max_value is not None:
+        out = elementwise.clip(out, 0.0, float(max_value))
+    if negative_slope != 0:
+        out = out - ReLU.apply(threshold - x) * float(negative_slope)
+    return out
 
 
 def leaky_relu(x, negative_slope=0.2):

@@ -126,6 +126,67 @@ def _expand(grad):
     return grad[..., None]
 
 
+def _compute_dtype(dtype):
+    """float16 probabilities are clipped and logged in float32: ``1 - 1e-7`` is 1 in float16."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def _saturate(values, dtype):
+    """``values`` cast to ``dtype``, clipped to its finite range (never inf, NaN stays NaN).
+
+    The probability forms divide by probabilities as small as 1e-7 and by row sums that can
+    be tiny; their exact gradients can exceed float16's (or float32's) range.
+    """
+    high = np.finfo(dtype).max
+    return np.clip(values, -high, high).astype(dtype, copy=False)
+
+
+def _mean_last(values):
+    """Mean over the last axis; where the sum overflows, the sum of ``value / n`` instead."""
+    with np.errstate(over="ignore"):
+        mean = np.mean(values, axis=-1)
+    if not np.isfinite(mean).all() and np.isfinite(values).all():
+        mean = np.sum(values / values.shape[-1], axis=-1)
+    return mean
+
+
+def _clamp_log_probs(shifted):
+    """``z - max(z)`` floored at the dtype's lowest finite value (no -inf from overflow).
+
+    A -inf log-probability times a zero target would make the loss NaN.
+    """
+    return np.maximum(shifted, -np.finfo(shifted.dtype).max, out=shifted)
+
+
+class SaturatingCast(Function):
+    """Cast to ``dtype``; the gradient comes back clipped to the input dtype's finite range.
+
+    Composed losses on float16 predictions compute in float32 through it: their exact
+    gradients (``1 / p`` at ``p = 1e-7``) exceed float16's range, and a plain cast back would
+    turn them into ``inf``.
+    """
+
+    def forward(self, x, dtype=None):
+        self.input_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad):
+        return (_saturate(grad, self.input_dtype),)
+
+
+def saturating_cast(x, dtype):
+    """``x`` cast to ``dtype`` with the gradient saturated at the input dtype's largest value.
+
+    Args:
+        x: Tensor.
+        dtype: the floating dtype to compute in.
+
+    Returns:
+        Tensor of ``dtype``.
+    """
+    return SaturatingCast.apply(x, dtype=np.dtype(dtype))
+
+
 # ------------------------------------------------------------------ regression losses
 class MeanSquaredError(Function):
     """mean((y_pred - y_true)^2) over the last axis."""
@@ -183,19 +244,21 @@ class BinaryCrossentropy(Function):
     """Binary cross-entropy of probabilities, clipped to [eps, 1 - eps], mean over the last axis."""
 
     def forward(self, y_pred, y_true=None):
-        dtype = y_pred.dtype.type
-        low, high = dtype(EPSILON), dtype(1.0 - EPSILON)
+        self.dtype = y_pred.dtype
+        compute = _compute_dtype(y_pred.dtype)
+        y_pred, y_true = y_pred.astype(compute, copy=False), y_true.astype(compute, copy=False)
+        low, high = compute.type(EPSILON), compute.type(1.0 - EPSILON)
         p = np.clip(y_pred, low, high)
         loss = -(y_true * np.log(p) + (1 - y_true) * np.log(1 - p))
         inside = (y_pred >= low) & (y_pred <= high)
         self.save_for_backward(p, y_true, inside)
-        return np.mean(loss, axis=-1)
+        return _saturate(np.mean(loss, axis=-1), self.dtype)
 
     def backward(self, grad):
         p, y_true, inside = self.saved
         # d/dp -(y log p + (1-y) log(1-p)) = (p - y) / (p (1 - p)); zero where clipped
         dp = (p - y_true) / (p * (1 - p)) * inside
-        return (_expand(grad) * dp * p.dtype.type(1.0 / p.shape[-1]),)
+        return (_saturate(_expand(grad) * dp * p.dtype.type(1.0 / p.shape[-1]), self.dtype),)
 
 
 class SigmoidBinaryCrossentropy(Function):
@@ -204,7 +267,7 @@ class SigmoidBinaryCrossentropy(Function):
     def forward(self, logits, y_true=None):
         loss = np.maximum(logits, 0) - logits * y_true + np.log1p(np.exp(-np.abs(logits)))
         self.save_for_backward(logits, y_true)
-        return np.mean(loss, axis=-1)
+        return _mean_last(loss)
 
     def backward(self, grad):
         logits, y_true = self.saved
@@ -219,12 +282,13 @@ class SoftmaxCrossEntropy(Function):
     """-sum(y * log_softmax(z)) over the last (class) axis; y one-hot or soft."""
 
     def forward(self, logits, y_true=None):
-        shifted = logits - logits.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):  # z - max(z) below -max: floored just after
+            shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
         exp = np.exp(shifted)
         total = exp.sum(axis=-1, keepdims=True)
         log_probs = shifted - np.log(total)
         self.save_for_backward(exp / total, y_true)
-        return -np.sum(y_true * log_probs, axis=-1)
+        return _saturate(-np.sum(y_true * log_probs, axis=-1), logits.dtype)
 
     def backward(self, grad):
         probs, y_true = self.saved
@@ -237,7 +301,8 @@ class SparseSoftmaxCrossEntropy(Function):
     """logsumexp(z) - z[label] over the last (class) axis, integer labels."""
 
     def forward(self, logits, labels=None):
-        shifted = logits - logits.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):  # z - max(z) below -max: floored just after
+            shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
         probs = np.exp(shifted)
         total = probs.sum(axis=-1, keepdims=True)
         if shifted.ndim == 2:  # (N, C): plain fancy indexing, a few times cheaper
@@ -265,56 +330,89 @@ class SparseSoftmaxCrossEntropy(Function):
 
 
 def _renormalize(y_pred):
-    """q = p / sum(p) along the last axis (Keras), guarding an all-zero row."""
-    total = y_pred.sum(axis=-1, keepdims=True)
-    total = np.maximum(total, np.finfo(y_pred.dtype).tiny)
-    return y_pred / total, total
+    """q = p / S with S = sum(p) along the last axis (Keras), for any finite p.
+
+    Returns ``(q, S)`` where S may differ from the true sum where that is unusable: a row sum
+    that overflows is computed on the row divided by its largest magnitude (q is unchanged,
+    S is then that scaled sum times the scale, kept as the pair), and a sum smaller in
+    magnitude than the dtype's tiny (zero, or cancelling entries) is replaced by +-tiny.
+    So q is finite or +-inf (the clip then makes it 1e-7 or 1 - 1e-7), never NaN.
+    """
+    with np.errstate(over="ignore"):
+        total = y_pred.sum(axis=-1, keepdims=True)
+    scale = None
+    if not np.isfinite(total).all():
+        scale = np.maximum(np.abs(y_pred).max(axis=-1, keepdims=True), 1)
+        y_pred = y_pred / scale
+        total = y_pred.sum(axis=-1, keepdims=True)
+    tiny = np.finfo(y_pred.dtype).tiny
+    total = np.where(np.abs(total) < tiny, np.where(total < 0, -tiny, tiny), total)
+    with np.errstate(over="ignore"):
+        q = y_pred / total
+    if scale is not None:
+        total = (total, scale)
+    return q, total
+
+
+def _divide_by_total(values, total):
+    """values / S for the S ``_renormalize`` returned (a pair when the row was scaled)."""
+    with np.errstate(over="ignore"):
+        if isinstance(total, tuple):
+            return values / total[0] / total[1]
+        return values / total
 
 
 class CategoricalCrossentropy(Function):
     """-sum(y * log(clip(p / sum(p)))) over the last (class) axis, Keras' probability form."""
 
     def forward(self, y_pred, y_true=None):
-        dtype = y_pred.dtype.type
-        low, high = dtype(EPSILON), dtype(1.0 - EPSILON)
+        self.dtype = y_pred.dtype
+        compute = _compute_dtype(y_pred.dtype)
+        y_pred, y_true = y_pred.astype(compute, copy=False), y_true.astype(compute, copy=False)
+        low, high = compute.type(EPSILON), compute.type(1.0 - EPSILON)
         q, total = _renormalize(y_pred)
         clipped = np.clip(q, low, high)
         inside = (q >= low) & (q <= high)
-        self.save_for_backward(q, total, y_true, inside)
-        return -np.sum(y_true * np.log(clipped), axis=-1)
+        self.save_for_backward(q, y_true, inside)
+        self.total = total
+        return _saturate(-np.sum(y_true * np.log(clipped), axis=-1), self.dtype)
 
     def backward(self, grad):
-        q, total, y_true, inside = self.saved
+        q, y_true, inside = self.saved
         # dL/dq_k = -y_k / q_k where unclipped; q = p / S gives dL/dp = (dq - sum(dq q)) / S
+        # (dq is 0 where clipped, and so is its product with q, even where q is inf)
         dq = -np.divide(y_true, q, out=np.zeros_like(q), where=inside)
-        dp = (dq - np.sum(dq * q, axis=-1, keepdims=True)) / total
-        return (_expand(grad) * dp,)
+        dq_q = np.sum(np.where(inside, dq * np.where(inside, q, 0), 0), axis=-1, keepdims=True)
+        dp = _divide_by_total(dq - dq_q, self.total)
+        return (_saturate(_expand(grad) * dp, self.dtype),)
 
 
 class SparseCategoricalCrossentropy(Function):
     """-log(clip(p[label] / sum(p))) over the last (class) axis, Keras' probability form."""
 
     def forward(self, y_pred, labels=None):
-        dtype = y_pred.dtype.type
-        low, high = dtype(EPSILON), dtype(1.0 - EPSILON)
+        self.dtype = y_pred.dtype
+        compute = _compute_dtype(y_pred.dtype)
+        y_pred = y_pred.astype(compute, copy=False)
+        low, high = compute.type(EPSILON), compute.type(1.0 - EPSILON)
         q, total = _renormalize(y_pred)
         picked = np.take_along_axis(q, labels[..., None], axis=-1)  # (..., 1)
         inside = (picked >= low) & (picked <= high)
-        self.save_for_backward(q, total, picked, inside)
-        self.labels = labels
-        return -np.log(np.clip(picked, low, high))[..., 0]
+        self.save_for_backward(q, picked, inside)
+        self.labels, self.total = labels, total
+        return _saturate(-np.log(np.clip(picked, low, high))[..., 0], self.dtype)
 
     def backward(self, grad):
-        q, total, picked, inside = self.saved
+        q, picked, inside = self.saved
         # L = -log q_l, dq_l/dp_j = (delta_lj - q_l) / S, so dL/dp_j = (1 - delta_lj / q_l) / S
         # where q_l is unclipped, 0 elsewhere
-        scale = np.where(inside, _expand(grad), 0) / total  # (..., 1)
-        dp = np.broadcast_to(scale, q.shape).copy()
-        at_label = np.divide(scale, picked, out=np.zeros_like(scale), where=inside)
+        upstream = np.where(inside, _expand(grad).astype(q.dtype), 0)  # (..., 1)
+        dp = np.broadcast_to(upstream, q.shape).copy()
+        at_label = np.divide(upstream, picked, out=np.zeros_like(upstream), where=inside)
         np.put_along_axis(dp, self.labels[..., None],
                           np.take_along_axis(dp, self.labels[..., None], axis=-1) - at_label,
                           axis=-1)
-        return (dp,)
+        return (_saturate(_divide_by_total(dp, self.total), self.dtype),)
 
 
 # ------------------------------------------------------------------ public functions

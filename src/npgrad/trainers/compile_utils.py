@@ -167,6 +167,13 @@ def _serialize_loss(given, loss):
 
 
 # ------------------------------------------------------------------ metrics
+def log_value(result):
+    """A metric's result as logged: a float, or an array for per-threshold/per-class results
+    (Keras logs those as arrays too)."""
+    array = np.asarray(result, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array
+
+
 def is_accuracy_name(spec):
     return isinstance(spec, str) and spec in ("accuracy", "acc")
 
@@ -326,7 +333,7 @@ class CompileMetrics:
 
     def result(self):
         """Each metric's result so far, as a dict of floats (empty before the first batch)."""
-        return {m.name: float(m.result()) for m in self.metrics}
+        return {m.name: log_value(m.result()) for m in self.metrics}
 
     def reset_state(self):
         for metric in self.metrics:

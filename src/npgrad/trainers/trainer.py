@@ -23,7 +23,7 @@ from npgrad.callbacks import CallbackList
 from npgrad.distribution import current as distribution_state
 from npgrad.trainers import arguments
 from npgrad.trainers import data_adapter as adapters
-from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics
+from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics, log_value
 from npgrad.utils.allocator import keep_freed_memory
 from npgrad.utils.packing import unpack_x_y_sample_weight
 
@@ -173,7 +173,7 @@ class Trainer:
             logs.update(self.compiled_metrics.result())
         for metric in self.metrics:
             if metric is not self.compiled_metrics and metric.name not in logs:
-                logs[metric.name] = float(metric.result())
+                logs[metric.name] = log_value(metric.result())
         return logs
 
     # ------------------------------------------------------------- steps
