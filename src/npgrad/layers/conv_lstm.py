@@ -220,7 +220,7 @@ class ConvLSTM(Layer):
             activation, recurrent_activation, use_bias, kernel_initializer,
             recurrent_initializer, bias_initializer, unit_forget_bias, kernel_regularizer,
             recurrent_regularizer, bias_regularizer, dropout, recurrent_dropout, seed,
-            name="conv_lstm_cell", dtype=self.dtype, trainable=self.trainable)
+            dtype=self.dtype, trainable=self.trainable)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
