@@ -48,9 +48,11 @@ class DepthwiseConvND(Function):
         out_sizes, pads = spatial_geometry(x.shape, spans, strides, padding, op)
         xp = pad_spatial(x, pads)  # (N, *Sp, C)
         out = np.zeros((x.shape[0],) + out_sizes + (c, m), dtype=np.result_type(x, kernel))
+        product = np.empty_like(out)  # one scratch buffer for every tap
         for offset in taps(kernel_size):
             view = xp[tap_index(offset, out_sizes, strides, dilation_rate)]  # (N, *O, C)
-            out += view[..., None] * kernel[offset]  # (N, *O, C, 1) * (C, M)
+            np.multiply(view[..., None], kernel[offset], out=product)  # (N, *O, C, 1) * (C, M)
+            out += product
         out = out.reshape(out.shape[:-2] + (c * m,))  # (N, *O, C*M)
         if bias is not None:
             out += bias
@@ -77,7 +79,10 @@ class DepthwiseConvND(Function):
             if dw is not None:
                 # d out[..., c, m] / d kernel[offset, c, m] = x at that tap: sum over rows
                 view = xp[index].reshape(-1, c)  # (R, C)
-                dw[offset] = np.einsum("rc,rcm->cm", view, rows)
+                if m == 1:
+                    dw[offset] = np.einsum("rc,rc->c", view, rows[..., 0])[:, None]
+                else:
+                    dw[offset] = np.einsum("rc,rcm->cm", view, rows)
         dx = None if dxp is None else crop_spatial(dxp, pads)
         db = None
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:

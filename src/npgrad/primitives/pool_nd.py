@@ -44,10 +44,18 @@ class _WindowPool:
         return tap_index(offset, self.out_sizes, self.strides, (1,) * len(offset))
 
     def _scatter(self, contribution, dtype):
-        """Add the per-offset (N, *O, C) gradients ``contribution(k)`` back onto the input."""
+        """Put the per-offset (N, *O, C) gradients ``contribution(k)`` back onto the input.
+
+        Windows that do not overlap (pool <= stride) write disjoint cells: plain assignment;
+        overlapping windows add up.
+        """
         dxp = np.zeros(self.padded_shape, dtype=dtype)
+        overlapping = any(p > s for p, s in zip(self.pool_size, self.strides))
         for k, offset in enumerate(taps(self.pool_size)):
-            dxp[self._index(offset)] += contribution(k)
+            if overlapping:
+                dxp[self._index(offset)] += contribution(k)
+            else:
+                dxp[self._index(offset)] = contribution(k)
         return crop_spatial(dxp, self.pads)
 
 
@@ -64,12 +72,15 @@ class MaxPoolND(_WindowPool, Function):
         xp = self._setup(x, pool_size, strides, padding, op)
         offsets = taps(pool_size)
         best = xp[self._index(offsets[0])].copy()  # (N, *O, C)
-        winner = np.zeros(best.shape, dtype=np.int32)  # offset index of the first maximum
+        # winner: offset index of each window's first maximum
+        winner = np.zeros(best.shape, dtype=np.uint8 if len(offsets) <= 256 else np.int32)
         for k in range(1, len(offsets)):
             cell = xp[self._index(offsets[k])]
             better = cell > best  # strict: a later equal value never wins
             np.maximum(best, cell, out=best)
-            winner[better] = k
+            # winner < k so far: max(winner, k * better) writes k exactly where cell won,
+            # without a masked copy
+            np.maximum(winner, better * winner.dtype.type(k), out=winner)
         self.save_for_backward(winner)
         return best
 
