@@ -231,3 +231,80 @@ CASES = [
     OpCase("layer_conv_lstm2d", _cell_layer_fn(L.ConvLSTM2D), _conv_lstm2d_layer()),
     OpCase("layer_conv_lstm1d", _cell_layer_fn(L.ConvLSTM1D), _conv_lstm1d_layer()),
 ]
+
+
+def _layer_case(cls, rank, weights, extra_config=None, transposed=False, max_kernel=2):
+    """Strategy for a conv-like layer: input, weights in Keras order, config."""
+
+    @st.composite
+    def _strategy(draw):
+        c, f = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+        kernel = tuple(draw(st.integers(1, max_kernel)) for _ in range(rank))
+        stride = draw(st.integers(1, 2))
+        padding = draw(paddings)
+        if transposed:
+            sizes = tuple(draw(st.integers(1, 3)) for _ in range(rank))
+            if padding == "same" and stride == 1:
+                kernel = tuple(k | 1 for k in kernel)  # odd kernels map 'same' back exactly
+        else:
+            sizes = tuple(draw(st.integers(k, 4)) for k in kernel)
+        config = {"kernel_size": kernel, "strides": stride, "padding": padding,
+                  **(extra_config or {})}
+        m = config.get("depth_multiplier", 1)
+        shapes = {"kernel": kernel + ((f, c) if transposed else (c, f)),
+                  "depthwise": kernel + (c, m), "pointwise": (1,) * rank + (c * m, f),
+                  "bias": (f,), "depthwise_bias": (c * m,)}
+        if "kernel" in weights or "pointwise" in weights:
+            config["filters"] = f
+        arrays = [_array(draw, (2,) + sizes + (c,))] + [_array(draw, shapes[w]) for w in weights]
+        return arrays, config
+
+    return _strategy()
+
+
+@st.composite
+def _pool_layer(draw, tie_free, pooled=True):
+    shape = (2,) + tuple(draw(st.integers(2, 4)) for _ in range(3)) + (2,)
+    x = _distinct(draw, shape) if tie_free else _array(draw, shape)
+    config = {"pool_size": 2, "padding": draw(paddings)} if pooled else {}
+    return [x], config
+
+
+@st.composite
+def _adaptive_layer(draw, rank, tie_free):
+    shape = (2,) + tuple(draw(st.integers(1, 5)) for _ in range(rank)) + (2,)
+    x = _distinct(draw, shape) if tie_free else _array(draw, shape)
+    return [x], {"output_size": tuple(draw(st.integers(1, 3)) for _ in range(rank))}
+
+
+CASES += [
+    OpCase("layer_conv3d", _layer_fn(L.Conv3D), _layer_case(L.Conv3D, 3, ("kernel", "bias"))),
+    OpCase("layer_conv1d_transpose", _layer_fn(L.Conv1DTranspose),
+           _layer_case(L.Conv1DTranspose, 1, ("kernel", "bias"), transposed=True, max_kernel=3)),
+    OpCase("layer_conv3d_transpose", _layer_fn(L.Conv3DTranspose),
+           _layer_case(L.Conv3DTranspose, 3, ("kernel", "bias"), transposed=True)),
+    OpCase("layer_depthwise_conv1d", _layer_fn(L.DepthwiseConv1D),
+           _layer_case(L.DepthwiseConv1D, 1, ("depthwise", "depthwise_bias"),
+                       {"depth_multiplier": 2}, max_kernel=3)),
+    OpCase("layer_depthwise_conv2d", _layer_fn(L.DepthwiseConv2D),
+           _layer_case(L.DepthwiseConv2D, 2, ("depthwise", "depthwise_bias"))),
+    OpCase("layer_separable_conv1d", _layer_fn(L.SeparableConv1D),
+           _layer_case(L.SeparableConv1D, 1, ("depthwise", "pointwise", "bias"), max_kernel=3)),
+    OpCase("layer_separable_conv2d", _layer_fn(L.SeparableConv2D),
+           _layer_case(L.SeparableConv2D, 2, ("depthwise", "pointwise", "bias"),
+                       {"depth_multiplier": 2})),
+    OpCase("layer_max_pooling3d", _layer_fn(L.MaxPooling3D), _pool_layer(tie_free=True)),
+    OpCase("layer_average_pooling3d", _layer_fn(L.AveragePooling3D), _pool_layer(tie_free=False)),
+    OpCase("layer_global_max_pooling3d", _layer_fn(L.GlobalMaxPooling3D),
+           _pool_layer(tie_free=True, pooled=False)),
+    OpCase("layer_global_average_pooling3d", _layer_fn(L.GlobalAveragePooling3D),
+           _pool_layer(tie_free=False, pooled=False)),
+    OpCase("layer_adaptive_average_pooling1d", _layer_fn(L.AdaptiveAveragePooling1D),
+           _adaptive_layer(1, tie_free=False)),
+    OpCase("layer_adaptive_average_pooling2d", _layer_fn(L.AdaptiveAveragePooling2D),
+           _adaptive_layer(2, tie_free=False)),
+    OpCase("layer_adaptive_max_pooling1d", _layer_fn(L.AdaptiveMaxPooling1D),
+           _adaptive_layer(1, tie_free=True)),
+    OpCase("layer_adaptive_max_pooling2d", _layer_fn(L.AdaptiveMaxPooling2D),
+           _adaptive_layer(2, tie_free=True)),
+]
