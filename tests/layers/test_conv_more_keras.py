@@ -16,7 +16,13 @@ import pytest
 import npgrad.functional as F
 import npgrad.layers as L
 from npgrad import Tensor
-from tests.reference.make_conv_more_reference import CASES, LEARNING_RATE, keras_reference
+from tests.reference.make_conv_more_reference import (
+    CASES,
+    LEARNING_RATE,
+    MASKED,
+    keras_masked_reference,
+    keras_reference,
+)
 
 STORED = Path(__file__).resolve().parents[1] / "reference" / "conv_more" / "keras_conv_more.npz"
 
@@ -60,7 +66,7 @@ def _check_against(ref):
 
 
 def test_every_case_is_stored():
-    assert sorted(STORED_CASES) == sorted(CASES)
+    assert sorted(STORED_CASES) == sorted(list(CASES) + [MASKED])
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -87,3 +93,19 @@ def test_parameter_counts_match_keras(keras):
         ours = getattr(L, class_name)(**config)
         ours._maybe_build(shape)
         assert ours.count_params() == theirs.count_params(), case
+
+
+def _check_masked(ref):
+    layer = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True)
+    layer._maybe_build(ref["x"].shape)
+    layer.set_weights([ref[f"w0_{i}"] for i in range(3)])
+    y = layer(ref["x"], mask=ref["mask"])
+    np.testing.assert_allclose(y.numpy(), ref["y"], rtol=1e-5, atol=2e-6)
+
+
+def test_masked_conv_lstm_matches_stored_keras_reference():
+    _check_masked(STORED_CASES[MASKED])
+
+
+def test_masked_conv_lstm_matches_live_keras(keras):
+    _check_masked(keras_masked_reference())

@@ -11,7 +11,8 @@ the mean squared error to a seeded random target and records the weights after i
 
 Keys: ``CASE/config`` (JSON: class_name, config), ``CASE/x``, ``CASE/target``, ``CASE/w0_i``
 (weights before, get_weights order), ``CASE/y`` (prediction), ``CASE/w1_i`` (after the step).
-All float32. :func:`keras_reference` is also used by tests/layers/test_conv_more.py to
+All float32. ``convlstm2d_masked/`` holds a ConvLSTM2D called with a timestep mask
+(:func:`keras_masked_reference`). :func:`keras_reference` is also used by tests/layers/test_conv_more.py to
 recompute a case live when Keras is installed.
 """
 
@@ -96,12 +97,35 @@ def keras_reference(name):
     return out
 
 
+MASKED = "convlstm2d_masked"
+
+
+def keras_masked_reference():
+    """ConvLSTM2D(3, 3, padding='same', return_sequences=True) called with a timestep mask
+    (right padding in one sample, left padding in the other): x, mask, w0_i, y (forward)."""
+    import keras
+
+    rng = np.random.default_rng(_seed(MASKED))
+    x = rng.standard_normal((2, 5, 4, 4, 2)).astype("float32")
+    mask = np.array([[True, True, True, False, False], [False, True, True, True, True]])
+    layer = keras.layers.ConvLSTM2D(3, 3, padding="same", return_sequences=True)
+    layer.build(x.shape)
+    weights = [(0.3 * rng.standard_normal(w.shape)).astype("float32") for w in layer.get_weights()]
+    layer.set_weights(weights)
+    y = keras.ops.convert_to_numpy(layer(x, mask=mask))
+    out = {"x": x, "mask": mask, "y": y}
+    out.update({f"w0_{i}": w for i, w in enumerate(weights)})
+    return out
+
+
 def main():
     os.environ.setdefault("KERAS_BACKEND", "torch")
     arrays = {}
     for name in CASES:
         for key, value in keras_reference(name).items():
             arrays[f"{name}/{key}"] = value
+    for key, value in keras_masked_reference().items():
+        arrays[f"{MASKED}/{key}"] = value
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUTPUT, **arrays)
     print(f"wrote {len(CASES)} cases, {len(arrays)} arrays to {OUTPUT}", file=sys.stderr)

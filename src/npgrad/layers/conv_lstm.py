@@ -197,14 +197,16 @@ class ConvLSTM(Layer):
     sequence is in processing order, as Keras), stateful (carry the final states into the
     next call until :meth:`reset_states`).
 
-    Call: ``layer(x, training=False, initial_state=None)``; ``initial_state`` is [h0, c0],
-    each (N, *O, filters). Timestep masks are not supported (the mask is dropped with a
-    warning).
+    Call: ``layer(x, training=False, initial_state=None, mask=None)``; ``initial_state`` is
+    [h0, c0], each (N, *O, filters). ``mask`` is an (N, T) boolean timestep mask (True = a
+    real step): at a masked step h and c are carried over and the output repeats the
+    previous one, as Keras's RNN; with ``return_sequences`` the output carries the mask on.
 
     Weights: the cell's: kernel, recurrent_kernel, bias.
     """
 
     rank = 2
+    supports_masking = True
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, activation="tanh", recurrent_activation="sigmoid",
@@ -275,8 +277,24 @@ class ConvLSTM(Layer):
             states.append(s)
         return states
 
-    def call(self, x, training=False, initial_state=None):
+    def _timestep_mask(self, mask, shape):
+        """The (N, T) mask as a bool ndarray, or None when absent or keeping every step."""
+        if mask is None:
+            return None
+        mask = np.asarray(getattr(mask, "data", mask)).astype(bool, copy=False)
+        if mask.shape != tuple(shape[:2]):
+            raise ValueError(f"{self.name}: expected a timestep mask of shape (batch, time) = "
+                             f"{tuple(shape[:2])}, got a mask of shape {mask.shape}")
+        return None if mask.all() else mask
+
+    def compute_mask(self, inputs, mask=None):
+        """The input's mask with ``return_sequences``, else None (None for the states)."""
+        output_mask = mask if self.return_sequences else None
+        return [output_mask, None, None] if self.return_state else output_mask
+
+    def call(self, x, training=False, initial_state=None, mask=None):
         self.compute_output_shape(x.shape)
+        mask = self._timestep_mask(mask, x.shape)
         arguments.check_axis(self, x.shape, -1, self.input_shape_built[-1], "channel axis")
         if x.shape[1] == 0:
             raise arguments.incompatible(self, "at least one time step", x.shape)
@@ -286,7 +304,12 @@ class ConvLSTM(Layer):
         steps = range(x.shape[1] - 1, -1, -1) if self.go_backwards else range(x.shape[1])
         outputs = []
         for t in steps:
-            h, c = self.cell.step(F.getitem(z, (slice(None), t)), h, c, recurrent_mask)
+            h_new, c_new = self.cell.step(F.getitem(z, (slice(None), t)), h, c, recurrent_mask)
+            if mask is None:
+                h, c = h_new, c_new
+            else:  # a masked step keeps the states (and so repeats the output)
+                keep = mask[:, t].reshape((-1,) + (1,) * (h.ndim - 1))
+                h, c = F.where(keep, h_new, h), F.where(keep, c_new, c)
             outputs.append(h)
         if self.stateful:
             self._carried = [Tensor(h.data.copy()), Tensor(c.data.copy())]
