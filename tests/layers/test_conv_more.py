@@ -140,8 +140,8 @@ def test_depthwise_and_separable_match_the_definition(rank, data):
     rng, kernel, strides, dilation, padding, sizes = data.draw(geometries(rank))
     c, m, f = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)), 3
     x = rng.standard_normal((2, *sizes, c))
-    dw, pw, b = rng.standard_normal(kernel + (c, m)), rng.standard_normal((1,) * rank + (c * m, f)), \
-        rng.standard_normal(f)
+    dw = rng.standard_normal(kernel + (c, m))
+    pw, b = rng.standard_normal((1,) * rank + (c * m, f)), rng.standard_normal(f)
     kwargs = dict(strides=strides, padding=padding, dilation_rate=dilation)
     depthwise = naive_depthwise(x, dw, strides, padding, dilation)
     fn = F.depthwise_conv1d if rank == 1 else F.depthwise_conv2d
@@ -355,7 +355,8 @@ def test_bad_arguments_name_the_layer_and_argument(factory, error, words):
 
 
 @pytest.mark.parametrize("layer, shape, words", [
-    (L.Conv2D(4, 3, groups=2, name="grouped"), (2, 5, 5, 3), ["grouped", "groups=2", "(2, 5, 5, 3)"]),
+    (L.Conv2D(4, 3, groups=2, name="grouped"), (2, 5, 5, 3),
+     ["grouped", "groups=2", "(2, 5, 5, 3)"]),
     (L.Conv3D(4, 3, name="volume"), (2, 5, 5, 3), ["volume", "rank 5"]),
     (L.Conv3D(4, 3, name="small"), (2, 2, 5, 5, 1), ["small", "(2, 2, 5, 5, 1)"]),
     (L.DepthwiseConv1D(3, name="dw"), (2, 5, 5, 3), ["dw", "rank 3"]),

@@ -12,8 +12,8 @@ the mean squared error to a seeded random target and records the weights after i
 Keys: ``CASE/config`` (JSON: class_name, config), ``CASE/x``, ``CASE/target``, ``CASE/w0_i``
 (weights before, get_weights order), ``CASE/y`` (prediction), ``CASE/w1_i`` (after the step).
 All float32. ``convlstm2d_masked/`` holds a ConvLSTM2D called with a timestep mask
-(:func:`keras_masked_reference`). :func:`keras_reference` is also used by tests/layers/test_conv_more.py to
-recompute a case live when Keras is installed.
+(:func:`keras_masked_reference`). Both functions are also used by
+tests/layers/test_conv_more_keras.py to recompute the cases live when Keras is installed.
 """
 
 from __future__ import annotations

@@ -247,7 +247,8 @@ class BaseConvTranspose(BaseConv):
     def get_config(self):
         config = super().get_config()
         config.pop("groups")
-        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
+        padding = self.output_padding
+        config["output_padding"] = None if padding is None else list(padding)
         return config
 
 

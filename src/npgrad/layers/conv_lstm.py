@@ -2,7 +2,8 @@
 
 An LSTM whose input and recurrent transforms are convolutions, so every state is an image:
 
-    z_t = conv(x_t, kernel, strides, padding, dilation) + bias + conv_same(h_{t-1}, recurrent_kernel)
+    z_t = conv(x_t, kernel, strides, padding, dilation) + bias
+          + conv_same(h_{t-1}, recurrent_kernel)
     i, f, o = recurrent_activation(z_i, z_f, z_o);  g = activation(z_c)   (gate order i, f, c, o)
     c_t = f * c_{t-1} + i * g;  h_t = o * activation(c_t)
 

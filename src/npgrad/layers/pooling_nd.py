@@ -71,7 +71,9 @@ class MaxPooling3D(BasePooling3D):
 
 
 class AveragePooling3D(BasePooling3D):
-    """Mean over (pd, ph, pw) windows of volumes ('same': valid cells only), Keras's AveragePooling3D.
+    """Mean over (pd, ph, pw) windows of volumes, Keras's AveragePooling3D.
+
+    'same' padding averages the valid (non-padded) cells only.
 
     Args and shapes as :class:`MaxPooling3D`.
     """

@@ -110,7 +110,7 @@ class ConvND(Function):
     def forward(self, x, kernel, bias=None, strides=None, padding="valid", dilation_rate=None):
         op = f"conv{kernel.ndim - 2}d"
         f = _check_operands(op, x, kernel, bias, transposed=False)
-        kernel_size, c = kernel.shape[:-2], x.shape[-1]
+        kernel_size = kernel.shape[:-2]
         spans = [(k - 1) * d + 1 for k, d in zip(kernel_size, dilation_rate)]
         out_sizes, pads = spatial_geometry(x.shape, spans, strides, padding, op)
         xp = pad_spatial(x, pads)  # (N, *Sp, C)

@@ -35,7 +35,8 @@ class _WindowPool:
             raise ValueError(f"{op}: input must have rank {len(pool_size) + 2} "
                              f"(N, *spatial, C), got shape {x.shape}")
         out_sizes, pads = spatial_geometry(x.shape, pool_size, strides, padding, op)
-        self.pool_size, self.strides, self.out_sizes, self.pads = pool_size, strides, out_sizes, pads
+        self.pool_size, self.strides = pool_size, strides
+        self.out_sizes, self.pads = out_sizes, pads
         xp = pad_spatial(x, pads, self.pad_value)  # (N, *Sp, C)
         self.padded_shape = xp.shape
         return xp

@@ -114,7 +114,8 @@ def pad_spatial(x, pads, value=0.0):
 
 def crop_spatial(xp, pads):
     """Remove spatial padding (a view): the inverse of :func:`pad_spatial`."""
-    index = tuple(slice(before, size - after) for (before, after), size in zip(pads, xp.shape[1:-1]))
+    index = tuple(slice(before, size - after)
+                  for (before, after), size in zip(pads, xp.shape[1:-1]))
     return xp[(slice(None),) + index]
 
 
