@@ -390,3 +390,65 @@ def test_functional_errors_name_the_op():
         F.separable_conv2d(np.zeros((1, 4, 4, 2)), np.zeros((2, 2, 2, 1)), np.zeros((1, 1, 3, 4)))
     with pytest.raises(ValueError, match="max_pool3d: window of effective size 3"):
         F.max_pool3d(np.zeros((1, 2, 4, 4, 1)), 3)
+
+
+# ------------------------------------------------------------------ ConvLSTM options
+def _sequence(seed=0, shape=(2, 4, 5, 5, 2)):
+    return np.random.default_rng(seed).standard_normal(shape).astype("float32")
+
+
+def test_conv_lstm_go_backwards_equals_reversed_steps():
+    x = _sequence()
+    forward = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True)
+    backward = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, go_backwards=True)
+    forward._maybe_build(x.shape)
+    backward._maybe_build(x.shape)
+    backward.set_weights(forward.get_weights())
+    np.testing.assert_allclose(backward(x).numpy(), forward(x[:, ::-1]).numpy(), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_conv_lstm_states_initial_state_and_stateful():
+    x = _sequence()
+    layer = L.ConvLSTM2D(3, 3, padding="same", return_state=True)
+    out, h, c = layer(x)
+    np.testing.assert_array_equal(out.numpy(), h.numpy())
+    # running the second half from the first half's states equals running it all at once
+    _, h1, c1 = layer(x[:, :2])
+    out2, _, _ = layer(x[:, 2:], initial_state=[h1, c1])
+    np.testing.assert_allclose(out2.numpy(), out.numpy(), rtol=1e-5, atol=1e-6)
+    stateful = L.ConvLSTM2D(3, 3, padding="same", stateful=True)
+    stateful._maybe_build(x.shape)
+    stateful.set_weights(layer.get_weights())
+    stateful(x[:, :2])
+    np.testing.assert_allclose(stateful(x[:, 2:]).numpy(), out.numpy(), rtol=1e-5, atol=1e-6)
+    stateful.reset_states()
+    np.testing.assert_allclose(stateful(x[:, 2:]).numpy(), layer(x[:, 2:])[0].numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="initial states of shape"):
+        layer(x, initial_state=[h.numpy()[:, :2], c])
+
+
+def test_conv_lstm_dropout_only_in_training_and_seeded():
+    x = _sequence()
+    layers = [L.ConvLSTM2D(3, 3, padding="same", dropout=0.5, recurrent_dropout=0.3, seed=7)
+              for _ in range(2)]
+    for layer in layers:
+        layer._maybe_build(x.shape)
+    layers[1].set_weights(layers[0].get_weights())
+    plain = layers[0](x).numpy()
+    np.testing.assert_array_equal(layers[1](x).numpy(), plain)  # inference: no dropout
+    dropped = layers[0](x, training=True).numpy()
+    assert not np.allclose(dropped, plain)
+    np.testing.assert_array_equal(layers[1](x, training=True).numpy(), dropped)  # same seed
+
+
+def test_conv_lstm_mask_keeps_states_and_passes_on():
+    x = _sequence()
+    layer = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True)
+    mask = np.array([[True, True, False, False], [True, True, True, True]])
+    y = layer(x, mask=mask)
+    np.testing.assert_allclose(y.numpy()[0, 2:], np.stack([y.numpy()[0, 1]] * 2), rtol=1e-6)
+    np.testing.assert_allclose(y.numpy()[0, :2], layer(x[:1, :2]).numpy()[0], rtol=1e-5)
+    assert layer.compute_mask(x, mask) is mask
+    with pytest.raises(ValueError, match="timestep mask of shape"):
+        layer(x, mask=mask[:, :3])
