@@ -85,14 +85,17 @@ def test_matches_live_keras(keras, case):
     _check_against(keras_reference(case))
 
 
-def test_parameter_counts_match_keras(keras):
-    # the same layers, counted by Keras and by npgrad
+def test_parameter_counts_and_weight_names_match_keras(keras):
+    # the same layers, built by Keras and by npgrad
     for case, (class_name, config, shape) in CASES.items():
         theirs = getattr(keras.layers, class_name)(**config)
         theirs.build(shape)
         ours = getattr(L, class_name)(**config)
         ours._maybe_build(shape)
         assert ours.count_params() == theirs.count_params(), case
+        assert [w.name.rsplit("/", 1)[-1] for w in ours.weights] == \
+            [w.name for w in theirs.weights], case
+        assert [w.shape for w in ours.weights] == [tuple(w.shape) for w in theirs.weights], case
 
 
 def _check_masked(ref):
