@@ -450,5 +450,11 @@ def test_conv_lstm_mask_keeps_states_and_passes_on():
     np.testing.assert_allclose(y.numpy()[0, 2:], np.stack([y.numpy()[0, 1]] * 2), rtol=1e-6)
     np.testing.assert_allclose(y.numpy()[0, :2], layer(x[:1, :2]).numpy()[0], rtol=1e-5)
     assert layer.compute_mask(x, mask) is mask
+    zeroed = L.ConvLSTM2D(3, 3, padding="same", return_sequences=True, zero_output_for_mask=True)
+    zeroed._maybe_build(x.shape)
+    zeroed.set_weights(layer.get_weights())
+    z = zeroed(x, mask=mask).numpy()
+    np.testing.assert_array_equal(z[0, 2:], 0.0)
+    np.testing.assert_allclose(z[:, :2], y.numpy()[:, :2], rtol=1e-6)
     with pytest.raises(ValueError, match="timestep mask of shape"):
         layer(x, mask=mask[:, :3])

@@ -196,7 +196,9 @@ class ConvLSTM(Layer):
     Args (besides the cell's): return_sequences (all steps (N, T, *O, F) instead of the last),
     return_state (also return the final [h, c]), go_backwards (last step first; the returned
     sequence is in processing order, as Keras), stateful (carry the final states into the
-    next call until :meth:`reset_states`).
+    next call until :meth:`reset_states`), unroll (accepted for Keras configs; the steps
+    always loop), zero_output_for_mask (zeros instead of the repeated output at masked steps
+    of a returned sequence).
 
     Call: ``layer(x, training=False, initial_state=None, mask=None)``; ``initial_state`` is
     [h0, c0], each (N, *O, filters). ``mask`` is an (N, T) boolean timestep mask (True = a
@@ -216,7 +218,7 @@ class ConvLSTM(Layer):
                  unit_forget_bias=True, kernel_regularizer=None, recurrent_regularizer=None,
                  bias_regularizer=None, dropout=0.0, recurrent_dropout=0.0, seed=None,
                  return_sequences=False, return_state=False, go_backwards=False, stateful=False,
-                 **kwargs):
+                 unroll=False, zero_output_for_mask=False, **kwargs):
         super().__init__(**kwargs)
         self.cell = ConvLSTMCell(
             self.rank, filters, kernel_size, strides, padding, data_format, dilation_rate,
@@ -228,6 +230,8 @@ class ConvLSTM(Layer):
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)
         self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
         self._carried = None
 
     @property
@@ -311,7 +315,10 @@ class ConvLSTM(Layer):
             else:  # a masked step keeps the states (and so repeats the output)
                 keep = mask[:, t].reshape((-1,) + (1,) * (h.ndim - 1))
                 h, c = F.where(keep, h_new, h), F.where(keep, c_new, c)
-            outputs.append(h)
+            if mask is not None and self.zero_output_for_mask:
+                outputs.append(h * keep.astype(h.dtype))
+            else:
+                outputs.append(h)
         if self.stateful:
             self._carried = [Tensor(h.data.copy()), Tensor(c.data.copy())]
         result = F.stack(outputs, axis=1) if self.return_sequences else h
@@ -322,7 +329,8 @@ class ConvLSTM(Layer):
         cell = self.cell.get_config()
         config.update({key: cell[key] for key in _CELL_ARGUMENTS})
         config.update(return_sequences=self.return_sequences, return_state=self.return_state,
-                      go_backwards=self.go_backwards, stateful=self.stateful)
+                      go_backwards=self.go_backwards, stateful=self.stateful, unroll=self.unroll,
+                      zero_output_for_mask=self.zero_output_for_mask)
         return config
 
 
@@ -341,7 +349,8 @@ class ConvLSTM2D(ConvLSTM):
         kernel_regularizer, recurrent_regularizer, bias_regularizer: optional penalties.
         dropout, recurrent_dropout: rates in [0, 1) for the inputs and h (one mask per
             sequence); seed: their random seed.
-        return_sequences, return_state, go_backwards, stateful: as :class:`ConvLSTM`.
+        return_sequences, return_state, go_backwards, stateful, unroll, zero_output_for_mask:
+            as :class:`ConvLSTM`.
 
     Weights: kernel (kh, kw, C, 4*filters), recurrent_kernel (kh, kw, filters, 4*filters),
     bias (4*filters,), gates i, f, c, o.
