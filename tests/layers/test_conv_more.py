@@ -458,3 +458,37 @@ def test_conv_lstm_mask_keeps_states_and_passes_on():
     np.testing.assert_allclose(z[:, :2], y.numpy()[:, :2], rtol=1e-6)
     with pytest.raises(ValueError, match="timestep mask of shape"):
         layer(x, mask=mask[:, :3])
+
+
+@st.composite
+def _layer_configs(draw):
+    """A random layer of the new families and an input shape it accepts."""
+    kind = draw(st.sampled_from(["Conv3D", "Conv1DTranspose", "Conv3DTranspose",
+                                 "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
+                                 "SeparableConv2D", "MaxPooling3D", "AveragePooling3D"]))
+    rank = 1 if kind.endswith("1D") else 2 if kind.endswith("2D") else 3
+    window = tuple(draw(st.integers(1, 3)) for _ in range(rank))
+    strides = tuple(draw(st.integers(1, 3)) for _ in range(rank))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    if "Pooling" in kind:
+        config = {"pool_size": window, "strides": strides, "padding": padding}
+    else:
+        config = {"kernel_size": window, "strides": strides, "padding": padding}
+        if "Depthwise" not in kind:
+            config["filters"] = draw(st.integers(1, 3))
+        if "Transpose" in kind and padding == "same":
+            config["kernel_size"] = tuple(k | 1 for k in window)  # maps 'same' back exactly
+    sizes = tuple(draw(st.integers(w if padding == "valid" or "Transpose" in kind else 1, 6))
+                  for w in window)
+    return kind, config, (2,) + sizes + (draw(st.integers(1, 3)),)
+
+
+@given(_layer_configs())
+def test_compute_output_shape_is_the_shape_call_returns(spec):
+    kind, config, shape = spec
+    layer = getattr(L, kind)(**config)
+    y = layer(np.random.default_rng(0).standard_normal(shape))
+    assert layer.compute_output_shape((None,) + shape[1:]) == (None,) + tuple(y.shape[1:])
+    unknown = (None,) * (len(shape) - 1) + (shape[-1],)
+    symbolic = getattr(L, kind)(**config)(npgrad.Input(unknown[1:]))
+    assert len(symbolic.shape) == len(shape) and symbolic.shape[-1] == y.shape[-1]
