@@ -124,12 +124,14 @@ class Conv2D(BaseConv):
         padding: 'valid' or 'same' (case-insensitive).
         data_format: None or 'channels_last' (the only layout npgrad supports).
         dilation_rate: int or (dh, dw).
+        groups: split the channels into this many groups convolved separately (default 1;
+            in_channels and filters must be divisible by it).
         activation: name or callable (default linear).
         use_bias: whether to add a bias.
         kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
         kernel_regularizer, bias_regularizer: optional penalties.
 
-    Weights: kernel (kh, kw, in_channels, filters), bias (filters,).
+    Weights: kernel (kh, kw, in_channels // groups, filters), bias (filters,).
     Shapes: (N, H, W, C) -> (N, OH, OW, filters); 'valid': OH = (H - (kh-1)*dh - 1) // sh + 1,
     'same': OH = ceil(H / sh).
     """
@@ -163,10 +165,11 @@ class Conv1D(BaseConv):
         padding: 'valid', 'same' or 'causal' (left padding only, for sequence models).
         data_format: None or 'channels_last'.
         dilation_rate: int or (d,).
+        groups: channel groups convolved separately, as :class:`Conv2D` (default 1).
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer: as :class:`Conv2D`.
 
-    Weights: kernel (k, in_channels, filters), bias (filters,).
+    Weights: kernel (k, in_channels // groups, filters), bias (filters,).
     Shapes: (N, L, C) -> (N, OL, filters).
     """
 
