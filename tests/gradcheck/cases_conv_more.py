@@ -9,7 +9,6 @@ from hypothesis.extra import numpy as hnp
 import npgrad.functional as F
 import npgrad.layers as L
 from npgrad.primitives.windows import transpose_output_length, window_geometry
-from tests.gradcheck.cases_layers import _layer_fn
 from tests.gradcheck.registry import OpCase, floats
 
 batches = st.integers(1, 2)
@@ -156,6 +155,26 @@ def _adaptive_inputs(tie_free):
 
 
 # ------------------------------------------------------------------ layers
+def _layer_fn(cls):
+    """fn(x, *weights, **config): a fresh float64 ``cls`` whose own weights are the given
+    Tensors (in get_weights order), so the check differentiates the input and every weight."""
+
+    def fn(x, *weights, **config):
+        layer = cls(dtype="float64", **config)
+        layer._maybe_build(x.shape)
+        if weights:
+            layer.set_weights([w.data for w in weights])
+        for position, (old, new) in enumerate(zip(list(layer._own_weights), weights)):
+            for attr, value in list(vars(layer).items()):
+                if value is old:
+                    setattr(layer, attr, new)
+            layer._own_weights[position] = new
+        return layer(x)
+
+    fn.__name__ = f"{cls.__name__}_layer"
+    return fn
+
+
 def _cell_layer_fn(cls):
     """fn(x, *weights, **config): a fresh float64 ``cls`` whose cell's weights are the given
     Tensors (the ConvLSTM layers keep their weights in a sub-layer, their cell)."""
