@@ -31,8 +31,16 @@ from npgrad.primitives.activation import (
     softsign,
     tanh,
 )
+from npgrad.primitives.adaptive_pool import adaptive_average_pool, adaptive_max_pool
 from npgrad.primitives.conv import conv1d, conv2d, conv2d_transpose
+from npgrad.primitives.conv_nd import conv, conv1d_transpose, conv3d, conv3d_transpose
 from npgrad.primitives.conv_pool import conv2d_max_pool2d
+from npgrad.primitives.depthwise import (
+    depthwise_conv1d,
+    depthwise_conv2d,
+    separable_conv1d,
+    separable_conv2d,
+)
 from npgrad.primitives.elementwise import (
     abs,
     add,
@@ -68,6 +76,7 @@ from npgrad.primitives.pool import (
     max_pool2d,
     upsampling2d,
 )
+from npgrad.primitives.pool_nd import avg_pool3d, global_avg_pool3d, global_max_pool3d, max_pool3d
 from npgrad.primitives.reduce import max, mean, min, std, sum, var
 from npgrad.primitives.shape import (
     broadcast_to,
@@ -131,4 +140,8 @@ __all__ = [
     # losses (per-sample values; the Loss classes average them)
     "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
     "mean_squared_error", "sparse_categorical_crossentropy",
+    # more convolution and pooling (3-D, transposed, grouped, depthwise, separable, adaptive)
+    "adaptive_average_pool", "adaptive_max_pool", "avg_pool3d", "conv", "conv1d_transpose",
+    "conv3d", "conv3d_transpose", "depthwise_conv1d", "depthwise_conv2d", "global_avg_pool3d",
+    "global_max_pool3d", "max_pool3d", "separable_conv1d", "separable_conv2d",
 ]  # fmt: skip

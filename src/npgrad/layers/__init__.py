@@ -13,6 +13,15 @@ from npgrad.layers.conv import (
     Convolution2D,
     Convolution2DTranspose,
 )
+from npgrad.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from npgrad.layers.conv_nd import (
+    Conv1DTranspose,
+    Conv3D,
+    Conv3DTranspose,
+    Convolution1DTranspose,
+    Convolution3D,
+    Convolution3DTranspose,
+)
 from npgrad.layers.core import (
     ELU,
     Activation,
@@ -26,6 +35,14 @@ from npgrad.layers.core import (
     PReLU,
     ReLU,
     Softmax,
+)
+from npgrad.layers.depthwise_separable import (
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
 )
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.layers.merging import (
@@ -64,6 +81,22 @@ from npgrad.layers.pooling import (
     MaxPool2D,
     MaxPooling1D,
     MaxPooling2D,
+)
+from npgrad.layers.pooling_nd import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+    AveragePooling3D,
+    AvgPool3D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool3D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling3D,
+    MaxPool3D,
+    MaxPooling3D,
 )
 from npgrad.layers.preprocessing import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from npgrad.layers.recurrent import (
@@ -104,4 +137,15 @@ __all__ = [
     "TimeDistributed",
     # preprocessing (augmentation)
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
+    # more convolution (3-D, transposed, depthwise, separable, convolutional LSTM)
+    "Conv1DTranspose", "Conv3D", "Conv3DTranspose", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D",
+    "Convolution1DTranspose", "Convolution3D", "Convolution3DTranspose",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "SeparableConvolution1D", "SeparableConvolution2D",
+    # more pooling (3-D, global 3-D, adaptive)
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D", "AveragePooling3D",
+    "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
+    "GlobalMaxPooling3D",
+    "MaxPool3D", "MaxPooling3D",
 ]  # fmt: skip

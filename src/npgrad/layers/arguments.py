@@ -107,3 +107,18 @@ def conv_output_length(length, window, stride, padding, dilation=1):
     if padding in ("same", "causal"):
         return -(-length // stride)
     return (length - span) // stride + 1 if length >= span else 0
+
+
+def transpose_output_length(length, window, stride, padding, output_padding=None, dilation=1):
+    """Output length of a transposed convolution (Keras's ``deconv_output_length``).
+
+    None (an unknown length) stays None; without ``output_padding``, 'valid' gives
+    ``L * s + max(span - s, 0)`` and 'same' ``L * s``.
+    """
+    if length is None:
+        return None
+    span = (window - 1) * dilation + 1
+    if output_padding is None:
+        return length * stride + max(span - stride, 0) if padding == "valid" else length * stride
+    pad = span // 2 if padding == "same" else 0
+    return (length - 1) * stride + span - 2 * pad + output_padding

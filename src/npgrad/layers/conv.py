@@ -1,4 +1,4 @@
-"""Convolution layers (channels last): Conv1D, Conv2D, Conv2DTranspose.
+"""Convolution layers (channels last): Conv1D, Conv2D, Conv2DTranspose, and their bases.
 
 Example:
     >>> conv = Conv2D(32, (3, 3), activation="relu")
@@ -14,8 +14,12 @@ from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 
 
-class _Conv(Layer):
-    """Shared configuration, weights and shape checks of the N-D convolutions (rank 1 or 2)."""
+class BaseConv(Layer):
+    """Shared configuration, weights and shape checks of the N-d convolutions (Keras's BaseConv).
+
+    Subclasses set ``rank``, ``paddings`` and ``layout`` and implement ``call``. ``groups``
+    splits the channels into groups convolved separately (kernel (*K, C / groups, filters)).
+    """
 
     rank = 2
     paddings = ("valid", "same")
@@ -25,10 +29,14 @@ class _Conv(Layer):
                  dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, **kwargs):
+                 bias_constraint=None, groups=1, **kwargs):
         super().__init__(**kwargs)
         cls = type(self).__name__
         self.filters = arguments.positive_int(filters, cls, "filters")
+        self.groups = arguments.positive_int(groups, cls, "groups")
+        if self.filters % self.groups:
+            raise ValueError(f"{cls}: argument `filters` ({self.filters}) must be divisible by "
+                             f"`groups` ({self.groups})")
         self.kernel_size = arguments.int_tuple(kernel_size, self.rank, cls, "kernel_size")
         self.strides = arguments.int_tuple(strides, self.rank, cls, "strides")
         self.padding = arguments.padding_arg(padding, cls, self.paddings)
@@ -46,7 +54,7 @@ class _Conv(Layer):
 
     # the kernel's shape from the number of input channels (Conv2DTranspose swaps the last two)
     def _kernel_shape(self, channels):
-        return self.kernel_size + (channels, self.filters)
+        return self.kernel_size + (channels // self.groups, self.filters)
 
     def _spatial_output(self, sizes):
         return tuple(
@@ -70,6 +78,9 @@ class _Conv(Layer):
     def build(self, input_shape):
         self.compute_output_shape(input_shape)  # rank and size checks
         channels = arguments.known_axis(self, input_shape, -1, "channel axis")
+        if channels % self.groups:
+            raise arguments.incompatible(
+                self, f"a channel axis divisible by groups={self.groups}", input_shape)
         self.kernel = self.add_weight("kernel", self._kernel_shape(channels),
                                       self.kernel_initializer, self.kernel_regularizer)
         self.kernel.constraint = self.kernel_constraint
@@ -84,10 +95,17 @@ class _Conv(Layer):
         arguments.check_axis(self, x.shape, -1, self.input_shape_built[-1], "channel axis")
         self.compute_output_shape(x.shape)
 
+    def _grouped(self, x):
+        """Grouped convolution (``groups > 1``): one convolution per channel group."""
+        y = F.conv(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
+                   dilation_rate=self.dilation_rate)
+        return self.activation(y)
+
     def get_config(self):
         config = super().get_config()
         config.update(
             filters=self.filters,
+            groups=self.groups,
             kernel_size=list(self.kernel_size),
             strides=list(self.strides),
             padding=self.padding,
@@ -104,7 +122,7 @@ class _Conv(Layer):
         return config
 
 
-class Conv2D(_Conv):
+class Conv2D(BaseConv):
     """2-D convolution over NHWC images, Keras's Conv2D.
 
     Args:
@@ -114,6 +132,8 @@ class Conv2D(_Conv):
         padding: 'valid' or 'same' (case-insensitive).
         data_format: None or 'channels_last' (the only layout npgrad supports).
         dilation_rate: int or (dh, dw).
+        groups: split the channels into this many groups convolved separately (default 1;
+            in_channels and filters must be divisible by it).
         activation: name or callable (default linear).
         use_bias: whether to add a bias.
         kernel_initializer, bias_initializer: initializers (glorot_uniform, zeros).
@@ -121,7 +141,7 @@ class Conv2D(_Conv):
         kernel_constraint, bias_constraint: optional projections applied after each
             optimizer update (``npgrad.constraints``).
 
-    Weights: kernel (kh, kw, in_channels, filters), bias (filters,).
+    Weights: kernel (kh, kw, in_channels // groups, filters), bias (filters,).
     Shapes: (N, H, W, C) -> (N, OH, OW, filters); 'valid': OH = (H - (kh-1)*dh - 1) // sh + 1,
     'same': OH = ceil(H / sh).
     """
@@ -129,21 +149,23 @@ class Conv2D(_Conv):
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
-                 dilation_rate=(1, 1), activation=None, use_bias=True,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
                          activation, use_bias, kernel_initializer, bias_initializer,
-                         kernel_regularizer, bias_regularizer, **kwargs)
+                         kernel_regularizer, bias_regularizer, groups=groups, **kwargs)
 
     def call(self, x, training=False):
         self._check_input(x)
+        if self.groups > 1:
+            return self._grouped(x)
         y = F.conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
                      dilation_rate=self.dilation_rate)
         return self.activation(y)
 
 
-class Conv1D(_Conv):
+class Conv1D(BaseConv):
     """1-D convolution over sequences (N, L, C), Keras's Conv1D.
 
     Args:
@@ -153,10 +175,11 @@ class Conv1D(_Conv):
         padding: 'valid', 'same' or 'causal' (left padding only, for sequence models).
         data_format: None or 'channels_last'.
         dilation_rate: int or (d,).
+        groups: channel groups convolved separately, as :class:`Conv2D` (default 1).
         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer: as :class:`Conv2D`.
 
-    Weights: kernel (k, in_channels, filters), bias (filters,).
+    Weights: kernel (k, in_channels // groups, filters), bias (filters,).
     Shapes: (N, L, C) -> (N, OL, filters).
     """
 
@@ -165,32 +188,84 @@ class Conv1D(_Conv):
     layout = "(batch, steps, channels)"
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, activation=None, use_bias=True,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
                          activation, use_bias, kernel_initializer, bias_initializer,
-                         kernel_regularizer, bias_regularizer, **kwargs)
+                         kernel_regularizer, bias_regularizer, groups=groups, **kwargs)
 
     def call(self, x, training=False):
         self._check_input(x)
+        if self.groups > 1:
+            return self._grouped(x)
         y = F.conv1d(x, self.kernel, self.bias, strides=self.strides[0], padding=self.padding,
                      dilation_rate=self.dilation_rate[0])
         return self.activation(y)
 
 
-def _transpose_length(size, kernel, stride, padding, output_padding, dilation):
-    """Keras's ``deconv_output_length`` (None stays None)."""
-    if size is None:
-        return None
-    span = (kernel - 1) * dilation + 1
-    if output_padding is None:
-        return size * stride + max(span - stride, 0) if padding == "valid" else size * stride
-    pad = span // 2 if padding == "same" else 0
-    return (size - 1) * stride + span - 2 * pad + output_padding
+class BaseConvTranspose(BaseConv):
+    """Shared configuration and output-size rule of the transposed convolutions.
+
+    Kernel (*K, filters, in_channels) (Keras layout); ``output_padding`` None or one int per
+    axis in [0, stride). Subclasses set ``rank`` and implement ``call``.
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, **kwargs)
+        cls = type(self).__name__
+        if output_padding is None:
+            self.output_padding = None
+        else:
+            self.output_padding = arguments.int_tuple(output_padding, self.rank, cls,
+                                                      "output_padding", allow_zero=True)
+            for p, s in zip(self.output_padding, self.strides):
+                if p >= s:
+                    raise ValueError(
+                        f"{cls}: argument `output_padding` {self.output_padding} must "
+                        f"be smaller than `strides` {self.strides} on every axis"
+                    )
+
+    def _kernel_shape(self, channels):
+        return self.kernel_size + (self.filters, channels)
+
+    def _spatial_output(self, sizes):
+        paddings = self.output_padding or (None,) * self.rank
+        return tuple(
+            arguments.transpose_output_length(n, k, s, self.padding, p, d)
+            for n, k, s, p, d in zip(sizes, self.kernel_size, self.strides, paddings,
+                                     self.dilation_rate)
+        )
+
+    def compute_output_shape(self, input_shape):
+        shape = super().compute_output_shape(input_shape)
+        # the output must be an image that a conv2d of the same geometry maps back to the input
+        # (fails e.g. for an even kernel with padding='same' and output_padding=0)
+        back = super()._spatial_output(shape[1:-1])
+        if any(b is not None and b != n for b, n in zip(back, input_shape[1:-1])):
+            raise arguments.incompatible(
+                self,
+                f"an input whose transposed output {shape[1:-1]} maps back to it (kernel_size "
+                f"{self.kernel_size}, strides {self.strides}, padding '{self.padding}', "
+                f"output_padding {self.output_padding})",
+                input_shape,
+            )
+        return shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("groups")
+        padding = self.output_padding
+        config["output_padding"] = None if padding is None else list(padding)
+        return config
 
 
-class Conv2DTranspose(_Conv):
+class Conv2DTranspose(BaseConvTranspose):
     """Transposed 2-D convolution ("deconvolution"), Keras's Conv2DTranspose.
 
     Args:
@@ -216,46 +291,9 @@ class Conv2DTranspose(_Conv):
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         activation, use_bias, kernel_initializer, bias_initializer,
-                         kernel_regularizer, bias_regularizer, **kwargs)
-        if output_padding is None:
-            self.output_padding = None
-        else:
-            self.output_padding = arguments.int_tuple(output_padding, 2, "Conv2DTranspose",
-                                             "output_padding", allow_zero=True)
-            for p, s in zip(self.output_padding, self.strides):
-                if p >= s:
-                    raise ValueError(
-                        f"Conv2DTranspose: argument `output_padding` {self.output_padding} must "
-                        f"be smaller than `strides` {self.strides} on every axis"
-                    )
-
-    def _kernel_shape(self, channels):
-        return self.kernel_size + (self.filters, channels)
-
-    def _spatial_output(self, sizes):
-        paddings = self.output_padding or (None, None)
-        return tuple(
-            _transpose_length(n, k, s, self.padding, p, d)
-            for n, k, s, p, d in zip(sizes, self.kernel_size, self.strides, paddings,
-                                     self.dilation_rate)
-        )
-
-    def compute_output_shape(self, input_shape):
-        shape = super().compute_output_shape(input_shape)
-        # the output must be an image that a conv2d of the same geometry maps back to the input
-        # (fails e.g. for an even kernel with padding='same' and output_padding=0)
-        back = super()._spatial_output(shape[1:-1])
-        if any(b is not None and b != n for b, n in zip(back, input_shape[1:-1])):
-            raise arguments.incompatible(
-                self,
-                f"an input whose transposed output {shape[1:-1]} maps back to it (kernel_size "
-                f"{self.kernel_size}, strides {self.strides}, padding '{self.padding}', "
-                f"output_padding {self.output_padding})",
-                input_shape,
-            )
-        return shape
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer, **kwargs)
 
     def call(self, x, training=False):
         self._check_input(x)
@@ -263,11 +301,6 @@ class Conv2DTranspose(_Conv):
                                padding=self.padding, output_padding=self.output_padding,
                                dilation_rate=self.dilation_rate)
         return self.activation(y)
-
-    def get_config(self):
-        config = super().get_config()
-        config["output_padding"] = None if self.output_padding is None else list(self.output_padding)
-        return config
 
 
 # Keras aliases
