@@ -105,3 +105,33 @@ __all__ = [
     # preprocessing (augmentation)
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
 ]  # fmt: skip
+
+# misc layers (issue 12): normalization variants, noise, reshaping glue, preprocessing
+from npgrad.layers.feature_normalization import (  # noqa: E402
+    GroupNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
+from npgrad.layers.numerical_preprocessing import (  # noqa: E402
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    Normalization,
+)
+from npgrad.layers.regularization import (  # noqa: E402
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from npgrad.layers.spectral_normalization import SpectralNormalization  # noqa: E402
+
+__all__ += [
+    "GroupNormalization", "RMSNormalization", "UnitNormalization", "SpectralNormalization",
+    "Normalization", "Discretization", "CategoryEncoding", "Hashing",
+    "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+]  # fmt: skip
