@@ -135,3 +135,20 @@ __all__ += [
     "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
     "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
 ]  # fmt: skip
+from npgrad.layers.cropping_padding import (  # noqa: E402
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding3D,
+)
+from npgrad.layers.glue import Identity, Lambda, Permute, RepeatVector, register_function  # noqa: E402
+from npgrad.layers.stacked_cells import StackedRNNCells  # noqa: E402
+
+__all__ += [
+    "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling3D", "ZeroPadding1D",
+    "ZeroPadding3D", "Identity", "Lambda", "Permute", "RepeatVector", "register_function",
+    "StackedRNNCells",
+]  # fmt: skip
