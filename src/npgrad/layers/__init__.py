@@ -152,3 +152,15 @@ __all__ += [
     "ZeroPadding3D", "Identity", "Lambda", "Permute", "RepeatVector", "register_function",
     "StackedRNNCells",
 ]  # fmt: skip
+from npgrad.layers.image_preprocessing import (  # noqa: E402
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    Rescaling,
+    Resizing,
+)
+
+__all__ += [
+    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "Rescaling", "Resizing",
+]  # fmt: skip
