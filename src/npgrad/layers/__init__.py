@@ -164,3 +164,9 @@ from npgrad.layers.image_preprocessing import (  # noqa: E402
 __all__ += [
     "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "Rescaling", "Resizing",
 ]  # fmt: skip
+from npgrad.layers.lookup import IntegerLookup, StringLookup  # noqa: E402
+
+__all__ += ["IntegerLookup", "StringLookup"]
+from npgrad.layers.text_vectorization import TextVectorization  # noqa: E402
+
+__all__ += ["TextVectorization"]
