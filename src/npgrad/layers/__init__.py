@@ -170,3 +170,6 @@ __all__ += ["IntegerLookup", "StringLookup"]
 from npgrad.layers.text_vectorization import TextVectorization  # noqa: E402
 
 __all__ += ["TextVectorization"]
+from npgrad.layers.spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
+
+__all__ += ["MelSpectrogram", "STFTSpectrogram"]
