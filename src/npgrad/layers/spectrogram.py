@@ -63,6 +63,9 @@ def stft_kernel(side, frame_length, fft_bins, window="hann", scaling="density", 
         win = _window(window, frame_length, periodic, "STFTSpectrogram").reshape(-1, 1, 1)
         scale = {"density": np.sqrt(np.sum(win ** 2)), "spectrum": np.sum(np.abs(win)),
                  None: 1.0}[scaling]
+        if scale == 0:
+            raise ValueError(f"STFTSpectrogram: the {window!r} window of {frame_length} samples is "
+                             "all zeros; use a longer frame or periodic=True")
         kernel = kernel * win / scale
     return kernel
 
