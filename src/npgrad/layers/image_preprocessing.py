@@ -329,8 +329,8 @@ class RandomCrop(_RandomLayer):
     """Crop a random ``(height, width)`` box while training (Keras 3.15 semantics).
 
     In training, one random offset is drawn per call (the same box for the whole batch, as
-    Keras); an image not larger than the target on both sides is instead cropped to the
-    target's aspect ratio and resized. At inference the input passes through unchanged,
+    Keras); an image not larger than the target on both sides is instead sliced from the
+    corner of its centred aspect-ratio box and the rest resized to the target, as Keras. At inference the input passes through unchanged,
     as in Keras 3.15 (whose output then keeps the input's size).
 
     Args:
@@ -354,7 +354,10 @@ class RandomCrop(_RandomLayer):
             top = int(rng.uniform(0, h - self.height + 1))
             left = int(rng.uniform(0, w - self.width + 1))
             return _crop(x, top, left, self.height, self.width)
-        x = _crop(x, *aspect_crop_box(h, w, self.height, self.width))
+        # Keras slices a target-sized window at the aspect-ratio box's corner (what remains of
+        # a smaller image) and resizes that
+        top, left = aspect_crop_box(h, w, self.height, self.width)[:2]
+        x = _crop(x, top, left, self.height, self.width)
         return resize_images(x, self.height, self.width)
 
     def compute_output_shape(self, input_shape):
