@@ -296,6 +296,27 @@ def test_crops_and_random_color_layers():
     assert contrast.min() >= 0 and contrast.max() <= 255
 
 
+def test_color_layers_in_training_and_inference():
+    images = RNG.uniform(0, 255, (16, 4, 4, 3)).astype("float32")
+    assert L.RandomGrayscale(1.0)(images) is not None
+    for layer in (L.RandomGrayscale(1.0), L.RandomInvert(), L.Solarization(),
+                  L.RandomColorDegeneration(1.0)):
+        x = npgrad.Tensor(images)
+        assert layer(x) is x  # inference: unchanged
+    gray = L.RandomGrayscale(1.0)(images, training=True).numpy()
+    np.testing.assert_allclose(gray[..., 0], images @ [0.2989, 0.587, 0.114], rtol=1e-5)
+    np.testing.assert_array_equal(gray[..., 0], gray[..., 2])
+    np.testing.assert_allclose(L.Solarization()(images, training=True).numpy(), 255 - images,
+                               rtol=1e-6)
+    flipped = L.RandomInvert(seed=1)(images, training=True).numpy()
+    assert all(np.allclose(f, i) or np.allclose(f, 255 - i) for f, i in zip(flipped, images))
+    stretched = L.AutoContrast()(images * 0.5 + 10).numpy()  # always on, like Keras
+    np.testing.assert_allclose(stretched.min(axis=(1, 2)), 0, atol=1e-3)
+    np.testing.assert_allclose(stretched.max(axis=(1, 2)), 255, rtol=1e-5)
+    with pytest.raises(ValueError, match="3 \\(RGB\\) channels"):
+        L.RandomGrayscale(1.0)(images[..., :2], training=True)
+
+
 def test_image_layer_errors():
     with pytest.raises(ValueError, match="interpolation"):
         L.Resizing(2, 2, interpolation="lanczos3")
@@ -413,6 +434,11 @@ ROUND_TRIPS = [
     (lambda: L.RandomContrast((0.1, 0.2)), (1, 4, 5, 2)),
     (lambda: L.RandomBrightness(0.2, value_range=(0, 1)), (1, 4, 5, 2)),
     (lambda: L.Discretization(bin_boundaries=[0.0, 1.0], output_mode="one_hot"), (2, 3)),
+    (lambda: L.RandomGrayscale(0.3, seed=1), (1, 2, 2, 3)),
+    (lambda: L.RandomInvert((0.2, 0.4)), (1, 2, 2, 3)),
+    (lambda: L.Solarization(0.1, (0.2, 0.5), value_range=(0, 1)), (1, 2, 2, 3)),
+    (lambda: L.RandomColorDegeneration(0.5), (1, 2, 2, 3)),
+    (lambda: L.AutoContrast(value_range=(-1, 1)), (1, 2, 2, 3)),
     (lambda: L.CategoryEncoding(4, output_mode="count"), (2, 3)),
     (lambda: L.STFTSpectrogram(mode="magnitude", frame_length=8), (1, 20, 1)),
     (lambda: L.MelSpectrogram(fft_length=32, sequence_stride=8, num_mel_bins=4), (1, 40)),

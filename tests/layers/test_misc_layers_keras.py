@@ -182,6 +182,19 @@ def test_random_layers_are_identity_at_inference_and_parse_factors_as_keras():
             np.testing.assert_allclose(ours.factor, theirs.factor)
 
 
+@pytest.mark.parametrize("name,kwargs,unit", [
+    ("RandomGrayscale", dict(factor=1.0), False), ("RandomInvert", dict(factor=(1.0, 1.0)), False),
+    ("Solarization", dict(), False), ("Solarization", dict(value_range=(0, 1)), True),
+    ("AutoContrast", dict(), False), ("AutoContrast", dict(value_range=(0, 1)), True),
+    ("RandomColorDegeneration", dict(factor=(0.3, 0.3)), False),
+])
+def test_color_layers_with_deterministic_factors(name, kwargs, unit):
+    x = _x(3, 5, 6, 3, low=0, high=1 if unit else 255)
+    ours = getattr(L, name)(**kwargs)(x, training=True).numpy()
+    theirs = _numpy(getattr(keras.layers, name)(**kwargs)(x, training=True))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-4)
+
+
 def test_random_crop_training_on_small_images_resizes_as_keras():
     x = _x(2, 4, 5, 3)
     _parity(L.RandomCrop(6, 6), keras.layers.RandomCrop(6, 6), x, call_kwargs={"training": True})
@@ -245,6 +258,8 @@ CONFIGS = [
     ("CenterCrop", {"height": 2, "width": 3}), ("RandomCrop", {"height": 2, "width": 3}),
     ("RandomContrast", {"factor": 0.2}), ("RandomBrightness", {"factor": 0.2}),
     ("CategoryEncoding", {"num_tokens": 3}), ("STFTSpectrogram", {}), ("MelSpectrogram", {}),
+    ("RandomGrayscale", {}), ("RandomInvert", {}), ("Solarization", {}), ("AutoContrast", {}),
+    ("RandomColorDegeneration", {"factor": 0.2}),
 ]
 # npgrad has no constraints module yet (issue 12 gives it to another change)
 _IGNORED = {"name", "dtype", "trainable", "data_format", "seed", "input_spec", "beta_constraint",

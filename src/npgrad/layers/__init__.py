@@ -173,3 +173,13 @@ __all__ += ["TextVectorization"]
 from npgrad.layers.spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
 
 __all__ += ["MelSpectrogram", "STFTSpectrogram"]
+from npgrad.layers.image_preprocessing import (  # noqa: E402
+    AutoContrast,
+    RandomColorDegeneration,
+    RandomGrayscale,
+    RandomInvert,
+    Solarization,
+)
+
+__all__ += ["AutoContrast", "RandomColorDegeneration", "RandomGrayscale", "RandomInvert",
+            "Solarization"]
