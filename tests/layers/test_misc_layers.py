@@ -300,7 +300,8 @@ def test_color_layers_in_training_and_inference():
     images = RNG.uniform(0, 255, (16, 4, 4, 3)).astype("float32")
     assert L.RandomGrayscale(1.0)(images) is not None
     for layer in (L.RandomGrayscale(1.0), L.RandomInvert(), L.Solarization(),
-                  L.RandomColorDegeneration(1.0)):
+                  L.RandomColorDegeneration(1.0), L.RandomPosterization(4), L.RandomSharpness(0.9),
+                  L.RandomHue(0.5), L.RandomSaturation(0.5)):
         x = npgrad.Tensor(images)
         assert layer(x) is x  # inference: unchanged
     gray = L.RandomGrayscale(1.0)(images, training=True).numpy()
@@ -310,6 +311,13 @@ def test_color_layers_in_training_and_inference():
                                rtol=1e-6)
     flipped = L.RandomInvert(seed=1)(images, training=True).numpy()
     assert all(np.allclose(f, i) or np.allclose(f, 255 - i) for f, i in zip(flipped, images))
+    posterized = L.RandomPosterization((2, 2))(images, training=True).numpy()
+    assert set(np.unique(posterized)) <= {0.0, 64.0, 128.0, 192.0}
+    half_turn = L.RandomHue((1.0, 1.0), value_range=(0, 1))(images / 255, training=True).numpy()
+    twice = L.RandomHue((1.0, 1.0), value_range=(0, 1))(half_turn, training=True).numpy()
+    np.testing.assert_allclose(twice, images / 255, atol=1e-5)  # two half turns of hue
+    gray = L.RandomSaturation((-0.5, -0.1))(images, training=True).numpy()
+    np.testing.assert_allclose(np.ptp(gray, axis=-1), 0, atol=1e-3)  # no saturation left
     stretched = L.AutoContrast()(images * 0.5 + 10).numpy()  # always on, like Keras
     np.testing.assert_allclose(stretched.min(axis=(1, 2)), 0, atol=1e-3)
     np.testing.assert_allclose(stretched.max(axis=(1, 2)), 255, rtol=1e-5)
@@ -439,6 +447,10 @@ ROUND_TRIPS = [
     (lambda: L.Solarization(0.1, (0.2, 0.5), value_range=(0, 1)), (1, 2, 2, 3)),
     (lambda: L.RandomColorDegeneration(0.5), (1, 2, 2, 3)),
     (lambda: L.AutoContrast(value_range=(-1, 1)), (1, 2, 2, 3)),
+    (lambda: L.RandomPosterization((2, 5), seed=2), (1, 2, 2, 3)),
+    (lambda: L.RandomSharpness(0.3), (1, 3, 3, 2)),
+    (lambda: L.RandomHue(0.2, value_range=(0, 1)), (1, 2, 2, 3)),
+    (lambda: L.RandomSaturation((0.2, 0.6)), (1, 2, 2, 3)),
     (lambda: L.CategoryEncoding(4, output_mode="count"), (2, 3)),
     (lambda: L.STFTSpectrogram(mode="magnitude", frame_length=8), (1, 20, 1)),
     (lambda: L.MelSpectrogram(fft_length=32, sequence_stride=8, num_mel_bins=4), (1, 40)),

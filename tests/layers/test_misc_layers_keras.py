@@ -187,6 +187,12 @@ def test_random_layers_are_identity_at_inference_and_parse_factors_as_keras():
     ("Solarization", dict(), False), ("Solarization", dict(value_range=(0, 1)), True),
     ("AutoContrast", dict(), False), ("AutoContrast", dict(value_range=(0, 1)), True),
     ("RandomColorDegeneration", dict(factor=(0.3, 0.3)), False),
+    ("RandomPosterization", dict(factor=(3, 3)), False),
+    ("RandomPosterization", dict(factor=(1, 1), value_range=(0, 1)), True),
+    ("RandomSharpness", dict(factor=(0.8, 0.8)), False), ("RandomSharpness", dict(factor=(0.1, 0.1)), False),
+    ("RandomHue", dict(factor=(0.0, 0.0)), False),
+    ("RandomSaturation", dict(factor=(0.7, 0.7)), False),
+    ("RandomSaturation", dict(factor=(0.3, 0.3)), False),
 ])
 def test_color_layers_with_deterministic_factors(name, kwargs, unit):
     x = _x(3, 5, 6, 3, low=0, high=1 if unit else 255)
@@ -259,8 +265,22 @@ CONFIGS = [
     ("RandomContrast", {"factor": 0.2}), ("RandomBrightness", {"factor": 0.2}),
     ("CategoryEncoding", {"num_tokens": 3}), ("STFTSpectrogram", {}), ("MelSpectrogram", {}),
     ("RandomGrayscale", {}), ("RandomInvert", {}), ("Solarization", {}), ("AutoContrast", {}),
-    ("RandomColorDegeneration", {"factor": 0.2}),
+    ("RandomColorDegeneration", {"factor": 0.2}), ("RandomPosterization", {"factor": 4}),
+    ("RandomSharpness", {"factor": 0.2}), ("RandomHue", {"factor": 0.2}),
+    ("RandomSaturation", {"factor": 0.2}),
 ]
+
+
+def test_hsv_conversions_match_keras():
+    from keras.src.backend.torch import image as torch_image
+
+    from npgrad.layers.image_base import hsv_to_rgb, rgb_to_hsv
+
+    x = _x(2, 4, 5, 3, low=0, high=1)
+    hsv = _numpy(torch_image.rgb_to_hsv(torch.tensor(x)))
+    np.testing.assert_allclose(rgb_to_hsv(x), hsv, atol=1e-6)
+    np.testing.assert_allclose(hsv_to_rgb(hsv), _numpy(torch_image.hsv_to_rgb(torch.tensor(hsv))),
+                               atol=1e-6)
 # npgrad has no constraints module yet (issue 12 gives it to another change)
 _IGNORED = {"name", "dtype", "trainable", "data_format", "seed", "input_spec", "beta_constraint",
             "gamma_constraint"}

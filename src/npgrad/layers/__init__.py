@@ -173,13 +173,18 @@ __all__ += ["TextVectorization"]
 from npgrad.layers.spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
 
 __all__ += ["MelSpectrogram", "STFTSpectrogram"]
-from npgrad.layers.image_preprocessing import (  # noqa: E402
+from npgrad.layers.color_augmentation import (  # noqa: E402
     AutoContrast,
     RandomColorDegeneration,
     RandomGrayscale,
+    RandomHue,
     RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
     Solarization,
 )
 
-__all__ += ["AutoContrast", "RandomColorDegeneration", "RandomGrayscale", "RandomInvert",
+__all__ += ["AutoContrast", "RandomColorDegeneration", "RandomGrayscale", "RandomHue",
+            "RandomInvert", "RandomPosterization", "RandomSaturation", "RandomSharpness",
             "Solarization"]

@@ -1,6 +1,5 @@
-"""Image preprocessing layers: Rescaling, Resizing, CenterCrop, RandomCrop, RandomContrast,
-RandomBrightness, RandomGrayscale, RandomInvert, Solarization, RandomColorDegeneration and
-AutoContrast (Keras 3 semantics, NHWC).
+"""Image preprocessing layers: Rescaling, Resizing, CenterCrop, RandomCrop, RandomContrast and
+RandomBrightness (Keras 3 semantics, NHWC); the color layers are in color_augmentation.py.
 
 Images are a batch ``(N, H, W, C)`` or one image ``(H, W, C)``. The deterministic layers
 (Rescaling, Resizing, CenterCrop) act in training and inference alike and are
@@ -8,9 +7,7 @@ differentiable: resizing is two linear maps (``A_h @ image @ A_w^T`` per channel
 interpolation weights in ``A``), composed from ``matmul``. The random ones act only with
 ``training=True`` and return their input unchanged otherwise (a plain call is inference in
 npgrad; Keras's image layers default to ``training=True``). RandomContrast and
-RandomBrightness stay differentiable; the color layers (grayscale, invert, solarize,
-degenerate, auto-contrast) return constants, as augmentation at a model's input needs no
-gradient.
+RandomBrightness stay differentiable.
 
 Randomness comes from ``npgrad.random.generator()`` (``npgrad.utils.set_random_seed``
 makes it reproducible) unless a layer is given ``seed=``.
@@ -26,23 +23,18 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad import random as npgrad_random
-from npgrad.autograd.tensor import Tensor
 from npgrad.layers import arguments
+from npgrad.layers.image_base import (
+    ImageLayer,
+    RandomImageLayer,
+    check_images,
+    factor_arg,
+    number_arg,
+    value_range_arg,
+)
 from npgrad.layers.layer import Layer
 
 _INTERPOLATIONS = ("bilinear", "nearest")
-
-
-def _check_images(layer, shape):
-    if len(shape) not in (3, 4):
-        raise arguments.incompatible(layer, "rank 4 (N, H, W, C) or rank 3 (H, W, C)", shape)
-
-
-def _number(value, layer_cls, arg):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise TypeError(f"{layer_cls}: argument `{arg}` must be a number, got {value!r}")
-    return float(value)
 
 
 def _size(value, layer_cls, arg):
@@ -120,75 +112,6 @@ def _crop(x, top, left, height, width):
     return F.getitem(x, (slice(None), slice(top, top + height), slice(left, left + width)))
 
 
-class _ImageLayer(Layer):
-    """Shared: (H, W, C) images are run as a batch of one; output shape bookkeeping."""
-
-    def build(self, input_shape):
-        _check_images(self, input_shape)
-
-    def call(self, x, training=False):
-        _check_images(self, x.shape)
-        if x.ndim == 3:
-            return F.squeeze(self._batch(F.expand_dims(x, 0), training), 0)
-        return self._batch(x, training)
-
-    def _batch(self, x, training):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def compute_output_shape(self, input_shape):
-        _check_images(self, input_shape)
-        return tuple(input_shape)
-
-
-class _RandomLayer(_ImageLayer):
-    """Shared: the seed and generator; identity unless training."""
-
-    def __init__(self, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-                                 or seed < 0):
-            raise ValueError(f"{type(self).__name__}: argument `seed` must be a non-negative int "
-                             f"or None, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
-        self._rng = None if seed is None else np.random.default_rng(self.seed)
-
-    def _generator(self):
-        return self._rng if self._rng is not None else npgrad_random.generator()
-
-    def call(self, x, training=False):
-        _check_images(self, x.shape)
-        return super().call(x, training) if training else x
-
-    def get_config(self):
-        config = super().get_config()
-        config["seed"] = self.seed
-        return config
-
-
-def _value_range(value_range, layer_cls):
-    try:
-        low, high = (float(v) for v in value_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"{layer_cls}: argument `value_range` must be a pair (low, high), "
-                         f"got {value_range!r}") from None
-    return sorted((low, high))
-
-
-def _factor(value, bounds, layer_cls):
-    """Keras's factor rule: a number f gives (max(-f, low), f); a pair is sorted."""
-    low, high = bounds
-    if isinstance(value, (tuple, list)):
-        if len(value) != 2 or value[0] > high or value[1] < low:
-            raise ValueError(f"{layer_cls}: argument `factor` must be a number or a pair in "
-                             f"[{low}, {high}], got {value!r}")
-        return tuple(sorted(float(v) for v in value))
-    f = _number(value, layer_cls, "factor")
-    if not low <= f <= high:
-        raise ValueError(f"{layer_cls}: argument `factor` must lie in [{low}, {high}], got {value!r}")
-    f = abs(f)
-    return (max(-f, low), f)
-
-
 # ------------------------------------------------------------------ deterministic layers
 
 
@@ -226,7 +149,7 @@ class Rescaling(Layer):
         return config
 
 
-class Resizing(_ImageLayer):
+class Resizing(ImageLayer):
     """Resize images to ``(height, width)``.
 
     Args:
@@ -262,7 +185,7 @@ class Resizing(_ImageLayer):
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
         self.pad_to_aspect_ratio = bool(pad_to_aspect_ratio)
         self.fill_mode = fill_mode
-        self.fill_value = _number(fill_value, "Resizing", "fill_value")
+        self.fill_value = number_arg(fill_value, "Resizing", "fill_value")
         self.antialias = bool(antialias)
 
     def _batch(self, x, training):
@@ -278,7 +201,7 @@ class Resizing(_ImageLayer):
         return resize_images(x, self.height, self.width, self.interpolation, self.antialias)
 
     def compute_output_shape(self, input_shape):
-        _check_images(self, input_shape)
+        check_images(self, input_shape)
         return tuple(input_shape[:-3]) + (self.height, self.width, input_shape[-1])
 
     def get_config(self):
@@ -290,7 +213,7 @@ class Resizing(_ImageLayer):
         return config
 
 
-class CenterCrop(_ImageLayer):
+class CenterCrop(ImageLayer):
     """Crop the centred ``(height, width)`` box of each image.
 
     An image smaller than the target on either side is instead cropped to the target's
@@ -318,7 +241,7 @@ class CenterCrop(_ImageLayer):
         return resize_images(x, self.height, self.width)
 
     def compute_output_shape(self, input_shape):
-        _check_images(self, input_shape)
+        check_images(self, input_shape)
         return tuple(input_shape[:-3]) + (self.height, self.width, input_shape[-1])
 
     def get_config(self):
@@ -330,7 +253,7 @@ class CenterCrop(_ImageLayer):
 # ------------------------------------------------------------------ random layers
 
 
-class RandomCrop(_RandomLayer):
+class RandomCrop(RandomImageLayer):
     """Crop a random ``(height, width)`` box while training (Keras 3.15 semantics).
 
     In training, one random offset is drawn per call (the same box for the whole batch, as
@@ -355,7 +278,7 @@ class RandomCrop(_RandomLayer):
     def _batch(self, x, training):
         n, h, w, c = x.shape
         if h > self.height and w > self.width:
-            rng = self._generator()
+            rng = self.generator()
             top = int(rng.uniform(0, h - self.height + 1))
             left = int(rng.uniform(0, w - self.width + 1))
             return _crop(x, top, left, self.height, self.width)
@@ -366,7 +289,7 @@ class RandomCrop(_RandomLayer):
         return resize_images(x, self.height, self.width)
 
     def compute_output_shape(self, input_shape):
-        _check_images(self, input_shape)
+        check_images(self, input_shape)
         return tuple(input_shape[:-3]) + (self.height, self.width, input_shape[-1])
 
     def get_config(self):
@@ -375,7 +298,7 @@ class RandomCrop(_RandomLayer):
         return config
 
 
-class RandomContrast(_RandomLayer):
+class RandomContrast(RandomImageLayer):
     """Scale each image's deviation from its per-channel mean by a random factor, while training.
 
     ``y = clip((x - mean) * a + mean, value_range)`` with ``a`` drawn per image uniformly
@@ -392,12 +315,12 @@ class RandomContrast(_RandomLayer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        self.factor = _factor(factor, (0.0, 1.0), "RandomContrast")
-        self.value_range = _value_range(value_range, "RandomContrast")
+        self.factor = factor_arg(factor, (0.0, 1.0), "RandomContrast")
+        self.value_range = value_range_arg(value_range, "RandomContrast")
 
     def _batch(self, x, training):
         lower, upper = self.factor
-        a = self._generator().uniform(1.0 - lower, 1.0 + upper, size=(x.shape[0], 1, 1, 1))
+        a = self.generator().uniform(1.0 - lower, 1.0 + upper, size=(x.shape[0], 1, 1, 1))
         mean = F.mean(x, axis=(1, 2), keepdims=True)
         out = (x - mean) * a.astype(x.dtype) + mean
         return F.clip(out, *self.value_range)
@@ -408,7 +331,7 @@ class RandomContrast(_RandomLayer):
         return config
 
 
-class RandomBrightness(_RandomLayer):
+class RandomBrightness(RandomImageLayer):
     """Add a random brightness offset to each image while training.
 
     ``y = clip(x + d * (high - low), value_range)`` with ``d`` drawn per image uniformly
@@ -424,12 +347,12 @@ class RandomBrightness(_RandomLayer):
 
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        self.factor = _factor(factor, (-1.0, 1.0), "RandomBrightness")
-        self.value_range = _value_range(value_range, "RandomBrightness")
+        self.factor = factor_arg(factor, (-1.0, 1.0), "RandomBrightness")
+        self.value_range = value_range_arg(value_range, "RandomBrightness")
 
     def _batch(self, x, training):
         low, high = self.value_range
-        delta = self._generator().uniform(*self.factor, size=(x.shape[0], 1, 1, 1)) * (high - low)
+        delta = self.generator().uniform(*self.factor, size=(x.shape[0], 1, 1, 1)) * (high - low)
         return F.clip(x + delta.astype(x.dtype), low, high)
 
     def get_config(self):
@@ -438,210 +361,5 @@ class RandomBrightness(_RandomLayer):
         return config
 
 
-# ------------------------------------------------------------------ color augmentation
-
-
-def _grayscale(images):
-    """ITU-R 601 luma ``0.2989 R + 0.587 G + 0.114 B``, kept as one channel (N, H, W, 1)."""
-    if images.shape[-1] != 3:
-        raise ValueError(f"grayscale needs 3 (RGB) channels, got {images.shape[-1]}")
-    return images @ np.array([0.2989, 0.587, 0.114], dtype=images.dtype)[:, None]
-
-
-def _to_range(images, source, target):
-    (s0, s1), (t0, t1) = source, target
-    if (s0, s1) == (t0, t1):
-        return images
-    return (images - s0) / (s1 - s0) * (t1 - t0) + t0
-
-
-class _ColorLayer(_RandomLayer):
-    """Random color layers: NumPy on the batch, a constant Tensor out (no gradient)."""
-
-    def _batch(self, x, training):
-        images = x.data
-        return Tensor(np.asarray(self._color(images, self._generator()), dtype=images.dtype))
-
-    def _color(self, images, rng):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-class RandomGrayscale(_ColorLayer):
-    """Turn each RGB image to grayscale with probability ``factor`` while training.
-
-    The luma ``0.2989 R + 0.587 G + 0.114 B`` replaces all three channels.
-
-    Args:
-        factor: probability in [0, 1] (default 0.5).
-        data_format: None or 'channels_last'.
-        seed: optional int for a layer-private generator.
-
-    Shapes: (N, H, W, 3) -> same.
-    """
-
-    def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomGrayscale")
-        self.factor = _number(factor, "RandomGrayscale", "factor")
-        if not 0 <= self.factor <= 1:
-            raise ValueError(f"RandomGrayscale: argument `factor` must lie in [0, 1], got {factor!r}")
-
-    def _color(self, images, rng):
-        apply = rng.uniform(0, 1, images.shape[0]) < self.factor
-        return np.where(apply[:, None, None, None], _grayscale(images), images)
-
-    def get_config(self):
-        config = super().get_config()
-        config["factor"] = self.factor
-        return config
-
-
-class RandomInvert(_ColorLayer):
-    """Invert each image (``high - x``) with a random probability while training.
-
-    Per image, a probability p is drawn from the factor range and the image is inverted
-    with probability p (Keras). ``factor=1.0`` (default) gives p in [0, 1].
-
-    Args:
-        factor: a number in [0, 1] (range [0, f]) or a pair.
-        value_range: the pixel range (default (0, 255)).
-        seed: optional int for a layer-private generator.
-        data_format: None or 'channels_last'.
-
-    Shapes: any image batch -> same.
-    """
-
-    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomInvert")
-        self.factor = _factor(factor, (0.0, 1.0), "RandomInvert")
-        self.value_range = _value_range(value_range, "RandomInvert")
-
-    def _color(self, images, rng):
-        n = images.shape[0]
-        probability = rng.uniform(*self.factor, size=n)
-        apply = rng.uniform(0, 1, n) < probability
-        return np.where(apply[:, None, None, None], self.value_range[1] - images, images)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(factor=list(self.factor), value_range=list(self.value_range))
-        return config
-
-
-def _unit_factor(value, layer_cls, arg):
-    """Solarization's factors: a number f in [0, 1] gives (0, f); a pair is sorted."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (0.0, value)
-    if len(pair) != 2 or not all(0 <= _number(v, layer_cls, arg) <= 1 for v in pair):
-        raise ValueError(f"{layer_cls}: argument `{arg}` must be a number or a pair in [0, 1], "
-                         f"got {value!r}")
-    return tuple(sorted(float(v) for v in pair))
-
-
-class Solarization(_ColorLayer):
-    """Add a random brightness, then invert the pixels above a random threshold, while training.
-
-    On the 0-255 scale: ``y = clip(x + a, 0, 255)``, then ``255 - y`` where ``y >= t``, with
-    ``a`` and ``t`` drawn per image uniformly from ``[lower, upper * 255]`` of their factor
-    ranges (Keras 3.15 scales only the upper bound). With both factors 0 every pixel is
-    inverted.
-
-    Args:
-        addition_factor: a number in [0, 1] (range (0, f)) or a pair.
-        threshold_factor: a number in [0, 1] (range (0, f)) or a pair.
-        value_range: the pixel range (default (0, 255)).
-        seed: optional int for a layer-private generator.
-
-    Shapes: any image batch -> same.
-    """
-
-    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
-                 seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        self.addition_factor = _unit_factor(addition_factor, "Solarization", "addition_factor")
-        self.threshold_factor = _unit_factor(threshold_factor, "Solarization", "threshold_factor")
-        self.value_range = _value_range(value_range, "Solarization")
-
-    def _color(self, images, rng):
-        shape = (images.shape[0], 1, 1, 1)
-        add = rng.uniform(self.addition_factor[0], self.addition_factor[1] * 255, shape)
-        threshold = rng.uniform(self.threshold_factor[0], self.threshold_factor[1] * 255, shape)
-        out = np.clip(_to_range(images, self.value_range, (0, 255)) + add, 0, 255)
-        out = np.where(out < threshold, out, 255 - out)
-        return _to_range(out, (0, 255), self.value_range)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(addition_factor=list(self.addition_factor),
-                      threshold_factor=list(self.threshold_factor),
-                      value_range=list(self.value_range))
-        return config
-
-
-class RandomColorDegeneration(_ColorLayer):
-    """Blend each RGB image towards its grayscale by a random amount while training.
-
-    ``y = clip(x + f (gray - x), value_range)`` with f drawn per image from the factor range;
-    a number f gives [-|f|, |f|] (Keras), so negative draws push colors away from gray.
-
-    Args:
-        factor: a number in [-1, 1] or a pair.
-        value_range: the pixel range (default (0, 255)).
-        data_format: None or 'channels_last'.
-        seed: optional int for a layer-private generator.
-
-    Shapes: (N, H, W, 3) -> same.
-    """
-
-    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
-        super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomColorDegeneration")
-        self.factor = _factor(factor, (-1.0, 1.0), "RandomColorDegeneration")
-        self.value_range = _value_range(value_range, "RandomColorDegeneration")
-
-    def _color(self, images, rng):
-        f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)).astype(images.dtype)
-        return np.clip(images + f * (_grayscale(images) - images), *self.value_range)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(factor=list(self.factor), value_range=list(self.value_range))
-        return config
-
-
-class AutoContrast(_ImageLayer):
-    """Stretch each channel of each image to the full value range (always, like Keras).
-
-    On the 0-255 scale: ``(x - min) * 255 / (max - min)`` per image and channel; a constant
-    channel (max == min) is left unchanged.
-
-    Args:
-        value_range: the pixel range (default (0, 255)).
-
-    Shapes: any image batch -> same.
-    """
-
-    def __init__(self, value_range=(0, 255), **kwargs):
-        super().__init__(**kwargs)
-        self.value_range = _value_range(value_range, "AutoContrast")
-
-    def _batch(self, x, training):
-        images = _to_range(x.data.astype(np.float64), self.value_range, (0, 255))
-        low = images.min(axis=(1, 2), keepdims=True)
-        high = images.max(axis=(1, 2), keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = 255.0 / (high - low)
-            out = np.clip(images * scale - low * scale, 0.0, 255.0)
-        out = _to_range(out, (0, 255), self.value_range)
-        return Tensor(np.where(np.isnan(out), x.data, out).astype(x.dtype))
-
-    def get_config(self):
-        config = super().get_config()
-        config["value_range"] = list(self.value_range)
-        return config
-
-
 __all__ = ["Rescaling", "Resizing", "CenterCrop", "RandomCrop", "RandomContrast",
-           "RandomBrightness", "RandomGrayscale", "RandomInvert", "Solarization",
-           "RandomColorDegeneration", "AutoContrast", "interpolation_matrix", "resize_images",
-           "aspect_crop_box"]
+           "RandomBrightness", "interpolation_matrix", "resize_images", "aspect_crop_box"]

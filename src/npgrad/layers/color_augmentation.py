@@ -1,0 +1,370 @@
+"""Color augmentation layers: RandomGrayscale, RandomInvert, Solarization,
+RandomColorDegeneration, AutoContrast, RandomPosterization, RandomSharpness, RandomHue and
+RandomSaturation (Keras 3.15 semantics, NHWC, NumPy).
+
+The random layers act only with ``training=True`` (a plain call is inference in npgrad;
+Keras's image layers default to ``training=True``). They work on the pixel values in NumPy
+and return constants of the graph: augmentation sits at a model's input, where nobody needs
+a gradient. Each draws one random amount per image.
+
+Example:
+    >>> images = np.random.uniform(0, 255, (8, 32, 32, 3)).astype("float32")
+    >>> augment = npgrad.Sequential([RandomHue(0.1), RandomSaturation(0.3), RandomSharpness(0.5)])
+    >>> augment(images, training=True).shape
+    (8, 32, 32, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from npgrad.autograd.tensor import Tensor
+from npgrad.layers import arguments
+from npgrad.layers.image_base import (
+    ColorLayer,
+    ImageLayer,
+    factor_arg,
+    grayscale,
+    hsv_to_rgb,
+    number_arg,
+    rgb_to_hsv,
+    to_range,
+    value_range_arg,
+)
+
+_KERAS_EPSILON = 1e-7
+
+
+class RandomGrayscale(ColorLayer):
+    """Turn each RGB image to grayscale with probability ``factor`` while training.
+
+    The luma ``0.2989 R + 0.587 G + 0.114 B`` replaces all three channels.
+
+    Args:
+        factor: probability in [0, 1] (default 0.5).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: (N, H, W, 3) -> same.
+    """
+
+    def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomGrayscale")
+        self.factor = number_arg(factor, "RandomGrayscale", "factor")
+        if not 0 <= self.factor <= 1:
+            raise ValueError(f"RandomGrayscale: argument `factor` must lie in [0, 1], got {factor!r}")
+
+    def _color(self, images, rng):
+        apply = rng.uniform(0, 1, images.shape[0]) < self.factor
+        return np.where(apply[:, None, None, None], grayscale(images), images)
+
+    def get_config(self):
+        config = super().get_config()
+        config["factor"] = self.factor
+        return config
+
+
+class RandomInvert(ColorLayer):
+    """Invert each image (``high - x``) with a random probability while training.
+
+    Per image, a probability p is drawn from the factor range and the image is inverted
+    with probability p (Keras). ``factor=1.0`` (default) gives p in [0, 1].
+
+    Args:
+        factor: a number in [0, 1] (range [0, f]) or a pair.
+        value_range: the pixel range (default (0, 255)).
+        seed: optional int for a layer-private generator.
+        data_format: None or 'channels_last'.
+
+    Shapes: any image batch -> same.
+    """
+
+    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomInvert")
+        self.factor = factor_arg(factor, (0.0, 1.0), "RandomInvert")
+        self.value_range = value_range_arg(value_range, "RandomInvert")
+
+    def _color(self, images, rng):
+        n = images.shape[0]
+        probability = rng.uniform(*self.factor, size=n)
+        apply = rng.uniform(0, 1, n) < probability
+        return np.where(apply[:, None, None, None], self.value_range[1] - images, images)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), value_range=list(self.value_range))
+        return config
+
+
+def _unit_factor(value, layer_cls, arg):
+    """Solarization's factors: a number f in [0, 1] gives (0, f); a pair is sorted."""
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (0.0, value)
+    if len(pair) != 2 or not all(0 <= number_arg(v, layer_cls, arg) <= 1 for v in pair):
+        raise ValueError(f"{layer_cls}: argument `{arg}` must be a number or a pair in [0, 1], "
+                         f"got {value!r}")
+    return tuple(sorted(float(v) for v in pair))
+
+
+class Solarization(ColorLayer):
+    """Add a random brightness, then invert the pixels above a random threshold, while training.
+
+    On the 0-255 scale: ``y = clip(x + a, 0, 255)``, then ``255 - y`` where ``y >= t``, with
+    ``a`` and ``t`` drawn per image uniformly from ``[lower, upper * 255]`` of their factor
+    ranges (Keras 3.15 scales only the upper bound). With both factors 0 every pixel is
+    inverted.
+
+    Args:
+        addition_factor: a number in [0, 1] (range (0, f)) or a pair.
+        threshold_factor: a number in [0, 1] (range (0, f)) or a pair.
+        value_range: the pixel range (default (0, 255)).
+        seed: optional int for a layer-private generator.
+
+    Shapes: any image batch -> same.
+    """
+
+    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255),
+                 seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.addition_factor = _unit_factor(addition_factor, "Solarization", "addition_factor")
+        self.threshold_factor = _unit_factor(threshold_factor, "Solarization", "threshold_factor")
+        self.value_range = value_range_arg(value_range, "Solarization")
+
+    def _color(self, images, rng):
+        shape = (images.shape[0], 1, 1, 1)
+        add = rng.uniform(self.addition_factor[0], self.addition_factor[1] * 255, shape)
+        threshold = rng.uniform(self.threshold_factor[0], self.threshold_factor[1] * 255, shape)
+        out = np.clip(to_range(images, self.value_range, (0, 255)) + add, 0, 255)
+        out = np.where(out < threshold, out, 255 - out)
+        return to_range(out, (0, 255), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(addition_factor=list(self.addition_factor),
+                      threshold_factor=list(self.threshold_factor),
+                      value_range=list(self.value_range))
+        return config
+
+
+class RandomColorDegeneration(ColorLayer):
+    """Blend each RGB image towards its grayscale by a random amount while training.
+
+    ``y = clip(x + f (gray - x), value_range)`` with f drawn per image from the factor range;
+    a number f gives [-|f|, |f|] (Keras), so negative draws push colors away from gray.
+
+    Args:
+        factor: a number in [-1, 1] or a pair.
+        value_range: the pixel range (default (0, 255)).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: (N, H, W, 3) -> same.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomColorDegeneration")
+        self.factor = factor_arg(factor, (-1.0, 1.0), "RandomColorDegeneration")
+        self.value_range = value_range_arg(value_range, "RandomColorDegeneration")
+
+    def _color(self, images, rng):
+        f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)).astype(images.dtype)
+        return np.clip(images + f * (grayscale(images) - images), *self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), value_range=list(self.value_range))
+        return config
+
+
+class AutoContrast(ImageLayer):
+    """Stretch each channel of each image to the full value range (always, like Keras).
+
+    On the 0-255 scale: ``(x - min) * 255 / (max - min)`` per image and channel; a constant
+    channel (max == min) is left unchanged.
+
+    Args:
+        value_range: the pixel range (default (0, 255)).
+
+    Shapes: any image batch -> same.
+    """
+
+    def __init__(self, value_range=(0, 255), **kwargs):
+        super().__init__(**kwargs)
+        self.value_range = value_range_arg(value_range, "AutoContrast")
+
+    def _batch(self, x, training):
+        images = to_range(x.data.astype(np.float64), self.value_range, (0, 255))
+        low = images.min(axis=(1, 2), keepdims=True)
+        high = images.max(axis=(1, 2), keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = 255.0 / (high - low)
+            out = np.clip(images * scale - low * scale, 0.0, 255.0)
+        out = to_range(out, (0, 255), self.value_range)
+        return Tensor(np.where(np.isnan(out), x.data, out).astype(x.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        config["value_range"] = list(self.value_range)
+        return config
+
+
+class RandomPosterization(ColorLayer):
+    """Keep only the top ``b`` bits of each 8-bit pixel value while training.
+
+    Per image, ``b`` is drawn as an integer in ``[lower, upper)`` of the factor range (the
+    lower bound when both are equal, as Keras); values are mapped to 0-255, truncated to
+    uint8, shifted right and left by ``8 - b``, and mapped back.
+
+    Args:
+        factor: an int in [1, 8] (range (1, f)) or a pair of ints.
+        value_range: the pixel range (default (0, 255)).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: any image batch -> same.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomPosterization")
+        self.factor = factor_arg(factor, (1.0, 8.0), "RandomPosterization")
+        self.value_range = value_range_arg(value_range, "RandomPosterization")
+
+    def _color(self, images, rng):
+        low, high = int(self.factor[0]), int(self.factor[1])
+        n = images.shape[0]
+        bits = rng.integers(low, high, n) if low != high else np.full(n, low)
+        shift = (8 - bits).astype(np.uint8).reshape(-1, 1, 1, 1)
+        pixels = to_range(images, self.value_range, (0, 255)).astype(np.uint8)
+        pixels = np.left_shift(np.right_shift(pixels, shift), shift)
+        return to_range(pixels.astype(images.dtype), (0, 255), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), value_range=list(self.value_range))
+        return config
+
+
+def _smooth(images):
+    """3x3 smoothing per channel, zero 'same' padding: weights 1/13 around, 5/13 centre."""
+    n, h, w, c = images.shape
+    padded = np.pad(images, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    out = np.zeros_like(images)
+    for dy in range(3):
+        for dx in range(3):
+            weight = 5.0 / 13.0 if (dy, dx) == (1, 1) else 1.0 / 13.0
+            out += weight * padded[:, dy:dy + h, dx:dx + w]
+    return out
+
+
+class RandomSharpness(ColorLayer):
+    """Sharpen or blur each image by a random amount while training.
+
+    ``y = clip(x + (1 - 2 f) (smooth(x) - x), value_range)``, f drawn per image from the
+    factor range (a number f gives [0, f]): f < 0.5 blurs, f > 0.5 sharpens, as Keras.
+
+    Args:
+        factor: a number in [0, 1] or a pair.
+        value_range: the pixel range (default (0, 255)).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: (N, H, W, C) -> same.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomSharpness")
+        self.factor = factor_arg(factor, (0.0, 1.0), "RandomSharpness")
+        self.value_range = value_range_arg(value_range, "RandomSharpness")
+
+    def _color(self, images, rng):
+        f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)).astype(images.dtype) * 2
+        out = images + (1.0 - f) * (_smooth(images) - images)
+        return np.clip(out, *self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), value_range=list(self.value_range))
+        return config
+
+
+class RandomHue(ColorLayer):
+    """Rotate each RGB image's hue by a random amount while training.
+
+    Per image, ``d`` is drawn from the factor range (a number f gives [0, f]) with a random
+    sign, and the hue (in [0, 1)) moves by ``d / 2``, wrapping around.
+
+    Args:
+        factor: a number in [0, 1] or a pair.
+        value_range: the pixel range (default (0, 255)).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: (N, H, W, 3) -> same.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomHue")
+        self.factor = factor_arg(factor, (0.0, 1.0), "RandomHue")
+        self.value_range = value_range_arg(value_range, "RandomHue")
+
+    def _color(self, images, rng):
+        n = images.shape[0]
+        sign = np.where(rng.uniform(size=n) > 0.5, -1.0, 1.0)
+        shift = (sign * rng.uniform(*self.factor, size=n) * 0.5).reshape(-1, 1, 1)
+        hsv = rgb_to_hsv(to_range(images, self.value_range, (0, 1)))
+        hue = hsv[..., 0] + shift
+        hue = np.where(hue > 1.0, hue - 1.0, hue)
+        hue = np.where(hue < 0.0, hue + 1.0, hue)
+        rgb = hsv_to_rgb(np.stack([hue, hsv[..., 1], hsv[..., 2]], axis=-1).astype(images.dtype))
+        return to_range(np.clip(rgb, 0, 1), (0, 1), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), value_range=list(self.value_range))
+        return config
+
+
+class RandomSaturation(ColorLayer):
+    """Scale each RGB image's saturation by a random amount while training.
+
+    Per image, ``f`` is drawn from the factor range (a number f gives [-|f|, |f|], as
+    Keras's default bounds) and the HSV saturation is multiplied by ``f / (1 - f)``, then
+    clipped to ``value_range`` (so a negative draw gives grayscale), as Keras 3.15.
+
+    Args:
+        factor: a number in [-1, 1] or a pair.
+        value_range: the pixel range (default (0, 255)).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: (N, H, W, 3) -> same.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomSaturation")
+        self.factor = factor_arg(factor, (-1.0, 1.0), "RandomSaturation")
+        self.value_range = value_range_arg(value_range, "RandomSaturation")
+
+    def _color(self, images, rng):
+        f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1))
+        scale = f / (1 - f + _KERAS_EPSILON)
+        hsv = rgb_to_hsv(images)
+        saturation = np.clip(hsv[..., 1] * scale, *self.value_range)
+        return hsv_to_rgb(np.stack([hsv[..., 0], saturation, hsv[..., 2]], axis=-1)
+                          .astype(images.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), value_range=list(self.value_range))
+        return config
+
+
+__all__ = ["RandomGrayscale", "RandomInvert", "Solarization", "RandomColorDegeneration",
+           "AutoContrast", "RandomPosterization", "RandomSharpness", "RandomHue",
+           "RandomSaturation"]
