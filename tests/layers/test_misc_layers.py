@@ -372,6 +372,46 @@ def test_hashing_is_stable_uniform_and_masks():
     assert L.Hashing(4, output_mode="one_hot")(np.array([[3], [5]])).shape == (2, 4)
 
 
+# FarmHash's published Fingerprint64 test vectors (google/farmhash, as ported and tested in
+# tecnickcom/farmhash64): short, medium, long and multi-block inputs
+FARMHASH_VECTORS = [
+    (0x9AE16A3B2F90404F, ""), (0xB3454265B6DF75E3, "a"), (0x24A5B3A074E7F369, "abc"),
+    (0x1A5502DE4A1F8101, "abcd"), (0xFEE9D22990C82909, "abcdefgh"),
+    (0xAD052244B781C4EB, "0123456789"), (0x46A7416ED4861E3B, "0123456789=012345"),
+    (0x80D73B843BA57DB8, "size:  a.out:  bad magic"),
+    (0xA9961670CE2A46D9, "I wouldn't marry him with a ten foot pole."),
+    (0x55182F8859ECA4CE, "For every action there is an equal and opposite government program."),
+    (0x098EFF6958C5E91A, "The fugacity of a constituent in a mixture of gases at a given "
+                         "temperature is proportional to its mole fraction.  Lewis-Randall Rule"),
+]
+
+
+def test_fingerprint64_and_siphash_match_published_values():
+    from npgrad.layers.string_hashing import fingerprint64, siphash64
+
+    for expected, text in FARMHASH_VECTORS:
+        assert fingerprint64(text.encode()) == expected, text
+    # SipHash-2-4's reference vector: key 00..0f, message 00..0e
+    key = (int.from_bytes(bytes(range(8)), "little"), int.from_bytes(bytes(range(8, 16)), "little"))
+    assert siphash64(key, bytes(range(15))) == 0xA129CA6149BE45E5
+
+
+def test_hashing_gives_the_bins_of_keras_documentation():
+    letters = np.array([["A"], ["B"], ["C"], ["D"], ["E"]])
+    np.testing.assert_array_equal(L.Hashing(3)(letters).numpy().ravel(), [1, 0, 1, 1, 2])
+    masked = np.array([["A"], ["B"], [""], ["C"], ["D"]])
+    np.testing.assert_array_equal(L.Hashing(3, mask_value="")(masked).numpy().ravel(),
+                                  [1, 1, 0, 2, 2])
+    np.testing.assert_array_equal(L.Hashing(3, salt=[133, 137])(letters).numpy().ravel(),
+                                  [1, 2, 1, 0, 2])
+    np.testing.assert_array_equal(L.Hashing(3, salt=133)(letters).numpy().ravel(), [0, 0, 2, 1, 0])
+    # integers hash as their decimal text, floats are truncated first (tf.as_string)
+    np.testing.assert_array_equal(L.Hashing(97)(np.array([12, -3])).numpy(),
+                                  L.Hashing(97)(np.array(["12", "-3"])).numpy())
+    np.testing.assert_array_equal(L.Hashing(97)(np.array([12.7])).numpy(),
+                                  L.Hashing(97)(np.array(["12"])).numpy())
+
+
 def test_lookups_invert_and_special_tokens():
     vocab = ["a", "b", "c"]
     lookup = L.StringLookup(vocabulary=vocab, mask_token="")
@@ -383,7 +423,13 @@ def test_lookups_invert_and_special_tokens():
     ints = L.IntegerLookup(num_oov_indices=2)
     ints.adapt(np.array([5, 5, 9, 7, 7, 7]))
     assert ints.get_vocabulary() == [-1, -1, 7, 5, 9]
-    assert ints(np.array([7, 100])).numpy()[0] == 2 and ints(np.array([100])).numpy()[0] in (0, 1)
+    np.testing.assert_array_equal(ints(np.array([7, 100, 101])).numpy(), [2, 0, 1])  # floormod
+    hashed = L.IntegerLookup(vocabulary=[7], num_oov_indices=5, oov_method="farmhash")
+    np.testing.assert_array_equal(hashed(np.array([100, 101])).numpy(),
+                                  L.Hashing(5)(np.array(["100", "101"])).numpy())
+    strings = L.StringLookup(vocabulary=vocab, num_oov_indices=3, salt=7)
+    np.testing.assert_array_equal(strings(np.array(["x", "yy"])).numpy(),
+                                  L.Hashing(3, salt=7)(np.array(["x", "yy"])).numpy())
     strict = L.StringLookup(vocabulary=vocab, num_oov_indices=0)
     with pytest.raises(ValueError, match="num_oov_indices=0"):
         strict(np.array(["q"]))

@@ -7,10 +7,9 @@ Index layout, as Keras 3: in ``output_mode='int'`` a ``mask_token`` takes index 
 broken by the token in *descending* order (Keras's ``np.lexsort(...)[::-1]``), after
 removing the mask and OOV tokens; ``max_tokens`` caps the whole vocabulary.
 
-Differences from Keras (which runs these layers on TensorFlow): with several OOV indices a
-token's OOV bucket comes from :func:`npgrad.layers.numerical_preprocessing.stable_hash`,
-not FarmHash, so the bucket of a given unknown token differs; ``sparse`` and ``ragged``
-outputs are not supported.
+With several OOV indices, an unknown token's bucket is Keras's: FarmHash64 of the token
+(SipHash with a ``salt``), or for IntegerLookup ``token % num_oov_indices`` unless
+``oov_method='farmhash'``. ``sparse`` outputs are not supported (NumPy only).
 
 Example:
     >>> lookup = StringLookup()
@@ -30,7 +29,7 @@ import numpy as np
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
-from npgrad.layers.numerical_preprocessing import encode_categorical, stable_hash
+from npgrad.layers.numerical_preprocessing import encode_categorical, hash_to_bins, salt_arg
 
 _MODES = ("int", "one_hot", "multi_hot", "count", "tf_idf")
 
@@ -54,9 +53,15 @@ class _IndexLookup(Layer):
     _kind = None
 
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-                 idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs):
+                 idf_weights, invert, output_mode, sparse, pad_to_max_tokens, salt=None,
+                 oov_method="farmhash", **kwargs):
         super().__init__(**kwargs)
         name = type(self).__name__
+        self.salt = salt_arg(salt, name)
+        if oov_method not in ("floormod", "farmhash"):
+            raise ValueError(f"{name}: argument `oov_method` must be 'floormod' or 'farmhash', "
+                             f"got {oov_method!r}")
+        self.oov_method = oov_method
         if sparse:
             raise ValueError(f"{name}: sparse=True is not supported (NumPy only)")
         if max_tokens is not None and (isinstance(max_tokens, bool) or max_tokens <= 1):
@@ -235,10 +240,18 @@ class _IndexLookup(Layer):
                     raise ValueError(f"{type(self).__name__} '{self.name}': the token {token!r} "
                                      "is not in the vocabulary and num_oov_indices=0")
                 else:
-                    index = oov_start + stable_hash(token) % self.num_oov_indices \
-                        if self.num_oov_indices > 1 else oov_start
+                    index = oov_start + self._oov_bucket(token)
             out[i] = index
         return out.reshape(array.shape)
+
+    def _oov_bucket(self, token):
+        """Which of the OOV indices an unknown token takes (Keras's rule)."""
+        if self.num_oov_indices == 1:
+            return 0
+        if self._kind == "integer" and self.oov_method == "floormod":
+            return int(token) % self.num_oov_indices
+        return int(hash_to_bins(np.array([token], dtype=object), self.num_oov_indices,
+                                self.salt)[0])
 
     def call(self, x, training=False):
         self._check_vocabulary()
@@ -294,6 +307,7 @@ class _IndexLookup(Layer):
             sparse=self.sparse, pad_to_max_tokens=self.pad_to_max_tokens, invert=self.invert,
             vocabulary=vocabulary,
             idf_weights=None if self._idf is None else self._idf.tolist(),
+            salt=self.salt,
         )
         return config
 
@@ -313,6 +327,7 @@ class StringLookup(_IndexLookup):
         pad_to_max_tokens: encodings have ``max_tokens`` entries.
         idf_weights: with a given vocabulary in 'tf_idf' mode, one weight per token.
         encoding: text encoding of bytes inputs (only 'utf-8').
+        salt: with several OOV indices, key SipHash (an int or two) instead of FarmHash.
 
     Shapes: 'int': any -> same (int64); encodings: (N, K) -> (N, vocabulary size).
     """
@@ -321,12 +336,14 @@ class StringLookup(_IndexLookup):
 
     def __init__(self, max_tokens=None, num_oov_indices=1, vocabulary=None, mask_token=None,
                  oov_token="[UNK]", output_mode="int", invert=False, sparse=False,
-                 pad_to_max_tokens=False, idf_weights=None, encoding="utf-8", **kwargs):
+                 pad_to_max_tokens=False, idf_weights=None, encoding="utf-8", salt=None,
+                 **kwargs):
         if encoding.lower().replace("-", "") != "utf8":
             raise ValueError(f"StringLookup: only encoding='utf-8' is supported, got {encoding!r}")
         self.encoding = "utf-8"
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs)
+                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens, salt=salt,
+                         **kwargs)
 
     def get_config(self):
         config = super().get_config()
@@ -349,6 +366,9 @@ class IntegerLookup(_IndexLookup):
         vocabulary_dtype: 'int64' (or 'int32').
         idf_weights: with a given vocabulary in 'tf_idf' mode, one weight per token.
         invert: map indices back to values.
+        oov_method: with several OOV indices, 'floormod' (default: ``value % n``) or
+            'farmhash' (FarmHash64 of the decimal text, or SipHash with ``salt``).
+        salt: with oov_method='farmhash', key SipHash (an int or two).
 
     Shapes: 'int': any -> same (int64); encodings: (N, K) -> (N, vocabulary size).
     """
@@ -357,7 +377,8 @@ class IntegerLookup(_IndexLookup):
 
     def __init__(self, max_tokens=None, num_oov_indices=1, mask_token=None, oov_token=-1,
                  output_mode="int", sparse=False, pad_to_max_tokens=False, vocabulary=None,
-                 vocabulary_dtype="int64", idf_weights=None, invert=False, **kwargs):
+                 vocabulary_dtype="int64", idf_weights=None, invert=False, oov_method="floormod",
+                 salt=None, **kwargs):
         if vocabulary_dtype not in ("int64", "int32"):
             raise ValueError(f"IntegerLookup: argument `vocabulary_dtype` must be 'int64' or "
                              f"'int32', got {vocabulary_dtype!r}")
@@ -365,11 +386,12 @@ class IntegerLookup(_IndexLookup):
         mask_token = None if mask_token is None else int(mask_token)
         oov_token = None if oov_token is None else int(oov_token)
         super().__init__(max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,
-                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens, **kwargs)
+                         idf_weights, invert, output_mode, sparse, pad_to_max_tokens, salt=salt,
+                         oov_method=oov_method, **kwargs)
 
     def get_config(self):
         config = super().get_config()
-        config["vocabulary_dtype"] = self.vocabulary_dtype
+        config.update(vocabulary_dtype=self.vocabulary_dtype, oov_method=self.oov_method)
         return config
 
 

@@ -18,14 +18,13 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers import arguments
 from npgrad.layers.axes import positive_axes
 from npgrad.layers.layer import Layer
+from npgrad.layers.string_hashing import fingerprint64, siphash64
 
 _KERAS_EPSILON = 1e-7  # keras.config.epsilon()
 _OUTPUT_MODES = ("int", "one_hot", "multi_hot", "count")
@@ -415,34 +414,58 @@ class CategoryEncoding(Layer):
 # ------------------------------------------------------------------ Hashing
 
 
-def stable_hash(value, salt=None):
-    """A 64-bit hash of a value's text (bytes as given, numbers in decimal), stable across runs.
+def salt_arg(salt, layer_cls):
+    """Keras's salt: None, an int (used for both key words) or a pair of ints -> [k0, k1]."""
+    if salt is None:
+        return None
+    if isinstance(salt, (int, np.integer)) and not isinstance(salt, bool):
+        return [int(salt), int(salt)]
+    if isinstance(salt, (list, tuple)) and len(salt) == 2 and all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in salt):
+        return [int(s) for s in salt]
+    raise ValueError(f"{layer_cls}: argument `salt` must be an int or a pair of ints, got {salt!r}")
 
-    BLAKE2b with an 8-byte digest, keyed by ``salt`` when given. Keras/TensorFlow use
-    FarmHash64 (salted: SipHash), so the bins differ from Keras's; the distribution is as
-    uniform.
-    """
+
+def hash_bytes(value):
+    """The bytes TensorFlow hashes for a value: UTF-8 text, integers (and floats, truncated
+    to int64 first) in decimal, as ``tf.as_string``."""
     if isinstance(value, bytes):
-        text = value
-    elif isinstance(value, (float, np.floating)) and float(value).is_integer():
-        text = str(int(value)).encode()
+        return value
+    if isinstance(value, (float, np.floating)):
+        value = int(value)  # truncation toward zero, as a cast to int64
+    if isinstance(value, (np.integer, np.bool_)):
+        value = int(value)
+    return str(value).encode("utf-8")
+
+
+def hash_to_bins(values, num_bins, salt=None):
+    """Keras's hash buckets of every element: ``Fingerprint64(text) % num_bins`` (FarmHash,
+    ``tf.strings.to_hash_bucket_fast``), or ``SipHash-2-4(salt, text) % num_bins`` with a salt
+    (``to_hash_bucket_strong``).
+
+    Returns:
+        int64 array of ``values``'s shape.
+    """
+    array = np.asarray(values, dtype=object)
+    if salt is None:
+        codes = [fingerprint64(hash_bytes(v)) % num_bins for v in array.reshape(-1).tolist()]
     else:
-        text = str(value).encode("utf-8")
-    key = b"" if salt is None else np.asarray(salt, dtype=np.uint64).tobytes()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8, key=key).digest(), "little")
+        codes = [siphash64(salt, hash_bytes(v)) % num_bins for v in array.reshape(-1).tolist()]
+    return np.array(codes, dtype=np.int64).reshape(array.shape)
 
 
 class Hashing(Layer):
-    """Map strings or integers to ``num_bins`` bins by a stable hash (the hashing trick).
+    """Map strings or integers to ``num_bins`` bins by hashing (the hashing trick), as Keras.
 
-    Code ``hash(x) % num_bins``; with ``mask_value``, inputs equal to it get code 0 and the
-    others ``1 + hash(x) % (num_bins - 1)``. See :func:`stable_hash` for the hash (not
-    Keras's FarmHash: models trained with Keras's Hashing see different bins).
+    Code ``Fingerprint64(x) % num_bins`` (FarmHash, the bins of Keras and TensorFlow), or
+    SipHash-2-4 keyed by ``salt``; with ``mask_value``, inputs equal to it get code 0 and
+    the others ``1 + hash(x) % (num_bins - 1)``. Integers are hashed as their decimal text
+    and floats are truncated to integers first, as Keras. See :func:`hash_to_bins`.
 
     Args:
         num_bins: number of bins (including the mask bin).
         mask_value: optional value mapped to 0.
-        salt: optional int (or pair of ints) keying the hash.
+        salt: optional int (used for both key words) or pair of ints: SipHash instead.
         output_mode: 'int' (default), 'one_hot', 'multi_hot' or 'count'.
         sparse: must be False.
 
@@ -460,9 +483,7 @@ class Hashing(Layer):
         if mask_value is not None and self.num_bins < 2:
             raise ValueError("Hashing: `num_bins` must be >= 2 with a `mask_value`")
         self.mask_value = mask_value
-        if salt is not None:
-            salt = [int(s) for s in (salt if isinstance(salt, (list, tuple)) else [salt])]
-        self.salt = salt
+        self.salt = salt_arg(salt, "Hashing")
         self.output_mode = _choice(output_mode, _OUTPUT_MODES, "Hashing", "output_mode")
         self.sparse = False
 
@@ -470,13 +491,11 @@ class Hashing(Layer):
         return np.asarray(_raw(x))  # strings pass through; hashing needs no Tensor
 
     def call(self, x, training=False):
-        flat = np.asarray(x).reshape(-1)
+        values = np.asarray(x)
         bins = self.num_bins if self.mask_value is None else self.num_bins - 1
-        codes = np.array([stable_hash(v.item() if hasattr(v, "item") else v, self.salt) % bins
-                          for v in flat], dtype=np.int64)
+        codes = hash_to_bins(values, bins, self.salt)
         if self.mask_value is not None:
-            codes = np.where(flat == self.mask_value, 0, codes + 1)
-        codes = codes.reshape(np.shape(x))
+            codes = np.where(values == self.mask_value, 0, codes + 1)
         return Tensor(encode_categorical(codes, self.output_mode, self.num_bins))
 
     def compute_output_shape(self, input_shape):
@@ -492,4 +511,4 @@ class Hashing(Layer):
 
 
 __all__ = ["Normalization", "Discretization", "CategoryEncoding", "Hashing", "encode_categorical",
-           "stable_hash"]
+           "hash_to_bins", "hash_bytes", "salt_arg"]
