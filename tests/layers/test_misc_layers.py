@@ -301,7 +301,8 @@ def test_color_layers_in_training_and_inference():
     assert L.RandomGrayscale(1.0)(images) is not None
     for layer in (L.RandomGrayscale(1.0), L.RandomInvert(), L.Solarization(),
                   L.RandomColorDegeneration(1.0), L.RandomPosterization(4), L.RandomSharpness(0.9),
-                  L.RandomHue(0.5), L.RandomSaturation(0.5)):
+                  L.RandomHue(0.5), L.RandomSaturation(0.5), L.RandomGaussianBlur(),
+                  L.Equalization(), L.RandomColorJitter(brightness_factor=0.3)):
         x = npgrad.Tensor(images)
         assert layer(x) is x  # inference: unchanged
     gray = L.RandomGrayscale(1.0)(images, training=True).numpy()
@@ -318,6 +319,14 @@ def test_color_layers_in_training_and_inference():
     np.testing.assert_allclose(twice, images / 255, atol=1e-5)  # two half turns of hue
     gray = L.RandomSaturation((-0.5, -0.1))(images, training=True).numpy()
     np.testing.assert_allclose(np.ptp(gray, axis=-1), 0, atol=1e-3)  # no saturation left
+    flat = np.full((2, 6, 6, 3), 100.0, dtype="float32")
+    blurred = L.RandomGaussianBlur(factor=(1.0, 1.0))(flat, training=True).numpy()
+    np.testing.assert_allclose(blurred[:, 1:-1, 1:-1], 100.0, rtol=1e-5)  # zero-padded edges only
+    assert np.all(blurred[:, 0] < 100.0)
+    equalized = L.Equalization()(images, training=True).numpy()
+    assert equalized.min() == 0 and equalized.max() == 255
+    jitter = L.RandomColorJitter(brightness_factor=(0.1, 0.1), seed=0)(images, training=True)
+    np.testing.assert_allclose(jitter.numpy(), np.clip(images + 25.5, 0, 255), rtol=1e-5)
     stretched = L.AutoContrast()(images * 0.5 + 10).numpy()  # always on, like Keras
     np.testing.assert_allclose(stretched.min(axis=(1, 2)), 0, atol=1e-3)
     np.testing.assert_allclose(stretched.max(axis=(1, 2)), 255, rtol=1e-5)
@@ -497,6 +506,10 @@ ROUND_TRIPS = [
     (lambda: L.RandomSharpness(0.3), (1, 3, 3, 2)),
     (lambda: L.RandomHue(0.2, value_range=(0, 1)), (1, 2, 2, 3)),
     (lambda: L.RandomSaturation((0.2, 0.6)), (1, 2, 2, 3)),
+    (lambda: L.RandomGaussianBlur(0.5, kernel_size=5, sigma=(0.2, 0.8)), (1, 4, 4, 3)),
+    (lambda: L.Equalization(bins=64), (1, 4, 4, 3)),
+    (lambda: L.RandomColorJitter(brightness_factor=0.1, saturation_factor=0.2, seed=4),
+     (1, 3, 3, 3)),
     (lambda: L.CategoryEncoding(4, output_mode="count"), (2, 3)),
     (lambda: L.STFTSpectrogram(mode="magnitude", frame_length=8), (1, 20, 1)),
     (lambda: L.MelSpectrogram(fft_length=32, sequence_stride=8, num_mel_bins=4), (1, 40)),

@@ -267,8 +267,29 @@ CONFIGS = [
     ("RandomGrayscale", {}), ("RandomInvert", {}), ("Solarization", {}), ("AutoContrast", {}),
     ("RandomColorDegeneration", {"factor": 0.2}), ("RandomPosterization", {"factor": 4}),
     ("RandomSharpness", {"factor": 0.2}), ("RandomHue", {"factor": 0.2}),
-    ("RandomSaturation", {"factor": 0.2}),
+    ("RandomSaturation", {"factor": 0.2}), ("RandomGaussianBlur", {}), ("Equalization", {}),
+    ("RandomColorJitter", {"brightness_factor": 0.2, "hue_factor": 0.1}),
 ]
+
+
+@pytest.mark.parametrize("kernel_size,sigma", [((3, 3), (1.0, 1.0)), ((5, 5), (0.7, 1.3))])
+def test_gaussian_blur_matches_keras(kernel_size, sigma):
+    from keras.src.backend.torch import image as torch_image
+
+    from npgrad.layers.color_augmentation import gaussian_blur
+
+    x = _x(2, 7, 6, 3, low=0, high=255)
+    theirs = torch_image.gaussian_blur(torch.tensor(x), kernel_size=kernel_size,
+                                       sigma=torch.tensor(sigma), data_format="channels_last")
+    np.testing.assert_allclose(gaussian_blur(x, kernel_size, sigma), _numpy(theirs), atol=1e-4)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(value_range=(0, 1)), dict(bins=16)])
+def test_equalization_matches_keras(kwargs):
+    x = _x(3, 7, 6, 3, low=0, high=1 if kwargs.get("value_range") else 255)
+    ours = L.Equalization(**kwargs)(x, training=True).numpy()
+    np.testing.assert_allclose(ours, _numpy(keras.layers.Equalization(**kwargs)(x, training=True)),
+                               atol=1e-5)
 
 
 def test_hsv_conversions_match_keras():

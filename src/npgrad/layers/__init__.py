@@ -175,7 +175,10 @@ from npgrad.layers.spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E
 __all__ += ["MelSpectrogram", "STFTSpectrogram"]
 from npgrad.layers.color_augmentation import (  # noqa: E402
     AutoContrast,
+    Equalization,
     RandomColorDegeneration,
+    RandomColorJitter,
+    RandomGaussianBlur,
     RandomGrayscale,
     RandomHue,
     RandomInvert,
@@ -185,6 +188,7 @@ from npgrad.layers.color_augmentation import (  # noqa: E402
     Solarization,
 )
 
-__all__ += ["AutoContrast", "RandomColorDegeneration", "RandomGrayscale", "RandomHue",
+__all__ += ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomColorJitter",
+            "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
             "RandomInvert", "RandomPosterization", "RandomSaturation", "RandomSharpness",
             "Solarization"]

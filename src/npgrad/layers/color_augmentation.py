@@ -1,6 +1,7 @@
 """Color augmentation layers: RandomGrayscale, RandomInvert, Solarization,
-RandomColorDegeneration, AutoContrast, RandomPosterization, RandomSharpness, RandomHue and
-RandomSaturation (Keras 3.15 semantics, NHWC, NumPy).
+RandomColorDegeneration, AutoContrast, RandomPosterization, RandomSharpness, RandomHue,
+RandomSaturation, RandomGaussianBlur, Equalization and RandomColorJitter (Keras 3.15
+semantics, NHWC, NumPy).
 
 The random layers act only with ``training=True`` (a plain call is inference in npgrad;
 Keras's image layers default to ``training=True``). They work on the pixel values in NumPy
@@ -23,6 +24,7 @@ from npgrad.layers import arguments
 from npgrad.layers.image_base import (
     ColorLayer,
     ImageLayer,
+    RandomImageLayer,
     factor_arg,
     grayscale,
     hsv_to_rgb,
@@ -365,6 +367,174 @@ class RandomSaturation(ColorLayer):
         return config
 
 
+def _gaussian_kernel(size, sigma):
+    offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    kernel = np.exp(-0.5 * (offsets / sigma) ** 2)
+    return kernel / kernel.sum()
+
+
+def gaussian_blur(images, kernel_size, sigma):
+    """Blur (N, H, W, C) images with a separable Gaussian, zero 'same' padding (Keras's op).
+
+    Args:
+        images: the images.
+        kernel_size: (size along x, size along y), odd ints.
+        sigma: (sigma along x, sigma along y).
+    """
+    n, h, w, c = images.shape
+    kx, ky = _gaussian_kernel(kernel_size[0], sigma[0]), _gaussian_kernel(kernel_size[1], sigma[1])
+    kernel = np.outer(ky, kx).reshape(kernel_size[0], kernel_size[1])  # Keras's view of it
+    ph, pw = kernel_size[0] // 2, kernel_size[0] // 2
+    padded = np.pad(images, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    out_h = h + 2 * ph - kernel.shape[0] + 1
+    out_w = w + 2 * pw - kernel.shape[1] + 1
+    out = np.zeros((n, out_h, out_w, c), dtype=np.float64)
+    for dy in range(kernel.shape[0]):
+        for dx in range(kernel.shape[1]):
+            out += kernel[dy, dx] * padded[:, dy:dy + out_h, dx:dx + out_w]
+    return out.astype(images.dtype)
+
+
+def _odd_pair(value, layer_cls, arg):
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and v > 0 and v % 2 == 1
+                                 for v in pair):
+        raise ValueError(f"{layer_cls}: argument `{arg}` must be an odd positive int or a pair of "
+                         f"them, got {value!r}")
+    return tuple(int(v) for v in pair)
+
+
+class RandomGaussianBlur(ColorLayer):
+    """Blur images with a random Gaussian while training.
+
+    Each image is blurred with a probability drawn per image from the factor range (a number
+    f gives [0, f]); one pair of sigmas, drawn from the sigma range, serves the whole batch,
+    as Keras. Zero padding keeps the size; the result is clipped to ``value_range``.
+
+    Args:
+        factor: blur probability, a number in [0, 1] or a pair (default 1.0).
+        kernel_size: odd int or pair of odd ints (default 3).
+        sigma: a number in [0, 1] (range [0, s]) or a pair (default 1.0).
+        value_range: the pixel range (default (0, 255)).
+        data_format: None or 'channels_last'.
+        seed: optional int for a layer-private generator.
+
+    Shapes: (N, H, W, C) -> same.
+    """
+
+    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255),
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomGaussianBlur")
+        self.factor = factor_arg(factor, (0.0, 1.0), "RandomGaussianBlur")
+        self.kernel_size = _odd_pair(kernel_size, "RandomGaussianBlur", "kernel_size")
+        self.sigma = factor_arg(sigma, (0.0, 1.0), "RandomGaussianBlur", "sigma")
+        self.value_range = value_range_arg(value_range, "RandomGaussianBlur")
+
+    def _color(self, images, rng):
+        n = images.shape[0]
+        apply = rng.uniform(0, 1, n) < rng.uniform(*self.factor, size=n)
+        sigma = rng.uniform(*self.sigma, size=2) + 1e-6
+        blurred = gaussian_blur(images, self.kernel_size, sigma)
+        return np.clip(np.where(apply[:, None, None, None], blurred, images), *self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), kernel_size=list(self.kernel_size),
+                      sigma=list(self.sigma), value_range=list(self.value_range))
+        return config
+
+
+class Equalization(ColorLayer):
+    """Histogram-equalize each channel while training (as Keras, over the whole batch).
+
+    On the 0-255 scale, each channel's histogram of ``bins`` bins (pooled over the batch)
+    gives a lookup table ``round(255 (cdf - cdf_min) / (cdf[-1] - cdf_min))``; a channel with
+    one occupied bin is left unchanged.
+
+    Args:
+        value_range: the pixel range (default (0, 255)).
+        bins: histogram bins (default 256).
+        data_format: None or 'channels_last'.
+
+    Shapes: any image batch -> same.
+    """
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        arguments.check_data_format(data_format, "Equalization")
+        self.bins = arguments.positive_int(bins, "Equalization", "bins")
+        self.value_range = value_range_arg(value_range, "Equalization")
+
+    def _equalize(self, channel):
+        channel = to_range(channel.astype(np.float32), self.value_range, (0, 255))
+        bins = self.bins
+        index = np.clip((channel * (bins - 1) / 255.0).astype(np.int32), 0, bins - 1)
+        histogram = np.bincount(index.reshape(-1), minlength=bins)
+        if np.count_nonzero(histogram) <= 1:
+            return to_range(channel, (0, 255), self.value_range)
+        cdf = np.cumsum(histogram)
+        cdf_min = cdf[np.nonzero(cdf)[0][0]]
+        denominator = max(cdf[-1] - cdf_min, 1)
+        table = np.clip(np.round((cdf - cdf_min) * 255 / denominator), 0, 255)
+        lookup = np.clip(channel / 255.0 * (bins - 1), 0, bins - 1).astype(np.int32)
+        return to_range(table[lookup], (0, 255), self.value_range)
+
+    def _color(self, images, rng):
+        return np.stack([self._equalize(images[..., i]) for i in range(images.shape[-1])], axis=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("seed", None)
+        config.update(value_range=list(self.value_range), bins=self.bins)
+        return config
+
+
+class RandomColorJitter(RandomImageLayer):
+    """Random brightness, contrast, saturation and hue, in that order, while training.
+
+    Each factor given builds the matching layer (RandomBrightness, RandomContrast,
+    RandomSaturation, RandomHue) with the same ``value_range`` and ``seed``; None skips it.
+
+    Args:
+        value_range: the pixel range (default (0, 255)).
+        brightness_factor, contrast_factor, saturation_factor, hue_factor: the sub-layers'
+            factors, or None.
+        seed: optional int for the sub-layers' generators.
+        data_format: None or 'channels_last'.
+
+    Shapes: (N, H, W, 3) -> same.
+    """
+
+    def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None,
+                 saturation_factor=None, hue_factor=None, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomColorJitter")
+        from npgrad.layers.image_preprocessing import RandomBrightness, RandomContrast
+
+        self.value_range = value_range_arg(value_range, "RandomColorJitter")
+        self.brightness_factor, self.contrast_factor = brightness_factor, contrast_factor
+        self.saturation_factor, self.hue_factor = saturation_factor, hue_factor
+        steps = [(brightness_factor, RandomBrightness), (contrast_factor, RandomContrast),
+                 (saturation_factor, RandomSaturation), (hue_factor, RandomHue)]
+        self.steps = [cls(factor, value_range=self.value_range, seed=seed, dtype=self.dtype)
+                      for factor, cls in steps if factor is not None]
+
+    def _batch(self, x, training):
+        for step in self.steps:
+            x = step(x, training=True)
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(value_range=list(self.value_range),
+                      brightness_factor=self.brightness_factor,
+                      contrast_factor=self.contrast_factor,
+                      saturation_factor=self.saturation_factor, hue_factor=self.hue_factor)
+        return config
+
+
 __all__ = ["RandomGrayscale", "RandomInvert", "Solarization", "RandomColorDegeneration",
            "AutoContrast", "RandomPosterization", "RandomSharpness", "RandomHue",
-           "RandomSaturation"]
+           "RandomSaturation", "RandomGaussianBlur", "Equalization", "RandomColorJitter",
+           "gaussian_blur"]
