@@ -50,6 +50,8 @@ class _IndexLookup(Layer):
     """Shared machinery of StringLookup and IntegerLookup (Keras's IndexLookup)."""
 
     cast_inputs = False
+    #: takes arrays of str/bytes (a model starting with it must pass them through)
+    accepts_strings = True
     _kind = None
 
     def __init__(self, max_tokens, num_oov_indices, mask_token, oov_token, vocabulary,

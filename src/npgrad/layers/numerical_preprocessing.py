@@ -473,6 +473,8 @@ class Hashing(Layer):
     """
 
     cast_inputs = False
+    #: takes arrays of str/bytes (a model starting with it must pass them through)
+    accepts_strings = True
 
     def __init__(self, num_bins, mask_value=None, salt=None, output_mode="int", sparse=False,
                  **kwargs):

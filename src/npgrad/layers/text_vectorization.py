@@ -69,6 +69,8 @@ class TextVectorization(Layer):
     """
 
     cast_inputs = False
+    #: takes arrays of str/bytes (a model starting with it must pass them through)
+    accepts_strings = True
 
     def __init__(self, max_tokens=None, standardize="lower_and_strip_punctuation",
                  split="whitespace", ngrams=None, output_mode="int", output_sequence_length=None,
