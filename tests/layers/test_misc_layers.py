@@ -302,7 +302,8 @@ def test_color_layers_in_training_and_inference():
     for layer in (L.RandomGrayscale(1.0), L.RandomInvert(), L.Solarization(),
                   L.RandomColorDegeneration(1.0), L.RandomPosterization(4), L.RandomSharpness(0.9),
                   L.RandomHue(0.5), L.RandomSaturation(0.5), L.RandomGaussianBlur(),
-                  L.Equalization(), L.RandomColorJitter(brightness_factor=0.3)):
+                  L.Equalization(), L.RandomColorJitter(brightness_factor=0.3),
+                  L.RandomErasing()):
         x = npgrad.Tensor(images)
         assert layer(x) is x  # inference: unchanged
     gray = L.RandomGrayscale(1.0)(images, training=True).numpy()
@@ -323,6 +324,11 @@ def test_color_layers_in_training_and_inference():
     blurred = L.RandomGaussianBlur(factor=(1.0, 1.0))(flat, training=True).numpy()
     np.testing.assert_allclose(blurred[:, 1:-1, 1:-1], 100.0, rtol=1e-5)  # zero-padded edges only
     assert np.all(blurred[:, 0] < 100.0)
+    erased = L.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=-1.0,
+                             value_range=(-1, 255))(images, training=True).numpy()
+    boxes = (erased == -1).all(axis=-1)
+    assert np.all(boxes.sum(axis=(1, 2)) > 0) and np.all(boxes.sum(axis=(1, 2)) <= 9)
+    np.testing.assert_array_equal(erased[~boxes], images[~boxes])
     equalized = L.Equalization()(images, training=True).numpy()
     assert equalized.min() == 0 and equalized.max() == 255
     jitter = L.RandomColorJitter(brightness_factor=(0.1, 0.1), seed=0)(images, training=True)
@@ -508,6 +514,7 @@ ROUND_TRIPS = [
     (lambda: L.RandomSaturation((0.2, 0.6)), (1, 2, 2, 3)),
     (lambda: L.RandomGaussianBlur(0.5, kernel_size=5, sigma=(0.2, 0.8)), (1, 4, 4, 3)),
     (lambda: L.Equalization(bins=64), (1, 4, 4, 3)),
+    (lambda: L.RandomErasing(0.5, fill_value=[1.0, 2.0, 3.0]), (1, 4, 4, 3)),
     (lambda: L.RandomColorJitter(brightness_factor=0.1, saturation_factor=0.2, seed=4),
      (1, 3, 3, 3)),
     (lambda: L.CategoryEncoding(4, output_mode="count"), (2, 3)),

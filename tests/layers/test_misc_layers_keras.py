@@ -268,6 +268,7 @@ CONFIGS = [
     ("RandomColorDegeneration", {"factor": 0.2}), ("RandomPosterization", {"factor": 4}),
     ("RandomSharpness", {"factor": 0.2}), ("RandomHue", {"factor": 0.2}),
     ("RandomSaturation", {"factor": 0.2}), ("RandomGaussianBlur", {}), ("Equalization", {}),
+    ("RandomErasing", {}),
     ("RandomColorJitter", {"brightness_factor": 0.2, "hue_factor": 0.1}),
 ]
 

@@ -178,6 +178,7 @@ from npgrad.layers.color_augmentation import (  # noqa: E402
     Equalization,
     RandomColorDegeneration,
     RandomColorJitter,
+    RandomErasing,
     RandomGaussianBlur,
     RandomGrayscale,
     RandomHue,
@@ -189,6 +190,6 @@ from npgrad.layers.color_augmentation import (  # noqa: E402
 )
 
 __all__ += ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomColorJitter",
-            "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
+            "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
             "RandomInvert", "RandomPosterization", "RandomSaturation", "RandomSharpness",
             "Solarization"]

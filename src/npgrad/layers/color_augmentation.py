@@ -1,7 +1,7 @@
 """Color augmentation layers: RandomGrayscale, RandomInvert, Solarization,
 RandomColorDegeneration, AutoContrast, RandomPosterization, RandomSharpness, RandomHue,
-RandomSaturation, RandomGaussianBlur, Equalization and RandomColorJitter (Keras 3.15
-semantics, NHWC, NumPy).
+RandomSaturation, RandomGaussianBlur, Equalization, RandomColorJitter and RandomErasing
+(Keras 3.15 semantics, NHWC, NumPy).
 
 The random layers act only with ``training=True`` (a plain call is inference in npgrad;
 Keras's image layers default to ``training=True``). They work on the pixel values in NumPy
@@ -534,7 +534,67 @@ class RandomColorJitter(RandomImageLayer):
         return config
 
 
+class RandomErasing(ColorLayer):
+    """Erase a random rectangle of each image while training (Zhong et al., 2017), as Keras.
+
+    Per image: with a probability drawn from the factor range, a box whose width and height
+    are ``sqrt(s)`` of the image's (s drawn from ``scale`` for each side) at a uniform
+    position is replaced by ``fill_value`` (a number or one per channel), or by Gaussian
+    noise times the range's maximum when None, clipped to ``value_range``.
+
+    Args:
+        factor: erase probability, a number in [0, 1] or a pair (default 1.0).
+        scale: the area fraction range per side before the square root (default (0.02, 0.33)).
+        fill_value: None (noise), a number, or 3 numbers.
+        value_range: the pixel range (default (0, 255)).
+        seed: optional int for a layer-private generator.
+        data_format: None or 'channels_last'.
+
+    Shapes: (N, H, W, C) -> same.
+    """
+
+    def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255),
+                 seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        arguments.check_data_format(data_format, "RandomErasing")
+        self.factor = factor_arg(factor, (0.0, 1.0), "RandomErasing")
+        self.scale = factor_arg(scale, (0.0, 1.0), "RandomErasing", "scale")
+        if fill_value is not None:
+            values = np.asarray(fill_value, dtype=np.float64)
+            if values.shape not in ((), (3,)):
+                raise ValueError("RandomErasing: argument `fill_value` must be None, a number or 3 "
+                                 f"numbers, got {fill_value!r}")
+            fill_value = values.tolist()
+        self.fill_value = fill_value
+        self.value_range = value_range_arg(value_range, "RandomErasing")
+
+    def _color(self, images, rng):
+        n, h, w, c = images.shape
+        sides = np.sqrt(rng.uniform(*self.scale, size=(n, 2)))
+        box_w, box_h = sides[:, 0] * w, sides[:, 1] * h
+        x0 = rng.uniform(0, 1, n) * (w - box_w)
+        y0 = rng.uniform(0, 1, n) * (h - box_h)
+        apply = rng.uniform(0, 1, n) < rng.uniform(*self.factor, size=n)
+        ys = np.arange(h)[None, :, None]
+        xs = np.arange(w)[None, None, :]
+        inside = ((xs >= x0[:, None, None]) & (xs < (x0 + box_w)[:, None, None])
+                  & (ys >= y0[:, None, None]) & (ys < (y0 + box_h)[:, None, None]))
+        if self.fill_value is None:
+            fill = rng.standard_normal(images.shape) * self.value_range[1]
+        else:
+            fill = np.broadcast_to(np.asarray(self.fill_value), images.shape)
+        fill = np.clip(fill, *self.value_range).astype(images.dtype)
+        erase = (inside & apply[:, None, None])[..., None]
+        return np.where(erase, fill, images)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(factor=list(self.factor), scale=list(self.scale), fill_value=self.fill_value,
+                      value_range=list(self.value_range))
+        return config
+
+
 __all__ = ["RandomGrayscale", "RandomInvert", "Solarization", "RandomColorDegeneration",
            "AutoContrast", "RandomPosterization", "RandomSharpness", "RandomHue",
            "RandomSaturation", "RandomGaussianBlur", "Equalization", "RandomColorJitter",
-           "gaussian_blur"]
+           "RandomErasing", "gaussian_blur"]
