@@ -258,8 +258,9 @@ class RandomCrop(RandomImageLayer):
 
     In training, one random offset is drawn per call (the same box for the whole batch, as
     Keras); an image not larger than the target on both sides is instead sliced from the
-    corner of its centred aspect-ratio box and the rest resized to the target, as Keras. At inference the input passes through unchanged,
-    as in Keras 3.15 (whose output then keeps the input's size).
+    corner of its centred aspect-ratio box and the rest resized to the target, as Keras.
+    At inference the input passes through unchanged, as in Keras 3.15 (whose output then
+    keeps the input's size).
 
     Args:
         height, width: the crop size.

@@ -27,7 +27,6 @@ import collections
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 from npgrad.layers.numerical_preprocessing import encode_categorical, hash_to_bins, salt_arg
 

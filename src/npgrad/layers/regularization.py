@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 
-import npgrad.functional as F
 from npgrad import random as npgrad_random
 from npgrad import regularizers
 from npgrad.layers import arguments
