@@ -81,6 +81,8 @@ from npgrad.primitives.shape import (
     transpose,
 )
 
+from npgrad.primitives.group_norm import group_norm  # issue 12
+
 mse = mean_squared_error
 mae = mean_absolute_error
 swish = silu
@@ -131,4 +133,6 @@ __all__ = [
     # losses (per-sample values; the Loss classes average them)
     "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
     "mean_squared_error", "sparse_categorical_crossentropy",
+    # issue 12
+    "group_norm",
 ]  # fmt: skip

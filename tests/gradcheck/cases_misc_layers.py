@@ -88,6 +88,17 @@ def _group_norm(draw):
 
 
 @st.composite
+def _group_norm_op(draw):
+    shape, axis = draw(st.sampled_from([((2, 6), -1), ((2, 3, 4), 2), ((2, 4, 2, 3), 1),
+                                        ((1, 2, 2, 6), 3)]))
+    channels = shape[axis]
+    groups = draw(st.sampled_from([g for g in (1, 2, 3) if channels % g == 0]))
+    arrays = [_spread(_array(draw, shape)), _array(draw, (channels,), 0.5, 2.0),
+              _array(draw, (channels,))]
+    return arrays, {"groups": groups, "axis": axis, "epsilon": 1e-3}
+
+
+@st.composite
 def _rms_norm(draw):
     shape, axis = draw(st.sampled_from([((3, 4), -1), ((2, 3, 4), [1, 2]), ((2, 3, 2), 1)]))
     axes = [axis] if isinstance(axis, int) else axis
@@ -215,6 +226,7 @@ def _stft(draw):
 
 
 CASES = [
+    OpCase("group_norm", F.group_norm, _group_norm_op()),
     OpCase("layer_group_normalization", _layer_fn(L.GroupNormalization), _group_norm()),
     OpCase("layer_rms_normalization", _layer_fn(L.RMSNormalization), _rms_norm()),
     OpCase("layer_unit_normalization", _layer_fn(L.UnitNormalization), _unit_norm()),

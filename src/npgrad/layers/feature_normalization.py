@@ -1,8 +1,9 @@
 """GroupNormalization, RMSNormalization and UnitNormalization (Keras 3 semantics).
 
 All three normalize each sample by statistics of that sample only, so training and
-inference compute the same thing. They compose differentiable ops (``npgrad.functional``):
-autograd derives their gradients.
+inference compute the same thing. GroupNormalization runs on the fused normalization op
+(``F.group_norm``); the other two compose differentiable ops and autograd derives their
+gradients.
 
 Example:
     >>> gn = GroupNormalization(groups=4)
@@ -101,20 +102,9 @@ class GroupNormalization(Layer):
             raise arguments.incompatible(
                 self, f"rank {self._rank} with {self._channels} channels on axis {self.axis}",
                 x.shape)
-        a, groups = self._axis, self._groups
-        # (N, ..., C, ...) -> (N, ..., G, C / G, ...): statistics over all but N and G
-        grouped_shape = x.shape[:a] + (groups, self._channels // groups) + x.shape[a + 1:]
-        grouped = F.reshape(x, grouped_shape)
-        reduce = tuple(d for d in range(1, len(grouped_shape)) if d != a)
-        mean = F.mean(grouped, axis=reduce, keepdims=True)
-        variance = F.mean(F.square(grouped - mean), axis=reduce, keepdims=True)
-        out = F.reshape((grouped - mean) / F.sqrt(variance + self.epsilon), x.shape)
-        params = broadcast_shape(x.shape, (a,))
-        if self.gamma is not None:
-            out = out * F.reshape(self.gamma, params)
-        if self.beta is not None:
-            out = out + F.reshape(self.beta, params)
-        return out
+        # the fused normalization op on (N, ..., G, C / G, ...): statistics over all but N, G
+        return F.group_norm(x, self.gamma, self.beta, groups=self._groups, axis=self._axis,
+                            epsilon=self.epsilon)
 
     def compute_output_shape(self, input_shape):
         positive_axes(self, self.axis, input_shape)
