@@ -90,6 +90,8 @@ from npgrad.primitives.shape import (
     transpose,
 )
 
+from npgrad.primitives.group_norm import group_norm  # issue 12
+
 mse = mean_squared_error
 mae = mean_absolute_error
 swish = silu
@@ -144,4 +146,6 @@ __all__ = [
     "adaptive_average_pool", "adaptive_max_pool", "avg_pool3d", "conv", "conv1d_transpose",
     "conv3d", "conv3d_transpose", "depthwise_conv1d", "depthwise_conv2d", "global_avg_pool3d",
     "global_max_pool3d", "max_pool3d", "separable_conv1d", "separable_conv2d",
+    # group normalization
+    "group_norm",
 ]  # fmt: skip

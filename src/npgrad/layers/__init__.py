@@ -149,3 +149,91 @@ __all__ = [
     "GlobalMaxPooling3D",
     "MaxPool3D", "MaxPooling3D",
 ]  # fmt: skip
+
+# misc layers (issue 12): normalization variants, noise, reshaping glue, preprocessing
+from npgrad.layers.feature_normalization import (  # noqa: E402
+    GroupNormalization,
+    RMSNormalization,
+    UnitNormalization,
+)
+from npgrad.layers.numerical_preprocessing import (  # noqa: E402
+    CategoryEncoding,
+    Discretization,
+    Hashing,
+    Normalization,
+)
+from npgrad.layers.regularization import (  # noqa: E402
+    ActivityRegularization,
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
+from npgrad.layers.spectral_normalization import SpectralNormalization  # noqa: E402
+
+__all__ += [
+    "GroupNormalization", "RMSNormalization", "UnitNormalization", "SpectralNormalization",
+    "Normalization", "Discretization", "CategoryEncoding", "Hashing",
+    "ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
+]  # fmt: skip
+from npgrad.layers.cropping_padding import (  # noqa: E402
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    UpSampling1D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding3D,
+)
+from npgrad.layers.glue import Identity, Lambda, Permute, RepeatVector, register_function  # noqa: E402
+from npgrad.layers.stacked_cells import StackedRNNCells  # noqa: E402
+
+__all__ += [
+    "Cropping1D", "Cropping2D", "Cropping3D", "UpSampling1D", "UpSampling3D", "ZeroPadding1D",
+    "ZeroPadding3D", "Identity", "Lambda", "Permute", "RepeatVector", "register_function",
+    "StackedRNNCells",
+]  # fmt: skip
+from npgrad.layers.image_preprocessing import (  # noqa: E402
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    Rescaling,
+    Resizing,
+)
+
+__all__ += [
+    "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop", "Rescaling", "Resizing",
+]  # fmt: skip
+from npgrad.layers.lookup import IntegerLookup, StringLookup  # noqa: E402
+
+__all__ += ["IntegerLookup", "StringLookup"]
+from npgrad.layers.text_vectorization import TextVectorization  # noqa: E402
+
+__all__ += ["TextVectorization"]
+from npgrad.layers.spectrogram import MelSpectrogram, STFTSpectrogram  # noqa: E402
+
+__all__ += ["MelSpectrogram", "STFTSpectrogram"]
+from npgrad.layers.color_augmentation import (  # noqa: E402
+    AutoContrast,
+    Equalization,
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomErasing,
+    RandomGaussianBlur,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+    Solarization,
+)
+
+__all__ += ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomColorJitter",
+            "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
+            "RandomInvert", "RandomPosterization", "RandomSaturation", "RandomSharpness",
+            "Solarization"]
