@@ -31,6 +31,7 @@ from npgrad.primitives.activation import (
     softsign,
     tanh,
 )
+from npgrad.primitives.attention import dot_product_attention, einsum
 from npgrad.primitives.conv import conv1d, conv2d, conv2d_transpose
 from npgrad.primitives.conv_pool import conv2d_max_pool2d
 from npgrad.primitives.elementwise import (
@@ -131,4 +132,6 @@ __all__ = [
     # losses (per-sample values; the Loss classes average them)
     "binary_crossentropy", "categorical_crossentropy", "huber", "mean_absolute_error",
     "mean_squared_error", "sparse_categorical_crossentropy",
+    # attention
+    "dot_product_attention", "einsum",
 ]  # fmt: skip
