@@ -105,3 +105,17 @@ __all__ = [
     # preprocessing (augmentation)
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
 ]  # fmt: skip
+
+from npgrad.layers.attention import AdditiveAttention, Attention  # noqa: E402
+from npgrad.layers.einsum_dense import EinsumDense  # noqa: E402
+from npgrad.layers.multi_head_attention import (  # noqa: E402
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
+
+__all__ += [
+    # attention
+    "AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttention",
+    "GroupedQueryAttention", "MultiHeadAttention",
+]  # fmt: skip

@@ -174,7 +174,8 @@ def scaled_dot_product_attention(query, key, value, bias=None, mask=None, scale=
         is_causal: also mask keys after the query (query i sees keys 0..i).
         dropout_rate: fraction of attention weights dropped when ``training``.
         training: apply dropout.
-        seed: optional int for the dropout mask (else ``npgrad.random``'s generator).
+        seed: optional int (or a ``np.random.Generator``) for the dropout mask, else
+            ``npgrad.random``'s generator.
         return_weights: also return the attention weights (before dropout) as a
             differentiable Tensor; the computation then runs as two ops.
 
@@ -208,7 +209,10 @@ def scaled_dot_product_attention(query, key, value, bias=None, mask=None, scale=
     if training and dropout_rate > 0:
         dtype = np.result_type(*(np.asarray(_raw(a)).dtype for a in (query, key, value)))
         dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
-        rng = np.random.default_rng(seed) if seed is not None else _random.generator()
+        if isinstance(seed, np.random.Generator):
+            rng = seed
+        else:
+            rng = np.random.default_rng(seed) if seed is not None else _random.generator()
         kept = rng.random(weights_shape, dtype=dtype) >= dropout_rate
         dropout_mask = kept * dtype.type(1.0 / (1.0 - dropout_rate))
     extras = () if bias is None else (bias,)
