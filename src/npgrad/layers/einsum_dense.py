@@ -53,6 +53,10 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, name="Einsu
 
     Returns:
         ``(kernel_shape, bias_shape or None, full_output_shape, input_axes, output_axes)``.
+        Kernel and bias shapes are Keras's; the output shape is the einsum's: axes an
+        ellipsis covers keep their order and None sizes shared with the input are filled in
+        (what Keras's symbolic call gives; its ``compute_output_shape`` leaves them None
+        and reverses leading ellipsis axes).
     """
     in_spec, w_spec, out_spec, elided_side = _split_equation(equation, name)
     input_shape = tuple(input_shape)
@@ -61,9 +65,8 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, name="Einsu
         raise ValueError(f"{name}: equation {equation!r} expects an input of rank "
                          f"{len(in_spec)}, got shape {input_shape}")
     output = [input_shape[0]] + list(output_shape)
-    if elided > 0 and elided_side == "left":
-        for i in range(1, elided):
-            output.insert(1, input_shape[i])
+    if elided > 0 and elided_side == "left":  # the batch axis is the first elided axis
+        output[1:1] = input_shape[1:elided]
     elif elided > 0:
         output.extend(input_shape[len(input_shape) - elided:])
     if elided_side == "left":
@@ -111,6 +114,9 @@ def analyze_equation(equation, bias_axes, input_shape, output_shape, name="Einsu
         bias_shape = [sizes[c] if c in bias_axes else 1 for c in out_spec[first:]]
         if elided_side != "left":
             bias_shape.extend([1] * elided)
+    for c in out_spec:  # output sizes left None are the input's (what the einsum gives)
+        if c in in_map and output[out_map[c]] is None:
+            output[out_map[c]] = input_shape[in_map[c]]
     return (tuple(kernel_shape), None if bias_shape is None else tuple(bias_shape),
             tuple(output), input_axes, output_axes)
 
