@@ -406,3 +406,16 @@ def test_config_round_trip(layer):
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
+
+
+def test_the_code_in_docs_attention_runs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "attention.md"
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "docs_attention"}
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 3
+    for number, code in enumerate(blocks, start=1):
+        exec(compile(code, f"attention.md block {number}", "exec"), namespace)
