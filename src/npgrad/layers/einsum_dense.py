@@ -21,7 +21,7 @@ import numpy as np
 from npgrad import activations, initializers, regularizers
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
-from npgrad.primitives.attention import einsum
+from npgrad.primitives.attention import einsum_dense
 
 __all__ = ["EinsumDense"]
 
@@ -217,13 +217,11 @@ class EinsumDense(Layer):
 
     def call(self, x, training=False):
         try:
-            out = einsum(self.equation, x, self.kernel)
+            out = einsum_dense(self.equation, x, self.kernel, self.bias)
         except ValueError as error:  # the input does not fit the kernel built earlier
             raise arguments.incompatible(
                 self, f"an input that fits {self.equation!r} with kernel {self.kernel.shape} "
                       f"({error})", x.shape) from None
-        if self.bias is not None:
-            out = out + self.bias
         return self.activation(out)
 
     def compute_output_shape(self, input_shape):

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from npgrad import random as _random
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives.linalg import matmul
+from npgrad.primitives.linalg import dense, matmul
 from npgrad.primitives.nn import Dropout
 from npgrad.primitives.shape import reshape, transpose
 
@@ -409,3 +410,34 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     if groups > 1:
         out = reshape(out, (b, heads, t, shapes[2][3]))
     return transpose(out, (0, 2, 1, 3))
+
+
+def einsum_dense(equation, x, kernel, bias=None):
+    """``einsum(equation, x, kernel) + bias``: the maths of an EinsumDense layer.
+
+    When the contraction is shaped like a dense layer (x's last axes against the kernel's
+    first ones) and the bias spans exactly the kernel's free axes (``"abc,cde->abde"`` with a
+    (d, e) bias), it runs as one fused dense op (GEMM + bias, one backward); otherwise as
+    :func:`einsum` plus a broadcast add.
+
+    Args:
+        equation: ``"[X],[Y]->[Z]"``, as :func:`einsum`.
+        x: the input.
+        kernel: the kernel.
+        bias: None or an array broadcastable to the output.
+
+    Returns:
+        Tensor with the output subscripts' shape.
+    """
+    shapes = [np.shape(_raw(x)), np.shape(_raw(kernel))]
+    terms, output = _parse_einsum(equation, shapes)
+    n = _dense_like(terms, output, shapes)
+    if n is not None and shapes[0][-n:] == shapes[1][:n] and (
+            bias is None or np.shape(_raw(bias)) == shapes[1][n:]):
+        lead, free = shapes[0][:-n], shapes[1][n:]
+        contracted, units = math.prod(shapes[1][:n]), math.prod(free)
+        out = dense(reshape(x, (math.prod(lead), contracted)), reshape(kernel, (contracted, units)),
+                    None if bias is None else reshape(bias, (units,)))
+        return reshape(out, tuple(lead) + tuple(free))
+    out = einsum(equation, x, kernel)
+    return out if bias is None else out + bias
