@@ -309,9 +309,6 @@ class _HeadsAttention(Layer):
             raise ValueError(f"{name}: query, value and key must have the same rank, got "
                              f"{tuple(query_shape)}, {tuple(value_shape)}, {tuple(key_shape)}")
 
-    def compute_mask(self, inputs, mask=None):
-        return mask
-
 
 class MultiHeadAttention(_HeadsAttention):
     """Multi-head attention, "Attention is all you need" (Vaswani et al., 2017), as Keras 3.
