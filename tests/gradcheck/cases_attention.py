@@ -154,6 +154,8 @@ def _mha(draw, gqa=False):
                   "output_shape": draw(st.sampled_from([None, 2])),
                   "use_bias": draw(st.booleans())}
         cls, dim_v, dim_k = L.MultiHeadAttention, draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    config["use_gate"] = draw(st.booleans())
+    config["sliding_window"] = draw(st.sampled_from([None, 1, 2]))
     key_given = draw(st.booleans())
     shapes = [(b, t, dim), (b, s, dim_v)] + ([(b, s, dim_k)] if key_given else [])
     layer = cls(dtype="float64", **config)

@@ -245,11 +245,31 @@ def test_mha_dropout_acts_in_training_only():
     (dict(num_heads=0, key_dim=2), "num_heads"),
     (dict(num_heads=2, key_dim=-1), "key_dim"),
     (dict(num_heads=2, key_dim=2, dropout=1.5), "dropout"),
-    (dict(num_heads=2, key_dim=2, use_gate=True), "use_gate"),
+    (dict(num_heads=2, key_dim=2, sliding_window=0), "sliding_window"),
+    (dict(num_heads=2, key_dim=2, flash_attention=True), "flash attention"),
 ])
 def test_mha_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=f"MultiHeadAttention.*{message}"):
         L.MultiHeadAttention(**kwargs)
+
+
+def test_mha_gate_and_sliding_window():
+    mha = L.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, use_gate=True,
+                               sliding_window=2, dtype="float64")
+    x = RNG.standard_normal((2, 5, 4))
+    out, scores = mha(x, x, return_attention_scores=True)
+    assert [w.name for w in mha.weights][:6] == ["query/kernel", "query/bias", "key/kernel",
+                                                 "key/bias", "gate/kernel", "gate/bias"]
+    band = np.abs(np.arange(5)[:, None] - np.arange(5)[None]) < 2
+    assert np.all(scores.numpy()[..., ~band] == 0) and np.all(scores.numpy()[..., band] > 0)
+    wq, bq, wk, bk, wg, bg, wv, bv, wo, bo = mha.get_weights()
+    q = np.einsum("btd,dnh->bnth", x, wq) + bq[None, :, None]
+    k = np.einsum("bsd,dnh->bnsh", x, wk) + bk[None, :, None]
+    v = np.einsum("bsd,dnh->bnsh", x, wv) + bv[None, :, None]
+    heads, _ = _attention_ref(q, k, v, band)
+    gate = 1 / (1 + np.exp(-(np.einsum("btd,dnh->btnh", x, wg) + bg)))
+    ref = np.einsum("btnh,nhe->bte", heads.transpose(0, 2, 1, 3) * gate, wo) + bo
+    np.testing.assert_allclose(out.numpy(), ref, atol=1e-12)
 
 
 def test_mha_bad_inputs_name_the_layer():

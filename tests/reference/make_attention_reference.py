@@ -39,6 +39,16 @@ CASES = {
         float32_accurate=True,
         inputs=dict(query=(3, 5, 8), value=(3, 6, 8)),
         masks=dict(attention_mask=(3, 5, 6))),
+    "mha_gate_window": dict(
+        cls="MultiHeadAttention",
+        config=dict(num_heads=2, key_dim=3, use_gate=True, sliding_window=2),
+        inputs=dict(query=(2, 5, 4)), self_attention=True, call=dict(use_causal_mask=True),
+        scores=True),
+    "gqa_gate_window": dict(
+        cls="GroupQueryAttention",
+        config=dict(head_dim=2, num_query_heads=2, num_key_value_heads=1, use_gate=True,
+                    sliding_window=3),
+        inputs=dict(query=(2, 5, 4), value=(2, 5, 4)), scores=True),
     "gqa_causal": dict(
         cls="GroupQueryAttention",
         config=dict(head_dim=3, num_query_heads=4, num_key_value_heads=2),

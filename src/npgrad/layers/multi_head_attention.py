@@ -84,16 +84,17 @@ class _HeadsAttention(Layer):
             if value is not None:
                 raise ValueError(f"{cls}: argument `{arg}` is not supported by npgrad yet, "
                                  f"got {value!r}")
-        if use_gate:
-            raise ValueError(f"{cls}: argument `use_gate=True` is not supported by npgrad yet")
-        if sliding_window is not None:
-            raise ValueError(f"{cls}: argument `sliding_window` is not supported by npgrad yet, "
+        if sliding_window is not None and (isinstance(sliding_window, bool) or not isinstance(
+                sliding_window, (int, np.integer)) or sliding_window <= 0):
+            raise ValueError(f"{cls}: argument `sliding_window` must be None or a positive int, "
                              f"got {sliding_window!r}")
         if flash_attention:
             raise ValueError(f"{cls}: flash attention is not available in npgrad (NumPy); "
                              f"use flash_attention=None")
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
+        self.use_gate = bool(use_gate)
+        self.sliding_window = None if sliding_window is None else int(sliding_window)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
@@ -101,9 +102,10 @@ class _HeadsAttention(Layer):
         self.seed = seed
         self._dropout_rng = _random.make_generator(seed) if seed is not None else None
 
-    def _dense(self, equation, output_shape, bias_axes, name):
+    def _dense(self, equation, output_shape, bias_axes, name, activation=None):
         return EinsumDense(
             equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None,
+            activation=activation,
             kernel_initializer=self.kernel_initializer, bias_initializer=self.bias_initializer,
             kernel_regularizer=self.kernel_regularizer, bias_regularizer=self.bias_regularizer,
             name=name, dtype=self.dtype)
@@ -112,8 +114,8 @@ class _HeadsAttention(Layer):
         return dict(
             dropout=self.dropout,
             use_bias=self.use_bias,
-            use_gate=False,
-            sliding_window=None,
+            use_gate=self.use_gate,
+            sliding_window=self.sliding_window,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
             bias_initializer=initializers.serialize(self.bias_initializer),
             kernel_regularizer=regularizers.serialize(self.kernel_regularizer),
@@ -198,7 +200,8 @@ class _HeadsAttention(Layer):
         """The boolean (B, T, S) keep-mask from the inputs' masks, as Keras combines them.
 
         The query mask (B, T) becomes (B, T, 1), the value and key masks (B, S) become
-        (B, 1, S), the causal mask is (1, T, S); all are ANDed with ``attention_mask``.
+        (B, 1, S), the causal and sliding-window masks are (1, T, S); all are ANDed with
+        ``attention_mask``.
 
         Returns:
             A boolean array broadcastable to (B, T, S), or None when nothing is masked.
@@ -210,6 +213,10 @@ class _HeadsAttention(Layer):
                 auto = mask if auto is None else auto & mask
         if use_causal_mask:
             mask = causal_mask(query_shape[1], value_shape[1])
+            auto = mask if auto is None else auto & mask
+        if self.sliding_window is not None:  # a symmetric band: |t - s| < sliding_window
+            t, s = np.arange(query_shape[1])[:, None], np.arange(value_shape[1])[None, :]
+            mask = (np.abs(t - s) < self.sliding_window)[None]
             auto = mask if auto is None else auto & mask
         if attention_mask is not None:
             attention_mask = _as_bool(attention_mask)
@@ -330,12 +337,17 @@ class MultiHeadAttention(_HeadsAttention):
             (B, rows, cols, C) input.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: for the
             four projections.
+        use_gate: gate each head's output with ``sigmoid(query projection)`` (gated
+            attention, Qiu et al., 2025), adding gate/kernel and gate/bias.
+        sliding_window: optional int: query t attends only to keys s with
+            ``|t - s| < sliding_window`` (with ``use_causal_mask``, Mistral's causal window).
         seed: optional int seeding the dropout.
-        activity_regularizer, kernel_constraint, bias_constraint, use_gate, sliding_window,
-        flash_attention: Keras arguments accepted with their defaults only.
+        activity_regularizer, kernel_constraint, bias_constraint, flash_attention: Keras
+            arguments accepted with their defaults only.
 
     Weights (Keras order): query/kernel (dim, heads, key_dim), query/bias (heads, key_dim),
-    key/kernel, key/bias, value/kernel (dim_v, heads, value_dim), value/bias,
+    key/kernel, key/bias, [gate/kernel (dim, heads, value_dim), gate/bias,]
+    value/kernel (dim_v, heads, value_dim), value/bias,
     attention_output/kernel (heads, value_dim, out), attention_output/bias (out,).
 
     Call: ``layer(query, value, key=None, attention_mask=None, return_attention_scores=False,
@@ -402,6 +414,9 @@ class MultiHeadAttention(_HeadsAttention):
         eq_k, bias_k, _ = _projection_equation(len(key_shape) - 1, 1, 2)
         self._key_dense = self._dense(eq_k, heads_k, bias_k, "key")
         self._key_dense.build(tuple(key_shape))
+        if self.use_gate:  # sigmoid(query projection) gates each head's output (Keras)
+            self._gate_dense = self._dense(eq, heads_v, bias_axes, "gate", "sigmoid")
+            self._gate_dense.build(tuple(query_shape))
         eq_v, bias_v, _ = _projection_equation(len(value_shape) - 1, 1, 2)
         self._value_dense = self._dense(eq_v, heads_v, bias_v, "value")
         self._value_dense.build(tuple(value_shape))
@@ -432,6 +447,8 @@ class MultiHeadAttention(_HeadsAttention):
         lead = self._attn_axes[0] - 1
         out, scores = self._attend(q, k, v, keep, training, return_attention_scores,
                                    attn_rank=len(self._attn_axes), lead=lead)
+        if self.use_gate:
+            out = out * self._gate_dense(query)
         return self._output_dense(out), scores
 
     def scores_shape(self, query_shape, value_shape):
@@ -482,10 +499,13 @@ class GroupQueryAttention(_HeadsAttention):
         use_bias: whether the projections have biases.
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer: for the
             four projections.
+        use_gate: gate each head's output with ``sigmoid(query projection)``.
+        sliding_window: optional int: attend only to keys with ``|t - s| < sliding_window``.
         seed: optional int seeding the dropout.
 
     Weights (Keras order): query/kernel (dim, num_query_heads, head_dim), query/bias, key/kernel
-    (dim_k, num_key_value_heads, head_dim), key/bias, value/kernel, value/bias,
+    (dim_k, num_key_value_heads, head_dim), key/bias, [gate/kernel, gate/bias,] value/kernel,
+    value/bias,
     attention_output/kernel (num_query_heads, head_dim, dim), attention_output/bias (dim,).
 
     Call: as :class:`MultiHeadAttention`; query (B, T, dim), value (B, S, dim);
@@ -529,6 +549,11 @@ class GroupQueryAttention(_HeadsAttention):
         self._key_dense = self._dense("bkm,mvh->bkvh", (None, self.num_key_value_heads,
                                                         self.head_dim), "vh", "key")
         self._key_dense.build(tuple(key_shape))
+        if self.use_gate:  # sigmoid(query projection) gates each head's output (Keras)
+            self._gate_dense = self._dense("bqm,muh->bquh", (None, self.num_query_heads,
+                                                             self.head_dim), "uh", "gate",
+                                           "sigmoid")
+            self._gate_dense.build(tuple(query_shape))
         self._value_dense = self._dense("bkm,mvh->bkvh", (None, self.num_key_value_heads,
                                                           self.head_dim), "vh", "value")
         self._value_dense.build(tuple(value_shape))
@@ -543,6 +568,8 @@ class GroupQueryAttention(_HeadsAttention):
         k = self._key_dense(key)  # (B, S, Nkv, head_dim)
         v = self._value_dense(value)
         out, scores = self._attend(q, k, v, keep, training, return_attention_scores)
+        if self.use_gate:
+            out = out * self._gate_dense(query)
         return self._output_dense(out), scores
 
     def scores_shape(self, query_shape, value_shape):
