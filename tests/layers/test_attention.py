@@ -439,3 +439,17 @@ def test_the_code_in_docs_attention_runs(tmp_path, monkeypatch):
     assert len(blocks) == 3
     for number, code in enumerate(blocks, start=1):
         exec(compile(code, f"attention.md block {number}", "exec"), namespace)
+
+
+def test_masks_given_as_symbolic_inputs():
+    q, v = npgrad.Input((3, 4)), npgrad.Input((5, 4))
+    q_mask, v_mask = npgrad.Input((3,), dtype="bool"), npgrad.Input((5,), dtype="bool")
+    a = L.Attention()([q, v], mask=[q_mask, v_mask])
+    m = L.MultiHeadAttention(num_heads=2, key_dim=2)(q, v, value_mask=v_mask)
+    model = npgrad.Model([q, v, q_mask, v_mask], [a, m])
+    data = [RNG.standard_normal((2, 3, 4)), RNG.standard_normal((2, 5, 4)),
+            np.array([[True, False, True]] * 2), np.array([[True, True, False, False, True]] * 2)]
+    out_a, out_m = model(data)
+    assert np.all(out_a.numpy()[:, 1] == 0)  # masked query rows are zeroed
+    same_m = model([data[0], data[1] + np.array([0, 0, 9, 9, 0])[None, :, None], *data[2:]])[1]
+    np.testing.assert_allclose(out_m.numpy(), same_m.numpy(), atol=1e-6)  # masked values unseen

@@ -118,7 +118,7 @@ class Attention(Layer):
         """Attend from ``inputs[0]`` (query) to ``inputs[1]`` (value; ``inputs[2]`` keys)."""
         self._validate(inputs, mask)
         if is_symbolic(inputs):
-            return self._symbolic_call(list(inputs), training, return_attention_scores,
+            return self._symbolic_call(list(inputs), mask, training, return_attention_scores,
                                        use_causal_mask)
         if mask is None:
             masks = [x._keras_mask if isinstance(x, Tensor) else None for x in inputs]
@@ -133,7 +133,7 @@ class Attention(Layer):
             out._keras_mask = query_mask
         return (out, weights) if return_attention_scores else out
 
-    def _symbolic_call(self, inputs, training, return_scores, use_causal_mask):
+    def _symbolic_call(self, inputs, mask, training, return_scores, use_causal_mask):
         for x in inputs:
             if not isinstance(x, KerasTensor):
                 raise TypeError(f"{self.name}: cannot mix symbolic tensors (npgrad.Input) and "
@@ -149,7 +149,7 @@ class Attention(Layer):
             scores = KerasTensor(tuple(shapes[0][:-1]) + (key[-2],), dtype=self.dtype)
             outputs = [outputs, scores]
         kwargs = {}
-        for arg, given in (("return_attention_scores", return_scores or None),
+        for arg, given in (("mask", mask), ("return_attention_scores", return_scores or None),
                            ("use_causal_mask", use_causal_mask or None), ("training", training)):
             if given is not None:
                 kwargs[arg] = given

@@ -151,8 +151,9 @@ class _HeadsAttention(Layer):
             raise TypeError(f"{name} must be called as layer(query, value, key=None), got no "
                             f"value")
         if any(is_symbolic(t) for t in (query, value, key, attention_mask)):
+            masks = {"query_mask": query_mask, "value_mask": value_mask, "key_mask": key_mask}
             return self._symbolic_call(query, value, key, training, attention_mask,
-                                       return_attention_scores, use_causal_mask)
+                                       return_attention_scores, use_causal_mask, masks)
         query_mask = _mask_of(query) if query_mask is None else query_mask
         value_mask = _mask_of(value) if value_mask is None else value_mask
         key_mask = (_mask_of(key) if key is not None else None) if key_mask is None else key_mask
@@ -170,7 +171,7 @@ class _HeadsAttention(Layer):
         return (out, scores) if return_attention_scores else out
 
     def _symbolic_call(self, query, value, key, training, attention_mask, return_scores,
-                       use_causal_mask):
+                       use_causal_mask, masks):
         tensors = {"query": query, "value": value, "key": key, "attention_mask": attention_mask}
         for arg, t in tensors.items():
             if t is not None and not isinstance(t, KerasTensor):
@@ -189,7 +190,8 @@ class _HeadsAttention(Layer):
         kwargs = {}
         for arg, given in (("key", key), ("attention_mask", attention_mask),
                            ("return_attention_scores", return_scores or None),
-                           ("use_causal_mask", use_causal_mask or None), ("training", training)):
+                           ("use_causal_mask", use_causal_mask or None), ("training", training),
+                           *masks.items()):
             if given is not None:
                 kwargs[arg] = given
         Node(self, (query, value), kwargs, outputs)
