@@ -453,3 +453,29 @@ def test_masks_given_as_symbolic_inputs():
     assert np.all(out_a.numpy()[:, 1] == 0)  # masked query rows are zeroed
     same_m = model([data[0], data[1] + np.array([0, 0, 9, 9, 0])[None, :, None], *data[2:]])[1]
     np.testing.assert_allclose(out_m.numpy(), same_m.numpy(), atol=1e-6)  # masked values unseen
+
+
+def test_keras_style_configs_load():
+    """What Keras 3's get_config() writes (its keys, serialized initializers) builds the layer."""
+    glorot = {"module": "keras.initializers", "class_name": "GlorotUniform",
+              "config": {"seed": None}, "registered_name": None}
+    zeros = {"module": "keras.initializers", "class_name": "Zeros", "config": {},
+             "registered_name": None}
+    common = {"trainable": True, "dropout": 0.0, "use_bias": True, "use_gate": False,
+              "sliding_window": None, "kernel_initializer": glorot, "bias_initializer": zeros,
+              "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+              "kernel_constraint": None, "bias_constraint": None, "seed": None}
+    mha = L.MultiHeadAttention.from_config(dict(
+        common, name="mha", num_heads=2, key_dim=3, value_dim=3, output_shape=None,
+        attention_axes=None))
+    gqa = L.get_layer_class("GroupedQueryAttention").from_config(dict(
+        common, name="gqa", head_dim=2, num_query_heads=4, num_key_value_heads=2))
+    dense = L.EinsumDense.from_config({
+        "name": "ed", "trainable": True, "output_shape": [4], "equation": "ab,bc->ac",
+        "activation": "linear", "bias_axes": "c", "kernel_initializer": glorot,
+        "bias_initializer": zeros, "kernel_regularizer": None, "bias_regularizer": None,
+        "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None,
+        "quantization_config": None})
+    x = np.ones((1, 2, 6), "float32")
+    assert mha(x, x).shape == (1, 2, 6) and gqa(x, x).shape == (1, 2, 6)
+    assert dense(np.ones((1, 5))).shape == (1, 4)

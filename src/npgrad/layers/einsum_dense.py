@@ -138,8 +138,8 @@ def _fold_fans(initializer, input_axes, output_axes):
 
 def _no_constraint(value, layer_cls, arg):
     if value is not None:
-        raise ValueError(f"{layer_cls}: argument `{arg}` is not supported by npgrad yet "
-                         f"(constraints and activity regularizers), got {value!r}")
+        raise ValueError(f"{layer_cls}: argument `{arg}` is not supported by npgrad yet, got "
+                         f"{value!r}")
 
 
 class EinsumDense(Layer):
@@ -156,8 +156,9 @@ class EinsumDense(Layer):
         kernel_initializer, bias_initializer: names or objects; fan-scaled initializers use
             the kernel's input and output axes as fans (Keras).
         kernel_regularizer, bias_regularizer: optional penalties.
-        kernel_constraint, bias_constraint, activity_regularizer: accepted for Keras configs;
-            must be None (npgrad has no constraints yet).
+        kernel_constraint, bias_constraint, activity_regularizer, lora_rank, lora_alpha,
+            gptq_unpacked_column_size, quantization_config: accepted for Keras configs; must
+            be None (npgrad has no constraints, LoRA or quantization yet).
 
     Weights: kernel (shape from the equation), bias (the ``bias_axes`` sizes, 1 elsewhere).
 
@@ -172,7 +173,9 @@ class EinsumDense(Layer):
     def __init__(self, equation, output_shape, activation=None, bias_axes=None,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
-                 bias_constraint=None, activity_regularizer=None, **kwargs):
+                 bias_constraint=None, activity_regularizer=None, lora_rank=None,
+                 lora_alpha=None, gptq_unpacked_column_size=None, quantization_config=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if not isinstance(equation, str):
             raise TypeError(f"EinsumDense: argument `equation` must be a string, got "
@@ -198,7 +201,10 @@ class EinsumDense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         for value, arg in ((kernel_constraint, "kernel_constraint"),
                            (bias_constraint, "bias_constraint"),
-                           (activity_regularizer, "activity_regularizer")):
+                           (activity_regularizer, "activity_regularizer"),
+                           (lora_rank, "lora_rank"), (lora_alpha, "lora_alpha"),
+                           (gptq_unpacked_column_size, "gptq_unpacked_column_size"),
+                           (quantization_config, "quantization_config")):
             _no_constraint(value, "EinsumDense", arg)
 
     def _analyze(self, input_shape):
