@@ -143,7 +143,7 @@ class ScaledDotProductAttention(Function):
         return (dq, dk, dv, dbias) if self.has_bias else (dq, dk, dv)
 
 
-def _keep_mask(mask, is_causal, t, s, name):
+def _keep_mask(mask, is_causal, t, s):
     """One boolean keep-mask from a user mask (bool, or numbers where nonzero keeps) and causality."""
     keep = None
     if mask is not None:
@@ -197,7 +197,7 @@ def scaled_dot_product_attention(query, key, value, bias=None, mask=None, scale=
         raise ValueError(f"{name}: dropout_rate must be a float in [0, 1), got {dropout_rate!r}")
     t, s = q_shape[-2], k_shape[-2]
     scale = 1.0 / np.sqrt(q_shape[-1]) if scale is None else float(scale)
-    keep = _keep_mask(mask, is_causal, t, s, name)
+    keep = _keep_mask(mask, is_causal, t, s)
     weights_shape = np.broadcast_shapes(q_shape[:-2], k_shape[:-2]) + (t, s)
     for what, extra in (("mask", keep), ("bias", bias)):
         if extra is not None:
@@ -274,7 +274,8 @@ class Einsum(Function):
     def forward(self, *operands, inputs=(), output=""):
         self.save_for_backward(*operands)
         self.terms, self.output = inputs, output
-        return np.einsum(",".join(inputs) + "->" + output, *operands, optimize=len(operands) > 2)
+        # optimize: pairwise contractions through tensordot (BLAS) where NumPy can
+        return np.einsum(",".join(inputs) + "->" + output, *operands, optimize=True)
 
     def backward(self, grad):
         operands = self.saved
@@ -299,7 +300,7 @@ class Einsum(Function):
         return tuple(grads)
 
 
-def _dense_like(terms, output, shapes):
+def _dense_like(terms, output):
     """The split when ``x, w -> out`` is a dense layer: x's last axes contract with w's
     first axes and out is x's free axes then w's free axes (reshape + one GEMM); else None."""
     if len(terms) != 2:
@@ -335,7 +336,7 @@ def einsum(subscripts, *operands):
             if sizes.setdefault(letter, n) != n and 1 not in (n, sizes[letter]):
                 raise ValueError(f"einsum: subscript {letter!r} has sizes {sizes[letter]} and "
                                  f"{n} in {subscripts!r} (operand shapes {shapes})")
-    n = _dense_like(terms, output, shapes)
+    n = _dense_like(terms, output)
     if n is not None and shapes[0][-n:] == shapes[1][:n]:
         x, w = operands
         lead, free = shapes[0][:-n], shapes[1][n:]
@@ -431,7 +432,7 @@ def einsum_dense(equation, x, kernel, bias=None):
     """
     shapes = [np.shape(_raw(x)), np.shape(_raw(kernel))]
     terms, output = _parse_einsum(equation, shapes)
-    n = _dense_like(terms, output, shapes)
+    n = _dense_like(terms, output)
     if n is not None and shapes[0][-n:] == shapes[1][:n] and (
             bias is None or np.shape(_raw(bias)) == shapes[1][n:]):
         lead, free = shapes[0][:-n], shapes[1][n:]
