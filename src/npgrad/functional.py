@@ -32,6 +32,7 @@ from npgrad.primitives.activation import (
     tanh,
 )
 from npgrad.primitives.adaptive_pool import adaptive_average_pool, adaptive_max_pool
+from npgrad.primitives.attention import dot_product_attention, einsum
 from npgrad.primitives.conv import conv1d, conv2d, conv2d_transpose
 from npgrad.primitives.conv_nd import conv, conv1d_transpose, conv3d, conv3d_transpose
 from npgrad.primitives.conv_pool import conv2d_max_pool2d
@@ -148,4 +149,6 @@ __all__ = [
     "global_max_pool3d", "max_pool3d", "separable_conv1d", "separable_conv2d",
     # group normalization
     "group_norm",
+    # attention
+    "dot_product_attention", "einsum",
 ]  # fmt: skip

@@ -237,3 +237,16 @@ __all__ += ["AutoContrast", "Equalization", "RandomColorDegeneration", "RandomCo
             "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue",
             "RandomInvert", "RandomPosterization", "RandomSaturation", "RandomSharpness",
             "Solarization"]
+from npgrad.layers.attention import AdditiveAttention, Attention  # noqa: E402
+from npgrad.layers.einsum_dense import EinsumDense  # noqa: E402
+from npgrad.layers.multi_head_attention import (  # noqa: E402
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
+
+__all__ += [
+    # attention
+    "AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttention",
+    "GroupedQueryAttention", "MultiHeadAttention",
+]  # fmt: skip
