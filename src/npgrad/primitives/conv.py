@@ -18,6 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as _shape
+from npgrad.primitives import workspace as _workspace
 
 PADDINGS = ("valid", "same")
 
@@ -154,18 +155,102 @@ def _im2col(xp, kernel_hw, out_hw, strides, dilation):
     return windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
 
 
+def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
+    """im2col of ``x`` padded by ``pads``, into a reused buffer: the forward's and backward's
+    columns, which live only until their GEMM has run.
+
+    Args:
+        x: (N, H, W, C), unpadded.
+        kernel_hw, out_hw, strides, dilation: pairs.
+        pads: ((top, bottom), (left, right)).
+
+    Returns:
+        (N*OH*OW, KH*KW*C) matrix, columns in (kh, kw, c) order. For a 1x1 kernel it is the
+        input itself seen as a matrix (no copy at stride 1; the strided pixels otherwise).
+        Else a view of the ``conv_cols`` scratch buffer (see :mod:`workspace`): use it
+        before the next call.
+    """
+    n, _, _, c = x.shape
+    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_hw, out_hw, strides, dilation
+    if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):
+        # a 1x1 conv reads one pixel per output: the columns are the (strided) pixels
+        pixels = x[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :]
+        return pixels.reshape(n * oh * ow, c)
+    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), zero border kept between calls
+    cols = _workspace.scratch("conv_cols", (n * oh * ow, kh * kw * c), x.dtype)
+    cols6 = cols.reshape(n, oh, ow, kh, kw, c)
+    if c == 1:
+        # one channel: one strided (N, OH, OW) copy per kernel offset beats the 6-D copy
+        for i in range(kh):
+            rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+            for j in range(kw):
+                cols6[:, :, :, i, j, :] = xp[:, rows, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :]
+        return cols
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    windows = sliding_window_view(xp, (span_h, span_w), axis=(1, 2))
+    # (N, OH, OW, C, KH, KW) view: strides pick window starts, dilation taps
+    windows = windows[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
+    np.copyto(cols6, windows.transpose(0, 1, 2, 4, 5, 3))  # the single copy
+    return cols
+
+
+def _flipped_kernel(kernel):
+    """(KH, KW, C, F) -> (KH*KW*F, C): the kernel rotated by 180 degrees with its channel
+    axes swapped, the kernel of a stride-1 convolution's input gradient."""
+    kh, kw, c, f = kernel.shape
+    return np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(kh * kw * f, c)
+
+
+def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
+    """d conv2d / d x: the gradient image, (N, H, W, C).
+
+    - stride 1: a correlation of the gradient, padded by ``span - 1 - pad`` on each side,
+      with the flipped kernel: one im2col and one GEMM whose inner dimension is KH*KW*F
+      (a well-shaped product, no scatter);
+    - 1x1 kernel, strided: ``grad @ W^T`` lands on every stride-th pixel, zeros elsewhere;
+    - otherwise the columns' gradient per kernel offset (tap-major) is added back by col2im.
+    """
+    kh, kw, c, f = kernel.shape
+    n, oh, ow, _ = grad.shape
+    h, w = in_hw
+    (sh, sw), (dh, dw) = strides, dilation
+    if (sh, sw) == (1, 1):
+        span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+        gpads = ((span_h - 1 - pads[0][0], span_h - 1 - pads[0][1]),
+                 (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
+        if kh == 1 and kw == 1:
+            return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
+        gcols = _columns(grad, (kh, kw), (h, w), (1, 1), dilation, gpads)  # (N*H*W, KH*KW*F)
+        return (gcols @ _flipped_kernel(kernel)).reshape(n, h, w, c)
+    g2 = grad.reshape(n * oh * ow, f)  # (N*OH*OW, F)
+    if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):
+        dx = np.zeros((n, h, w, c), dtype=grad.dtype)
+        dx[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :] = (
+            (g2 @ kernel.reshape(c, f).T).reshape(n, oh, ow, c))
+        return dx
+    taps = _tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
+    taps = taps.reshape(kh, kw, n, oh, ow, c)
+    padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
+    dxp = _col2im(taps, padded_hw, strides, dilation)  # (N, Hp, Wp, C)
+    return _crop_hw(dxp, *pads)
+
+
 def _tap_products(g2, kernel_taps):
-    """Per-tap products ``g2 @ kernel_taps[t]^T`` in one batched GEMM, tap-major.
+    """Per-tap products ``g2 @ kernel_taps[t]^T``, tap-major, in a reused buffer.
 
     Args:
         g2: (M, F) gradient rows (or input rows, for the transposed conv).
         kernel_taps: (KH*KW, C, F) kernel, one (C, F) matrix per kernel offset.
 
     Returns:
-        (KH*KW, M, C): each tap's columns contiguous, so col2im adds whole slabs (about 2x
-        faster than scattering from (M, KH*KW*C) columns, whose taps interleave).
+        (KH*KW, M, C) view of the ``conv_taps`` scratch buffer: each tap's columns
+        contiguous, so col2im adds whole slabs (about 2x faster than scattering from
+        (M, KH*KW*C) columns, whose taps interleave).
     """
-    return np.matmul(g2[None], kernel_taps.transpose(0, 2, 1))
+    taps = _workspace.scratch("conv_taps", (kernel_taps.shape[0], g2.shape[0],
+                                            kernel_taps.shape[1]), g2.dtype)
+    np.matmul(g2[None], kernel_taps.transpose(0, 2, 1), out=taps)
+    return taps
 
 
 def _col2im(taps, padded_hw, strides, dilation):
@@ -239,31 +324,26 @@ class Conv2D(Function):
         (dh, dw) = dilation_rate
         oh, pads_h = _window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = _window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
-
-        xp = _pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
-        cols = _im2col(xp, (kh, kw), (oh, ow), strides, dilation_rate)  # (N*OH*OW, KH*KW*C)
+        self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
+        cols = _columns(x, (kh, kw), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
         out = cols @ kernel.reshape(kh * kw * c, f)  # (N*OH*OW, F): the one GEMM
         out = _add_bias(out, bias)
-        # cols is kept for the kernel gradient (saves redoing im2col in backward)
-        self.save_for_backward(cols, kernel)
-        self.padded_hw, self.pads = xp.shape[1:3], (pads_h, pads_w)
-        self.strides, self.dilation = strides, dilation_rate
+        # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
+        self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
         return out.reshape(n, oh, ow, f)
 
     def backward(self, grad):
-        cols, kernel = self.saved
+        x, kernel = self.saved
         kh, kw, c, f = kernel.shape
-        n, oh, ow, _ = grad.shape
-        g2 = grad.reshape(n * oh * ow, f)  # (N*OH*OW, F)
+        in_hw, out_hw, strides, dilation, pads = self.geometry
+        n = grad.shape[0]
+        g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
         dx = dw = db = None
-        if self.needs_input_grad[0]:
-            # d out / d cols: dcols = grad @ W^T (tap-major), then col2im sums the taps
-            taps = _tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
-            taps = taps.reshape(kh, kw, n, oh, ow, c)
-            dxp = _col2im(taps, self.padded_hw, self.strides, self.dilation)  # (N, Hp, Wp, C)
-            dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
         if self.needs_input_grad[1]:
+            cols = _columns(x, (kh, kw), out_hw, strides, dilation, pads)  # (N*OH*OW, KH*KW*C)
             dw = (cols.T @ g2).reshape(kernel.shape)  # (KH*KW*C, F) -> (KH, KW, C, F)
+        if self.needs_input_grad[0]:
+            dx = _input_grad(grad.reshape(n, *out_hw, f), kernel, in_hw, strides, dilation, pads)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = _sum_rows(g2)  # (F,)
         return dx, dw, db
@@ -308,8 +388,8 @@ class Conv2DTranspose(Function):
         kernel_hw, hw, strides, dilation, pads_h, pads_w = self.geometry
         kh, kw, f, c = kernel.shape
         n = x.shape[0]
-        # the adjoint of col2im is im2col: gcols (N*H*W, KH*KW*F)
-        gcols = _im2col(_pad_hw(grad, pads_h, pads_w), kernel_hw, hw, strides, dilation)
+        # the adjoint of col2im is im2col: gcols (N*H*W, KH*KW*F), a scratch buffer
+        gcols = _columns(grad, kernel_hw, hw, strides, dilation, (pads_h, pads_w))
         w2 = kernel.reshape(kh * kw * f, c)  # (KH*KW*F, C_in)
         dx = dw = db = None
         if self.needs_input_grad[0]:
