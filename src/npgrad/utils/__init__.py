@@ -3,9 +3,9 @@
 from npgrad.utils.gradcheck import GradcheckError, gradcheck
 from npgrad.utils.labels import to_categorical
 from npgrad.utils.seeding import set_random_seed
-from npgrad.utils.threads import get_num_threads, set_num_threads
+from npgrad.utils.threads import adapt_num_threads, get_num_threads, set_num_threads
 
 __all__ = [
     "gradcheck", "GradcheckError", "set_random_seed", "to_categorical", "get_num_threads",
-    "set_num_threads",
+    "set_num_threads", "adapt_num_threads",
 ]
