@@ -9,7 +9,7 @@ strides, dilations, both paddings.
 """
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import npgrad.functional as F
@@ -115,3 +115,33 @@ def test_zero_padded_keeps_a_zero_border_across_calls():
     b = workspace.zero_padded(np.full((1, 2, 3, 1), 7.0), (1, 2), (0, 1))
     assert b.sum() == 42.0 and b[0, 0].sum() == 0 and b[0, :, 3].sum() == 0
     workspace.clear()
+
+
+@settings(max_examples=40, deadline=None)
+@given(setups())
+def test_conv2d_transpose_equals_the_composed_input_gradient(setup):
+    # conv2d_transpose(x, K) = d <conv2d(z, K), x> / dz for z of the transposed output's size;
+    # covers the sub-pixel route (C_in <= C_out, dilation 1) and the tap-major one
+    rng, z_like, kernel, _, kwargs = setup
+    strides, padding, dilation = kwargs["strides"], kwargs["padding"], kwargs["dilation_rate"]
+    z = Tensor(np.zeros_like(z_like), requires_grad=True)  # (N, H, W, F): the output's size
+    y = composed_conv2d(z, Tensor(kernel), None, strides, padding, dilation)  # (N, OH, OW, C)
+    x = rng.standard_normal(y.shape)
+    (y * x).sum().backward()
+    output_padding = _output_padding(z.shape, y.shape, kernel.shape, strides, padding, dilation)
+    # sizes Keras's output rule cannot reach (an even kernel, 'same', stride 1) are skipped
+    assume(all(0 <= p < s for p, s in zip(output_padding, strides)))
+    # conv2d_transpose's kernel layout is (KH, KW, F_out, C_in): the conv kernel as is
+    out = F.conv2d_transpose(x, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                             output_padding=output_padding)
+    np.testing.assert_allclose(out.data, z.grad, rtol=1e-10, atol=1e-10)
+
+
+def _output_padding(z_shape, y_shape, k_shape, strides, padding, dilation):
+    """The output_padding that makes conv2d_transpose's output exactly z's size."""
+    pads = []
+    for a in range(2):
+        span = (k_shape[a] - 1) * dilation[a] + 1
+        pad = span // 2 if padding == "same" else 0
+        pads.append(z_shape[1 + a] - ((y_shape[1 + a] - 1) * strides[a] + span - 2 * pad))
+    return tuple(pads)

@@ -228,11 +228,58 @@ def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
         dx[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :] = (
             (g2 @ kernel.reshape(c, f).T).reshape(n, oh, ow, c))
         return dx
+    padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
+    if (dh, dw) == (1, 1) and f <= c:
+        dxp = _strided_adjoint(grad, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
+        return _crop_hw(dxp, *pads)
     taps = _tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
     taps = taps.reshape(kh, kw, n, oh, ow, c)
-    padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
     dxp = _col2im(taps, padded_hw, strides, dilation)  # (N, Hp, Wp, C)
     return _crop_hw(dxp, *pads)
+
+
+def _strided_adjoint(x, kernel_map, padded_hw, strides):
+    """col2im of per-tap products without the taps: ``out[:, y*sh + i, x*sw + j] +=
+    x[:, y, x] @ kernel_map[i, j]`` summed over every pixel and kernel offset, dilation 1.
+
+    Sub-pixel decomposition: the output pixels with row ``rh`` and column ``rw`` modulo
+    the strides receive only the taps ``i = rh + sh*m``, ``j = rw + sw*n``; for each such
+    class the sum is a stride-1 correlation of ``x`` with those taps flipped, i.e. one
+    im2col and one GEMM with inner dimension (taps in the class) * C_in, written straight
+    into every stride-th output pixel. No tap-major buffer, no read-modify-write passes.
+    It copies KH*KW*C_in values per input pixel where the tap-major route writes
+    KH*KW*C_out, so callers take it when C_in <= C_out (a 16 -> 32-channel 3x3 stride-2
+    adjoint: 0.71x the tap-major time; 128 -> 64 at 4x4: 1.44x, so the taps stay there).
+
+    Args:
+        x: (N, H, W, C_in).
+        kernel_map: (KH, KW, C_in, C_out), the matrix each tap multiplies a pixel by.
+        padded_hw: (Hp, Wp) of the output grid.
+        strides: (sh, sw).
+
+    Returns:
+        (N, Hp, Wp, C_out).
+    """
+    n, h, w, c_in = x.shape
+    kh, kw, _, c_out = kernel_map.shape
+    (sh, sw), (hp, wp) = strides, padded_hw
+    out = np.empty((n, hp, wp, c_out), dtype=np.result_type(x, kernel_map))
+    for rh in range(min(sh, hp)):
+        taps_h, rows = -(-(kh - rh) // sh), -(-(hp - rh) // sh)  # taps, output rows in class
+        for rw in range(min(sw, wp)):
+            taps_w, cols_out = -(-(kw - rw) // sw), -(-(wp - rw) // sw)
+            target = out[:, rh::sh, rw::sw, :]  # (N, rows, cols_out, C_out)
+            if taps_h <= 0 or taps_w <= 0:
+                target[...] = 0  # a stride larger than the kernel: no tap lands here
+                continue
+            # out[q] = sum_m x[q - m] @ map[r + s*m] = correlation of x padded by (taps - 1)
+            # before with the class's taps in reverse order
+            pads = ((taps_h - 1, max(rows - h, 0)), (taps_w - 1, max(cols_out - w, 0)))
+            cols = _columns(x, (taps_h, taps_w), (rows, cols_out), (1, 1), (1, 1), pads)
+            sub = kernel_map[rh::sh, rw::sw][::-1, ::-1]  # (taps_h, taps_w, C_in, C_out)
+            target[...] = (cols @ sub.reshape(taps_h * taps_w * c_in, c_out)).reshape(
+                n, rows, cols_out, c_out)
+    return out
 
 
 def _tap_products(g2, kernel_taps):
@@ -372,10 +419,14 @@ class Conv2DTranspose(Function):
                 f"{op}: output size {(out_h, out_w)} is inconsistent with input size {(h, w)} for "
                 f"strides {strides}, padding {padding!r} and kernel {(kh, kw)} (check output_padding)"
             )
-        # taps: (KH*KW, N*H*W, F), x @ W[i, j]^T per kernel offset, one batched GEMM
-        taps = _tap_products(x.reshape(n * h * w, c), kernel.reshape(kh * kw, f, c))
         padded_hw = (out_h + sum(pads_h), out_w + sum(pads_w))
-        outp = _col2im(taps.reshape(kh, kw, n, h, w, f), padded_hw, strides, dilation_rate)
+        if (dh, dw) == (1, 1) and c <= f:
+            # one GEMM per output-pixel class modulo the strides
+            outp = _strided_adjoint(x, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
+        else:
+            # taps: (KH*KW, N*H*W, F), x @ W[i, j]^T per kernel offset, one batched GEMM
+            taps = _tap_products(x.reshape(n * h * w, c), kernel.reshape(kh * kw, f, c))
+            outp = _col2im(taps.reshape(kh, kw, n, h, w, f), padded_hw, strides, dilation_rate)
         out = _crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
         if bias is not None:
             out = out + bias
