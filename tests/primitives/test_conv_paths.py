@@ -9,6 +9,7 @@ strides, dilations, both paddings.
 """
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +146,26 @@ def _output_padding(z_shape, y_shape, k_shape, strides, padding, dilation):
         pad = span // 2 if padding == "same" else 0
         pads.append(z_shape[1 + a] - ((y_shape[1 + a] - 1) * strides[a] + span - 2 * pad))
     return tuple(pads)
+
+
+@pytest.mark.parametrize("kernel_hw,strides,padding,dilation", [
+    ((3, 3), (1, 1), "same", (1, 1)), ((2, 3), (2, 1), "valid", (1, 1)),
+    ((3, 2), (1, 1), "valid", (2, 1)), ((1, 1), (2, 2), "same", (1, 1)),
+])
+def test_blocks_of_samples_equal_the_composition(monkeypatch, kernel_hw, strides, padding,
+                                                 dilation):
+    # im2col + GEMM run over blocks of samples when the columns are large: force one sample
+    # per block (and a last, smaller block) on a small batch
+    from npgrad.primitives import conv
+
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 20000)  # 3x3: blocks of 2, 2, 1
+    rng = np.random.default_rng(7)
+    x, kernel = rng.standard_normal((5, 7, 6, 3)), rng.standard_normal(kernel_hw + (3, 4))
+    kwargs = dict(strides=strides, padding=padding, dilation_rate=dilation)
+    fast, fast_grads = _values_and_grads(lambda a, b: F.conv2d(a, b, **kwargs), x, kernel,
+                                         None, 3)
+    ref, ref_grads = _values_and_grads(
+        lambda a, b: composed_conv2d(a, b, None, strides, padding, dilation), x, kernel, None, 3)
+    np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
+    for got, expected in zip(fast_grads, ref_grads):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)

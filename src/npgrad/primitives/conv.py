@@ -194,6 +194,44 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
     return cols
 
 
+_CHUNK_BYTES = 8 * 2**20  # columns made and multiplied per block of samples
+
+
+def _sample_blocks(n, column_bytes_per_sample):
+    """Slices of the batch whose columns take about ``_CHUNK_BYTES`` (at least one sample):
+    im2col and its GEMM run block by block, so the columns are still in cache when the GEMM
+    reads them and the scratch buffer stays a few MB instead of KH*KW times the input."""
+    per = max(1, _CHUNK_BYTES // max(int(column_bytes_per_sample), 1))
+    return [slice(i, min(i + per, n)) for i in range(0, n, per)]
+
+
+def _columns_times(x, matrix, kernel_hw, out_hw, strides, dilation, pads):
+    """``im2col(x) @ matrix`` block by block over the samples: (N*OH*OW, matrix columns)."""
+    n, c = x.shape[0], x.shape[-1]
+    (kh, kw), (oh, ow) = kernel_hw, out_hw
+    if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):
+        return _columns(x, kernel_hw, out_hw, strides, dilation, pads) @ matrix
+    out = np.empty((n * oh * ow, matrix.shape[1]), dtype=np.result_type(x, matrix))
+    rows = oh * ow
+    for block in _sample_blocks(n, rows * kh * kw * c * x.dtype.itemsize):
+        cols = _columns(x[block], kernel_hw, out_hw, strides, dilation, pads)
+        np.matmul(cols, matrix, out=out[block.start * rows : block.stop * rows])
+    return out
+
+
+def _columns_t_times(x, g2, kernel_hw, out_hw, strides, dilation, pads):
+    """``im2col(x)^T @ g2`` (the kernel gradient), summed block by block over the samples."""
+    n, c = x.shape[0], x.shape[-1]
+    (kh, kw), (oh, ow) = kernel_hw, out_hw
+    rows = oh * ow
+    total = None
+    for block in _sample_blocks(n, rows * kh * kw * c * x.dtype.itemsize):
+        cols = _columns(x[block], kernel_hw, out_hw, strides, dilation, pads)
+        part = cols.T @ g2[block.start * rows : block.stop * rows]
+        total = part if total is None else np.add(total, part, out=total)
+    return total
+
+
 def _flipped_kernel(kernel):
     """(KH, KW, C, F) -> (KH*KW*F, C): the kernel rotated by 180 degrees with its channel
     axes swapped, the kernel of a stride-1 convolution's input gradient."""
@@ -220,8 +258,10 @@ def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
                  (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
         if kh == 1 and kw == 1:
             return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
-        gcols = _columns(grad, (kh, kw), (h, w), (1, 1), dilation, gpads)  # (N*H*W, KH*KW*F)
-        return (gcols @ _flipped_kernel(kernel)).reshape(n, h, w, c)
+        # im2col(padded grad) @ flipped kernel: (N*H*W, KH*KW*F) @ (KH*KW*F, C)
+        dx = _columns_times(grad, _flipped_kernel(kernel), (kh, kw), (h, w), (1, 1), dilation,
+                            gpads)
+        return dx.reshape(n, h, w, c)
     g2 = grad.reshape(n * oh * ow, f)  # (N*OH*OW, F)
     if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):
         dx = np.zeros((n, h, w, c), dtype=grad.dtype)
@@ -372,8 +412,9 @@ class Conv2D(Function):
         oh, pads_h = _window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = _window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
-        cols = _columns(x, (kh, kw), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
-        out = cols @ kernel.reshape(kh * kw * c, f)  # (N*OH*OW, F): the one GEMM
+        # im2col(x) @ kernel: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), in blocks of samples
+        out = _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), (oh, ow), strides,
+                             dilation_rate, (pads_h, pads_w))
         out = _add_bias(out, bias)
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
@@ -387,8 +428,9 @@ class Conv2D(Function):
         g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
         dx = dw = db = None
         if self.needs_input_grad[1]:
-            cols = _columns(x, (kh, kw), out_hw, strides, dilation, pads)  # (N*OH*OW, KH*KW*C)
-            dw = (cols.T @ g2).reshape(kernel.shape)  # (KH*KW*C, F) -> (KH, KW, C, F)
+            # im2col(x)^T @ grad: (KH*KW*C, F) -> (KH, KW, C, F)
+            dw = _columns_t_times(x, g2, (kh, kw), out_hw, strides, dilation, pads)
+            dw = dw.reshape(kernel.shape)
         if self.needs_input_grad[0]:
             dx = _input_grad(grad.reshape(n, *out_hw, f), kernel, in_hw, strides, dilation, pads)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
