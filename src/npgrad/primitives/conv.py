@@ -422,7 +422,7 @@ class Conv2D(Function):
 
     def backward(self, grad):
         x, kernel = self.saved
-        kh, kw, c, f = kernel.shape
+        kh, kw, _, f = kernel.shape
         in_hw, out_hw, strides, dilation, pads = self.geometry
         n = grad.shape[0]
         g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
