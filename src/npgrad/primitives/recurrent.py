@@ -345,9 +345,7 @@ class LSTMSequence(Function):
         dc = np.array(g_out[t_steps], dtype=gates.dtype)
         rec_t = recurrent_kernel.T
         carried_h = carried_c = None
-        # every gate's derivative at once from the saved activations, (T, N, 4U): a few
-        # vectorized passes instead of five small calls per step
-        deriv = d_rec(gates)
+        deriv = d_rec(gates)  # every gate's derivative for all steps at once, (T, N, 4U)
         deriv[:, :, 2 * u : 3 * u] = d_act(gates[:, :, 2 * u : 3 * u])
         d_act_cs = d_act(act_cs)  # (T, N, U)
         for t in range(t_steps - 1, -1, -1):
@@ -363,11 +361,10 @@ class LSTMSequence(Function):
             dc = dc + dh * o * d_act_cs[t]
             d = dz[t]
             np.multiply(dh, act_cs[t], out=d[:, 3 * u :])
-            # c = f * c_prev + i * g: di = dc * g, df = dc * c_prev, dg = dc * i
-            np.multiply(dc, g, out=d[:, :u])
+            np.multiply(dc, g, out=d[:, :u])  # c = f * c_prev + i * g
             np.multiply(dc, c_prev, out=d[:, u : 2 * u])
             np.multiply(dc, i, out=d[:, 2 * u : 3 * u])
-            d *= dv  # through the gate activations, all four blocks in one pass
+            d *= dv  # through the four gate activations in one pass
             dc = dc * f
             dh = d @ rec_t
             if mask is not None:
