@@ -17,6 +17,13 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# fit adapts NumPy's BLAS threads to the machine's load (npgrad.utils.adapt_num_threads);
+# tests compare runs bit for bit, so they fix the count once (an explicit choice wins)
+import npgrad  # noqa: E402
+
+if npgrad.utils.get_num_threads() is not None:
+    npgrad.utils.set_num_threads(npgrad.utils.get_num_threads())
+
 REFERENCE = Path(__file__).resolve().parent / "reference" / "keras_reference.npz"
 
 

@@ -24,7 +24,25 @@ def _both(arrays, kwargs, upstream_seed=0):
     return fused, ref, fused_in, ref_in
 
 
-@given(inputs=conv_pool_inputs(tie_free=False))
+@st.composite
+def _well_posed_inputs(draw):
+    """Inputs on which "the same gradients" is a well-posed demand.
+
+    Max-pool routes a window's gradient to its first maximum, so fused and unfused ops can
+    only agree where both see the same maximum. The GEMMs sum the same products in different
+    orders, so two window values equal in exact arithmetic (a constant image near a 'same'
+    border, say) may round apart differently in each: a tie broken by rounding, not by the
+    op. Either every window's maximum is clear of its runner-up by far more than rounding
+    (``tie_free``), or the values are multiples of 1/4 (in [-3, 3]): then every product and
+    sum is exact in float64, in any order, and ties (common) are exact ties in both ops.
+    """
+    if draw(st.booleans()):
+        return draw(conv_pool_inputs(tie_free=True))
+    arrays, kwargs = draw(conv_pool_inputs(tie_free=False))
+    return [np.round(a * 4) / 4 for a in arrays], kwargs
+
+
+@given(inputs=_well_posed_inputs())
 def test_fused_equals_unfused_float64(inputs):
     arrays, kwargs = inputs
     fused, ref, fused_in, ref_in = _both(arrays, kwargs)

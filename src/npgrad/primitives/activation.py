@@ -22,13 +22,29 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    """x for x > 0, negative_slope * x otherwise (gradient at 0 is negative_slope)."""
+    """x for x > 0, negative_slope * x otherwise (gradient at 0 is negative_slope).
+
+    For a slope in [0, 1] (the usual case) the output is ``maximum(x * slope, x)`` and the
+    backward multiplies by a factor array ``maximum(x > 0, slope)`` (1 or the slope, exact):
+    the same numbers as ``np.where``, which is over ten times slower on float32 arrays.
+    """
 
     def forward(self, x, negative_slope=0.2):
-        self.positive, self.slope = x > 0, negative_slope
-        return np.where(self.positive, x, x * x.dtype.type(negative_slope))
+        slope = x.dtype.type(negative_slope)
+        self.slope = negative_slope
+        if 0 <= negative_slope <= 1:
+            out = x * slope
+            np.maximum(out, x, out=out)
+            if self.needs_input_grad[0]:
+                factor = (x > 0).astype(x.dtype)
+                self.factor = np.maximum(factor, slope, out=factor)  # 1 where x > 0, else slope
+            return out
+        self.positive = x > 0
+        return np.where(self.positive, x, x * slope)
 
     def backward(self, grad):
+        if 0 <= self.slope <= 1:
+            return (grad * self.factor,)
         return (np.where(self.positive, grad, grad * grad.dtype.type(self.slope)),)
 
 

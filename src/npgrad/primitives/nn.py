@@ -15,10 +15,12 @@ Example:
 """
 
 import numpy as np
+from scipy import sparse as _sparse
 
 from npgrad import random as _random
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives import workspace as _workspace
 
 
 def _raw(x):
@@ -137,7 +139,88 @@ class BatchNorm(_NormalizeMaths, Function):
 
     Training: batch mean and biased variance, differentiated through. Inference: the
     moving statistics, constants.
+
+    With the channels on the last axis (NHWC images, (N, C) features) x is seen as an
+    (M, C) matrix and forward and backward make the fewest passes over it: the column sums
+    are GEMVs (``ones @ x``, several times faster than NumPy's reduction over leading axes),
+    the normalized ``xhat`` is made in place and is the one array kept for backward, and
+    the backward is ``dx = gamma * inv * (g - sum(g) / M - xhat * sum(g * xhat) / M)``
+    with ``sum(g)`` and ``sum(g * xhat)`` being dbeta and dgamma. Training with
+    ``batch_stats`` computes the batch moments itself and reports them in the ``stats``
+    dict given as a constant (the wrapper updates the moving statistics from them).
+    Other layouts use the general maths shared with LayerNorm.
     """
+
+    def forward(self, x, *params, stat_axes=(), param_axes=(), epsilon=1e-3, has_gamma=True,
+                has_beta=True, mean=None, variance=None, batch_stats=True, stats=None):
+        self.last_axis = param_axes == (x.ndim - 1,) and x.ndim >= 2
+        if not self.last_axis:
+            return super().forward(x, *params, stat_axes=stat_axes, param_axes=param_axes,
+                                   epsilon=epsilon, has_gamma=has_gamma, has_beta=has_beta,
+                                   mean=mean, variance=variance, batch_stats=batch_stats)
+        dtype, c = x.dtype, x.shape[-1]
+        x2 = x.reshape(-1, c)  # (M, C)
+        m = x2.shape[0]
+        params = list(params)
+        gamma = params.pop(0).reshape(c) if has_gamma else None
+        beta = params.pop(0).reshape(c) if has_beta else None
+        self.has_gamma, self.has_beta, self.batch_stats = has_gamma, has_beta, batch_stats
+        if mean is None:
+            ones = np.ones(m, dtype=dtype)
+            mean = (ones @ x2) / dtype.type(m)  # (C,)
+            xhat = x2 - mean  # (M, C), centered for now
+            square = _workspace.scratch("batch_norm", xhat.shape, dtype)
+            np.multiply(xhat, xhat, out=square)
+            variance = (ones @ square) / dtype.type(m)  # biased, as Keras
+            if stats is not None:
+                stats["mean"], stats["variance"] = mean, variance
+        else:
+            mean = np.asarray(mean, dtype=dtype).reshape(c)
+            variance = np.asarray(variance, dtype=dtype).reshape(c)
+            xhat = x2 - mean
+        inv = 1 / np.sqrt(variance + dtype.type(epsilon))  # (C,)
+        xhat *= inv  # normalized, in place
+        if gamma is not None:
+            out = np.multiply(xhat, gamma)
+        else:
+            out = xhat.copy() if beta is None else np.empty_like(xhat)
+        if beta is not None:
+            np.add(xhat if gamma is None else out, beta, out=out)
+        self.save_for_backward(xhat, inv, gamma)
+        return out.reshape(x.shape)
+
+    def backward(self, grad):
+        if not self.last_axis:
+            return super().backward(grad)
+        xhat, inv, gamma = self.saved
+        m, c = xhat.shape
+        g2 = grad.reshape(m, c)
+        needs = self.needs_input_grad
+        ones = np.ones(m, dtype=xhat.dtype)
+        dbeta = ones @ g2  # (C,) = sum(g)
+        product = _workspace.scratch("batch_norm", xhat.shape, xhat.dtype)
+        np.multiply(g2, xhat, out=product)
+        dgamma = ones @ product  # (C,) = sum(g * xhat)
+        dx = None
+        if needs[0]:
+            scale = inv if gamma is None else gamma * inv  # d out / d x without the stats
+            if self.batch_stats:
+                # dx = gamma * inv * (g - sum(g) / M - xhat * sum(g * xhat) / M)
+                dx = np.multiply(xhat, dgamma / -xhat.dtype.type(m))
+                dx += g2
+                dx -= dbeta / xhat.dtype.type(m)
+                dx *= scale
+            else:
+                dx = g2 * scale
+            dx = dx.reshape(grad.shape)
+        grads = [dx]
+        index = 1
+        if self.has_gamma:
+            grads.append(dgamma.reshape(self.inputs[index].shape) if needs[index] else None)
+            index += 1
+        if self.has_beta:
+            grads.append(dbeta.reshape(self.inputs[index].shape) if needs[index] else None)
+        return tuple(grads)
 
 
 class LayerNorm(_NormalizeMaths, Function):
@@ -201,11 +284,17 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
     if training:
         if not stat_axes:
             raise ValueError(f"batch_norm: input of shape {np.shape(data)} has no axis to reduce")
-        data = np.asarray(data)
-        mean, variance = _moments(data if data.dtype.kind == "f" else data.astype(np.float32),
-                                  stat_axes)
-        out = BatchNorm.apply(x, *inputs, mean=mean, variance=variance, batch_stats=True,
-                              **constants)
+        stats = {}
+        if channel_axes == (ndim - 1,) and ndim >= 2:
+            # the op computes the batch moments in its own passes and reports them
+            out = BatchNorm.apply(x, *inputs, batch_stats=True, stats=stats, **constants)
+            mean, variance = stats["mean"], stats["variance"]
+        else:
+            data = np.asarray(data)
+            mean, variance = _moments(data if data.dtype.kind == "f" else data.astype(np.float32),
+                                      stat_axes)
+            out = BatchNorm.apply(x, *inputs, mean=mean, variance=variance, batch_stats=True,
+                                  **constants)
         _update_moving(moving_mean, mean, momentum, "moving_mean")
         _update_moving(moving_variance, variance, momentum, "moving_variance")
         return out
@@ -308,10 +397,17 @@ class Embedding(Function):
         return np.take(table, indices, axis=0)
 
     def backward(self, grad):
-        # dtable[i] = sum of grad over every position where indices == i
-        dtable = np.zeros(self.table_shape, dtype=grad.dtype)
-        np.add.at(dtable, self.indices, grad)
-        return (dtable,)
+        # dtable[i] = sum of grad over every position where indices == i, as a sparse
+        # product onehot^T @ grad: one pass in index order (the sums np.add.at makes, in the
+        # same order, bit for bit) and over 10x faster than np.add.at's per-element loop
+        rows, width = self.table_shape[0], int(np.prod(self.table_shape[1:], dtype=np.int64))
+        flat = self.indices.reshape(-1)
+        # (rows, positions) with a single 1 per column: column j at row indices[j]
+        onehot_t = _sparse.csc_matrix(
+            (np.ones(flat.size, dtype=grad.dtype), flat, np.arange(flat.size + 1)),
+            shape=(rows, flat.size))
+        dtable = onehot_t @ grad.reshape(flat.size, width)
+        return (np.asarray(dtable, dtype=grad.dtype).reshape(self.table_shape),)
 
 
 def embedding(indices, table):

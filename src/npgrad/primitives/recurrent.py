@@ -345,24 +345,26 @@ class LSTMSequence(Function):
         dc = np.array(g_out[t_steps], dtype=gates.dtype)
         rec_t = recurrent_kernel.T
         carried_h = carried_c = None
+        deriv = d_rec(gates)  # every gate's derivative for all steps at once, (T, N, 4U)
+        deriv[:, :, 2 * u : 3 * u] = d_act(gates[:, :, 2 * u : 3 * u])
+        d_act_cs = d_act(act_cs)  # (T, N, U)
         for t in range(t_steps - 1, -1, -1):
-            z = gates[t]
+            z, dv = gates[t], deriv[t]
             i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
             c_prev = cs[t - 1] if t > 0 else c0
-            act_c = act_cs[t]
             dh = dh + g_out[t]
             if keep is not None:
                 # (h_t, c_t) = keep * (new h, new c) + (1 - keep) * (h_{t-1}, c_{t-1})
                 dh, carried_h = _split_masked(dh, keep[t], gates.dtype)
                 dc, carried_c = _split_masked(dc, keep[t], gates.dtype)
             # h = o * act(c): dc += dh * o * act'(c); do = dh * act(c)
-            dc = dc + dh * o * d_act(act_c)
+            dc = dc + dh * o * d_act_cs[t]
             d = dz[t]
-            np.multiply(dh * act_c, d_rec(o), out=d[:, 3 * u :])
-            # c = f * c_prev + i * g
-            np.multiply(dc * g, d_rec(i), out=d[:, :u])
-            np.multiply(dc * c_prev, d_rec(f), out=d[:, u : 2 * u])
-            np.multiply(dc * i, d_act(g), out=d[:, 2 * u : 3 * u])
+            np.multiply(dh, act_cs[t], out=d[:, 3 * u :])
+            np.multiply(dc, g, out=d[:, :u])  # c = f * c_prev + i * g
+            np.multiply(dc, c_prev, out=d[:, u : 2 * u])
+            np.multiply(dc, i, out=d[:, 2 * u : 3 * u])
+            d *= dv  # through the four gate activations in one pass
             dc = dc * f
             dh = d @ rec_t
             if mask is not None:

@@ -25,6 +25,7 @@ from npgrad.trainers import arguments
 from npgrad.trainers import data_adapter as adapters
 from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics, log_value
 from npgrad.utils.allocator import keep_freed_memory
+from npgrad.utils.threads import adapt_num_threads
 from npgrad.utils.packing import unpack_x_y_sample_weight
 
 _COMPILE_KEYWORDS = ("steps_per_execution", "auto_scale_loss")
@@ -321,6 +322,7 @@ class Trainer:
                 or input of the wrong feature shape (the first layer's error).
         """
         keep_freed_memory()  # reuse big blocks across steps (see npgrad.utils.allocator)
+        adapt_num_threads()  # BLAS threads for the idle cores (a user's explicit choice wins)
         self._assert_compiled("fit")
         caller = f"{self.name}.fit"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,

@@ -6,9 +6,10 @@ from npgrad.utils.labels import to_categorical
 from npgrad.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from npgrad.utils.py_dataset import PyDataset
 from npgrad.utils.seeding import set_random_seed
-from npgrad.utils.threads import get_num_threads, set_num_threads
+from npgrad.utils.threads import adapt_num_threads, get_num_threads, set_num_threads
 
 __all__ = [
     "gradcheck", "GradcheckError", "set_random_seed", "to_categorical", "get_num_threads",
-    "set_num_threads", "PyDataset", "pack_x_y_sample_weight", "unpack_x_y_sample_weight",
+    "set_num_threads", "adapt_num_threads", "PyDataset", "pack_x_y_sample_weight",
+    "unpack_x_y_sample_weight",
 ]

@@ -13,12 +13,24 @@ NumPy offers no switch for this, so this module finds the OpenBLAS library NumPy
 threadpoolctl does. Where no OpenBLAS is found (another BLAS, another OS) the functions
 report that instead of guessing; the ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``
 environment variables, set before Python starts, work everywhere.
+
+When `threadpoolctl <https://github.com/joblib/threadpoolctl>`_ is installed (the optional
+extra ``npgrad[threads]``), :func:`set_num_threads` also goes through it, so every BLAS in
+the process follows (SciPy's own OpenBLAS, an MKL or BLIS NumPy build), not only the one
+this module finds by hand.
+
+:func:`adapt_num_threads` picks the count from how busy the machine is: two OpenBLAS threads
+on a machine whose cores other processes already use wait for each other for milliseconds
+per product (the seed CNN step went from 49 to 354 ms on a busy 2-core machine; PyTorch from
+75 to 649 ms), so it uses only the cores the load average leaves free, at least one.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
+import math
+import os
 
 import numpy as np
 
@@ -51,10 +63,30 @@ def _openblas():
     return None
 
 
+def _threadpoolctl():
+    """The threadpoolctl module when installed, else None."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    return threadpoolctl
+
+
+_EXPLICIT = {"set": False}  # set_num_threads was called: adapt_num_threads leaves it alone
+_ENVIRONMENT = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def get_num_threads():
-    """Threads NumPy's OpenBLAS uses for one product, or None when no OpenBLAS was found."""
+    """Threads NumPy's OpenBLAS uses for one product (through threadpoolctl, the largest count
+    of any BLAS, when no OpenBLAS is found), or None when no BLAS can be reached."""
     functions = _openblas()
-    return None if functions is None else int(functions[1]())
+    if functions is not None:
+        return int(functions[1]())
+    controller = _threadpoolctl()
+    if controller is not None:
+        counts = [d["num_threads"] for d in controller.threadpool_info() if d["user_api"] == "blas"]
+        return max(counts) if counts else None
+    return None
 
 
 def set_num_threads(n):
@@ -73,7 +105,20 @@ def set_num_threads(n):
     """
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
         raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    _EXPLICIT["set"] = True
+    return _apply(int(n))
+
+
+def _apply(n):
+    """Set ``n`` threads in NumPy's OpenBLAS (and every BLAS, through threadpoolctl)."""
     functions = _openblas()
+    controller = _threadpoolctl()
+    if controller is not None and (functions is not None or get_num_threads() is not None):
+        previous = get_num_threads()
+        controller.threadpool_limits(limits=n, user_api="blas")  # stays until changed
+        if previous is not None:
+            return previous
+        return n
     if functions is None:
         raise RuntimeError(
             "set_num_threads: NumPy's BLAS is not an OpenBLAS this process can reach; set "
@@ -83,3 +128,37 @@ def set_num_threads(n):
     previous = int(getter())
     setter(int(n))
     return previous
+
+
+def _usable_cores():
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def adapt_num_threads():
+    """Use as many BLAS threads as the machine has idle cores (at least 1).
+
+    ``cores - load``, rounded, where ``load`` is the one-minute load average (the runnable
+    processes, other programs' included): on an idle machine all cores, with one other
+    CPU-bound process on a 2-core machine one thread. Does nothing after an explicit
+    :func:`set_num_threads`, or when ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or
+    ``MKL_NUM_THREADS`` is set: the user's choice wins. Cheap enough to call at the start of
+    every epoch (the load average changes slowly).
+
+    Returns:
+        The number of threads now in force (None when no BLAS could be reached).
+    """
+    if _EXPLICIT["set"] or any(os.environ.get(v) for v in _ENVIRONMENT):
+        return get_num_threads()
+    if _openblas() is None and _threadpoolctl() is None:
+        return None
+    cores = _usable_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # not on this platform: keep the library's default
+        return get_num_threads()
+    wanted = max(1, min(cores, math.floor(cores - load + 0.5)))
+    if get_num_threads() != wanted:
+        _apply(wanted)
+    return get_num_threads()

@@ -1,0 +1,362 @@
+"""Workloads beyond the seed CNN (issue 17): npgrad against PyTorch on the CPU, side by side.
+
+    python benchmarks/bench_workloads.py                       # every workload, 5 rounds
+    python benchmarks/bench_workloads.py --only resnet,lstm --rounds 7 --steps 3
+    python benchmarks/bench_workloads.py --only memory         # peak memory of each workload
+
+Workloads (the same model, data, batches and optimizer in both libraries, float32, Adam,
+2 threads each, batch 64):
+
+- ``resnet``: a CIFAR-shaped residual net (32x32x3 -> Conv16 + BN + ReLU, a residual block
+  of 16, strided residual blocks of 32 and 64 with 1x1 shortcut convs + BN, global average
+  pooling, Dense 10). Every conv is 'same'-padded and bias-free, followed by
+  BatchNormalization; the residual Add is followed by ReLU.
+- ``lstm`` / ``gru``: Embedding(5000, 64) + LSTM(64) or GRU(64) + Dense(2) on 80-step
+  sequences of token ids.
+- ``conv1d``: a text CNN, Embedding(5000, 64) + Conv1D(64, 5, same, relu) + MaxPooling1D(2)
+  + Conv1D(64, 5, relu) + GlobalAveragePooling1D + Dense(2) on 200-step sequences.
+- ``dcgan``: one DCGAN step (a discriminator update on 64 real + 64 fake images, then a
+  generator update on 64 latent vectors) with the networks of ``examples/gan_mnist.py``:
+  Conv2DTranspose + BN + ReLU generator, strided Conv2D + BN + LeakyReLU discriminator.
+- ``memory``: each workload in a fresh process per library, peak resident memory over the
+  resident memory just before training (the training's own footprint).
+
+npgrad trains through ``Model.fit`` (``GAN.train_on_batch`` for the DCGAN) and PyTorch with
+its usual loop. Rounds alternate between the libraries; the table quotes medians, and the
+ratio of the medians is what to compare (the machine may be shared). Raw timings go to
+benchmarks/results/workloads-<time>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from harness import compare, import_torch, limit_threads, print_table, write_json  # noqa: E402
+
+import npgrad  # noqa: E402
+
+BATCH = 64
+VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
+LATENT, GAN_WIDTH = 100, 64
+TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2}
+NAMES = {
+    "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
+    "lstm": "Embedding(5000, 64) + LSTM(64) + Dense train, 80 steps, batch 64",
+    "gru": "Embedding(5000, 64) + GRU(64) + Dense train, 80 steps, batch 64",
+    "conv1d": "Embedding + 2 x Conv1D(64, 5) text CNN train, 200 steps, batch 64",
+    "dcgan": "DCGAN step (D on 64 real + 64 fake, then G), 28x28",
+}
+
+
+def data(kind, steps, seed=0):
+    """Random inputs and labels for ``steps`` batches of the workload (NHWC / token ids)."""
+    rng = np.random.default_rng(seed)
+    n = steps * BATCH
+    if kind == "resnet":
+        return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
+    if kind in ("lstm", "gru"):
+        return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
+    if kind == "conv1d":
+        return rng.integers(1, VOCAB, (n, CNN_TEXT_STEPS)), rng.integers(0, 2, n)
+    return np.tanh(rng.standard_normal((n, 28, 28, 1))).astype(np.float32), None
+
+
+# ----------------------------------------------------------------------------- npgrad
+def npgrad_resnet():
+    L = npgrad.layers
+
+    def conv_bn(x, filters, kernel=3, strides=1, relu=True):
+        x = L.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False)(x)
+        x = L.BatchNormalization()(x)
+        return L.ReLU()(x) if relu else x
+
+    def block(x, filters, strides=1):
+        shortcut = x
+        y = conv_bn(x, filters, strides=strides)
+        y = conv_bn(y, filters, relu=False)
+        if strides != 1 or x.shape[-1] != filters:
+            shortcut = conv_bn(x, filters, kernel=1, strides=strides, relu=False)
+        return L.ReLU()(L.Add()([y, shortcut]))
+
+    inputs = npgrad.Input(shape=(32, 32, 3))
+    x = conv_bn(inputs, 16)
+    x = block(x, 16)
+    x = block(x, 32, strides=2)
+    x = block(x, 64, strides=2)
+    x = L.GlobalAveragePooling2D()(x)
+    outputs = L.Dense(10, activation="softmax")(x)
+    return npgrad.Model(inputs, outputs)
+
+
+def npgrad_model(kind):
+    L = npgrad.layers
+    if kind == "resnet":
+        return npgrad_resnet()
+    if kind in ("lstm", "gru"):
+        rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
+        return npgrad.Sequential([npgrad.Input(shape=(TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
+                                  rnn, L.Dense(2, activation="softmax")])
+    return npgrad.Sequential([
+        npgrad.Input(shape=(CNN_TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
+        L.Conv1D(64, 5, padding="same", activation="relu"), L.MaxPooling1D(2),
+        L.Conv1D(64, 5, activation="relu"), L.GlobalAveragePooling1D(),
+        L.Dense(2, activation="softmax"),
+    ])
+
+
+def npgrad_gan():
+    L = npgrad.layers
+    w = GAN_WIDTH
+    generator = npgrad.Sequential([
+        npgrad.Input(shape=(LATENT,)),
+        L.Dense(7 * 7 * 2 * w, use_bias=False), L.BatchNormalization(), L.ReLU(),
+        L.Reshape((7, 7, 2 * w)),
+        L.Conv2DTranspose(w, 4, strides=2, padding="same", use_bias=False),
+        L.BatchNormalization(), L.ReLU(),
+        L.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh"),
+    ])
+    discriminator = npgrad.Sequential([
+        npgrad.Input(shape=(28, 28, 1)),
+        L.Conv2D(w, 4, strides=2, padding="same"), L.LeakyReLU(0.2),
+        L.Conv2D(2 * w, 4, strides=2, padding="same", use_bias=False),
+        L.BatchNormalization(), L.LeakyReLU(0.2),
+        L.Flatten(), L.Dense(1),
+    ])
+    gan = npgrad.models.GAN(generator, discriminator, latent_dim=LATENT)
+    gan.compile()
+    return gan
+
+
+def npgrad_trainer(kind, steps):
+    x, y = data(kind, steps)
+    if kind == "dcgan":
+        gan = npgrad_gan()
+
+        def run():
+            for i in range(steps):
+                gan.train_on_batch(x[i * BATCH:(i + 1) * BATCH])
+
+        return run
+    model = npgrad_model(kind)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+    def run():
+        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+
+    return run
+
+
+# ----------------------------------------------------------------------------- torch
+def torch_modules(torch):
+    nn = torch.nn
+
+    def bn(c):  # Keras defaults: epsilon 1e-3, momentum 0.99 (PyTorch counts 1 - momentum)
+        return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.conv1, self.bn1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False), bn(cout)
+            self.conv2, self.bn2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False), bn(cout)
+            self.shortcut = None
+            if stride != 1 or cin != cout:
+                self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), bn(cout))
+
+        def forward(self, x):
+            y = torch.relu(self.bn1(self.conv1(x)))
+            y = self.bn2(self.conv2(y))
+            return torch.relu(y + (x if self.shortcut is None else self.shortcut(x)))
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), bn(16), nn.ReLU())
+            self.blocks = nn.Sequential(Block(16, 16, 1), Block(16, 32, 2), Block(32, 64, 2))
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.head(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+
+    class TextRNN(nn.Module):
+        def __init__(self, kind):
+            super().__init__()
+            self.embed = nn.Embedding(VOCAB, EMBED)
+            self.rnn = (nn.LSTM if kind == "lstm" else nn.GRU)(EMBED, EMBED, batch_first=True)
+            self.head = nn.Linear(EMBED, 2)
+
+        def forward(self, x):
+            out, _ = self.rnn(self.embed(x))
+            return self.head(out[:, -1])
+
+    class TextCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(VOCAB, EMBED)
+            self.conv1 = nn.Conv1d(EMBED, 64, 5, padding=2)
+            self.conv2 = nn.Conv1d(64, 64, 5)
+            self.head = nn.Linear(64, 2)
+
+        def forward(self, x):
+            h = self.embed(x).transpose(1, 2)  # (N, C, L), PyTorch's layout
+            h = torch.max_pool1d(torch.relu(self.conv1(h)), 2)
+            return self.head(torch.relu(self.conv2(h)).mean(dim=2))
+
+    return ResNet, TextRNN, TextCNN, bn
+
+
+def torch_gan(torch):
+    nn = torch.nn
+    w = GAN_WIDTH
+    bn2d = torch_modules(torch)[3]
+
+    class View(nn.Module):
+        def forward(self, x):
+            return x.view(len(x), 2 * w, 7, 7)
+
+    generator = nn.Sequential(
+        nn.Linear(LATENT, 7 * 7 * 2 * w, bias=False), nn.BatchNorm1d(7 * 7 * 2 * w, eps=1e-3, momentum=0.01),
+        nn.ReLU(), View(),
+        nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False), bn2d(w), nn.ReLU(),
+        nn.ConvTranspose2d(w, 1, 4, 2, 1), nn.Tanh(),
+    )
+    discriminator = nn.Sequential(
+        nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(0.2),
+        nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False), bn2d(2 * w), nn.LeakyReLU(0.2),
+        nn.Flatten(), nn.Linear(2 * w * 7 * 7, 1),
+    )
+    return generator, discriminator
+
+
+def torch_trainer(kind, steps, torch):
+    x, y = data(kind, steps)
+    if kind == "dcgan":
+        return torch_gan_trainer(torch, x, steps)
+    ResNet, TextRNN, TextCNN, _ = torch_modules(torch)
+    model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)
+    ys = torch.from_numpy(y)
+
+    def run():
+        model.train()
+        for i in range(steps):
+            batch = slice(i * BATCH, (i + 1) * BATCH)
+            optimizer.zero_grad()
+            loss_fn(model(xs[batch]), ys[batch]).backward()
+            optimizer.step()
+
+    return run
+
+
+def torch_gan_trainer(torch, x, steps):
+    generator, discriminator = torch_gan(torch)
+    d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-7)
+    g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-7)
+    bce = torch.nn.BCEWithLogitsLoss()
+    xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
+
+    def run():
+        for i in range(steps):
+            real = xs[i * BATCH:(i + 1) * BATCH]
+            with torch.no_grad():
+                fake = generator(torch.randn(BATCH, LATENT))
+            d_opt.zero_grad()
+            real_logits, fake_logits = discriminator(real), discriminator(fake)
+            loss = (bce(real_logits, torch.ones_like(real_logits))
+                    + bce(fake_logits, torch.zeros_like(fake_logits))) * 0.5
+            loss.backward()
+            d_opt.step()
+            g_opt.zero_grad()
+            logits = discriminator(generator(torch.randn(BATCH, LATENT)))
+            bce(logits, torch.ones_like(logits)).backward()
+            g_opt.step()
+
+    return run
+
+
+# ----------------------------------------------------------------------------- memory
+def _rss_mib(field="VmRSS:"):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field):
+                return int(line.split()[1]) / 1024
+    raise OSError(f"{field} not in /proc/self/status")
+
+
+def memory_child(library, kind, steps):
+    """Train ``steps`` batches of ``kind``; print the peak RSS over the RSS before training."""
+    import gc
+
+    limit_threads()
+    torch = import_torch()
+    run = npgrad_trainer(kind, steps) if library == "npgrad" else torch_trainer(kind, steps, torch)
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:  # reset the high-water mark (Linux)
+        f.write("5")
+    before = _rss_mib()
+    run()
+    print(_rss_mib("VmHWM:") - before)
+
+
+def memory(kinds, steps):
+    torch = import_torch()
+    out = {}
+    print("\n### peak resident memory of training over the memory before it (MiB)\n")
+    print("| workload | npgrad | PyTorch | ratio |")
+    print("|---|---|---|---|")
+    for kind in kinds:
+        row = {}
+        for library in ("npgrad", "torch") if torch else ("npgrad",):
+            proc = subprocess.run([sys.executable, __file__, "--memory-child", library,
+                                   "--only", kind, "--steps", str(steps)],
+                                  capture_output=True, text=True, check=True)
+            row[library] = float(proc.stdout.strip().splitlines()[-1])
+        out[kind] = row
+        ratio = f"**{row['npgrad'] / row['torch']:.2f}**" if "torch" in row else "n/a"
+        print(f"| {kind} | {row['npgrad']:.0f} | {row.get('torch', float('nan')):.0f} | {ratio} |")
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=4, help="training steps per timed round")
+    parser.add_argument("--only", default="", help="comma list of " + ",".join(TARGETS) + ",memory")
+    parser.add_argument("--memory-child", choices=("npgrad", "torch"))
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(args.memory_child, args.only, args.steps)
+        return None
+    limit_threads()
+    torch = import_torch()
+    only = args.only.split(",") if args.only else list(TARGETS) + ["memory"]
+    results = []
+    for kind in (k for k in TARGETS if k in only):
+        np_run = npgrad_trainer(kind, args.steps)
+        t_run = torch_trainer(kind, args.steps, torch) if torch else None
+        results.append(compare(f"{NAMES[kind]}, {args.steps} steps", np_run, t_run,
+                               rounds=args.rounds, target=TARGETS[kind]))
+        print_table(results[-1:], "progress")
+    if results:
+        print_table(results, "npgrad vs PyTorch (CPU, float32, medians)")
+    extra = {}
+    if "memory" in only:
+        extra["peak_rss_mib"] = memory([k for k in TARGETS if k in only] or list(TARGETS),
+                                       steps=max(args.steps, 4))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    write_json(results, args.out or Path(__file__).parent / "results" / f"workloads-{stamp}.json",
+               extra)
+    return results
+
+
+if __name__ == "__main__":
+    main()

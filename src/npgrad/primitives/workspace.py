@@ -1,0 +1,93 @@
+"""Scratch buffers that ops reuse from one call to the next (a caching allocator in miniature).
+
+A convolution's columns are several times larger than its input (nine times for a 3x3
+kernel) and live only for the duration of one forward or backward. Allocated fresh, a block
+of tens of MB comes from ``mmap`` and every page faults back in, zero-filled by the kernel,
+on every call; a buffer kept between calls costs that once. The ops that use these buffers
+never return them and never keep them past their own call, so one buffer per purpose
+(``name``) is enough.
+
+Example:
+    >>> cols = scratch("conv_cols", (6, 4), np.float32)   # uninitialized, reused next time
+    >>> padded = zero_padded(np.ones((1, 2, 2, 1)), (1, 1), (1, 1))   # zero border kept
+    >>> padded[0, :, :, 0].sum()
+    4.0
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+_MAX_PADDED = 16  # padded buffers kept (one per shape and padding); oldest dropped first
+_local = threading.local()
+
+
+def _pools():
+    if not hasattr(_local, "scratch"):
+        _local.scratch, _local.padded = {}, {}
+    return _local.scratch, _local.padded
+
+
+def scratch(name, shape, dtype):
+    """An uninitialized C-contiguous array of ``shape`` and ``dtype`` for temporary use.
+
+    The memory is shared with every earlier and later call with the same ``name`` (in this
+    thread): the caller must be done with the array before anything asks for ``name`` again,
+    and must never hand it out (return it from an op, save it for backward).
+
+    Args:
+        name: what the buffer is for, e.g. ``"conv_cols"``.
+        shape: tuple of ints.
+        dtype: NumPy dtype.
+
+    Returns:
+        ndarray view of the shared buffer.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    pool, _ = _pools()
+    buffer = pool.get(name)
+    if buffer is None or buffer.nbytes < nbytes:
+        pool.pop(name, None)  # let the old block go before the larger one is allocated
+        buffer = np.empty(max(nbytes, dtype.itemsize), dtype=np.uint8)
+        pool[name] = buffer
+    return buffer[:nbytes].view(dtype).reshape(shape)
+
+
+def zero_padded(x, pads_h, pads_w):
+    """``x`` (N, H, W, C) with zero rows and columns around it, in a reused buffer.
+
+    Only the interior is written on each call; the border was zeroed when the buffer (one
+    per shape, padding and dtype) was made and stays zero. The same rules as
+    :func:`scratch` apply to the result. No copy at all when there is nothing to pad.
+
+    Args:
+        x: (N, H, W, C) array.
+        pads_h, pads_w: (before, after) pairs of non-negative ints.
+
+    Returns:
+        (N, H + sum(pads_h), W + sum(pads_w), C) array.
+    """
+    if pads_h == (0, 0) and pads_w == (0, 0):
+        return x
+    n, h, w, c = x.shape
+    shape = (n, h + pads_h[0] + pads_h[1], w + pads_w[0] + pads_w[1], c)
+    key = (shape, tuple(pads_h), tuple(pads_w), x.dtype.str)
+    _, padded = _pools()
+    buffer = padded.pop(key, None)
+    if buffer is None:
+        if len(padded) >= _MAX_PADDED:
+            padded.pop(next(iter(padded)))
+        buffer = np.zeros(shape, dtype=x.dtype)
+    padded[key] = buffer  # most recently used last
+    buffer[:, pads_h[0] : pads_h[0] + h, pads_w[0] : pads_w[0] + w, :] = x
+    return buffer
+
+
+def clear():
+    """Free every buffer of this thread (they are made again on demand)."""
+    scratch_pool, padded = _pools()
+    scratch_pool.clear()
+    padded.clear()

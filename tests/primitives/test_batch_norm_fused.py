@@ -1,0 +1,60 @@
+"""The channels-last batch norm (one (M, C) pass plan, GEMV sums) pinned to the general maths.
+
+The same data is normalized twice in float64: with the channels last (the fused path) and
+moved to axis 1 (the general path shared with layer norm, which reduces with NumPy's means);
+outputs, the gradients of x, gamma and beta, and the updated moving statistics must agree.
+"""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import npgrad.functional as F
+from npgrad import Tensor
+
+
+def _run(x, gamma, beta, axis, training, upstream, moving):
+    mean, var = moving[0].copy(), moving[1].copy()
+    tx = Tensor(x, requires_grad=True)
+    tg = None if gamma is None else Tensor(gamma, requires_grad=True)
+    tb = None if beta is None else Tensor(beta, requires_grad=True)
+    y = F.batch_norm(tx, tg, tb, mean, var, training=training, momentum=0.9, axis=axis)
+    (y * upstream).sum().backward()
+    grads = [tx.grad] + [t.grad if t is not None else None for t in (tg, tb)]
+    return y.data, grads, (mean, var)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(1, 5), st.integers(1, 7),
+       st.integers(1, 6), st.booleans(), st.booleans(), st.booleans())
+def test_channels_last_equals_the_general_path(seed, ndim_extra, n, side, c, training, scale,
+                                               center):
+    rng = np.random.default_rng(seed)
+    shape = (max(n, 2),) + (side,) * (ndim_extra - 1) + (c,)  # (N, ..., C), rank 2 to 4
+    x = rng.standard_normal(shape) * 3 + rng.standard_normal(c) * 5  # offset channels
+    gamma = rng.uniform(0.5, 2.0, c) if scale else None
+    beta = rng.standard_normal(c) if center else None
+    upstream = rng.standard_normal(shape)
+    moving = (rng.standard_normal(c), rng.uniform(0.5, 2.0, c))
+    fast = _run(x, gamma, beta, -1, training, upstream, moving)
+    # channels moved to axis 1: the general path, the same numbers
+    move = lambda a: np.moveaxis(a, -1, 1)  # noqa: E731
+    general = _run(move(x), gamma, beta, 1, training, move(upstream), moving)
+    np.testing.assert_allclose(fast[0], np.moveaxis(general[0], 1, -1), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(fast[1][0], np.moveaxis(general[1][0], 1, -1), rtol=1e-9,
+                               atol=1e-10)
+    for got, expected in zip(fast[1][1:], general[1][1:]):
+        if expected is None:
+            assert got is None
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+    for got, expected in zip(fast[2], general[2]):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_forward_keeps_one_activation_sized_array():
+    x = Tensor(np.random.default_rng(0).standard_normal((8, 5, 3)), requires_grad=True)
+    y = F.batch_norm(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), training=True)
+    xhat, inv, gamma = y._ctx.saved
+    assert xhat.shape == (40, 3) and inv.shape == (3,) and gamma.shape == (3,)
+    assert not np.shares_memory(xhat, y.data)
