@@ -60,3 +60,31 @@ def atomic_savez(filepath, arrays):
             pass
         raise
     _fsync_folder(folder)
+
+
+def atomic_write_bytes(filepath, data):
+    """Write the bytes ``data`` to ``filepath`` atomically (temp file + rename), as
+    :func:`atomic_savez` does for arrays (used for Keras ``.keras`` and ``.weights.h5`` files)."""
+    path = os.path.abspath(os.fspath(filepath))
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {filepath!r}: folder {folder!r} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot save to {filepath!r}: it is a folder")
+    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_current_umask()
+    fd, temp_path = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                     dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temp_path, mode)
+        os.replace(temp_path, path)
+    except BaseException:
+        try:
+            os.unlink(temp_path)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_folder(folder)
