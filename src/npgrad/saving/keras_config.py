@@ -574,8 +574,8 @@ def _functional(config, custom_objects, budget):
             return {k: reference(v) for k, v in value.items()}
         raise ValueError(f"functional config: bad input/output reference {_short(value)}")
 
-    inputs = reference(config.get("input_layers"))
-    outputs = reference(config.get("output_layers"))
+    inputs = _single(reference(config.get("input_layers")))
+    outputs = _single(reference(config.get("output_layers")))
     try:
         model = Model(inputs, outputs, name=config.get("name"))
     except (TypeError, ValueError) as error:
@@ -583,6 +583,11 @@ def _functional(config, custom_objects, budget):
     if config.get("trainable") is False:
         model.trainable = False
     return model
+
+
+def _single(value):
+    """A one-element list of tensors is that tensor (Keras 2 always wrote lists)."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
 
 
 def _leaves(value):
