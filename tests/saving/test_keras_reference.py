@@ -54,6 +54,9 @@ def _as_list(value):
                                   lambda: keras_zoo.functional_model(masking=False)],
                          ids=["image", "sequence", "functional"])
 def test_keras_loads_npgrad_archives_and_predicts_the_same(make, tmp_path):
+    """npgrad -> .keras -> Keras predicts the same; Keras saves it again (its own config,
+    every Keras default in) -> npgrad reads that back: the same predictions, the same
+    optimizer state."""
     model = make()
     model.compile(optimizer="adam", loss="mse")
     x = keras_zoo.inputs(model)
@@ -63,11 +66,20 @@ def test_keras_loads_npgrad_archives_and_predicts_the_same(make, tmp_path):
     model.save(tmp_path / "m.keras")
     np.savez(tmp_path / "in.npz", **{f"x{i}": v for i, v in enumerate(_as_list(x))})
     run_keras(HERE / "keras_predict.py", tmp_path / "m.keras", tmp_path / "in.npz",
-              tmp_path / "out.npz")
+              tmp_path / "out.npz", tmp_path / "keras_made.keras")
+    expected = _as_list(model.predict(x, verbose=0))
     with np.load(tmp_path / "out.npz") as keras_out:
         assert int(keras_out["iterations"]) == model.optimizer.iterations
-        for i, y in enumerate(_as_list(model.predict(x, verbose=0))):
+        for i, y in enumerate(expected):
             np.testing.assert_allclose(keras_out[f"y{i}"], y, rtol=1e-4, atol=1e-5)
+    back = npgrad.models.load_model(tmp_path / "keras_made.keras")
+    for a, b in zip(_as_list(back.predict(x, verbose=0)), expected):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    state = model.optimizer.get_state(model.trainable_weights)
+    back_state = back.optimizer.get_state(back.trainable_weights)
+    assert back.optimizer.iterations == model.optimizer.iterations
+    for key in state:
+        np.testing.assert_allclose(back_state[key], state[key], rtol=1e-5, atol=1e-8)
 
 
 KERAS_LEGACY = """

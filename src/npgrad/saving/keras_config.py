@@ -106,6 +106,7 @@ _HARMLESS = {
     "keepdims": _is_false,
     "interpolation": lambda v: v in (None, "nearest"),
     "time_major": _is_false,
+    "rms_scaling": _is_false,
     "implementation": _always,
     "decay": lambda v: v in (None, 0, 0.0),
     "is_legacy_optimizer": _is_false,
