@@ -15,7 +15,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "keras_interop.py"
 def test_keras_interop_quick(tmp_path):
     pytest.importorskip("h5py")
     env = dict(os.environ, NPGRAD_OFFLINE="1")
-    result = subprocess.run([sys.executable, str(EXAMPLE), "--quick", "--out", str(tmp_path)],
+    result = subprocess.run([sys.executable, str(EXAMPLE), "--quick", "--out", str(tmp_path)], check=False,
                             capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "optimizer Adam at step 8" in result.stdout  # Keras's compile settings and state

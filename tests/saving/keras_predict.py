@@ -11,8 +11,8 @@ import sys
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
 
 def main(model_path, inputs_path, outputs_path, resaved_path=None):

@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 def _keras_available():
     if not Path(KERAS_PYTHON).exists():
         return False
-    result = subprocess.run([KERAS_PYTHON, "-c", "import keras, h5py"], capture_output=True,
+    result = subprocess.run([KERAS_PYTHON, "-c", "import keras, h5py"], check=False, capture_output=True,
                             env=dict(os.environ, KERAS_BACKEND="torch"), timeout=120)
     return result.returncode == 0
 
@@ -40,7 +40,7 @@ def run_keras(code_or_script, *args):
     command = [KERAS_PYTHON, *source, *map(str, args)]
     env = dict(os.environ, KERAS_BACKEND="torch")
     env.pop("PYTHONPATH", None)  # Keras's own environment, not npgrad's
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

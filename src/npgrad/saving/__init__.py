@@ -102,7 +102,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
                                     include_optimizer=include_optimizer)
 
 
-def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Load a model from npgrad's format, a Keras 3 ``.keras`` or a legacy Keras ``.h5`` file.
 
     Args:

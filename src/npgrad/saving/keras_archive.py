@@ -22,7 +22,7 @@ import os
 import zipfile
 
 from npgrad.errors import UnreadableFileError
-from npgrad.saving import keras_config, keras_h5
+from npgrad.saving import keras_config, keras_export, keras_h5
 from npgrad.saving.atomic import atomic_write_bytes
 
 __all__ = ["load_keras", "load_keras_weights", "load_legacy_h5", "save_keras"]
@@ -58,7 +58,7 @@ def save_keras(model, filepath, overwrite=True, include_optimizer=True):
     keras_h5.require_h5py()
     if not overwrite and os.path.exists(os.fspath(filepath)):
         raise FileExistsError(f"{os.fspath(filepath)!r} exists and overwrite=False")
-    spec = keras_config.keras_model_spec(model, include_compile=True)
+    spec = keras_export.keras_model_spec(model, include_compile=True)
     try:
         config_json = json.dumps(spec)
     except (TypeError, ValueError) as error:

@@ -401,7 +401,7 @@ def restore_optimizer(model, values, path):
 # ----------------------------------------------------------------------------- legacy .h5
 def is_legacy_h5(source, path):
     """Whether an HDF5 file is in the legacy (Keras 2 / tf.keras) layout."""
-    h5py, file = open_h5(source, path)
+    _, file = open_h5(source, path)
     with file:
         return "model_config" in file.attrs or "layer_names" in file.attrs \
             or "model_weights" in file

@@ -25,7 +25,7 @@ import types
 
 import numpy as np
 
-from npgrad.saving import keras_config, object_registration
+from npgrad.saving import keras_config, keras_export, object_registration
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 
@@ -70,7 +70,7 @@ def serialize_keras_object(obj):
         return {"module": obj.__module__, "class_name": "function", "config": name,
                 "registered_name": name}
     if isinstance(obj, (Sequential, Functional)):
-        return keras_config.keras_model_spec(obj)
+        return keras_export.keras_model_spec(obj)
     if not hasattr(obj, "get_config"):
         raise TypeError(f"serialize_keras_object: cannot serialize {obj!r} of type "
                         f"{type(obj).__name__}: it has no get_config() method")
@@ -80,11 +80,11 @@ def serialize_keras_object(obj):
                         f"{type(config).__name__}")
     if keras_config.builtin_class(type(obj).__name__) is type(obj) \
             and keras_config.kind_of(obj) == "layers":
-        return keras_config.keras_layer_spec(obj)
-    spec = keras_config.keras_object_spec(obj, {k: keras_config.keras_value(
+        return keras_export.keras_layer_spec(obj)
+    spec = keras_export.keras_object_spec(obj, {k: keras_export.keras_value(
         serialize_keras_object(v)) for k, v in config.items()})
     if getattr(obj, "built", False) and getattr(obj, "input_shape_built", None) is not None:
-        spec["build_config"] = {"input_shape": keras_config.json_shape(obj.input_shape_built)}
+        spec["build_config"] = {"input_shape": keras_export.json_shape(obj.input_shape_built)}
     return spec
 
 
