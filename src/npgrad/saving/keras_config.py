@@ -267,7 +267,9 @@ def npgrad_value(value, custom_objects=None, where="config"):
     if isinstance(class_name, str) and "config" in value:
         inner = value.get("config")
         if class_name in _DTYPE_POLICIES and isinstance(inner, dict):
-            return inner.get("name", "float32")
+            name = inner.get("name", "float32")
+            # mixed precision keeps float32 variables: npgrad computes in float32 then
+            return "float32" if isinstance(name, str) and name.startswith("mixed_") else name
         if class_name == _TENSOR_KEY:
             return value
         if class_name == "function":
@@ -363,11 +365,13 @@ def estimated_weight_count(config, input_shape):
 
 
 class _Budget:
-    """Counts the estimated weight bytes of the layers built so far against a limit."""
+    """Counts the estimated weight bytes of the layers built so far against a limit (and
+    carries the caller's ``layer_factory`` through nested models)."""
 
-    def __init__(self, limit_bytes):
+    def __init__(self, limit_bytes, layer_factory=None):
         self.limit = limit_bytes
         self.used = 0
+        self.layer_factory = layer_factory
 
     def charge(self, layer, config, input_shape):
         if self.limit is None:
@@ -382,7 +386,8 @@ class _Budget:
 
 
 # ----------------------------------------------------------------------------- model graphs
-def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=None):
+def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=None,
+                          layer_factory=None):
     """A Sequential or functional model from its Keras spec (``config.json``'s content).
 
     Args:
@@ -390,6 +395,8 @@ def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=
         custom_objects: optional ``{name: class or function}``.
         compile: also apply ``compile_config`` when present.
         budget_bytes: refuse configs whose estimated weights exceed this many bytes.
+        layer_factory: optional ``fn(layer_spec) -> layer or None`` that makes a layer in
+            place of the config's (``clone_model``'s ``clone_function``); None falls back.
 
     Returns:
         The built npgrad model (weights initialized, not loaded).
@@ -400,7 +407,7 @@ def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=
     if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict):
         raise ValueError(f"the model config needs 'class_name' and a 'config' dict, got "
                          f"{_short(spec)}")
-    budget = _Budget(budget_bytes)
+    budget = _Budget(budget_bytes, layer_factory)
     class_name = spec.get("class_name")
     cls, builtin = resolve_class(spec, "layers", custom_objects, f"model {class_name!r}")
     config = spec["config"]
@@ -418,14 +425,15 @@ def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=
 
 
 def _nested_or_layer(spec, custom_objects, budget):
-    name = spec.get("class_name") if isinstance(spec, dict) else None
-    if name in _MODEL_NAMES or (isinstance(spec, dict) and isinstance(spec.get("config"), dict)
-                                and "layers" in spec["config"]
-                                and builtin_class(name, "layers") is not None
-                                and name in ("Sequential", "Functional")):
+    if budget.layer_factory is not None:
+        made = budget.layer_factory(spec)
+        if made is not None:
+            return made
+    if isinstance(spec, dict) and spec.get("class_name") in _MODEL_NAMES:
         return model_from_keras_spec(spec, custom_objects, compile=False,
                                      budget_bytes=None if budget.limit is None
-                                     else budget.limit - budget.used)
+                                     else budget.limit - budget.used,
+                                     layer_factory=budget.layer_factory)
     return layer_from_keras_spec(spec, custom_objects)
 
 
