@@ -159,3 +159,41 @@ def test_custom_registered_layer_in_a_keras_archive(tmp_path):
     loaded = npgrad.saving.load_model(tmp_path / "custom.keras", custom_objects={"Scale": Scale})
     x = np.ones((2, 4), dtype="float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_registered_subclassed_model_round_trips(tmp_path):
+    from tests.saving.test_object_registration import clean_registry  # noqa: F401
+
+    @npgrad.saving.register_keras_serializable("test_files")
+    class TwoLayers(npgrad.Model):
+        def __init__(self, width=4, **kwargs):
+            super().__init__(**kwargs)
+            self.width = width
+            self.hidden = L.Dense(width, activation="relu")
+            self.head = L.Dense(2)
+
+        def call(self, x, training=False):
+            return self.head(self.hidden(x))
+
+        def get_config(self):
+            return {"name": self.name, "width": self.width}
+
+    model = TwoLayers(5)
+    x = np.linspace(-1, 1, 12, dtype="float32").reshape(3, 4)
+    model.compile("adam", "mse")
+    model.fit(x, np.zeros((3, 2), "float32"), verbose=0)
+    model.save(tmp_path / "sub.keras")
+    loaded = npgrad.models.load_model(tmp_path / "sub.keras")
+    assert isinstance(loaded, TwoLayers) and loaded.width == 5
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert loaded.optimizer.iterations == 1
+
+
+def test_weights_the_model_has_no_layer_for_are_an_error(tmp_path):
+    from npgrad.errors import UnreadableFileError
+
+    bigger = npgrad.Sequential([npgrad.Input((4,)), L.Dense(3), L.Dense(2)])
+    bigger.save_weights(tmp_path / "w.weights.h5")
+    smaller = npgrad.Sequential([npgrad.Input((4,)), L.Dense(3)])
+    with pytest.raises(UnreadableFileError, match="no layer for"):
+        smaller.load_weights(tmp_path / "w.weights.h5")

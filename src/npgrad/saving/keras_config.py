@@ -413,7 +413,12 @@ def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=
     config = spec["config"]
     if not builtin or cls.__name__ not in ("Sequential", "Functional"):
         model = instantiate(cls, npgrad_value(config, custom_objects), custom_objects,
-                             f"model {class_name!r}")
+                            f"model {class_name!r}")
+        shape = (spec.get("build_config") or {}).get("input_shape")
+        if shape is not None and not getattr(model, "built", True):
+            _check_shape(shape, f"model {class_name!r} build_config")
+            budget.charge(model, config, tuple(shape))
+            model.build(tuple(shape))
     elif cls.__name__ == "Sequential":
         model = _sequential(config, custom_objects, budget, spec.get("build_config"))
     else:

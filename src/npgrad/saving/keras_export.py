@@ -150,8 +150,11 @@ def keras_model_spec(model, include_compile=True):
         config["layers"] = layers
         spec = keras_object_spec(model, config)
         spec["build_config"] = {"input_shape": None}
-    else:
+    else:  # a subclassed model: its own get_config, as Keras writes registered classes
         spec = keras_object_spec(model, {k: keras_value(v) for k, v in model.get_config().items()})
+        build = _build_config(model)
+        if build is not None:
+            spec["build_config"] = build
     if include_compile:
         compile_config = keras_compile_config(model)
         if compile_config is not None:

@@ -334,7 +334,7 @@ def read_weights(model, source, path, match_names=True):
     h5py, file = open_h5(source, path)
     with file:
         reader = _Reader(h5py, file, path)
-        updates = []
+        updates, used = [], set()
         for group_path, layer, weights in keras_weight_groups(model):
             if not weights:
                 continue
@@ -352,6 +352,12 @@ def read_weights(model, source, path, match_names=True):
                 value = reader.array(f"{found}/vars/{index}" if found else f"vars/{index}",
                                      weight.shape, f"{where} weight {weight.name!r}")
                 updates.append((weight, value))
+            used.add(found)
+        unused = [p for p in _weighted_groups(reader)
+                  if p not in used and p.split("/")[0] not in _TRAINER_STATE]
+        if unused:
+            raise reader.fail(f"the file holds weights the model has no layer for, at "
+                              f"{unused[:5]}; the architectures differ", entry=unused[0] or "/")
         optimizer_values = None
         group = reader.node("optimizer/vars", "group")
         if group is not None:
@@ -369,6 +375,34 @@ def read_weights(model, source, path, match_names=True):
     for weight, value in updates:
         weight.data[...] = value.astype(weight.dtype, copy=False)
     return optimizer_values
+
+
+#: top-level groups of Keras trainer state (metric and loss trackers), not model weights
+_TRAINER_STATE = {"_compile_metrics", "_compile_loss", "_loss_tracker", "metrics",
+                  "compile_metrics", "compile_loss", "optimizer"}
+
+
+def _weighted_groups(reader, limit=100_000):
+    """Paths of the objects whose ``vars`` group holds arrays (the optimizer's excluded)."""
+    h5py, found, stack, seen = reader.h5py, [], [("", reader.file)], 0
+    while stack:
+        path, group = stack.pop()
+        for name in group:
+            seen += 1
+            if seen > limit:
+                raise reader.fail(f"more than {limit:,} HDF5 objects")
+            if not isinstance(group.get(name, getlink=True), h5py.HardLink):
+                continue
+            child = group[name]
+            if not isinstance(child, h5py.Group):
+                continue
+            child_path = f"{path}/{name}" if path else name
+            if name == "vars":
+                if len(child) and path != "optimizer":
+                    found.append(path)
+            elif child_path != "optimizer":
+                stack.append((child_path, child))
+    return found
 
 
 def restore_optimizer(model, values, path):
