@@ -250,3 +250,43 @@ def test_keras2_functional_h5_written_by_tf_keras(tmp_path):
     np.testing.assert_allclose(model.predict(x, verbose=0), np.maximum(x @ kernel + bias, 0),
                                rtol=1e-6)
     assert model.optimizer.learning_rate == pytest.approx(0.01)
+
+
+def test_truncated_or_foreign_weights_file(tmp_path):
+    model = npgrad.Sequential([npgrad.Input((4,)), L.Dense(3)])
+    path = tmp_path / "w.weights.h5"
+    model.save_weights(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UnreadableFileError, match="HDF5"):
+        model.load_weights(path)
+    with h5py.File(path, "w") as file:
+        file["unrelated"] = np.zeros(3)
+    with pytest.raises(UnreadableFileError, match="no weights"):
+        model.load_weights(path)
+
+
+def test_keras2_weights_only_h5_by_name_and_by_order(tmp_path):
+    """tf.keras ``save_weights("w.h5")``: layer groups at the root, matched by name, else in
+    order of the layers that have weights."""
+    rng = np.random.default_rng(1)
+    kernel, bias = rng.normal(size=(4, 3)).astype("float32"), rng.normal(size=3).astype("float32")
+    path = tmp_path / "w.h5"
+    with h5py.File(path, "w") as file:
+        file.attrs["layer_names"] = [b"flatten", b"dense_7"]
+        file.attrs["keras_version"] = "2.11.0"
+        file.create_group("flatten").attrs["weight_names"] = []
+        group = file.create_group("dense_7")
+        group.attrs["weight_names"] = [b"dense_7/kernel:0", b"dense_7/bias:0"]
+        group["dense_7/kernel:0"] = kernel
+        group["dense_7/bias:0"] = bias
+    x = rng.normal(size=(2, 4)).astype("float32")
+    for name in ("dense_7", "other_name"):  # by name, then by order
+        model = npgrad.Sequential([npgrad.Input((4,)), L.Flatten(), L.Dense(3, name=name)])
+        model.load_weights(path)
+        np.testing.assert_allclose(model.predict(x, verbose=0), x @ kernel + bias, rtol=1e-6)
+    wrong = npgrad.Sequential([npgrad.Input((5,)), L.Dense(3)])
+    with pytest.raises(UnreadableFileError, match=r"\(4, 3\).*\(5, 3\)"):
+        wrong.load_weights(path)
+    with pytest.raises(UnreadableFileError, match="only weights"):
+        npgrad.models.load_model(path)
