@@ -290,3 +290,15 @@ def test_keras2_weights_only_h5_by_name_and_by_order(tmp_path):
         wrong.load_weights(path)
     with pytest.raises(UnreadableFileError, match="only weights"):
         npgrad.models.load_model(path)
+
+
+def test_elementwise_weights_of_a_huge_declared_input_are_refused(archive):
+    def huge_prelu(config):
+        layers = config["config"]["layers"]
+        layers[0]["config"]["batch_shape"] = [None, 20000, 20000]
+        layers[1:] = [{"module": "keras.layers", "class_name": "PReLU", "registered_name": None,
+                       "config": {"name": "p_re_lu", "alpha_initializer": "zeros"}}]
+
+    edit_config(archive, huge_prelu)
+    with pytest.raises(UnreadableFileError, match="refusing to allocate"):
+        npgrad.models.load_model(archive)

@@ -357,6 +357,8 @@ def estimated_weight_count(config, input_shape):
     count = 4 * (last + width + 2) * width * kernel
     count += math.prod(_ints(config.get("input_dim")) or [0]) * max(1, sum(_ints(config.get(
         "output_dim"))))
+    if "alpha_initializer" in config:  # PReLU: one weight per input element (unshared axes)
+        count += math.prod(max(1, n) for n in _ints(list(input_shape or [])[1:]))
     for key in ("layer", "backward_layer", "cell"):
         nested = config.get(key)
         if isinstance(nested, dict):
