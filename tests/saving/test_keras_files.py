@@ -197,3 +197,18 @@ def test_weights_the_model_has_no_layer_for_are_an_error(tmp_path):
     smaller = npgrad.Sequential([npgrad.Input((4,)), L.Dense(3)])
     with pytest.raises(UnreadableFileError, match="no layer for"):
         smaller.load_weights(tmp_path / "w.weights.h5")
+
+
+def test_layers_are_found_by_their_saved_name_when_paths_differ(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    model = npgrad.Sequential([npgrad.Input((3,)), L.Dense(3, name="a"), L.Dense(3, name="b")])
+    path = tmp_path / "w.weights.h5"
+    model.save_weights(path)
+    with h5py.File(path, "a") as file:  # another writer numbered the layers the other way
+        file.move("layers/dense", "layers/tmp")
+        file.move("layers/dense_1", "layers/dense")
+        file.move("layers/tmp", "layers/dense_1")
+    fresh = npgrad.Sequential([npgrad.Input((3,)), L.Dense(3, name="a"), L.Dense(3, name="b")])
+    fresh.load_weights(path)
+    for w, v in zip(fresh.weights, model.weights):
+        np.testing.assert_array_equal(w.data, v.data)

@@ -259,6 +259,23 @@ class _Reader:
         except (OSError, ValueError, RuntimeError) as error:
             raise self.fail(f"{what}: cannot read the array ({error})", entry=name) from None
 
+    def names_under(self, parent_path):
+        """``{saved layer name: path}`` of the objects directly under ``parent_path`` (cached)."""
+        cache = self.__dict__.setdefault("_names", {})
+        if parent_path not in cache:
+            names = {}
+            parent = self.node(parent_path, "group")
+            for child in parent if parent is not None else []:
+                if not isinstance(parent.get(child, getlink=True), self.h5py.HardLink):
+                    continue
+                child_path = f"{parent_path}/{child}" if parent_path else child
+                group = self.node(f"{child_path}/vars", "group") \
+                    if isinstance(parent[child], self.h5py.Group) else None
+                if group is not None:
+                    names.setdefault(self.group_name(group), child_path)
+            cache[parent_path] = names
+        return cache[parent_path]
+
     def group_name(self, group):
         value = group.attrs.get("name")
         return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
@@ -295,14 +312,10 @@ def _find_group(reader, path, layer_name):
     if group is not None and (layer_name is None or reader.group_name(group) == layer_name):
         return group, path
     parent_path = path.rsplit("/", 1)[0] if "/" in path else ""
-    parent = reader.node(parent_path, "group") if path else None
-    if parent is not None:
-        for child in parent:
-            candidate = reader.node(f"{parent_path}/{child}/vars" if parent_path
-                                    else f"{child}/vars", "group") \
-                if isinstance(parent.get(child, getlink=True), reader.h5py.HardLink) else None
-            if candidate is not None and reader.group_name(candidate) == layer_name:
-                return candidate, f"{parent_path}/{child}" if parent_path else child
+    if path and layer_name is not None:
+        found = reader.names_under(parent_path).get(layer_name)
+        if found is not None:
+            return reader.node(f"{found}/vars", "group"), found
     if group is None and "_layer_checkpoint_dependencies" in reader.file and path:
         return _find_group_legacy_names(reader, path), path
     return group, path
