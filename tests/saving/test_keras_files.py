@@ -161,8 +161,13 @@ def test_custom_registered_layer_in_a_keras_archive(tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
 
 
-def test_registered_subclassed_model_round_trips(tmp_path):
-    from tests.saving.test_object_registration import clean_registry  # noqa: F401
+def test_registered_subclassed_model_round_trips(tmp_path, monkeypatch):
+    from npgrad.saving import object_registration
+
+    monkeypatch.setattr(object_registration, "GLOBAL_CUSTOM_OBJECTS",
+                        dict(object_registration.GLOBAL_CUSTOM_OBJECTS))
+    monkeypatch.setattr(object_registration, "GLOBAL_CUSTOM_NAMES",
+                        dict(object_registration.GLOBAL_CUSTOM_NAMES))
 
     @npgrad.saving.register_keras_serializable("test_files")
     class TwoLayers(npgrad.Model):

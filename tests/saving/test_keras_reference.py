@@ -118,3 +118,53 @@ def test_keras_legacy_h5_full_model_and_weights_load(tmp_path):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+KERAS_CUSTOM = """
+import sys, numpy as np, keras
+
+@keras.saving.register_keras_serializable(package="interop")
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="scale")
+    def call(self, x):
+        return x * self.scale * self.factor
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+model = keras.models.load_model(sys.argv[1])
+x = np.load(sys.argv[2])
+np.save(sys.argv[3], keras.ops.convert_to_numpy(model.predict(x, verbose=0)))
+model.save(sys.argv[4])
+"""
+
+
+@needs_keras
+def test_registered_custom_layer_moves_both_ways(tmp_path):
+    """The same class registered under one name in Keras and in npgrad: npgrad -> Keras ->
+    npgrad, weights and the constructor argument included."""
+    from tests.saving.test_object_registration import Scale
+
+    npgrad.saving.register_keras_serializable(package="interop")(Scale)
+    try:
+        model = npgrad.Sequential([npgrad.Input((4,)), npgrad.layers.Dense(4),
+                                   Scale(factor=3.0, name="scale"), npgrad.layers.Dense(2)])
+        model.layers[1].scale.data[...] = np.arange(4, dtype="float32")
+        x = np.linspace(-1, 1, 8, dtype="float32").reshape(2, 4)
+        np.save(tmp_path / "x.npy", x)
+        model.save(tmp_path / "m.keras")
+        run_keras(KERAS_CUSTOM, tmp_path / "m.keras", tmp_path / "x.npy", tmp_path / "y.npy",
+                  tmp_path / "back.keras")
+        expected = model.predict(x, verbose=0)
+        np.testing.assert_allclose(np.load(tmp_path / "y.npy"), expected, rtol=1e-5, atol=1e-6)
+        back = npgrad.models.load_model(tmp_path / "back.keras")
+        assert back.layers[1].factor == 3.0
+        np.testing.assert_allclose(back.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    finally:
+        from npgrad.saving import object_registration
+
+        object_registration.GLOBAL_CUSTOM_OBJECTS.pop("interop>Scale", None)
+        object_registration.GLOBAL_CUSTOM_NAMES.pop(Scale, None)
