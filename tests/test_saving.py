@@ -52,7 +52,8 @@ def trained(tmp_path):
 
 
 # ----------------------------------------------------------------------------- round trips
-@pytest.mark.parametrize("name", ["model.npgrad", "model.keras", "model.npz", "model"])
+# ".keras" means a Keras 3 archive (tests/saving/test_keras_files.py), not this format
+@pytest.mark.parametrize("name", ["model.npgrad", "model.ckpt", "model.npz", "model"])
 def test_round_trip_gives_identical_predictions_at_the_exact_path(tmp_path, trained, name):
     model, x, _ = trained
     path = tmp_path / name

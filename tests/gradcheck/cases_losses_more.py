@@ -38,10 +38,11 @@ def _hinge(draw, categorical=False):
     if categorical:
         y_true = np.eye(shape[-1])[draw(hnp.arrays(np.int64, shape[:1],
                                                    elements=st.integers(0, shape[-1] - 1)))]
-        y_pred = y_pred + np.arange(y_pred.size).reshape(shape) * 1e-2  # no ties in the max
         # the label's masked-out 0 joins the max over the other classes (Keras's formula):
-        # keep the other scores away from 0 so that no score ties with it
-        y_pred = np.where(y_true > 0, y_pred, away_from(y_pred, [0.0], 0.05))
+        # keep the other scores at least 0.08 away from 0, and distinct (no ties in the max)
+        spread = np.arange(y_pred.size).reshape(shape) * 1e-3
+        away = np.where(y_pred >= 0, 1.0, -1.0) * (np.abs(y_pred) + 0.1) + spread
+        y_pred = np.where(y_true > 0, y_pred + spread, away)
         pos = (y_true * y_pred).sum(-1)
         neg = ((1 - y_true) * y_pred).max(-1)
         margin = neg - pos + 1  # keep the margin away from 0 by moving the label's score

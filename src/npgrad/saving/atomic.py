@@ -186,3 +186,9 @@ def atomic_savez(filepath, arrays):
         # a file object, not a name: np.savez would append ".npz" to a name
         np.savez(file, **arrays)
 
+
+def atomic_write_bytes(filepath, data):
+    """Write the bytes ``data`` to ``filepath`` atomically, as :func:`atomic_savez` does for
+    arrays (used for Keras ``.keras`` and ``.weights.h5`` files)."""
+    with atomic_write(filepath) as file:
+        file.write(data)
