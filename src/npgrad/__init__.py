@@ -17,6 +17,9 @@ from npgrad.primitives.elementwise import maximum, minimum, where
 from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
     errors,
+    config,
+    random,
+    ops,
     activations,
     functional,
     initializers,
@@ -43,4 +46,5 @@ __all__ = [
     "errors", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
+    "config", "ops", "random",
 ]  # fmt: skip
