@@ -47,6 +47,7 @@ from npgrad.layers.merging import (
     subtract,
 )
 from npgrad.layers.normalization import BatchNormalization, LayerNormalization
+from npgrad.layers.op_layer import OpLayer
 from npgrad.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -104,4 +105,6 @@ __all__ = [
     "TimeDistributed",
     # preprocessing (augmentation)
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
+    # npgrad.ops calls on symbolic tensors
+    "OpLayer",
 ]  # fmt: skip
