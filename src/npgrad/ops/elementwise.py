@@ -25,7 +25,12 @@ def _binary(primitive, numpy_fn, x1, x2):
     """The primitive when a float is involved (differentiable), else NumPy on the integers."""
     if _any_float(x1, x2):
         return primitive(x1, x2)
-    return wrap(numpy_fn(raw(x1), raw(x2)))
+    return wrap(numpy_fn(_operand(x1), _operand(x2)))
+
+
+def _operand(x):
+    """Python numbers stay Python numbers (weak types: int32 + 1 stays int32, as Keras)."""
+    return x if isinstance(x, (bool, int, float)) else raw(x)
 
 
 def _unary(primitive, numpy_fn, x):
@@ -34,7 +39,7 @@ def _unary(primitive, numpy_fn, x):
 
 def _constant(numpy_fn, *xs, **kwargs):
     """A non-differentiable result (step functions, comparisons), dtype as NumPy gives it."""
-    return wrap(numpy_fn(*[raw(x) for x in xs], **kwargs))
+    return wrap(numpy_fn(*[_operand(x) for x in xs], **kwargs))
 
 
 def _float_unary(name, x):
