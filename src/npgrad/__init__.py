@@ -33,6 +33,7 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     models,
     saving,
     datasets,
+    preprocessing,
 )
 from npgrad.layers import Input
 from npgrad.layers.node import KerasTensor
@@ -46,5 +47,5 @@ __all__ = [
     "errors", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
-    "config", "ops", "random",
+    "config", "ops", "random", "preprocessing",
 ]  # fmt: skip
