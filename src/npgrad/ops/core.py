@@ -152,7 +152,7 @@ def cond(pred, true_fn, false_fn):
 
 
 def switch(index, branches, *operands):
-    """``branches[index](*operands)``, the index clipped into range (Keras)."""
+    """Call the branch at ``index`` (clipped into range, as Keras) with ``operands``."""
     i = int(np.clip(int(raw(index)), 0, len(branches) - 1))
     return branches[i](*operands)
 
