@@ -191,3 +191,10 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     values = draw_from(seed).binomial(np.asarray(counts, dtype=np.int64), probabilities,
                                       _shape(shape))
     return _tensor(values.astype(_float(dtype)))
+
+
+__all__ = [
+    "generator", "seed", "make_generator", "SeedGenerator", "draw_from", "normal", "uniform",
+    "randint", "truncated_normal", "dropout", "shuffle", "categorical", "gamma", "beta",
+    "binomial",
+]  # fmt: skip
