@@ -60,6 +60,10 @@ def test_values_match_the_eager_computation():
     (lambda x: ops.reshape(x, (-1, 2, 2)), lambda v: v.reshape(-1, 2, 2)),
     (lambda x: ops.softmax(x), lambda v: np.exp(v) / np.exp(v).sum(-1, keepdims=True)),
     (lambda x: ops.stack(ops.split(x, 2, axis=-1), axis=1), lambda v: np.stack(np.split(v, 2, -1), 1)),
+    (lambda x: 7.0 // (abs(x) + 1.0) + 5.0 % (abs(x) + 1.0), lambda v: 7 // (np.abs(v) + 1) + 5 % (np.abs(v) + 1)),
+    (lambda x: ops.cast(((x > 0.0) & (x < 1.0)) | ~(x != x), "float32"),
+     lambda v: (((v > 0) & (v < 1)) | ~(v != v)).astype("float32")),
+    (lambda x: ops.cast((x > 0.0) ^ (x > 0.5), "float32") + round(x), lambda v: ((v > 0) ^ (v > 0.5)) + np.round(v)),
 ])
 def test_operators_and_ops_record_nodes(expression, reference, tmp_path):
     x = npgrad.Input((4,))

@@ -97,8 +97,41 @@ class KerasTensor:
     def __floordiv__(self, other):
         return ops.floor_divide(self, other)
 
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
     def __mod__(self, other):
         return ops.mod(self, other)
+
+    def __rmod__(self, other):
+        return ops.mod(other, self)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other)
+
+    def __rand__(self, other):
+        return ops.logical_and(other, self)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other)
+
+    def __ror__(self, other):
+        return ops.logical_or(other, self)
+
+    def __xor__(self, other):
+        return ops.logical_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.logical_xor(other, self)
+
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def __round__(self, ndigits=None):
+        return ops.round(self, ndigits or 0)
+
+    def __ne__(self, other):  # as Keras: != is an op, == stays identity (tensors in sets)
+        return ops.not_equal(self, other)
 
     def __pow__(self, other):
         return ops.power(self, other)

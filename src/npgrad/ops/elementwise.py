@@ -18,7 +18,14 @@ from npgrad.ops.values import float_dtype, raw, wrap
 
 
 def _any_float(*xs):
-    return any(isinstance(x, float) or raw(x).dtype.kind == "f" for x in xs)
+    """Whether any operand holds floats (checked without converting Tensors)."""
+    for x in xs:
+        if type(x) is Tensor:
+            if x.data.dtype.kind == "f":
+                return True
+        elif isinstance(x, float) or (not isinstance(x, int) and raw(x).dtype.kind == "f"):
+            return True
+    return False
 
 
 def _binary(primitive, numpy_fn, x1, x2):
