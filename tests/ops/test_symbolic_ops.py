@@ -115,3 +115,18 @@ def test_an_op_that_fails_on_the_symbolic_shapes_names_itself():
     a, b = npgrad.Input((3,)), npgrad.Input((4,))
     with pytest.raises(ValueError, match=r"ops.add on symbolic inputs of shapes"):
         a + b
+
+
+def test_image_and_nn_ops_record_nodes_that_reload(tmp_path):
+    x = npgrad.Input((6, 5, 3))
+    y = ops.image.resize(ops.nn.relu(x), (3, 4))
+    y = ops.nn.max_pool(y, 2, padding="same")
+    model = npgrad.Model(x, y)
+    assert model.output_shape == (None, 2, 2, 3)
+    data = np.random.default_rng(3).normal(size=(2, 6, 5, 3)).astype("float32")
+    expected = ops.max_pool(ops.image.resize(ops.relu(data), (3, 4)), 2, padding="same").numpy()
+    np.testing.assert_allclose(model.predict(data, verbose=0), expected, rtol=1e-6)
+    np.testing.assert_allclose(_round_trip(model, tmp_path).predict(data, verbose=0), expected,
+                               rtol=1e-6)
+    names = [layer.function for layer in model.layers if isinstance(layer, OpLayer)]
+    assert names == ["relu", "image.resize", "max_pool"]

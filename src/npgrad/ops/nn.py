@@ -8,6 +8,8 @@ the rest composed).
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from npgrad.primitives import activation, conv as conv_ops, elementwise, loss, pool, reduce
@@ -472,9 +474,14 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     from npgrad import functional  # functional is a thin alias over ops: imported late
 
     fused = getattr(functional, "dot_product_attention", None)
+    given = dict(bias=bias, mask=mask, scale=scale, is_causal=is_causal, **kwargs)
+    given = {k: v for k, v in given.items() if v is not None and v is not False}
     if fused is not None:
-        return fused(query, key, value, bias=bias, mask=mask, scale=scale, is_causal=is_causal,
-                     **kwargs)
+        accepted = inspect.signature(fused).parameters
+        if all(k in accepted for k in given):  # else the composed version below
+            return fused(query, key, value, **given)
+    if kwargs:
+        raise TypeError(f"dot_product_attention: unsupported arguments {sorted(kwargs)}")
     depth = raw(query).shape[-1]
     scale = 1.0 / np.sqrt(depth) if scale is None else scale
     logits = elementwise.multiply(einsum("bthd,bshd->bhts", query, key), float(scale))
