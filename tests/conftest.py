@@ -17,15 +17,16 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "keras_reference.npz"
+REFERENCE = Path(__file__).resolve().parent / "reference" / "keras_reference.npz"
 
 
 @pytest.fixture(scope="session")
 def keras_ref():
-    """Keras-computed reference values (see shared/reference/README.md); skips if absent."""
+    """Keras-computed reference values, part of the checkout (tests/reference/README.md).
+
+    ``NPGRAD_REFERENCE`` may point at another copy (e.g. one just regenerated).
+    """
     path = Path(os.environ.get("NPGRAD_REFERENCE", REFERENCE))
-    if not path.exists():
-        pytest.skip(f"Keras reference file not found at {path} (set NPGRAD_REFERENCE)")
     with np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 

@@ -13,7 +13,7 @@ import npgrad
 from npgrad import optimizers
 from npgrad.optimizers import schedules
 
-# Hyperparameters of /work/shared/reference (README): 20 apply_gradients steps on ||A p - b||^2.
+# Hyperparameters of tests/reference (README): 20 apply_gradients steps on ||A p - b||^2.
 REFERENCE_CASES = {
     "sgd": lambda: optimizers.SGD(0.05),
     "sgd_momentum": lambda: optimizers.SGD(0.05, momentum=0.9),

@@ -314,7 +314,7 @@ def _json(obj):
     (b"", "not an npz"),
     (b"hello world, not an archive", "not an npz"),
     (bytes(range(256)) * 4, "not an npz"),
-    (b"PK\x03\x04 garbage after a zip signature", "not a valid npgrad file"),
+    (b"PK\x03\x04 garbage after a zip signature", "not a readable zip archive"),
     (_archive_bytes(a=np.ones(3)), "marker"),
     (_archive_bytes(__npgrad__=np.frombuffer(b"KERAS!\x01", dtype=np.uint8)), "marker"),
     (_archive_bytes(__npgrad__=_marker()), "config.json"),

@@ -12,7 +12,15 @@ activations, initializers, regularizers, datasets, utils; plus ``npgrad.Input``,
 ``npgrad.Model`` (also functional: ``Model(inputs, outputs)``) and ``npgrad.KerasTensor``.
 """
 
-from npgrad.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
+from npgrad.autograd import (
+    Function,
+    Tensor,
+    Variable,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    tensor,
+)
 from npgrad.primitives.elementwise import maximum, minimum, where
 from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
@@ -20,6 +28,7 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     config,
     random,
     ops,
+    distribution,
     activations,
     functional,
     initializers,
@@ -30,8 +39,9 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     metrics,
     optimizers,
     callbacks,
-    models,
+    trainers,
     saving,
+    models,
     datasets,
     preprocessing,
 )
@@ -42,10 +52,10 @@ from npgrad.models import Model, Sequential, load_model
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
+    "Tensor", "tensor", "Variable", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "concatenate", "stack", "pad", "where", "maximum", "minimum",
-    "errors", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
-    "metrics", "optimizers", "callbacks", "models", "saving", "datasets",
+    "errors", "distribution", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
+    "metrics", "optimizers", "callbacks", "trainers", "saving", "models", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
     "config", "ops", "random", "preprocessing",
 ]  # fmt: skip

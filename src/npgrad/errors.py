@@ -39,3 +39,8 @@ class UnreadableFileError(ValueError):
         if entry is not None:
             where += f" (entry {entry!r})"
         super().__init__(f"cannot read {where}: {reason}")
+
+    def __reduce__(self):
+        # rebuilt from its attributes: pickling (multiprocessing, MPI) would otherwise call
+        # __init__ with the message alone
+        return (type(self), (self.path, self.reason, self.entry))

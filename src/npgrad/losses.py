@@ -31,6 +31,7 @@ import numpy as np
 
 import npgrad.functional as F
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers.masks import get_keras_mask
 from npgrad.primitives.activation import Sigmoid, Softmax
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -294,7 +295,7 @@ class Loss:
             Scalar Tensor (or per-sample Tensor with ``reduction='none'``). A timestep mask
             carried by ``y_pred`` leaves the masked steps out (see the module docstring).
         """
-        mask = y_pred._keras_mask if isinstance(y_pred, Tensor) else None
+        mask = get_keras_mask(y_pred)
         y_pred = _as_pred(y_pred)
         values = self.call(_raw_target(y_true), y_pred)
         if mask is not None:

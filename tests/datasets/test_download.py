@@ -164,3 +164,15 @@ def test_corrupted_cached_file_is_an_error_naming_it(server, small_mnist, tmp_pa
     cached.write_bytes(gzip.compress(b"\0\0\x08\x01\0\0\0\x06abc"))
     with pytest.raises(CorruptFileError, match="truncated"):
         mnist.load_data(mirrors=[server.url + "mnist/"])
+
+
+def test_an_endless_download_is_cut_off_and_the_next_mirror_used(server, small_mnist, tmp_path):
+    server.publish("good", small_mnist, tmp_path)
+    for name in small_mnist:  # far more than a 6 x 28 x 28 file can hold
+        server.files[f"/huge/{name}.gz"] = bytes(4 * 2**20)
+    with pytest.raises(DatasetNotFoundError, match="sent more than .* bytes"):
+        mnist.load_data(mirrors=[server.url + "huge/"])
+    assert _cache_listing() == []  # no partial download, no temp file
+    _assert_loaded(mnist.load_data(mirrors=[server.url + "huge/", server.url + "good/"]),
+                   small_mnist)
+    assert _cache_listing() == sorted(name + ".gz" for name in small_mnist)

@@ -66,3 +66,21 @@ def test_mnist_cnn_without_data_says_how_to_supply_it(tmp_path):
     )
     assert result.returncode != 0
     assert "NPGRAD_DATA" in result.stderr and "train-images-idx3-ubyte" in result.stderr
+
+
+def _reconstruction(output):
+    before, after = re.findall(r"test reconstruction mse ([0-9.]+) -> ([0-9.]+)", output)[-1]
+    return float(before), float(after)
+
+
+@pytest.mark.example
+def test_autoencoder_custom_train_step_learns_from_x_alone():
+    before, after = _reconstruction(run_example("autoencoder.py", "--quick", "--synthetic"))
+    assert after < before / 3
+
+
+@pytest.mark.example
+@needs_mnist
+def test_autoencoder_on_mnist_quick():
+    before, after = _reconstruction(run_example("autoencoder.py", "--quick"))
+    assert after < before / 3

@@ -1,6 +1,6 @@
 """Keras parity of whole models: predictions and weights after fit, against Keras 3 itself.
 
-The reference values come from ``shared/reference/keras_reference.npz`` (computed by
+The reference values come from ``tests/reference/keras_reference.npz`` (computed by
 Keras 3.15, float32); see its README for the cases.
 """
 

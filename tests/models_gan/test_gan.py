@@ -200,7 +200,7 @@ def test_load_gan_rejects_other_files(tmp_path):
         load_gan(model_path)
     text = tmp_path / "text.npgrad"
     text.write_bytes(b"hello world")
-    with pytest.raises(ValueError, match="not an npgrad GAN file"):
+    with pytest.raises(ValueError, match="not a valid npgrad file"):
         load_gan(text)
     with pytest.raises(FileNotFoundError):
         load_gan(tmp_path / "missing.npgrad")
@@ -290,3 +290,48 @@ def test_generator_ema_becomes_the_generator_when_fit_ends(tmp_path):
     loaded = load_gan(tmp_path / "gan.npgrad")
     assert loaded.g_optimizer.use_ema and loaded.g_optimizer.ema_momentum == 0.9
     np.testing.assert_array_equal(loaded.generate(8, seed=1), gan.generate(8, seed=1))
+
+
+# ---------------------------------------------------------------- a Model with two overrides
+def test_gan_overrides_compile_and_the_steps_only():
+    from npgrad.models.model import Model
+
+    loop_and_saving = {"fit", "evaluate", "predict", "save", "save_weights", "load_weights",
+                       "train_on_batch", "reset_metrics", "get_metrics_result"}
+    assert not loop_and_saving & set(vars(GAN)), "GAN must reuse Model's loop and saving"
+    assert isinstance(toy_gan(), Model)
+
+
+def test_gan_saves_in_the_common_format_and_loads_with_load_model(tmp_path):
+    gan = toy_gan(seed=5)
+    gan.fit(gaussian_data(64), epochs=1, batch_size=16, verbose=0)
+    path = tmp_path / "gan.npgrad"
+    gan.save(path)
+    loaded = npgrad.models.load_model(path)
+    assert type(loaded) is GAN and loaded.latent_dim == LATENT
+    np.testing.assert_array_equal(loaded.generate(6, seed=2), gan.generate(6, seed=2))
+    assert loaded.d_optimizer.iterations == gan.d_optimizer.iterations == 4
+    assert loaded.g_optimizer.iterations == gan.g_optimizer.iterations == 4
+    # a resumed fit continues exactly as the original does
+    npgrad.utils.set_random_seed(9)
+    gan.fit(gaussian_data(64), epochs=1, batch_size=16, verbose=0)
+    npgrad.utils.set_random_seed(9)
+    loaded.fit(gaussian_data(64), epochs=1, batch_size=16, verbose=0)
+    for a, b in zip(gan.weights, loaded.weights):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_files_of_the_first_gan_format_still_load(tmp_path):
+    from pathlib import Path
+
+    reference = Path(__file__).resolve().parents[1] / "reference"
+    gan = npgrad.models.load_model(reference / "legacy_gan_v1.npgrad")
+    with np.load(reference / "legacy_gan_v1_expect.npz") as expect:
+        np.testing.assert_array_equal(gan.generate(5, seed=11), expect["samples"])
+        assert gan.d_optimizer.iterations == int(expect["d_iter"])
+        assert gan.g_optimizer.iterations == int(expect["g_iter"])
+    assert gan.label_smoothing == pytest.approx(0.1)
+    gan.save(tmp_path / "converted.npgrad")  # converting: save again in today's format
+    converted = GAN.load(tmp_path / "converted.npgrad")
+    np.testing.assert_array_equal(converted.generate(5, seed=11), gan.generate(5, seed=11))
+    assert not any(p.name.startswith(".") for p in tmp_path.iterdir())  # no temp litter

@@ -30,7 +30,7 @@ def test_can_be_switched_off(fresh_state, monkeypatch):
 
 def test_fit_applies_it(fresh_state, monkeypatch):
     calls = []
-    monkeypatch.setattr("npgrad.models.model.keep_freed_memory", lambda: calls.append(1))
+    monkeypatch.setattr("npgrad.trainers.trainer.keep_freed_memory", lambda: calls.append(1))
     model = npgrad.Sequential([npgrad.layers.Dense(1, input_shape=(2,))])
     model.compile("sgd", "mse")
     model.fit(np.zeros((4, 2)), np.zeros((4, 1)), verbose=0)

@@ -3,5 +3,6 @@
 from npgrad.autograd.engine import backward, enable_grad, is_grad_enabled, no_grad
 from npgrad.autograd.tensor import Tensor, tensor
 from npgrad.autograd.function import Function
+from npgrad.autograd.variable import Variable
 
-__all__ = ["Tensor", "tensor", "Function", "backward", "no_grad", "enable_grad", "is_grad_enabled"]
+__all__ = ["Tensor", "tensor", "Variable", "Function", "backward", "no_grad", "enable_grad", "is_grad_enabled"]

@@ -60,8 +60,8 @@ class Tensor:
     Attributes:
         data: the underlying ndarray.
         grad: ndarray of the same shape, accumulated by ``backward`` until zeroed, or None.
-        _keras_mask: the (N, T) boolean timestep mask a layer attached to its output (Keras
-            masking: ``Embedding(mask_zero=True)``, ``Masking``), or None.
+        _keras_mask: a slot the layers use for a timestep mask; the engine never reads it.
+            Read and write it only through ``npgrad.layers.masks`` (get/set_keras_mask).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retain_grad", "_keras_mask",
@@ -82,7 +82,7 @@ class Tensor:
         self.name = name
         self._ctx = None
         self._retain_grad = False
-        self._keras_mask = None  # (N, T) bool timestep mask a layer attached (Keras masking)
+        self._keras_mask = None  # owned by npgrad.layers.masks
 
     # ---------------------------------------------------------------- basics
     @property

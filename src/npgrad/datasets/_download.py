@@ -10,9 +10,9 @@ the dataset knows them (see :class:`DatasetSpec`). docs/datasets.md describes it
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -20,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from npgrad.datasets.idx import CorruptFileError, DatasetError, _remove_quietly, parse_idx, read_bytes
+from npgrad.datasets.idx import CorruptFileError, DatasetError, parse_idx, read_bytes
+from npgrad.errors import UnreadableFileError
+from npgrad.saving.atomic import atomic_write
+from npgrad.utils import safe_read
 
 __all__ = [
     "ChecksumError",
@@ -144,7 +147,8 @@ def _find_local(spec, name, folders, verify, looked):
             looked.append(str(candidate))
             if not candidate.is_file():
                 continue
-            content = read_bytes(candidate)
+            dtype, shape = spec.files[name]
+            content = read_bytes(candidate, dtype=dtype, shape=shape)
             if _is_foreign(spec, name, content):
                 looked[-1] += " (skipped: it is another dataset's file of that name)"
                 continue
@@ -161,53 +165,68 @@ def _find_local(spec, name, folders, verify, looked):
     return None
 
 
-def _fetch(url: str, destination, timeout: float) -> None:
-    """Stream ``url`` into the open binary file ``destination``."""
+def _fetch(url: str, destination, timeout: float, max_bytes: int) -> None:
+    """Stream ``url`` into the open binary file ``destination``, at most ``max_bytes``."""
     request = urllib.request.Request(url, headers={"User-Agent": "npgrad-datasets"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
-        shutil.copyfileobj(response, destination, _CHUNK)
+        received = 0
+        while chunk := response.read(_CHUNK):
+            received += len(chunk)
+            if received > max_bytes:
+                raise CorruptFileError(
+                    f"{url}: the server sent more than {max_bytes} bytes, more than the file "
+                    f"can hold", url)
+            destination.write(chunk)
+
+
+def _max_download_bytes(dtype, shape) -> int:
+    """The most bytes a file of this dtype and shape can take (raw, or gzip of random data)."""
+    if shape is None or any(n is None for n in shape):
+        return safe_read.MAX_ARRAY_BYTES
+    raw = 4 + 4 * len(shape) + math.prod(shape) * np.dtype(dtype).itemsize
+    return raw + raw // 100 + 2**16  # gzip adds a fraction of a percent to random data
 
 
 def _download(spec, name, mirrors, timeout, failures):
-    """Download file ``name`` into the cache, verified; return its array, or None on failure."""
+    """Download file ``name`` into the cache, verified; return its array, or None on failure.
+
+    The download streams into a temp file next to its final name (see
+    :mod:`npgrad.saving.atomic`): renamed into place once verified, removed otherwise.
+    """
     folder = cache_dir(spec.name)
+    dtype, shape = spec.files[name]
     for mirror in mirrors:
         for remote_name in (name + ".gz", name):
             url = mirror + remote_name
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                fd, temp_name = tempfile.mkstemp(dir=folder, prefix=f".{remote_name}.", suffix=".part")
             except OSError as error:
                 failures.append(f"{url}: cannot write into the cache folder {folder}: {error}")
                 return None
             try:
-                with os.fdopen(fd, "wb") as f:
-                    _fetch(url, f, timeout)
+                with atomic_write(folder / remote_name) as f:
+                    _fetch(url, f, timeout, _max_download_bytes(dtype, shape))
                     f.flush()
-                    os.fsync(f.fileno())
-                content = read_bytes(temp_name)
-                array = _check(spec, name, content, url, hash_it=True,
-                               what_to_do="Trying the next mirror.")
-                os.replace(temp_name, folder / remote_name)
+                    content = read_bytes(f.name, dtype=dtype, shape=shape)
+                    array = _check(spec, name, content, url, hash_it=True,
+                                   what_to_do="Trying the next mirror.")
                 return array
             except urllib.error.HTTPError as error:
-                _remove_quietly(temp_name)
                 failures.append(f"{url}: HTTP {error.code} {error.reason}")
                 if error.code == 404 and remote_name.endswith(".gz"):
                     continue  # the mirror may serve the uncompressed file
                 break
             except CorruptFileError as error:
-                _remove_quietly(temp_name)
                 # The message names the temp file or the URL; report it by URL.
                 failures.append(f"{url}: downloaded, but rejected: {error}")
                 break
             except (OSError, ValueError) as error:  # URLError, timeouts, resets, bad URLs
-                _remove_quietly(temp_name)
+                if isinstance(error, FileNotFoundError) and not folder.is_dir():
+                    failures.append(f"{url}: cannot write into the cache folder {folder}: "
+                                    f"{error}")
+                    return None
                 failures.append(f"{url}: {getattr(error, 'reason', error)}")
                 break
-            except BaseException:
-                _remove_quietly(temp_name)
-                raise
     return None
 
 
@@ -287,7 +306,11 @@ def load_idx_dataset(spec: DatasetSpec, *, path=None, mirrors=None, verify=True,
 
 
 def _load_keras_npz(spec, path):
-    """Load a Keras-format ``mnist.npz`` if ``path`` names an existing file, else None."""
+    """Load a Keras-format ``mnist.npz`` if ``path`` names an existing file, else None.
+
+    The archive is read through :class:`npgrad.utils.safe_read.SafeZip`: each array's
+    dtype and shape are checked from its ``.npy`` header before its data is read.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         if path.parent != Path("."):
@@ -295,23 +318,29 @@ def _load_keras_npz(spec, path):
         return None
     keys = {"x_train": "train-images-idx3-ubyte", "y_train": "train-labels-idx1-ubyte",
             "x_test": "t10k-images-idx3-ubyte", "y_test": "t10k-labels-idx1-ubyte"}
+    what_to_do = "Replace the file, or pass the folder of the IDX files instead."
     arrays = {}
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with safe_read.SafeZip(path) as npz:
             for key, name in keys.items():
-                dtype, shape = spec.files[name]
-                array = npz[key]
-                if array.dtype != dtype or array.ndim != len(shape) or any(
-                        want is not None and want != got for want, got in zip(shape, array.shape)):
+                if key + ".npy" not in npz.names:
                     raise CorruptFileError(
-                        f"{path}: {key} has dtype {array.dtype} and shape {array.shape}, expected "
-                        f"{np.dtype(dtype).name} and {shape}. Replace the file.", path)
-                arrays[key] = array
-    except (KeyError, ValueError, OSError) as error:
-        if isinstance(error, CorruptFileError):
-            raise
+                        f"{path}: not a Keras-style {spec.title} .npz with arrays x_train, "
+                        f"y_train, x_test, y_test (no {key}). {what_to_do}", path)
+                dtype, shape = spec.files[name]
+                array_shape, _, array_dtype, _ = npz.npy_header(key + ".npy")
+                if array_dtype != dtype or len(array_shape) != len(shape) or any(
+                        want is not None and want != got
+                        for want, got in zip(shape, array_shape)):
+                    raise CorruptFileError(
+                        f"{path}: {key} has dtype {array_dtype} and shape {array_shape}, "
+                        f"expected {np.dtype(dtype).name} and {shape}. {what_to_do}",
+                        path, entry=key)
+                arrays[key] = npz.read_npy(key + ".npy", kinds=np.dtype(dtype).kind)
+    except CorruptFileError:
+        raise
+    except UnreadableFileError as error:
         raise CorruptFileError(
-            f"{path}: not a Keras-style {spec.title} .npz with arrays x_train, y_train, x_test, "
-            f"y_test ({error}). Replace the file, or pass the folder of the IDX files instead.",
-            path) from error
+            f"{path}: not a readable Keras-style {spec.title} .npz ({error.reason}). "
+            f"{what_to_do}", path, entry=error.entry) from None
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])

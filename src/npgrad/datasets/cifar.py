@@ -16,6 +16,7 @@ import numpy as np
 from npgrad.datasets import safe_pickle
 from npgrad.datasets.idx import CorruptFileError
 from npgrad.datasets.keras_files import locate
+from npgrad.utils import safe_read
 
 ORIGINS = {
     "cifar10": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
@@ -43,10 +44,13 @@ def _read_batches(dataset, path, names, verify):
     try:
         with tarfile.open(archive) as tar:
             for name in names:
-                member = tar.extractfile(f"{folder}/{name}")
+                info = tar.getmember(f"{folder}/{name}")
+                if info.size > safe_read.MAX_ARRAY_BYTES:
+                    raise KeyError(f"{name} declares {info.size} bytes, over the limit")
+                member = tar.extractfile(info)
                 if member is None:
                     raise KeyError(name)
-                out[name] = member.read()
+                out[name] = member.read(info.size)
     except (tarfile.TarError, KeyError, OSError) as error:
         raise CorruptFileError(f"{archive}: not a {dataset} archive with {folder}/{names} "
                                f"({error}). Replace it.", archive) from error

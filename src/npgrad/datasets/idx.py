@@ -17,13 +17,17 @@ file is called.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from npgrad.errors import UnreadableFileError
+from npgrad.saving.atomic import atomic_write as _atomic_write_file
+from npgrad.utils import safe_read
 
 __all__ = ["DatasetError", "CorruptFileError", "read_idx", "parse_idx", "read_bytes", "write_idx"]
 
@@ -49,48 +53,133 @@ class DatasetError(OSError):
     """Base class of every error raised by :mod:`npgrad.datasets`."""
 
 
-class CorruptFileError(DatasetError, ValueError):
+class CorruptFileError(DatasetError, UnreadableFileError):
     """A data file exists but is not what it should be (truncated, wrong header, bad gzip).
 
-    Attributes:
+    It is an :class:`npgrad.errors.UnreadableFileError` (so a ``ValueError``) and a
+    :class:`DatasetError` (an ``OSError``): callers catch whichever they know.
+
+    Args:
+        message: the whole message (it names the file and says what to do).
         path: the offending file (``None`` when parsing bytes that came from no file).
+        entry: the archive member at fault (``x_train`` of an ``.npz``), or None.
+
+    Attributes:
+        path: the offending file as a ``pathlib.Path`` (or None); reason: the message;
+            entry: as given.
     """
 
-    def __init__(self, message: str, path: str | os.PathLike | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, path: str | os.PathLike | None = None,
+                 entry: str | None = None):
+        DatasetError.__init__(self, message)
         self.path = None if path is None else Path(path)
+        self.reason = message
+        self.entry = entry
+
+    def __str__(self):
+        return self.reason
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.path, self.entry))
 
 
-def read_bytes(path: str | os.PathLike) -> bytearray:
-    """Return the content of ``path``, gunzipped if it is gzip-compressed.
+def _read_up_to(stream, size: int, into: memoryview | None = None) -> bytearray | int:
+    """Read up to ``size`` bytes in chunks: return them, or fill ``into`` and return the count."""
+    if into is None:
+        buffer = bytearray(size)
+        into_view = memoryview(buffer)
+    else:
+        into_view = into
+    done = 0
+    while done < size:
+        chunk = stream.read(min(safe_read.CHUNK_BYTES, size - done))
+        if not chunk:
+            break
+        into_view[done:done + len(chunk)] = chunk
+        done += len(chunk)
+    if into is not None:
+        return done
+    into_view.release()
+    del buffer[done:]
+    return buffer
+
+
+def read_bytes(path: str | os.PathLike, *, dtype=None, shape=None) -> bytearray:
+    """Return the content of ``path``, gunzipped if it is gzip-compressed, bounded by its header.
+
+    Only as many bytes as the IDX header declares are read (plus one, to detect trailing
+    data): the header is checked first (against ``dtype``/``shape`` when given), then the
+    declared size against :data:`npgrad.utils.safe_read.MAX_ARRAY_BYTES`, the file size
+    (raw files) or the compression-ratio limit (gzip), and only then the buffer is allocated
+    and filled in chunks. Content that does not start with an IDX header is returned as its
+    first bytes, for :func:`parse_idx` to explain.
 
     Args:
         path: an IDX file, raw or gzip-compressed (detected from its first two bytes).
+        dtype, shape: optional expectations, as in :func:`parse_idx`.
 
     Returns:
         A writable ``bytearray`` (so arrays built on it with ``np.frombuffer`` are writable).
 
     Raises:
-        CorruptFileError: the gzip stream is damaged or truncated.
+        CorruptFileError: a damaged or truncated gzip stream, a wrong or oversized header,
+            trailing data, or a decompression bomb.
         OSError: the file cannot be read.
     """
     path = Path(path)
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         gzipped = f.read(2) == _GZIP_MAGIC
         f.seek(0)
         if not gzipped:
-            buffer = bytearray(os.fstat(f.fileno()).st_size)
-            f.readinto(buffer)
-            return buffer
+            return _read_declared(f, path, size, False, dtype, shape)
         try:
             with gzip.GzipFile(fileobj=f, mode="rb") as g:
-                return bytearray(g.read())
-        except (OSError, EOFError, zlib.error) as error:
+                return _read_declared(g, path, size, True, dtype, shape)
+        except CorruptFileError:
+            raise
+        except (OSError, EOFError, zlib.error, ValueError) as error:
             raise CorruptFileError(
                 f"{path}: damaged gzip data ({error}); the file is probably truncated or "
                 f"corrupted. {_WHAT_TO_DO}",
                 path,
             ) from error
+
+
+def _read_declared(stream, path, size, gzipped, dtype, shape):
+    head = _read_up_to(stream, 4)
+    if len(head) < 4 or head[0] or head[1] or head[2] not in _DTYPES:
+        return head  # not an IDX header: parse_idx says what is wrong
+    head += _read_up_to(stream, 4 * head[3])
+    if len(head) < 4 + 4 * head[3]:
+        return head  # truncated header
+    file_dtype, dims, header_size = _parse_header(head, path, dtype, shape)
+    expected = header_size + math.prod(dims) * file_dtype.itemsize  # Python ints: no wrap
+    declared = (f"the header declares shape {dims} of {file_dtype.name}, i.e. {expected} "
+                f"bytes in all")
+    if expected > safe_read.MAX_ARRAY_BYTES:
+        raise CorruptFileError(f"{path}: too large: {declared}, over the "
+                               f"{safe_read.MAX_ARRAY_BYTES}-byte limit. {_WHAT_TO_DO}", path)
+    if gzipped and expected > safe_read.ratio_limit(size):
+        raise CorruptFileError(
+            f"{path}: {declared}, from {size} compressed bytes (over "
+            f"{safe_read.MAX_COMPRESSION_RATIO}:1): a decompression bomb or a wrong header. "
+            f"{_WHAT_TO_DO}", path)
+    if not gzipped and expected > size:
+        raise CorruptFileError(f"{path}: truncated: {declared}, but the file has {size}. "
+                               f"{_WHAT_TO_DO}", path)
+    try:
+        content = bytearray(expected)
+    except MemoryError:
+        raise CorruptFileError(f"{path}: {declared}, which do not fit in memory", path) from None
+    content[:len(head)] = head
+    with memoryview(content) as view, view[len(head):] as rest:
+        got = len(head) + _read_up_to(stream, expected - len(head), into=rest)
+    if got == expected and stream.read(1):
+        raise CorruptFileError(f"{path}: trailing bytes: {declared}, but the file holds more"
+                               f"{f' ({size})' if not gzipped else ''}. {_WHAT_TO_DO}", path)
+    del content[got:]
+    return content
 
 
 def parse_idx(
@@ -117,6 +206,26 @@ def parse_idx(
         CorruptFileError: wrong magic number, unknown dtype code, wrong dims, or a payload
             whose length does not match the header (truncated or with trailing bytes).
     """
+    path = None if source == "<bytes>" else source
+    size = len(data)
+    file_dtype, dims, header_size = _parse_header(data, source, dtype, shape)
+    count = math.prod(dims)  # Python ints: a product past 2**63 cannot wrap to a small size
+    expected_size = header_size + count * file_dtype.itemsize
+    if size != expected_size:
+        problem = "truncated" if size < expected_size else "trailing bytes"
+        raise CorruptFileError(
+            f"{source}: {problem}: the header declares shape {dims} of {file_dtype.name}, "
+            f"i.e. {expected_size} bytes in all, but the file has {size}. {_WHAT_TO_DO}",
+            path,
+        )
+    array = np.frombuffer(data, dtype=file_dtype, count=count, offset=header_size).reshape(dims)
+    if file_dtype.itemsize > 1 and file_dtype.byteorder != "=":
+        array = array.astype(file_dtype.newbyteorder("="))
+    return array
+
+
+def _parse_header(data, source, dtype, shape):
+    """Check the magic number, dtype and dims of IDX ``data``: (file dtype, dims, header size)."""
     path = None if source == "<bytes>" else source
     size = len(data)
     if size < 4:
@@ -164,19 +273,7 @@ def parse_idx(
             f"(wrong file under this name?). {_WHAT_TO_DO}",
             path,
         )
-    count = int(np.prod(dims, dtype=np.int64))
-    expected_size = header_size + count * file_dtype.itemsize
-    if size != expected_size:
-        problem = "truncated" if size < expected_size else "trailing bytes"
-        raise CorruptFileError(
-            f"{source}: {problem}: the header declares shape {dims} of {file_dtype.name}, "
-            f"i.e. {expected_size} bytes in all, but the file has {size}. {_WHAT_TO_DO}",
-            path,
-        )
-    array = np.frombuffer(data, dtype=file_dtype, count=count, offset=header_size).reshape(dims)
-    if file_dtype.itemsize > 1 and file_dtype.byteorder != "=":
-        array = array.astype(file_dtype.newbyteorder("="))
-    return array
+    return file_dtype, dims, header_size
 
 
 def read_idx(path: str | os.PathLike, *, dtype=None, shape=None) -> np.ndarray:
@@ -198,7 +295,8 @@ def read_idx(path: str | os.PathLike, *, dtype=None, shape=None) -> np.ndarray:
     Example:
         >>> images = read_idx("train-images-idx3-ubyte.gz", dtype=np.uint8, shape=(None, 28, 28))
     """
-    return parse_idx(read_bytes(path), source=path, dtype=dtype, shape=shape)
+    return parse_idx(read_bytes(path, dtype=dtype, shape=shape), source=path, dtype=dtype,
+                     shape=shape)
 
 
 def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -> Path:
@@ -246,23 +344,10 @@ def write_idx(path: str | os.PathLike, array, *, compress: bool | None = None) -
 def atomic_write(path: Path, content: bytes) -> None:
     """Write ``content`` to ``path`` so that readers see the old file or the new, never half.
 
-    A temporary file in the same folder is written, fsynced, then renamed over ``path``.
+    The folder is created if needed; the write goes through :mod:`npgrad.saving.atomic`
+    (a temp file in the same folder, fsynced, renamed; stale temp files cleaned up).
     """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        _remove_quietly(temp_name)
-        raise
-
-
-def _remove_quietly(name: str | os.PathLike) -> None:
-    try:
-        os.remove(name)
-    except FileNotFoundError:
-        pass
+    with _atomic_write_file(path) as f:
+        f.write(content)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import io
 import pickle
-import zipfile
 
 import numpy as np
 from numpy.lib import format as npy_format
 
 from npgrad.datasets.idx import CorruptFileError
+from npgrad.errors import UnreadableFileError
+from npgrad.utils import safe_read
 
 _ALLOWED = {
     ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
@@ -54,33 +55,36 @@ def loads(data, source, encoding="ASCII"):
 
 
 def load_npz(path):
-    """The arrays of an ``.npz`` file as a dict; object arrays are read with the restricted
-    unpickler, everything else with ``allow_pickle=False``.
+    """The arrays of an ``.npz`` file as a dict.
+
+    The archive is opened with :class:`npgrad.utils.safe_read.SafeZip` (checked directory,
+    bounded reads); numeric arrays are read by it, object arrays (ragged sequences) are read
+    as bounded bytes and rebuilt with the restricted unpickler.
 
     Raises:
-        CorruptFileError: not a readable ``.npz`` file.
+        CorruptFileError: not a readable ``.npz`` file, or a forbidden pickle global.
     """
     arrays = {}
     try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.namelist():
+        with safe_read.SafeZip(path) as archive:
+            for member in archive.names:
                 if not member.endswith(".npy"):
                     continue
-                with archive.open(member) as file:
-                    data = io.BytesIO(file.read())
-                version = npy_format.read_magic(data)
-                shape, fortran, dtype = _header(data, version)
+                data = io.BytesIO(archive.read_bytes(member, safe_read.MAX_ARRAY_BYTES))
+                _, _, dtype = _header(data, npy_format.read_magic(data))
                 if dtype.hasobject:
                     array = loads(data.read(), f"{path}:{member}", encoding="latin1")
                     if not isinstance(array, np.ndarray):
-                        raise CorruptFileError(f"{path}:{member}: not an array", path)
+                        raise CorruptFileError(f"{path}:{member}: not an array", path, member)
                 else:
-                    data.seek(0)
-                    array = npy_format.read_array(data, allow_pickle=False)
+                    array = archive.read_npy(member, kinds="biufU")
                 arrays[member[:-4]] = array
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+    except UnreadableFileError as error:
         if isinstance(error, CorruptFileError):
             raise
+        raise CorruptFileError(f"{path}: {error.reason}. Replace the file.", path,
+                               error.entry) from error
+    except (ValueError, OSError, EOFError) as error:
         raise CorruptFileError(f"{path}: not a readable .npz file ({error}). Replace it.", path) \
             from error
     return arrays

@@ -16,6 +16,7 @@ from npgrad import activations, initializers, regularizers
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
+from npgrad.layers.masks import set_keras_mask
 from npgrad.layers.node import KerasTensor, Node
 
 # ------------------------------------------------------------------ Input
@@ -556,7 +557,7 @@ class Masking(Layer):
     Example:
         >>> x = np.array([[[1.0, 2.0], [0.0, 0.0], [3.0, 0.0]]])
         >>> y = Masking(mask_value=0.0)(x)
-        >>> y._keras_mask
+        >>> npgrad.layers.masks.get_keras_mask(y)
         array([[ True, False,  True]])
     """
 
@@ -577,7 +578,7 @@ class Masking(Layer):
         arguments.check_min_ndim(self, x.shape, 2)
         keep = self._mask(x)
         out = x * keep[..., None].astype(x.dtype)
-        out._keras_mask = keep
+        set_keras_mask(out, keep)
         return out
 
     def compute_mask(self, inputs, mask=None):

@@ -20,9 +20,19 @@ import warnings
 import numpy as np
 
 from npgrad import initializers, regularizers
+from npgrad.utils import weight_budget
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
+from npgrad.autograd.variable import Variable
+from npgrad.layers.masks import attach_masks, get_keras_mask
+from npgrad.layers.node import (
+    SYMBOLIC_TYPES,
+    is_shape,
+    is_symbolic,
+    map_shapes,
+    map_structure,
+    symbolic_call,
+)
 
 _LAYER_CLASSES = {}
 _NAME_COUNTS = {}
@@ -40,28 +50,38 @@ def unique_name(base):
     return base if count == 0 else f"{base}_{count}"
 
 
-def _call_takes_mask(call):
-    """Whether a ``call`` method has a ``mask`` parameter (then the layer receives the mask)."""
+def _call_takes(call, name):
+    """Whether a ``call`` method takes ``name`` (as a parameter, or through ``**kwargs``).
+
+    Keras 3 passes ``training`` and ``mask`` only to a ``call`` that accepts them."""
     try:
-        return "mask" in inspect.signature(call).parameters
+        parameters = inspect.signature(call).parameters
     except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
         return False
+    if name in parameters:
+        return True
+    return name == "training" and any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
-def _set_masks(outputs, masks):
-    """Attach masks to output Tensors that have none yet (a single one or matching lists)."""
-    if isinstance(outputs, Tensor):
-        if isinstance(masks, (list, tuple)):
-            masks = masks[0] if masks else None
-        if outputs._keras_mask is None and masks is not None:
-            outputs._keras_mask = masks
-        return
-    if isinstance(outputs, (list, tuple)):
-        if not isinstance(masks, (list, tuple)):
-            masks = [masks] + [None] * (len(outputs) - 1)
-        for out, mask in zip(outputs, masks):
-            if isinstance(out, Tensor) and out._keras_mask is None and mask is not None:
-                out._keras_mask = mask
+def _is_tensor_structure(x):
+    """A list/tuple of Tensors or arrays, or a dict: several inputs (not one nested list)."""
+    if isinstance(x, dict):
+        return True
+    return isinstance(x, (list, tuple)) and bool(x) and all(
+        isinstance(v, (Tensor, np.ndarray)) or _is_tensor_structure(v) for v in x)
+
+
+def _flat_shapes(shapes):
+    """Every shape in a (nested) list/dict of shapes."""
+    if is_shape(shapes):
+        return [tuple(shapes)]
+    values = shapes.values() if isinstance(shapes, dict) else shapes
+    return [leaf for item in values for leaf in _flat_shapes(item)]
+
+
+def registered_layer_classes():
+    """Every registered Layer subclass by class name (a copy; used when loading models)."""
+    return dict(_LAYER_CLASSES)
 
 
 def get_layer_class(class_name):
@@ -113,8 +133,9 @@ class Layer:
     cast_inputs = True
     #: whether the layer passes the input's timestep mask on (Keras ``supports_masking``)
     supports_masking = False
-    #: set per subclass: ``call`` has a ``mask`` parameter / ``compute_mask`` is overridden
+    #: set per subclass: ``call`` takes ``mask`` / ``training``; ``compute_mask`` is overridden
     _call_has_mask_arg = False
+    _call_has_training_arg = True
     _computes_mask = False
 
     def __init_subclass__(cls, **kwargs):
@@ -123,7 +144,8 @@ class Layer:
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_marks_built", False):
             cls.build = _marking_built(build)
-        cls._call_has_mask_arg = _call_takes_mask(cls.call)
+        cls._call_has_mask_arg = _call_takes(cls.call, "mask")
+        cls._call_has_training_arg = _call_takes(cls.call, "training")
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
@@ -150,28 +172,81 @@ class Layer:
         object.__setattr__(self, "_inbound_nodes", [])  # calls on KerasTensors (not tracked)
 
     # ------------------------------------------------------------- weights
-    def add_weight(self, name, shape, initializer="glorot_uniform", regularizer=None,
-                   trainable=True, dtype=None):
-        """Create a weight Tensor, register it and return it.
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None, **kwargs):
+        """Create a weight Variable, register it and return it (Keras 3 signature).
 
         Args:
-            name: short name (stored as ``"<layer>/<name>"``).
-            shape: weight shape.
-            initializer: name, instance or callable ``(shape, dtype) -> ndarray``.
-            regularizer: optional penalty callable; its value joins ``self.losses``.
-            trainable: False for statistics such as batch norm's moving mean.
+            shape: weight shape (``()`` for a scalar).
+            initializer: name, instance or callable ``(shape, dtype) -> ndarray``; default
+                ``'glorot_uniform'`` for floating weights, ``'zeros'`` otherwise (Keras).
             dtype: defaults to the layer's dtype.
+            trainable: False for statistics such as batch norm's moving mean.
+            regularizer: optional penalty callable; its value joins ``self.losses``.
+            constraint: optional callable applied to the weight after each optimizer update.
+            name: short name (stored as ``"<layer>/<name>"``); default ``variable``,
+                numbered. Keras 2's ``add_weight(name, shape, ...)`` order works too.
+            **kwargs: ``autocast``, ``aggregation``, ``synchronization``, ``use_resource``
+                (accepted for Keras compatibility, meaningless here).
+
+        Returns:
+            The :class:`~npgrad.Variable`.
         """
+        args = list(args)
+        if args and isinstance(args[0], str):  # name first: (name, shape, initializer,
+            name = args.pop(0)                 # regularizer, trainable, dtype), npgrad's order
+            order = ("shape", "initializer", "regularizer", "trainable", "dtype")
+        else:                                  # Keras 3: (shape, initializer, dtype, trainable)
+            order = ("shape", "initializer", "dtype", "trainable")
+        given = dict(zip(order, args))
+        args = args[len(order):]
+        shape = given.get("shape", shape)
+        initializer = given.get("initializer", initializer)
+        regularizer = given.get("regularizer", regularizer)
+        trainable = given.get("trainable", trainable)
+        dtype = given.get("dtype", dtype)
+        unknown = sorted(set(kwargs) - {"autocast", "aggregation", "synchronization",
+                                        "use_resource", "experimental_autocast"})
+        if args or unknown:
+            raise TypeError(f"{self.name}.add_weight: unexpected argument(s) "
+                            f"{args or unknown}; expected shape, initializer, dtype, "
+                            f"trainable, regularizer, constraint, name")
         dtype = np.dtype(dtype or self.dtype)
-        shape = tuple(int(n) for n in shape)
-        value = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
-        weight = Tensor(value, requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
+        shape = () if shape is None else shape
+        try:
+            shape = tuple(int(n) for n in shape)
+        except (TypeError, ValueError):
+            raise TypeError(f"{self.name}.add_weight: shape must be a tuple of ints, got "
+                            f"{shape!r}") from None
+        if any(n < 0 for n in shape):
+            raise ValueError(f"{self.name}.add_weight: shape must not be negative, got {shape}")
+        if initializer is None:  # Keras 3's defaults
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        if name is None:
+            count = sum(1 for w in self._own_weights if w.name.split("/")[-1].startswith("variable"))
+            name = "variable" if count == 0 else f"variable_{count}"
+        weight_budget.charge(shape)  # a loader's ceiling on what a file may make us allocate
+        made = np.float64 if dtype.kind != "f" else dtype  # integer state: made, then cast
+        value = np.asarray(initializers.get(initializer)(shape, dtype=made), dtype=dtype)
+        if constraint is not None:
+            from npgrad import constraints as constraints_module  # noqa: PLC0415 - optional module
+
+            constraint = constraints_module.get(constraint)
+        weight = Variable(value, trainable=trainable and dtype.kind == "f",
+                          name=f"{self.name}/{name}", constraint=constraint)
+        weight.requires_grad = trainable and self._trainable and dtype.kind == "f"
         self._own_weights.append(weight)
         if not trainable:
             self._frozen_ids.add(id(weight))
         if regularizer is not None:
             self._regularized.append((weight, regularizers.get(regularizer)))
         return weight
+
+    def add_variable(self, shape, initializer=None, dtype=None, trainable=True, name=None,
+                     **kwargs):
+        """Keras 3's other spelling of :meth:`add_weight` (same arguments)."""
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, name=name, **kwargs)
 
     def __setattr__(self, name, value):
         # Remember which attributes can hold sub-layers (as PyTorch's Module does), so that
@@ -240,11 +315,26 @@ class Layer:
 
     @property
     def losses(self):
-        """Regularization penalties of this layer and its sub-layers, as scalar Tensors."""
+        """The penalties of this layer and its sub-layers, as scalar Tensors: weight
+        regularizers, then what ``add_loss`` added during the last call."""
         out = [reg(w) for w, reg in self._regularized if self._trainable]
+        out.extend(self.__dict__.get("_added_losses", ()))
         for layer in self._sublayers():
             out.extend(layer.losses)
         return out
+
+    def add_loss(self, loss):
+        """Add a scalar penalty from inside ``call`` (Keras): it joins ``self.losses``, so
+        ``fit`` adds it to the compiled loss. Each call of the layer starts a new list.
+
+        Args:
+            loss: a scalar Tensor (differentiable) or number.
+        """
+        if not isinstance(loss, Tensor):
+            loss = Tensor(np.asarray(loss, dtype=self.dtype))
+        if loss.size != 1:
+            raise ValueError(f"{self.name}.add_loss: expected a scalar loss, got shape {loss.shape}")
+        self.__dict__.setdefault("_added_losses", []).append(loss.reshape(()))
 
     def get_weights(self):
         """Copies of the weights as ndarrays, in ``weights`` order (Keras order)."""
@@ -280,9 +370,11 @@ class Layer:
 
     def _maybe_build(self, input_shape):
         if not self.built:
-            self.build(tuple(input_shape))
+            if is_shape(input_shape):
+                input_shape = tuple(input_shape)
+            self.build(input_shape)  # a list/dict of shapes for several inputs, as Keras
             self.built = True
-            self.input_shape_built = tuple(input_shape)
+            self.input_shape_built = input_shape
 
     def __call__(self, x, *args, training=None, **kwargs):
         """Apply the layer to a Tensor or array, building it on first use.
@@ -293,23 +385,31 @@ class Layer:
         """
         if isinstance(x, SYMBOLIC_TYPES) and is_symbolic(x):
             return symbolic_call(self, x, args, kwargs, training)
-        mask = x._keras_mask if isinstance(x, Tensor) else None
+        if self.__dict__.get("_added_losses"):
+            self.__dict__["_added_losses"] = []  # add_loss collects per call
+        mask = get_keras_mask(x)
         if kwargs and "mask" in kwargs:  # an explicit mask= wins over the attached one (Keras)
             mask = kwargs.pop("mask")
-        x = self._prepare_input(x)
-        self._maybe_build(x.shape)
+        if _is_tensor_structure(x):  # several inputs (a list or dict of tensors)
+            x = map_structure(self._prepare_input, x)
+            self._maybe_build(map_structure(lambda t: t.shape, x))
+        else:
+            x = self._prepare_input(x)
+            self._maybe_build(x.shape)
+        if self._call_has_training_arg:
+            kwargs["training"] = bool(training)
         if mask is None and not self._computes_mask:  # no masking: the common, fast path
-            return self.call(x, *args, training=bool(training), **kwargs)
-        return self._call_masked(x, mask, args, bool(training), kwargs)
+            return self.call(x, *args, **kwargs)
+        return self._call_masked(x, mask, args, kwargs)
 
-    def _call_masked(self, x, mask, args, training, kwargs):
+    def _call_masked(self, x, mask, args, kwargs):
         """Call with a timestep mask: pass it to ``call`` if it takes one, then attach
         ``compute_mask``'s result to the outputs (Keras 3's mask propagation)."""
         if mask is not None and self._call_has_mask_arg:
             kwargs["mask"] = mask
-        outputs = self.call(x, *args, training=training, **kwargs)
+        outputs = self.call(x, *args, **kwargs)
         if self.supports_masking or self._computes_mask:
-            _set_masks(outputs, self.compute_mask(x, mask))
+            attach_masks(outputs, self.compute_mask(x, mask))
         elif mask is not None and not self.__dict__.get("_warned_mask"):
             object.__setattr__(self, "_warned_mask", True)
             warnings.warn(
@@ -351,17 +451,38 @@ class Layer:
         return Tensor(array)
 
     def compute_output_shape(self, input_shape):
-        """Output shape for an input shape (batch axis may be None).
+        """Output shape(s) for an input shape, or a list/dict of them (batch axis may be None).
 
-        The default runs the layer on a zero batch of one sample, without a graph.
+        The default runs the layer on zero inputs of one sample, without a graph. Unknown
+        (None) dimensions are probed with two sizes: output dimensions that follow them are
+        None too. Override it when a call on zeros is not possible or too costly.
         """
-        batch = input_shape[0]
-        probe = np.zeros((1,) + tuple(input_shape[1:]), dtype=self.dtype)
-        with no_grad():
-            out = self(probe, training=False)
-        if isinstance(out, (list, tuple)):  # several outputs (an RNN's return_state)
-            return [(batch,) + tuple(o.shape[1:]) for o in out]
-        return (batch,) + tuple(out.shape[1:])
+        leaves = [s for s in _flat_shapes(input_shape)]
+        batch = leaves[0][0] if leaves and len(leaves[0]) else None
+
+        def run(size):
+            def zeros(shape):
+                dims = tuple(size if d is None else int(d) for d in shape[1:])
+                return np.zeros((1,) + dims, dtype=self.dtype)
+
+            with no_grad():
+                out = self(map_shapes(zeros, input_shape), training=False)
+            return map_structure(lambda t: tuple(np.shape(t)), out)
+
+        first = run(2)
+        if not any(d is None for shape in leaves for d in shape[1:]):
+            second = first
+        else:
+            second = run(3)
+
+        def merge(a, b):
+            if isinstance(a, tuple) and all(isinstance(d, int) for d in a):
+                return (batch,) + tuple(x if x == y else None for x, y in zip(a[1:], b[1:]))
+            if isinstance(a, dict):
+                return {k: merge(a[k], b[k]) for k in a}
+            return [merge(x, y) for x, y in zip(a, b)]
+
+        return merge(first, second)
 
     # ------------------------------------------------------------- functional graph
     def _first_node(self, what):

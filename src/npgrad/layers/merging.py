@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers.layer import Layer, _set_masks
+from npgrad.layers.layer import Layer
+from npgrad.layers.masks import attach_masks, get_keras_mask
 from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
 from npgrad.primitives.elementwise import maximum as _maximum_op
 from npgrad.primitives.elementwise import minimum as _minimum_op
@@ -56,14 +57,14 @@ class _Merge(Layer):
             self._check_count(inputs)
             return symbolic_call(self, list(inputs), args, kwargs, training)
         self._check_count(inputs)
-        masks = [x._keras_mask if isinstance(x, Tensor) else None for x in inputs]
+        masks = [get_keras_mask(x) for x in inputs]
         xs = [self._prepare_input(x) for x in inputs]
         shapes = [x.shape for x in xs]
         self._maybe_build(shapes)
         self._merged_shape(shapes)
         out = self.call(xs, *args, training=bool(training), **kwargs)
         if any(m is not None for m in masks):
-            _set_masks(out, self.compute_mask(xs, masks))
+            attach_masks(out, self.compute_mask(xs, masks))
         return out
 
     def compute_mask(self, inputs, mask=None):

@@ -208,20 +208,21 @@ def is_symbolic(x):
 SYMBOLIC_TYPES = (KerasTensor, list, tuple, dict)
 
 
-def _is_shape(value):
+def is_shape(value):
+    """Whether ``value`` is one shape: a tuple/list of ints and Nones."""
     return isinstance(value, (tuple, list)) and all(
         d is None or (isinstance(d, (int, np.integer)) and not isinstance(d, bool)) for d in value
     )
 
 
-def _map_shapes(fn, shapes):
+def map_shapes(fn, shapes):
     """Apply ``fn`` to each shape in a (nested) structure of shapes."""
-    if _is_shape(shapes):
+    if is_shape(shapes):
         return fn(tuple(shapes))
     if isinstance(shapes, (list, tuple)):
-        return [_map_shapes(fn, item) for item in shapes]
+        return [map_shapes(fn, item) for item in shapes]
     if isinstance(shapes, dict):
-        return {key: _map_shapes(fn, item) for key, item in shapes.items()}
+        return {key: map_shapes(fn, item) for key, item in shapes.items()}
     raise TypeError(f"expected a shape or a list/dict of shapes, got {shapes!r}")
 
 
@@ -297,6 +298,6 @@ def symbolic_call(layer, x, args=(), kwargs=None, training=None):
     input_shape = map_structure(lambda t: t.shape, x)
     layer._maybe_build(input_shape)
     output_shape = layer.compute_output_shape(input_shape)
-    outputs = _map_shapes(lambda shape: KerasTensor(shape, dtype=layer.dtype), output_shape)
+    outputs = map_shapes(lambda shape: KerasTensor(shape, dtype=layer.dtype), output_shape)
     Node(layer, (x,) + tuple(args), kwargs, outputs)
     return outputs

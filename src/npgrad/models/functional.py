@@ -24,14 +24,15 @@ from npgrad.layers.layer import get_layer_class
 from npgrad.layers.node import (
     SYMBOLIC_TYPES,
     KerasTensor,
-    _is_shape,
+    is_shape,
     flatten,
     is_symbolic,
     map_structure,
     symbolic_call,
 )
-from npgrad.models.model import Model, _Structure
-from npgrad.models.sequential import _conv_max_pool, _fusable
+from npgrad.layers.fusion import conv_max_pool, fusable
+from npgrad.models.model import Model
+from npgrad.trainers.data_adapter import ArrayGroup
 
 _TENSOR_KEY = "__keras_tensor__"
 
@@ -261,7 +262,7 @@ class Functional(Model):
     def _flat_inputs(self, inputs):
         """The call's inputs as a list in ``self.inputs`` order (checked)."""
         n = len(self._inputs)
-        if isinstance(inputs, _Structure):
+        if isinstance(inputs, ArrayGroup):
             inputs = inputs.arrays
         if isinstance(inputs, dict):
             names = [t._keras_history[0].name for t in self._inputs]
@@ -323,7 +324,7 @@ class Functional(Model):
                 continue
             conv = fused.get(id(node))
             if conv is not None:  # MaxPooling2D((2, 2)) of a Conv2D: one fused op
-                values[id(node.output_tensors[0])] = _conv_max_pool(
+                values[id(node.output_tensors[0])] = conv_max_pool(
                     conv.layer, values[id(conv.call_args[0])])
                 continue
             if node.is_input:  # the InputLayer checks the shape and casts the dtype
@@ -380,7 +381,7 @@ class Functional(Model):
             if id(out) in outputs or len(consumers) != 1:
                 continue
             pool = consumers[0]
-            if _plain_call(pool) and _fusable(node.layer, pool.layer):
+            if _plain_call(pool) and fusable(node.layer, pool.layer):
                 fused[id(pool)] = node
                 skipped.add(id(node))
         plan = (fused, skipped)
@@ -389,7 +390,7 @@ class Functional(Model):
 
     def compute_output_shape(self, input_shape):
         """The output shape(s) for input shape(s) matching the model's Inputs."""
-        if _is_shape(input_shape):
+        if is_shape(input_shape):
             shapes = [tuple(input_shape)]
         elif isinstance(input_shape, dict):
             shapes = self._flat_inputs(input_shape)

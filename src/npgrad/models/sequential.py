@@ -13,32 +13,11 @@ Example:
 
 from __future__ import annotations
 
-import npgrad.functional as F
-from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import InputLayer
+from npgrad.layers.fusion import conv_max_pool, fusable
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
-from npgrad.layers.pooling import MaxPooling2D
 from npgrad.models.model import Model
-
-
-def _fusable(conv, pool):
-    """Whether ``conv`` then ``pool`` can run as one ``F.conv2d_max_pool2d`` op."""
-    return (
-        type(conv) is Conv2D and type(pool) is MaxPooling2D
-        and conv.strides == (1, 1) and conv.dilation_rate == (1, 1)
-        and conv.activation in (F.relu, F.linear)
-        and pool.pool_size == (2, 2) and pool.strides == (2, 2) and pool.padding == "valid"
-    )
-
-
-def _conv_max_pool(conv, x):
-    """Run a fusable Conv2D + MaxPooling2D pair as one op (same values, same gradients)."""
-    x = conv._prepare_input(x)
-    conv._maybe_build(x.shape)
-    conv._check_input(x)
-    return F.conv2d_max_pool2d(x, conv.kernel, conv.bias, padding=conv.padding,
-                               relu=conv.activation is F.relu)
 
 
 class Sequential(Model):
@@ -69,6 +48,7 @@ class Sequential(Model):
         self._layers = []
         self._input_layer = None
         self._build_shape = None
+        self._last_output_shape = None  # the last layer's output shape once built
         for layer in layers or []:
             self.add(layer)
 
@@ -133,7 +113,12 @@ class Sequential(Model):
                 f"{layer.name!r} is already in the model"
             )
         self._layers.append(layer)
-        if self._build_shape is not None:
+        if self._build_shape is not None and self._last_output_shape is not None:
+            # built already: build the new layer only (rebuilding all would make adding n
+            # layers, as from_config does, cost n^2 shape computations)
+            layer._maybe_build(self._last_output_shape)
+            self._last_output_shape = tuple(layer.compute_output_shape(self._last_output_shape))
+        elif self._build_shape is not None:
             self.build(self._build_shape)
         elif len(self._layers) == 1 and layer._batch_input_shape is not None:
             self.build(layer._batch_input_shape)
@@ -146,6 +131,7 @@ class Sequential(Model):
         """
         if not self._layers:
             raise TypeError(f"{self.name}.pop: there are no layers in the model")
+        self._last_output_shape = None  # recomputed by the next build
         return self._layers.pop()
 
     # ------------------------------------------------------------- build and call
@@ -172,6 +158,7 @@ class Sequential(Model):
         for layer in self._layers:
             layer._maybe_build(shape)
             shape = tuple(layer.compute_output_shape(shape))
+        self._last_output_shape = shape
         self._build_shape = tuple(input_shape)
         self.built = True
         self.input_shape_built = tuple(input_shape)
@@ -199,8 +186,8 @@ class Sequential(Model):
             x = layers[0](x, training=training, mask=mask)
             i = 1
         while i < len(layers):
-            if self.fuse_layers and i + 1 < len(layers) and _fusable(layers[i], layers[i + 1]):
-                x = _conv_max_pool(layers[i], x)
+            if self.fuse_layers and i + 1 < len(layers) and fusable(layers[i], layers[i + 1]):
+                x = conv_max_pool(layers[i], x)
                 i += 2
             else:
                 x = layers[i](x, training=training)

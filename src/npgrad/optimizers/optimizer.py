@@ -33,6 +33,7 @@ import math
 import numpy as np
 
 from npgrad.autograd import Tensor
+from npgrad.distribution import current as distribution_state
 from npgrad.optimizers import schedules
 
 #: elementwise rules update variables larger than twice this in slices of this many bytes
@@ -272,7 +273,11 @@ class Optimizer:
         if not pairs:
             return self.iterations
         variables = [var for _, var in pairs]
-        grads = self._clip_gradients([self._as_gradient(g, var) for g, var in pairs])
+        grads = [self._as_gradient(g, var) for g, var in pairs]
+        data_parallel = distribution_state.active()
+        if data_parallel is not None:  # sum every process's share of the batch (MPI)
+            grads = data_parallel.reduce_gradients(grads)
+        grads = self._clip_gradients(grads)
         lr = self.learning_rate
         for var in variables:
             if self._use_weight_decay(var):
@@ -288,6 +293,19 @@ class Optimizer:
             self._update_averages(variables)
         self.iterations += 1
         return self.iterations
+
+    def apply(self, grads, trainable_variables):
+        """Keras 3's spelling: apply ``grads`` (a list, None entries skipped) to
+        ``trainable_variables`` (the same length, in the same order).
+
+        Raises:
+            ValueError: the two lists differ in length.
+        """
+        grads, trainable_variables = list(grads), list(trainable_variables)
+        if len(grads) != len(trainable_variables):
+            raise ValueError(f"{type(self).__name__}.apply: got {len(grads)} gradients for "
+                             f"{len(trainable_variables)} variables")
+        return self.apply_gradients(zip(grads, trainable_variables))
 
     def _update_averages(self, variables):
         """Moving averages after a step (Keras: the first step copies the variable)."""

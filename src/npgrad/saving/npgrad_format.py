@@ -29,11 +29,17 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import numpy as np
 
+from npgrad.errors import UnreadableFileError
+from npgrad.layers.layer import registered_layer_classes
+from npgrad.saving import legacy_gan
 from npgrad.saving.atomic import atomic_savez
+from npgrad.trainers.trainer import Trainer
+from npgrad.utils import safe_read, weight_budget
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "FORMAT_VERSION"]
 
@@ -107,10 +113,8 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     }
     arrays = {_MARKER_KEY: _marker()}
     arrays.update(weight_arrays)
-    optimizer = getattr(model, "optimizer", None)
-    if include_optimizer and optimizer is not None and hasattr(optimizer, "get_state"):
-        state = optimizer.get_state(list(model.trainable_weights))
-        arrays.update({_OPTIMIZER_PREFIX + key: np.asarray(value) for key, value in state.items()})
+    if include_optimizer:
+        arrays.update(_optimizer_arrays(model))
     try:
         arrays[_CONFIG_KEY] = _json_array(meta)
     except TypeError as error:
@@ -118,6 +122,30 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
             f"save_model: the config of {type(model).__name__} is not JSON-serializable: {error}"
         ) from None
     atomic_savez(filepath, arrays)
+
+
+def _trained_optimizers(model):
+    """(optimizer, trained model) pairs: a Trainer's, else the model's one optimizer."""
+    if isinstance(model, Trainer):
+        return model.trained_optimizers()
+    optimizer = getattr(model, "optimizer", None)
+    return [] if optimizer is None else [(optimizer, model)]
+
+
+def _optimizer_key(index, key):
+    """``optimizer/<key>`` for the first optimizer, ``optimizer/#<i>/<key>`` for the others
+    (a GAN trains two networks with two optimizers)."""
+    return f"{_OPTIMIZER_PREFIX}{key}" if index == 0 else f"{_OPTIMIZER_PREFIX}#{index}/{key}"
+
+
+def _optimizer_arrays(model):
+    arrays = {}
+    for index, (optimizer, trained) in enumerate(_trained_optimizers(model)):
+        if hasattr(optimizer, "get_state"):
+            state = optimizer.get_state(list(trained.trainable_weights))
+            arrays.update({_optimizer_key(index, key): np.asarray(value)
+                           for key, value in state.items()})
+    return arrays
 
 
 def save_weights(model, filepath, overwrite=True):
@@ -138,6 +166,13 @@ def save_weights(model, filepath, overwrite=True):
 
 
 # ----------------------------------------------------------------------------- reading
+#: Largest ``config.json`` entry read, in bytes.
+MAX_CONFIG_BYTES = safe_read.MAX_JSON_BYTES
+#: Extra weight values a config may create beyond those the file holds (rounding slack).
+WEIGHT_BUDGET_SLACK = 4096
+_NUMERIC = "fiub"
+
+
 class _Container:
     """The validated contents of a file: ``meta`` (dict), ``weights`` and ``optimizer`` state."""
 
@@ -148,86 +183,97 @@ class _Container:
         self.optimizer_state = optimizer_state
 
 
-class _FileError(ValueError):
-    """A ValueError about the file's contents (keeps its message when re-raised)."""
-
-
-def _fail(path, reason):
-    return _FileError(f"{path!r} is not a valid npgrad file: {reason}")
+def _fail(path, reason, entry=None):
+    return UnreadableFileError(path, f"not a valid npgrad file: {reason}", entry=entry)
 
 
 def _read_container(filepath):
-    """Open ``filepath`` safely and check marker, version, config and weight entries."""
-    path = os.fspath(filepath)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no such file: {path!r}")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"{path!r} is a folder, expected an npgrad file")
-    with open(path, "rb") as file:
-        head = file.read(4)
+    """Open ``filepath`` (a path, or a binary file object) safely and check marker, version,
+    config and weight entries.
+
+    Everything is checked from the zip directory and the ``.npy`` headers before any weight
+    array is allocated; see :mod:`npgrad.utils.safe_read`.
+    """
+    if hasattr(filepath, "read"):  # an in-memory file (a network inside a legacy GAN file)
+        source, path = filepath, "<in-memory file>"
+        head = filepath.read(4)
+        filepath.seek(0)
+    else:
+        source = path = os.fspath(filepath)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no such file: {path!r}")
+        if os.path.isdir(path):
+            raise IsADirectoryError(f"{path!r} is a folder, expected an npgrad file")
+        with open(path, "rb") as file:
+            head = file.read(4)
     if head == b"\x93NUM":
         raise _fail(path, "it holds a single .npy array, not an npgrad archive")
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
-        # checked here so np.load never even considers its pickle fallback
         raise _fail(path, f"not an npz (zip) archive; it starts with {head!r}")
-    try:
-        # allow_pickle=False: an object (pickled) array raises instead of unpickling
-        with np.load(path, allow_pickle=False) as archive:
-            names = list(archive.files)
-            arrays = {name: archive[name] for name in names} if _MARKER_KEY in names else None
-    except _FileError:
-        raise
-    except Exception as error:  # noqa: BLE001 - any parse failure of untrusted bytes
-        raise _fail(path, f"{type(error).__name__}: {error}") from None
-    if arrays is None:
+    with safe_read.SafeZip(source) as archive:
+        return _read_entries(path, archive)
+
+
+def _entry_names(path, archive):
+    """Map array keys to entry names, refusing foreign and unexpected entries by name."""
+    keys = {}
+    for name in archive.names:
+        if not name.endswith(".npy"):
+            raise _fail(path, "an entry that is not a .npy array", entry=name)
+        keys[name[:-len(".npy")]] = name
+    if _MARKER_KEY not in keys:
         raise _fail(path, f"no {_MARKER_KEY!r} marker (a foreign .npz?); "
-                          f"entries: {sorted(names)[:10]}")
-    return _validate(path, arrays)
+                          f"entries: {sorted(keys)[:10]}")
+    return keys
 
 
-def _validate(path, arrays):
-    marker = arrays.pop(_MARKER_KEY)
+def _read_entries(path, archive):
+    keys = _entry_names(path, archive)
+    marker = archive.read_npy(keys.pop(_MARKER_KEY), kinds="u", max_bytes=64)
     if marker.dtype != np.uint8 or marker.ndim != 1 or bytes(marker[:len(MAGIC)]) != MAGIC:
-        raise _fail(path, "bad format marker")
+        raise _fail(path, "bad format marker", entry=_MARKER_KEY)
     if marker.size != len(MAGIC) + 1:
-        raise _fail(path, "bad format marker length")
+        raise _fail(path, "bad format marker length", entry=_MARKER_KEY)
     version = int(marker[len(MAGIC)])
     if version > FORMAT_VERSION:
-        raise ValueError(
-            f"{path!r} was written by a newer npgrad (format version {version}); this npgrad "
-            f"reads versions up to {FORMAT_VERSION}: upgrade npgrad"
-        )
-    raw = arrays.pop(_CONFIG_KEY, None)
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
-        raise _fail(path, f"missing or malformed {_CONFIG_KEY!r}")
+        raise UnreadableFileError(
+            path, f"it was written by a newer npgrad (format version {version}); this npgrad "
+                  f"reads versions up to {FORMAT_VERSION}: upgrade npgrad")
+    if _CONFIG_KEY not in keys:
+        raise _fail(path, f"missing {_CONFIG_KEY!r}")
+    raw = archive.read_npy(keys.pop(_CONFIG_KEY), kinds="u", max_bytes=MAX_CONFIG_BYTES)
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise _fail(path, f"malformed {_CONFIG_KEY!r}", entry=_CONFIG_KEY)
     try:
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise _fail(path, f"{_CONFIG_KEY} is not valid JSON ({error})") from None
+        meta = safe_read.loads_json(raw.tobytes(), path, _CONFIG_KEY)
+    except UnreadableFileError as error:
+        raise _fail(path, f"{_CONFIG_KEY} is not valid JSON ({error.reason})",
+                    entry=_CONFIG_KEY) from None
     if not isinstance(meta, dict) or meta.get("kind") not in ("model", "weights"):
-        raise _fail(path, f"{_CONFIG_KEY} has no valid 'kind'")
+        raise _fail(path, f"{_CONFIG_KEY} has no valid 'kind'", entry=_CONFIG_KEY)
     specs = meta.get("weights")
     if not isinstance(specs, list):
-        raise _fail(path, f"{_CONFIG_KEY} has no weight list")
-    weights = []
-    for index, spec in enumerate(specs):
-        key = f"{_WEIGHT_PREFIX}{index:05d}"
-        if key not in arrays:
+        raise _fail(path, f"{_CONFIG_KEY} has no weight list", entry=_CONFIG_KEY)
+    weight_keys = [f"{_WEIGHT_PREFIX}{index:05d}" for index in range(len(specs))]
+    for key in weight_keys:
+        if key not in keys:
             raise _fail(path, f"weight entry {key!r} is missing (the file lists {len(specs)})")
-        value = arrays.pop(key)
-        if value.dtype.kind not in "fiub":
-            raise _fail(path, f"weight {key!r} has non-numeric dtype {value.dtype}")
-        weights.append(value)
-    optimizer_state = {}
-    for name in list(arrays):
-        if name.startswith(_OPTIMIZER_PREFIX):
-            value = arrays.pop(name)
-            if value.dtype.kind not in "fiub":
-                raise _fail(path, f"optimizer entry {name!r} has non-numeric dtype {value.dtype}")
-            optimizer_state[name[len(_OPTIMIZER_PREFIX):]] = value
-    if arrays:
-        raise _fail(path, f"unexpected entries {sorted(arrays)[:10]}")
+    optimizer_keys = [key for key in keys if key.startswith(_OPTIMIZER_PREFIX)]
+    unexpected = sorted(set(keys) - set(weight_keys) - set(optimizer_keys))
+    if unexpected:
+        raise _fail(path, f"unexpected entries {unexpected[:10]}")
+    weights = [_read_array(path, archive, keys[key], "weight") for key in weight_keys]
+    optimizer_state = {key[len(_OPTIMIZER_PREFIX):]:
+                       _read_array(path, archive, keys[key], "optimizer entry")
+                       for key in optimizer_keys}
     return _Container(path, meta, weights, optimizer_state)
+
+
+def _read_array(path, archive, name, what):
+    shape, _, dtype, _ = archive.npy_header(name)
+    if dtype.kind not in _NUMERIC:
+        raise _fail(path, f"{what} {name[:-4]!r} has non-numeric dtype {dtype}", entry=name)
+    return archive.read_npy(name, kinds=_NUMERIC)
 
 
 def _assign_weights(model, container):
@@ -236,84 +282,139 @@ def _assign_weights(model, container):
     specs = container.meta["weights"]
     targets = list(model.weights)
     if len(targets) != len(values):
-        raise ValueError(
-            f"{path!r} holds {len(values)} weights but the model {getattr(model, 'name', '')!r} "
-            f"has {len(targets)}; the architectures differ (or the model is not built yet)"
-        )
+        raise UnreadableFileError(
+            path, f"it holds {len(values)} weights but the model "
+                  f"{getattr(model, 'name', '')!r} has {len(targets)}; the architectures "
+                  f"differ (or the model is not built yet)")
     for index, (target, value, spec) in enumerate(zip(targets, values, specs)):
         if tuple(target.shape) != value.shape:
             saved_name = spec.get("name") if isinstance(spec, dict) else None
-            raise ValueError(
-                f"{path!r}: weight {index} ({saved_name!r} in the file) has shape {value.shape}, "
-                f"but the model's weight {target.name!r} has shape {tuple(target.shape)}"
-            )
+            raise UnreadableFileError(
+                path, f"weight {index} ({saved_name!r} in the file) has shape {value.shape}, "
+                      f"but the model's weight {target.name!r} has shape "
+                      f"{tuple(target.shape)}", entry=f"{_WEIGHT_PREFIX}{index:05d}")
     for target, value in zip(targets, values):
         target.data[...] = value
 
 
 def _model_classes():
-    """Registered model classes by name: Model and its imported subclasses."""
-    from npgrad import models
+    """Registered model classes by name: every Layer subclass that trains (a Trainer)."""
+    return {name: cls for name, cls in registered_layer_classes().items()
+            if issubclass(cls, Trainer)}
 
-    classes = {}
-    pending = [models.Model]
+
+#: Largest number of values in one sample of a declared input shape (the model is built by
+#: running it once on a zero sample of that shape): 2**24.
+MAX_SAMPLE_VALUES = 2**24
+#: Most layers a config may list, nested models included (building costs time per layer).
+MAX_CONFIG_LAYERS = 2000
+_SHAPE_KEYS = ("batch_shape", "batch_input_shape", "input_shape", "shape", "target_shape")
+
+
+def _check_config_limits(path, config):
+    """Before building: refuse more than MAX_CONFIG_LAYERS layers, and input shapes whose
+    one-sample probe would be absurdly large."""
+    layer_count = 0
+    pending = [config]
     while pending:
-        cls = pending.pop()
-        classes.setdefault(cls.__name__, cls)
-        pending.extend(cls.__subclasses__())
-    return classes
+        value = pending.pop()
+        if isinstance(value, list):
+            pending.extend(value)
+            continue
+        if not isinstance(value, dict):
+            continue
+        for key, item in value.items():
+            if key == "layers" and isinstance(item, list):
+                layer_count += len(item)
+                if layer_count > MAX_CONFIG_LAYERS:
+                    raise _fail(path, f"the config lists more than {MAX_CONFIG_LAYERS} layers",
+                                entry=_CONFIG_KEY)
+            if key in _SHAPE_KEYS and isinstance(item, list):
+                per_sample = item[1:] if key.startswith("batch") else item
+                sizes = [n for n in per_sample if isinstance(n, int) and not isinstance(n, bool)]
+                if any(n < 0 for n in sizes) or math.prod(sizes) > MAX_SAMPLE_VALUES:
+                    raise _fail(path, f"declared {key} {item[:8]} is negative or holds more "
+                                      f"than {MAX_SAMPLE_VALUES} values per sample",
+                                entry=_CONFIG_KEY)
+            pending.append(item)
+
+
+def _rebuild_error(path, what, error):
+    if isinstance(error, weight_budget.WeightBudgetExceeded):
+        reason = f"the config declares bigger layers than the weights it holds: {error}"
+    elif isinstance(error, RecursionError):
+        reason = f"cannot {what}: the config is nested too deeply"
+    else:
+        reason = f"cannot {what}: {type(error).__name__}: {error}"
+    return UnreadableFileError(path, reason, entry=_CONFIG_KEY)
 
 
 def _model_from_config(container):
+    """Rebuild the model from the config, creating no more weight values than the file holds."""
     path, meta = container.path, container.meta
     spec = meta.get("model")
     if not isinstance(spec, dict) or not isinstance(spec.get("class_name"), str) \
             or not isinstance(spec.get("config"), dict):
-        raise _fail(path, "the model config needs a 'class_name' string and a 'config' dict")
+        raise _fail(path, "the model config needs a 'class_name' string and a 'config' dict",
+                    entry=_CONFIG_KEY)
     classes = _model_classes()
     cls = classes.get(spec["class_name"])
     if cls is None:
-        raise ValueError(
-            f"{path!r}: unknown model class {spec['class_name']!r}; known: {sorted(classes)}"
-        )
-    try:
-        model = cls.from_config(spec["config"])
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise ValueError(f"{path!r}: cannot rebuild the {spec['class_name']} from its config: "
-                         f"{type(error).__name__}: {error}") from None
+        raise UnreadableFileError(path, f"unknown model class {spec['class_name']!r}; known: "
+                                        f"{sorted(classes)}", entry=_CONFIG_KEY)
     shape = meta.get("build_input_shape")
-    if len(list(model.weights)) != len(container.weights) and shape is not None:
-        if not (isinstance(shape, list)
-                and all(n is None or (isinstance(n, int) and n >= 0) for n in shape)):
-            raise _fail(path, f"bad build_input_shape {shape!r}")
+    if shape is not None and not (
+            isinstance(shape, list) and len(shape) <= 32
+            and all(n is None or (type(n) is int and n >= 0) for n in shape)):
+        raise _fail(path, f"bad build_input_shape {shape!r}", entry=_CONFIG_KEY)
+    _check_config_limits(path, [spec["config"], {"input_shape": (shape or [None])[1:]}])
+    held = sum(int(value.size) for value in container.weights)
+    # every weight the config creates is charged before it is allocated (initializers)
+    with weight_budget.weight_budget(held + WEIGHT_BUDGET_SLACK,
+                                     f"the {held} weight values the file holds"):
         try:
-            model.build(tuple(shape))
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path!r}: cannot build the model for input shape {shape}: "
-                             f"{error}") from None
+            model = cls.from_config(spec["config"])
+        except Exception as error:  # noqa: BLE001 - any failure on untrusted config
+            raise _rebuild_error(path, f"rebuild the {spec['class_name']} from its config",
+                                 error) from None
+        if len(list(model.weights)) != len(container.weights) and shape is not None:
+            try:
+                model.build(tuple(shape))
+            except Exception as error:  # noqa: BLE001
+                raise _rebuild_error(path, f"build the model for input shape {shape}",
+                                     error) from None
     return model
 
 
 def _compile_from_config(model, container):
     from npgrad import optimizers
 
+    path = container.path
     config = container.meta.get("compile")
-    if not isinstance(config, dict):
-        raise _fail(container.path, f"bad compile config {config!r}")
+    if not isinstance(config, dict) or not all(isinstance(key, str) for key in config):
+        raise _fail(path, f"bad compile config {str(config)[:200]}", entry=_CONFIG_KEY)
     kwargs = dict(config)
     try:
         if kwargs.get("optimizer") is not None:
             kwargs["optimizer"] = optimizers.get(kwargs["optimizer"])
         model.compile(**kwargs)
-    except (TypeError, ValueError, KeyError) as error:
-        raise ValueError(f"{container.path!r}: cannot compile the model from the saved compile "
-                         f"config: {type(error).__name__}: {error}") from None
-    if container.optimizer_state and getattr(model, "optimizer", None) is not None:
+    except Exception as error:  # noqa: BLE001 - any failure on an untrusted config
+        raise _rebuild_error(path, "compile the model from the saved compile config",
+                             error) from None
+    if not container.optimizer_state:
+        return
+    for index, (optimizer, trained) in enumerate(_trained_optimizers(model)):
+        prefix = "" if index == 0 else f"#{index}/"
+        state = {key[len(prefix):]: value for key, value in container.optimizer_state.items()
+                 if key.startswith(prefix) and (prefix or not key.startswith("#"))}
+        if not state:
+            continue
         try:
-            model.optimizer.set_state(container.optimizer_state, list(model.trainable_weights))
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{container.path!r}: cannot restore the optimizer state: "
-                             f"{error}") from None
+            optimizer.set_state(state, list(trained.trainable_weights))
+        except Exception as error:  # noqa: BLE001
+            raise UnreadableFileError(path, f"cannot restore the optimizer state: "
+                                            f"{type(error).__name__}: {error}",
+                                      entry=_OPTIMIZER_PREFIX) from None
 
 
 def load_model(filepath, compile=True):
@@ -329,15 +430,18 @@ def load_model(filepath, compile=True):
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not an npgrad model file (foreign, truncated, pickled content, bad
-            config), an unknown layer class, or weights that do not fit the architecture.
+        npgrad.errors.UnreadableFileError: (a ``ValueError``) not an npgrad model file
+            (foreign, truncated, corrupt, hostile, over a limit, pickled content, bad config),
+            an unknown layer class, or weights that do not fit the architecture. Nothing in
+            the file is ever executed.
     """
+    if legacy_gan.is_legacy_gan_file(filepath):
+        return legacy_gan.load_legacy_gan(filepath, load_model, compile=compile)
     container = _read_container(filepath)
     if container.meta["kind"] != "model":
-        raise ValueError(
-            f"{container.path!r} holds only weights (written by save_weights); build the model "
-            f"and call load_weights instead"
-        )
+        raise UnreadableFileError(
+            container.path, "it holds only weights (written by save_weights); build the model "
+                            "and call load_weights instead")
     model = _model_from_config(container)
     _assign_weights(model, container)
     if compile and container.meta.get("compile") is not None:
@@ -353,7 +457,8 @@ def load_weights(model, filepath):
         filepath: the file.
 
     Raises:
-        ValueError: not an npgrad file, or a weight count or shape mismatch (named).
+        npgrad.errors.UnreadableFileError: (a ``ValueError``) not an npgrad file, or a weight
+            count or shape mismatch (named).
     """
     container = _read_container(filepath)
     _assign_weights(model, container)

@@ -1,0 +1,157 @@
+"""Layer and Model subclasses written for Keras 3 run unchanged: the call-signature rule,
+add_weight/add_variable, Variables, add_loss, shape inference from symbolic calls."""
+
+import numpy as np
+import pytest
+
+import npgrad
+from npgrad import layers as L
+
+
+class Linear(L.Layer):
+    """The keras.io "making new layers" example, verbatim but for the import."""
+
+    def __init__(self, units=32):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units),
+                                 initializer="random_normal", trainable=True)
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+
+    def call(self, inputs):  # no training, no mask: Keras passes neither
+        return npgrad.functional.matmul(inputs, self.w) + self.b
+
+
+def test_call_without_training_is_called_without_it():
+    layer = Linear(4)
+    out = layer(np.ones((2, 3), "float32"), training=True)
+    assert out.shape == (2, 4)
+    model = npgrad.Sequential([npgrad.Input((3,)), Linear(2)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 3)), np.zeros((4, 2)), verbose=0)  # fit passes training=True
+
+
+def test_training_reaches_call_only_when_accepted():
+    seen = []
+
+    class Takes(L.Layer):
+        def call(self, x, training=None):
+            seen.append(training)
+            return x
+
+    class TakesKwargs(L.Layer):
+        def call(self, x, **kwargs):
+            seen.append(kwargs.get("training"))
+            return x
+
+    Takes()(np.ones((1, 2)), training=True)
+    TakesKwargs()(np.ones((1, 2)), training=False)
+    Takes()(np.ones((1, 2)))
+    assert seen == [True, False, False]
+
+
+def test_add_weight_without_a_name_names_it_as_keras():
+    layer = Linear(3)
+    layer(np.ones((1, 2), "float32"))
+    assert [w.name for w in layer.weights] == [f"{layer.name}/variable", f"{layer.name}/variable_1"]
+    assert isinstance(layer.w, npgrad.Variable) and layer.w.trainable
+    np.testing.assert_array_equal(layer.b.numpy(), np.zeros(3))
+
+
+def test_add_weight_orders_and_defaults():
+    class Both(L.Layer):
+        def build(self, shape):
+            self.a = self.add_weight("a", (2, 2), "ones")                 # npgrad/Keras 2 order
+            self.b = self.add_weight((3,), "zeros", "float64", False)      # Keras 3 order
+            self.c = self.add_variable((2, 5))                             # glorot by default
+            self.d = self.add_weight(shape=(), initializer="ones", dtype="int32")
+
+        def call(self, x):
+            return x
+
+    layer = Both()
+    layer(np.ones((1, 1)))
+    assert layer.a.name.endswith("/a") and (layer.a.numpy() == 1).all()
+    assert layer.b.dtype == np.float64 and not layer.b.trainable
+    assert layer.b in layer.non_trainable_weights and layer.d in layer.non_trainable_weights
+    assert layer.c.shape == (2, 5) and np.abs(layer.c.numpy()).max() > 0
+    assert layer.d.shape == () and layer.d.dtype == np.int32
+    with pytest.raises(TypeError, match="add_weight: unexpected argument"):
+        layer.add_weight(shape=(1,), colour="red")
+    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+        layer.add_weight(shape=(None, 3))
+
+
+def test_variable_state_api():
+    v = npgrad.Variable(np.zeros(3), name="counts")
+    v.assign_add(np.ones(3)).assign_add(1.0)
+    np.testing.assert_array_equal(v.numpy(), [2.0, 2.0, 2.0])
+    v.assign_sub([1.0, 0.0, 1.0])
+    v.assign(np.array([5.0, 6.0, 7.0]))
+    np.testing.assert_array_equal(v.value.numpy(), [5.0, 6.0, 7.0])
+    assert v.path == "counts" and v.requires_grad
+    with pytest.raises(ValueError, match="cannot assign a value of shape \\(2,\\)"):
+        v.assign(np.ones(2))
+    (v * 2.0).sum().backward()  # a Variable is a Tensor: gradients flow to it
+    np.testing.assert_array_equal(v.grad, [2.0, 2.0, 2.0])
+    frozen = npgrad.Variable(np.ones(2), trainable=False)
+    assert not frozen.requires_grad
+    counter = npgrad.Variable(0)
+    assert counter.dtype == np.float32  # Python numbers become float32, as Tensor does
+
+
+class Sampling(L.Layer):
+    """The VAE example's layer: called on a list of two symbolic tensors."""
+
+    def call(self, inputs):
+        z_mean, z_log_var = inputs
+        epsilon = npgrad.Tensor(np.random.default_rng(0).normal(size=z_mean.shape)
+                                .astype(z_mean.dtype))
+        return z_mean + (z_log_var * 0.5).exp() * epsilon
+
+
+def test_a_layer_on_a_list_of_symbolic_tensors_infers_its_shape():
+    x = npgrad.Input((6,))
+    z_mean, z_log_var = L.Dense(2)(x), L.Dense(2)(x)
+    z = Sampling()([z_mean, z_log_var])
+    assert z.shape == (None, 2)
+    encoder = npgrad.Model(x, [z_mean, z_log_var, z])
+    outputs = encoder.predict(np.ones((5, 6), "float32"), verbose=0)
+    assert [o.shape for o in outputs] == [(5, 2), (5, 2), (5, 2)]
+
+
+def test_shapes_that_follow_a_none_dimension_stay_none():
+    class Doubler(L.Layer):  # output length follows the unknown input length
+        def call(self, x):
+            return npgrad.concatenate([x, x], axis=1)
+
+    tokens = npgrad.Input((None,))
+    out = Doubler()(tokens)
+    assert out.shape == (None, None)
+    fixed = Doubler()(npgrad.Input((3,)))
+    assert fixed.shape == (None, 6)
+    model = npgrad.Model(tokens, out)
+    assert model.predict(np.ones((2, 4)), verbose=0).shape == (2, 8)
+
+
+def test_add_loss_joins_the_training_loss():
+    class ActivityPenalty(L.Layer):
+        def call(self, x):
+            self.add_loss(0.5 * (x * x).sum())
+            return x
+
+    npgrad.utils.set_random_seed(0)
+    inputs = npgrad.Input((3,))
+    model = npgrad.Model(inputs, L.Dense(1)(ActivityPenalty()(inputs)))
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 3), "float32"), np.zeros((4, 1), "float32")
+    plain = float(npgrad.losses.MeanSquaredError()(y, model(x)).numpy())
+    loss = model.evaluate(x, y, verbose=0)
+    assert loss == pytest.approx(plain + 0.5 * 12.0, rel=1e-5)
+    assert len(model.losses) == 1  # one call, one penalty (the list restarts per call)
+    model(x)
+    assert len(model.losses) == 1
+    with pytest.raises(ValueError, match="expected a scalar loss"):
+        ActivityPenalty().add_loss(np.ones(3))
