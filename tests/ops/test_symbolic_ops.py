@@ -8,6 +8,7 @@ import pytest
 import npgrad
 from npgrad import ops
 from npgrad.layers.op_layer import OpLayer, decode_arguments, encode_arguments
+from npgrad.models.functional import Functional
 
 
 def _round_trip(model, tmp_path):
@@ -130,3 +131,48 @@ def test_image_and_nn_ops_record_nodes_that_reload(tmp_path):
                                rtol=1e-6)
     names = [layer.function for layer in model.layers if isinstance(layer, OpLayer)]
     assert names == ["relu", "image.resize", "max_pool"]
+
+
+def _keras_tensor(layer, shape):
+    return {"class_name": "__keras_tensor__",
+            "config": {"shape": shape, "dtype": "float32", "keras_history": [layer, 0, 0]}}
+
+
+def test_keras_3_op_entries_translate_to_op_layers():
+    from npgrad.layers.op_layer import from_keras_operation, is_keras_operation
+
+    # the config Keras 3.15 writes for x[:, 1:3, ...] -> concatenate -> + 1.0 -> mean(axis=-1)
+    entries = [
+        {"module": "keras.src.ops.numpy", "class_name": "GetItem", "config": {"name": "get_item"},
+         "inbound_nodes": [{"args": [_keras_tensor("x", [None, 4, 3]), [
+             {"class_name": "__slice__", "config": {"start": None, "stop": None, "step": None}},
+             {"class_name": "__slice__", "config": {"start": 1, "stop": 3, "step": None}},
+             {"class_name": "__ellipsis__", "config": {}}]], "kwargs": {}}]},
+        {"module": "keras.src.ops.numpy", "class_name": "Concatenate",
+         "config": {"name": "concatenate", "axis": 1},
+         "inbound_nodes": [{"args": [[_keras_tensor("get_item", [None, 2, 3]),
+                                      _keras_tensor("get_item", [None, 2, 3])]], "kwargs": {}}]},
+        {"module": "keras.src.ops.numpy", "class_name": "Add", "config": {"name": "add"},
+         "inbound_nodes": [{"args": [_keras_tensor("concatenate", [None, 4, 3]), 1.0],
+                            "kwargs": {}}]},
+        {"module": "keras.src.ops.numpy", "class_name": "Mean",
+         "config": {"name": "mean", "axis": -1, "keepdims": False},
+         "inbound_nodes": [{"args": [_keras_tensor("add", [None, 4, 3])], "kwargs": {}}]},
+    ]
+    assert all(is_keras_operation(e) for e in entries)
+    layers = [{"class_name": "InputLayer", "name": "x",
+               "config": {"name": "x", "batch_shape": [None, 4, 3], "dtype": "float32"},
+               "inbound_nodes": []}]
+    layers += [from_keras_operation(e) for e in entries]
+    for layer, entry in zip(layers[1:], entries):
+        layer["name"] = layer["config"]["name"] = entry["config"]["name"]
+    config = {"name": "from_keras", "layers": layers, "input_layers": [["x", 0, 0]],
+              "output_layers": ["mean", 0, 0]}
+    model = Functional.from_config(config)
+    data = np.random.default_rng(4).normal(size=(2, 4, 3)).astype("float32")
+    part = data[:, 1:3]
+    np.testing.assert_allclose(model.predict(data, verbose=0),
+                               (np.concatenate([part, part], 1) + 1).mean(-1), rtol=1e-6)
+    with pytest.raises(ValueError, match="unknown npgrad.ops function 'no_such_op'"):
+        from_keras_operation({"module": "keras.src.ops.numpy", "class_name": "NoSuchOp",
+                              "config": {"name": "n"}, "inbound_nodes": []})

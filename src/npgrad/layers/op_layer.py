@@ -23,6 +23,9 @@ Example:
 
 from __future__ import annotations
 
+import json
+import re
+
 import numpy as np
 
 from npgrad.autograd.engine import no_grad
@@ -195,3 +198,69 @@ def record_op_call(op, args, kwargs):
 
 
 register_symbolic_type(KerasTensor, record_op_call)
+
+
+# ------------------------------------------------------------------ Keras 3 configs
+_KERAS_TENSOR = "__keras_tensor__"
+
+
+def is_keras_operation(entry):
+    """Whether a layer entry of a Keras 3 functional config is an op (``x + y``,
+    ``ops.mean``): its ``module`` is ``keras.src.ops.<kind>``, not a layer module."""
+    return isinstance(entry, dict) and str(entry.get("module", "")).startswith("keras.src.ops.")
+
+
+def from_keras_operation(entry):
+    """Translate one op entry of a Keras 3 functional config into an OpLayer entry that
+    ``npgrad.Model.from_config`` reads (a pure config-to-config translation: nothing runs).
+
+    Keras stores an op as its class (``Add``, ``Mean``, ``GetItem``), constructor arguments
+    in ``config`` (``axis``...) and the call's tensors and constants in ``inbound_nodes``;
+    npgrad calls ``ops.<snake_case name>(*args, **config, **kwargs)``.
+
+    Raises:
+        ValueError: the op has no npgrad counterpart, or the entry is malformed.
+    """
+    if not is_keras_operation(entry):
+        raise ValueError(f"not a Keras op entry: {entry!r:.200}")
+    kind = entry["module"].rsplit(".", 1)[-1]
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", str(entry.get("class_name", ""))).lower()
+    function = f"image.{name}" if kind == "image" else name
+    get_op(function)  # raises ValueError for an op npgrad lacks
+    constants = {k: v for k, v in (entry.get("config") or {}).items() if k not in ("name", "trainable")}
+    nodes = []
+    for node in entry.get("inbound_nodes", []):
+        tensors = []
+
+        def convert(value):
+            if isinstance(value, dict) and value.get("class_name") == _KERAS_TENSOR:
+                tensors.append(value)
+                return {"__tensor__": len(tensors) - 1}
+            if isinstance(value, dict) and value.get("class_name") == "__slice__":
+                c = value.get("config") or {}
+                return {"__slice__": [c.get("start"), c.get("stop"), c.get("step")]}
+            if isinstance(value, dict) and value.get("class_name") == "__ellipsis__":
+                return {"__ellipsis__": True}
+            if isinstance(value, list):
+                return [convert(v) for v in value]
+            if isinstance(value, dict):
+                return {"__dict__": {k: convert(v) for k, v in value.items()}}
+            return value
+
+        args = [convert(a) for a in node.get("args", [])]
+        if function == "get_item" and len(args) == 2 and isinstance(args[1], list):
+            args[1] = {"__tuple__": args[1]}  # Keras stores the index tuple as a list
+        kwargs = {k: convert(v) for k, v in node.get("kwargs", {}).items()}
+        kwargs.update({k: convert(v) for k, v in constants.items()})
+        nodes.append(({"args": args, "kwargs": kwargs}, tensors))
+    if len({json.dumps(a, sort_keys=True) for a, _ in nodes}) > 1:
+        raise ValueError(f"Keras op {entry.get('name')!r} is called with different constants "
+                         f"at different nodes; npgrad needs one OpLayer per call")
+    arguments = nodes[0][0] if nodes else {"args": [], "kwargs": {}}
+    return {
+        "class_name": "OpLayer",
+        "name": entry.get("name"),
+        "config": {"name": entry.get("name"), "function": function, "arguments": arguments},
+        "inbound_nodes": [{"args": [t if len(t) > 1 else t[0]], "kwargs": {}}
+                          for _, t in nodes if t],
+    }
