@@ -49,6 +49,17 @@ MODULES = [
     "npgrad.datasets.fashion_mnist",
     "npgrad.utils",
     "npgrad.random",
+    "npgrad.ops",
+    "npgrad.ops.nn",
+    "npgrad.ops.linalg",
+    "npgrad.ops.image",
+    "npgrad.config",
+    "npgrad.preprocessing.sequence",
+    "npgrad.datasets.imdb",
+    "npgrad.datasets.reuters",
+    "npgrad.datasets.cifar10",
+    "npgrad.datasets.cifar100",
+    "npgrad.datasets.boston_housing",
 ]
 
 SECTIONS = ("Args", "Arguments", "Returns", "Yields", "Raises", "Attributes", "Shapes", "Shape",

@@ -25,6 +25,9 @@ from npgrad.primitives.elementwise import maximum, minimum, where
 from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
     errors,
+    config,
+    random,
+    ops,
     distribution,
     activations,
     functional,
@@ -41,6 +44,7 @@ from npgrad import (  # noqa: E402  (order: the core first, then what stands on 
     saving,
     models,
     datasets,
+    preprocessing,
 )
 from npgrad.layers import Input
 from npgrad.layers.node import KerasTensor
@@ -54,4 +58,5 @@ __all__ = [
     "errors", "distribution", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "trainers", "saving", "models", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
+    "config", "ops", "random", "preprocessing",
 ]  # fmt: skip

@@ -1,7 +1,11 @@
-"""The public functional API, ``import npgrad.functional as F``.
+"""The layers' functional maths, ``import npgrad.functional as F`` (kept for existing code).
 
-Thin, documented entry points to the differentiable ops in ``npgrad.primitives``; names follow
-Keras (``keras.ops``) where Keras has one, NumPy otherwise. Every function accepts Tensors,
+**The public op namespace is** :mod:`npgrad.ops` (Keras 3's ``keras.ops``): new code should
+use ``from npgrad import ops``. ``F`` stays as a thin alias layer over the same primitives in
+``npgrad.primitives``, with the fused entry points the built-in layers call (``F.dense``,
+``F.conv2d``, ``F.max_pool2d``, ``F.batch_norm``, ``F.conv2d_max_pool2d``...) and
+per-sample loss values; its elementwise and shape names are the very functions
+``npgrad.ops`` builds on. Names follow Keras where Keras has one, NumPy otherwise. Every function accepts Tensors,
 ndarrays or numbers and returns a Tensor. Every name listed in ``__all__`` has an entry in
 the gradient-check registry (``tests/gradcheck``).
 

@@ -8,7 +8,8 @@ arguments are constants (axes, strides, integer labels, masks) passed to ``forwa
 
 Dtype rule (one rule, applied here for every op): floating inputs keep their dtype and
 combine as NumPy combines them; integer, boolean and Python-number inputs take the
-floating dtype of the op's other inputs, or float32 when there is none.
+floating dtype of the op's other inputs, or ``npgrad.config.floatx()`` (float32) when there
+is none.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd import engine
-from npgrad.autograd.tensor import Tensor
+from npgrad.autograd.tensor import Tensor, default_float
 
 
 class Function:
@@ -75,7 +76,7 @@ def _as_tensors(inputs, op_name):
         if dtype is not None and dtype.kind == "f":
             float_dtype = dtype if float_dtype is None else np.promote_types(float_dtype, dtype)
     if float_dtype is None:
-        float_dtype = np.dtype(np.float32)
+        float_dtype = default_float()  # npgrad.config.floatx()
     tensors = []
     for x in inputs:
         if isinstance(x, Tensor):

@@ -16,6 +16,17 @@ from npgrad.autograd import engine
 DEFAULT_FLOAT = np.float32
 
 
+def default_float():
+    """The float dtype given to Python numbers and lists (``npgrad.config.floatx()``)."""
+    return np.dtype(DEFAULT_FLOAT)
+
+
+def set_default_float(dtype):
+    """Set the float dtype given to Python numbers and lists (``npgrad.config.set_floatx``)."""
+    global DEFAULT_FLOAT
+    DEFAULT_FLOAT = np.dtype(dtype).type
+
+
 def _to_array(data, dtype):
     """Convert user data to an ndarray; Python numbers and lists become float32 by default."""
     if isinstance(data, Tensor):

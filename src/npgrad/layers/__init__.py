@@ -64,6 +64,7 @@ from npgrad.layers.merging import (
     subtract,
 )
 from npgrad.layers.normalization import BatchNormalization, LayerNormalization
+from npgrad.layers.op_layer import OpLayer
 from npgrad.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -148,6 +149,8 @@ __all__ = [
     "AvgPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPool3D",
     "GlobalMaxPooling3D",
     "MaxPool3D", "MaxPooling3D",
+    # npgrad.ops calls on symbolic tensors
+    "OpLayer",
 ]  # fmt: skip
 
 # misc layers (issue 12): normalization variants, noise, reshaping glue, preprocessing

@@ -84,8 +84,18 @@ def registered_layer_classes():
     return dict(_LAYER_CLASSES)
 
 
+#: lookups ``get_layer_class`` asks first, each ``name -> class or None`` (npgrad.saving adds
+#: the active ``custom_object_scope``, so that a caller's class wins over a same-named one)
+CLASS_RESOLVERS = []
+
+
 def get_layer_class(class_name):
-    """The registered Layer subclass called ``class_name`` (used when loading models)."""
+    """The Layer subclass called ``class_name`` (used when loading models): from the active
+    custom-object scope, else the registry of every Layer subclass."""
+    for resolve in CLASS_RESOLVERS:
+        found = resolve(class_name)
+        if isinstance(found, type) and issubclass(found, Layer):
+            return found
     try:
         return _LAYER_CLASSES[class_name]
     except KeyError:

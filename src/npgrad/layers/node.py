@@ -20,6 +20,8 @@ import itertools
 
 import numpy as np
 
+from npgrad import ops
+
 _TENSOR_IDS = itertools.count()
 
 
@@ -67,15 +69,106 @@ class KerasTensor:
     def __bool__(self):
         raise TypeError(f"{self!r} is symbolic: it has no truth value")
 
-    def _unsupported(self, *_):
-        raise TypeError(
-            f"{self!r} is symbolic: arithmetic on KerasTensors is not supported by npgrad; use "
-            f"the merge layers (npgrad.layers.Add, Subtract, Multiply, ...) or a Layer"
-        )
+    # Operators record nodes through npgrad.ops (an OpLayer each, see layers/op_layer.py)
+    def __add__(self, other):
+        return ops.add(self, other)
 
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _unsupported
-    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __neg__ = __pow__ = _unsupported
-    __getitem__ = _unsupported
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        return ops.subtract(other, self)
+
+    def __mul__(self, other):
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.divide(other, self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return ops.mod(self, other)
+
+    def __rmod__(self, other):
+        return ops.mod(other, self)
+
+    def __and__(self, other):
+        return ops.logical_and(self, other)
+
+    def __rand__(self, other):
+        return ops.logical_and(other, self)
+
+    def __or__(self, other):
+        return ops.logical_or(self, other)
+
+    def __ror__(self, other):
+        return ops.logical_or(other, self)
+
+    def __xor__(self, other):
+        return ops.logical_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.logical_xor(other, self)
+
+    def __invert__(self):
+        return ops.logical_not(self)
+
+    def __round__(self, ndigits=None):
+        return ops.round(self, ndigits or 0)
+
+    def __ne__(self, other):  # as Keras: != is an op, == stays identity (tensors in sets)
+        return ops.not_equal(self, other)
+
+    def __pow__(self, other):
+        return ops.power(self, other)
+
+    def __rpow__(self, other):
+        return ops.power(other, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.negative(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return ops.abs(self)
+
+    def __getitem__(self, key):
+        return ops.get_item(self, key)
+
+    def __lt__(self, other):
+        return ops.less(self, other)
+
+    def __le__(self, other):
+        return ops.less_equal(self, other)
+
+    def __gt__(self, other):
+        return ops.greater(self, other)
+
+    def __ge__(self, other):
+        return ops.greater_equal(self, other)
+
     __hash__ = object.__hash__
 
 

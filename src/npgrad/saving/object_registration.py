@@ -20,6 +20,8 @@ from __future__ import annotations
 import inspect
 import threading
 
+from npgrad.layers.layer import CLASS_RESOLVERS
+
 __all__ = [
     "CustomObjectScope",
     "custom_object_scope",
@@ -78,6 +80,13 @@ class CustomObjectScope:
 
 #: Keras's lowercase alias
 custom_object_scope = CustomObjectScope
+
+
+def _scoped_class(name):
+    return (getattr(_scope, "objects", None) or {}).get(name)
+
+
+CLASS_RESOLVERS.append(_scoped_class)  # layers' get_layer_class sees the active scope
 
 
 def get_custom_objects():
