@@ -106,8 +106,10 @@ class Model(Trainer, Layer):
         shape = (1,) + tuple(input_shape)[1:]
         if any(n is None for n in shape):
             raise ValueError(f"{self.name}: cannot build from input shape {tuple(input_shape)}")
+        # training= only for a call that takes it (Keras 3: `def call(self, x)` is fine)
+        kwargs = {"training": False} if self._call_has_training_arg else {}
         with no_grad():
-            self.call(Tensor(np.zeros(shape, dtype=self.dtype)), training=False)
+            self.call(Tensor(np.zeros(shape, dtype=self.dtype)), **kwargs)
         self.built = True
         self.input_shape_built = tuple(input_shape)
 
