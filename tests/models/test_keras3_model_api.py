@@ -29,3 +29,52 @@ def test_subclassed_model_whose_call_takes_no_training_builds_and_fits():
     model.build((None, 3))  # an explicit build takes the same path
     assert [w.shape for w in model.weights] == [(3, 8), (8,), (8, 2), (2,)]
     assert model.predict(np.ones((4, 3)), verbose=0).shape == (4, 2)
+
+
+class ActivityPenalty(layers.Layer):
+    """Returns its input and adds ``rate * mean(input)`` as a loss (the Keras guide's layer)."""
+
+    def __init__(self, rate=0.1):
+        super().__init__()
+        self.rate = rate
+
+    def call(self, x):
+        self.add_loss(self.rate * x.mean())
+        return x
+
+
+def _penalty_only_model():
+    inputs = npgrad.Input((3,))
+    return npgrad.Model(inputs, ActivityPenalty()(inputs))
+
+
+def test_fit_without_trainable_weights_logs_the_loss_and_warns_once():
+    model = _penalty_only_model()
+    model.compile("adam", "mse")
+    x, y = np.full((4, 3), 0.5), np.zeros((4, 3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = model.fit(x, y, epochs=2, verbose=0)
+    messages = [str(w.message) for w in caught if "trainable weights" in str(w.message)]
+    assert messages == [f"The model '{model.name}' does not have any trainable weights."]
+    # mse(0.5, 0) = 0.25 plus the penalty 0.1 * 0.5
+    np.testing.assert_allclose(history.history["loss"], [0.3, 0.3], rtol=1e-6)
+
+
+def test_compile_without_loss_trains_on_the_added_losses():
+    inputs = npgrad.Input((3,))
+    dense = layers.Dense(2, kernel_initializer="ones")
+    model = npgrad.Model(inputs, ActivityPenalty(rate=1.0)(dense(inputs)))
+    model.compile(npgrad.optimizers.SGD(0.1))  # no loss=: the penalty is the loss (Keras)
+    x = np.ones((4, 3))
+    before = float(model.predict(x, verbose=0).mean())
+    history = model.fit(x, epochs=3, verbose=0)
+    assert history.history["loss"][0] == pytest.approx(before, rel=1e-6)
+    assert history.history["loss"][-1] < history.history["loss"][0]  # minimizing mean(output)
+
+
+def test_compile_without_any_loss_still_says_what_is_missing():
+    model = NoTrainingArg()
+    model.compile("sgd")
+    with pytest.raises(ValueError, match="no loss to compute; pass loss= to compile"):
+        model.fit(np.ones((4, 3)), np.zeros((4, 2)), verbose=0)
