@@ -78,3 +78,44 @@ def test_compile_without_any_loss_still_says_what_is_missing():
     model.compile("sgd")
     with pytest.raises(ValueError, match="no loss to compute; pass loss= to compile"):
         model.fit(np.ones((4, 3)), np.zeros((4, 2)), verbose=0)
+
+
+def _conv_stack(**first):
+    return npgrad.Sequential([
+        layers.Conv2D(4, 5, strides=2, activation="relu", **first),
+        layers.Conv2D(4, 3, activation="relu", name="middle"),
+        layers.Conv2D(4, 3),
+    ])
+
+
+def test_sequential_inputs_and_layer_outputs_cut_out_a_feature_extractor():
+    model = npgrad.Sequential([npgrad.Input((25, 25, 3))] + _conv_stack().layers)
+    extractor = npgrad.Model(inputs=model.inputs,
+                             outputs=[layer.output for layer in model.layers])
+    x = np.random.default_rng(0).random((2, 25, 25, 3)).astype("float32")
+    features = extractor(x)
+    assert [f.shape for f in features] == [(2, 11, 11, 4), (2, 9, 9, 4), (2, 7, 7, 4)]
+    np.testing.assert_allclose(features[-1].numpy(), model(x).numpy(), rtol=1e-6)
+    middle = npgrad.Model(inputs=model.inputs, outputs=model.get_layer("middle").output)
+    np.testing.assert_allclose(middle(x).numpy(), features[1].numpy(), rtol=1e-6)
+
+
+def test_sequential_inputs_from_input_shape_and_after_add():
+    model = npgrad.Sequential([layers.Dense(3, input_shape=(4,))])
+    assert model.input.shape == (None, 4) and model.output.shape == (None, 3)
+    assert len(model.inputs) == len(model.outputs) == 1
+    model.add(layers.Dense(2))
+    assert model.outputs[0].shape == (None, 2)  # a new graph after add
+
+
+def test_sequential_without_input_shape_has_no_inputs_yet():
+    with pytest.raises(AttributeError, match="has no symbolic inputs yet"):
+        npgrad.Sequential([layers.Dense(3)]).inputs
+
+
+def test_sequential_graph_follows_pop_and_add():
+    model = npgrad.Sequential([npgrad.Input((4,)), layers.Dense(3), layers.Dense(2)])
+    assert model.output.shape == (None, 2)
+    model.pop()
+    model.add(layers.Dense(5))
+    assert model.output.shape == (None, 5)
