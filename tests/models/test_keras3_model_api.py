@@ -119,3 +119,95 @@ def test_sequential_graph_follows_pop_and_add():
     model.pop()
     model.add(layers.Dense(5))
     assert model.output.shape == (None, 5)
+
+
+def _functional():
+    inputs = npgrad.Input((6,), name="features")
+    hidden = layers.Dense(4, activation="relu", name="hidden")(inputs)
+    return npgrad.Model(inputs, layers.Dense(2, name="head")(hidden), name="mlp")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: npgrad.Sequential([npgrad.Input((6,)), layers.Dense(4), layers.Dense(2)]),
+    _functional,
+], ids=["sequential", "functional"])
+def test_to_json_and_model_from_json_give_the_same_architecture(make):
+    model = make()
+    text = model.to_json()
+    twin = npgrad.models.model_from_json(text)
+    assert type(twin) is type(model)
+    assert [layer.name for layer in twin.layers] == [layer.name for layer in model.layers]
+    assert [w.shape for w in twin.weights] == [w.shape for w in model.weights]
+    twin.set_weights(model.get_weights())
+    x = np.random.default_rng(1).random((3, 6)).astype("float32")
+    np.testing.assert_allclose(twin.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    assert twin.to_json() == text
+
+
+def test_clone_model_has_new_weights_and_the_same_graph():
+    model = _functional()
+    clone = npgrad.models.clone_model(model)
+    assert [w.shape for w in clone.weights] == [w.shape for w in model.weights]
+    assert all(a is not b for a, b in zip(clone.weights, model.weights))
+    seq = npgrad.Sequential([npgrad.Input((6,)), layers.Dense(4, name="a")], name="seq")
+    renamed = npgrad.models.clone_model(
+        seq, clone_function=lambda layer: layers.Dense(layer.units, name=layer.name + "_copy"))
+    assert [layer.name for layer in renamed.layers] == ["a_copy"]
+    assert renamed.built and renamed.weights[0].shape == (6, 4)
+
+
+def test_clone_model_refuses_what_npgrad_does_not_do():
+    with pytest.raises(ValueError, match="clone_function is supported for Sequential"):
+        npgrad.models.clone_model(_functional(), clone_function=lambda layer: layer)
+    with pytest.raises(ValueError, match="input_tensors, call_function and recursive"):
+        npgrad.models.clone_model(_functional(), input_tensors=[npgrad.Input((6,))])
+
+
+class Holder(layers.Layer):
+    """A custom layer whose config holds another layer (the Keras guide's pattern)."""
+
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def get_config(self):
+        return {**super().get_config(), "inner": self.inner}
+
+    @classmethod
+    def from_config(cls, config):
+        config["inner"] = layers.deserialize(config["inner"])
+        return cls(**config)
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_layers_serialize_and_deserialize():
+    config = layers.serialize(layers.Dense(3, activation="relu", name="d"))
+    assert config["module"] == "npgrad.layers" and config["class_name"] == "Dense"
+    assert config["registered_name"] is None and config["config"]["units"] == 3
+    layer = layers.deserialize(config)
+    assert isinstance(layer, layers.Dense) and layer.units == 3 and not layer.built
+
+    holder = layers.serialize(Holder(layers.Dense(2)))
+    assert holder["module"] is None and holder["registered_name"] == "Holder"
+    assert holder["config"]["inner"]["class_name"] == "Dense"  # nested layers serialized
+    copy = layers.deserialize(holder)
+    assert isinstance(copy.inner, layers.Dense) and copy.inner.units == 2
+
+
+def test_deserialize_takes_custom_objects_first_and_names_an_unknown_class():
+    class Special(layers.Dense):
+        pass
+
+    config = {"class_name": "NoSuchLayer", "config": {"units": 2}}
+    assert isinstance(layers.deserialize(config, custom_objects={"NoSuchLayer": Special}),
+                      Special)
+    with pytest.raises(ValueError, match="unknown layer class 'NoSuchLayer'"):
+        layers.deserialize(config)
+    with pytest.raises(ValueError, match="expected a dict with 'class_name'"):
+        layers.deserialize("Dense")
+    with pytest.raises(ValueError, match="not a JSON model config"):
+        npgrad.models.model_from_json("{not json")
+    with pytest.raises(TypeError, match="expected a Layer"):
+        layers.serialize("Dense")

@@ -78,6 +78,7 @@ from npgrad.layers.recurrent import (
     TimeDistributed,
 )
 from npgrad.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from npgrad.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Layer", "get_layer_class", "Input", "InputLayer",
@@ -104,4 +105,6 @@ __all__ = [
     "TimeDistributed",
     # preprocessing (augmentation)
     "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
+    # a layer as a dict and back
+    "serialize", "deserialize",
 ]  # fmt: skip

@@ -6,8 +6,10 @@ models (``Model(inputs, outputs)``).
 
 from npgrad.models.functional import Functional  # noqa: F401 - what Model(inputs, outputs) makes
 from npgrad.models.gan import GAN, GANMonitor, load_gan
+from npgrad.models.cloning import clone_model, model_from_json
 from npgrad.models.model import Model
 from npgrad.models.sequential import Sequential
 from npgrad.saving import load_model
 
-__all__ = ["Model", "Sequential", "GAN", "GANMonitor", "load_gan", "load_model"]
+__all__ = ["Model", "Sequential", "GAN", "GANMonitor", "load_gan", "load_model", "clone_model",
+           "model_from_json"]

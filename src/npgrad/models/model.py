@@ -23,11 +23,14 @@ Example:
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from npgrad import saving
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers import serialization
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.trainers.trainer import Trainer
 
@@ -127,6 +130,14 @@ class Model(Trainer, Layer):
 
     def _summary_rows(self):
         return [(layer, None) for layer in self.layers]
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (Keras); ``models.model_from_json`` reads it.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (``indent=2``...).
+        """
+        return json.dumps(serialization.serialize(self), **kwargs)
 
     # ------------------------------------------------------------- saving
     def save(self, filepath, overwrite=True, **kwargs):
