@@ -42,8 +42,8 @@ def readucr(filename):
 root_url = "https://raw.githubusercontent.com/hfawaz/cd-diagram/master/FordA/"
 
 import _local_data  # npgrad: local data instead of download
-x_train, y_train = readucr(_local_data.ford_a_tsv("FordA_TRAIN.tsv", n=80))  # npgrad: local data instead of download
-x_test, y_test = readucr(_local_data.ford_a_tsv("FordA_TEST.tsv", n=40, seed=1))  # npgrad: local data instead of download
+x_train, y_train = readucr(_local_data.ford_a_tsv("FordA_TRAIN.tsv", n=24))  # npgrad: local data instead of download
+x_test, y_test = readucr(_local_data.ford_a_tsv("FordA_TEST.tsv", n=12, seed=1))  # npgrad: local data instead of download
 
 x_train = x_train.reshape((x_train.shape[0], x_train.shape[1], 1))
 x_test = x_test.reshape((x_test.shape[0], x_test.shape[1], 1))
