@@ -150,40 +150,14 @@ LEFT_OUT = {
 
 # being added on other branches now (wave 2); the lead trims this after merging
 PENDING = {
+    # not built yet (docs/layers.md lists them with the reason): the label-mixing and
+    # geometric augmentations, feature crossing, pipelines, and Keras's internal bases
     "layers": {
-        # attention and Transformers
-        "Attention", "AdditiveAttention", "MultiHeadAttention", "GroupQueryAttention",
-        "EinsumDense",
-        # convolution and pooling
-        "Conv1DTranspose", "Convolution1DTranspose", "Conv3D", "Convolution3D",
-        "Conv3DTranspose", "Convolution3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
-        "SeparableConv1D", "SeparableConv2D", "SeparableConvolution1D", "SeparableConvolution2D",
-        "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "AveragePooling3D", "AvgPool3D",
-        "MaxPooling3D", "MaxPool3D", "GlobalAveragePooling3D", "GlobalAvgPool3D",
-        "GlobalMaxPooling3D", "GlobalMaxPool3D", "AdaptiveAveragePooling1D",
-        "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D",
-        "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
-        # normalization and regularization
-        "GroupNormalization", "RMSNormalization", "UnitNormalization", "Normalization",
-        "SpectralNormalization", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-        "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
-        # reshaping and glue
-        "Permute", "RepeatVector", "Cropping1D", "Cropping2D", "Cropping3D", "Identity",
-        "Lambda", "StackedRNNCells", "UpSampling1D", "UpSampling3D", "ZeroPadding1D",
-        "ZeroPadding3D", "Wrapper", "InputSpec", "ReversibleEmbedding", "serialize",
-        "deserialize",
-        # preprocessing
-        "Rescaling", "Resizing", "CenterCrop", "RandomCrop", "RandomContrast",
-        "RandomBrightness", "Discretization", "CategoryEncoding", "Hashing", "HashedCrossing",
-        "IntegerLookup", "StringLookup", "TextVectorization", "MelSpectrogram",
-        "STFTSpectrogram", "AugMix", "AutoContrast", "ContrastLimitedAdaptiveHistogramEqualization",
-        "CutMix", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
-        "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform",
-        "RandomErasing", "RandomGaussianBlur", "RandomGrayscale", "RandomHue", "RandomInvert",
-        "RandomPerspective", "RandomPosterization", "RandomSaturation", "RandomSharpness",
-        "RandomShear", "Solarization",
+        "AugMix", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "HashedCrossing",
+        "InputSpec", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
+        "RandomElasticTransform", "RandomPerspective", "RandomShear", "ReversibleEmbedding",
+        "Wrapper",
     },
-    # not in issue 12's list of work; owners to be decided by the lead
     "initializers": {"IdentityInitializer", "OrthogonalInitializer", "STFT", "STFTInitializer",
                      "stft"},
     "callbacks": {"BackupAndRestore", "RemoteMonitor"},

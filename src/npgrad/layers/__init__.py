@@ -112,6 +112,7 @@ from npgrad.layers.recurrent import (
     TimeDistributed,
 )
 from npgrad.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
+from npgrad.layers.serialization import deserialize, serialize
 
 __all__ = [
     "Layer", "get_layer_class", "Input", "InputLayer",
@@ -151,6 +152,8 @@ __all__ = [
     "MaxPool3D", "MaxPooling3D",
     # npgrad.ops calls on symbolic tensors
     "OpLayer",
+    # a layer as a dict and back
+    "serialize", "deserialize",
 ]  # fmt: skip
 
 # misc layers (issue 12): normalization variants, noise, reshaping glue, preprocessing

@@ -127,29 +127,43 @@ class _GlobalPooling(Layer):
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
         super().__init__(**kwargs)
-        arguments.check_data_format(data_format, type(self).__name__)
+        # a global reduction only needs to know where the channels are: channels_first
+        # (N, C, ...) is accepted here, unlike the layers that slide a window
+        if data_format != "channels_first":
+            arguments.check_data_format(data_format, type(self).__name__)
+        self.data_format = data_format or "channels_last"
         self.keepdims = bool(keepdims)
+
+    @property
+    def _spatial_axes(self):
+        first = 2 if self.data_format == "channels_first" else 1
+        return tuple(range(first, first + self.rank))
 
     def compute_output_shape(self, input_shape):
         arguments.check_ndim(self, input_shape, self.rank + 2, self.layout)
-        if self.keepdims:
-            return (input_shape[0],) + (1,) * self.rank + (input_shape[-1],)
-        return (input_shape[0], input_shape[-1])
+        channels_first = self.data_format == "channels_first"
+        channels = input_shape[1] if channels_first else input_shape[-1]
+        if not self.keepdims:
+            return (input_shape[0], channels)
+        if channels_first:
+            return (input_shape[0], channels) + (1,) * self.rank
+        return (input_shape[0],) + (1,) * self.rank + (channels,)
 
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
 
     def call(self, x, training=False):
         self.compute_output_shape(x.shape)
-        if self.rank == 2:
+        if self.rank == 2 and self.data_format == "channels_last":
             pool = F.global_avg_pool2d if self.reduce == "avg" else F.global_max_pool2d
             return pool(x, keepdims=self.keepdims)
         reduce = F.mean if self.reduce == "avg" else F.max
-        return reduce(x, axis=1, keepdims=self.keepdims)
+        return reduce(x, axis=self._spatial_axes, keepdims=self.keepdims)
 
     def get_config(self):
         config = super().get_config()
         config["keepdims"] = self.keepdims
+        config["data_format"] = self.data_format
         return config
 
 
@@ -157,7 +171,7 @@ class GlobalAveragePooling2D(_GlobalPooling):
     """Mean over height and width.
 
     Args:
-        data_format: None or 'channels_last'.
+        data_format: None or 'channels_last' (N, H, W, C); 'channels_first' (N, C, H, W).
         keepdims: keep the spatial axes with size 1.
 
     Shapes: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims.
@@ -174,7 +188,8 @@ class GlobalMaxPooling2D(_GlobalPooling):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """Mean over the steps axis: (N, L, C) -> (N, C), or (N, 1, C) with keepdims.
+    """Mean over the steps axis: (N, L, C) -> (N, C), or (N, 1, C) with keepdims
+    (``data_format='channels_first'``: (N, C, L) -> (N, C)).
 
     With a timestep mask (``Embedding(mask_zero=True)``, ``Masking``) the mean runs over
     the real steps only, as Keras; the output carries no mask. A row whose steps are all
@@ -190,12 +205,15 @@ class GlobalAveragePooling1D(_GlobalPooling):
             return super().call(x, training=training)
         self.compute_output_shape(x.shape)
         keep = np.asarray(getattr(mask, "data", mask), dtype=bool)
-        if keep.shape != tuple(x.shape[:2]):
+        steps = self._spatial_axes[0]
+        expected = (x.shape[0], x.shape[steps])
+        if keep.shape != expected:
             raise ValueError(f"{self.name}: expected a mask of shape (batch, steps) = "
-                             f"{tuple(x.shape[:2])}, got {keep.shape}")
-        weights = keep[..., None].astype(x.dtype)  # (N, L, 1)
-        count = np.maximum(weights.sum(axis=1, keepdims=self.keepdims), 1)
-        return F.sum(x * weights, axis=1, keepdims=self.keepdims) / count
+                             f"{expected}, got {keep.shape}")
+        # (N, L, 1) channels last, (N, 1, L) channels first
+        weights = np.expand_dims(keep, 3 - steps).astype(x.dtype)
+        count = np.maximum(weights.sum(axis=steps, keepdims=self.keepdims), 1)
+        return F.sum(x * weights, axis=steps, keepdims=self.keepdims) / count
 
     def compute_mask(self, inputs, mask=None):
         """None: the steps axis is reduced away."""

@@ -9,5 +9,7 @@ from npgrad.models.gan import GAN, GANMonitor, load_gan
 from npgrad.models.model import Model
 from npgrad.models.sequential import Sequential
 from npgrad.saving import load_model
+from npgrad.saving.cloning import clone_model, model_from_json
 
-__all__ = ["Model", "Sequential", "GAN", "GANMonitor", "load_gan", "load_model"]
+__all__ = ["Model", "Sequential", "GAN", "GANMonitor", "load_gan", "load_model", "clone_model",
+           "model_from_json"]

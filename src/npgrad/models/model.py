@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad import saving
+from npgrad.saving import cloning
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.layer import Layer, get_layer_class
@@ -106,8 +107,10 @@ class Model(Trainer, Layer):
         shape = (1,) + tuple(input_shape)[1:]
         if any(n is None for n in shape):
             raise ValueError(f"{self.name}: cannot build from input shape {tuple(input_shape)}")
+        # training= only for a call that takes it (Keras 3: `def call(self, x)` is fine)
+        kwargs = {"training": False} if self._call_has_training_arg else {}
         with no_grad():
-            self.call(Tensor(np.zeros(shape, dtype=self.dtype)), training=False)
+            self.call(Tensor(np.zeros(shape, dtype=self.dtype)), **kwargs)
         self.built = True
         self.input_shape_built = tuple(input_shape)
 
@@ -125,6 +128,14 @@ class Model(Trainer, Layer):
 
     def _summary_rows(self):
         return [(layer, None) for layer in self.layers]
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (Keras); ``models.model_from_json`` reads it.
+
+        Args:
+            **kwargs: passed to ``json.dumps`` (``indent=2``...).
+        """
+        return cloning.model_to_json(self, **kwargs)
 
     # ------------------------------------------------------------- saving
     def save(self, filepath, overwrite=True, **kwargs):

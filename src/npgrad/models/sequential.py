@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from npgrad.layers.core import InputLayer
+from npgrad.layers.core import Input, InputLayer
 from npgrad.layers.fusion import conv_max_pool, fusable
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
@@ -205,6 +205,54 @@ class Sequential(Model):
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
         return self.call(x, *args, training=bool(training), **kwargs)
+
+    # ------------------------------------------------------------- symbolic graph
+    def _symbolic_graph(self):
+        """(input, output) KerasTensors of the layers called once on a symbolic input.
+
+        Keras 3 runs a built Sequential as a functional graph, so that ``model.inputs`` and
+        every layer's ``input``/``output`` exist (to cut a feature extractor out of it). Made
+        on first use from the known input shape; ``add``/``pop`` start a new one.
+        """
+        graph = self.__dict__.get("_graph")
+        if graph is not None and graph[2] == [id(layer) for layer in self._layers]:
+            return graph[:2]
+        if not self.built and self._known_input_shape() is None:
+            raise AttributeError(
+                f"Sequential '{self.name}' has no symbolic inputs yet: start it with "
+                f"npgrad.Input(shape), give the first layer input_shape=, or build it"
+            )
+        if not self.built:
+            self.build()
+        if self._input_layer is not None:
+            inputs = self._input_layer.output
+        else:
+            inputs = Input(batch_shape=self._build_shape, dtype=self.dtype)
+        outputs = inputs
+        for layer in self._layers:
+            outputs = layer(outputs)
+        self.__dict__["_graph"] = (inputs, outputs, [id(layer) for layer in self._layers])
+        return inputs, outputs
+
+    @property
+    def inputs(self):
+        """The model's symbolic inputs, a list of one KerasTensor (Keras 3)."""
+        return [self._symbolic_graph()[0]]
+
+    @property
+    def outputs(self):
+        """The model's symbolic outputs, a list of one KerasTensor (Keras 3)."""
+        return [self._symbolic_graph()[1]]
+
+    @property
+    def input(self):
+        """The model's symbolic input (``inputs[0]``)."""
+        return self._symbolic_graph()[0]
+
+    @property
+    def output(self):
+        """The model's symbolic output (``outputs[0]``)."""
+        return self._symbolic_graph()[1]
 
     def compute_output_shape(self, input_shape):
         """The output shape for an input shape (batch axis may be None), layer by layer."""

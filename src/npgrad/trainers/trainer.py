@@ -15,6 +15,8 @@ passes ``x`` alone (autoencoders, GANs).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from npgrad.autograd.engine import no_grad
@@ -178,6 +180,10 @@ class Trainer:
         return logs
 
     # ------------------------------------------------------------- steps
+    def _has_compiled_loss(self):
+        return self.compiled_loss is not None and any(
+            fn is not None for fn in self.compiled_loss.losses)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss (weighted, summed over outputs) plus the layers' penalties
         (regularizers and ``add_loss``).
@@ -185,12 +191,14 @@ class Trainer:
         Returns:
             Scalar Tensor.
         """
-        if self.compiled_loss is None or all(fn is None for fn in self.compiled_loss.losses):
+        compiled = self._has_compiled_loss()
+        penalties = self.losses
+        if not compiled and not penalties:  # Keras: compile() without loss= is fine with add_loss
             raise ValueError(
                 f"{self.name}: no loss to compute; pass loss= to compile() (or override train_step)"
             )
-        total = self.compiled_loss(y, y_pred, sample_weight)
-        for penalty in self.losses:
+        total = self.compiled_loss(y, y_pred, sample_weight) if compiled else penalties.pop(0)
+        for penalty in penalties:
             total = total + penalty
         return total
 
@@ -216,7 +224,13 @@ class Trainer:
         if not built:  # a lazy model builds its weights in the call
             variables = self.trainable_weights
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
-        loss.backward()
+        if variables:
+            loss.backward()
+        elif not self.__dict__.get("_warned_no_trainable"):
+            # Keras 3 trains such a model too (its losses are only logged), with this warning
+            self.__dict__["_warned_no_trainable"] = True
+            warnings.warn(f"The model '{self.name}' does not have any trainable weights.",
+                          stacklevel=2)
         self.optimizer.apply_gradients([(var.grad, var) for var in variables if var.grad is not None])
         for var in variables:
             var.grad = None
@@ -254,7 +268,9 @@ class Trainer:
         sample_weight = adapters.as_array(sample_weight, "sample_weight", caller)
         if x is None:
             raise ValueError(f"{caller}: x is required")
-        if require_y and y is None and not self._custom_step(require_y):
+        # no y is fine for a custom step, or a model compiled without loss= (add_loss only)
+        if require_y and y is None and not self._custom_step(require_y) \
+                and self._has_compiled_loss():
             raise ValueError(f"{caller}: x and y are required (got no y); a model whose "
                              f"{require_y} unpacks data itself may take x alone")
         adapters.check_lengths(caller, x=x, y=y, sample_weight=sample_weight)

@@ -1,0 +1,80 @@
+"""``npgrad.layers.serialize`` / ``deserialize``: a layer as a plain dict and back (Keras 3).
+
+The dict is Keras 3's shape, ``{"module", "class_name", "config", "registered_name"}``;
+layers found inside a config (a custom layer that holds sub-layers) are serialized the same
+way. Classes are looked up by name among npgrad's layer classes (every ``Layer`` subclass
+registers itself when it is defined) or in ``custom_objects``; nothing else is imported or
+executed.
+
+Example:
+    >>> config = npgrad.layers.serialize(npgrad.layers.Dense(3, activation="relu"))
+    >>> config["class_name"], config["config"]["units"]
+    ('Dense', 3)
+    >>> layer = npgrad.layers.deserialize(config)        # a new, unbuilt Dense(3)
+"""
+
+from __future__ import annotations
+
+from npgrad.layers.layer import Layer, get_layer_class
+
+def _serialize_value(value):
+    if isinstance(value, Layer):
+        return serialize(value)
+    if isinstance(value, dict):
+        return {key: _serialize_value(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_serialize_value(item) for item in value)
+    return value
+
+
+def serialize(layer):
+    """The layer as ``{"module", "class_name", "config", "registered_name"}`` (Keras 3).
+
+    Args:
+        layer: a Layer (a model too).
+
+    Returns:
+        A dict; ``module`` is npgrad's package of the class (``"npgrad.layers"``,
+        ``"npgrad.models"``) and None for a user's class, whose ``registered_name`` is then
+        its class name.
+
+    Raises:
+        TypeError: ``layer`` is not a Layer.
+    """
+    if not isinstance(layer, Layer):
+        raise TypeError(f"layers.serialize: expected a Layer, got {type(layer).__name__}")
+    cls = type(layer)
+    builtin = cls.__module__.startswith("npgrad.")
+    return {
+        "module": cls.__module__.rsplit(".", 1)[0] if builtin else None,
+        "class_name": cls.__name__,
+        "config": _serialize_value(layer.get_config()),
+        "registered_name": None if builtin else cls.__name__,
+    }
+
+
+def deserialize(config, custom_objects=None):
+    """A new layer from a :func:`serialize` dict (or Keras's ``{"class_name", "config"}``).
+
+    Args:
+        config: the dict.
+        custom_objects: optional ``{name: class}`` consulted before npgrad's classes.
+
+    Returns:
+        The layer, made by ``cls.from_config(config["config"])`` (unbuilt unless its config
+        gives an input shape).
+
+    Raises:
+        ValueError: not such a dict, or a class name that is neither registered nor in
+            ``custom_objects``.
+    """
+    if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
+        raise ValueError(
+            f"layers.deserialize: expected a dict with 'class_name' and 'config', got {config!r}"
+        )
+    custom_objects = custom_objects or {}
+    names = [config.get("registered_name"), config["class_name"]]
+    cls = next((custom_objects[name] for name in names if name in custom_objects), None)
+    if cls is None:
+        cls = get_layer_class(config["class_name"])
+    return cls.from_config(dict(config.get("config") or {}))
