@@ -50,12 +50,13 @@ from npgrad.layers import Input
 from npgrad.layers.node import KerasTensor
 from npgrad.models import Model, Sequential, load_model
 
-__version__ = "0.1.0"
+from npgrad.version import __version__  # noqa: E402, F401 - npgrad.__version__
 
 __all__ = [
     "Tensor", "tensor", "Variable", "Function", "no_grad", "enable_grad", "is_grad_enabled",
     "concatenate", "stack", "pad", "where", "maximum", "minimum",
-    "errors", "distribution", "activations", "functional", "initializers", "regularizers", "utils", "layers", "losses",
+    "errors", "distribution", "constraints", "activations", "functional", "initializers",
+    "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "trainers", "saving", "models", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
     "config", "ops", "random", "preprocessing",

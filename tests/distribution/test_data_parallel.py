@@ -124,10 +124,10 @@ def test_a_hung_rank_ends_the_job_with_a_clear_error(tmp_path):
 
 def test_a_dead_rank_ends_the_job(tmp_path):
     code, _, seconds = run("die", tmp_path, processes=2, env={"NPGRAD_MPI_TIMEOUT": "4"})
-    assert code != 0 and seconds < 60  # mpiexec stops the others at once
+    assert code != 0 and seconds < 120  # mpiexec stops the others at once
     code, output, seconds = run("die", tmp_path, processes=2, extra=["-disable-auto-cleanup"],
                                 env={"NPGRAD_MPI_TIMEOUT": "4"})
-    assert code != 0 and seconds < 60  # left running, rank 0 times out with a message
+    assert code != 0 and seconds < 120  # left running, rank 0 times out with a message
     assert "rank 0 of 2 waited 4 s" in output
 
 

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
-from npgrad.primitives.conv import _transpose_output_length, _window_geometry
+from npgrad.primitives.conv import _transpose_output_length, window_geometry
 from tests.gradcheck.registry import OpCase, floats
 
 batches = st.integers(1, 2)
@@ -56,7 +56,7 @@ def _inverts(size, kernel, stride, padding, output_padding, dilation):
     """True when conv2d maps the transposed conv's output length back to ``size``."""
     out = _transpose_output_length(size, kernel, stride, padding, output_padding, dilation)
     try:
-        return _window_geometry(out, (kernel - 1) * dilation + 1, stride, padding, "", "")[0] == size
+        return window_geometry(out, (kernel - 1) * dilation + 1, stride, padding, "", "")[0] == size
     except ValueError:
         return False
 

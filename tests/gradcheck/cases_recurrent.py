@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
 from npgrad.layers import recurrent as R
+from npgrad.layers.recurrent_wrappers import Bidirectional
 from npgrad.primitives import recurrent as ops
 from tests.gradcheck.registry import OpCase, floats
 
@@ -156,7 +157,7 @@ def _bidirectional_inputs(draw, masked=False):
 
 
 def _bidirectional(x, *weights, units, return_sequences, return_state, merge_mode, mask=None):
-    layer = R.Bidirectional(R.GRU(units, return_sequences=return_sequences,
+    layer = Bidirectional(R.GRU(units, return_sequences=return_sequences,
                                   return_state=return_state, dtype="float64"),
                             merge_mode=merge_mode, dtype="float64")
     layer._maybe_build(x.shape)

@@ -18,13 +18,12 @@ from npgrad.layers.recurrent import (
     GRU,
     LSTM,
     RNN,
-    Bidirectional,
     GRUCell,
     LSTMCell,
     SimpleRNN,
     SimpleRNNCell,
-    TimeDistributed,
 )
+from npgrad.layers.recurrent_wrappers import Bidirectional, TimeDistributed
 from npgrad.primitives import recurrent as ops
 
 LAYERS = {"simple_rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}

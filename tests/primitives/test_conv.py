@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.primitives.conv import _col2im, _im2col, _transpose_output_length, _window_geometry
+from npgrad.primitives.conv import col2im, _im2col, _transpose_output_length, window_geometry
 
 
 # ------------------------------------------------------------------ naive references
@@ -86,16 +86,16 @@ def test_col2im_is_the_adjoint_of_im2col(setup, seed):
     kh, kw = kernel.shape[:2]
     strides, dilation = kwargs["strides"], kwargs["dilation_rate"]
     # pad as the op does, so 'same' geometries smaller than the kernel are covered too
-    oh, pads_h = _window_geometry(x.shape[1], (kh - 1) * dilation[0] + 1, strides[0],
+    oh, pads_h = window_geometry(x.shape[1], (kh - 1) * dilation[0] + 1, strides[0],
                                   kwargs["padding"], "t", "h")
-    ow, pads_w = _window_geometry(x.shape[2], (kw - 1) * dilation[1] + 1, strides[1],
+    ow, pads_w = window_geometry(x.shape[2], (kw - 1) * dilation[1] + 1, strides[1],
                                   kwargs["padding"], "t", "w")
     x = np.pad(x, ((0, 0), pads_h, pads_w, (0, 0)))
     n, h, w, c = x.shape
     cols = _im2col(x, (kh, kw), (oh, ow), strides, dilation)  # (N*OH*OW, KH*KW*C)
     y = np.random.default_rng(seed).standard_normal(cols.shape)
     taps = y.reshape(n, oh, ow, kh, kw, c).transpose(3, 4, 0, 1, 2, 5)  # tap-major
-    back = _col2im(taps, (h, w), strides, dilation)
+    back = col2im(taps, (h, w), strides, dilation)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.sum(cols * y), np.sum(x * back), rtol=1e-10)
 

@@ -17,15 +17,15 @@ import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import shape as _shape
 from npgrad.primitives import workspace
-from npgrad.primitives.conv import _window_geometry
+from npgrad.primitives.conv import window_geometry
 
 
 def composed_conv2d(x, kernel, bias, strides, padding, dilation):
     """Σ over kernel taps of (shifted, strided pixels) @ kernel[i, j], from autograd ops."""
     _, h, w, _ = x.shape
     kh, kw = kernel.shape[:2]
-    oh, ph = _window_geometry(h, (kh - 1) * dilation[0] + 1, strides[0], padding, "ref", "h")
-    ow, pw = _window_geometry(w, (kw - 1) * dilation[1] + 1, strides[1], padding, "ref", "w")
+    oh, ph = window_geometry(h, (kh - 1) * dilation[0] + 1, strides[0], padding, "ref", "h")
+    ow, pw = window_geometry(w, (kw - 1) * dilation[1] + 1, strides[1], padding, "ref", "w")
     xp = _shape.pad(x, ((0, 0), ph, pw, (0, 0)))
     out = None
     for i in range(kh):

@@ -104,13 +104,12 @@ from npgrad.layers.recurrent import (
     GRU,
     LSTM,
     RNN,
-    Bidirectional,
     GRUCell,
     LSTMCell,
     SimpleRNN,
     SimpleRNNCell,
-    TimeDistributed,
 )
+from npgrad.layers.recurrent_wrappers import Bidirectional, TimeDistributed
 from npgrad.layers.reshaping import Flatten, Reshape, UpSampling2D, ZeroPadding2D
 from npgrad.layers.serialization import deserialize, serialize
 

@@ -24,7 +24,7 @@ PADDINGS = ("valid", "same")
 
 
 # ------------------------------------------------------------------ argument checks
-def _pair(value, name, op):
+def pair(value, name, op):
     """Normalize an int or a pair of ints to a pair of positive ints.
 
     Raises:
@@ -48,7 +48,7 @@ def _pair(value, name, op):
     return pair
 
 
-def _padding_mode(padding, op, allowed=PADDINGS):
+def padding_mode(padding, op, allowed=PADDINGS):
     """Lower-case the padding string and check it is one of ``allowed``."""
     mode = padding.lower() if isinstance(padding, str) else padding
     if mode not in allowed:
@@ -63,7 +63,7 @@ def _check_rank(array, ndim, what, layout, op):
         )
 
 
-def _check_conv_operands(op, x, kernel, bias, transposed=False):
+def check_conv_operands(op, x, kernel, bias, transposed=False):
     """Check ranks, channels and bias of a conv's operands.
 
     Returns:
@@ -84,7 +84,7 @@ def _check_conv_operands(op, x, kernel, bias, transposed=False):
     return kh, kw, f
 
 
-def _window_geometry(size, window, stride, padding, op, axis_name):
+def window_geometry(size, window, stride, padding, op, axis_name):
     """Output length and (before, after) padding of a strided window sliding along one axis.
 
     Args:
@@ -115,7 +115,7 @@ def _window_geometry(size, window, stride, padding, op, axis_name):
 
 
 # ------------------------------------------------------------------ im2col / col2im
-def _pad_hw(x, pads_h, pads_w, value=0.0):
+def pad_hw(x, pads_h, pads_w, value=0.0):
     """Pad the spatial axes of an NHWC array; no copy when there is nothing to pad."""
     if pads_h == (0, 0) and pads_w == (0, 0):
         return x
@@ -271,11 +271,11 @@ def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
     padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
     if (dh, dw) == (1, 1) and f <= c:
         dxp = _strided_adjoint(grad, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
-        return _crop_hw(dxp, *pads)
-    taps = _tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
+        return crop_hw(dxp, *pads)
+    taps = tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
     taps = taps.reshape(kh, kw, n, oh, ow, c)
-    dxp = _col2im(taps, padded_hw, strides, dilation)  # (N, Hp, Wp, C)
-    return _crop_hw(dxp, *pads)
+    dxp = col2im(taps, padded_hw, strides, dilation)  # (N, Hp, Wp, C)
+    return crop_hw(dxp, *pads)
 
 
 def _strided_adjoint(x, kernel_map, padded_hw, strides):
@@ -322,7 +322,7 @@ def _strided_adjoint(x, kernel_map, padded_hw, strides):
     return out
 
 
-def _tap_products(g2, kernel_taps):
+def tap_products(g2, kernel_taps):
     """Per-tap products ``g2 @ kernel_taps[t]^T``, tap-major, in a reused buffer.
 
     Args:
@@ -340,7 +340,7 @@ def _tap_products(g2, kernel_taps):
     return taps
 
 
-def _col2im(taps, padded_hw, strides, dilation):
+def col2im(taps, padded_hw, strides, dilation):
     """Adjoint of :func:`_im2col`: add every column back onto the pixel it was read from.
 
     Args:
@@ -362,13 +362,13 @@ def _col2im(taps, padded_hw, strides, dilation):
     return dxp
 
 
-def _crop_hw(xp, pads_h, pads_w):
+def crop_hw(xp, pads_h, pads_w):
     """Remove spatial padding (a view)."""
     hp, wp = xp.shape[1], xp.shape[2]
     return xp[:, pads_h[0] : hp - pads_h[1], pads_w[0] : wp - pads_w[1], :]
 
 
-def _add_bias(out, bias):
+def add_bias(out, bias):
     """out + bias over the last axis, in place when the dtypes allow it (out is fresh).
 
     A bias of a few dozen channels is added to rows of several copies of it at once
@@ -391,7 +391,7 @@ def _add_bias(out, bias):
     return out
 
 
-def _sum_rows(g2):
+def sum_rows(g2):
     """Column sums of a (M, F) matrix as a GEMV (ones @ g2): several times faster than
     ``g2.sum(axis=0)`` for the tall, narrow gradients of a conv's bias."""
     return np.ones(g2.shape[0], dtype=g2.dtype) @ g2
@@ -406,16 +406,16 @@ class Conv2D(Function):
 
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
         op = "conv2d"
-        kh, kw, f = _check_conv_operands(op, x, kernel, bias)
+        kh, kw, f = check_conv_operands(op, x, kernel, bias)
         n, h, w, c = x.shape
         (dh, dw) = dilation_rate
-        oh, pads_h = _window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
-        ow, pads_w = _window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
+        oh, pads_h = window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
+        ow, pads_w = window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
         # im2col(x) @ kernel: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), in blocks of samples
         out = _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), (oh, ow), strides,
                              dilation_rate, (pads_h, pads_w))
-        out = _add_bias(out, bias)
+        out = add_bias(out, bias)
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
         return out.reshape(n, oh, ow, f)
@@ -434,7 +434,7 @@ class Conv2D(Function):
         if self.needs_input_grad[0]:
             dx = _input_grad(grad.reshape(n, *out_hw, f), kernel, in_hw, strides, dilation, pads)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = _sum_rows(g2)  # (F,)
+            db = sum_rows(g2)  # (F,)
         return dx, dw, db
 
 
@@ -449,13 +449,13 @@ class Conv2DTranspose(Function):
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
                 out_hw=None):
         op = "conv2d_transpose"
-        kh, kw, f = _check_conv_operands(op, x, kernel, bias, transposed=True)
+        kh, kw, f = check_conv_operands(op, x, kernel, bias, transposed=True)
         n, h, w, c = x.shape
         (dh, dw) = dilation_rate
         out_h, out_w = out_hw
         # the conv2d this op is the adjoint of maps (out_h, out_w) -> (h, w)
-        oh, pads_h = _window_geometry(out_h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
-        ow, pads_w = _window_geometry(out_w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
+        oh, pads_h = window_geometry(out_h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
+        ow, pads_w = window_geometry(out_w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         if (oh, ow) != (h, w):
             raise ValueError(
                 f"{op}: output size {(out_h, out_w)} is inconsistent with input size {(h, w)} for "
@@ -467,9 +467,9 @@ class Conv2DTranspose(Function):
             outp = _strided_adjoint(x, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
         else:
             # taps: (KH*KW, N*H*W, F), x @ W[i, j]^T per kernel offset, one batched GEMM
-            taps = _tap_products(x.reshape(n * h * w, c), kernel.reshape(kh * kw, f, c))
-            outp = _col2im(taps.reshape(kh, kw, n, h, w, f), padded_hw, strides, dilation_rate)
-        out = _crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
+            taps = tap_products(x.reshape(n * h * w, c), kernel.reshape(kh * kw, f, c))
+            outp = col2im(taps.reshape(kh, kw, n, h, w, f), padded_hw, strides, dilation_rate)
+        out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
         if bias is not None:
             out = out + bias
         self.save_for_backward(x, kernel)
@@ -490,7 +490,7 @@ class Conv2DTranspose(Function):
         if self.needs_input_grad[1]:
             dw = (gcols.T @ x.reshape(-1, c)).reshape(kernel.shape)  # (KH*KW*F, C_in)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = _sum_rows(grad.reshape(-1, f))  # (F,)
+            db = sum_rows(grad.reshape(-1, f))  # (F,)
         return dx, dw, db
 
 
@@ -521,9 +521,9 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     """
     op = "conv2d"
     constants = dict(
-        strides=_pair(strides, "strides", op),
-        padding=_padding_mode(padding, op),
-        dilation_rate=_pair(dilation_rate, "dilation_rate", op),
+        strides=pair(strides, "strides", op),
+        padding=padding_mode(padding, op),
+        dilation_rate=pair(dilation_rate, "dilation_rate", op),
     )
     if bias is None:
         return Conv2D.apply(x, kernel, **constants)
@@ -570,9 +570,9 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
         (1, 10, 10, 4)
     """
     op = "conv2d_transpose"
-    strides = _pair(strides, "strides", op)
-    padding = _padding_mode(padding, op)
-    dilation = _pair(dilation_rate, "dilation_rate", op)
+    strides = pair(strides, "strides", op)
+    padding = padding_mode(padding, op)
+    dilation = pair(dilation_rate, "dilation_rate", op)
     x_shape = np.shape(getattr(x, "data", x))
     k_shape = np.shape(getattr(kernel, "data", kernel))
     if len(x_shape) != 4:
@@ -620,10 +620,10 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
         (2, 10, 4)
     """
     op = "conv1d"
-    padding = _padding_mode(padding, op, PADDINGS + ("causal",))
-    stride = _pair(strides, "strides", op)[0] if np.isscalar(strides) else _single(strides, op)
+    padding = padding_mode(padding, op, PADDINGS + ("causal",))
+    stride = pair(strides, "strides", op)[0] if np.isscalar(strides) else _single(strides, op)
     dilation = (
-        _pair(dilation_rate, "dilation_rate", op)[0]
+        pair(dilation_rate, "dilation_rate", op)[0]
         if np.isscalar(dilation_rate) else _single(dilation_rate, op)
     )
     x_shape = np.shape(getattr(x, "data", x))
@@ -642,7 +642,7 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
         x = _shape.pad(x, ((0, 0), ((k_shape[0] - 1) * dilation, 0), (0, 0)))
         length += (k_shape[0] - 1) * dilation
         padding = "valid"
-    _window_geometry(length, (k_shape[0] - 1) * dilation + 1, stride, padding, op, "length")
+    window_geometry(length, (k_shape[0] - 1) * dilation + 1, stride, padding, op, "length")
     x4 = _shape.reshape(x, (n, 1, length, c))  # (N, 1, L, C)
     k4 = _shape.reshape(kernel, (1,) + tuple(k_shape))  # (1, K, C, F)
     y = conv2d(x4, k4, bias, strides=(1, stride), padding=padding, dilation_rate=(1, dilation))
@@ -654,4 +654,4 @@ def _single(value, op):
     value = tuple(value)
     if len(value) != 1:
         raise TypeError(f"{op}: expected an int or a 1-tuple, got {value!r}")
-    return _pair(value[0], "strides/dilation_rate", op)[0]
+    return pair(value[0], "strides/dilation_rate", op)[0]

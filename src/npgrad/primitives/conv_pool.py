@@ -28,15 +28,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives.conv import (
-    _add_bias,
-    _check_conv_operands,
-    _col2im,
-    _crop_hw,
-    _pad_hw,
-    _padding_mode,
-    _sum_rows,
-    _tap_products,
-    _window_geometry,
+    add_bias,
+    check_conv_operands,
+    col2im,
+    crop_hw,
+    pad_hw,
+    padding_mode,
+    sum_rows,
+    tap_products,
+    window_geometry,
 )
 
 # window positions in row-major order: the first maximum wins ties in this order
@@ -54,14 +54,14 @@ class Conv2DMaxPool2D(Function):
 
     def forward(self, x, kernel, bias=None, padding="valid", relu=True):
         op = "conv2d_max_pool2d"
-        kh, kw, f = _check_conv_operands(op, x, kernel, bias)
+        kh, kw, f = check_conv_operands(op, x, kernel, bias)
         n, h, w, c = x.shape
-        oh, pads_h = _window_geometry(h, kh, 1, padding, op, "height")
-        ow, pads_w = _window_geometry(w, kw, 1, padding, op, "width")
+        oh, pads_h = window_geometry(h, kh, 1, padding, op, "height")
+        ow, pads_w = window_geometry(w, kw, 1, padding, op, "width")
         ph, pw = oh // 2, ow // 2
         if ph == 0 or pw == 0:
             raise ValueError(f"{op}: the conv output {oh}x{ow} is smaller than the 2x2 pool window")
-        xp = _pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
+        xp = pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
         self.relu, self.padded_hw, self.pads = relu, xp.shape[1:3], (pads_h, pads_w)
         if not any(self.needs_input_grad):
             # inference: nothing to keep for backward, so work through the batch in slices
@@ -111,10 +111,10 @@ class Conv2DMaxPool2D(Function):
             dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)
             dconv = dconv.reshape(n * 2 * ph * 2 * pw, f)
             # then conv2d's input gradient: tap-major GEMM and col2im by slab adds
-            taps = _tap_products(dconv, kernel.reshape(kh * kw, c, f))  # (KH*KW, M', C)
+            taps = tap_products(dconv, kernel.reshape(kh * kw, c, f))  # (KH*KW, M', C)
             taps = taps.reshape(kh, kw, n, 2 * ph, 2 * pw, c)
-            dxp = _col2im(taps, self.padded_hw, (1, 1), (1, 1))  # (N, Hp, Wp, C)
-            dx = _crop_hw(dxp, *self.pads)  # (N, H, W, C)
+            dxp = col2im(taps, self.padded_hw, (1, 1), (1, 1))  # (N, Hp, Wp, C)
+            dx = crop_hw(dxp, *self.pads)  # (N, H, W, C)
         wants_db = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         bias_in_gemm = cols.shape[1] > kh * kw * c  # a last column of ones
         if self.needs_input_grad[1] or (wants_db and bias_in_gemm):
@@ -124,7 +124,7 @@ class Conv2DMaxPool2D(Function):
             if wants_db and bias_in_gemm:
                 db = products[-1].copy()  # dz summed over every row: the bias gradient
         if wants_db and db is None:
-            db = _sum_rows(g * (out > 0) if self.relu else g)  # (F,)
+            db = sum_rows(g * (out > 0) if self.relu else g)  # (F,)
         return dx, dw, db
 
 
@@ -146,7 +146,7 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
     Returns:
         Tensor of shape (N, OH // 2, OW // 2, F).
     """
-    mode = _padding_mode(padding, "conv2d_max_pool2d")
+    mode = padding_mode(padding, "conv2d_max_pool2d")
     if bias is None:
         return Conv2DMaxPool2D.apply(x, kernel, padding=mode, relu=bool(relu))
     return Conv2DMaxPool2D.apply(x, kernel, bias, padding=mode, relu=bool(relu))
@@ -185,7 +185,7 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
         weights = np.concatenate([weights, bias.reshape(1, f).astype(weights.dtype)])
     z = matrix @ weights  # (4M, F) conv outputs
     if not in_gemm:
-        z = _add_bias(z, bias)
+        z = add_bias(z, bias)
     z = z.reshape(4, m, f)  # by quarter
     out = np.maximum(z[0], z[1])  # (M, F): the pool, then ReLU, in one buffer
     np.maximum(out, np.maximum(z[2], z[3]), out=out)

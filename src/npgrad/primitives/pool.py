@@ -15,7 +15,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import reduce as _reduce
-from npgrad.primitives.conv import _crop_hw, _pad_hw, _padding_mode, _pair, _window_geometry
+from npgrad.primitives.conv import crop_hw, pad_hw, padding_mode, pair, window_geometry
 
 
 def _offsets(pool_size):
@@ -40,11 +40,11 @@ class _PoolGeometry:
             raise ValueError(
                 f"{self.op}: input must have rank 4 (N, H, W, C), got shape {x.shape} (rank {x.ndim})"
             )
-        oh, pads_h = _window_geometry(x.shape[1], pool_size[0], strides[0], padding, self.op, "height")
-        ow, pads_w = _window_geometry(x.shape[2], pool_size[1], strides[1], padding, self.op, "width")
+        oh, pads_h = window_geometry(x.shape[1], pool_size[0], strides[0], padding, self.op, "height")
+        ow, pads_w = window_geometry(x.shape[2], pool_size[1], strides[1], padding, self.op, "width")
         self.pool_size, self.strides, self.out_hw = pool_size, strides, (oh, ow)
         self.pads = (pads_h, pads_w)
-        xp = _pad_hw(x, pads_h, pads_w, self.pad_value)  # (N, Hp, Wp, C)
+        xp = pad_hw(x, pads_h, pads_w, self.pad_value)  # (N, Hp, Wp, C)
         self.padded_shape = xp.shape
         return xp
 
@@ -67,7 +67,7 @@ class _PoolGeometry:
                 target += contributions(k)
             else:
                 contributions(k, out=target)
-        return _crop_hw(dxp, *self.pads)
+        return crop_hw(dxp, *self.pads)
 
 
 class MaxPool2D(_PoolGeometry, Function):
@@ -126,7 +126,7 @@ class AvgPool2D(_PoolGeometry, Function):
             self.count = np.asarray(pool_size[0] * pool_size[1], dtype=total.dtype)
         else:
             # count: (1, OH, OW, 1), valid cells per window, from a padded mask of ones
-            mask = _pad_hw(np.ones((1,) + x.shape[1:3] + (1,), dtype=total.dtype), *self.pads)
+            mask = pad_hw(np.ones((1,) + x.shape[1:3] + (1,), dtype=total.dtype), *self.pads)
             count = np.zeros((1,) + self.out_hw + (1,), dtype=total.dtype)
             for offset in offsets:
                 count += mask[_window_slice(offset, self.out_hw, strides)]
@@ -174,9 +174,9 @@ class UpSampling2D(Function):
 
 # ------------------------------------------------------------------ public functions
 def _pool_arguments(op, pool_size, strides, padding):
-    pool_size = _pair(pool_size, "pool_size", op)
-    strides = pool_size if strides is None else _pair(strides, "strides", op)
-    return dict(pool_size=pool_size, strides=strides, padding=_padding_mode(padding, op))
+    pool_size = pair(pool_size, "pool_size", op)
+    strides = pool_size if strides is None else pair(strides, "strides", op)
+    return dict(pool_size=pool_size, strides=strides, padding=padding_mode(padding, op))
 
 
 def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
@@ -273,4 +273,4 @@ def upsampling2d(x, size=2):
         >>> upsampling2d(np.ones((1, 5, 5, 3)), 2).shape
         (1, 10, 10, 3)
     """
-    return UpSampling2D.apply(x, size=_pair(size, "size", "upsampling2d"))
+    return UpSampling2D.apply(x, size=pair(size, "size", "upsampling2d"))

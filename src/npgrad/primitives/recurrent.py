@@ -31,88 +31,13 @@ Shape letters: N batch, T time steps, F input features, U units.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives import activation as _activation
+from npgrad.primitives.recurrent_activations import COMPOSED_ACTIVATIONS, FUSED_ACTIVATIONS, fused
 from npgrad.primitives import elementwise as _elementwise
 from npgrad.primitives import linalg as _linalg
 from npgrad.primitives import shape as _shape
-
-# ------------------------------------------------------------------ activations, in place
-
-
-def _tanh(z):
-    return np.tanh(z, out=z)
-
-
-def _sigmoid(z):
-    return special.expit(z, out=z)
-
-
-def _relu(z):
-    return np.maximum(z, 0, out=z)
-
-
-def _linear(z):
-    return z
-
-
-def _hard_sigmoid(z):
-    z *= z.dtype.type(1.0 / 6.0)
-    z += z.dtype.type(0.5)
-    return np.clip(z, 0, 1, out=z)
-
-
-# derivatives written in terms of the activation's *output* y (all five allow it);
-# conventions at kinks: relu'(0) = 0, hard_sigmoid' = 0 where it saturates (y = 0 or 1)
-def _d_tanh(y):
-    return 1 - y * y
-
-
-def _d_sigmoid(y):
-    return y * (1 - y)
-
-
-def _d_relu(y):
-    return (y > 0).astype(y.dtype)
-
-
-def _d_linear(y):
-    return np.ones_like(y)
-
-
-def _d_hard_sigmoid(y):
-    return ((y > 0) & (y < 1)) * y.dtype.type(1.0 / 6.0)
-
-
-FUSED_ACTIVATIONS = {
-    "tanh": (_tanh, _d_tanh),
-    "sigmoid": (_sigmoid, _d_sigmoid),
-    "relu": (_relu, _d_relu),
-    "linear": (_linear, _d_linear),
-    "hard_sigmoid": (_hard_sigmoid, _d_hard_sigmoid),
-}
-
-_COMPOSED_ACTIVATIONS = {
-    "tanh": _activation.tanh,
-    "sigmoid": _activation.sigmoid,
-    "relu": _activation.relu,
-    "linear": _activation.linear,
-    "hard_sigmoid": _activation.hard_sigmoid,
-}
-
-
-def _fused(name, op):
-    try:
-        return FUSED_ACTIVATIONS[name]
-    except KeyError:
-        raise ValueError(
-            f"{op}: activation must be one of {sorted(FUSED_ACTIVATIONS)} for the fused op, "
-            f"got {name!r}"
-        ) from None
-
 
 # ------------------------------------------------------------------ shared helpers
 
@@ -223,7 +148,7 @@ class SimpleRNNSequence(Function):
     def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
                 go_backwards=False, recurrent_mask=None, mask=None):
         units = _check_shapes("simple_rnn", x, kernel, recurrent_kernel, [h0], 1)
-        act, self.d_act = _fused(activation, "simple_rnn")
+        act, self.d_act = fused(activation, "simple_rnn")
         xt = _time_major(x, go_backwards)  # (T, N, F)
         t_steps, n, n_in = xt.shape
         rmask = _check_mask("simple_rnn", recurrent_mask, n, units, xt.dtype)
@@ -295,8 +220,8 @@ class LSTMSequence(Function):
                 recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None,
                 mask=None):
         units = _check_shapes("lstm", x, kernel, recurrent_kernel, [h0, c0], 4)
-        act, self.d_act = _fused(activation, "lstm")
-        rec_act, self.d_rec_act = _fused(recurrent_activation, "lstm")
+        act, self.d_act = fused(activation, "lstm")
+        rec_act, self.d_rec_act = fused(recurrent_activation, "lstm")
         xt = _time_major(x, go_backwards)
         t_steps, n, n_in = xt.shape
         u = units
@@ -414,8 +339,8 @@ class GRUSequence(Function):
                     f"gru: expected bias of shape {expected} (reset_after={reset_after}), "
                     f"got {bias[0].shape}"
                 )
-        act, self.d_act = _fused(activation, "gru")
-        rec_act, self.d_rec_act = _fused(recurrent_activation, "gru")
+        act, self.d_act = fused(activation, "gru")
+        rec_act, self.d_rec_act = fused(recurrent_activation, "gru")
         xt = _time_major(x, go_backwards)
         t_steps, n, n_in = xt.shape
         rmask = _check_mask("gru", recurrent_mask, n, units, xt.dtype)
@@ -543,11 +468,11 @@ def _activation_fn(activation):
     if callable(activation):
         return activation
     try:
-        return _COMPOSED_ACTIVATIONS[activation]
+        return COMPOSED_ACTIVATIONS[activation]
     except KeyError:
         raise ValueError(
             f"recurrent: unknown activation {activation!r}; give one of "
-            f"{sorted(_COMPOSED_ACTIVATIONS)} or a callable"
+            f"{sorted(COMPOSED_ACTIVATIONS)} or a callable"
         ) from None
 
 

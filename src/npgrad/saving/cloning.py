@@ -17,6 +17,7 @@ import json
 
 from npgrad.saving import keras_config, keras_export
 from npgrad.saving.serialization import deserialize_keras_object, serialize_keras_object
+from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
 
 __all__ = ["clone_model", "deserialize_layer", "model_from_json", "model_to_json",
            "serialize_layer"]
@@ -85,7 +86,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
     Raises:
         ValueError: ``input_tensors`` or ``call_function`` given, or unknown keywords.
     """
-    from npgrad.models import Functional, Sequential
+    Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
 
     if kwargs:
         raise ValueError(f"clone_model: unexpected keyword arguments {sorted(kwargs)}")

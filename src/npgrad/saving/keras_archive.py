@@ -64,7 +64,7 @@ def save_keras(model, filepath, overwrite=True, include_optimizer=True):
     except (TypeError, ValueError) as error:
         raise TypeError(f"save_model: the config of {model.name!r} is not JSON-serializable: "
                         f"{error}") from None
-    from npgrad import __version__
+    from npgrad.version import __version__
 
     metadata = {"keras_version": KERAS_FORMAT_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),

@@ -18,6 +18,8 @@ allocate without bound.
 
 from __future__ import annotations
 
+import types
+
 import inspect
 import math
 import warnings
@@ -25,6 +27,8 @@ import warnings
 import numpy as np
 
 from npgrad.saving import object_registration
+from npgrad.layers.layer import get_layer_class, registered_layer_classes  # models by name
+from npgrad.trainers.trainer import Trainer
 
 __all__ = [
     "builtin_class",
@@ -117,16 +121,11 @@ _HARMLESS = {
 
 # ----------------------------------------------------------------------------- class lookup
 def _namespaces():
-    from npgrad import (
-        initializers,
-        layers,
-        losses,
-        metrics,
-        models,
-        optimizers,
-        regularizers,
-    )
+    from npgrad import initializers, layers, losses, metrics, optimizers, regularizers
 
+    # the model classes by name (saving sits below models: found through the registry)
+    models = types.SimpleNamespace(**{name: cls for name, cls in registered_layer_classes().items()
+                                      if issubclass(cls, Trainer)})
     return {
         "models": (models, layers.Layer),
         "layers": (layers, layers.Layer),
@@ -446,7 +445,7 @@ def _nested_or_layer(spec, custom_objects, budget):
 
 def _sequential(config, custom_objects, budget, build_config):
     from npgrad.layers import Input, InputLayer
-    from npgrad.models import Sequential
+    Sequential = get_layer_class("Sequential")
 
     specs = config.get("layers")
     if not isinstance(specs, list):
@@ -523,7 +522,7 @@ def _node_calls(nodes, where):
 
 def _functional(config, custom_objects, budget):
     from npgrad.layers import InputLayer
-    from npgrad.models import Model
+    Model = get_layer_class("Model")
 
     specs = config.get("layers")
     if not isinstance(specs, list):

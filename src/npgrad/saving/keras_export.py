@@ -16,6 +16,7 @@ import numpy as np
 
 from npgrad.saving import object_registration
 from npgrad.saving.keras_config import KERAS_MODULES, builtin_class, kind_of
+from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
 
 __all__ = [
     "json_shape",
@@ -92,7 +93,7 @@ def json_shape(shape):
 
 def keras_layer_spec(layer):
     """A layer's Keras 3 spec (nested models included)."""
-    from npgrad.models import Functional, Sequential
+    Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
 
     if isinstance(layer, (Sequential, Functional)):
         return keras_model_spec(layer, include_compile=False)
@@ -122,7 +123,7 @@ def keras_model_spec(model, include_compile=True):
             written by their own ``get_config``, as Keras does for registered classes).
     """
     from npgrad.layers.layer import unique_name
-    from npgrad.models import Functional, Sequential
+    Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
 
     if isinstance(model, Sequential):
         layers = [keras_layer_spec(layer) for layer in model.layers]

@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 
 from npgrad.errors import UnreadableFileError
+from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
 
 __all__ = [
     "HDF5_SIGNATURE",
@@ -99,7 +100,7 @@ def _holds_layers(value):
 
 def _children(layer):
     """(attribute, value) pairs that lead to sub-layers, in Keras's walk order."""
-    from npgrad.models import Functional, Sequential
+    Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
 
     out = []
     if isinstance(layer, (Sequential, Functional)):

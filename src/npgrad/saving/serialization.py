@@ -26,6 +26,7 @@ import types
 import numpy as np
 
 from npgrad.saving import keras_config, keras_export, object_registration
+from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 
@@ -46,7 +47,7 @@ def serialize_keras_object(obj):
     Raises:
         TypeError: an object without ``get_config`` that is not a named function.
     """
-    from npgrad.models import Functional, Sequential
+    Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
 
     if obj is None or isinstance(obj, _PLAIN):
         return obj
