@@ -19,16 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from npgrad.autograd.tensor import Tensor
+import npgrad.functional as F
+
 from npgrad.layers.layer import Layer
 from npgrad.layers.masks import attach_masks, get_keras_mask
 from npgrad.layers.node import SYMBOLIC_TYPES, is_symbolic, symbolic_call
-from npgrad.primitives.elementwise import maximum as _maximum_op
-from npgrad.primitives.elementwise import minimum as _minimum_op
-from npgrad.primitives.elementwise import sqrt as _sqrt
-from npgrad.primitives.linalg import matmul
-from npgrad.primitives.shape import concatenate as concat_op
-from npgrad.primitives.shape import reshape, transpose
 
 __all__ = [
     "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
@@ -131,7 +126,7 @@ class _Merge(Layer):
         """Give lower-rank inputs length-1 axes after the batch axis (Keras)."""
         rank = max(len(x.shape) for x in xs)
         return [x if len(x.shape) == rank else
-                reshape(x, (x.shape[0],) + (1,) * (rank - len(x.shape)) + tuple(x.shape[1:]))
+                F.reshape(x, (x.shape[0],) + (1,) * (rank - len(x.shape)) + tuple(x.shape[1:]))
                 for x in xs]
 
     def call(self, inputs, training=False):
@@ -187,14 +182,14 @@ class Maximum(_Merge):
     """Elementwise maximum of a list of tensors (ties send the gradient to the first)."""
 
     def _merge(self, a, b):
-        return _maximum_op(a, b)
+        return F.maximum(a, b)
 
 
 class Minimum(_Merge):
     """Elementwise minimum of a list of tensors (ties send the gradient to the first)."""
 
     def _merge(self, a, b):
-        return _minimum_op(a, b)
+        return F.minimum(a, b)
 
 
 class Concatenate(_Merge):
@@ -236,7 +231,7 @@ class Concatenate(_Merge):
         return tuple(out)
 
     def call(self, inputs, training=False):
-        return concat_op(list(inputs), axis=self.axis)
+        return F.concatenate(list(inputs), axis=self.axis)
 
     def compute_mask(self, inputs, mask=None):
         """Keras's rule: each input's mask broadcast over its features (all True where it
@@ -319,15 +314,15 @@ class Dot(_Merge):
         if len(x.shape) == 2 and len(y.shape) == 2:
             return (x * y).sum(axis=1, keepdims=True)
         # as batched matrices: x (b, m, k) @ y (b, k, n)
-        x3 = reshape(x, (x.shape[0], 1, x.shape[1])) if len(x.shape) == 2 else (
-            x if ax == 2 else transpose(x, (0, 2, 1)))
-        y3 = reshape(y, (y.shape[0], y.shape[1], 1)) if len(y.shape) == 2 else (
-            y if ay == 1 else transpose(y, (0, 2, 1)))
-        out = matmul(x3, y3)
+        x3 = F.reshape(x, (x.shape[0], 1, x.shape[1])) if len(x.shape) == 2 else (
+            x if ax == 2 else F.transpose(x, (0, 2, 1)))
+        y3 = F.reshape(y, (y.shape[0], y.shape[1], 1)) if len(y.shape) == 2 else (
+            y if ay == 1 else F.transpose(y, (0, 2, 1)))
+        out = F.matmul(x3, y3)
         if len(x.shape) == 2:
-            return reshape(out, (out.shape[0], out.shape[2]))
+            return F.reshape(out, (out.shape[0], out.shape[2]))
         if len(y.shape) == 2:
-            return reshape(out, (out.shape[0], out.shape[1]))
+            return F.reshape(out, (out.shape[0], out.shape[1]))
         return out
 
     def compute_mask(self, inputs, mask=None):
@@ -343,7 +338,7 @@ class Dot(_Merge):
 def _l2_normalize(x, axis):
     """x / ||x|| along ``axis`` (the norm floored at 1e-6, as Keras' epsilon 1e-12 on squares)."""
     squares = (x * x).sum(axis=axis, keepdims=True)
-    return x / _sqrt(_maximum_op(squares, 1e-12))
+    return x / F.sqrt(F.maximum(squares, 1e-12))
 
 
 # ------------------------------------------------------------------ functional forms

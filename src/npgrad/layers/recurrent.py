@@ -31,18 +31,15 @@ from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.primitives import recurrent as ops
 
 # activation functions the fused ops run natively, by identity
-_FUSED_NAMES = {
-    activations.tanh: "tanh",
-    activations.sigmoid: "sigmoid",
-    activations.relu: "relu",
-    activations.linear: "linear",
-    activations.hard_sigmoid: "hard_sigmoid",
-}
-
-
 def _op_activation(fn):
-    """The fused op's name for a built-in activation, else the callable itself."""
-    return _FUSED_NAMES.get(fn, fn)
+    """The fused op's name for a built-in activation the fused ops implement (their one
+    table: ``npgrad.primitives.recurrent_activations``), else the callable itself."""
+    try:
+        name = activations.serialize(fn)
+    except (TypeError, ValueError):
+        return fn
+    fusable = isinstance(name, str) and name in ops.FUSED_ACTIVATIONS
+    return name if fusable and activations.get(name) is fn else fn
 
 
 def _rate(value, layer_cls, arg):
