@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as _shape
 from npgrad.primitives import workspace as _workspace
+from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
 
@@ -82,36 +83,6 @@ def check_conv_operands(op, x, kernel, bias, transposed=False):
     if bias is not None and bias.shape != (f,):
         raise ValueError(f"{op}: bias must have shape ({f},), got {bias.shape}")
     return kh, kw, f
-
-
-def window_geometry(size, window, stride, padding, op, axis_name):
-    """Output length and (before, after) padding of a strided window sliding along one axis.
-
-    Args:
-        size: input length along the axis.
-        window: effective window length (a dilated kernel's span: ``(k - 1) * d + 1``).
-        stride: step between windows.
-        padding: 'valid' (no padding, floor) or 'same' (TensorFlow rule).
-        op, axis_name: used in error messages.
-
-    Returns:
-        (out, pad_before, pad_after).
-    """
-    if padding == "same":
-        out = -(-size // stride)  # ceil(size / stride)
-        total = max((out - 1) * stride + window - size, 0)
-        before = total // 2
-        pads = (before, total - before)
-    else:
-        out = (size - window) // stride + 1 if size >= window else 0
-        pads = (0, 0)
-    if out <= 0:
-        raise ValueError(
-            f"{op}: window of effective size {window} is larger than the {padding}-padded input "
-            f"{axis_name} {size} (output size would be {out}); use a smaller kernel/pool or "
-            f"padding='same'"
-        )
-    return out, pads
 
 
 # ------------------------------------------------------------------ im2col / col2im
