@@ -34,14 +34,9 @@ BAR_CONFIDENT, BAR_ENTROPY = 0.80, 2.0
 
 def load_generator(path):
     """A callable ``sample(n, seed) -> images in [-1, 1]`` from a generator or GAN file."""
-    with np.load(path, allow_pickle=False) as archive:
-        is_gan = "__npgrad_gan__" in archive.files
-    if is_gan:
-        from npgrad.models.gan import load_gan
-
-        gan = load_gan(path, compile=False)
-        return gan.generate
-    generator = npgrad.models.load_model(path, compile=False)
+    generator = npgrad.models.load_model(path, compile=False)  # a GAN file or a generator file
+    if hasattr(generator, "generate"):
+        return generator.generate
     latent_dim = generator.input_shape[-1]
 
     def sample(n, seed=None):

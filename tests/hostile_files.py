@@ -459,6 +459,7 @@ def main(folder, headroom_mb):
         LOADERS[loader](path)
         path.unlink()
     weights_model = small_model()
+    import_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # imports, warm-up
     limit = _address_space() + headroom_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     events = {"armed": False, "seen": []}
@@ -488,7 +489,7 @@ def main(folder, headroom_mb):
                           "sentinel": os.path.exists(sentinel)}), flush=True)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"done": len(cases), "maxrss": usage.ru_maxrss * 1024,
-                      "limit": limit}), flush=True)
+                      "import_peak": import_peak, "limit": limit}), flush=True)
     return 0
 
 

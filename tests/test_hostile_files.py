@@ -259,7 +259,9 @@ def test_crafted_corpus_is_refused_within_a_memory_limit(tmp_path):
         assert row["outcome"] in allowed, row
         assert not row["events"] and not row["new_files"] and not row["sentinel"], row
         assert row["peak"] <= PEAK_FACTOR * row["size"] + PEAK_CONSTANT, row
-    assert summary["maxrss"] < summary["limit"]
+    # the process's peak RSS stayed under the limit, or was reached before it was set (while
+    # importing: freed since, so the address space the limit counts from is smaller)
+    assert summary["maxrss"] < summary["limit"] or summary["maxrss"] == summary["import_peak"]
     refused = sum(row["outcome"] == "UnreadableFileError" for row in rows)
     worst = max(rows, key=lambda row: row["peak"])
     print(f"\ncrafted corpus: {len(rows)} loads, {refused} refused cleanly, "
