@@ -18,6 +18,7 @@ import numpy as np
 
 from npgrad.errors import UnreadableFileError
 from npgrad.layers.layer import get_layer_class
+from npgrad.utils.safe_read import SafeZip
 
 _MARKER_ENTRY = "__npgrad_gan__.npy"
 _MAGIC = b"NPGRADGAN"
@@ -37,17 +38,6 @@ def is_legacy_gan_file(filepath):
         return False
 
 
-def _entry(archive, path, name, limit):
-    info = archive.getinfo(name)
-    if info.file_size > limit:
-        raise UnreadableFileError(path, f"entry of {info.file_size} bytes exceeds {limit}", name)
-    try:
-        with archive.open(info) as member:
-            return np.lib.format.read_array(io.BytesIO(member.read()), allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as error:
-        raise UnreadableFileError(path, f"{type(error).__name__}: {error}", name) from None
-
-
 def load_legacy_gan(filepath, load_model, compile=True):  # noqa: A002 - Keras' argument name
     """Load a first-format GAN file.
 
@@ -61,15 +51,11 @@ def load_legacy_gan(filepath, load_model, compile=True):  # noqa: A002 - Keras' 
         UnreadableFileError: a missing entry, a bad marker or JSON, a broken network.
     """
     path = os.fspath(filepath)
-    limit = os.path.getsize(path) * 2 + 1024  # stored (uncompressed) npz entries
-    try:
-        with zipfile.ZipFile(path) as archive:
-            missing = sorted(set(_ENTRIES) - set(archive.namelist()))
-            if missing:
-                raise UnreadableFileError(path, f"not a complete npgrad GAN file: missing {missing}")
-            entries = {name[:-4]: _entry(archive, path, name, limit) for name in _ENTRIES}
-    except zipfile.BadZipFile as error:
-        raise UnreadableFileError(path, f"BadZipFile: {error}") from None
+    with SafeZip(path) as archive:  # directory and .npy headers checked before any data
+        missing = sorted(set(_ENTRIES) - set(archive.names))
+        if missing:
+            raise UnreadableFileError(path, f"not a complete npgrad GAN file: missing {missing}")
+        entries = {name[:-4]: archive.read_npy(name, kinds="u") for name in _ENTRIES}
     marker = entries["__npgrad_gan__"]
     if marker.dtype != np.uint8 or marker.ndim != 1 or bytes(marker[:len(_MAGIC)]) != _MAGIC \
             or marker.size != len(_MAGIC) + 1 or marker[-1] > _VERSION:
