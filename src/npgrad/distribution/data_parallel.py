@@ -16,6 +16,7 @@ Horovod's design, on MPI:
 from __future__ import annotations
 
 import copy
+import time
 import zlib
 
 import numpy as np
@@ -187,8 +188,6 @@ class DataParallel:
     def reduce_gradients(self, grads):
         """Scale this rank's gradients by its share and sum them over the ranks: one fused
         allreduce per dtype (the gradients are flattened into one buffer)."""
-        import time
-
         start = time.perf_counter()
         by_dtype = {}
         for index, grad in enumerate(grads):

@@ -465,7 +465,7 @@ class Layer:
         (None) dimensions are probed with two sizes: output dimensions that follow them are
         None too. Override it when a call on zeros is not possible or too costly.
         """
-        leaves = [s for s in _flat_shapes(input_shape)]
+        leaves = _flat_shapes(input_shape)
         batch = leaves[0][0] if leaves and len(leaves[0]) else None
 
         def run(size):

@@ -179,10 +179,6 @@ class ArrayAdapter:
         self.distribution = None  # a DataParallel: rank 0's shuffle order is used everywhere
 
     @property
-    def num_samples(self):
-        return len(self.x)
-
-    @property
     def num_batches(self):
         return math.ceil(len(self.x) / self.batch_size)
 
@@ -217,7 +213,6 @@ class GeneratorAdapter:
         self.caller = caller
         self.exhausted = False
 
-    num_samples = None
     num_batches = None
 
     def batches(self, epoch=0):
@@ -237,8 +232,6 @@ class PyDatasetAdapter:
         self.dataset = dataset
         self.shuffle = shuffle
         self.caller = caller
-
-    num_samples = None
 
     @property
     def num_batches(self):

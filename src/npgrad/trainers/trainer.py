@@ -87,8 +87,7 @@ class Trainer:
         from npgrad import optimizers
 
         self.optimizer = optimizers.get(optimizer)
-        names = list(self.output_names) if self._n_outputs() > 1 \
-            else list(getattr(self, "output_names", None) or [])
+        names = list(getattr(self, "output_names", None) or [])
         self.compiled_loss = CompileLoss(loss, loss_weights, names, caller)
         self.compiled_metrics = CompileMetrics(metrics, weighted_metrics, names, caller,
                                                compile_loss=self.compiled_loss)
