@@ -171,3 +171,14 @@ def test_add_weight_constraint_is_applied_after_each_update():
     assert layer.w.constraint is not None
     npgrad.optimizers.SGD(10.0).apply_gradients([(np.ones((2, 1)), layer.w)])
     np.testing.assert_array_equal(layer.w.numpy(), np.zeros((2, 1)))  # 1 - 10 < 0 -> 0
+
+
+def test_mask_helpers_and_optimizer_apply_refuse_bad_input():
+    from npgrad.layers.masks import get_keras_mask, set_keras_mask
+
+    assert get_keras_mask(np.ones((2, 3))) is None  # arrays carry no mask
+    with pytest.raises(TypeError, match="set_keras_mask: expected a Tensor, got ndarray"):
+        set_keras_mask(np.ones((2, 3)), np.ones((2, 3), bool))
+    w = npgrad.Variable(np.ones(2))
+    with pytest.raises(ValueError, match="got 2 gradients for 1 variables"):
+        npgrad.optimizers.SGD().apply([np.ones(2), np.ones(2)], [w])
