@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as _shape
 from npgrad.primitives import workspace as _workspace
+from npgrad.primitives.conv_taps import tap_correlation, use_taps
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -229,6 +230,9 @@ def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
                  (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
         if kh == 1 and kw == 1:
             return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
+        if use_taps(grad.dtype, f, c, (kh, kw), strides) and grad.dtype == kernel.dtype:
+            # the same correlation, one accumulated GEMM per tap (narrow layers)
+            return tap_correlation(grad, kernel[::-1, ::-1].transpose(0, 1, 3, 2), gpads, dilation)
         # im2col(padded grad) @ flipped kernel: (N*H*W, KH*KW*F) @ (KH*KW*F, C)
         dx = _columns_times(grad, _flipped_kernel(kernel), (kh, kw), (h, w), (1, 1), dilation,
                             gpads)
@@ -383,9 +387,12 @@ class Conv2D(Function):
         oh, pads_h = window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
-        # im2col(x) @ kernel: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), in blocks of samples
-        out = _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), (oh, ow), strides,
-                             dilation_rate, (pads_h, pads_w))
+        if use_taps(np.result_type(x, kernel), c, f, (kh, kw), strides) and x.dtype == kernel.dtype:
+            out = tap_correlation(x, kernel, (pads_h, pads_w), dilation_rate).reshape(-1, f)
+        else:
+            # im2col(x) @ kernel: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), in blocks of samples
+            out = _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), (oh, ow), strides,
+                                 dilation_rate, (pads_h, pads_w))
         out = add_bias(out, bias)
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)

@@ -40,27 +40,41 @@ _SUFFIXES = ("", "64_", "_64")
 
 @functools.lru_cache(maxsize=1)
 def _openblas():
-    """(set, get) functions of the loaded OpenBLAS, or None."""
+    """(set, get) functions of NumPy's OpenBLAS, setting every OpenBLAS loaded, or None.
+
+    SciPy ships an OpenBLAS of its own (its ``scipy.linalg.blas`` GEMMs run the narrow
+    convolutions, see ``primitives/conv_taps.py``): the setter sets both, so one call
+    decides the threads of every GEMM npgrad runs. The getter reads NumPy's.
+    """
     np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
     try:
         with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()})
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()},
+                           key=lambda path: "numpy" not in path)  # NumPy's first
     except OSError:
         return None
+    found = []
     for path in paths:
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        for prefix in _PREFIXES:
-            for suffix in _SUFFIXES:
-                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                if setter is not None and getter is not None:
-                    setter.restype, getter.restype = None, ctypes.c_int
-                    setter.argtypes = [ctypes.c_int]
-                    return setter, getter
-    return None
+        for prefix, suffix in ((p, s) for p in _PREFIXES for s in _SUFFIXES):
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.restype, getter.restype = None, ctypes.c_int
+                setter.argtypes = [ctypes.c_int]
+                found.append((setter, getter))
+                break
+    if not found:
+        return None
+
+    def set_all(n):
+        for setter, _ in found:
+            setter(n)
+
+    return set_all, found[0][1]
 
 
 def _threadpoolctl():

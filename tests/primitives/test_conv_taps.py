@@ -1,0 +1,101 @@
+"""The per-tap GEMM path of narrow stride-1 convolutions, pinned to the composition in float64.
+
+conv2d runs a stride-1 correlation with 8 to 32 input channels and at most 32 output
+channels as one accumulated GEMM per kernel tap over the padded image (primitives/conv_taps.py),
+both in the forward and in the input gradient (a correlation with the flipped kernel).
+These tests check that the path is taken for such layers and that its values and gradients
+equal the convolution written from autograd primitives.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import npgrad.functional as F
+from npgrad import Tensor
+from npgrad.primitives import conv, conv_taps
+from tests.primitives.test_conv_paths import _values_and_grads, composed_conv2d
+
+
+@pytest.fixture
+def tap_calls(monkeypatch):
+    """Count the calls of tap_correlation made by conv2d (forward and input gradient)."""
+    calls = []
+    original = conv.tap_correlation
+
+    def spy(x, kernel, pads, dilation=(1, 1)):
+        calls.append((x.shape, kernel.shape))
+        return original(x, kernel, pads, dilation)
+
+    monkeypatch.setattr(conv, "tap_correlation", spy)
+    return calls
+
+
+@st.composite
+def narrow_setups(draw):
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    c = draw(st.integers(conv_taps.MIN_CHANNELS, conv_taps.MAX_CHANNELS))
+    f = draw(st.integers(conv_taps.MIN_CHANNELS, conv_taps.MAX_CHANNELS))
+    kh, kw = draw(st.sampled_from([1, 2, 3, 5])), draw(st.sampled_from([2, 3, 4]))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = draw(st.sampled_from(["valid", "same"]))
+    span = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    low = span if padding == "valid" else (1, 1)
+    h, w = draw(st.integers(low[0], low[0] + 6)), draw(st.integers(low[1], low[1] + 6))
+    n = draw(st.integers(1, 3))
+    x, kernel = rng.standard_normal((n, h, w, c)), rng.standard_normal((kh, kw, c, f))
+    bias = rng.standard_normal(f) if draw(st.booleans()) else None
+    return x, kernel, bias, dict(strides=1, padding=padding, dilation_rate=dilation)
+
+
+@settings(max_examples=40, deadline=None)
+@given(narrow_setups(), st.integers(0, 2**32 - 1))
+def test_tap_path_equals_the_composition(setup, seed):
+    x, kernel, bias, kwargs = setup
+    fast, fast_grads = _values_and_grads(
+        lambda *t: F.conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **kwargs),
+        x, kernel, bias, seed)
+    ref, ref_grads = _values_and_grads(
+        lambda *t: composed_conv2d(t[0], t[1], t[2] if len(t) > 2 else None, (1, 1),
+                                   kwargs["padding"], kwargs["dilation_rate"]),
+        x, kernel, bias, seed)
+    np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
+    for got, expected in zip(fast_grads, ref_grads):
+        assert got.shape == expected.shape and got.dtype == np.float64
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_narrow_layers_take_the_tap_path_forward_and_backward(tap_calls):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 9, 7, 16)), requires_grad=True)
+    kernel = Tensor(rng.standard_normal((3, 3, 16, 12)), requires_grad=True)
+    F.conv2d(x, kernel, padding="same").sum().backward()
+    # the forward (16 -> 12 channels) and the input gradient (12 -> 16, flipped kernel)
+    assert tap_calls == [((2, 9, 7, 16), (3, 3, 16, 12)), ((2, 9, 7, 12), (3, 3, 12, 16))]
+
+
+@pytest.mark.parametrize("c,f,strides,kernel_hw,dtype", [
+    (3, 16, (1, 1), (3, 3), np.float32),    # too few input channels: im2col is faster
+    (16, 64, (1, 1), (3, 3), np.float32),   # too many output channels
+    (64, 16, (1, 1), (3, 3), np.float32),   # too many input channels
+    (16, 16, (2, 2), (3, 3), np.float32),   # strided: the slabs are not contiguous
+    (16, 16, (1, 1), (1, 1), np.float32),   # 1x1: already a plain GEMM
+    (16, 16, (1, 1), (3, 3), np.float16),   # no BLAS GEMM for half floats
+])
+def test_other_shapes_keep_im2col(c, f, strides, kernel_hw, dtype):
+    assert not conv_taps.use_taps(dtype, c, f, kernel_hw, strides)
+
+
+def test_float32_matches_im2col_and_leaves_no_scratch_view():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 11, 10, 16)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 16, 8)).astype(np.float32)
+    pads = ((1, 1), (1, 1))
+    out = conv_taps.tap_correlation(x, kernel, pads)
+    ref = conv._columns_times(x, kernel.reshape(-1, 8), (3, 3), (11, 10), (1, 1), (1, 1), pads)
+    assert out.dtype == np.float32 and out.flags.c_contiguous and out.flags.owndata
+    np.testing.assert_allclose(out, ref.reshape(out.shape), rtol=1e-5, atol=1e-4)
+    snapshot = out.copy()
+    conv_taps.tap_correlation(x[:2], kernel[:, :, :, :4], pads)  # reuses the scratch grid
+    np.testing.assert_array_equal(out, snapshot)
