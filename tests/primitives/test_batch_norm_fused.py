@@ -55,6 +55,29 @@ def test_channels_last_equals_the_general_path(seed, ndim_extra, n, side, c, tra
 def test_fused_forward_keeps_one_activation_sized_array():
     x = Tensor(np.random.default_rng(0).standard_normal((8, 5, 3)), requires_grad=True)
     y = F.batch_norm(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), training=True)
-    xhat, inv, gamma = y._ctx.saved
-    assert xhat.shape == (40, 3) and inv.shape == (3,) and gamma.shape == (3,)
-    assert not np.shares_memory(xhat, y.data)
+    xc, inv, gamma = y._ctx.saved  # the centered input, kept in place of xhat = xc * inv
+    assert xc.size == 120 and inv.shape == (3,) and gamma.shape == (3,)
+    np.testing.assert_allclose(xc.reshape(40, 3), x.data.reshape(40, 3) - x.data.reshape(40, 3).mean(0))
+    assert not np.shares_memory(xc, y.data)
+
+
+def test_wide_rows_equal_the_general_path():
+    # 256 rows of 16 channels: seen as 16 rows of 256 (channels.wide_copies), and 3 rows
+    # of 5 channels (an odd row count: no widening); both equal the general path
+    from npgrad.primitives import channels
+
+    assert channels.wide_copies(256, 16) == 16 and channels.wide_copies(3, 5) == 1
+    rng = np.random.default_rng(3)
+    for shape in ((4, 8, 8, 16), (3, 5)):
+        c = shape[-1]
+        x = rng.standard_normal(shape) * 2 + rng.standard_normal(c)
+        upstream = rng.standard_normal(shape)
+        args = (rng.uniform(0.5, 2, c), rng.standard_normal(c))
+        moving = (np.zeros(c), np.ones(c))
+        fast = _run(x, *args, -1, True, upstream, moving)
+        move = lambda a: np.moveaxis(a, -1, 1)  # noqa: E731
+        general = _run(move(x), *args, 1, True, move(upstream), moving)
+        np.testing.assert_allclose(fast[0], np.moveaxis(general[0], 1, -1), atol=1e-10)
+        np.testing.assert_allclose(fast[1][0], np.moveaxis(general[1][0], 1, -1), atol=1e-10)
+        for got, expected in zip(fast[1][1:] + list(fast[2]), general[1][1:] + list(general[2])):
+            np.testing.assert_allclose(got, expected, atol=1e-10)
