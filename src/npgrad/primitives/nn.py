@@ -146,8 +146,10 @@ class BatchNorm(_NormalizeMaths, Function):
     broadcast is three times slower per element than a 256-wide one), and forward and
     backward make the fewest passes over it: the column sums are GEMVs (``ones @ x``,
     several times faster than NumPy's reduction over leading axes), the centered ``xc``
-    is the one array kept for backward (``xhat = xc * inv`` is never stored), the output is
-    ``xc * (gamma * inv) + beta``, and the backward is
+    lives in a scratch buffer, the output is ``xc * (gamma * inv) + beta``, nothing
+    activation-sized is kept but the input (which the graph holds anyway: backward centers
+    it again into the scratch buffer, one pass that saves an activation per layer), and
+    the backward is
     ``dx = gamma * inv * (g - sum(g) / M - xhat * sum(g * xhat) / M)`` with ``sum(g)`` and
     ``sum(g * xhat)`` being dbeta and dgamma. Training with
     ``batch_stats`` computes the batch moments itself and reports them in the ``stats``
@@ -170,11 +172,11 @@ class BatchNorm(_NormalizeMaths, Function):
         gamma = params.pop(0).reshape(c) if has_gamma else None
         beta = params.pop(0).reshape(c) if has_beta else None
         self.has_gamma, self.has_beta, self.batch_stats = has_gamma, has_beta, batch_stats
-        ones = np.ones(xw.shape[0], dtype=dtype)
         if mean is None:
+            ones = np.ones(xw.shape[0], dtype=dtype)
             mean = _channels.fold(ones @ xw, copies) / dtype.type(m)  # (C,), a GEMV
-            xc = xw - _channels.tile(mean, copies)  # centered, the one array kept
-            square = _workspace.scratch("batch_norm", xc.shape, dtype)
+            xc = self._centered(xw, mean, copies)
+            square = _workspace.scratch("batch_norm_product", xc.shape, dtype)
             np.multiply(xc, xc, out=square)
             variance = _channels.fold(ones @ square, copies) / dtype.type(m)  # biased, as Keras
             if stats is not None:
@@ -182,28 +184,37 @@ class BatchNorm(_NormalizeMaths, Function):
         else:
             mean = np.asarray(mean, dtype=dtype).reshape(c)
             variance = np.asarray(variance, dtype=dtype).reshape(c)
-            xc = xw - _channels.tile(mean, copies)
+            xc = self._centered(xw, mean, copies)
         inv = 1 / np.sqrt(variance + dtype.type(epsilon))  # (C,)
         scale = inv if gamma is None else gamma * inv
         out = np.multiply(xc, _channels.tile(scale, copies))  # gamma * xhat
         if beta is not None:
             out += _channels.tile(beta, copies)
-        self.save_for_backward(xc, inv, gamma)
+        # x itself (the graph keeps it anyway), not xc: backward centers it again
+        self.save_for_backward(x, mean, inv, gamma)
         self.copies = copies
         return out.reshape(x.shape)
+
+    @staticmethod
+    def _centered(xw, mean, copies):
+        """x - mean in the ``batch_norm`` scratch buffer (wide rows)."""
+        xc = _workspace.scratch("batch_norm", xw.shape, xw.dtype)
+        np.subtract(xw, _channels.tile(mean, copies), out=xc)
+        return xc
 
     def backward(self, grad):
         if not self.last_axis:
             return super().backward(grad)
-        xc, inv, gamma = self.saved
+        x, mean, inv, gamma = self.saved
         copies, c = self.copies, inv.shape[0]
-        m = xc.size // max(c, 1)
-        dtype = xc.dtype
+        m = x.size // max(c, 1)
+        dtype = inv.dtype
+        xc = self._centered(x.reshape(m // copies, copies * c), mean, copies)
         gw = grad.reshape(xc.shape)
         needs = self.needs_input_grad
         ones = np.ones(xc.shape[0], dtype=dtype)
         dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g)
-        product = _workspace.scratch("batch_norm", xc.shape, dtype)
+        product = _workspace.scratch("batch_norm_product", xc.shape, dtype)
         np.multiply(gw, xc, out=product)
         dgamma = _channels.fold(ones @ product, copies) * inv  # (C,) = sum(g * xhat)
         dx = None
