@@ -107,3 +107,79 @@ def test_functional_fusion_keeps_conv_outputs_that_are_used_elsewhere():
     ops = _op_types(out)
     assert npgrad.primitives.conv.Conv2D in ops  # first pair unfused: its conv output is an output
     assert Conv2DMaxPool2D in ops  # second pair fused
+
+
+# ----------------------------------------------------------------- BatchNormalization + ReLU
+def _residual_model(fuse=True, seed=0, relu=None):
+    """A small residual net: Conv + BN + ReLU units, a residual Add + ReLU, as functional."""
+    npgrad.utils.set_random_seed(seed)
+    f64 = {"dtype": "float64"}
+    relu = relu or (lambda: L.ReLU(**f64))
+    inputs = npgrad.Input((6, 5, 3), dtype="float64")
+    h = L.Conv2D(4, 3, padding="same", use_bias=False, **f64)(inputs)
+    h = relu()(L.BatchNormalization(**f64)(h))
+    y = L.Conv2D(4, 3, padding="same", use_bias=False, **f64)(h)
+    y = L.BatchNormalization(**f64)(y)
+    h = L.ReLU(**f64)(L.Add(**f64)([h, y]))
+    outputs = L.Dense(3, activation="softmax", **f64)(L.GlobalAveragePooling2D(**f64)(h))
+    model = npgrad.Model(inputs, outputs)
+    model.fuse_layers = fuse
+    model.compile(optimizer=npgrad.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _bn_sequential(fuse=True, seed=0, act="relu_layer"):
+    npgrad.utils.set_random_seed(seed)
+    f64 = {"dtype": "float64"}
+    last = L.ReLU(**f64) if act == "relu_layer" else (
+        L.Activation("relu", **f64) if act == "activation" else L.ReLU(max_value=1.0, **f64))
+    model = npgrad.Sequential([
+        npgrad.Input((7,), dtype="float64"), L.Dense(5, **f64), L.BatchNormalization(**f64),
+        last, L.Dense(3, activation="softmax", **f64)])
+    model.fuse_layers = fuse
+    model.compile(optimizer=npgrad.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("build", [_residual_model, _bn_sequential])
+def test_batch_norm_relu_fusion_trains_exactly_like_the_layers(build):
+    rng = np.random.default_rng(1)
+    shape = (12, 6, 5, 3) if build is _residual_model else (12, 7)
+    x, y = rng.standard_normal(shape), rng.integers(0, 3, 12)
+    fused, plain = build(), build(fuse=False)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-12)
+    fused.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    plain.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    # trainable weights and the moving statistics alike
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-10)
+
+
+def test_batch_norm_relu_fuses_only_plain_relus():
+    from npgrad.primitives.activation import ReLU as ReLUOp
+
+    x = np.random.default_rng(0).standard_normal((4, 7))
+    assert ReLUOp not in _op_types(_bn_sequential()(x, training=True))
+    assert ReLUOp not in _op_types(_bn_sequential(act="activation")(x, training=True))
+    assert ReLUOp in _op_types(_bn_sequential(fuse=False)(x, training=True))
+    capped = _bn_sequential(act="capped")(x, training=True)  # ReLU(max_value=1): two layers
+    assert npgrad.primitives.nn.BatchNorm in _op_types(capped)
+    images = np.random.default_rng(0).standard_normal((2, 6, 5, 3))
+
+    def ops(model):
+        seen, stack, found = set(), [model(images, training=True)], []
+        while stack:
+            t = stack.pop()
+            if t._ctx is not None and id(t._ctx) not in seen:
+                seen.add(id(t._ctx))
+                found.append(t._ctx)
+                stack.extend(t._ctx.inputs)
+        relus = sum(type(op) is ReLUOp for op in found)
+        return relus, sorted(op.relu for op in found if type(op) is npgrad.primitives.nn.BatchNorm)
+
+    # the first unit fuses; the second BN feeds an Add, and the last ReLU follows the Add
+    assert ops(_residual_model()) == (1, [False, True])
+    assert ops(_residual_model(fuse=False)) == (2, [False, False])
+    leaky = _residual_model(relu=lambda: L.ReLU(negative_slope=0.1, dtype="float64"))
+    assert ops(leaky)[1] == [False, False]

@@ -55,8 +55,8 @@ def test_channels_last_equals_the_general_path(seed, ndim_extra, n, side, c, tra
 def test_fused_forward_keeps_no_activation_sized_array_of_its_own():
     x = Tensor(np.random.default_rng(0).standard_normal((8, 5, 3)), requires_grad=True)
     y = F.batch_norm(x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3), training=True)
-    kept, mean, inv, gamma = y._ctx.saved  # the input itself; backward centers it again
-    assert kept is x.data and mean.shape == inv.shape == gamma.shape == (3,)
+    kept, mean, inv, gamma, out = y._ctx.saved  # the input itself; backward centers it again
+    assert kept is x.data and out is None and mean.shape == inv.shape == gamma.shape == (3,)
     np.testing.assert_allclose(mean, x.data.reshape(40, 3).mean(0))
 
 
@@ -80,3 +80,28 @@ def test_wide_rows_equal_the_general_path():
         np.testing.assert_allclose(fast[1][0], np.moveaxis(general[1][0], 1, -1), atol=1e-10)
         for got, expected in zip(fast[1][1:] + list(fast[2]), general[1][1:] + list(general[2])):
             np.testing.assert_allclose(got, expected, atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from([-1, 1]), st.booleans())
+def test_relu_inside_equals_relu_after(seed, training, axis, affine):
+    # batch_norm(relu=True): one op with the channels last, batch_norm then relu otherwise
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((6, 4, 5, 3)) + 0.3
+    c = x.shape[axis]
+    gamma, beta = (rng.uniform(0.5, 2, c), rng.standard_normal(c)) if affine else (None, None)
+    upstream = rng.standard_normal(x.shape)
+    results = []
+    for fused in (True, False):
+        moving = [np.zeros(c), np.ones(c)]
+        tensors = [Tensor(x, requires_grad=True)] + [
+            Tensor(p, requires_grad=True) for p in (gamma, beta) if p is not None]
+        params = tensors[1:] if affine else [None, None]
+        y = F.batch_norm(tensors[0], *params, *moving, training=training, axis=axis, relu=fused)
+        if not fused:
+            y = F.relu(y)
+        (y * upstream).sum().backward()
+        results.append([y.data] + [t.grad for t in tensors] + moving)
+    assert (results[0][0] == 0).any() and (results[0][0] > 0).any()  # the relu clips some
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

@@ -1,19 +1,31 @@
-"""Layer fusion: run Conv2D + MaxPooling2D((2, 2)) as one op when a model's graph allows it.
+"""Layer fusion: run two consecutive layers as one op when a model's graph allows it.
 
-Sequential and functional models ask :func:`fusable` about each Conv2D whose output feeds
-only a MaxPooling2D, and run the pair with :func:`conv_max_pool`: one
-``F.conv2d_max_pool2d`` call (conv, optional ReLU and pooling in one pass over the data),
-with the same values and gradients as the two layers, about half the work. Calling the
-layers one by one (``layer(x)``) is never affected.
+Sequential and functional models ask :func:`fused_pair` about each layer whose output
+feeds only one other layer (and is not a model output); when it returns a runner, the
+pair runs as one op with the same values and gradients as the two layers:
+
+- ``Conv2D`` (stride 1, relu or linear) + ``MaxPooling2D((2, 2))``:
+  ``F.conv2d_max_pool2d`` (conv, optional ReLU and pooling in one pass over the data),
+  about half the work;
+- ``BatchNormalization`` (channels last) + ``ReLU()`` or ``Activation('relu')``:
+  ``F.batch_norm(..., relu=True)``, the ReLU applied in place inside the normalization:
+  one activation-sized array and one pass fewer per pair, the pattern of every residual
+  network.
+
+Calling the layers one by one (``layer(x)``) is never affected; ``model.fuse_layers =
+False`` turns fusion off for a model.
 """
 
 from __future__ import annotations
 
 import npgrad.functional as F
 from npgrad.layers.conv import Conv2D
+from npgrad.layers.core import Activation, ReLU
+from npgrad.layers.masks import get_keras_mask
+from npgrad.layers.normalization import BatchNormalization
 from npgrad.layers.pooling import MaxPooling2D
 
-__all__ = ["fusable", "conv_max_pool"]
+__all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "fused_pair"]
 
 
 def fusable(conv, pool):
@@ -33,3 +45,39 @@ def conv_max_pool(conv, x):
     conv._check_input(x)
     return F.conv2d_max_pool2d(x, conv.kernel, conv.bias, padding=conv.padding,
                                relu=conv.activation is F.relu)
+
+
+def _plain_relu(layer):
+    """A ReLU layer with Keras's defaults, or Activation('relu')."""
+    if type(layer) is ReLU:
+        return layer.max_value is None and layer.negative_slope == 0 and layer.threshold == 0
+    return type(layer) is Activation and layer.activation is F.relu
+
+
+def _batch_norm_relu_fusable(norm, act):
+    return (type(norm) is BatchNormalization and _plain_relu(act)
+            and not getattr(norm, "synchronized", False))
+
+
+def batch_norm_relu(norm, act, x, training=False):
+    """Run BatchNormalization then a plain ReLU on ``x`` as one op (builds ``norm`` if needed).
+
+    Falls back to the two layers when ``x`` carries a timestep mask (masked statistics) or
+    the normalized axis turns out not to be the last one.
+    """
+    if get_keras_mask(x) is not None:
+        return act(norm(x, training=training), training=training)
+    x = norm._prepare_input(x)
+    norm._maybe_build(x.shape)
+    if norm._axes[0] != len(x.shape) - 1:
+        return act(norm(x, training=training), training=training)
+    return norm.call(x, training=training, relu=True)
+
+
+def fused_pair(first, second):
+    """How to run ``first`` then ``second`` as one op: a ``runner(x, training)``, or None."""
+    if fusable(first, second):
+        return lambda x, training=False: conv_max_pool(first, x)
+    if _batch_norm_relu_fusable(first, second):
+        return lambda x, training=False: batch_norm_relu(first, second, x, training)
+    return None

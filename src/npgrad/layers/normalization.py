@@ -112,14 +112,17 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", shape,
                                                self.moving_variance_initializer, trainable=False)
 
-    def call(self, x, training=False, mask=None):
+    def call(self, x, training=False, mask=None, relu=False):
+        """Normalize ``x``; ``relu=True`` (what model fusion passes for a BatchNormalization
+        followed by a ReLU, ``layers/fusion.py``) also applies the ReLU inside the op."""
         _check_sizes(self, x.shape, self._axes, self._sizes)
         training = bool(training) and self.trainable  # frozen BN runs in inference mode
         if mask is not None and training:
-            return self._masked_training_call(x, mask)
+            out = self._masked_training_call(x, mask)
+            return F.relu(out) if relu else out
         return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                             training=training, momentum=self.momentum, epsilon=self.epsilon,
-                            axis=self._axes[0])
+                            axis=self._axes[0], relu=relu)
 
     def _masked_training_call(self, x, mask):
         """Training with a timestep mask: moments weighted by the mask (Keras's ``_moments``),

@@ -30,7 +30,7 @@ from npgrad.layers.node import (
     map_structure,
     symbolic_call,
 )
-from npgrad.layers.fusion import conv_max_pool, fusable
+from npgrad.layers.fusion import fused_pair
 from npgrad.models.model import Model
 from npgrad.trainers.data_adapter import ArrayGroup
 
@@ -134,9 +134,10 @@ class Functional(Model):
         inputs, outputs: the input and output tensors, as flat lists.
         input, output: the inputs and outputs in the structure given (tensor, list, dict).
         layers: the InputLayers and the layers, each once, in Keras order.
-        fuse_layers: when True (the default), a ``Conv2D`` (stride 1, relu or linear) whose
-            output only feeds a ``MaxPooling2D((2, 2))`` runs with it as the fused op
-            ``F.conv2d_max_pool2d``, as in ``Sequential``: identical outputs and gradients.
+        fuse_layers: when True (the default), a layer whose output only feeds one other
+            layer runs with it as one op where ``layers/fusion.py`` knows how, as in
+            ``Sequential``: ``Conv2D`` (stride 1) + ``MaxPooling2D((2, 2))``,
+            ``BatchNormalization`` + ``ReLU``. Identical outputs and gradients.
 
     Raises:
         ValueError: an output that depends on an Input not in ``inputs`` (the Input is
@@ -320,12 +321,13 @@ class Functional(Model):
         fused, skipped = self._fusion_plan() if self.fuse_layers else ({}, ())
         for node in self._nodes:
             layer = node.layer
-            if id(node) in skipped:  # a Conv2D that runs inside the fused op of its pool
+            if id(node) in skipped:  # runs inside the fused op of the layer it feeds
                 continue
-            conv = fused.get(id(node))
-            if conv is not None:  # MaxPooling2D((2, 2)) of a Conv2D: one fused op
-                values[id(node.output_tensors[0])] = conv_max_pool(
-                    conv.layer, values[id(conv.call_args[0])])
+            pair = fused.get(id(node))
+            if pair is not None:  # this node and the one feeding it: one fused op
+                first, runner = pair
+                values[id(node.output_tensors[0])] = runner(values[id(first.call_args[0])],
+                                                            training)
                 continue
             if node.is_input:  # the InputLayer checks the shape and casts the dtype
                 tensor = node.output_tensors[0]
@@ -357,12 +359,11 @@ class Functional(Model):
         return map_structure(lambda t: values[id(t)], self._output_struct)
 
     def _fusion_plan(self):
-        """Which Conv2D + MaxPooling2D node pairs run as ``F.conv2d_max_pool2d`` (as in
-        ``Sequential``): a plain call of a fusable Conv2D whose output only feeds a plain
-        call of a fusable MaxPooling2D and is not a model output.
+        """Which node pairs run as one op (``layers/fusion.py``, as in ``Sequential``): a
+        plain call whose output only feeds one plain call and is not a model output.
 
         Returns:
-            ({id(pool node): conv node}, {id(conv node)}), computed once per model.
+            ({id(second node): (first node, runner)}, {id(first node)}), computed once.
         """
         plan = self.__dict__.get("_fusion")
         if plan is not None:
@@ -374,15 +375,15 @@ class Functional(Model):
         outputs = {id(t) for t in self._outputs}
         fused, skipped = {}, set()
         for node in self._nodes:
-            if node.is_input or not _plain_call(node):
+            if node.is_input or not _plain_call(node) or id(node) in fused:
                 continue
             out = node.output_tensors[0]
             consumers = users.get(id(out), [])
-            if id(out) in outputs or len(consumers) != 1:
+            if id(out) in outputs or len(consumers) != 1 or not _plain_call(consumers[0]):
                 continue
-            pool = consumers[0]
-            if _plain_call(pool) and fusable(node.layer, pool.layer):
-                fused[id(pool)] = node
+            runner = fused_pair(node.layer, consumers[0].layer)
+            if runner is not None:
+                fused[id(consumers[0])] = (node, runner)
                 skipped.add(id(node))
         plan = (fused, skipped)
         object.__setattr__(self, "_fusion", plan)

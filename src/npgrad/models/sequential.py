@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from npgrad.layers.core import Input, InputLayer
-from npgrad.layers.fusion import conv_max_pool, fusable
+from npgrad.layers.fusion import fused_pair
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
 from npgrad.models.model import Model
@@ -35,10 +35,12 @@ class Sequential(Model):
 
     Attributes:
         layers: the layers, InputLayer excluded (as in Keras).
-        fuse_layers: when True (the default), a ``Conv2D`` (stride 1, relu or linear) directly
-            followed by ``MaxPooling2D((2, 2))`` runs as the fused op
-            ``F.conv2d_max_pool2d``: identical outputs and gradients, about half the work.
-            Calling the layers one by one (``layer(x)``) is never affected.
+        fuse_layers: when True (the default), two consecutive layers run as one op where
+            ``layers/fusion.py`` knows how: a ``Conv2D`` (stride 1, relu or linear) followed
+            by ``MaxPooling2D((2, 2))`` (``F.conv2d_max_pool2d``, about half the work), a
+            ``BatchNormalization`` followed by ``ReLU`` (``F.batch_norm(relu=True)``).
+            Identical outputs and gradients. Calling the layers one by one (``layer(x)``)
+            is never affected.
     """
 
     fuse_layers = True
@@ -186,8 +188,10 @@ class Sequential(Model):
             x = layers[0](x, training=training, mask=mask)
             i = 1
         while i < len(layers):
-            if self.fuse_layers and i + 1 < len(layers) and fusable(layers[i], layers[i + 1]):
-                x = conv_max_pool(layers[i], x)
+            runner = (fused_pair(layers[i], layers[i + 1])
+                      if self.fuse_layers and i + 1 < len(layers) else None)
+            if runner is not None:
+                x = runner(x, training)
                 i += 2
             else:
                 x = layers[i](x, training=training)

@@ -20,6 +20,7 @@ from scipy import sparse as _sparse
 from npgrad import random as _random
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 
@@ -158,9 +159,11 @@ class BatchNorm(_NormalizeMaths, Function):
     """
 
     def forward(self, x, *params, stat_axes=(), param_axes=(), epsilon=1e-3, has_gamma=True,
-                has_beta=True, mean=None, variance=None, batch_stats=True, stats=None):
+                has_beta=True, mean=None, variance=None, batch_stats=True, stats=None,
+                relu=False):
         self.last_axis = param_axes == (x.ndim - 1,) and x.ndim >= 2
-        if not self.last_axis:
+        self.relu = relu
+        if not self.last_axis:  # the wrapper applies relu separately on this path
             return super().forward(x, *params, stat_axes=stat_axes, param_axes=param_axes,
                                    epsilon=epsilon, has_gamma=has_gamma, has_beta=has_beta,
                                    mean=mean, variance=variance, batch_stats=batch_stats)
@@ -190,8 +193,11 @@ class BatchNorm(_NormalizeMaths, Function):
         out = np.multiply(xc, _channels.tile(scale, copies))  # gamma * xhat
         if beta is not None:
             out += _channels.tile(beta, copies)
-        # x itself (the graph keeps it anyway), not xc: backward centers it again
-        self.save_for_backward(x, mean, inv, gamma)
+        if relu:  # BatchNormalization + ReLU in one op: no second activation-sized array
+            np.maximum(out, 0, out=out)
+        # x itself (the graph keeps it anyway), not xc: backward centers it again; with
+        # relu the output too (the next layer keeps it), whose zeros are the relu's mask
+        self.save_for_backward(x, mean, inv, gamma, out if relu else None)
         self.copies = copies
         return out.reshape(x.shape)
 
@@ -205,12 +211,14 @@ class BatchNorm(_NormalizeMaths, Function):
     def backward(self, grad):
         if not self.last_axis:
             return super().backward(grad)
-        x, mean, inv, gamma = self.saved
+        x, mean, inv, gamma, out = self.saved
         copies, c = self.copies, inv.shape[0]
         m = x.size // max(c, 1)
         dtype = inv.dtype
         xc = self._centered(x.reshape(m // copies, copies * c), mean, copies)
         gw = grad.reshape(xc.shape)
+        if out is not None:  # through the fused relu: zero where it clipped (gradient 0 at 0)
+            gw = gw * (out > 0)
         needs = self.needs_input_grad
         ones = np.ones(xc.shape[0], dtype=dtype)
         dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g)
@@ -263,7 +271,7 @@ def _update_moving(moving, batch_stat, momentum, what):
 
 
 def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, momentum=0.99,
-               epsilon=1e-3, axis=-1):
+               epsilon=1e-3, axis=-1, relu=False):
     """Batch normalization with Keras 3 semantics.
 
     Training: ``y = (x - mean) / sqrt(var + epsilon) * gamma + beta`` with the batch mean
@@ -282,6 +290,10 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
         momentum: moving-average momentum.
         epsilon: added to the variance.
         axis: the channel axis (or a tuple of axes) kept; statistics reduce over the rest.
+        relu: also apply ``max(y, 0)``, the values and gradients of a ReLU after the
+            normalization; with the channels last it runs inside the same op (no second
+            activation-sized array, one pass fewer), as models do for BatchNormalization
+            followed by ReLU (``layers/fusion.py``).
 
     Returns:
         Tensor of ``x``'s shape and dtype.
@@ -297,13 +309,16 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
         _check_param(value, channels, what, name)
     inputs, flags = _params(gamma, beta)
     constants = dict(stat_axes=stat_axes, param_axes=channel_axes, epsilon=float(epsilon), **flags)
+    last_axis = channel_axes == (ndim - 1,) and ndim >= 2  # the fused channels-last path
+    fuse_relu = bool(relu) and last_axis
     if training:
         if not stat_axes:
             raise ValueError(f"batch_norm: input of shape {np.shape(data)} has no axis to reduce")
         stats = {}
-        if channel_axes == (ndim - 1,) and ndim >= 2:
+        if last_axis:
             # the op computes the batch moments in its own passes and reports them
-            out = BatchNorm.apply(x, *inputs, batch_stats=True, stats=stats, **constants)
+            out = BatchNorm.apply(x, *inputs, batch_stats=True, stats=stats, relu=fuse_relu,
+                                  **constants)
             mean, variance = stats["mean"], stats["variance"]
         else:
             data = np.asarray(data)
@@ -313,13 +328,14 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
                                   **constants)
         _update_moving(moving_mean, mean, momentum, "moving_mean")
         _update_moving(moving_variance, variance, momentum, "moving_variance")
-        return out
-    if moving_mean is None or moving_variance is None:
-        raise ValueError(
-            "batch_norm: inference (training=False) needs moving_mean and moving_variance"
-        )
-    return BatchNorm.apply(x, *inputs, mean=_raw(moving_mean), variance=_raw(moving_variance),
-                           batch_stats=False, **constants)
+    else:
+        if moving_mean is None or moving_variance is None:
+            raise ValueError(
+                "batch_norm: inference (training=False) needs moving_mean and moving_variance"
+            )
+        out = BatchNorm.apply(x, *inputs, mean=_raw(moving_mean), variance=_raw(moving_variance),
+                              batch_stats=False, relu=fuse_relu, **constants)
+    return _activation.relu(out) if relu and not fuse_relu else out
 
 
 def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
