@@ -198,7 +198,10 @@ def test_input_without_gradient_skips_the_backward_reduction():
 
 def test_bad_arguments_are_refused_with_a_message():
     x = np.random.randn(4, 3)
-    identity = lambda buffer: buffer  # noqa: E731
+
+    def identity(buffer):
+        return buffer
+
     with pytest.raises(TypeError, match="allreduce must be a callable"):
         sync_batch_norm(x, None, None, None, None, allreduce=None)
     with pytest.raises(ValueError, match="share must be >= 0"):

@@ -25,9 +25,10 @@ class SyncBatchNormalization(BatchNormalization):
     to per-process statistics, as in Keras.
 
     Args:
-        synchronized: kept for configs (always True here by default).
-        **kwargs: BatchNormalization's arguments (axis, momentum, epsilon, center, scale,
-            initializers, regularizers).
+        axis, momentum, epsilon: as BatchNormalization.
+        synchronized: True (the default); ``get_config`` stores it, so configs round-trip.
+        **kwargs: BatchNormalization's other arguments (center, scale, initializers,
+            regularizers) and the Layer's (name, dtype, trainable).
     """
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, synchronized=True, **kwargs):

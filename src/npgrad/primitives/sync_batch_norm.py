@@ -41,6 +41,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives import workspace as _workspace
 
 
 def _raw(value):
@@ -50,7 +51,7 @@ def _raw(value):
 def _to_rows(array, axis):
     """``array`` as an (M, C) matrix with the channel axis last (a view when it already is)."""
     moved = np.moveaxis(array, axis, -1)
-    return moved.reshape(-1, moved.shape[-1])
+    return moved.reshape(-1, moved.shape[-1])  # a copy when the channels are not last
 
 
 def _from_rows(rows, shape, axis):
@@ -86,11 +87,12 @@ class SyncBatchNorm(Function):
         gamma = params.pop(0).reshape(channels) if has_gamma else None
         beta = params.pop(0).reshape(channels) if has_beta else None
         contributes = share != 0  # a stand-in sample adds nothing
-        # 1st reduction: [count, sum x] (C + 1,), accumulated in float64
+        ones = np.ones(x2.shape[0], dtype=dtype)  # column sums as GEMVs, as BatchNorm does
+        # 1st reduction: [count, sum x] (C + 1,), reduced in float64
         sums = np.zeros(channels + 1)
         if contributes:
             sums[0] = x2.shape[0]
-            sums[1:] = x2.sum(axis=0, dtype=np.float64)
+            sums[1:] = ones @ x2
         sums = _reduced(allreduce, sums, "the counts and sums")
         count = sums[0]
         if not count > 0:
@@ -100,7 +102,9 @@ class SyncBatchNorm(Function):
         # 2nd reduction: sum (x - mean)^2 (C,), centered on the global mean (two-pass variance)
         squares = np.zeros(channels)
         if contributes:
-            squares[:] = np.einsum("mc,mc->c", xhat, xhat, dtype=np.float64)
+            square = _workspace.scratch("sync_batch_norm", xhat.shape, dtype)
+            np.multiply(xhat, xhat, out=square)
+            squares[:] = ones @ square
         variance = _reduced(allreduce, squares, "the centered squares") / count  # biased
         inv = (1.0 / np.sqrt(variance + epsilon)).astype(dtype)  # (C,)
         xhat *= inv
@@ -119,8 +123,11 @@ class SyncBatchNorm(Function):
         g2 = _to_rows(grad, self.axis)  # (M, C)
         dtype, channels = xhat.dtype, xhat.shape[1]
         needs = self.needs_input_grad
-        dbeta = g2.sum(axis=0)  # (C,) = sum(g), this rank's
-        dgamma = np.einsum("mc,mc->c", g2, xhat)  # (C,) = sum(g * xhat), this rank's
+        ones = np.ones(g2.shape[0], dtype=dtype)
+        dbeta = ones @ g2  # (C,) = sum(g), this rank's
+        product = _workspace.scratch("sync_batch_norm", xhat.shape, dtype)
+        np.multiply(g2, xhat, out=product)
+        dgamma = ones @ product  # (C,) = sum(g * xhat), this rank's
         dx = None
         if needs[0]:
             # 3rd reduction: [share * sum g, share * sum g * xhat] (2C,)
