@@ -79,6 +79,7 @@ def test_without_a_distribution_the_flag_changes_nothing(runs):
 
 
 def test_float32_two_processes_stay_close_to_one(tmp_path):
+    mpiexec()
     (reference,) = train("sync", tmp_path / "one", dtype="float32")
     for rank in train("sync", tmp_path / "two", processes=2, dtype="float32"):
         for key, value in reference.items():
