@@ -8,7 +8,8 @@ per-process statistics and with ``synchronized=True``, in the same MPI job (so t
 noise hits both alike). Reported: median steps per second of each, and for the synchronized
 runs the time per step spent inside the batch-norm allreduces (3 per layer: 2 forward,
 1 backward) and per call, which includes waiting for the other rank to reach the same layer;
-and the bare cost of one such allreduce when the ranks are in step. Results go to benchmarks/results/sync_batch_norm.json (rank 0).
+and the bare cost of one such allreduce when the ranks are in step. Results go to
+benchmarks/results/sync_batch_norm.json (rank 0).
 """
 
 import argparse
