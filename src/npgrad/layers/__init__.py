@@ -255,3 +255,6 @@ __all__ += [
     "AdditiveAttention", "Attention", "EinsumDense", "GroupQueryAttention",
     "GroupedQueryAttention", "MultiHeadAttention",
 ]  # fmt: skip
+from npgrad.layers.sync_batch_normalization import SyncBatchNormalization  # noqa: E402
+
+__all__ += ["SyncBatchNormalization"]

@@ -13,8 +13,10 @@ import numpy as np
 
 import npgrad.functional as F
 from npgrad import initializers, regularizers
+from npgrad.distribution import current as distribution_state
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
+from npgrad.primitives.sync_batch_norm import sync_batch_norm
 
 
 def _normalize_axes(layer, axis, input_shape):
@@ -55,6 +57,10 @@ class BatchNormalization(Layer):
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer: initializers (zeros, ones, zeros, ones).
         beta_regularizer, gamma_regularizer: optional penalties.
+        synchronized: in data-parallel training (``npgrad.distribution.DataParallel`` over
+            several processes), normalize by the statistics of the global batch, reduced
+            across the processes, instead of each process's own slice (Keras 3's flag;
+            see docs/distributed.md). Without a distribution it changes nothing.
 
     Weights, in Keras order: gamma (C,), beta (C,), moving_mean (C,), moving_variance (C,);
     the moving ones are non-trainable.
@@ -71,7 +77,7 @@ class BatchNormalization(Layer):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_regularizer=None, gamma_regularizer=None, **kwargs):
+                 beta_regularizer=None, gamma_regularizer=None, synchronized=False, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
             raise TypeError(f"BatchNormalization: argument `axis` must be an int, got {axis!r}")
@@ -90,6 +96,10 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        if not isinstance(synchronized, (bool, np.bool_)):
+            raise TypeError(f"BatchNormalization: argument `synchronized` must be True or False, "
+                            f"got {synchronized!r}")
+        self.synchronized = bool(synchronized)
 
     def build(self, input_shape):
         arguments.check_min_ndim(self, input_shape, 1)
@@ -119,6 +129,13 @@ class BatchNormalization(Layer):
         training = bool(training) and self.trainable  # frozen BN runs in inference mode
         if mask is not None and training:
             out = self._masked_training_call(x, mask)
+            return F.relu(out) if relu else out
+        data_parallel = distribution_state.active() if self.synchronized and training else None
+        if data_parallel is not None:  # the global batch's statistics, reduced over processes
+            out = sync_batch_norm(x, self.gamma, self.beta, self.moving_mean,
+                                  self.moving_variance, data_parallel.communicator.allreduce_sum,
+                                  share=data_parallel.gradient_scale, momentum=self.momentum,
+                                  epsilon=self.epsilon, axis=self._axes[0])
             return F.relu(out) if relu else out
         return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                             training=training, momentum=self.momentum, epsilon=self.epsilon,
@@ -171,6 +188,7 @@ class BatchNormalization(Layer):
             moving_variance_initializer=initializers.serialize(self.moving_variance_initializer),
             beta_regularizer=regularizers.serialize(self.beta_regularizer),
             gamma_regularizer=regularizers.serialize(self.gamma_regularizer),
+            synchronized=self.synchronized,
         )
         return config
 
