@@ -140,7 +140,7 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
     Returns:
         (N*OH*OW, KH*KW*C) matrix, columns in (kh, kw, c) order. For a 1x1 kernel it is the
         input itself seen as a matrix (no copy at stride 1; the strided pixels otherwise).
-        Else a view of the ``conv_cols`` scratch buffer (see :mod:`workspace`): use it
+        Else a view of the ``TEMP`` scratch buffer (see :mod:`workspace`): use it
         before the next call.
     """
     n, _, _, c = x.shape
@@ -150,7 +150,7 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
         pixels = x[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :]
         return pixels.reshape(n * oh * ow, c)
     xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), zero border kept between calls
-    cols = _workspace.scratch("conv_cols", (n * oh * ow, kh * kw * c), x.dtype)
+    cols = _workspace.scratch(_workspace.TEMP, (n * oh * ow, kh * kw * c), x.dtype)
     cols6 = cols.reshape(n, oh, ow, kh, kw, c)
     if c == 1:
         # one channel: one strided (N, OH, OW) copy per kernel offset beats the 6-D copy
@@ -310,7 +310,7 @@ def tap_products(g2, kernel_taps):
         contiguous, so col2im adds whole slabs (about 2x faster than scattering from
         (M, KH*KW*C) columns, whose taps interleave).
     """
-    taps = _workspace.scratch("conv_taps", (kernel_taps.shape[0], g2.shape[0],
+    taps = _workspace.scratch(_workspace.TEMP, (kernel_taps.shape[0], g2.shape[0],
                                             kernel_taps.shape[1]), g2.dtype)
     np.matmul(g2[None], kernel_taps.transpose(0, 2, 1), out=taps)
     return taps

@@ -73,7 +73,7 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
     pixels = xp.reshape(n * hp * wp, c)
     # the last valid output sits at flat position rows - 1 (see the module text)
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
-    grid = _workspace.scratch("conv_tap_grid", (n * hp * wp, f), x.dtype)
+    grid = _workspace.scratch(_workspace.TEMP, (n * hp * wp, f), x.dtype)
     target = grid[:rows].T  # (F, rows), Fortran-ordered: BLAS writes it in place
     gemm = _GEMM[x.dtype]
     for t in range(kh * kw):

@@ -179,7 +179,7 @@ class BatchNorm(_NormalizeMaths, Function):
             ones = np.ones(xw.shape[0], dtype=dtype)
             mean = _channels.fold(ones @ xw, copies) / dtype.type(m)  # (C,), a GEMV
             xc = self._centered(xw, mean, copies)
-            square = _workspace.scratch("batch_norm_product", xc.shape, dtype)
+            square = _workspace.scratch(_workspace.TEMP2, xc.shape, dtype)
             np.multiply(xc, xc, out=square)
             variance = _channels.fold(ones @ square, copies) / dtype.type(m)  # biased, as Keras
             if stats is not None:
@@ -204,7 +204,7 @@ class BatchNorm(_NormalizeMaths, Function):
     @staticmethod
     def _centered(xw, mean, copies):
         """x - mean in the ``batch_norm`` scratch buffer (wide rows)."""
-        xc = _workspace.scratch("batch_norm", xw.shape, xw.dtype)
+        xc = _workspace.scratch(_workspace.TEMP, xw.shape, xw.dtype)
         np.subtract(xw, _channels.tile(mean, copies), out=xc)
         return xc
 
@@ -222,7 +222,7 @@ class BatchNorm(_NormalizeMaths, Function):
         needs = self.needs_input_grad
         ones = np.ones(xc.shape[0], dtype=dtype)
         dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g)
-        product = _workspace.scratch("batch_norm_product", xc.shape, dtype)
+        product = _workspace.scratch(_workspace.TEMP2, xc.shape, dtype)
         np.multiply(gw, xc, out=product)
         dgamma = _channels.fold(ones @ product, copies) * inv  # (C,) = sum(g * xhat)
         dx = None

@@ -102,7 +102,7 @@ class SyncBatchNorm(Function):
         # 2nd reduction: sum (x - mean)^2 (C,), centered on the global mean (two-pass variance)
         squares = np.zeros(channels)
         if contributes:
-            square = _workspace.scratch("sync_batch_norm", xhat.shape, dtype)
+            square = _workspace.scratch(_workspace.TEMP, xhat.shape, dtype)
             np.multiply(xhat, xhat, out=square)
             squares[:] = ones @ square
         variance = _reduced(allreduce, squares, "the centered squares") / count  # biased
@@ -125,7 +125,7 @@ class SyncBatchNorm(Function):
         needs = self.needs_input_grad
         ones = np.ones(g2.shape[0], dtype=dtype)
         dbeta = ones @ g2  # (C,) = sum(g), this rank's
-        product = _workspace.scratch("sync_batch_norm", xhat.shape, dtype)
+        product = _workspace.scratch(_workspace.TEMP, xhat.shape, dtype)
         np.multiply(g2, xhat, out=product)
         dgamma = ones @ product  # (C,) = sum(g * xhat), this rank's
         dx = None
