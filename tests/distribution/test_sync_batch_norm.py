@@ -6,7 +6,6 @@ slices of 5 and 6 samples, and the last batch of one sample leaves one rank a st
 """
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,16 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.distribution.test_data_parallel import mpiexec
+
 WORKER = Path(__file__).resolve().parent / "sync_bn_worker.py"
 SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-def mpiexec():
-    pytest.importorskip("mpi4py", reason="mpi4py not installed: pip install 'npgrad[mpi]'")
-    found = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
-    if found is None:
-        pytest.skip("no mpiexec on PATH: pip install 'npgrad[mpi]' brings MPICH's")
-    return found
 
 
 def train(scenario, out, processes=None, dtype="float64"):

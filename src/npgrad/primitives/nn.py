@@ -136,6 +136,24 @@ class _NormalizeMaths:
         return tuple(grads)
 
 
+def gamma_beta_grads(fn, dgamma, dbeta):
+    """The gradients of a normalization op's optional gamma and beta inputs (after x).
+
+    Args:
+        fn: the op, with ``has_gamma``, ``has_beta``, ``inputs`` and ``needs_input_grad``.
+        dgamma, dbeta: the (C,) sums, reshaped here to each parameter's shape.
+
+    Returns:
+        A list with one entry per parameter input the op has (None where not needed).
+    """
+    grads, index, needs = [], 1, fn.needs_input_grad
+    for present, grad in ((fn.has_gamma, dgamma), (fn.has_beta, dbeta)):
+        if present:
+            grads.append(grad.reshape(fn.inputs[index].shape) if needs[index] else None)
+            index += 1
+    return grads
+
+
 class BatchNorm(_NormalizeMaths, Function):
     """Batch normalization over every axis but the channel axes (Keras BatchNormalization).
 
@@ -236,14 +254,7 @@ class BatchNorm(_NormalizeMaths, Function):
             else:
                 dx = gw * _channels.tile(scale, copies)
             dx = dx.reshape(grad.shape)
-        grads = [dx]
-        index = 1
-        if self.has_gamma:
-            grads.append(dgamma.reshape(self.inputs[index].shape) if needs[index] else None)
-            index += 1
-        if self.has_beta:
-            grads.append(dbeta.reshape(self.inputs[index].shape) if needs[index] else None)
-        return tuple(grads)
+        return (dx, *gamma_beta_grads(self, dgamma, dbeta))
 
 
 class LayerNorm(_NormalizeMaths, Function):

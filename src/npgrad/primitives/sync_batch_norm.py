@@ -42,6 +42,7 @@ import numpy as np
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import workspace as _workspace
+from npgrad.primitives.nn import gamma_beta_grads
 
 
 def _raw(value):
@@ -146,14 +147,7 @@ class SyncBatchNorm(Function):
                 dx2 -= sum_g
                 dx2 *= scale
                 dx = _from_rows(dx2, self.shape, self.axis)
-        grads = [dx]
-        index = 1
-        if self.has_gamma:
-            grads.append(dgamma.reshape(self.inputs[index].shape) if needs[index] else None)
-            index += 1
-        if self.has_beta:
-            grads.append(dbeta.reshape(self.inputs[index].shape) if needs[index] else None)
-        return tuple(grads)
+        return (dx, *gamma_beta_grads(self, dgamma, dbeta))
 
 
 def _update_moving(moving, value, momentum, what):
