@@ -20,7 +20,6 @@ import re
 import struct
 import sys
 import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
