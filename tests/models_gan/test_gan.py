@@ -327,7 +327,10 @@ def test_files_of_the_first_gan_format_still_load(tmp_path):
     reference = Path(__file__).resolve().parents[1] / "reference"
     gan = npgrad.models.load_model(reference / "legacy_gan_v1.npgrad")
     with np.load(reference / "legacy_gan_v1_expect.npz") as expect:
-        np.testing.assert_array_equal(gan.generate(5, seed=11), expect["samples"])
+        # float32 rounding may move with the ops' arithmetic order (batch norm's, say),
+        # never more: wrong or missing weights would be off by far more than this
+        np.testing.assert_allclose(gan.generate(5, seed=11), expect["samples"], rtol=1e-5,
+                                   atol=1e-6)
         assert gan.d_optimizer.iterations == int(expect["d_iter"])
         assert gan.g_optimizer.iterations == int(expect["g_iter"])
     assert gan.label_smoothing == pytest.approx(0.1)
