@@ -8,6 +8,7 @@ from scipy import special
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
+from npgrad.primitives.normal_cdf import gelu_derivative, normal_cdf
 
 
 class ReLU(Function):
@@ -70,17 +71,25 @@ class GELU(Function):
         self.save_for_backward(x)
         self.approximate = approximate
         if approximate:
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))  # x**3 is a slow pow
             return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype)
+        if x.dtype == np.float32:  # Phi by the fast float32 path (primitives/normal_cdf.py)
+            out = normal_cdf(x)
+            out *= x
+            return out
         return (0.5 * x * (1 + special.erf(x / math.sqrt(2)))).astype(x.dtype)
 
     def backward(self, grad):
         (x,) = self.saved
         if self.approximate:
             c = math.sqrt(2 / math.pi)
-            t = np.tanh(c * (x + 0.044715 * x**3))
+            t = np.tanh(c * (x + 0.044715 * (x * x * x)))
             # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
             dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        elif x.dtype == np.float32:  # d/dx x Phi(x) = Phi(x) + x phi(x), one blocked pass
+            dx = gelu_derivative(x)
+            dx *= grad
+            return (dx.astype(grad.dtype, copy=False),)
         else:
             # d/dx x Phi(x) = Phi(x) + x phi(x)
             cdf = 0.5 * (1 + special.erf(x / math.sqrt(2)))

@@ -1,0 +1,102 @@
+"""The standard normal CDF Phi(x) for GELU, fast in float32.
+
+``scipy.special.erf`` evaluates float32 input in double precision through a scalar routine:
+about 25 ns an element, so ``Dense(512, activation="gelu")`` on a (64, 64) batch of
+sequences spent 35 ms in its forward alone. In float32 this module evaluates
+``erfc(z) ~ t (a1 + t (a2 + ... a5)) exp(-z^2)``, ``t = 1 / (1 + p z)``, ``z = |x| / sqrt(2)``
+(Abramowitz and Stegun 7.1.26: absolute error below 1.5e-7 in exact arithmetic, 3e-7
+measured in float32, about the rounding level of float32 near 1) with NumPy's vectorized ``exp``, in cache-sized blocks so the dozen passes stay in
+cache, and returns ``Phi(x) = erfc(z) / 2`` for negative x (no cancellation in the tail)
+and ``1 - erfc(z) / 2`` otherwise. Other dtypes (float64, what the gradient checks use) keep
+the exact ``0.5 * (1 + erf(x / sqrt(2)))``.
+
+Example:
+    >>> normal_cdf(np.array([0.0, 1.0], np.float32))
+    array([0.5      , 0.8413447], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+_P = 0.3275911 / math.sqrt(2)  # A&S's p, for z = |x| / sqrt(2) folded into |x|
+_A = tuple(a / 2 for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027,
+                           1.061405429))  # a1 .. a5, halved: the polynomial gives erfc / 2
+_BLOCK = 16384  # elements per block: a dozen float32 temporaries of 64 KB stay in L2
+
+
+def _block(x, cdf, gelu_grad):
+    """Phi(x) of a float32 block into ``cdf``; with ``gelu_grad``, Phi(x) + x phi(x)."""
+    f = np.float32
+    t = np.abs(x)
+    t *= f(_P)
+    t += f(1)
+    np.reciprocal(t, out=t)
+    h = t * f(_A[4])
+    for a in _A[3::-1]:  # Horner: ((a5 t + a4) t + a3) t ... + a1) t
+        h += f(a)
+        h *= t
+    e = np.square(x)
+    e *= f(-0.5)
+    np.exp(e, out=e)  # exp(-x^2 / 2)
+    h *= e  # h = erfc(|x| / sqrt(2)) / 2 = Phi(-|x|)
+    # Phi(x) = h for x < 0, 1 - h otherwise: s + (1 - 2 s) h with s = (x >= 0), without
+    # branches (a masked copy on random signs costs as much as the whole polynomial)
+    np.greater_equal(x, 0, out=cdf)
+    np.multiply(cdf, f(-2), out=t)
+    t += f(1)
+    h *= t
+    cdf += h
+    if gelu_grad:  # + x phi(x) = x exp(-x^2 / 2) / sqrt(2 pi)
+        e *= x
+        e *= f(1 / math.sqrt(2 * math.pi))
+        cdf += e
+
+
+def _blocked(x, gelu_grad):
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(flat)
+    for start in range(0, flat.size, _BLOCK):
+        _block(flat[start:start + _BLOCK], out[start:start + _BLOCK], gelu_grad)
+    return out.reshape(x.shape)
+
+
+def normal_cdf(x):
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2 elementwise, in x's floating dtype.
+
+    Args:
+        x: an ndarray.
+
+    Returns:
+        An ndarray of x's shape; float32 input takes the fast blocked approximation
+        (absolute error below 3e-7), other dtypes the exact ``scipy.special.erf``.
+    """
+    if x.dtype != np.float32:
+        return (0.5 * (1 + special.erf(x / math.sqrt(2)))).astype(x.dtype, copy=False)
+    return _blocked(x, gelu_grad=False)
+
+
+def gelu_derivative(x):
+    """d/dx (x Phi(x)) = Phi(x) + x phi(x) elementwise (exact GELU's derivative).
+
+    Args:
+        x: an ndarray.
+
+    Returns:
+        An ndarray of x's shape and dtype (float32: one blocked pass sharing the exp).
+    """
+    if x.dtype != np.float32:
+        return (normal_cdf(x) + x * normal_pdf(x)).astype(x.dtype, copy=False)
+    return _blocked(x, gelu_grad=True)
+
+
+def normal_pdf(x):
+    """phi(x) = exp(-x^2 / 2) / sqrt(2 pi) elementwise, in x's dtype."""
+    out = np.square(x)
+    out *= x.dtype.type(-0.5)
+    np.exp(out, out=out)
+    out *= x.dtype.type(1 / math.sqrt(2 * math.pi))
+    return out
