@@ -23,6 +23,8 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
   residual + LayerNormalization, Dense(512, relu) -> Dense(128) + residual +
   LayerNormalization, GlobalAveragePooling1D, Dense(10); PyTorch: ``nn.Linear``,
   ``nn.MultiheadAttention(batch_first=True)``, ``nn.LayerNorm(eps=1e-3)`` (Keras's epsilon).
+- ``gelu``: the same encoder with Dense(512, gelu) (exact erf GELU, Keras's and PyTorch's
+  default) in the FFN.
 - ``seedcnn``: the seed model A of ``bench_models.py`` (Conv2D 32 + MaxPool + Conv2D 64 +
   MaxPool + Dense 10) on random 28x28 digits, batch 32 (for the busy comparison).
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
@@ -62,7 +64,7 @@ VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
 LATENT, GAN_WIDTH = 100, 64
 SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
 TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2,
-           "transformer": 1.2, "seedcnn": 0.8}
+           "transformer": 1.2, "gelu": 1.2, "seedcnn": 0.8}
 BATCHES = {"seedcnn": 32}  # the rest use BATCH
 NAMES = {
     "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
@@ -73,6 +75,7 @@ NAMES = {
     "seedcnn": "seed CNN model A train, batch 32",
     "transformer": f"Transformer encoder (MHA {HEADS} heads, LayerNorm, FFN {FFN}) classifier "
                    f"train, {SEQ} x {D_MODEL}, batch 64",
+    "gelu": f"the Transformer encoder with a GELU (exact, erf) FFN, {SEQ} x {D_MODEL}, batch 64",
 }
 
 
@@ -88,7 +91,7 @@ def data(kind, steps, seed=0):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
     if kind == "conv1d":
         return rng.integers(1, VOCAB, (n, CNN_TEXT_STEPS)), rng.integers(0, 2, n)
-    if kind == "transformer":
+    if kind in ("transformer", "gelu"):
         return rng.standard_normal((n, SEQ, FEATURES)).astype(np.float32), rng.integers(0, 10, n)
     return np.tanh(rng.standard_normal((n, 28, 28, 1))).astype(np.float32), None
 
@@ -120,13 +123,13 @@ def npgrad_resnet():
     return npgrad.Model(inputs, outputs)
 
 
-def npgrad_transformer():
+def npgrad_transformer(activation="relu"):
     L = npgrad.layers
     inputs = npgrad.Input(shape=(SEQ, FEATURES))
     x = L.Dense(D_MODEL)(inputs)
     attention = L.MultiHeadAttention(num_heads=HEADS, key_dim=D_MODEL // HEADS)(x, x)
     x = L.LayerNormalization()(L.Add()([x, attention]))
-    ff = L.Dense(D_MODEL)(L.Dense(FFN, activation="relu")(x))
+    ff = L.Dense(D_MODEL)(L.Dense(FFN, activation=activation)(x))
     x = L.LayerNormalization()(L.Add()([x, ff]))
     outputs = L.Dense(10, activation="softmax")(L.GlobalAveragePooling1D()(x))
     return npgrad.Model(inputs, outputs)
@@ -136,8 +139,8 @@ def npgrad_model(kind):
     L = npgrad.layers
     if kind == "resnet":
         return npgrad_resnet()
-    if kind == "transformer":
-        return npgrad_transformer()
+    if kind in ("transformer", "gelu"):
+        return npgrad_transformer("relu" if kind == "transformer" else "gelu")
     if kind == "seedcnn":
         return bench_models.npgrad_model("A")
     if kind in ("lstm", "gru"):
@@ -252,8 +255,9 @@ def torch_modules(torch):
     return ResNet, TextRNN, TextCNN, bn
 
 
-def torch_transformer(torch):
+def torch_transformer(torch, activation="relu"):
     nn = torch.nn
+    act = torch.relu if activation == "relu" else torch.nn.functional.gelu
 
     class Encoder(nn.Module):
         def __init__(self):
@@ -268,7 +272,7 @@ def torch_transformer(torch):
         def forward(self, x):
             x = self.project(x)
             x = self.norm1(x + self.attention(x, x, x, need_weights=False)[0])
-            x = self.norm2(x + self.ff2(torch.relu(self.ff1(x))))
+            x = self.norm2(x + self.ff2(act(self.ff1(x))))
             return self.head(x.mean(dim=1))
 
     return Encoder()
@@ -302,8 +306,8 @@ def torch_trainer(kind, steps, torch):
     if kind == "dcgan":
         return torch_gan_trainer(torch, x, steps)
     ResNet, TextRNN, TextCNN, _ = torch_modules(torch)
-    if kind == "transformer":
-        model = torch_transformer(torch)
+    if kind in ("transformer", "gelu"):
+        model = torch_transformer(torch, "relu" if kind == "transformer" else "gelu")
     elif kind == "seedcnn":
         model = bench_models.torch_model("A", torch)
     else:

@@ -140,17 +140,21 @@ class Softmax(Function):
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
 
     def forward(self, x, axis=-1):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        e = np.exp(shifted)
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = x - x.max(axis=axis, keepdims=True)  # one new array, the rest in place
+        np.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
         self.save_for_backward(out)
         self.axis = axis
         return out
 
     def backward(self, grad):
         (out,) = self.saved
-        # dx = s * (g - sum(g * s))
-        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+        # dx = s * (g - sum(g * s)), in one new array
+        dx = grad * out
+        total = dx.sum(axis=self.axis, keepdims=True)
+        np.subtract(grad, total, out=dx)
+        dx *= out
+        return (dx,)
 
 
 class LogSoftmax(Function):

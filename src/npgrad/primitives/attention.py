@@ -71,7 +71,9 @@ def _weights_forward(q_scaled, k, bias, keep):
 def _softmax_backward(weights, dweights):
     """d(scores) from d(weights) through the softmax: w * (dw - sum(dw * w))."""
     dscores = dweights * weights
-    dscores -= weights * dscores.sum(axis=-1, keepdims=True)
+    total = dscores.sum(axis=-1, keepdims=True)
+    np.subtract(dweights, total, out=dscores)  # (dw - sum) * w: one (..., T, S) array in all
+    dscores *= weights
     return dscores
 
 
