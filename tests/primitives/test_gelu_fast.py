@@ -15,7 +15,7 @@ from scipy import special
 import npgrad
 from npgrad.primitives import normal_cdf as module
 from npgrad.primitives.activation import GELU
-from npgrad.primitives.normal_cdf import gelu_derivative, normal_cdf
+from npgrad.primitives.normal_cdf import gelu_derivative_from_output, normal_cdf
 
 
 def _exact_cdf(x):
@@ -30,7 +30,8 @@ def _exact_derivative(x):
 @pytest.mark.parametrize("size", [1, 7, module._BLOCK - 1, module._BLOCK + 3, 3 * module._BLOCK])
 def test_float32_cdf_and_derivative_match_the_exact_ones(size):
     x = np.random.default_rng(size).standard_normal(size).astype(np.float32) * 4
-    cdf, derivative = normal_cdf(x), gelu_derivative(x)
+    cdf = normal_cdf(x)
+    derivative = gelu_derivative_from_output(x, x * cdf)
     assert cdf.dtype == derivative.dtype == np.float32
     np.testing.assert_allclose(cdf, _exact_cdf(x), rtol=0, atol=4e-7)
     np.testing.assert_allclose(derivative, _exact_derivative(x), rtol=0, atol=4e-7)
@@ -45,6 +46,13 @@ def test_the_whole_line_and_the_tails():
     np.testing.assert_allclose(cdf[tail], _exact_cdf(x[tail]), rtol=0.05)
     assert cdf[0] >= 0 and cdf[-1] == 1
     assert normal_cdf(np.array([0.0], np.float32))[0] == pytest.approx(0.5, abs=1e-7)
+
+
+def test_the_derivative_at_zero_and_in_the_tails():
+    x = np.array([0.0, -0.0, 1e-30, -1e-30, -30.0, 30.0, 1e-3], np.float32)
+    got = gelu_derivative_from_output(x, x * normal_cdf(x))
+    np.testing.assert_allclose(got, _exact_derivative(x), rtol=0, atol=4e-7)
+    assert np.all(np.isfinite(got))
 
 
 def test_shapes_strides_and_empty_input():

@@ -8,7 +8,7 @@ from scipy import special
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
-from npgrad.primitives.normal_cdf import gelu_derivative, normal_cdf
+from npgrad.primitives.normal_cdf import gelu_derivative_from_output, normal_cdf
 
 
 class ReLU(Function):
@@ -76,18 +76,19 @@ class GELU(Function):
         if x.dtype == np.float32:  # Phi by the fast float32 path (primitives/normal_cdf.py)
             out = normal_cdf(x)
             out *= x
+            self.save_for_backward(x, out)  # the output is kept by the next layer anyway
             return out
         return (0.5 * x * (1 + special.erf(x / math.sqrt(2)))).astype(x.dtype)
 
     def backward(self, grad):
-        (x,) = self.saved
+        x = self.saved[0]
         if self.approximate:
             c = math.sqrt(2 / math.pi)
             t = np.tanh(c * (x + 0.044715 * (x * x * x)))
             # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
             dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
-        elif x.dtype == np.float32:  # d/dx x Phi(x) = Phi(x) + x phi(x), one blocked pass
-            dx = gelu_derivative(x)
+        elif len(self.saved) == 2:  # float32: d/dx x Phi(x) = Phi(x) + x phi(x), Phi = y / x
+            dx = gelu_derivative_from_output(*self.saved)
             dx *= grad
             return (dx.astype(grad.dtype, copy=False),)
         else:
