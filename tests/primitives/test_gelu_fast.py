@@ -15,7 +15,7 @@ from scipy import special
 import npgrad
 from npgrad.primitives import normal_cdf as module
 from npgrad.primitives.activation import GELU
-from npgrad.primitives.normal_cdf import gelu_derivative_from_output, normal_cdf
+from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32, normal_cdf
 
 
 def _exact_cdf(x):
@@ -53,6 +53,18 @@ def test_the_derivative_at_zero_and_in_the_tails():
     got = gelu_derivative_from_output(x, x * normal_cdf(x))
     np.testing.assert_allclose(got, _exact_derivative(x), rtol=0, atol=4e-7)
     assert np.all(np.isfinite(got))
+
+
+def test_float32_gelu_is_x_times_phi_on_both_sides():
+    x = np.concatenate([np.linspace(-10, 10, 200_001), [0.0, -0.0, 1e-30, -1e-30, 40.0, -40.0]])
+    x = x.astype(np.float32)
+    got = gelu_float32(x)
+    exact = x.astype(np.float64) * _exact_cdf(x)
+    np.testing.assert_allclose(got, exact, rtol=0, atol=4e-7 * np.abs(x).max())
+    assert np.all(np.abs(got - exact) <= 4e-7 * np.abs(x) + 1e-37)
+    negative = (x < -2) & (x > -9)  # max(x, 0) - |x| Phi(-|x|): no cancellation below zero
+    np.testing.assert_allclose(got[negative], exact[negative], rtol=0.05)
+    assert gelu_float32(np.zeros((0, 2), np.float32)).shape == (0, 2)
 
 
 def test_shapes_strides_and_empty_input():

@@ -8,7 +8,7 @@ from scipy import special
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
-from npgrad.primitives.normal_cdf import gelu_derivative_from_output, normal_cdf
+from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32
 
 
 class ReLU(Function):
@@ -74,8 +74,7 @@ class GELU(Function):
             inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))  # x**3 is a slow pow
             return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype)
         if x.dtype == np.float32:  # Phi by the fast float32 path (primitives/normal_cdf.py)
-            out = normal_cdf(x)
-            out *= x
+            out = gelu_float32(x)
             self.save_for_backward(x, out)  # the output is kept by the next layer anyway
             return out
         return (0.5 * x * (1 + special.erf(x / math.sqrt(2)))).astype(x.dtype)
