@@ -18,8 +18,23 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
 - ``dcgan``: one DCGAN step (a discriminator update on 64 real + 64 fake images, then a
   generator update on 64 latent vectors) with the networks of ``examples/gan_mnist.py``:
   Conv2DTranspose + BN + ReLU generator, strided Conv2D + BN + LeakyReLU discriminator.
+- ``transformer``: a post-norm Transformer encoder classifier on (64, 64, 32) float
+  sequences: Dense(128) projection, MultiHeadAttention(4 heads of 32) self-attention +
+  residual + LayerNormalization, Dense(512, relu) -> Dense(128) + residual +
+  LayerNormalization, GlobalAveragePooling1D, Dense(10); PyTorch: ``nn.Linear``,
+  ``nn.MultiheadAttention(batch_first=True)``, ``nn.LayerNorm(eps=1e-3)`` (Keras's epsilon).
+- ``gelu``: the same encoder with Dense(512, gelu) (exact erf GELU, Keras's and PyTorch's
+  default) in the FFN.
+- ``seedcnn``: the seed model A of ``bench_models.py`` (Conv2D 32 + MaxPool + Conv2D 64 +
+  MaxPool + Dense 10) on random 28x28 digits, batch 32 (for the busy comparison).
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
   resident memory just before training (the training's own footprint).
+
+``--busy`` starts one competing CPU-bound process (a pure-Python loop, pinned to no core) for
+the whole run, waits ``--busy-warmup`` seconds for the load average to see it, and runs every
+library at its DEFAULT threading: npgrad without ``set_num_threads`` (``fit`` adapts BLAS's
+threads to the load), PyTorch with its own ``torch.get_num_threads()``. ``--default-threads``
+does the same without the competitor (the quiet machine at the defaults).
 
 npgrad trains through ``Model.fit`` (``GAN.train_on_batch`` for the DCGAN) and PyTorch with
 its usual loop. Rounds alternate between the libraries; the table quotes medians, and the
@@ -30,6 +45,7 @@ benchmarks/results/workloads-<time>.json.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -38,6 +54,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+import bench_models  # noqa: E402
 from harness import compare, import_torch, limit_threads, print_table, write_json  # noqa: E402
 
 import npgrad  # noqa: E402
@@ -45,26 +62,37 @@ import npgrad  # noqa: E402
 BATCH = 64
 VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
 LATENT, GAN_WIDTH = 100, 64
-TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2}
+SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
+TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2,
+           "transformer": 1.2, "gelu": 1.2, "seedcnn": 0.8}
+BATCHES = {"seedcnn": 32}  # the rest use BATCH
 NAMES = {
     "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
     "lstm": "Embedding(5000, 64) + LSTM(64) + Dense train, 80 steps, batch 64",
     "gru": "Embedding(5000, 64) + GRU(64) + Dense train, 80 steps, batch 64",
     "conv1d": "Embedding + 2 x Conv1D(64, 5) text CNN train, 200 steps, batch 64",
     "dcgan": "DCGAN step (D on 64 real + 64 fake, then G), 28x28",
+    "seedcnn": "seed CNN model A train, batch 32",
+    "transformer": f"Transformer encoder (MHA {HEADS} heads, LayerNorm, FFN {FFN}) classifier "
+                   f"train, {SEQ} x {D_MODEL}, batch 64",
+    "gelu": f"the Transformer encoder with a GELU (exact, erf) FFN, {SEQ} x {D_MODEL}, batch 64",
 }
 
 
 def data(kind, steps, seed=0):
     """Random inputs and labels for ``steps`` batches of the workload (NHWC / token ids)."""
     rng = np.random.default_rng(seed)
-    n = steps * BATCH
+    n = steps * BATCHES.get(kind, BATCH)
+    if kind == "seedcnn":
+        return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n)
     if kind == "resnet":
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
     if kind == "conv1d":
         return rng.integers(1, VOCAB, (n, CNN_TEXT_STEPS)), rng.integers(0, 2, n)
+    if kind in ("transformer", "gelu"):
+        return rng.standard_normal((n, SEQ, FEATURES)).astype(np.float32), rng.integers(0, 10, n)
     return np.tanh(rng.standard_normal((n, 28, 28, 1))).astype(np.float32), None
 
 
@@ -95,10 +123,26 @@ def npgrad_resnet():
     return npgrad.Model(inputs, outputs)
 
 
+def npgrad_transformer(activation="relu"):
+    L = npgrad.layers
+    inputs = npgrad.Input(shape=(SEQ, FEATURES))
+    x = L.Dense(D_MODEL)(inputs)
+    attention = L.MultiHeadAttention(num_heads=HEADS, key_dim=D_MODEL // HEADS)(x, x)
+    x = L.LayerNormalization()(L.Add()([x, attention]))
+    ff = L.Dense(D_MODEL)(L.Dense(FFN, activation=activation)(x))
+    x = L.LayerNormalization()(L.Add()([x, ff]))
+    outputs = L.Dense(10, activation="softmax")(L.GlobalAveragePooling1D()(x))
+    return npgrad.Model(inputs, outputs)
+
+
 def npgrad_model(kind):
     L = npgrad.layers
     if kind == "resnet":
         return npgrad_resnet()
+    if kind in ("transformer", "gelu"):
+        return npgrad_transformer("relu" if kind == "transformer" else "gelu")
+    if kind == "seedcnn":
+        return bench_models.npgrad_model("A")
     if kind in ("lstm", "gru"):
         rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
         return npgrad.Sequential([npgrad.Input(shape=(TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
@@ -148,7 +192,7 @@ def npgrad_trainer(kind, steps):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
 
     def run():
-        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+        model.fit(x, y, batch_size=BATCHES.get(kind, BATCH), epochs=1, shuffle=False, verbose=0)
 
     return run
 
@@ -211,6 +255,29 @@ def torch_modules(torch):
     return ResNet, TextRNN, TextCNN, bn
 
 
+def torch_transformer(torch, activation="relu"):
+    nn = torch.nn
+    act = torch.relu if activation == "relu" else torch.nn.functional.gelu
+
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.project = nn.Linear(FEATURES, D_MODEL)
+            self.attention = nn.MultiheadAttention(D_MODEL, HEADS, batch_first=True)
+            self.norm1 = nn.LayerNorm(D_MODEL, eps=1e-3)  # Keras's default epsilon
+            self.ff1, self.ff2 = nn.Linear(D_MODEL, FFN), nn.Linear(FFN, D_MODEL)
+            self.norm2 = nn.LayerNorm(D_MODEL, eps=1e-3)
+            self.head = nn.Linear(D_MODEL, 10)
+
+        def forward(self, x):
+            x = self.project(x)
+            x = self.norm1(x + self.attention(x, x, x, need_weights=False)[0])
+            x = self.norm2(x + self.ff2(act(self.ff1(x))))
+            return self.head(x.mean(dim=1))
+
+    return Encoder()
+
+
 def torch_gan(torch):
     nn = torch.nn
     w = GAN_WIDTH
@@ -239,16 +306,22 @@ def torch_trainer(kind, steps, torch):
     if kind == "dcgan":
         return torch_gan_trainer(torch, x, steps)
     ResNet, TextRNN, TextCNN, _ = torch_modules(torch)
-    model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
+    if kind in ("transformer", "gelu"):
+        model = torch_transformer(torch, "relu" if kind == "transformer" else "gelu")
+    elif kind == "seedcnn":
+        model = bench_models.torch_model("A", torch)
+    else:
+        model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)
     ys = torch.from_numpy(y)
+    size = BATCHES.get(kind, BATCH)
 
     def run():
         model.train()
         for i in range(steps):
-            batch = slice(i * BATCH, (i + 1) * BATCH)
+            batch = slice(i * size, (i + 1) * size)
             optimizer.zero_grad()
             loss_fn(model(xs[batch]), ys[batch]).backward()
             optimizer.step()
@@ -325,6 +398,37 @@ def memory(kinds, steps):
     return out
 
 
+def start_competitor(warmup):
+    """A CPU-bound pure-Python loop in another process; returns it after ``warmup`` seconds."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    print(f"competitor pid {proc.pid}; waiting {warmup:.0f} s for the load average "
+          f"(now {os.getloadavg()[0]:.2f})")
+    time.sleep(warmup)
+    print(f"load average now {os.getloadavg()[0]:.2f}")
+    return proc
+
+
+def timed_rounds(args, torch, only, defaults):
+    """Interleaved rounds of every chosen workload; (results, extra facts for the JSON)."""
+    results, threads = [], {}
+    for kind in (k for k in TARGETS if k in only):
+        np_run = npgrad_trainer(kind, args.steps)
+        t_run = torch_trainer(kind, args.steps, torch) if torch else None
+        target = 1.0 if args.busy else TARGETS[kind]
+        label = " [busy, default threads]" if args.busy else " [default threads]" if defaults \
+            else ""
+        results.append(compare(f"{NAMES[kind]}, {args.steps} steps{label}", np_run, t_run,
+                               rounds=args.rounds, target=target))
+        threads[kind] = {"npgrad": npgrad.utils.get_num_threads(),
+                         "torch": torch.get_num_threads() if torch else None,
+                         "load_average": os.getloadavg()[0]}
+        print_table(results[-1:], "progress")
+        print(f"threads after the rounds: {threads[kind]}")
+    if results:
+        print_table(results, "npgrad vs PyTorch (CPU, float32, medians)")
+    return results, {"threads": threads, "busy": bool(args.busy), "default_threads": defaults}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -332,24 +436,29 @@ def main(argv=None):
     parser.add_argument("--only", default="", help="comma list of " + ",".join(TARGETS) + ",memory")
     parser.add_argument("--memory-child", choices=("npgrad", "torch"))
     parser.add_argument("--out", default=None)
+    parser.add_argument("--busy", action="store_true",
+                        help="one competing CPU-bound process; both libraries at their defaults")
+    parser.add_argument("--busy-warmup", type=float, default=60.0,
+                        help="seconds the competitor runs before the first round")
+    parser.add_argument("--default-threads", action="store_true",
+                        help="no set_num_threads for either library (implied by --busy)")
     args = parser.parse_args(argv)
     if args.memory_child:
         memory_child(args.memory_child, args.only, args.steps)
         return None
-    limit_threads()
+    defaults = args.busy or args.default_threads
+    if not defaults:
+        limit_threads()
     torch = import_torch()
     only = args.only.split(",") if args.only else list(TARGETS) + ["memory"]
-    results = []
-    for kind in (k for k in TARGETS if k in only):
-        np_run = npgrad_trainer(kind, args.steps)
-        t_run = torch_trainer(kind, args.steps, torch) if torch else None
-        results.append(compare(f"{NAMES[kind]}, {args.steps} steps", np_run, t_run,
-                               rounds=args.rounds, target=TARGETS[kind]))
-        print_table(results[-1:], "progress")
-    if results:
-        print_table(results, "npgrad vs PyTorch (CPU, float32, medians)")
-    extra = {}
-    if "memory" in only:
+    competitor = start_competitor(args.busy_warmup) if args.busy else None
+    try:
+        results, extra = timed_rounds(args, torch, only, defaults)
+    finally:
+        if competitor is not None:
+            competitor.kill()
+            competitor.wait()
+    if "memory" in only and not defaults:
         extra["peak_rss_mib"] = memory([k for k in TARGETS if k in only] or list(TARGETS),
                                        steps=max(args.steps, 4))
     stamp = time.strftime("%Y%m%d-%H%M%S")

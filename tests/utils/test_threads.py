@@ -1,5 +1,7 @@
 """npgrad.utils.set_num_threads / get_num_threads control NumPy's OpenBLAS at run time."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -40,9 +42,10 @@ def auto(monkeypatch):
     for name in threads._ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
-    def run(cores, load):
+    def run(cores, load, own=0.0):
         monkeypatch.setattr(threads, "_usable_cores", lambda: cores)
         monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
+        monkeypatch.setattr(threads, "own_load", lambda: own)
         return threads.adapt_num_threads()
 
     yield run
@@ -57,6 +60,63 @@ def auto(monkeypatch):
 ])
 def test_adapt_uses_the_idle_cores(auto, cores, load, expected):
     assert auto(cores, load) == expected
+
+
+@pytest.mark.parametrize("cores,load,own,expected", [
+    (2, 1.0, 1.0, 2),   # the only load is this process's own training: every core
+    (2, 2.0, 1.0, 1),   # itself plus one other CPU-bound process: one thread
+    (2, 0.3, 1.0, 2),   # its own share overestimated: never below zero others
+    (4, 3.0, 2.0, 3),
+])
+def test_adapt_does_not_count_its_own_process_as_load(auto, cores, load, own, expected):
+    assert auto(cores, load, own) == expected
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """own_load with a fake wall clock, CPU clock and process age, from a fresh start."""
+    from npgrad.utils import threads
+
+    state = {"wall": 1000.0, "cpu": 0.0, "age": None}
+    monkeypatch.setattr(threads.time, "monotonic", lambda: state["wall"])
+    monkeypatch.setattr(threads, "_cpu_seconds", lambda: state["cpu"])
+    monkeypatch.setattr(threads, "_process_age", lambda: state["age"])
+    monkeypatch.setattr(threads, "_OWN", {"wall": None, "cpu": 0.0, "load": 0.0})
+    return state
+
+
+def test_own_load_follows_the_load_average_of_the_cpu_rate(clock):
+    from npgrad.utils import threads
+
+    clock.update(age=600.0, cpu=600.0)  # one busy thread for ten minutes: about 1
+    assert threads.own_load() == pytest.approx(1 - math.exp(-10), rel=1e-9)
+    clock["wall"] += 60.0  # a minute idle: decays by e
+    assert threads.own_load() == pytest.approx((1 - math.exp(-10)) / math.e, rel=1e-9)
+    for _ in range(60):  # then two busy threads for long: tends to 2
+        clock["wall"] += 10.0
+        clock["cpu"] += 20.0
+        load = threads.own_load()
+    assert load == pytest.approx(2.0, abs=1e-3)
+    assert threads.own_load() == load  # no time passed: the same estimate
+
+
+def test_own_load_starts_at_zero_without_a_process_age(clock):
+    from npgrad.utils import threads
+
+    clock["cpu"] = 50.0
+    assert threads.own_load() == 0.0
+    clock["wall"] += 30.0
+    clock["cpu"] += 30.0  # one busy thread for 30 s
+    assert threads.own_load() == pytest.approx(1 - math.exp(-0.5), rel=1e-9)
+
+
+def test_own_load_reads_this_process(monkeypatch):
+    from npgrad.utils import threads
+
+    monkeypatch.setattr(threads, "_OWN", {"wall": None, "cpu": 0.0, "load": 0.0})
+    age = threads._process_age()
+    assert age is None or age > 0
+    assert threads.own_load() >= 0.0
 
 
 def test_adapt_leaves_an_explicit_choice_alone(auto, monkeypatch):

@@ -34,6 +34,7 @@ from npgrad.layers.masks import get_keras_mask, set_keras_mask
 from npgrad.layers.layer import Layer
 from npgrad.layers.node import KerasTensor, Node, is_symbolic
 from npgrad.primitives.attention import scaled_dot_product_attention
+from npgrad.primitives.attention_packed import packed_self_attention
 from npgrad.primitives.shape import reshape, transpose
 
 __all__ = ["MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention"]
@@ -444,15 +445,40 @@ class MultiHeadAttention(_HeadsAttention):
     def call(self, query, value, key, keep, training, return_attention_scores):
         """Project, attend, project back (see :meth:`__call__` for the arguments)."""
         key = value if key is None else key
-        q = self._query_dense(query)  # (B, *steps, heads, key_dim)
-        k = self._key_dense(key)
-        v = self._value_dense(value)
-        lead = self._attn_axes[0] - 1
-        out, scores = self._attend(q, k, v, keep, training, return_attention_scores,
-                                   attn_rank=len(self._attn_axes), lead=lead)
+        if not return_attention_scores and self._is_self_attention(query, value, key):
+            out, scores = self._packed_self_attention(query, keep, training), None
+        else:
+            q = self._query_dense(query)  # (B, *steps, heads, key_dim)
+            k = self._key_dense(key)
+            v = self._value_dense(value)
+            lead = self._attn_axes[0] - 1
+            out, scores = self._attend(q, k, v, keep, training, return_attention_scores,
+                                       attn_rank=len(self._attn_axes), lead=lead)
         if self.use_gate:
             out = out * self._gate_dense(query)
         return self._output_dense(out), scores
+
+    def _is_self_attention(self, query, value, key):
+        """True when query, key and value are one (B, T, C) sequence and the projections are
+        plain: the case :func:`packed_self_attention` computes with one GEMM."""
+        same = query is value or (query.data is value.data and not query.requires_grad
+                                  and not value.requires_grad)
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        return (same and (key is value or key.data is value.data and not key.requires_grad)
+                and len(query.shape) == 3 and self._attn_axes == (1,)
+                and all(layer.kernel.dtype == query.dtype for layer in dense))
+
+    def _packed_self_attention(self, x, keep, training):
+        """(B, T, heads, value_dim) attention output of self-attention, projections packed."""
+        b, t = x.shape[0], x.shape[1]
+        if keep is not None:
+            keep = self._keep_in_heads_layout(keep, b, (), (t,), (t,), 1, self.num_heads)
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        biases = [layer.bias for layer in dense] if self.use_bias else [None] * 3
+        return packed_self_attention(
+            x, *(layer.kernel for layer in dense), *biases, keep=keep,
+            dropout_rate=self.dropout if training else 0.0, training=training,
+            seed=self._dropout_rng)
 
     def scores_shape(self, query_shape, value_shape):
         """Shape of the attention scores: (B, *other axes, heads, *T axes, *S axes)."""

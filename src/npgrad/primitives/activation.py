@@ -8,6 +8,7 @@ from scipy import special
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
+from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32
 
 
 class ReLU(Function):
@@ -70,17 +71,25 @@ class GELU(Function):
         self.save_for_backward(x)
         self.approximate = approximate
         if approximate:
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))  # x**3 is a slow pow
             return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype)
+        if x.dtype == np.float32:  # Phi by the fast float32 path (primitives/normal_cdf.py)
+            out = gelu_float32(x)
+            self.save_for_backward(x, out)  # the output is kept by the next layer anyway
+            return out
         return (0.5 * x * (1 + special.erf(x / math.sqrt(2)))).astype(x.dtype)
 
     def backward(self, grad):
-        (x,) = self.saved
+        x = self.saved[0]
         if self.approximate:
             c = math.sqrt(2 / math.pi)
-            t = np.tanh(c * (x + 0.044715 * x**3))
+            t = np.tanh(c * (x + 0.044715 * (x * x * x)))
             # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
             dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        elif len(self.saved) == 2:  # float32: d/dx x Phi(x) = Phi(x) + x phi(x), Phi = y / x
+            dx = gelu_derivative_from_output(*self.saved)
+            dx *= grad
+            return (dx.astype(grad.dtype, copy=False),)
         else:
             # d/dx x Phi(x) = Phi(x) + x phi(x)
             cdf = 0.5 * (1 + special.erf(x / math.sqrt(2)))
@@ -131,17 +140,21 @@ class Softmax(Function):
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
 
     def forward(self, x, axis=-1):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        e = np.exp(shifted)
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = x - x.max(axis=axis, keepdims=True)  # one new array, the rest in place
+        np.exp(out, out=out)
+        out /= out.sum(axis=axis, keepdims=True)
         self.save_for_backward(out)
         self.axis = axis
         return out
 
     def backward(self, grad):
         (out,) = self.saved
-        # dx = s * (g - sum(g * s))
-        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+        # dx = s * (g - sum(g * s)), in one new array
+        dx = grad * out
+        total = dx.sum(axis=self.axis, keepdims=True)
+        np.subtract(grad, total, out=dx)
+        dx *= out
+        return (dx,)
 
 
 class LogSoftmax(Function):

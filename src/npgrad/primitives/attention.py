@@ -71,7 +71,9 @@ def _weights_forward(q_scaled, k, bias, keep):
 def _softmax_backward(weights, dweights):
     """d(scores) from d(weights) through the softmax: w * (dw - sum(dw * w))."""
     dscores = dweights * weights
-    dscores -= weights * dscores.sum(axis=-1, keepdims=True)
+    total = dscores.sum(axis=-1, keepdims=True)
+    np.subtract(dweights, total, out=dscores)  # (dw - sum) * w: one (..., T, S) array in all
+    dscores *= weights
     return dscores
 
 
@@ -157,6 +159,28 @@ def _keep_mask(mask, is_causal, t, s):
     return keep
 
 
+def attention_dropout_mask(shape, rate, dtype, seed=None):
+    """The dropout multiplier of attention weights: 0 where dropped, 1 / (1 - rate) elsewhere.
+
+    Args:
+        shape: the weights' shape, e.g. (B, H, T, S).
+        rate: the fraction dropped, in (0, 1).
+        dtype: the weights' dtype (float32 when not a floating dtype).
+        seed: None (``npgrad.random``'s generator), an int or a ``np.random.Generator``.
+
+    Returns:
+        An array of ``shape`` and the (floating) dtype.
+    """
+    dtype = np.dtype(dtype)
+    dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    else:
+        rng = np.random.default_rng(seed) if seed is not None else _random.generator()
+    kept = rng.random(shape, dtype=dtype) >= rate
+    return kept * dtype.type(1.0 / (1.0 - rate))
+
+
 def scaled_dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
                                  is_causal=False, dropout_rate=0.0, training=False, seed=None,
                                  return_weights=False):
@@ -209,13 +233,7 @@ def scaled_dot_product_attention(query, key, value, bias=None, mask=None, scale=
     dropout_mask = None
     if training and dropout_rate > 0:
         dtype = np.result_type(*(np.asarray(_raw(a)).dtype for a in (query, key, value)))
-        dtype = dtype if dtype.kind == "f" else np.dtype(np.float32)
-        if isinstance(seed, np.random.Generator):
-            rng = seed
-        else:
-            rng = np.random.default_rng(seed) if seed is not None else _random.generator()
-        kept = rng.random(weights_shape, dtype=dtype) >= dropout_rate
-        dropout_mask = kept * dtype.type(1.0 / (1.0 - dropout_rate))
+        dropout_mask = attention_dropout_mask(weights_shape, dropout_rate, dtype, seed)
     extras = () if bias is None else (bias,)
     if not return_weights:
         return ScaledDotProductAttention.apply(query, key, value, *extras, scale=scale,

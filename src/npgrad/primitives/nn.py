@@ -23,6 +23,7 @@ from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
+from npgrad.primitives.layer_norm import layer_norm_last_axis
 
 
 def _raw(x):
@@ -370,6 +371,9 @@ def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
     size = int(np.prod([np.shape(data)[i] for i in norm_axes]))
     _check_param(gamma, size, "gamma", name)
     _check_param(beta, size, "beta", name)
+    if norm_axes == (np.ndim(data) - 1,) and all(p is None or np.ndim(_raw(p)) == 1
+                                                for p in (gamma, beta)):
+        return layer_norm_last_axis(x, gamma, beta, epsilon)  # fewer passes, same maths
     inputs, flags = _params(gamma, beta)
     return LayerNorm.apply(x, *inputs, stat_axes=norm_axes, param_axes=norm_axes,
                            epsilon=float(epsilon), **flags)

@@ -22,7 +22,10 @@ this module finds by hand.
 :func:`adapt_num_threads` picks the count from how busy the machine is: two OpenBLAS threads
 on a machine whose cores other processes already use wait for each other for milliseconds
 per product (the seed CNN step went from 49 to 354 ms on a busy 2-core machine; PyTorch from
-75 to 649 ms), so it uses only the cores the load average leaves free, at least one.
+75 to 649 ms), so it uses only the cores the load average leaves free, at least one. The load
+average counts this process too (a second ``fit`` in a process that has been training sees
+its own earlier work as load); :func:`own_load` estimates that share from the process's CPU
+time, and only the rest counts as other programs' load.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import ctypes
 import functools
 import math
 import os
+import time
 
 import numpy as np
 
@@ -150,11 +154,63 @@ def _usable_cores():
     return os.cpu_count() or 1
 
 
+_LOAD_WINDOW = 60.0  # seconds: the time constant of the kernel's one-minute load average
+_OWN = {"wall": None, "cpu": 0.0, "load": 0.0}  # the last own_load estimate and when it was made
+
+
+def _cpu_seconds():
+    """CPU time of this process so far, every thread, user and system."""
+    times = os.times()
+    return times.user + times.system
+
+
+def _process_age():
+    """Seconds since this process started (Linux ``/proc``), or None where unknown."""
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # after the command name
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def own_load():
+    """This process's share of the one-minute load average, estimated from its CPU time.
+
+    The kernel's load average is an exponential moving average (time constant one minute)
+    of the runnable threads; a thread that computes is runnable, so this process adds about
+    the moving average of its CPU rate (CPU seconds per second, 2.0 for two busy threads).
+    Each call folds the CPU time since the previous call into that average; the first call
+    starts from the process's age and CPU time so far (as if spent at an even rate). Where
+    the age is unknown the first estimate is 0 (the whole load then counts as other
+    programs', the cautious side).
+
+    Returns:
+        A float >= 0.
+    """
+    now, cpu = time.monotonic(), _cpu_seconds()
+    if _OWN["wall"] is None:
+        age = _process_age()
+        load = cpu / age * -math.expm1(-age / _LOAD_WINDOW) if age and age > 0 else 0.0
+    else:
+        elapsed = now - _OWN["wall"]
+        if elapsed <= 0:
+            return _OWN["load"]
+        decay = math.exp(-elapsed / _LOAD_WINDOW)
+        rate = (cpu - _OWN["cpu"]) / elapsed
+        load = _OWN["load"] * decay + rate * (1 - decay)
+    _OWN.update(wall=now, cpu=cpu, load=max(load, 0.0))
+    return _OWN["load"]
+
+
 def adapt_num_threads():
     """Use as many BLAS threads as the machine has idle cores (at least 1).
 
-    ``cores - load``, rounded, where ``load`` is the one-minute load average (the runnable
-    processes, other programs' included): on an idle machine all cores, with one other
+    ``cores - others``, rounded, where ``others`` is the one-minute load average (the
+    runnable threads) less this process's own share (:func:`own_load`): on an idle machine
+    all cores, also in a process that has been training for minutes; with one other
     CPU-bound process on a 2-core machine one thread. Does nothing after an explicit
     :func:`set_num_threads`, or when ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS`` or
     ``MKL_NUM_THREADS`` is set: the user's choice wins. Cheap enough to call at the start of
@@ -172,7 +228,8 @@ def adapt_num_threads():
         load = os.getloadavg()[0]
     except (OSError, AttributeError):  # not on this platform: keep the library's default
         return get_num_threads()
-    wanted = max(1, min(cores, math.floor(cores - load + 0.5)))
+    others = max(0.0, load - own_load())
+    wanted = max(1, min(cores, math.floor(cores - others + 0.5)))
     if get_num_threads() != wanted:
         _apply(wanted)
     return get_num_threads()
