@@ -2,7 +2,8 @@
 
 conv2d runs a stride-1 correlation with 8 to 32 input channels and at most 32 output
 channels as one accumulated GEMM per kernel tap over the padded image (primitives/conv_taps.py),
-both in the forward and in the input gradient (a correlation with the flipped kernel).
+in the forward, the input gradient (a correlation with the flipped kernel) and the kernel
+gradient (one GEMM per tap).
 These tests check that the path is taken for such layers and that its values and gradients
 equal the convolution written from autograd primitives.
 """
@@ -20,7 +21,7 @@ from tests.primitives.test_conv_paths import _values_and_grads, composed_conv2d
 
 @pytest.fixture
 def tap_calls(monkeypatch):
-    """Count the calls of tap_correlation made by conv2d (forward and input gradient)."""
+    """Record the calls of tap_correlation and tap_kernel_grad made by conv2d."""
     calls = []
     original = conv.tap_correlation
 
@@ -28,7 +29,13 @@ def tap_calls(monkeypatch):
         calls.append((x.shape, kernel.shape))
         return original(x, kernel, pads, dilation)
 
+    def kernel_spy(x, grad, kernel_hw, pads, dilation=(1, 1)):
+        calls.append(("kernel", x.shape, grad.shape))
+        return original_kernel(x, grad, kernel_hw, pads, dilation)
+
+    original_kernel = conv.tap_kernel_grad
     monkeypatch.setattr(conv, "tap_correlation", spy)
+    monkeypatch.setattr(conv, "tap_kernel_grad", kernel_spy)
     return calls
 
 
@@ -71,8 +78,10 @@ def test_narrow_layers_take_the_tap_path_forward_and_backward(tap_calls):
     x = Tensor(rng.standard_normal((2, 9, 7, 16)), requires_grad=True)
     kernel = Tensor(rng.standard_normal((3, 3, 16, 12)), requires_grad=True)
     F.conv2d(x, kernel, padding="same").sum().backward()
-    # the forward (16 -> 12 channels) and the input gradient (12 -> 16, flipped kernel)
-    assert tap_calls == [((2, 9, 7, 16), (3, 3, 16, 12)), ((2, 9, 7, 12), (3, 3, 12, 16))]
+    # the forward (16 -> 12 channels), the kernel gradient, the input gradient (12 -> 16,
+    # flipped kernel)
+    assert tap_calls == [((2, 9, 7, 16), (3, 3, 16, 12)), ("kernel", (2, 9, 7, 16), (2, 9, 7, 12)),
+                         ((2, 9, 7, 12), (3, 3, 12, 16))]
 
 
 @pytest.mark.parametrize("c,f,strides,kernel_hw,dtype", [

@@ -20,7 +20,7 @@ from npgrad.autograd.function import Function
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import shape as _shape
 from npgrad.primitives import workspace as _workspace
-from npgrad.primitives.conv_taps import tap_correlation, use_taps
+from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -404,9 +404,13 @@ class Conv2D(Function):
         g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
         dx = dw = db = None
         if self.needs_input_grad[1]:
-            # im2col(x)^T @ grad: (KH*KW*C, F) -> (KH, KW, C, F)
-            dw = _columns_t_times(x, g2, (kh, kw), out_hw, strides, dilation, pads)
-            dw = dw.reshape(kernel.shape)
+            if use_taps(x.dtype, x.shape[-1], f, (kh, kw), strides) and x.dtype == grad.dtype:
+                # one GEMM per tap over the padded image (narrow layers, stride 1)
+                dw = tap_kernel_grad(x, grad.reshape(n, *out_hw, f), (kh, kw), pads, dilation)
+            else:
+                # im2col(x)^T @ grad: (KH*KW*C, F) -> (KH, KW, C, F)
+                dw = _columns_t_times(x, g2, (kh, kw), out_hw, strides, dilation, pads)
+                dw = dw.reshape(kernel.shape)
         if self.needs_input_grad[0]:
             dx = _input_grad(grad.reshape(n, *out_hw, f), kernel, in_hw, strides, dilation, pads)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:

@@ -86,3 +86,37 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
             target[...] = result
     # always a copy: the crop of a one-row grid is contiguous, and the grid is scratch
     return grid.reshape(n, hp, wp, f)[:, :oh, :ow, :].copy()
+
+
+def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
+    """The kernel gradient of :func:`tap_correlation`: one GEMM per tap, no im2col.
+
+    ``dkernel[i, j] = pixels[q + offset(i, j)]^T @ grad[q]`` summed over the output pixels
+    ``q`` of the padded grid, where the gradient sits in the top-left (OH, OW) corner of
+    each (Hp, Wp) image with zeros around it (so the grid's dropped rows add nothing).
+    Interleaved on one thread, 16 -> 16 channels at 32x32, batch 64: 0.73-0.76x the time of
+    im2col and its GEMM; 32 -> 32 at 16x16: 0.91x.
+
+    Args:
+        x: (N, H, W, C) input of the correlation, unpadded.
+        grad: (N, OH, OW, F) gradient of its output, same dtype.
+        kernel_hw: (KH, KW).
+        pads: ((top, bottom), (left, right)) zero padding of ``x``.
+        dilation: (dh, dw).
+
+    Returns:
+        A fresh (KH, KW, C, F) array.
+    """
+    (kh, kw), (dh, dw) = kernel_hw, dilation
+    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C)
+    n, hp, wp, c = xp.shape
+    _, oh, ow, f = grad.shape
+    grid = _workspace.zero_padded(grad, (0, hp - oh), (0, wp - ow))  # (N, Hp, Wp, F)
+    rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
+    pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
+    out = np.empty((kh, kw, c, f), dtype=x.dtype)
+    for t in range(kh * kw):
+        i, j = divmod(t, kw)
+        offset = i * dh * wp + j * dw
+        np.matmul(pixels[offset : offset + rows].T, grads, out=out[i, j])  # (C, F)
+    return out
