@@ -108,3 +108,44 @@ def test_float32_matches_im2col_and_leaves_no_scratch_view():
     snapshot = out.copy()
     conv_taps.tap_correlation(x[:2], kernel[:, :, :, :4], pads)  # reuses the scratch grid
     np.testing.assert_array_equal(out, snapshot)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([(2, 2), (2, 1), (3, 2)]),
+       st.sampled_from(["valid", "same"]), st.sampled_from([(3, 3), (2, 4), (1, 3)]))
+def test_strided_input_gradient_of_narrow_layers_equals_the_composition(seed, strides, padding,
+                                                                        kernel_hw):
+    # the stride classes of the input gradient run as per-tap GEMMs when narrow
+    rng = np.random.default_rng(seed)
+    c, f = (int(v) for v in rng.integers(conv_taps.MIN_CHANNELS, conv_taps.MAX_CHANNELS + 1, 2))
+    x = rng.standard_normal((2, int(rng.integers(5, 10)), int(rng.integers(5, 10)), c))
+    kernel = rng.standard_normal(kernel_hw + (c, f))
+    kwargs = dict(strides=strides, padding=padding)
+    fast, fast_grads = _values_and_grads(lambda a, b: F.conv2d(a, b, **kwargs), x, kernel,
+                                         None, seed)
+    ref, ref_grads = _values_and_grads(
+        lambda a, b: composed_conv2d(a, b, None, strides, padding, (1, 1)), x, kernel, None, seed)
+    np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
+    for got, expected in zip(fast_grads, ref_grads):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_a_strided_narrow_layer_takes_the_tap_path_in_its_input_gradient(tap_calls):
+    rng = np.random.default_rng(2)
+    x = Tensor(rng.standard_normal((2, 8, 8, 16)), requires_grad=True)
+    kernel = Tensor(rng.standard_normal((3, 3, 16, 32)), requires_grad=True)
+    F.conv2d(x, kernel, strides=2, padding="same").sum().backward()
+    # four stride classes of the input gradient: taps (2, 2), (2, 1), (1, 2); (1, 1) is a GEMM
+    assert [call[1][:2] for call in tap_calls] == [(2, 2, ), (2, 1), (1, 2)]
+
+
+def test_narrow_conv2d_transpose_is_the_conv_input_gradient():
+    # conv2d_transpose's forward shares the stride-class route (8 -> 16 channels, stride 2)
+    rng = np.random.default_rng(4)
+    kernel = rng.standard_normal((3, 3, 16, 8))  # (KH, KW, F_out, C_in) of the transpose
+    z = Tensor(np.zeros((2, 10, 9, 16)), requires_grad=True)
+    y = composed_conv2d(z, Tensor(kernel), None, (2, 2), "same", (1, 1))  # (2, 5, 5, 8)
+    x = rng.standard_normal(y.shape)
+    (y * x).sum().backward()
+    out = F.conv2d_transpose(x, kernel, strides=2, padding="same", output_padding=(1, 0))
+    np.testing.assert_allclose(out.data, z.grad, rtol=1e-10, atol=1e-10)
