@@ -7,10 +7,11 @@ block as on the same number of elements spread over the rows of a (N, 4U) matrix
 LSTM step is mostly such loops around one small GEMM.
 
 Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all t); each
-step then runs its recurrent GEMM and in-place NumPy calls on contiguous gate blocks. In
-training, each step also turns its activations, while they are in cache, into the factors
-its gradient needs, so the backward loop is one GEMM and six small calls per step; then
-one GEMM each for dx, dkernel and drecurrent_kernel.
+step then runs its recurrent GEMM and a dozen in-place NumPy calls on contiguous gate
+blocks. Backward computes the factors each gate's gradient needs for a chunk of steps at
+once (a few calls on blocks that stay in cache), so a step of backpropagation through time
+is one GEMM and six small calls; then one GEMM each for dx, dkernel and
+drecurrent_kernel.
 
 Inside the op the gate rows are reordered from Keras's i, f, c, o to o, i, f, g (g is
 Keras's c, the candidate): the three recurrent-activation gates o, i, f are one block,
@@ -32,6 +33,8 @@ from npgrad.primitives.recurrent_activations import fused
 
 # the op's gate order o, i, f, g as indices of Keras's i, f, c, o
 _GATE_ORDER = (3, 0, 1, 2)
+# steps whose gradient factors backward computes at once: (8, 4U, N) stays in cache
+_CHUNK = 8
 
 
 class LSTMSequence(Function):
@@ -62,32 +65,30 @@ class LSTMSequence(Function):
         training = any(self.needs_input_grad)
         dtype = np.result_type(xt, kernel_p)
         # gates: (T, 4U, N) pre-activations o, i, f, g (kernel^T @ x_t^T, one batched GEMM),
-        # turned into activations in place, then (in training) into the step's gradient
-        # factors (see _step_factors), which backward reads
+        # turned into activations in place (a reused buffer when nothing needs gradients)
         gates = np.empty((t_steps, 4 * u, n), dtype=dtype) if training else \
             _workspace.scratch("lstm_gates", (t_steps, 4 * u, n), dtype)
         np.matmul(kernel_p.T, xt.transpose(0, 2, 1), out=gates)
         if bias:
             gates += bias[0][columns][:, None]
         rec_t = np.ascontiguousarray(rec_p.T)  # (4U, U)
-        # hs: h0, h_1 .. h_T, then c_T, each (U, N) (the op's output is hs[1:], transposed):
-        # the state before step t is row t, the state after it row t + 1
+        # hs: h0, h_1 .. h_T, then c_T, each (U, N) (the op's output is hs[1:], transposed);
+        # cs: c0, c_1 .. c_T (in training; else two rows in turn); the state before step t
+        # is row t, the state after it row t + 1
         hs = np.empty((t_steps + 2, u, n), dtype=dtype)
         hs[0] = h0.T
-        c_prev, c = np.array(c0.T, dtype=dtype), np.empty((u, n), dtype=dtype)
+        cs = np.empty((t_steps + 1 if training else 2, u, n), dtype=dtype)
+        cs[0] = c0.T
+        act_cs = np.empty((t_steps if training else 1, u, n), dtype=dtype)  # act(c_t)
         rec = np.empty((4 * u, n), dtype=dtype)
-        act_c, ig = np.empty((u, n), dtype=dtype), np.empty((u, n), dtype=dtype)
+        ig = np.empty((u, n), dtype=dtype)
         rmask_t = None if rmask is None else np.ascontiguousarray(rmask.T)
         skip_t = None if skip is None else skip.transpose(0, 2, 1)  # (T, 1, N)
-        dc_dh = forget = None
-        if training:
-            dc_dh = np.empty((t_steps, u, n), dtype=dtype)
-            forget = np.empty((t_steps, u, n), dtype=dtype)
-            work = (dc_dh, forget, np.empty((3 * u, n), dtype=dtype),
-                    np.empty((u, n), dtype=dtype), d_act, d_rec)
         with np.errstate(over="ignore"):  # exp overflow inside the sigmoid gives its limit
             for t in range(t_steps):
                 z, h = gates[t], hs[t]
+                c_prev, c = (cs[t], cs[t + 1]) if training else (cs[t % 2], cs[1 - t % 2])
+                act_c = act_cs[t] if training else act_cs[0]
                 np.matmul(rec_t, h if rmask_t is None else h * rmask_t, out=rec)
                 z += rec
                 rec_act(z[: 3 * u])
@@ -102,40 +103,44 @@ class LSTMSequence(Function):
                 np.multiply(o, act_c, out=hs[t + 1])
                 if skip_t is not None:
                     np.copyto(hs[t + 1], h, where=skip_t[t])
-                if training:
-                    LSTMSequence._step_factors(t, z, c_prev, act_c, u, work)
-                c_prev, c = c, c_prev
-        hs[t_steps + 1] = c_prev
-        self.save_for_backward(xt, kernel_p, rec_p, gates, hs, dc_dh, forget)
+        hs[t_steps + 1] = cs[t_steps if training else t_steps % 2]
+        self.save_for_backward(xt, kernel_p, rec_p, gates, hs, cs, act_cs)
         self.columns, self.mask, self.keep = columns, rmask_t, keep
         self.go_backwards, self.has_bias = go_backwards, bool(bias)
+        self.d_act, self.d_rec_act = d_act, d_rec
         return hs[1:].transpose(2, 0, 1)
 
-    @staticmethod
-    def _step_factors(t, z, c_prev, act_c, u, work):
-        """Overwrite step t's activations z = [o, i, f, g] (4U, N) with what its gradient
-        multiplies, while they are in cache: [act(c) * o', g * i', c_prev * f', i * g'], the
-        pre-activation gradients of o per unit of dh and of i, f, g per unit of dc. Also
-        keep dc_dh = o * act'(c) (h = o * act(c) sends dh * dc_dh to dc) and f."""
-        dc_dh, forget, d_sig, d_g, d_act, d_rec = work
-        o, i, f, g = z[:u], z[u : 2 * u], z[2 * u : 3 * u], z[3 * u :]
-        d_act(act_c, out=dc_dh[t])
-        dc_dh[t] *= o
-        np.copyto(forget[t], f)
-        d_act(g, out=d_g)
-        d_g *= i
-        d_rec(z[: 3 * u], out=d_sig)
-        np.multiply(d_sig[:u], act_c, out=o)
-        np.multiply(d_sig[u : 2 * u], g, out=i)
-        np.multiply(d_sig[2 * u :], c_prev, out=f)
-        np.copyto(g, d_g)
+    def _factors(self, gates, cs, act_cs, start, stop):
+        """What the gradients of steps start .. stop-1 multiply, computed for those steps
+        at once (a chunk small enough to stay in cache), in two scratch arrays:
+
+        dc_dh (L, U, N) = o * act'(c): h = o * act(c) sends dh * dc_dh to dc;
+        factors (L, 4, U, N) = [act(c) * o', g * i', c_prev * f', i * g'], the
+        pre-activation gradients of o per unit of dh and of i, f, g per unit of dc.
+        """
+        u, n = act_cs.shape[1:]
+        length = stop - start
+        z = gates[start:stop]
+        o, i, g = z[:, :u], z[:, u : 2 * u], z[:, 3 * u :]
+        act_c = act_cs[start:stop]
+        dc_dh = _workspace.scratch("lstm_dc_dh", (length, u, n), gates.dtype)
+        self.d_act(act_c, out=dc_dh)
+        dc_dh *= o
+        factors = _workspace.scratch("lstm_factors", (length, 4, u, n), gates.dtype)
+        self.d_rec_act(z[:, : 3 * u], out=factors[:, :3].reshape(length, 3 * u, n))
+        factors[:, 0] *= act_c
+        factors[:, 1] *= g
+        factors[:, 2] *= cs[start:stop]
+        self.d_act(g, out=factors[:, 3])
+        factors[:, 3] *= i
+        return dc_dh, factors
 
     def backward(self, grad):
-        xt, kernel_p, rec_p, factors, hs, dc_dh, f = self.saved
+        xt, kernel_p, rec_p, gates, hs, cs, act_cs = self.saved
         mask, keep, columns = self.mask, self.keep, self.columns
-        t_steps, u, n = dc_dh.shape
-        dtype = factors.dtype
-        factors = factors.reshape(t_steps, 4, u, n)
+        t_steps, u, n = act_cs.shape
+        dtype = gates.dtype
+        f = gates[:, 2 * u : 3 * u]
         g_out = grad.transpose(1, 2, 0)  # (T + 1, U, N)
         live = grad[:, :t_steps].any(axis=(0, 2))  # the steps whose output gets a gradient
         # dz: d pre-activations (4, U, T, N), so that (4U, T*N) is one matrix for the GEMMs
@@ -146,16 +151,20 @@ class LSTMSequence(Function):
         carried_h = carried_c = None
         keep_t = None if keep is None else keep.transpose(0, 2, 1)  # (T, 1, N)
         for t in range(t_steps - 1, -1, -1):
+            k = t % _CHUNK  # the step within its chunk of the factors
+            if t == t_steps - 1 or k == _CHUNK - 1:
+                start = t - k
+                dc_dh, factors = self._factors(gates, cs, act_cs, start, t + 1)
             if live[t]:
                 dh += g_out[t]
             if keep_t is not None:
                 # (h_t, c_t) = keep * (new h, new c) + (1 - keep) * (h_{t-1}, c_{t-1})
                 dh, carried_h = common.split_masked(dh, keep_t[t], dtype)
                 dc, carried_c = common.split_masked(dc, keep_t[t], dtype)
-            np.multiply(dh, dc_dh[t], out=tmp)
+            np.multiply(dh, dc_dh[k], out=tmp)
             dc += tmp  # h = o * act(c)
-            np.multiply(dh, factors[t, 0], out=dz[0, :, t])  # do
-            np.multiply(dc, factors[t, 1:], out=dz[1:, :, t])  # di, df, dg
+            np.multiply(dh, factors[k, 0], out=dz[0, :, t])  # do
+            np.multiply(dc, factors[k, 1:], out=dz[1:, :, t])  # di, df, dg
             dc *= f[t]  # c = f * c_prev + i * g
             # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
             np.matmul(rec_p, dz[:, :, t].reshape(4 * u, n), out=dh)
