@@ -145,7 +145,7 @@ class GRUSequence(Function):
         if self.has_bias:
             dbias = None
             if self.needs_input_grad[4]:
-                db_in = dx_part.sum(axis=1)
+                db_in = common.row_sums(dx_part)
                 dbias = np.stack([db_in, db_rec]) if self.reset_after else db_in
             grads.append(dbias)
         return tuple(grads)
@@ -209,7 +209,7 @@ class GRUSequence(Function):
             drec = common.unpermute_columns((drec_part @ _rows(hs[:t_steps], mask)).T, columns)
         db_rec = None
         if self.has_bias and self.needs_input_grad[4]:
-            db_rec = common.unpermute_columns(drec_part.sum(axis=1), columns)
+            db_rec = common.unpermute_columns(common.row_sums(drec_part), columns)
         return dh, dx_part, db_rec, drec
 
     def _backward_reset_before(self, g_out, live, keep_t):

@@ -191,6 +191,6 @@ class LSTMSequence(Function):
         if self.has_bias:
             dbias = None
             if self.needs_input_grad[5]:
-                dbias = common.unpermute_columns(dz2.sum(axis=1), columns)
+                dbias = common.unpermute_columns(common.row_sums(dz2), columns)
             grads.append(dbias)
         return tuple(grads)
