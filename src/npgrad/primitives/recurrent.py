@@ -1,5 +1,8 @@
 """Recurrent ops: a whole SimpleRNN, LSTM or GRU sequence as one fused Function.
 
+SimpleRNN lives here with the public wrappers; the LSTM and GRU ops in ``recurrent_lstm``
+and ``recurrent_gru``, what all three share in ``recurrent_common``.
+
 Each op projects the whole input sequence with one GEMM up front ((T*N, F) @ kernel), then
 runs one recurrent GEMM per step. Its backward is a hand-written backpropagation through
 time: one loop over the steps in reverse (one GEMM per step for the state gradient), then
@@ -34,104 +37,17 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives.recurrent_activations import COMPOSED_ACTIVATIONS, FUSED_ACTIVATIONS, fused
 from npgrad.primitives import elementwise as _elementwise
 from npgrad.primitives import linalg as _linalg
+from npgrad.primitives import recurrent_common as common
 from npgrad.primitives import shape as _shape
-
-# ------------------------------------------------------------------ shared helpers
-
-
-def _time_major(x, go_backwards):
-    """(N, T, F) -> contiguous (T, N, F), steps in processing order."""
-    xt = x.transpose(1, 0, 2)
-    if go_backwards:
-        xt = xt[::-1]
-    return np.ascontiguousarray(xt)
-
-
-def _batch_major(at, go_backwards):
-    """Inverse of :func:`_time_major` for a gradient: (T, N, F) -> (N, T, F)."""
-    if go_backwards:
-        at = at[::-1]
-    return at.transpose(1, 0, 2)
-
-
-def _check_shapes(op, x, kernel, recurrent_kernel, states, gates):
-    """Validate x (N, T, F), kernel (F, k*U), recurrent_kernel (U, k*U), states (N, U)."""
-    if x.ndim != 3:
-        raise ValueError(f"{op}: expected x of rank 3 (batch, time, features), got shape {x.shape}")
-    if x.shape[1] == 0:
-        raise ValueError(f"{op}: expected at least one time step, got x of shape {x.shape}")
-    units = recurrent_kernel.shape[0] if recurrent_kernel.ndim == 2 else -1
-    expected_k = (x.shape[2], gates * units)
-    if kernel.shape != expected_k:
-        raise ValueError(f"{op}: expected kernel of shape {expected_k}, got {kernel.shape}")
-    if recurrent_kernel.shape != (units, gates * units):
-        raise ValueError(
-            f"{op}: expected recurrent_kernel of shape (units, {gates} * units), "
-            f"got {recurrent_kernel.shape}"
-        )
-    for s in states:
-        if s.shape != (x.shape[0], units):
-            raise ValueError(
-                f"{op}: expected initial state of shape {(x.shape[0], units)}, got {s.shape}"
-            )
-    return units
-
-
-def _step_mask(op, mask, n, t_steps, go_backwards):
-    """The timestep mask (N, T) as (keep (T, N, 1) bool, skip (T, N, 1) bool) in processing
-    order, or (None, None) when there is none."""
-    if mask is None:
-        return None, None
-    mask = np.asarray(mask)
-    if mask.shape != (n, t_steps):
-        raise ValueError(f"{op}: expected a timestep mask of shape (batch, time) = "
-                         f"{(n, t_steps)}, got {mask.shape}")
-    keep = np.ascontiguousarray(mask.astype(bool).T[:, :, None])
-    if go_backwards:
-        keep = keep[::-1]
-    return keep, ~keep
-
-
-def _split_masked(grad, keep_t, dtype):
-    """grad at a step split into (the part through the step, the part carried past it)."""
-    keep_f = keep_t.astype(dtype)
-    return grad * keep_f, grad * (1 - keep_f)
-
-
-def _check_mask(op, mask, n, units, dtype):
-    if mask is None:
-        return None
-    mask = np.asarray(mask, dtype=dtype)
-    if mask.shape != (n, units):
-        raise ValueError(f"{op}: expected recurrent_mask of shape {(n, units)}, got {mask.shape}")
-    return mask
-
-
-def _previous_states(h0, hs, mask):
-    """States entering the recurrent matmul at each step: [h0, h_1, ..., h_{T-1}] (* mask).
-
-    Returns (T*N, U).
-    """
-    prev = np.concatenate([h0[None], hs[:-1]], axis=0)
-    if mask is not None:
-        prev *= mask
-    return prev.reshape(-1, prev.shape[-1])
-
-
-def _input_grads(self, xt, kernel, dz, go_backwards, x_index=0, kernel_index=1):
-    """dx = dZ @ kernel^T and dkernel = X^T @ dZ, one GEMM each. dz: (T, N, k*U)."""
-    t_steps, n, _ = dz.shape
-    dz2 = dz.reshape(t_steps * n, -1)
-    dx = dkernel = None
-    if self.needs_input_grad[x_index]:
-        dx = _batch_major((dz2 @ kernel.T).reshape(t_steps, n, -1), go_backwards)
-    if self.needs_input_grad[kernel_index]:
-        dkernel = xt.reshape(t_steps * n, -1).T @ dz2
-    return dx, dkernel
-
+from npgrad.primitives.recurrent_activations import (
+    COMPOSED_ACTIVATIONS,
+    FUSED_ACTIVATIONS,
+    fused,
+)
+from npgrad.primitives.recurrent_gru import GRUSequence
+from npgrad.primitives.recurrent_lstm import LSTMSequence
 
 # ------------------------------------------------------------------ SimpleRNN
 
@@ -147,23 +63,24 @@ class SimpleRNNSequence(Function):
 
     def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
                 go_backwards=False, recurrent_mask=None, mask=None):
-        units = _check_shapes("simple_rnn", x, kernel, recurrent_kernel, [h0], 1)
+        units = common.check_shapes("simple_rnn", x, kernel, recurrent_kernel, [h0], 1)
         act, self.d_act = fused(activation, "simple_rnn")
-        xt = _time_major(x, go_backwards)  # (T, N, F)
+        xt = common.time_major(x, go_backwards)  # (T, N, F)
         t_steps, n, n_in = xt.shape
-        rmask = _check_mask("simple_rnn", recurrent_mask, n, units, xt.dtype)
-        keep, skip = _step_mask("simple_rnn", mask, n, t_steps, go_backwards)
+        rmask = common.check_recurrent_mask("simple_rnn", recurrent_mask, n, units, xt.dtype)
+        keep, skip = common.step_mask("simple_rnn", mask, n, t_steps, go_backwards)
         # hs: (T, N, U), pre-activations first, overwritten step by step by the states
         hs = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, units)
         if bias:
             hs += bias[0]
         h = h0
-        for t in range(t_steps):
-            hs[t] += (h if rmask is None else h * rmask) @ recurrent_kernel
-            act(hs[t])
-            if keep is not None:  # masked rows keep the previous state
-                np.copyto(hs[t], h, where=skip[t])
-            h = hs[t]
+        with np.errstate(over="ignore"):  # exp overflow inside the sigmoid gives its limit
+            for t in range(t_steps):
+                hs[t] += (h if rmask is None else h * rmask) @ recurrent_kernel
+                act(hs[t])
+                if keep is not None:  # masked rows keep the previous state
+                    np.copyto(hs[t], h, where=skip[t])
+                h = hs[t]
         self.save_for_backward(xt, kernel, recurrent_kernel, h0, hs)
         self.mask, self.keep, self.go_backwards = rmask, keep, go_backwards
         self.has_bias = bool(bias)
@@ -181,7 +98,7 @@ class SimpleRNNSequence(Function):
             dh = dh + g[t]
             if keep is not None:
                 # h_t = keep * act(a_t) + (1 - keep) * h_{t-1}
-                dh, carried = _split_masked(dh, keep[t], hs.dtype)
+                dh, carried = common.split_masked(dh, keep[t], hs.dtype)
             # at masked rows hs[t] holds the carried state, but dh is 0 there
             np.multiply(dh, d_act(hs[t]), out=da[t])
             # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
@@ -190,267 +107,13 @@ class SimpleRNNSequence(Function):
                 dh *= mask
             if carried is not None:
                 dh += carried
-        dx, dkernel = _input_grads(self, xt, kernel, da, self.go_backwards)
+        dx, dkernel = common.input_grads(self, xt, kernel, da, self.go_backwards)
         drec = None
         if self.needs_input_grad[2]:
-            drec = _previous_states(h0, hs, mask).T @ da.reshape(-1, da.shape[-1])
+            drec = common.previous_states(h0, hs, mask).T @ da.reshape(-1, da.shape[-1])
         grads = [dx, dkernel, drec, dh if self.needs_input_grad[3] else None]
         if self.has_bias:
             grads.append(da.sum(axis=(0, 1)) if self.needs_input_grad[4] else None)
-        return tuple(grads)
-
-
-# ------------------------------------------------------------------ LSTM
-
-
-class LSTMSequence(Function):
-    """A whole LSTM sequence (Keras maths, gates i, f, c, o).
-
-    z = x_t @ kernel + (h_{t-1} * mask) @ recurrent_kernel + bias, split into i, f, g, o;
-    i, f, o = rec_act(.); g = act(.); c_t = f * c_{t-1} + i * g; h_t = o * act(c_t).
-
-    Inputs (positional): x (N, T, F), kernel (F, 4U), recurrent_kernel (U, 4U), h0 (N, U),
-    c0 (N, U), optional bias (4U,). Constants: activation, recurrent_activation (names),
-    go_backwards, recurrent_mask (N, U), mask (N, T) timestep mask (a masked step carries
-    h and c over).
-    Output: (N, T + 1, U): the T hidden states in processing order, then the final cell state.
-    """
-
-    def forward(self, x, kernel, recurrent_kernel, h0, c0, *bias, activation="tanh",
-                recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None,
-                mask=None):
-        units = _check_shapes("lstm", x, kernel, recurrent_kernel, [h0, c0], 4)
-        act, self.d_act = fused(activation, "lstm")
-        rec_act, self.d_rec_act = fused(recurrent_activation, "lstm")
-        xt = _time_major(x, go_backwards)
-        t_steps, n, n_in = xt.shape
-        u = units
-        rmask = _check_mask("lstm", recurrent_mask, n, units, xt.dtype)
-        keep, skip = _step_mask("lstm", mask, n, t_steps, go_backwards)
-        # gates: (T, N, 4U), pre-activations, turned into activations in place
-        gates = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, 4 * u)
-        if bias:
-            gates += bias[0]
-        dtype = gates.dtype
-        cs = np.empty((t_steps, n, u), dtype=dtype)  # cell states (carried at masked steps)
-        act_cs = np.empty((t_steps, n, u), dtype=dtype)  # act(f * c_{t-1} + i * g)
-        out = np.empty((t_steps + 1, n, u), dtype=dtype)  # h_1..h_T, then c_T
-        h, c = h0, c0
-        for t in range(t_steps):
-            z = gates[t]
-            z += (h if rmask is None else h * rmask) @ recurrent_kernel
-            rec_act(z[:, : 2 * u])
-            act(z[:, 2 * u : 3 * u])
-            rec_act(z[:, 3 * u :])
-            i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
-            c_new = cs[t]
-            np.multiply(f, c, out=c_new)
-            c_new += i * g
-            act_c = act_cs[t]
-            act_c[...] = c_new
-            act(act_c)
-            np.multiply(o, act_c, out=out[t])
-            if keep is not None:  # masked rows keep the previous h and c
-                np.copyto(out[t], h, where=skip[t])
-                np.copyto(c_new, c, where=skip[t])
-            h, c = out[t], c_new
-        out[t_steps] = c
-        self.save_for_backward(xt, kernel, recurrent_kernel, h0, c0, gates, cs, act_cs, out)
-        self.mask, self.keep, self.go_backwards = rmask, keep, go_backwards
-        self.has_bias = bool(bias)
-        return out.transpose(1, 0, 2)
-
-    def backward(self, grad):
-        xt, kernel, recurrent_kernel, h0, c0, gates, cs, act_cs, out = self.saved
-        mask, keep, d_act, d_rec = self.mask, self.keep, self.d_act, self.d_rec_act
-        t_steps, n, u = cs.shape
-        g_out = grad.transpose(1, 0, 2)  # (T + 1, N, U)
-        dz = np.empty_like(gates)  # d pre-activations, (T, N, 4U)
-        dh = np.zeros((n, u), dtype=gates.dtype)
-        dc = np.array(g_out[t_steps], dtype=gates.dtype)
-        rec_t = recurrent_kernel.T
-        carried_h = carried_c = None
-        deriv = d_rec(gates)  # every gate's derivative for all steps at once, (T, N, 4U)
-        deriv[:, :, 2 * u : 3 * u] = d_act(gates[:, :, 2 * u : 3 * u])
-        d_act_cs = d_act(act_cs)  # (T, N, U)
-        for t in range(t_steps - 1, -1, -1):
-            z, dv = gates[t], deriv[t]
-            i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
-            c_prev = cs[t - 1] if t > 0 else c0
-            dh = dh + g_out[t]
-            if keep is not None:
-                # (h_t, c_t) = keep * (new h, new c) + (1 - keep) * (h_{t-1}, c_{t-1})
-                dh, carried_h = _split_masked(dh, keep[t], gates.dtype)
-                dc, carried_c = _split_masked(dc, keep[t], gates.dtype)
-            # h = o * act(c): dc += dh * o * act'(c); do = dh * act(c)
-            dc = dc + dh * o * d_act_cs[t]
-            d = dz[t]
-            np.multiply(dh, act_cs[t], out=d[:, 3 * u :])
-            np.multiply(dc, g, out=d[:, :u])  # c = f * c_prev + i * g
-            np.multiply(dc, c_prev, out=d[:, u : 2 * u])
-            np.multiply(dc, i, out=d[:, 2 * u : 3 * u])
-            d *= dv  # through the four gate activations in one pass
-            dc = dc * f
-            dh = d @ rec_t
-            if mask is not None:
-                dh *= mask
-            if carried_h is not None:
-                dh += carried_h
-                dc += carried_c
-        dx, dkernel = _input_grads(self, xt, kernel, dz, self.go_backwards)
-        drec = None
-        if self.needs_input_grad[2]:
-            drec = _previous_states(h0, out[:t_steps], mask).T @ dz.reshape(-1, 4 * u)
-        grads = [dx, dkernel, drec, dh if self.needs_input_grad[3] else None,
-                 dc if self.needs_input_grad[4] else None]
-        if self.has_bias:
-            grads.append(dz.sum(axis=(0, 1)) if self.needs_input_grad[5] else None)
-        return tuple(grads)
-
-
-# ------------------------------------------------------------------ GRU
-
-
-class GRUSequence(Function):
-    """A whole GRU sequence (Keras maths, gates z, r, h).
-
-    reset_after=True (bias (2, 3U): input bias row 0, recurrent bias row 1):
-        xz, xr, xh = x_t @ kernel + b_in;  rz, rr, rh = (h_{t-1} * mask) @ recurrent_kernel + b_rec
-        z = rec_act(xz + rz); r = rec_act(xr + rr); hh = act(xh + r * rh)
-    reset_after=False (bias (3U,)):
-        z = rec_act(xz + hm @ U_z); r = rec_act(xr + hm @ U_r); hh = act(xh + (r * hm) @ U_h)
-        where hm = h_{t-1} * mask
-    then h_t = z * h_{t-1} + (1 - z) * hh.
-
-    Inputs (positional): x (N, T, F), kernel (F, 3U), recurrent_kernel (U, 3U), h0 (N, U),
-    optional bias. Constants: activation, recurrent_activation, reset_after, go_backwards,
-    recurrent_mask, mask (N, T) timestep mask (a masked step carries the state over).
-    Output: (N, T, U), the states in processing order.
-    """
-
-    def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
-                recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
-                recurrent_mask=None, mask=None):
-        units = u = _check_shapes("gru", x, kernel, recurrent_kernel, [h0], 3)
-        if bias:
-            expected = (2, 3 * u) if reset_after else (3 * u,)
-            if bias[0].shape != expected:
-                raise ValueError(
-                    f"gru: expected bias of shape {expected} (reset_after={reset_after}), "
-                    f"got {bias[0].shape}"
-                )
-        act, self.d_act = fused(activation, "gru")
-        rec_act, self.d_rec_act = fused(recurrent_activation, "gru")
-        xt = _time_major(x, go_backwards)
-        t_steps, n, n_in = xt.shape
-        rmask = _check_mask("gru", recurrent_mask, n, units, xt.dtype)
-        keep, skip = _step_mask("gru", mask, n, t_steps, go_backwards)
-        # xp: (T, N, 3U) input projections; gates: z, r, hh after activation
-        xp = (xt.reshape(t_steps * n, n_in) @ kernel).reshape(t_steps, n, 3 * u)
-        if bias:
-            xp += bias[0][0] if reset_after else bias[0]
-        dtype = xp.dtype
-        gates = np.empty((t_steps, n, 3 * u), dtype=dtype)
-        # reset_after: the recurrent h-part rh (before r multiplies it); else r * hm
-        saved_h = np.empty((t_steps, n, u), dtype=dtype)
-        hs = np.empty((t_steps, n, u), dtype=dtype)
-        rec_zr, rec_h = recurrent_kernel[:, : 2 * u], recurrent_kernel[:, 2 * u :]
-        h = h0
-        for t in range(t_steps):
-            hm = h if rmask is None else h * rmask
-            gz = gates[t]
-            if reset_after:
-                rec = hm @ recurrent_kernel
-                if bias:
-                    rec += bias[0][1]
-                np.add(xp[t, :, : 2 * u], rec[:, : 2 * u], out=gz[:, : 2 * u])
-                rec_act(gz[:, : 2 * u])
-                saved_h[t] = rec[:, 2 * u :]
-                np.multiply(gz[:, u : 2 * u], rec[:, 2 * u :], out=gz[:, 2 * u :])
-            else:
-                np.add(xp[t, :, : 2 * u], hm @ rec_zr, out=gz[:, : 2 * u])
-                rec_act(gz[:, : 2 * u])
-                np.multiply(gz[:, u : 2 * u], hm, out=saved_h[t])
-                np.matmul(saved_h[t], rec_h, out=gz[:, 2 * u :])
-            gz[:, 2 * u :] += xp[t, :, 2 * u :]
-            act(gz[:, 2 * u :])
-            z, hh = gz[:, :u], gz[:, 2 * u :]
-            # h = z * h_prev + (1 - z) * hh = hh + z * (h_prev - hh)
-            np.subtract(h, hh, out=hs[t])
-            hs[t] *= z
-            hs[t] += hh
-            if keep is not None:  # masked rows keep the previous state
-                np.copyto(hs[t], h, where=skip[t])
-            h = hs[t]
-        self.save_for_backward(xt, kernel, recurrent_kernel, h0, gates, saved_h, hs)
-        self.mask, self.keep, self.go_backwards = rmask, keep, go_backwards
-        self.has_bias, self.reset_after = bool(bias), reset_after
-        return hs.transpose(1, 0, 2)
-
-    def backward(self, grad):
-        xt, kernel, recurrent_kernel, h0, gates, saved_h, hs = self.saved
-        mask, keep, d_act, d_rec = self.mask, self.keep, self.d_act, self.d_rec_act
-        reset_after = self.reset_after
-        t_steps, n, u = hs.shape
-        g_out = grad.transpose(1, 0, 2)
-        dx_part = np.empty_like(gates)  # d(x_t @ kernel + b_in), (T, N, 3U)
-        # reset_after: d(hm @ recurrent_kernel + b_rec); else dz, dr, dhh pre-activations
-        drec_part = np.empty_like(gates) if reset_after else dx_part
-        dh = np.zeros((n, u), dtype=gates.dtype)
-        rec_t = recurrent_kernel.T
-        rec_zr_t, rec_h_t = recurrent_kernel[:, : 2 * u].T, recurrent_kernel[:, 2 * u :].T
-        carried = None
-        for t in range(t_steps - 1, -1, -1):
-            gz = gates[t]
-            z, r, hh = gz[:, :u], gz[:, u : 2 * u], gz[:, 2 * u :]
-            h_prev = hs[t - 1] if t > 0 else h0
-            dh = dh + g_out[t]
-            if keep is not None:
-                # h_t = keep * (new h) + (1 - keep) * h_{t-1}
-                dh, carried = _split_masked(dh, keep[t], gates.dtype)
-            dxp = dx_part[t]
-            # h = z * h_prev + (1 - z) * hh
-            np.multiply(dh * (h_prev - hh), d_rec(z), out=dxp[:, :u])
-            dah = dxp[:, 2 * u :]
-            np.multiply(dh * (1 - z), d_act(hh), out=dah)
-            dh_prev = dh * z
-            if reset_after:
-                # hh = act(xh + r * rh)
-                rh = saved_h[t]
-                np.multiply(dah * rh, d_rec(r), out=dxp[:, u : 2 * u])
-                drp = drec_part[t]
-                drp[:, : 2 * u] = dxp[:, : 2 * u]
-                np.multiply(dah, r, out=drp[:, 2 * u :])
-                dhm = drp @ rec_t
-            else:
-                # hh = act(xh + (r * hm) @ U_h)
-                hm = h_prev if mask is None else h_prev * mask
-                drh = dah @ rec_h_t
-                np.multiply(drh * hm, d_rec(r), out=dxp[:, u : 2 * u])
-                dhm = drh * r + dxp[:, : 2 * u] @ rec_zr_t
-            if mask is not None:
-                dhm *= mask
-            dh = dh_prev + dhm
-            if carried is not None:
-                dh += carried
-        dx, dkernel = _input_grads(self, xt, kernel, dx_part, self.go_backwards)
-        drec = None
-        if self.needs_input_grad[2]:
-            prev = _previous_states(h0, hs, mask)  # (T*N, U)
-            if reset_after:
-                drec = prev.T @ drec_part.reshape(-1, 3 * u)
-            else:
-                d2 = dx_part.reshape(-1, 3 * u)
-                drec = np.empty_like(recurrent_kernel, dtype=d2.dtype)
-                drec[:, : 2 * u] = prev.T @ d2[:, : 2 * u]
-                drec[:, 2 * u :] = saved_h.reshape(-1, u).T @ d2[:, 2 * u :]
-        grads = [dx, dkernel, drec, dh if self.needs_input_grad[3] else None]
-        if self.has_bias:
-            dbias = None
-            if self.needs_input_grad[4]:
-                db_in = dx_part.sum(axis=(0, 1))
-                dbias = np.stack([db_in, drec_part.sum(axis=(0, 1))]) if reset_after else db_in
-            grads.append(dbias)
         return tuple(grads)
 
 
@@ -488,7 +151,7 @@ def _steps(x, go_backwards):
 
 def _step_keeps(op, mask, x, go_backwards):
     """Per step (processing order) the (N, 1) keep mask, or None at every step (composed path)."""
-    keep, _ = _step_mask(op, mask, x.shape[0], x.shape[1], go_backwards)
+    keep, _ = common.step_mask(op, mask, x.shape[0], x.shape[1], go_backwards)
     return [None] * x.shape[1] if keep is None else list(keep)
 
 

@@ -1,0 +1,126 @@
+"""What the fused recurrent ops (``recurrent``, ``recurrent_lstm``, ``recurrent_gru``) share:
+layout changes between batch-major and time-major, shape and mask checks, and the
+gradients every op takes the same way.
+
+Shape letters: N batch, T time steps, F input features, U units, k gates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def time_major(x, go_backwards):
+    """(N, T, F) -> contiguous (T, N, F), steps in processing order."""
+    xt = x.transpose(1, 0, 2)
+    if go_backwards:
+        xt = xt[::-1]
+    return np.ascontiguousarray(xt)
+
+
+def batch_major(at, go_backwards):
+    """Inverse of :func:`time_major` for a gradient: (T, N, F) -> (N, T, F)."""
+    if go_backwards:
+        at = at[::-1]
+    return at.transpose(1, 0, 2)
+
+
+def check_shapes(op, x, kernel, recurrent_kernel, states, gates):
+    """Validate x (N, T, F), kernel (F, k*U), recurrent_kernel (U, k*U), states (N, U);
+    return U."""
+    if x.ndim != 3:
+        raise ValueError(f"{op}: expected x of rank 3 (batch, time, features), got shape {x.shape}")
+    if x.shape[1] == 0:
+        raise ValueError(f"{op}: expected at least one time step, got x of shape {x.shape}")
+    units = recurrent_kernel.shape[0] if recurrent_kernel.ndim == 2 else -1
+    expected_k = (x.shape[2], gates * units)
+    if kernel.shape != expected_k:
+        raise ValueError(f"{op}: expected kernel of shape {expected_k}, got {kernel.shape}")
+    if recurrent_kernel.shape != (units, gates * units):
+        raise ValueError(
+            f"{op}: expected recurrent_kernel of shape (units, {gates} * units), "
+            f"got {recurrent_kernel.shape}"
+        )
+    for s in states:
+        if s.shape != (x.shape[0], units):
+            raise ValueError(
+                f"{op}: expected initial state of shape {(x.shape[0], units)}, got {s.shape}"
+            )
+    return units
+
+
+def step_mask(op, mask, n, t_steps, go_backwards):
+    """The timestep mask (N, T) as (keep (T, N, 1) bool, skip (T, N, 1) bool) in processing
+    order, or (None, None) when there is none."""
+    if mask is None:
+        return None, None
+    mask = np.asarray(mask)
+    if mask.shape != (n, t_steps):
+        raise ValueError(f"{op}: expected a timestep mask of shape (batch, time) = "
+                         f"{(n, t_steps)}, got {mask.shape}")
+    keep = np.ascontiguousarray(mask.astype(bool).T[:, :, None])
+    if go_backwards:
+        keep = keep[::-1]
+    return keep, ~keep
+
+
+def split_masked(grad, keep_t, dtype):
+    """grad at a step split into (the part through the step, the part carried past it)."""
+    keep_f = keep_t.astype(dtype)
+    return grad * keep_f, grad * (1 - keep_f)
+
+
+def check_recurrent_mask(op, mask, n, units, dtype):
+    """The recurrent-dropout mask as an (N, U) array of ``dtype``, or None."""
+    if mask is None:
+        return None
+    mask = np.asarray(mask, dtype=dtype)
+    if mask.shape != (n, units):
+        raise ValueError(f"{op}: expected recurrent_mask of shape {(n, units)}, got {mask.shape}")
+    return mask
+
+
+def previous_states(h0, hs, mask):
+    """States entering the recurrent matmul at each step: [h0, h_1, ..., h_{T-1}] (* mask).
+
+    Returns (T*N, U).
+    """
+    prev = np.concatenate([h0[None], hs[:-1]], axis=0)
+    if mask is not None:
+        prev *= mask
+    return prev.reshape(-1, prev.shape[-1])
+
+
+def input_grads(function, xt, kernel, dz, go_backwards, x_index=0, kernel_index=1):
+    """dx = dZ @ kernel^T and dkernel = X^T @ dZ, one GEMM each (None where ``function``
+    needs no gradient). xt: (T, N, F), dz: (T, N, k*U)."""
+    t_steps, n, _ = dz.shape
+    dz2 = dz.reshape(t_steps * n, -1)
+    dx = dkernel = None
+    if function.needs_input_grad[x_index]:
+        dx = batch_major((dz2 @ kernel.T).reshape(t_steps, n, -1), go_backwards)
+    if function.needs_input_grad[kernel_index]:
+        dkernel = xt.reshape(t_steps * n, -1).T @ dz2
+    return dx, dkernel
+
+
+def gate_columns(units, order):
+    """Column indices that put k gate blocks of ``units`` columns each into ``order``.
+
+    ``w[:, gate_columns(u, (3, 0, 1, 2))]`` moves the last gate block first;
+    ``unpermuted[:, columns] = permuted`` puts a gradient back in the original order.
+    """
+    return np.concatenate([np.arange(k * units, (k + 1) * units) for k in order])
+
+
+def unpermute_columns(permuted, columns):
+    """A gradient computed for ``w[..., columns]`` as the gradient of ``w`` itself."""
+    out = np.empty_like(permuted)
+    out[..., columns] = permuted
+    return out
+
+
+def row_sums(matrix):
+    """Sums of the rows of a (k*U, T*N) gradient matrix (the bias gradient), as one GEMV:
+    several times faster than ``matrix.sum(axis=1)`` on long rows."""
+    return matrix @ np.ones(matrix.shape[1], dtype=matrix.dtype)
