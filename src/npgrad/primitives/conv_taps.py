@@ -17,7 +17,9 @@ dimension of only C, so wide layers keep im2col. Measured side by side on one th
 :func:`use_taps`'s bounds.
 
 The GEMMs go through SciPy's BLAS wrappers (``sgemm`` / ``dgemm``), the public route to
-a GEMM that accumulates into its output; NumPy's ``matmul`` always overwrites.
+a GEMM that accumulates into its output; NumPy's ``matmul`` always overwrites. SciPy's
+OpenBLAS keeps a thread pool of its own, which npgrad runs at one thread so that it never
+spins against NumPy's (``blas_pools.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import blas as _blas
 
+from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import workspace as _workspace
 
 _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
@@ -76,6 +79,7 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
     grid = _workspace.scratch(_workspace.TEMP, (n * hp * wp, f), x.dtype)
     target = grid[:rows].T  # (F, rows), Fortran-ordered: BLAS writes it in place
     gemm = _GEMM[x.dtype]
+    _blas_pools.pin_secondary_once()  # SciPy's OpenBLAS pool must not fight NumPy's
     for t in range(kh * kw):
         i, j = divmod(t, kw)
         offset = i * dh * wp + j * dw

@@ -30,55 +30,23 @@ time, and only the rest counts as other programs' load.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import math
 import os
 import time
 
 import numpy as np
 
-_PREFIXES = ("openblas", "scipy_openblas")
-_SUFFIXES = ("", "64_", "_64")
+from npgrad.primitives import blas_pools as _blas_pools
 
-
-@functools.lru_cache(maxsize=1)
 def _openblas():
-    """(set, get) functions of NumPy's OpenBLAS, setting every OpenBLAS loaded, or None.
+    """(set, get) thread-count functions of NumPy's OpenBLAS, or None when none was found.
 
-    SciPy ships an OpenBLAS of its own (its ``scipy.linalg.blas`` GEMMs run the narrow
-    convolutions, see ``primitives/conv_taps.py``): the setter sets both, so one call
-    decides the threads of every GEMM npgrad runs. The getter reads NumPy's.
+    The setter also keeps every other OpenBLAS pool (SciPy's) at one thread: see
+    ``primitives/blas_pools.py`` for why.
     """
-    np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()},
-                           key=lambda path: "numpy" not in path)  # NumPy's first
-    except OSError:
+    if not _blas_pools.pools():
         return None
-    found = []
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in ((p, s) for p in _PREFIXES for s in _SUFFIXES):
-            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            if setter is not None and getter is not None:
-                setter.restype, getter.restype = None, ctypes.c_int
-                setter.argtypes = [ctypes.c_int]
-                found.append((setter, getter))
-                break
-    if not found:
-        return None
-
-    def set_all(n):
-        for setter, _ in found:
-            setter(n)
-
-    return set_all, found[0][1]
+    return _blas_pools.set_threads, _blas_pools.get_threads
 
 
 def _threadpoolctl():
@@ -134,6 +102,7 @@ def _apply(n):
     if controller is not None and (functions is not None or get_num_threads() is not None):
         previous = get_num_threads()
         controller.threadpool_limits(limits=n, user_api="blas")  # stays until changed
+        _blas_pools.pin_secondary()  # SciPy's pool back to one thread (blas_pools.py)
         if previous is not None:
             return previous
         return n
@@ -232,4 +201,5 @@ def adapt_num_threads():
     wanted = max(1, min(cores, math.floor(cores - others + 0.5)))
     if get_num_threads() != wanted:
         _apply(wanted)
+    _blas_pools.pin_secondary()
     return get_num_threads()

@@ -1,0 +1,80 @@
+"""The OpenBLAS thread pools of this process: NumPy's, and SciPy's own copy.
+
+NumPy and SciPy each ship an OpenBLAS, and each keeps its own pool of worker threads that
+busy-wait for a while after every product. npgrad's GEMMs go to NumPy's, except the narrow
+convolutions' per-tap GEMMs (``conv_taps.py``), which need SciPy's ``sgemm`` for its
+accumulating ``beta``. Two pools of two spinning threads on a 2-core machine fight: the
+ResNet workload took 500-580 ms per step at 2 threads against 205-220 ms with SciPy's pool
+at one thread and NumPy's at two. So npgrad gives NumPy's pool the threads it is asked for
+and runs every other OpenBLAS pool on the calling thread alone (:func:`pin_secondary`).
+
+The pools are found as threadpoolctl finds them: the OpenBLAS libraries in
+``/proc/self/maps`` (Linux), called through ctypes. Elsewhere nothing is found and nothing
+is changed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+
+import numpy as np
+
+_PREFIXES = ("openblas", "scipy_openblas")
+_SUFFIXES = ("", "64_", "_64")
+_PINNED = {"done": False}
+
+
+@functools.lru_cache(maxsize=1)
+def pools():
+    """[(set, get)] thread-count functions of every OpenBLAS loaded, NumPy's first ([] if none)."""
+    np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()},
+                           key=lambda path: "numpy" not in path)  # NumPy's first
+    except OSError:
+        return []
+    found = []
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in ((p, s) for p in _PREFIXES for s in _SUFFIXES):
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            if setter is not None and getter is not None:
+                setter.restype, getter.restype = None, ctypes.c_int
+                setter.argtypes = [ctypes.c_int]
+                found.append((setter, getter))
+                break
+    return found
+
+
+def get_threads():
+    """Threads of NumPy's OpenBLAS pool, or None when none was found."""
+    found = pools()
+    return int(found[0][1]()) if found else None
+
+
+def set_threads(n):
+    """``n`` threads for NumPy's pool, one for every other OpenBLAS pool."""
+    found = pools()
+    if found:
+        found[0][0](int(n))
+    pin_secondary()
+
+
+def pin_secondary():
+    """Run every OpenBLAS pool but NumPy's on the calling thread (see the module text)."""
+    for setter, getter in pools()[1:]:
+        if getter() != 1:
+            setter(1)
+    _PINNED["done"] = True
+
+
+def pin_secondary_once():
+    """:func:`pin_secondary` the first time only: what an op calls before using SciPy's BLAS."""
+    if not _PINNED["done"]:
+        pin_secondary()
