@@ -169,3 +169,17 @@ def test_blocks_of_samples_equal_the_composition(monkeypatch, kernel_hw, strides
     np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
     for got, expected in zip(fast_grads, ref_grads):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_zero_padded_border_survives_other_uses_of_its_buffer():
+    # the same padding twice skips zeroing the border; any other use of the buffer in
+    # between (scratch, another padding) must not leave garbage in it
+    pads = ((1, 2), (2, 1))
+    workspace.zero_padded(np.ones((2, 3, 3, 2)), *pads)
+    workspace.scratch(workspace.PAD, (2, 6, 6, 2), np.float64)[...] = 9.0
+    a = workspace.zero_padded(np.ones((2, 3, 3, 2)), *pads)
+    assert a.sum() == 36.0
+    workspace.zero_padded(np.full((2, 4, 4, 2), 3.0), (1, 1), (1, 1))
+    b = workspace.zero_padded(np.ones((2, 3, 3, 2)), *pads)
+    assert b.sum() == 36.0 and b.shape == (2, 6, 6, 2)
+    workspace.clear()

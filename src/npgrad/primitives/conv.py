@@ -149,7 +149,7 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
         # a 1x1 conv reads one pixel per output: the columns are the (strided) pixels
         pixels = x[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :]
         return pixels.reshape(n * oh * ow, c)
-    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), zero border kept between calls
+    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), a reused buffer
     cols = _workspace.scratch(_workspace.TEMP, (n * oh * ow, kh * kw * c), x.dtype)
     cols6 = cols.reshape(n, oh, ow, kh, kw, c)
     if c == 1:

@@ -70,7 +70,7 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
     """
     kh, kw, c, f = kernel.shape
     dh, dw = dilation
-    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), zero border kept between calls
+    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), a reused buffer
     n, hp, wp, _ = xp.shape
     oh, ow = hp - (kh - 1) * dh, wp - (kw - 1) * dw
     pixels = xp.reshape(n * hp * wp, c)
@@ -115,7 +115,8 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C)
     n, hp, wp, c = xp.shape
     _, oh, ow, f = grad.shape
-    grid = _workspace.zero_padded(grad, (0, hp - oh), (0, wp - ow))  # (N, Hp, Wp, F)
+    # (N, Hp, Wp, F), in the other buffer (the padded x is in use)
+    grid = _workspace.zero_padded(grad, (0, hp - oh), (0, wp - ow), name=_workspace.TEMP)
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
     pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
     out = np.empty((kh, kw, c, f), dtype=x.dtype)

@@ -9,7 +9,7 @@ never return them and never keep them past their own call, so one buffer per pur
 
 Example:
     >>> cols = scratch(TEMP, (6, 4), np.float32)   # uninitialized, reused next time
-    >>> padded = zero_padded(np.ones((1, 2, 2, 1)), (1, 1), (1, 1))   # zero border kept
+    >>> padded = zero_padded(np.ones((1, 2, 2, 1)), (1, 1), (1, 1))   # in a reused buffer
     >>> padded[0, :, :, 0].sum()
     4.0
 """
@@ -26,15 +26,22 @@ import numpy as np
 #: largest layer), not one per purpose (its peak memory: 126 -> 112 MiB). An op (with the
 #: helpers it calls) uses each name for one array at a time.
 TEMP, TEMP2 = "activation_temp", "activation_temp_2"
+PAD = "padded_image"  #: the buffer of :func:`zero_padded`
 
-_MAX_PADDED = 16  # padded buffers kept (one per shape and padding); oldest dropped first
 _local = threading.local()
 
 
-def _pools():
+def _pool():
     if not hasattr(_local, "scratch"):
-        _local.scratch, _local.padded = {}, {}
-    return _local.scratch, _local.padded
+        _local.scratch = {}
+    return _local.scratch
+
+
+def _borders():
+    """{buffer name: the (shape, pads, dtype) whose zero border it holds}."""
+    if not hasattr(_local, "borders"):
+        _local.borders = {}
+    return _local.borders
 
 
 def scratch(name, shape, dtype):
@@ -54,7 +61,8 @@ def scratch(name, shape, dtype):
     """
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    pool, _ = _pools()
+    _borders().pop(name, None)  # whatever zero border it held may be overwritten now
+    pool = _pool()
     buffer = pool.get(name)
     if buffer is None or buffer.nbytes < nbytes:
         pool.pop(name, None)  # let the old block go before the larger one is allocated
@@ -63,16 +71,19 @@ def scratch(name, shape, dtype):
     return buffer[:nbytes].view(dtype).reshape(shape)
 
 
-def zero_padded(x, pads_h, pads_w):
+def zero_padded(x, pads_h, pads_w, name=None):
     """``x`` (N, H, W, C) with zero rows and columns around it, in a reused buffer.
 
-    Only the interior is written on each call; the border was zeroed when the buffer (one
-    per shape, padding and dtype) was made and stays zero. The same rules as
+    The padded image lives in the scratch buffer ``name`` (:data:`PAD` by default): the
+    interior is copied and the border zeroed (a few rows and columns, and only when the
+    buffer's last use was not this same padding), instead of ``np.pad``'s fresh array. One buffer serves every shape, so a network with a dozen
+    padded shapes keeps one padded image, not one per shape. The same rules as
     :func:`scratch` apply to the result. No copy at all when there is nothing to pad.
 
     Args:
         x: (N, H, W, C) array.
         pads_h, pads_w: (before, after) pairs of non-negative ints.
+        name: the scratch buffer to use.
 
     Returns:
         (N, H + sum(pads_h), W + sum(pads_w), C) array.
@@ -80,21 +91,23 @@ def zero_padded(x, pads_h, pads_w):
     if pads_h == (0, 0) and pads_w == (0, 0):
         return x
     n, h, w, c = x.shape
-    shape = (n, h + pads_h[0] + pads_h[1], w + pads_w[0] + pads_w[1], c)
+    (top, bottom), (left, right) = pads_h, pads_w
+    name = PAD if name is None else name
+    shape = (n, h + top + bottom, w + left + right, c)
     key = (shape, tuple(pads_h), tuple(pads_w), x.dtype.str)
-    _, padded = _pools()
-    buffer = padded.pop(key, None)
-    if buffer is None:
-        if len(padded) >= _MAX_PADDED:
-            padded.pop(next(iter(padded)))
-        buffer = np.zeros(shape, dtype=x.dtype)
-    padded[key] = buffer  # most recently used last
-    buffer[:, pads_h[0] : pads_h[0] + h, pads_w[0] : pads_w[0] + w, :] = x
+    zeroed = _borders().get(name) == key  # the last call left this very border zero
+    buffer = scratch(name, shape, x.dtype)
+    if not zeroed:
+        buffer[:, :top] = 0
+        buffer[:, top + h :] = 0
+        buffer[:, top : top + h, :left] = 0
+        buffer[:, top : top + h, left + w :] = 0
+    buffer[:, top : top + h, left : left + w] = x
+    _borders()[name] = key
     return buffer
 
 
 def clear():
     """Free every buffer of this thread (they are made again on demand)."""
-    scratch_pool, padded = _pools()
-    scratch_pool.clear()
-    padded.clear()
+    _pool().clear()
+    _borders().clear()
