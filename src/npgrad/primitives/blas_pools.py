@@ -9,8 +9,8 @@ at one thread and NumPy's at two. So npgrad gives NumPy's pool the threads it is
 and runs every other OpenBLAS pool on the calling thread alone (:func:`pin_secondary`).
 
 The pools are found as threadpoolctl finds them: the OpenBLAS libraries in
-``/proc/self/maps`` (Linux), called through ctypes. Elsewhere nothing is found and nothing
-is changed.
+``/proc/self/maps`` (Linux; elsewhere through threadpoolctl when it is installed), called
+through ctypes. Where none is found nothing is changed.
 """
 
 from __future__ import annotations
@@ -29,12 +29,7 @@ _PINNED = {"done": False}
 def pools():
     """[(set, get)] thread-count functions of every OpenBLAS loaded, NumPy's first ([] if none)."""
     np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps if "openblas" in line.lower()},
-                           key=lambda path: "numpy" not in path)  # NumPy's first
-    except OSError:
-        return []
+    paths = sorted(_library_paths(), key=lambda path: "numpy" not in path)  # NumPy's first
     found = []
     for path in paths:
         try:
@@ -50,6 +45,22 @@ def pools():
                 found.append((setter, getter))
                 break
     return found
+
+
+def _library_paths():
+    """Paths of the OpenBLAS libraries loaded: from ``/proc/self/maps`` (Linux), else from
+    threadpoolctl when it is installed (macOS, Windows), else none."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return {line.split()[-1] for line in maps if "openblas" in line.lower()}
+    except OSError:
+        pass
+    try:
+        import threadpoolctl
+    except ImportError:
+        return set()
+    return {info["filepath"] for info in threadpoolctl.threadpool_info()
+            if info.get("internal_api") == "openblas"}
 
 
 def get_threads():

@@ -188,6 +188,7 @@ def adapt_num_threads():
     Returns:
         The number of threads now in force (None when no BLAS could be reached).
     """
+    _blas_pools.pin_secondary()  # SciPy's pool at one thread, whatever else is decided
     if _EXPLICIT["set"] or any(os.environ.get(v) for v in _ENVIRONMENT):
         return get_num_threads()
     if _openblas() is None and _threadpoolctl() is None:
@@ -201,5 +202,4 @@ def adapt_num_threads():
     wanted = max(1, min(cores, math.floor(cores - others + 0.5)))
     if get_num_threads() != wanted:
         _apply(wanted)
-    _blas_pools.pin_secondary()
     return get_num_threads()

@@ -1,0 +1,35 @@
+"""SciPy's OpenBLAS pool runs at one thread whatever NumPy's runs at (primitives/blas_pools.py)."""
+
+import numpy as np
+import pytest
+from scipy.linalg import blas  # noqa: F401 - loads SciPy's OpenBLAS
+
+import npgrad
+from npgrad.primitives import blas_pools
+
+
+def test_numpy_pool_gets_the_threads_and_the_others_one():
+    found = blas_pools.pools()
+    if not found:
+        pytest.skip("no OpenBLAS reachable in this process (another BLAS or OS)")
+    previous = npgrad.utils.get_num_threads()
+    try:
+        npgrad.utils.set_num_threads(2)
+        assert blas_pools.get_threads() == 2
+        assert all(getter() == 1 for _, getter in found[1:])
+        found[-1][0](2)  # somebody raises SciPy's pool again...
+        npgrad.utils.adapt_num_threads()  # ...the next adaptation (every epoch) pins it back
+        assert all(getter() == 1 for _, getter in found[1:])
+    finally:
+        npgrad.utils.set_num_threads(previous)
+
+
+def test_the_narrow_convolution_pins_the_scipy_pool_before_its_first_gemm(monkeypatch):
+    calls = []
+    monkeypatch.setitem(blas_pools._PINNED, "done", False)
+    monkeypatch.setattr(blas_pools, "pin_secondary", lambda: calls.append(1)
+                        or blas_pools._PINNED.__setitem__("done", True))
+    x, kernel = np.ones((1, 5, 5, 8), np.float32), np.ones((3, 3, 8, 8), np.float32)
+    npgrad.functional.conv2d(x, kernel, padding="same")
+    npgrad.functional.conv2d(x, kernel, padding="same")
+    assert calls == [1]
