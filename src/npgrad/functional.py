@@ -49,6 +49,7 @@ from npgrad.primitives.depthwise import (
 from npgrad.primitives.elementwise import (
     abs,
     add,
+    add_relu,
     cast,
     clip,
     divide,
@@ -127,8 +128,8 @@ def zero_padding2d(x, padding=1):
 
 __all__ = [
     # elementwise
-    "abs", "add", "cast", "clip", "divide", "exp", "log", "maximum", "minimum", "multiply",
-    "negative", "power", "sqrt", "square", "subtract", "where",
+    "abs", "add", "add_relu", "cast", "clip", "divide", "exp", "log", "maximum", "minimum",
+    "multiply", "negative", "power", "sqrt", "square", "subtract", "where",
     # reductions
     "max", "mean", "min", "std", "sum", "var",
     # shape

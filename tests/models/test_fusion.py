@@ -178,8 +178,43 @@ def test_batch_norm_relu_fuses_only_plain_relus():
         relus = sum(type(op) is ReLUOp for op in found)
         return relus, sorted(op.relu for op in found if type(op) is npgrad.primitives.nn.BatchNorm)
 
-    # the first unit fuses; the second BN feeds an Add, and the last ReLU follows the Add
-    assert ops(_residual_model()) == (1, [False, True])
+    # the first unit fuses; the second BN feeds an Add, whose ReLU fuses with it (AddReLU)
+    assert ops(_residual_model()) == (0, [False, True])
     assert ops(_residual_model(fuse=False)) == (2, [False, False])
     leaky = _residual_model(relu=lambda: L.ReLU(negative_slope=0.1, dtype="float64"))
     assert ops(leaky)[1] == [False, False]
+
+
+def test_add_relu_fuses_the_residual_join_and_trains_like_the_layers():
+    from npgrad.primitives.elementwise import AddReLU
+
+    images = np.random.default_rng(2).standard_normal((2, 6, 5, 3))
+    assert AddReLU in _op_types(_residual_model()(images, training=True))
+    assert AddReLU not in _op_types(_residual_model(fuse=False)(images, training=True))
+    # values and gradients: the residual model of the BN tests trains identically either way
+    # (test_batch_norm_relu_fusion_trains_exactly_like_the_layers); broadcast merges and
+    # three inputs stay two layers
+    f64 = {"dtype": "float64"}
+    a, b = npgrad.Input((4, 3), dtype="float64"), npgrad.Input((1, 3), dtype="float64")
+    broadcast = npgrad.Model([a, b], L.ReLU(**f64)(L.Add(**f64)([a, b])))
+    x1, x2 = np.ones((2, 4, 3)), -2 * np.ones((2, 1, 3))
+    out = broadcast([x1, x2], training=True)
+    assert AddReLU not in _op_types(out) and np.all(out.numpy() == 0)
+    c = npgrad.Input((4, 3), dtype="float64")
+    three = npgrad.Model([a, c], L.ReLU(**f64)(L.Add(**f64)([a, c, a])))
+    assert AddReLU not in _op_types(three([x1, -x1], training=True))
+
+
+def test_fused_add_relu_equals_add_then_relu_in_value_and_gradient():
+    from npgrad import Tensor
+
+    rng = np.random.default_rng(3)
+    a, b, g = (rng.standard_normal((4, 5, 3)) for _ in range(3))
+    results = []
+    for fused in (True, False):
+        ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+        y = npgrad.functional.add_relu(ta, tb) if fused else npgrad.functional.relu(ta + tb)
+        (y * g).sum().backward()
+        results.append((y.numpy(), ta.grad, tb.grad))
+    for got, expected in zip(*results):
+        np.testing.assert_array_equal(got, expected)

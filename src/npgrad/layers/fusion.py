@@ -10,7 +10,9 @@ pair runs as one op with the same values and gradients as the two layers:
 - ``BatchNormalization`` (channels last) + ``ReLU()`` or ``Activation('relu')``:
   ``F.batch_norm(..., relu=True)``, the ReLU applied in place inside the normalization:
   one activation-sized array and one pass fewer per pair, the pattern of every residual
-  network.
+  network;
+- ``Add`` of two tensors of one shape + a plain ReLU (the end of a residual block):
+  ``F.add_relu``, likewise.
 
 Calling the layers one by one (``layer(x)``) is never affected; ``model.fuse_layers =
 False`` turns fusion off for a model.
@@ -22,10 +24,11 @@ import npgrad.functional as F
 from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import Activation, ReLU
 from npgrad.layers.masks import get_keras_mask
+from npgrad.layers.merging import Add
 from npgrad.layers.normalization import BatchNormalization
 from npgrad.layers.pooling import MaxPooling2D
 
-__all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "fused_pair"]
+__all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "add_relu", "fused_pair"]
 
 
 def fusable(conv, pool):
@@ -74,10 +77,31 @@ def batch_norm_relu(norm, act, x, training=False):
     return norm.call(x, training=training, relu=True)
 
 
+def add_relu(add, act, inputs, training=False):
+    """Run Add on two tensors then a plain ReLU as one op (``F.add_relu``).
+
+    Falls back to the two layers for more than two inputs, inputs of different shapes
+    (broadcast merges) or inputs carrying timestep masks.
+    """
+    inputs = list(inputs)
+    if len(inputs) != 2 or any(get_keras_mask(x) is not None for x in inputs):
+        return act(add(inputs, training=training), training=training)
+    xs = [add._prepare_input(x) for x in inputs]
+    if xs[0].shape != xs[1].shape:
+        return act(add(xs, training=training), training=training)
+    add._maybe_build([x.shape for x in xs])
+    return F.add_relu(xs[0], xs[1])
+
+
 def fused_pair(first, second):
-    """How to run ``first`` then ``second`` as one op: a ``runner(x, training)``, or None."""
+    """How to run ``first`` then ``second`` as one op: a ``runner(x, training)``, or None.
+
+    ``x`` is what ``first`` is called with (a list of tensors for ``Add``).
+    """
     if fusable(first, second):
         return lambda x, training=False: conv_max_pool(first, x)
     if _batch_norm_relu_fusable(first, second):
         return lambda x, training=False: batch_norm_relu(first, second, x, training)
+    if type(first) is Add and _plain_relu(second):
+        return lambda xs, training=False: add_relu(first, second, xs, training)
     return None

@@ -326,8 +326,9 @@ class Functional(Model):
             pair = fused.get(id(node))
             if pair is not None:  # this node and the one feeding it: one fused op
                 first, runner = pair
-                values[id(node.output_tensors[0])] = runner(values[id(first.call_args[0])],
-                                                            training)
+                get = lambda a: values[id(a)]  # noqa: E731
+                values[id(node.output_tensors[0])] = runner(
+                    map_structure(get, first.call_args[0]), training)
                 continue
             if node.is_input:  # the InputLayer checks the shape and casts the dtype
                 tensor = node.output_tensors[0]
@@ -375,7 +376,7 @@ class Functional(Model):
         outputs = {id(t) for t in self._outputs}
         fused, skipped = {}, set()
         for node in self._nodes:
-            if node.is_input or not _plain_call(node) or id(node) in fused:
+            if node.is_input or not _plain_call(node, several=True) or id(node) in fused:
                 continue
             out = node.output_tensors[0]
             consumers = users.get(id(out), [])
@@ -557,7 +558,12 @@ def _unique(weights):
     return out
 
 
-def _plain_call(node):
-    """One symbolic argument, no keyword arguments (no fixed ``training``, no mask)."""
-    return (len(node.call_args) == 1 and not node.call_kwargs
-            and type(node.call_args[0]) is KerasTensor and len(node.output_tensors) == 1)
+def _plain_call(node, several=False):
+    """One symbolic argument (or, with ``several``, one list of them, as a merge layer
+    takes), no keyword arguments (no fixed ``training``, no mask), one output."""
+    if len(node.call_args) != 1 or node.call_kwargs or len(node.output_tensors) != 1:
+        return False
+    arg = node.call_args[0]
+    if several and isinstance(arg, (list, tuple)):
+        return all(type(a) is KerasTensor for a in arg)
+    return type(arg) is KerasTensor

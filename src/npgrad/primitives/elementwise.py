@@ -31,6 +31,27 @@ class Add(Function):
         return grad, grad
 
 
+class AddReLU(Function):
+    """max(a + b, 0): a residual join and its ReLU in one op (gradient 0 where a + b <= 0).
+
+    The sum is clipped in place, and the backward masks the gradient once for both inputs:
+    one activation-sized array and one pass fewer than Add then ReLU.
+    """
+
+    def forward(self, a, b):
+        if a.shape != b.shape:
+            _check_broadcast("add_relu", a, b)
+        out = np.add(a, b)
+        np.maximum(out, 0, out=out)
+        self.save_for_backward(out)  # its zeros are the mask; the next layer keeps it anyway
+        return out
+
+    def backward(self, grad):
+        (out,) = self.saved
+        masked = grad * (out > 0)
+        return masked, masked
+
+
 class Subtract(Function):
     """a - b."""
 
@@ -241,6 +262,16 @@ class Cast(Function):
 def add(a, b):
     """a + b with broadcasting."""
     return Add.apply(a, b)
+
+
+def add_relu(a, b):
+    """``relu(a + b)`` as one op (the end of a residual block), with broadcasting.
+
+    Example:
+        >>> add_relu(np.array([1.0, -2.0]), np.array([0.5, 1.0])).numpy()
+        array([1.5, 0. ])
+    """
+    return AddReLU.apply(a, b)
 
 
 def subtract(a, b):
