@@ -137,7 +137,8 @@ class Functional(Model):
         fuse_layers: when True (the default), a layer whose output only feeds one other
             layer runs with it as one op where ``layers/fusion.py`` knows how, as in
             ``Sequential``: ``Conv2D`` (stride 1) + ``MaxPooling2D((2, 2))``,
-            ``BatchNormalization`` + ``ReLU``. Identical outputs and gradients.
+            ``BatchNormalization`` + ``ReLU``, ``Add`` + ``ReLU``. Identical outputs and
+            gradients.
 
     Raises:
         ValueError: an output that depends on an Input not in ``inputs`` (the Input is
