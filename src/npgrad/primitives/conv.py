@@ -231,7 +231,7 @@ def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
                  (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
         if kh == 1 and kw == 1:
             return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
-        if use_taps(grad.dtype, f, c, (kh, kw), strides) and grad.dtype == kernel.dtype:
+        if use_taps((grad.dtype, kernel.dtype), f, c, (kh, kw), strides):
             # the same correlation, one accumulated GEMM per tap (narrow layers)
             return tap_correlation(grad, kernel[::-1, ::-1].transpose(0, 1, 3, 2), gpads, dilation)
         # im2col(padded grad) @ flipped kernel: (N*H*W, KH*KW*F) @ (KH*KW*F, C)
@@ -245,7 +245,8 @@ def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
             (g2 @ kernel.reshape(c, f).T).reshape(n, oh, ow, c))
         return dx
     padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
-    if (dh, dw) == (1, 1) and (f <= c or use_taps(grad.dtype, f, c, (kh, kw), (1, 1))):
+    narrow = use_taps((grad.dtype, kernel.dtype), f, c, (kh, kw), (1, 1))
+    if (dh, dw) == (1, 1) and (f <= c or narrow):
         dxp = _strided_adjoint(grad, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
         return crop_hw(dxp, *pads)
     taps = tap_products(g2, kernel.reshape(kh * kw, c, f))  # (KH*KW, N*OH*OW, C)
@@ -295,8 +296,7 @@ def _strided_adjoint(x, kernel_map, padded_hw, strides):
             # before with the class's taps in reverse order
             pads = ((taps_h - 1, max(rows - h, 0)), (taps_w - 1, max(cols_out - w, 0)))
             sub = kernel_map[rh::sh, rw::sw][::-1, ::-1]  # (taps_h, taps_w, C_in, C_out)
-            if (use_taps(x.dtype, c_in, c_out, (taps_h, taps_w), (1, 1))
-                    and x.dtype == kernel_map.dtype):
+            if use_taps((x.dtype, kernel_map.dtype), c_in, c_out, (taps_h, taps_w), (1, 1)):
                 target[...] = tap_correlation(x, sub, pads)  # narrow: one GEMM per tap
                 continue
             cols = _columns(x, (taps_h, taps_w), (rows, cols_out), (1, 1), (1, 1), pads)
@@ -392,7 +392,7 @@ class Conv2D(Function):
         oh, pads_h = window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
-        if use_taps(np.result_type(x, kernel), c, f, (kh, kw), strides) and x.dtype == kernel.dtype:
+        if use_taps((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
             out = tap_correlation(x, kernel, (pads_h, pads_w), dilation_rate).reshape(-1, f)
         else:
             # im2col(x) @ kernel: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), in blocks of samples
@@ -411,7 +411,7 @@ class Conv2D(Function):
         g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
         dx = dw = db = None
         if self.needs_input_grad[1]:
-            if use_taps(x.dtype, x.shape[-1], f, (kh, kw), strides) and x.dtype == grad.dtype:
+            if use_taps((x.dtype, grad.dtype), x.shape[-1], f, (kh, kw), strides):
                 # one GEMM per tap over the padded image (narrow layers, stride 1)
                 dw = tap_kernel_grad(x, grad.reshape(n, *out_hw, f), (kh, kw), pads, dilation)
             else:

@@ -34,11 +34,12 @@ _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
 MIN_CHANNELS, MAX_CHANNELS = 8, 32  # taps win inside these bounds (see the module text)
 
 
-def use_taps(dtype, in_channels, out_channels, kernel_hw, strides):
+def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides):
     """Whether a correlation of this shape runs faster as per-tap GEMMs than as im2col.
 
     Args:
-        dtype: dtype of both operands (float32 and float64 have a BLAS GEMM).
+        dtypes: the operands' dtype, or a tuple of their dtypes: one dtype with a BLAS
+            GEMM (float32 or float64) shared by all of them.
         in_channels, out_channels: C and F of the correlation.
         kernel_hw: (KH, KW).
         strides: (sh, sw); only stride 1 reads contiguous slabs.
@@ -46,10 +47,11 @@ def use_taps(dtype, in_channels, out_channels, kernel_hw, strides):
     Returns:
         bool.
     """
+    kinds = {np.dtype(d) for d in (dtypes if isinstance(dtypes, tuple) else (dtypes,))}
     return (
         tuple(strides) == (1, 1)
         and kernel_hw[0] * kernel_hw[1] > 1
-        and np.dtype(dtype) in _GEMM
+        and len(kinds) == 1 and kinds <= _GEMM.keys()
         and MIN_CHANNELS <= in_channels <= MAX_CHANNELS
         and out_channels <= MAX_CHANNELS
     )
