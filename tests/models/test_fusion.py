@@ -218,3 +218,8 @@ def test_fused_add_relu_equals_add_then_relu_in_value_and_gradient():
         results.append((y.numpy(), ta.grad, tb.grad))
     for got, expected in zip(*results):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_add_relu_names_the_shapes_it_cannot_broadcast():
+    with pytest.raises(ValueError, match=r"add_relu.*\(2, 3\).*\(4,\)"):
+        npgrad.functional.add_relu(np.ones((2, 3)), np.ones(4))
