@@ -84,9 +84,7 @@ class RandomInvert(ColorLayer):
 
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomInvert")
-        self.factor = factor_arg(factor, (0.0, 1.0), "RandomInvert")
-        self.value_range = value_range_arg(value_range, "RandomInvert")
+        self._factor_and_range("RandomInvert", factor, (0.0, 1.0), value_range, data_format)
 
     def _color(self, images, rng):
         n = images.shape[0]
@@ -166,9 +164,7 @@ class RandomColorDegeneration(ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomColorDegeneration")
-        self.factor = factor_arg(factor, (-1.0, 1.0), "RandomColorDegeneration")
-        self.value_range = value_range_arg(value_range, "RandomColorDegeneration")
+        self._factor_and_range("RandomColorDegeneration", factor, (-1.0, 1.0), value_range, data_format)
 
     def _color(self, images, rng):
         f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)).astype(images.dtype)
@@ -230,9 +226,7 @@ class RandomPosterization(ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomPosterization")
-        self.factor = factor_arg(factor, (1.0, 8.0), "RandomPosterization")
-        self.value_range = value_range_arg(value_range, "RandomPosterization")
+        self._factor_and_range("RandomPosterization", factor, (1.0, 8.0), value_range, data_format)
 
     def _color(self, images, rng):
         low, high = int(self.factor[0]), int(self.factor[1])
@@ -278,9 +272,7 @@ class RandomSharpness(ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomSharpness")
-        self.factor = factor_arg(factor, (0.0, 1.0), "RandomSharpness")
-        self.value_range = value_range_arg(value_range, "RandomSharpness")
+        self._factor_and_range("RandomSharpness", factor, (0.0, 1.0), value_range, data_format)
 
     def _color(self, images, rng):
         f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1, 1)).astype(images.dtype) * 2
@@ -310,9 +302,7 @@ class RandomHue(ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomHue")
-        self.factor = factor_arg(factor, (0.0, 1.0), "RandomHue")
-        self.value_range = value_range_arg(value_range, "RandomHue")
+        self._factor_and_range("RandomHue", factor, (0.0, 1.0), value_range, data_format)
 
     def _color(self, images, rng):
         n = images.shape[0]
@@ -349,9 +339,7 @@ class RandomSaturation(ColorLayer):
 
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
-        arguments.check_data_format(data_format, "RandomSaturation")
-        self.factor = factor_arg(factor, (-1.0, 1.0), "RandomSaturation")
-        self.value_range = value_range_arg(value_range, "RandomSaturation")
+        self._factor_and_range("RandomSaturation", factor, (-1.0, 1.0), value_range, data_format)
 
     def _color(self, images, rng):
         f = rng.uniform(*self.factor, size=(images.shape[0], 1, 1))

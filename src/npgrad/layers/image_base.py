@@ -152,6 +152,12 @@ class ColorLayer(RandomImageLayer):
     def _color(self, images, rng):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _factor_and_range(self, name, factor, bounds, value_range, data_format):
+        """Check and keep the arguments most color layers share (``name`` in messages)."""
+        arguments.check_data_format(data_format, name)
+        self.factor = factor_arg(factor, bounds, name)
+        self.value_range = value_range_arg(value_range, name)
+
 
 __all__ = ["check_images", "number_arg", "value_range_arg", "factor_arg", "to_range", "grayscale",
            "rgb_to_hsv", "hsv_to_rgb", "ImageLayer", "RandomImageLayer", "ColorLayer"]
