@@ -5,7 +5,7 @@ import pytest
 from scipy.linalg import blas  # noqa: F401 - loads SciPy's OpenBLAS
 
 import npgrad
-from npgrad.primitives import blas_pools
+from npgrad.primitives import blas_pools, gemm
 
 
 def test_numpy_pool_gets_the_threads_and_the_others_one():
@@ -24,8 +24,11 @@ def test_numpy_pool_gets_the_threads_and_the_others_one():
         npgrad.utils.set_num_threads(previous)
 
 
-def test_the_narrow_convolution_pins_the_scipy_pool_before_its_first_gemm(monkeypatch):
+def test_the_scipy_fallback_pins_the_scipy_pool_before_its_first_gemm(monkeypatch):
+    # where NumPy's BLAS has no reachable cblas GEMM, the narrow convolution's accumulating
+    # GEMMs go to SciPy's OpenBLAS (primitives/gemm.py): its pool is pinned first, once
     calls = []
+    monkeypatch.setattr(gemm, "_cblas_gemm", lambda dtype: None)
     monkeypatch.setitem(blas_pools._PINNED, "done", False)
     monkeypatch.setattr(blas_pools, "pin_secondary", lambda: calls.append(1)
                         or blas_pools._PINNED.__setitem__("done", True))

@@ -1,12 +1,14 @@
 """The OpenBLAS thread pools of this process: NumPy's, and SciPy's own copy.
 
 NumPy and SciPy each ship an OpenBLAS, and each keeps its own pool of worker threads that
-busy-wait for a while after every product. npgrad's GEMMs go to NumPy's, except the narrow
-convolutions' per-tap GEMMs (``conv_taps.py``), which need SciPy's ``sgemm`` for its
-accumulating ``beta``. Two pools of two spinning threads on a 2-core machine fight: the
-ResNet workload took 500-580 ms per step at 2 threads against 205-220 ms with SciPy's pool
-at one thread and NumPy's at two. So npgrad gives NumPy's pool the threads it is asked for
-and runs every other OpenBLAS pool on the calling thread alone (:func:`pin_secondary`).
+busy-wait for a while after every product. npgrad's GEMMs go to NumPy's: through NumPy, or
+through ctypes for the accumulating GEMM (``gemm.py``, which finds NumPy's library with
+:func:`numpy_library`). SciPy's serves that GEMM only where NumPy's cannot be reached. Two
+pools of two spinning threads on a 2-core machine fight: the ResNet workload took 500-580
+ms per step at 2 threads against 205-220 ms with SciPy's pool at one thread and NumPy's at
+two, when the narrow convolutions still ran on SciPy's. So npgrad gives NumPy's pool the
+threads it is asked for and runs every other OpenBLAS pool on the calling thread alone
+(:func:`pin_secondary`).
 
 The pools are found as threadpoolctl finds them: the OpenBLAS libraries in
 ``/proc/self/maps`` (Linux; elsewhere through threadpoolctl when it is installed), called
@@ -45,6 +47,19 @@ def pools():
                 found.append((setter, getter))
                 break
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def numpy_library():
+    """The ctypes handle of the OpenBLAS NumPy loaded (``gemm.py`` calls its GEMM), or None."""
+    np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
+    paths = [path for path in _library_paths() if "numpy" in path]
+    if len(paths) != 1:
+        return None  # none, or several and no telling which one NumPy calls
+    try:
+        return ctypes.CDLL(paths[0])
+    except OSError:
+        return None
 
 
 def _library_paths():
