@@ -36,3 +36,35 @@ def test_the_scipy_fallback_pins_the_scipy_pool_before_its_first_gemm(monkeypatc
     npgrad.functional.conv2d(x, kernel, padding="same")
     npgrad.functional.conv2d(x, kernel, padding="same")
     assert calls == [1]
+
+
+def test_one_thread_runs_numpys_pool_at_one_thread_and_gives_the_threads_back():
+    if not blas_pools.pools():
+        pytest.skip("no OpenBLAS reachable in this process (another BLAS or OS)")
+    previous = npgrad.utils.get_num_threads()
+    try:
+        npgrad.utils.set_num_threads(2)
+        with pytest.raises(RuntimeError):
+            with blas_pools.one_thread():
+                assert blas_pools.get_threads() == 1
+                raise RuntimeError("the count comes back on errors too")
+        assert blas_pools.get_threads() == 2
+    finally:
+        npgrad.utils.set_num_threads(previous)
+
+
+def test_the_narrow_kernel_gradient_runs_its_products_at_one_thread(monkeypatch):
+    # OpenBLAS splits the tiny (C, F) outputs of the per-tap kernel gradient between its
+    # threads and both pack the whole operands (1.7x slower at two threads): one thread
+    seen = []
+    original = blas_pools.one_thread
+
+    def spy():
+        seen.append("entered")
+        return original()
+
+    monkeypatch.setattr(blas_pools, "one_thread", spy)
+    x = npgrad.Tensor(np.ones((2, 6, 6, 8), np.float32), requires_grad=True)
+    kernel = npgrad.Tensor(np.ones((3, 3, 8, 8), np.float32), requires_grad=True)
+    npgrad.functional.conv2d(x, kernel, padding="same").sum().backward()
+    assert seen == ["entered"]

@@ -17,6 +17,7 @@ through ctypes. Where none is found nothing is changed.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 
@@ -90,6 +91,28 @@ def set_threads(n):
     if found:
         found[0][0](int(n))
     pin_secondary()
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run NumPy's pool at one thread inside the block, then give its threads back.
+
+    For products that OpenBLAS threads badly: with a tiny output and a long inner
+    dimension (the per-tap kernel gradient of a narrow conv, (16 x 73,000) @ (73,000 x 16)),
+    it splits the 16 x 16 output between its threads, and each packs the whole of both
+    operands: 12.5 -> 20.9 ms for the nine taps at two threads (2-core EPYC). Switching the
+    count costs about a microsecond. Not for code that other threads run BLAS beside: the
+    count is the process's.
+    """
+    found = pools()
+    previous = int(found[0][1]()) if found else 1
+    if previous > 1:
+        found[0][0](1)
+    try:
+        yield
+    finally:
+        if previous > 1:
+            found[0][0](previous)
 
 
 def pin_secondary():

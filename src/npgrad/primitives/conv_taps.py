@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import gemm as _gemm
 from npgrad.primitives import workspace as _workspace
 
@@ -116,8 +117,9 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
     pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
     out = np.empty((kh, kw, c, f), dtype=x.dtype)
-    for t in range(kh * kw):
-        i, j = divmod(t, kw)
-        offset = i * dh * wp + j * dw
-        np.matmul(pixels[offset : offset + rows].T, grads, out=out[i, j])  # (C, F)
+    with _blas_pools.one_thread():  # OpenBLAS threads these (C, F) outputs badly
+        for t in range(kh * kw):
+            i, j = divmod(t, kw)
+            offset = i * dh * wp + j * dw
+            np.matmul(pixels[offset : offset + rows].T, grads, out=out[i, j])  # (C, F)
     return out
