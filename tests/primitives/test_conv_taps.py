@@ -8,11 +8,14 @@ These tests check that the path is taken for such layers and that its values and
 equal the convolution written from autograd primitives.
 """
 
+import contextlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import conv, conv_taps
@@ -56,9 +59,46 @@ def narrow_setups(draw):
     return x, kernel, bias, dict(strides=1, padding=padding, dilation_rate=dilation)
 
 
+@contextlib.contextmanager
+def blas_threads(count):
+    """NumPy's pool at ``count`` threads: the kernel gradient picks its products by it."""
+    previous = npgrad.utils.get_num_threads()
+    npgrad.utils.set_num_threads(count)
+    try:
+        yield
+    finally:
+        npgrad.utils.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @settings(max_examples=40, deadline=None)
-@given(narrow_setups(), st.integers(0, 2**32 - 1))
-def test_tap_path_equals_the_composition(setup, seed):
+@given(setup=narrow_setups(), seed=st.integers(0, 2**32 - 1))
+def test_tap_path_equals_the_composition(threads, setup, seed):
+    with blas_threads(threads):
+        _check_tap_path_equals_the_composition(setup, seed)
+
+
+def test_several_threads_take_kernel_rows_for_the_kernel_gradient(monkeypatch):
+    # on one thread one GEMM per tap; on several, one per kernel row over width-im2col
+    # columns (a (KW*C, F) output OpenBLAS can split); both pinned by the test above
+    windows = []
+    original = conv_taps._row_windows
+    monkeypatch.setattr(conv_taps, "_row_windows",
+                        lambda *args: windows.append(args[1:3]) or original(*args))
+    rng = np.random.default_rng(5)
+    x, grad = rng.standard_normal((2, 7, 6, 8)), rng.standard_normal((2, 7, 6, 9))
+    results = {}
+    for threads in (1, 2):
+        with blas_threads(threads):
+            results[threads] = conv_taps.tap_kernel_grad(x, grad, (3, 2), ((1, 1), (1, 0)),
+                                                         (1, 2))
+    if npgrad.utils.get_num_threads() is None:
+        pytest.skip("no OpenBLAS thread control here: both runs took one route")
+    assert windows == [(2, 2)]  # only the two-thread run: KW = 2 taps, 2 apart
+    np.testing.assert_allclose(results[2], results[1], rtol=1e-12, atol=1e-12)
+
+
+def _check_tap_path_equals_the_composition(setup, seed):
     x, kernel, bias, kwargs = setup
     fast, fast_grads = _values_and_grads(
         lambda *t: F.conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **kwargs),
