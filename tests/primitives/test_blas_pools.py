@@ -44,10 +44,9 @@ def test_one_thread_runs_numpys_pool_at_one_thread_and_gives_the_threads_back():
     previous = npgrad.utils.get_num_threads()
     try:
         npgrad.utils.set_num_threads(2)
-        with pytest.raises(RuntimeError):
-            with blas_pools.one_thread():
-                assert blas_pools.get_threads() == 1
-                raise RuntimeError("the count comes back on errors too")
+        with pytest.raises(RuntimeError), blas_pools.one_thread():
+            assert blas_pools.get_threads() == 1
+            raise RuntimeError("the count comes back on errors too")
         assert blas_pools.get_threads() == 2
     finally:
         npgrad.utils.set_num_threads(previous)

@@ -9,6 +9,7 @@ from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
 from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32
+from npgrad.primitives.rectify import rectify
 
 
 class ReLU(Function):
@@ -16,7 +17,7 @@ class ReLU(Function):
 
     def forward(self, x):
         self.positive = x > 0
-        return np.maximum(x, 0, dtype=x.dtype)
+        return rectify(x)
 
     def backward(self, grad):
         return (grad * self.positive,)

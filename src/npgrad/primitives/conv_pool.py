@@ -38,6 +38,7 @@ from npgrad.primitives.conv import (
     tap_products,
     window_geometry,
 )
+from npgrad.primitives.rectify import rectify
 
 # window positions in row-major order: the first maximum wins ties in this order
 _QUARTERS = ((0, 0), (0, 1), (1, 0), (1, 1))
@@ -79,7 +80,7 @@ class Conv2DMaxPool2D(Function):
                 if bias is not None and not in_gemm:
                     pooled += bias
                 if relu:
-                    np.maximum(pooled, 0, out=pooled)
+                    rectify(pooled, out=pooled)
                 out[start : start + step] = pooled.reshape(-1, ph, pw, f)
             return out
         cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
@@ -190,5 +191,5 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
     out = np.maximum(z[0], z[1])  # (M, F): the pool, then ReLU, in one buffer
     np.maximum(out, np.maximum(z[2], z[3]), out=out)
     if relu:
-        np.maximum(out, 0, out=out)
+        rectify(out, out=out)
     return matrix, z, out

@@ -7,6 +7,7 @@ back to each input's shape.
 import numpy as np
 
 from npgrad.autograd.function import Function
+from npgrad.primitives.rectify import rectify
 
 
 def _check_broadcast(op, a, b):
@@ -42,7 +43,7 @@ class AddReLU(Function):
         if a.shape != b.shape:
             _check_broadcast("add_relu", a, b)
         out = np.add(a, b)
-        np.maximum(out, 0, out=out)
+        rectify(out, out=out)
         self.save_for_backward(out)  # its zeros are the mask; the next layer keeps it anyway
         return out
 

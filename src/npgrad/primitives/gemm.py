@@ -42,7 +42,7 @@ _SCIPY = {np.dtype(np.float32): _scipy_blas.sgemm, np.dtype(np.float64): _scipy_
 DTYPES = frozenset(_SCALARS)  #: the dtypes :func:`accumulate` takes
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cblas_gemm(dtype):
     """The ctypes ``cblas_?gemm`` of NumPy's OpenBLAS for ``dtype``, or None."""
     lib = _blas_pools.numpy_library()

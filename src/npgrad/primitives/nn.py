@@ -24,6 +24,7 @@ from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.layer_norm import layer_norm_last_axis
+from npgrad.primitives.rectify import rectify
 
 
 def _raw(x):
@@ -213,7 +214,7 @@ class BatchNorm(_NormalizeMaths, Function):
         if beta is not None:
             out += _channels.tile(beta, copies)
         if relu:  # BatchNormalization + ReLU in one op: no second activation-sized array
-            np.maximum(out, 0, out=out)
+            rectify(out, out=out)
         # x itself (the graph keeps it anyway), not xc: backward centers it again; with
         # relu the output too (the next layer keeps it), whose zeros are the relu's mask
         self.save_for_backward(x, mean, inv, gamma, out if relu else None)

@@ -24,6 +24,8 @@ import math
 import numpy as np
 from scipy import special
 
+from npgrad.primitives.rectify import rectify
+
 _P = 0.3275911 / math.sqrt(2)  # A&S's p, for z = |x| / sqrt(2) folded into |x|
 _A = tuple(a / 2 for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027,
                            1.061405429))  # a1 .. a5, halved: the polynomial gives erfc / 2
@@ -65,7 +67,7 @@ def _gelu_block(x, out):
     a = np.abs(x)
     h = _lower_tail(a)
     h *= a
-    np.maximum(x, 0, out=out)
+    rectify(x, out=out)
     out -= h
 
 
