@@ -223,3 +223,106 @@ def test_fused_add_relu_equals_add_then_relu_in_value_and_gradient():
 def test_add_relu_names_the_shapes_it_cannot_broadcast():
     with pytest.raises(ValueError, match=r"add_relu.*\(2, 3\).*\(4,\)"):
         npgrad.functional.add_relu(np.ones((2, 3)), np.ones(4))
+
+
+# ----------------------------------------------------------------- Conv2D + BN folded at inference
+def _conv_bn_units(fuse=True, seed=0, use_bias=False, scale=True, center=True, relu=True,
+                   functional=False, strides=1):
+    """Conv2D + BatchNormalization (+ ReLU) twice, then a classifier head."""
+    npgrad.utils.set_random_seed(seed)
+    f64 = {"dtype": "float64"}
+
+    def unit(filters, kernel, stride):
+        layers = [L.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=use_bias,
+                           **f64),
+                  L.BatchNormalization(scale=scale, center=center, **f64)]
+        return layers + ([L.ReLU(**f64)] if relu else [])
+
+    body = unit(4, 3, strides) + unit(5, (2, 3), 1)
+    head = [L.GlobalAveragePooling2D(**f64), L.Dense(3, activation="softmax", **f64)]
+    if functional:
+        inputs = npgrad.Input((7, 6, 3), dtype="float64")
+        h = inputs
+        for layer in body + head:
+            h = layer(h)
+        model = npgrad.Model(inputs, h)
+    else:
+        model = npgrad.Sequential([npgrad.Input((7, 6, 3), dtype="float64"), *body, *head])
+    model.fuse_layers = fuse
+    model.compile(optimizer=npgrad.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _trained_pair(**kwargs):
+    """The same model fused and unfused, trained alike so the moving statistics are not the
+    initial ones (the fold must use them)."""
+    rng = np.random.default_rng(4)
+    x, y = 3 * rng.standard_normal((10, 7, 6, 3)) + 1, rng.integers(0, 3, 10)
+    fused, plain = _conv_bn_units(**kwargs), _conv_bn_units(fuse=False, **kwargs)
+    for model in (fused, plain):
+        model.fit(x, y, batch_size=5, epochs=2, shuffle=False, verbose=0)
+    return fused, plain, x
+
+
+@pytest.mark.parametrize("options", [
+    {}, {"use_bias": True}, {"scale": False, "center": False}, {"relu": False},
+    {"functional": True}, {"functional": True, "use_bias": True, "relu": False},
+    {"strides": 2},
+])
+def test_conv_batch_norm_folded_at_inference_equals_the_layers(options):
+    fused, plain, x = _trained_pair(**options)
+    # training through the fused runs changed nothing (weights and moving statistics)
+    for a, b in zip(fused.get_weights(), plain.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fused.predict(x, verbose=0), plain.predict(x, verbose=0),
+                               rtol=1e-10, atol=1e-12)
+    assert npgrad.primitives.nn.BatchNorm not in _op_types(fused(x))  # folded away
+    assert npgrad.primitives.nn.BatchNorm in _op_types(plain(x))
+    # training still normalizes by the batch (and fuses BN + ReLU when a ReLU follows)
+    assert npgrad.primitives.nn.BatchNorm in _op_types(fused(x, training=True))
+
+
+def test_folded_conv_batch_norm_passes_gradients_to_every_weight_and_the_input():
+    from npgrad import Tensor
+
+    fused, plain, x = _trained_pair(use_bias=True)
+    grads = []
+    for model in (fused, plain):
+        inputs = Tensor(x, requires_grad=True)
+        for weight in model.trainable_weights:
+            weight.grad = None
+        model(inputs, training=False).sum().backward()
+        grads.append([inputs.grad] + [w.grad for w in model.trainable_weights])
+    for got, expected in zip(*grads):
+        assert got is not None
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_conv_batch_norm_folds_only_plain_pairs():
+    f64 = {"dtype": "float64"}
+    x = np.random.default_rng(5).standard_normal((2, 6, 6, 3))
+
+    def ops(*layers):
+        model = npgrad.Sequential([npgrad.Input((6, 6, 3), dtype="float64"), *layers])
+        return _op_types(model(x))
+
+    bn = lambda: L.BatchNormalization(**f64)  # noqa: E731
+    assert npgrad.primitives.nn.BatchNorm not in ops(L.Conv2D(4, 3, **f64), bn())
+    # an activation inside the conv, grouped convs and synchronized BN stay two layers
+    assert npgrad.primitives.nn.BatchNorm in ops(L.Conv2D(4, 3, activation="relu", **f64), bn())
+    assert npgrad.primitives.nn.BatchNorm in ops(L.Conv2D(4, 3, groups=1, **f64),
+                                                 L.BatchNormalization(synchronized=True, **f64))
+    grouped = L.Conv2D(4, 3, groups=2, **f64)
+    assert npgrad.primitives.nn.BatchNorm in _op_types(
+        npgrad.Sequential([npgrad.Input((6, 6, 4), dtype="float64"), grouped, bn()])(
+            np.ones((2, 6, 6, 4))))
+
+
+def test_folded_conv_batch_norm_keeps_the_size_check():
+    model = _conv_bn_units()
+    model(np.zeros((1, 7, 6, 3)))
+    conv = model.layers[0]
+    conv.filters = 6  # a conv that no longer matches the BN it was built with
+    conv.built = False
+    with pytest.raises(ValueError, match="batch_normalization"):
+        model(np.zeros((1, 7, 6, 3)))

@@ -12,7 +12,15 @@ pair runs as one op with the same values and gradients as the two layers:
   one activation-sized array and one pass fewer per pair, the pattern of every residual
   network;
 - ``Add`` of two tensors of one shape + a plain ReLU (the end of a residual block):
-  ``F.add_relu``, likewise.
+  ``F.add_relu``, likewise;
+- ``Conv2D`` (linear) + ``BatchNormalization``, and the same followed by a plain ReLU
+  (:func:`fused_run`, three layers): at inference (``predict``, ``evaluate``, a call with
+  ``training=False``) the normalization is folded into the convolution, whose kernel is
+  scaled by ``gamma / sqrt(moving_variance + epsilon)`` per output channel and whose bias
+  absorbs the shift: one convolution instead of a convolution and a pass of batch norm,
+  with the ReLU applied in place. The folding is written with npgrad ops, so gradients
+  still reach the kernel, bias, gamma, beta and input. In training the convolution runs
+  as is, then batch norm (+ ReLU) as above.
 
 Calling the layers one by one (``layer(x)``) is never affected; ``model.fuse_layers =
 False`` turns fusion off for a model.
@@ -20,15 +28,18 @@ False`` turns fusion off for a model.
 
 from __future__ import annotations
 
+import numpy as np
+
 import npgrad.functional as F
 from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import Activation, ReLU
 from npgrad.layers.masks import get_keras_mask
 from npgrad.layers.merging import Add
-from npgrad.layers.normalization import BatchNormalization
+from npgrad.layers.normalization import BatchNormalization, _check_sizes
 from npgrad.layers.pooling import MaxPooling2D
 
-__all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "add_relu", "fused_pair"]
+__all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "add_relu", "conv_batch_norm",
+           "fused_pair", "fused_run"]
 
 
 def fusable(conv, pool):
@@ -93,6 +104,58 @@ def add_relu(add, act, inputs, training=False):
     return F.add_relu(xs[0], xs[1])
 
 
+def _conv_batch_norm_fusable(conv, norm):
+    return (type(conv) is Conv2D and conv.groups == 1 and conv.activation is F.linear
+            and getattr(conv, "activity_regularizer", None) is None
+            and type(norm) is BatchNormalization and not getattr(norm, "synchronized", False))
+
+
+def conv_batch_norm(conv, norm, act, x, training=False):
+    """Run Conv2D, BatchNormalization and (when ``act`` is given) a plain ReLU on ``x``.
+
+    At inference the normalization is folded into the convolution (see the module text);
+    in training, or when ``x`` carries a mask or the layers are not built yet, the layers
+    run one by one (batch norm and the ReLU as one op).
+    """
+    if training or get_keras_mask(x) is not None or not norm.built:
+        y = conv(x, training=training)
+        if act is None:
+            return norm(y, training=training)
+        return batch_norm_relu(norm, act, y, training)
+    x = conv._prepare_input(x)
+    conv._maybe_build(x.shape)
+    conv._check_input(x)
+    if norm._axes != (len(x.shape) - 1,):
+        y = norm(conv.call(x), training=False)
+        return y if act is None else act(y, training=False)
+    _check_sizes(norm, tuple(x.shape[:-1]) + (conv.filters,), norm._axes, norm._sizes)
+    kernel, bias = folded_kernel_and_bias(conv, norm)
+    y = F.conv2d(x, kernel, bias, strides=conv.strides, padding=conv.padding,
+                 dilation_rate=conv.dilation_rate)
+    return y if act is None else F.relu(y)
+
+
+def folded_kernel_and_bias(conv, norm):
+    """The kernel and bias of ``norm(conv(x))`` at inference as one convolution.
+
+    ``scale = gamma / sqrt(moving_variance + epsilon)``; kernel ``W * scale`` (per output
+    channel), bias ``(b - moving_mean) * scale + beta``. Written with npgrad ops on the
+    layers' weights, so a gradient through the folded conv reaches every one of them.
+    """
+    dtype = conv.kernel.dtype
+    mean = np.asarray(getattr(norm.moving_mean, "data", norm.moving_mean), dtype=dtype)
+    variance = np.asarray(getattr(norm.moving_variance, "data", norm.moving_variance),
+                          dtype=dtype)
+    inv = (1.0 / np.sqrt(variance + dtype.type(norm.epsilon))).astype(dtype)  # (F,)
+    scale = inv if norm.gamma is None else F.multiply(norm.gamma, inv)
+    kernel = F.multiply(conv.kernel, scale)
+    shift = -mean if conv.bias is None else F.subtract(conv.bias, mean)
+    bias = F.multiply(shift, scale)
+    if norm.beta is not None:
+        bias = F.add(bias, norm.beta)
+    return kernel, bias
+
+
 def fused_pair(first, second):
     """How to run ``first`` then ``second`` as one op: a ``runner(x, training)``, or None.
 
@@ -105,3 +168,24 @@ def fused_pair(first, second):
     if type(first) is Add and _plain_relu(second):
         return lambda xs, training=False: add_relu(first, second, xs, training)
     return None
+
+
+def fused_run(layers):
+    """The longest run of ``layers[0], layers[1], ...`` (at most three) that runs as one op.
+
+    Args:
+        layers: consecutive layers, each the only consumer of the one before.
+
+    Returns:
+        ``(count, runner)``: the first ``count`` layers run as ``runner(x, training)``
+        (``x`` being what ``layers[0]`` is called with); ``(1, None)`` when no run fuses.
+    """
+    layers = list(layers)[:3]
+    if len(layers) >= 2 and _conv_batch_norm_fusable(layers[0], layers[1]):
+        conv, norm = layers[0], layers[1]
+        if len(layers) == 3 and _plain_relu(layers[2]):
+            act = layers[2]
+            return 3, lambda x, training=False: conv_batch_norm(conv, norm, act, x, training)
+        return 2, lambda x, training=False: conv_batch_norm(conv, norm, None, x, training)
+    runner = fused_pair(layers[0], layers[1]) if len(layers) >= 2 else None
+    return (2, runner) if runner is not None else (1, None)

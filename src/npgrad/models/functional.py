@@ -30,7 +30,7 @@ from npgrad.layers.node import (
     map_structure,
     symbolic_call,
 )
-from npgrad.layers.fusion import fused_pair
+from npgrad.layers.fusion import fused_run
 from npgrad.models.model import Model
 from npgrad.trainers.data_adapter import ArrayGroup
 
@@ -137,8 +137,9 @@ class Functional(Model):
         fuse_layers: when True (the default), a layer whose output only feeds one other
             layer runs with it as one op where ``layers/fusion.py`` knows how, as in
             ``Sequential``: ``Conv2D`` (stride 1) + ``MaxPooling2D((2, 2))``,
-            ``BatchNormalization`` + ``ReLU``, ``Add`` + ``ReLU``. Identical outputs and
-            gradients.
+            ``BatchNormalization`` + ``ReLU``, ``Add`` + ``ReLU``, and at inference
+            ``Conv2D`` + ``BatchNormalization`` (+ ``ReLU``) folded into one convolution.
+            The same outputs and gradients (the folded convolution up to rounding).
 
     Raises:
         ValueError: an output that depends on an Input not in ``inputs`` (the Input is
@@ -325,7 +326,7 @@ class Functional(Model):
             if id(node) in skipped:  # runs inside the fused op of the layer it feeds
                 continue
             pair = fused.get(id(node))
-            if pair is not None:  # this node and the one feeding it: one fused op
+            if pair is not None:  # this node and the ones feeding it: one fused op
                 first, runner = pair
                 get = lambda a: values[id(a)]  # noqa: E731
                 values[id(node.output_tensors[0])] = runner(
@@ -361,11 +362,13 @@ class Functional(Model):
         return map_structure(lambda t: values[id(t)], self._output_struct)
 
     def _fusion_plan(self):
-        """Which node pairs run as one op (``layers/fusion.py``, as in ``Sequential``): a
-        plain call whose output only feeds one plain call and is not a model output.
+        """Which runs of nodes run as one op (``layers/fusion.py``'s ``fused_run``, as in
+        ``Sequential``): a plain call whose output only feeds one plain call and is not a
+        model output, and so on for up to three nodes.
 
         Returns:
-            ({id(second node): (first node, runner)}, {id(first node)}), computed once.
+            ({id(last node of a run): (first node, runner)}, {id(the run's other nodes)}),
+            computed once.
         """
         plan = self.__dict__.get("_fusion")
         if plan is not None:
@@ -375,18 +378,26 @@ class Functional(Model):
             for tensor in node.input_tensors:
                 users.setdefault(id(tensor), []).append(node)
         outputs = {id(t) for t in self._outputs}
-        fused, skipped = {}, set()
-        for node in self._nodes:
-            if node.is_input or not _plain_call(node, several=True) or id(node) in fused:
-                continue
+        def sole_consumer(node):
+            """The one plain call fed by ``node``'s output (not a model output), or None."""
             out = node.output_tensors[0]
             consumers = users.get(id(out), [])
             if id(out) in outputs or len(consumers) != 1 or not _plain_call(consumers[0]):
+                return None
+            return consumers[0]
+
+        fused, skipped = {}, set()
+        for node in self._nodes:
+            if (node.is_input or not _plain_call(node, several=True) or id(node) in fused
+                    or id(node) in skipped):
                 continue
-            runner = fused_pair(node.layer, consumers[0].layer)
+            chain = [node]
+            while len(chain) < 3 and (following := sole_consumer(chain[-1])) is not None:
+                chain.append(following)
+            count, runner = fused_run([n.layer for n in chain])
             if runner is not None:
-                fused[id(consumers[0])] = (node, runner)
-                skipped.add(id(node))
+                fused[id(chain[count - 1])] = (node, runner)
+                skipped.update(id(n) for n in chain[: count - 1])
         plan = (fused, skipped)
         object.__setattr__(self, "_fusion", plan)
         return plan

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 from npgrad.layers.core import Input, InputLayer
-from npgrad.layers.fusion import fused_pair
+from npgrad.layers.fusion import fused_run
 from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
 from npgrad.models.model import Model
@@ -35,12 +35,14 @@ class Sequential(Model):
 
     Attributes:
         layers: the layers, InputLayer excluded (as in Keras).
-        fuse_layers: when True (the default), two consecutive layers run as one op where
+        fuse_layers: when True (the default), consecutive layers run as one op where
             ``layers/fusion.py`` knows how: a ``Conv2D`` (stride 1, relu or linear) followed
             by ``MaxPooling2D((2, 2))`` (``F.conv2d_max_pool2d``, about half the work), a
-            ``BatchNormalization`` followed by ``ReLU`` (``F.batch_norm(relu=True)``).
-            Identical outputs and gradients. Calling the layers one by one (``layer(x)``)
-            is never affected.
+            ``BatchNormalization`` followed by ``ReLU`` (``F.batch_norm(relu=True)``), and at
+            inference a linear ``Conv2D`` followed by ``BatchNormalization`` (and ``ReLU``)
+            as one convolution with the normalization folded into its kernel and bias.
+            The same outputs and gradients (the folded convolution up to rounding). Calling
+            the layers one by one (``layer(x)``) is never affected.
     """
 
     fuse_layers = True
@@ -188,14 +190,12 @@ class Sequential(Model):
             x = layers[0](x, training=training, mask=mask)
             i = 1
         while i < len(layers):
-            runner = (fused_pair(layers[i], layers[i + 1])
-                      if self.fuse_layers and i + 1 < len(layers) else None)
+            count, runner = fused_run(layers[i : i + 3]) if self.fuse_layers else (1, None)
             if runner is not None:
                 x = runner(x, training)
-                i += 2
             else:
                 x = layers[i](x, training=training)
-                i += 1
+            i += count
         return x
 
     def __call__(self, x, *args, training=None, **kwargs):
