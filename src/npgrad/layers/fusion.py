@@ -107,7 +107,7 @@ def add_relu(add, act, inputs, training=False):
 def _conv_batch_norm_fusable(conv, norm):
     return (type(conv) is Conv2D and conv.groups == 1 and conv.activation is F.linear
             and getattr(conv, "activity_regularizer", None) is None
-            and type(norm) is BatchNormalization and not getattr(norm, "synchronized", False))
+            and type(norm) is BatchNormalization)  # synchronized too: at inference it is plain
 
 
 def conv_batch_norm(conv, norm, act, x, training=False):
@@ -121,7 +121,9 @@ def conv_batch_norm(conv, norm, act, x, training=False):
         y = conv(x, training=training)
         if act is None:
             return norm(y, training=training)
-        return batch_norm_relu(norm, act, y, training)
+        if _batch_norm_relu_fusable(norm, act):
+            return batch_norm_relu(norm, act, y, training)
+        return act(norm(y, training=training), training=training)
     x = conv._prepare_input(x)
     conv._maybe_build(x.shape)
     conv._check_input(x)
