@@ -35,7 +35,7 @@ from npgrad.layers.conv import Conv2D
 from npgrad.layers.core import Activation, ReLU
 from npgrad.layers.masks import get_keras_mask
 from npgrad.layers.merging import Add
-from npgrad.layers.normalization import BatchNormalization, _check_sizes
+from npgrad.layers.normalization import BatchNormalization, check_sizes
 from npgrad.layers.pooling import MaxPooling2D
 
 __all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "add_relu", "conv_batch_norm",
@@ -130,7 +130,7 @@ def conv_batch_norm(conv, norm, act, x, training=False):
     if norm._axes != (len(x.shape) - 1,):
         y = norm(conv.call(x), training=False)
         return y if act is None else act(y, training=False)
-    _check_sizes(norm, tuple(x.shape[:-1]) + (conv.filters,), norm._axes, norm._sizes)
+    check_sizes(norm, tuple(x.shape[:-1]) + (conv.filters,), norm._axes, norm._sizes)
     kernel, bias = folded_kernel_and_bias(conv, norm)
     y = F.conv2d(x, kernel, bias, strides=conv.strides, padding=conv.padding,
                  dilation_rate=conv.dilation_rate)

@@ -33,7 +33,7 @@ def _normalize_axes(layer, axis, input_shape):
     return tuple(out)
 
 
-def _check_sizes(layer, shape, axes, sizes):
+def check_sizes(layer, shape, axes, sizes):
     """Raise unless the input's sizes along ``axes`` are the ones the layer was built for."""
     if len(shape) != len(layer.input_shape_built) or tuple(shape[a] for a in axes) != sizes:
         expected = ", ".join(f"axis {a} of size {n}" for a, n in zip(axes, sizes))
@@ -125,7 +125,7 @@ class BatchNormalization(Layer):
     def call(self, x, training=False, mask=None, relu=False):
         """Normalize ``x``; ``relu=True`` (what model fusion passes for a BatchNormalization
         followed by a ReLU, ``layers/fusion.py``) also applies the ReLU inside the op."""
-        _check_sizes(self, x.shape, self._axes, self._sizes)
+        check_sizes(self, x.shape, self._axes, self._sizes)
         training = bool(training) and self.trainable  # frozen BN runs in inference mode
         if mask is not None and training:
             out = self._masked_training_call(x, mask)
@@ -252,7 +252,7 @@ class LayerNormalization(Layer):
                                         self.beta_regularizer)
 
     def call(self, x, training=False):
-        _check_sizes(self, x.shape, self._axes, self._sizes)
+        check_sizes(self, x.shape, self._axes, self._sizes)
         gamma, beta = self.gamma, self.beta
         axes = tuple(sorted(self._axes))
         if axes != self._axes:
