@@ -140,3 +140,31 @@ def test_fit_adapts_the_threads_at_its_start(monkeypatch):
     model.compile("sgd", "mse")
     model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=2, verbose=0)
     assert calls == [1]
+
+
+def test_evaluate_predict_and_custom_loop_steps_adapt_the_threads_too(monkeypatch):
+    # a custom loop (a GAN's train_on_batch steps) on a busy machine must leave two spinning
+    # BLAS threads too, without a load-average read per step: at most one per interval
+    import numpy as np
+
+    import npgrad
+    from npgrad.trainers import trainer
+
+    calls, clock = [], [1000.0]
+    monkeypatch.setattr(trainer, "adapt_num_threads", lambda: calls.append(clock[0]))
+    monkeypatch.setattr(trainer.time, "monotonic", lambda: clock[0])
+    monkeypatch.setitem(trainer._ADAPTED, "at", None)
+    model = npgrad.Sequential([npgrad.Input((2,)), npgrad.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((4, 2)), np.zeros((4, 1))
+    for _ in range(5):
+        model.train_on_batch(x, y)
+        model.test_on_batch(x, y)
+        model.predict_on_batch(x)
+    assert calls == [1000.0]  # the first step adapts; the next ones within the interval not
+    clock[0] += trainer._BATCH_INTERVAL
+    model.train_on_batch(x, y)
+    assert calls == [1000.0, 1000.0 + trainer._BATCH_INTERVAL]
+    model.evaluate(x, y, verbose=0)  # evaluate and predict adapt at their start, as fit
+    model.predict(x, verbose=0)
+    assert len(calls) == 4

@@ -15,6 +15,7 @@ passes ``x`` alone (autoencoders, GANs).
 
 from __future__ import annotations
 
+import time
 import warnings
 
 import numpy as np
@@ -337,7 +338,7 @@ class Trainer:
                 or input of the wrong feature shape (the first layer's error).
         """
         keep_freed_memory()  # reuse big blocks across steps (see npgrad.utils.allocator)
-        adapt_num_threads()  # BLAS threads for the idle cores (a user's explicit choice wins)
+        adapt_threads_now()  # BLAS threads for the idle cores (a user's explicit choice wins)
         self._assert_compiled("fit")
         caller = f"{self.name}.fit"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,
@@ -510,6 +511,7 @@ class Trainer:
             ``metrics_names`` order, or a dict with ``return_dict=True``.
         """
         keep_freed_memory()
+        adapt_threads_now()
         self._assert_compiled("evaluate")
         caller = f"{self.name}.evaluate"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,
@@ -538,6 +540,7 @@ class Trainer:
             list or dict of them for several outputs.
         """
         keep_freed_memory()
+        adapt_threads_now()
         caller = f"{self.name}.predict"
         batch_size = arguments.positive_int(32 if batch_size is None else batch_size,
                                             "batch_size", caller)
@@ -585,6 +588,7 @@ class Trainer:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
         """
         self._assert_compiled("train_on_batch")
+        adapt_threads_now(_BATCH_INTERVAL)  # a custom loop's steps: at most every few seconds
         caller = f"{self.name}.train_on_batch"
         class_weight = arguments.class_weight(class_weight, caller)
         adapter = self._adapter(x, y, sample_weight, None, False, class_weight, caller)
@@ -598,6 +602,7 @@ class Trainer:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
         """
         self._assert_compiled("test_on_batch")
+        adapt_threads_now(_BATCH_INTERVAL)
         adapter = self._adapter(x, y, sample_weight, None, False, None,
                                 f"{self.name}.test_on_batch")
         self.reset_metrics()
@@ -607,10 +612,28 @@ class Trainer:
 
     def predict_on_batch(self, x):
         """The outputs for one batch, as an ndarray (no graph, ``training=False``)."""
+        adapt_threads_now(_BATCH_INTERVAL)
         adapter = self._adapter(x, None, None, None, False, None,
                                 f"{self.name}.predict_on_batch")
         with no_grad():
             return self.predict_step(adapter.whole())
+
+
+_BATCH_INTERVAL = 10.0  # seconds between adaptations from the *_on_batch methods
+_ADAPTED = {"at": None}
+
+
+def adapt_threads_now(interval=0.0):
+    """:func:`~npgrad.utils.adapt_num_threads`, unless it ran less than ``interval`` seconds
+    ago: ``fit``, ``evaluate`` and ``predict`` adapt at their start; ``train_on_batch``,
+    ``test_on_batch`` and ``predict_on_batch`` (the steps of a custom loop, such as a GAN's)
+    at most every :data:`_BATCH_INTERVAL` seconds, so that a loop on a busy machine leaves
+    two spinning BLAS threads within seconds (the load average moves on a one-minute scale)
+    and an idle one pays a ``/proc/loadavg`` read per ten seconds, not per step."""
+    now = time.monotonic()
+    if _ADAPTED["at"] is None or now - _ADAPTED["at"] >= interval:
+        _ADAPTED["at"] = now
+        adapt_num_threads()
 
 
 def _to_numpy(out):
