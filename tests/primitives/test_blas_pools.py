@@ -65,5 +65,12 @@ def test_the_narrow_kernel_gradient_runs_its_products_at_one_thread(monkeypatch)
     monkeypatch.setattr(blas_pools, "one_thread", spy)
     x = npgrad.Tensor(np.ones((2, 6, 6, 8), np.float32), requires_grad=True)
     kernel = npgrad.Tensor(np.ones((3, 3, 8, 8), np.float32), requires_grad=True)
-    npgrad.functional.conv2d(x, kernel, padding="same").sum().backward()
+    previous = npgrad.utils.get_num_threads()  # None: no BLAS control, one thread then
+    try:
+        if previous is not None:
+            npgrad.utils.set_num_threads(1)  # on several threads it takes kernel rows instead
+        npgrad.functional.conv2d(x, kernel, padding="same").sum().backward()
+    finally:
+        if previous is not None:
+            npgrad.utils.set_num_threads(previous)
     assert seen == ["entered"]
