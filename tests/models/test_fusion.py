@@ -311,8 +311,12 @@ def test_conv_batch_norm_folds_only_plain_pairs():
     # synchronized BN folds too: at inference it normalizes by its moving statistics alone
     assert npgrad.primitives.nn.BatchNorm not in ops(
         L.Conv2D(4, 3, **f64), L.BatchNormalization(synchronized=True, **f64))
-    # an activation inside the conv and grouped convs stay two layers
+    # an activation inside the conv, grouped convs and layers of two dtypes stay two layers
     assert npgrad.primitives.nn.BatchNorm in ops(L.Conv2D(4, 3, activation="relu", **f64), bn())
+    mixed = npgrad.Sequential([npgrad.Input((6, 6, 3), dtype="float64"), L.Conv2D(4, 3, **f64),
+                               L.BatchNormalization(dtype="float32")])
+    out = mixed(x)
+    assert npgrad.primitives.nn.BatchNorm in _op_types(out) and out.dtype == np.float32
     grouped = L.Conv2D(4, 3, groups=2, **f64)
     assert npgrad.primitives.nn.BatchNorm in _op_types(
         npgrad.Sequential([npgrad.Input((6, 6, 4), dtype="float64"), grouped, bn()])(

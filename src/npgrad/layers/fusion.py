@@ -107,7 +107,8 @@ def add_relu(add, act, inputs, training=False):
 def _conv_batch_norm_fusable(conv, norm):
     return (type(conv) is Conv2D and conv.groups == 1 and conv.activation is F.linear
             and getattr(conv, "activity_regularizer", None) is None
-            and type(norm) is BatchNormalization)  # synchronized too: at inference it is plain
+            and type(norm) is BatchNormalization  # synchronized too: at inference it is plain
+            and conv.dtype == norm.dtype)  # else the BN's cast of its input would be skipped
 
 
 def conv_batch_norm(conv, norm, act, x, training=False):
