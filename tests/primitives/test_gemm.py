@@ -81,3 +81,8 @@ def test_mixed_dtypes_and_wrong_shapes_are_named():
         gemm.accumulate(a, b.astype(np.float32), np.ones((4, 2), np.float32))
     with pytest.raises(ValueError, match="'out' must have contiguous rows"):
         gemm.accumulate(a, b.astype(np.float32), np.ones((4, 2), np.float32).T)
+
+
+def test_operands_that_are_not_matrices_are_named():
+    with pytest.raises(ValueError, match=r"2-D.*\(2, 3, 1\)"):
+        gemm.accumulate(np.ones((2, 3, 1)), np.ones((3, 4)), np.ones((2, 4)))

@@ -39,7 +39,7 @@ from npgrad.layers.normalization import BatchNormalization, check_sizes
 from npgrad.layers.pooling import MaxPooling2D
 
 __all__ = ["fusable", "conv_max_pool", "batch_norm_relu", "add_relu", "conv_batch_norm",
-           "fused_pair", "fused_run"]
+           "folded_kernel_and_bias", "fused_pair", "fused_run"]
 
 
 def fusable(conv, pool):

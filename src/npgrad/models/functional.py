@@ -378,6 +378,7 @@ class Functional(Model):
             for tensor in node.input_tensors:
                 users.setdefault(id(tensor), []).append(node)
         outputs = {id(t) for t in self._outputs}
+
         def sole_consumer(node):
             """The one plain call fed by ``node``'s output (not a model output), or None."""
             out = node.output_tensors[0]

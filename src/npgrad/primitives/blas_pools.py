@@ -29,16 +29,23 @@ _PINNED = {"done": False}
 
 
 @functools.lru_cache(maxsize=1)
-def pools():
-    """[(set, get)] thread-count functions of every OpenBLAS loaded, NumPy's first ([] if none)."""
+def _libraries():
+    """[(path, ctypes handle)] of every OpenBLAS loaded, NumPy's first."""
     np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
-    paths = sorted(_library_paths(), key=lambda path: "numpy" not in path)  # NumPy's first
     found = []
-    for path in paths:
+    for path in sorted(_library_paths(), key=lambda path: "numpy" not in path):
         try:
-            lib = ctypes.CDLL(path)
+            found.append((path, ctypes.CDLL(path)))
         except OSError:
             continue
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def pools():
+    """[(set, get)] thread-count functions of every OpenBLAS loaded, NumPy's first ([] if none)."""
+    found = []
+    for _, lib in _libraries():
         for prefix, suffix in ((p, s) for p in _PREFIXES for s in _SUFFIXES):
             setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
             getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
@@ -50,17 +57,10 @@ def pools():
     return found
 
 
-@functools.lru_cache(maxsize=1)
 def numpy_library():
     """The ctypes handle of the OpenBLAS NumPy loaded (``gemm.py`` calls its GEMM), or None."""
-    np.dot(np.ones(2), np.ones(2))  # make sure NumPy's BLAS is loaded
-    paths = [path for path in _library_paths() if "numpy" in path]
-    if len(paths) != 1:
-        return None  # none, or several and no telling which one NumPy calls
-    try:
-        return ctypes.CDLL(paths[0])
-    except OSError:
-        return None
+    numpy_ones = [lib for path, lib in _libraries() if "numpy" in path]
+    return numpy_ones[0] if len(numpy_ones) == 1 else None  # none, or no telling which
 
 
 def _library_paths():
@@ -104,15 +104,14 @@ def one_thread():
     count costs about a microsecond. Not for code that other threads run BLAS beside: the
     count is the process's.
     """
-    found = pools()
-    previous = int(found[0][1]()) if found else 1
+    previous = get_threads() or 1
     if previous > 1:
-        found[0][0](1)
+        pools()[0][0](1)
     try:
         yield
     finally:
         if previous > 1:
-            found[0][0](previous)
+            pools()[0][0](previous)
 
 
 def pin_secondary():

@@ -90,13 +90,14 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
 
 
 def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
-    """The kernel gradient of :func:`tap_correlation`: one GEMM per tap, no im2col.
+    """The kernel gradient of :func:`tap_correlation`, without the full im2col.
 
     ``dkernel[i, j] = pixels[q + offset(i, j)]^T @ grad[q]`` summed over the output pixels
     ``q`` of the padded grid, where the gradient sits in the top-left (OH, OW) corner of
     each (Hp, Wp) image with zeros around it (so the grid's dropped rows add nothing).
-    Interleaved on one thread, 16 -> 16 channels at 32x32, batch 64: 0.73-0.76x the time of
-    im2col and its GEMM; 32 -> 32 at 16x16: 0.91x.
+    On one BLAS thread one GEMM per tap (interleaved, 16 -> 16 channels at 32x32, batch 64:
+    0.73-0.76x the time of im2col and its GEMM; 32 -> 32 at 16x16: 0.91x); on several, one
+    GEMM per kernel row over width-im2col columns (:func:`_row_windows`).
 
     Args:
         x: (N, H, W, C) input of the correlation, unpadded.
@@ -142,8 +143,8 @@ def _row_windows(pixels, kw, dw, count):
     OpenBLAS splits between its threads so that each packs both whole operands: at two
     threads it runs slower than on one. A kernel row's KW taps side by side make a
     (KW*C, F) output that it splits well. Interleaved on a 2-core EPYC, batch 64, 3x3 kernel,
-    kernel gradient: 16 -> 16 channels at 32x32, 13.3 ms per tap at one thread, 9.8 ms this
-    way at two; 32 -> 32 at 16x16, 8.9 -> 6.2 ms. On one thread the copy costs more than it
+    kernel gradient: 16 -> 16 channels at 32x32, 13.3 ms for the nine per-tap GEMMs at one
+    thread, 9.8 ms this way at two; 32 -> 32 at 16x16, 8.9 -> 6.2 ms. On one thread the copy costs more than it
     saves (14.0 against 12.5 ms), so one thread keeps the taps.
     """
     c = pixels.shape[1]

@@ -51,8 +51,8 @@ def _cblas_gemm(dtype):
     letter, scalar = _SCALARS[dtype]
     ilp64_library = "64" in getattr(lib, "_name", "")
     for prefix, suffix, integer in _SYMBOLS:
-        if (integer is ctypes.c_int) == ilp64_library and suffix == "":
-            continue  # a 32-bit-int name in a 64-bit-int library (or the reverse): skip
+        if integer is ctypes.c_int and ilp64_library:
+            continue  # an unsuffixed name in a 64-bit-int library may take 64-bit ints
         function = getattr(lib, f"{prefix}{letter}gemm{suffix}", None)
         if function is None:
             continue
@@ -69,9 +69,9 @@ def _layout(array, name):
     (``transposed`` False) or columns contiguous (a transposed view, ``True``)."""
     item = array.dtype.itemsize
     rows, cols = array.shape
-    if array.ndim == 2 and (array.strides[1] == item or cols == 1) and array.strides[0] >= 0:
+    if (array.strides[1] == item or cols == 1) and array.strides[0] >= 0:
         return False, max(array.strides[0] // item, cols, 1)
-    if array.ndim == 2 and (array.strides[0] == item or rows == 1) and array.strides[1] >= 0:
+    if (array.strides[0] == item or rows == 1) and array.strides[1] >= 0:
         return True, max(array.strides[1] // item, rows, 1)
     raise ValueError(f"accumulate: '{name}' must have contiguous rows or columns, got shape "
                      f"{array.shape} and strides {array.strides}")
@@ -95,6 +95,9 @@ def accumulate(a, b, out, beta=1.0):
     if dtype not in DTYPES or a.dtype != dtype or b.dtype != dtype:
         raise TypeError(f"accumulate: a, b and out must share one dtype of float32/float64, "
                         f"got {a.dtype}, {b.dtype} and {out.dtype}")
+    if a.ndim != 2 or b.ndim != 2 or out.ndim != 2:
+        raise ValueError(f"accumulate: a, b and out must be 2-D, got shapes {a.shape}, "
+                         f"{b.shape} and {out.shape}")
     (m, k), n = a.shape, b.shape[1]
     if b.shape[0] != k or out.shape != (m, n):
         raise ValueError(f"accumulate: cannot add a {a.shape} @ {b.shape} product into an "

@@ -76,8 +76,9 @@ def zero_padded(x, pads_h, pads_w, name=None):
 
     The padded image lives in the scratch buffer ``name`` (:data:`PAD` by default): the
     interior is copied and the border zeroed (a few rows and columns, and only when the
-    buffer's last use was not this same padding), instead of ``np.pad``'s fresh array. One buffer serves every shape, so a network with a dozen
-    padded shapes keeps one padded image, not one per shape. The same rules as
+    buffer's last use was not this same padding), instead of ``np.pad``'s fresh array.
+    One buffer serves every shape, so a network with a dozen padded shapes keeps one
+    padded image, not one per shape. The same rules as
     :func:`scratch` apply to the result. No copy at all when there is nothing to pad.
 
     Args:

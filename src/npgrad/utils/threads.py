@@ -38,6 +38,7 @@ import numpy as np
 
 from npgrad.primitives import blas_pools as _blas_pools
 
+
 def _openblas():
     """(set, get) thread-count functions of NumPy's OpenBLAS, or None when none was found.
 
