@@ -79,18 +79,32 @@ class Result:
         }
 
 
-def compare(name, npgrad_fn, torch_fn=None, rounds=5, warmup=1, target=None):
-    """Time both callables ``rounds`` times, interleaved, after ``warmup`` untimed calls each."""
+def compare(name, npgrad_fn, torch_fn=None, rounds=5, warmup=1, target=None, settle=0):
+    """Time both callables ``rounds`` times, interleaved, after ``warmup`` untimed calls each.
+
+    ``settle`` untimed calls run right before each timed one, in the same round: OpenBLAS's
+    and OpenMP's worker threads busy-wait for a while after a parallel region, and on a
+    2-core machine the other library's spinning threads take the core the next call wants.
+    For calls of a few tens of milliseconds (``bench_layers.py``) that slowed PyTorch by up
+    to 1.5x against PyTorch alone in its own process; a settling call absorbs it, and keeps
+    each library's own threads awake as in a training loop (sleeping between the calls
+    instead made npgrad's OpenBLAS threads fall asleep, and the timed call pay their wake-up).
+    Whole training rounds (``bench_workloads.py``) hardly feel it.
+    """
     result = Result(name, target=target)
     for _ in range(warmup):
         npgrad_fn()
         if torch_fn is not None:
             torch_fn()
     for _ in range(rounds):
+        for _ in range(settle):
+            npgrad_fn()
         start = time.perf_counter()
         npgrad_fn()
         result.npgrad_s.append(time.perf_counter() - start)
         if torch_fn is not None:
+            for _ in range(settle):
+                torch_fn()
             start = time.perf_counter()
             torch_fn()
             result.torch_s.append(time.perf_counter() - start)
