@@ -152,6 +152,32 @@ def test_depthwise_and_separable_match_the_definition(rank, data):
                                atol=1e-10)
 
 
+@pytest.mark.parametrize("strides, dilation, padding, m", [
+    ((1, 1), (1, 2), "same", 2),   # merged (width, channel) rows, dilated along the width
+    ((2, 1), (1, 1), "valid", 1),  # strided rows, merged rows along the width
+    ((1, 2), (2, 1), "same", 2),   # strided along the width: the per-channel contraction
+])
+def test_depthwise_backward_is_the_adjoint_on_strided_input(strides, dilation, padding, m):
+    """The einsum paths against the definition, on an input whose width and channels are
+    not one run in memory (every other column of an image, which 'valid' padding passes on
+    uncopied): the output matches the loops, and the gradients satisfy
+    <y, g> = <x, dx> = <kernel, dkernel> (y is bilinear in x and kernel)."""
+    rng = np.random.default_rng(3)
+    c = 5
+    x_data = rng.standard_normal((3, 9, 16, c))[:, :, ::2]
+    assert x_data.strides[2] != c * x_data.strides[3]
+    x = npgrad.Tensor(x_data, requires_grad=True)
+    w = npgrad.Tensor(rng.standard_normal((3, 2, c, m)), requires_grad=True)
+    y = F.depthwise_conv2d(x, w, strides=strides, padding=padding, dilation_rate=dilation)
+    np.testing.assert_allclose(y.numpy(), naive_depthwise(x_data, w.numpy(), strides, padding,
+                                                          dilation), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(y.shape)
+    (y * npgrad.Tensor(g)).sum().backward()
+    inner = float(np.sum(y.numpy() * g))
+    np.testing.assert_allclose(float(np.sum(x_data * x.grad)), inner, rtol=1e-10)
+    np.testing.assert_allclose(float(np.sum(w.numpy() * w.grad)), inner, rtol=1e-10)
+
+
 @pytest.mark.parametrize("rank", [1, 3])
 @given(data=st.data())
 def test_conv_transpose_matches_the_scatter_definition(rank, data):
