@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import compare, import_torch, limit_threads, print_table, write_json  # noqa: E402
+from harness import compare, import_torch, limit_threads, print_table, write_json
 
-import npgrad  # noqa: E402
-import npgrad.functional as F  # noqa: E402
+import npgrad
+import npgrad.functional as F
 
 #: name -> (kind, H (= W), C in, C out, kernel, stride)
 LAYERS = {
@@ -70,22 +70,22 @@ def _npgrad_layer(kind, x, c, f, k, s, rng):
 
     if kind == "conv":
         w = param((k, k, c, f))
-        fn = lambda: F.conv2d(x, w, strides=s, padding="same")  # noqa: E731
+        fn = lambda: F.conv2d(x, w, strides=s, padding="same")
     elif kind == "depthwise":
         w = param((k, k, c, 1))
-        fn = lambda: F.depthwise_conv2d(x, w, strides=s, padding="same")  # noqa: E731
+        fn = lambda: F.depthwise_conv2d(x, w, strides=s, padding="same")
     elif kind == "transpose":
         w = param((k, k, f, c))
-        fn = lambda: F.conv2d_transpose(x, w, strides=s, padding="same")  # noqa: E731
+        fn = lambda: F.conv2d_transpose(x, w, strides=s, padding="same")
     elif kind == "maxpool":
-        fn = lambda: F.max_pool2d(x, k, s)  # noqa: E731
+        fn = lambda: F.max_pool2d(x, k, s)
     elif kind == "avgpool":
-        fn = lambda: F.avg_pool2d(x, k, s)  # noqa: E731
+        fn = lambda: F.avg_pool2d(x, k, s)
     else:
         gamma, beta = param((c,), 0.0), param((c,), 0.0)
         gamma.data += 1
         mean, var = np.zeros(c, np.float32), np.ones(c, np.float32)
-        fn = lambda: F.batch_norm(x, gamma, beta, mean, var, training=True)  # noqa: E731
+        fn = lambda: F.batch_norm(x, gamma, beta, mean, var, training=True)
     upstream = np.ones(fn().shape, np.float32)
 
     def step():
