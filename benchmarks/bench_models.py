@@ -125,7 +125,8 @@ def workloads(args):
         _, np_run = npgrad_trainer(kind, x[:n], y[:n], batch)
         t_run = torch_trainer(kind, torch, x[:n], y[:n], batch)[2] if torch else None
         name = f"model {kind} train, batch {batch}, {n // batch} steps"
-        results.append(compare(name, np_run, t_run, rounds=args.rounds, target=TARGETS[key]))
+        results.append(compare(name, np_run, t_run, rounds=args.rounds, target=TARGETS[key],
+                               settle=args.settle))
         print_table(results[-1:], "progress")
 
     if "infer" in only:
@@ -142,7 +143,7 @@ def workloads(args):
                     return [tm(txt[i:i + 1000]) for i in range(0, len(txt), 1000)]
 
         results.append(compare("model A inference, 10,000 images, batch 1000", np_run, t_run,
-                               rounds=args.rounds, target=TARGETS["infer"]))
+                               rounds=args.rounds, target=TARGETS["infer"], settle=args.settle))
         print_table(results[-1:], "progress")
 
     if "mlp" in only:
@@ -150,7 +151,7 @@ def workloads(args):
         _, np_run = npgrad_trainer("MLP", xf, y[:n32], 32)
         t_run = torch_trainer("MLP", torch, xf, y[:n32], 32)[2] if torch else None
         results.append(compare(f"MLP 784-128-10 train, batch 32, {args.steps} steps", np_run, t_run,
-                               rounds=args.rounds, target=TARGETS["mlp"]))
+                               rounds=args.rounds, target=TARGETS["mlp"], settle=args.settle))
         print_table(results[-1:], "progress")
     return results
 
@@ -225,6 +226,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=120, help="training steps per timed round (batch 32)")
+    parser.add_argument("--settle", type=int, default=1,
+                        help="untimed rounds of the same library before each timed one "
+                             "(harness.compare: the other library's spinning threads; 0 "
+                             "reproduces the older, flattering runs)")
     parser.add_argument("--only", default="", help="comma list of a32,a128,b32,infer,mlp,memory")
     parser.add_argument("--memory-child", choices=("npgrad", "torch"))
     parser.add_argument("--out", default=None)

@@ -418,7 +418,7 @@ def timed_rounds(args, torch, only, defaults):
         label = " [busy, default threads]" if args.busy else " [default threads]" if defaults \
             else ""
         results.append(compare(f"{NAMES[kind]}, {args.steps} steps{label}", np_run, t_run,
-                               rounds=args.rounds, target=target))
+                               rounds=args.rounds, target=target, settle=args.settle))
         threads[kind] = {"npgrad": npgrad.utils.get_num_threads(),
                          "torch": torch.get_num_threads() if torch else None,
                          "load_average": os.getloadavg()[0]}
@@ -433,6 +433,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=4, help="training steps per timed round")
+    parser.add_argument("--settle", type=int, default=1,
+                        help="untimed rounds of the same library before each timed one "
+                             "(harness.compare: the other library's spinning threads; 0 "
+                             "reproduces the older, flattering runs)")
     parser.add_argument("--only", default="", help="comma list of " + ",".join(TARGETS) + ",memory")
     parser.add_argument("--memory-child", choices=("npgrad", "torch"))
     parser.add_argument("--out", default=None)

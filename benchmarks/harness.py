@@ -79,17 +79,20 @@ class Result:
         }
 
 
-def compare(name, npgrad_fn, torch_fn=None, rounds=5, warmup=1, target=None, settle=0):
+def compare(name, npgrad_fn, torch_fn=None, rounds=5, warmup=1, target=None, settle=1):
     """Time both callables ``rounds`` times, interleaved, after ``warmup`` untimed calls each.
 
     ``settle`` untimed calls run right before each timed one, in the same round: OpenBLAS's
-    and OpenMP's worker threads busy-wait for a while after a parallel region, and on a
-    2-core machine the other library's spinning threads take the core the next call wants.
-    For calls of a few tens of milliseconds (``bench_layers.py``) that slowed PyTorch by up
-    to 1.5x against PyTorch alone in its own process; a settling call absorbs it, and keeps
-    each library's own threads awake as in a training loop (sleeping between the calls
-    instead made npgrad's OpenBLAS threads fall asleep, and the timed call pay their wake-up).
-    Whole training rounds (``bench_workloads.py``) hardly feel it.
+    worker threads busy-wait for a while after a parallel region (OpenMP's too, for less
+    long), and on a 2-core machine the other library's spinning threads take the core the
+    next call wants. Timed right after npgrad, PyTorch ran far slower than on its own: at
+    two threads on a 2-core EPYC, a 4-step round of the LSTM text model took 0.145-0.162 s
+    against 0.070-0.081 s after a settling round of its own (and 0.075-0.099 s in a process
+    of its own), the seed CNN 0.124-0.133 s against 0.043-0.046 s (0.060-0.062 s alone).
+    A settling call absorbs that and keeps each library's own threads awake, as in a
+    training loop; sleeping between the calls instead lets npgrad's OpenBLAS threads fall
+    asleep, and the timed call pay their wake-up. ``settle=0`` reproduces the older
+    benchmarks, which flattered npgrad at two threads.
     """
     result = Result(name, target=target)
     for _ in range(warmup):
