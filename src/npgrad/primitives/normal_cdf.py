@@ -29,7 +29,11 @@ from npgrad.primitives.rectify import rectify
 _P = 0.3275911 / math.sqrt(2)  # A&S's p, for z = |x| / sqrt(2) folded into |x|
 _A = tuple(a / 2 for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027,
                            1.061405429))  # a1 .. a5, halved: the polynomial gives erfc / 2
-_BLOCK = 16384  # elements per block: a dozen float32 temporaries of 64 KB stay in L2
+# elements per block: the handful of float32 temporaries alive at once (128 KB each) stay
+# in L2 (Xeon) or L3 (EPYC); half as many blocks as at 16,384 pay half the per-call cost:
+# a (4096, 512) forward 16.2 -> 13.1 ms and backward 11.3 -> 9.6 ms, interleaved on a
+# 2-core EPYC
+_BLOCK = 32768
 
 
 def _lower_tail(a):
