@@ -158,6 +158,23 @@ def test_batch_norm_matches_keras_fit(keras_ref):
     np.testing.assert_allclose(pred.numpy(), ref["pred"], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("relu", [False, True])
+def test_batch_norm_output_takes_the_wider_dtype_of_input_and_gamma(training, relu):
+    """float32 images with float64 gamma and beta give a float64 output, as
+    ``(x - mean) * gamma * inv + beta`` does in NumPy (the channels-last path computes in
+    place, so it must widen first), with the same values as the all-float64 computation."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 3, 5)).astype(np.float32)
+    gamma, beta = rng.standard_normal(5), rng.standard_normal(5)
+    stats = lambda: (np.zeros(5, np.float32), np.ones(5, np.float32))  # noqa: E731
+    y = F.batch_norm(x, gamma, beta, *stats(), training=training, relu=relu)
+    assert y.dtype == np.float64
+    expected = F.batch_norm(x.astype(np.float64), gamma, beta, *stats(), training=training,
+                            relu=relu)
+    np.testing.assert_allclose(y.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_batch_norm_errors():
     x = np.ones((4, 3))
     with pytest.raises(ValueError, match=r"gamma has shape \(2,\), expected 3 elements"):

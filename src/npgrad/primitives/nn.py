@@ -212,6 +212,8 @@ class BatchNorm(_NormalizeMaths, Function):
             out = np.subtract(xw, _channels.tile(mean, copies))
         inv = 1 / np.sqrt(variance + dtype.type(epsilon))  # (C,)
         scale = inv if gamma is None else gamma * inv
+        if np.result_type(out, scale) != out.dtype:  # a wider gamma widens the output
+            out = out.astype(np.result_type(out, scale))
         out *= _channels.tile(scale, copies)  # gamma * xhat
         if beta is not None:
             out += _channels.tile(beta, copies)
