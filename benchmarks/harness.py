@@ -92,7 +92,10 @@ def compare(name, npgrad_fn, torch_fn=None, rounds=5, warmup=1, target=None, set
     A settling call absorbs that and keeps each library's own threads awake, as in a
     training loop; sleeping between the calls instead lets npgrad's OpenBLAS threads fall
     asleep, and the timed call pay their wake-up. ``settle=0`` reproduces the older
-    benchmarks, which flattered npgrad at two threads.
+    benchmarks, which flattered npgrad at two threads. One process still shares its heap:
+    PyTorch's ResNet ran faster after npgrad had trained in the same process (0.35-0.39 s
+    a round against 0.39-0.47 s alone), so ``bench_processes.py`` runs each setup in
+    processes of its own.
     """
     result = Result(name, target=target)
     for _ in range(warmup):

@@ -1,0 +1,144 @@
+"""Two cores as two processes: npgrad data-parallel over MPI against threads, and PyTorch.
+
+    python benchmarks/bench_processes.py                          # every workload trained by fit
+    python benchmarks/bench_processes.py --only resnet --blocks 3 --rounds 5
+
+NumPy gives npgrad's second core only to BLAS: element-wise passes (batch norm, ReLUs,
+padding copies, recurrent gates) run on one. Two MPI processes of one BLAS thread each
+(``npgrad.distribution.DataParallel``, the global batch cut in two, one gradient allreduce
+per step) run all of it on both cores. This benchmark trains the models of
+``bench_workloads.py`` that ``fit`` trains (all but the DCGAN; global batch 64, Adam, 4
+steps a round) three ways, each in a process of its own, so that neither library's threads
+nor its heap meet the other's:
+
+- npgrad, ``mpiexec -n N``, one BLAS thread per process;
+- npgrad, one process, N BLAS threads;
+- PyTorch, one process, N threads.
+
+Blocks of rounds alternate between the three setups; the table gives the median seconds
+per round and the ratios to PyTorch. Separate processes matter in both directions: in one
+process, PyTorch right after npgrad met OpenBLAS's still-spinning workers (slower, see
+``harness.compare``), and after npgrad had trained, PyTorch's ResNet ran 0.35-0.39 s per
+round against 0.39-0.47 s in a process of its own (npgrad's freed memory had left a warm
+heap behind). Batch normalization keeps per-process statistics in
+the data-parallel runs (what Keras's distribution strategies do by default), so those runs
+normalize over 32 samples where the others use 64. Needs ``pip install "npgrad[mpi]"``
+(mpi4py and MPICH's ``mpiexec``) and, for the last setup, PyTorch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+KINDS = ("resnet", "lstm", "gru", "conv1d", "transformer", "gelu", "seedcnn")  # fit's workloads
+
+
+def child(kind, library, steps, rounds):
+    """Train ``kind`` for one warm-up and ``rounds`` timed rounds; print the seconds (rank 0)."""
+    sys.path.insert(0, str(HERE))
+    import bench_workloads
+
+    import npgrad
+
+    if library == "torch":
+        from harness import import_torch
+
+        torch = import_torch()
+        torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
+        run = bench_workloads.torch_trainer(kind, steps, torch)
+        chief = True
+    else:
+        npgrad.distribution.initialize()  # a no-op outside mpiexec
+        if npgrad.distribution.num_processes() > 1:
+            npgrad.distribution.set_distribution(npgrad.distribution.DataParallel())
+        npgrad.utils.set_num_threads(int(os.environ["BENCH_THREADS"]))
+        run = bench_workloads.npgrad_trainer(kind, steps)
+        chief = npgrad.distribution.process_id() == 0
+    run()
+    seconds = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - start)
+    if chief:
+        print(json.dumps(seconds))
+
+
+def measure(kind, setup, steps, rounds):
+    """Seconds per round of one block of ``rounds``, in fresh processes."""
+    processes, threads, library = setup
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--library",
+               library, "--steps", str(steps), "--rounds", str(rounds)]
+    if processes > 1:
+        mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) \
+            or shutil.which("mpiexec")
+        if mpiexec is None:
+            raise SystemExit("mpiexec not found: pip install \"npgrad[mpi]\"")
+        command = [mpiexec, "-n", str(processes)] + command
+    env = dict(os.environ, BENCH_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads),
+               OMP_NUM_THREADS=str(threads),
+               PYTHONPATH=os.pathsep.join([str(HERE.parent / "src"),
+                                           os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(KINDS), help="comma list of " + ",".join(KINDS))
+    parser.add_argument("--cores", type=int, default=2, help="processes, or threads per process")
+    parser.add_argument("--blocks", type=int, default=3, help="alternations of the setups")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per block")
+    parser.add_argument("--steps", type=int, default=4, help="training steps per round")
+    parser.add_argument("--child", choices=KINDS)
+    parser.add_argument("--library", choices=("npgrad", "torch"), default="npgrad")
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child, args.library, args.steps, args.rounds)
+        return None
+    n = args.cores
+    setups = {f"npgrad, {n} processes x 1 thread": (n, 1, "npgrad"),
+              f"npgrad, 1 process x {n} threads": (1, n, "npgrad")}
+    try:
+        import torch  # noqa: F401
+        setups[f"PyTorch, 1 process x {n} threads"] = (1, n, "torch")
+    except ImportError:
+        print("PyTorch not installed: npgrad's two setups only")
+    table = {}
+    for kind in args.only.split(","):
+        seconds = {name: [] for name in setups}
+        for _ in range(args.blocks):
+            for name, setup in setups.items():
+                seconds[name] += measure(kind, setup, args.steps, args.rounds)
+        table[kind] = {name: statistics.median(s) for name, s in seconds.items()}
+        table[kind]["rounds"] = seconds
+    names = list(setups)
+    torch_name = next((name for name in names if name.startswith("PyTorch")), None)
+    print(f"\n### {n} cores: seconds per round of {args.steps} steps (median), ratio to PyTorch\n")
+    print("| workload | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(names))
+    for kind, row in table.items():
+        cells = []
+        for name in names:
+            ratio = f" ({row[name] / row[torch_name]:.2f})" if torch_name else ""
+            cells.append(f"{row[name]:.3f}{ratio}")
+        print(f"| {kind} | " + " | ".join(cells) + " |")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = HERE / "results" / f"processes-{stamp}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"cores": n, "steps": args.steps, "table": table}, indent=1))
+    print(f"\nwrote {path}")
+    return table
+
+
+if __name__ == "__main__":
+    main()
