@@ -15,8 +15,8 @@ Every layer is run on (N, H, W, C) float32 data with an input that needs its gra
 upstream gradient all ones; PyTorch runs NCHW (its native layout), the data made once,
 outside the timed calls. Each timed call comes right after ``--settle`` untimed calls of the
 same library, so the other library's spinning worker threads are gone (without it, calls
-this short measured PyTorch up to 1.5x slower than PyTorch alone in its own process). Convolutions have no bias and 'same' padding. Threads: 2 each, or
-``NPGRAD_BENCH_THREADS``. Prints a markdown table of medians and npgrad/PyTorch ratios and
+this short measured PyTorch up to 1.5x slower than PyTorch alone in its own process).
+Convolutions have no bias and 'same' padding. Threads: 2 each, or ``NPGRAD_BENCH_THREADS``. Prints a markdown table of medians and npgrad/PyTorch ratios and
 writes benchmarks/results/layers-<time>.json.
 """
 

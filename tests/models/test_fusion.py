@@ -306,7 +306,7 @@ def test_conv_batch_norm_folds_only_plain_pairs():
         model = npgrad.Sequential([npgrad.Input((6, 6, 3), dtype="float64"), *layers])
         return _op_types(model(x))
 
-    bn = lambda: L.BatchNormalization(**f64)  # noqa: E731
+    bn = lambda: L.BatchNormalization(**f64)
     assert npgrad.primitives.nn.BatchNorm not in ops(L.Conv2D(4, 3, **f64), bn())
     # synchronized BN folds too: at inference it normalizes by its moving statistics alone
     assert npgrad.primitives.nn.BatchNorm not in ops(

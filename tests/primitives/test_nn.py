@@ -167,7 +167,7 @@ def test_batch_norm_output_takes_the_wider_dtype_of_input_and_gamma(training, re
     rng = np.random.default_rng(0)
     x = rng.standard_normal((4, 3, 3, 5)).astype(np.float32)
     gamma, beta = rng.standard_normal(5), rng.standard_normal(5)
-    stats = lambda: (np.zeros(5, np.float32), np.ones(5, np.float32))  # noqa: E731
+    stats = lambda: (np.zeros(5, np.float32), np.ones(5, np.float32))
     y = F.batch_norm(x, gamma, beta, *stats(), training=training, relu=relu)
     assert y.dtype == np.float64
     expected = F.batch_norm(x.astype(np.float64), gamma, beta, *stats(), training=training,

@@ -144,8 +144,8 @@ def _row_windows(pixels, kw, dw, count):
     threads it runs slower than on one. A kernel row's KW taps side by side make a
     (KW*C, F) output that it splits well. Interleaved on a 2-core EPYC, batch 64, 3x3 kernel,
     kernel gradient: 16 -> 16 channels at 32x32, 13.3 ms for the nine per-tap GEMMs at one
-    thread, 9.8 ms this way at two; 32 -> 32 at 16x16, 8.9 -> 6.2 ms. On one thread the copy costs more than it
-    saves (14.0 against 12.5 ms), so one thread keeps the taps.
+    thread, 9.8 ms this way at two; 32 -> 32 at 16x16, 8.9 -> 6.2 ms. On one thread the
+    copy costs more than it saves (14.0 against 12.5 ms), so one thread keeps the taps.
     """
     c = pixels.shape[1]
     item = pixels.strides[1]
