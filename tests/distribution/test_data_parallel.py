@@ -101,6 +101,22 @@ def test_a_custom_train_step_is_data_parallel_too(tmp_path):
             np.testing.assert_allclose(rank[key], reference[key], atol=1e-10, err_msg=key)
 
 
+def test_a_loop_of_on_batch_calls_cuts_global_batches_as_fit(tmp_path):
+    # each rank builds its model from another seed: without the first call's broadcast the
+    # ranks would train two different models (and each would differ from one process's)
+    assert run("on_batch", tmp_path / "one")[0] == 0
+    code, output, _ = run("on_batch", tmp_path / "two", processes=2)
+    assert code == 0, output
+    reference = results(tmp_path / "one")["result_0"]
+    ranks = results(tmp_path / "two")
+    assert set(ranks) == {"result_0", "result_1"}
+    for rank in ranks.values():
+        for key in reference:  # weights, every logged loss, the evaluation, the predictions
+            np.testing.assert_allclose(rank[key], reference[key], rtol=0, atol=1e-10,
+                                       err_msg=key)
+    assert reference["predictions"].shape == (11, 2)
+
+
 def test_the_gan_trains_data_parallel_with_ranks_in_step(tmp_path):
     code, output, _ = run("gan", tmp_path, processes=2)
     assert code == 0, output

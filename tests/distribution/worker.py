@@ -74,6 +74,24 @@ def scenario_gan(out, dtype):
     return dict(history=history.history, weights=gan.get_weights())
 
 
+def scenario_on_batch(out, dtype):
+    """A hand-written loop of the *_on_batch methods, the model built from another seed on
+    each rank: the first train_on_batch must hand every rank rank 0's weights."""
+    x, y = data(dtype=dtype)
+    npgrad.utils.set_random_seed(1 + npgrad.distribution.process_id())
+    model = npgrad.Sequential([npgrad.Input((6,)), L.Dense(8, activation="tanh", dtype=dtype),
+                               L.Dense(2, dtype=dtype)])
+    model.compile(npgrad.optimizers.Adam(0.01),
+                  npgrad.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    losses = [model.train_on_batch(x[i:i + 16], y[i:i + 16])[0] for _ in range(2)
+              for i in range(0, len(x), 16)]
+    evaluation = model.test_on_batch(x[:33], y[:33])
+    predictions = model.predict_on_batch(x[:11])
+    return dict(losses=losses, weights=model.get_weights(), evaluation=evaluation,
+                predictions=predictions)
+
+
 def scenario_custom_step(out, dtype):
     class Custom(npgrad.Model):
         def __init__(self):
@@ -143,7 +161,7 @@ def main():
     result = globals()[f"scenario_{scenario}"](out, dtype)
     if result:  # every rank writes its own result: the test checks that ranks agree
         arrays = {f"w{i}": w for i, w in enumerate(result.pop("weights"))}
-        arrays.update({f"h_{k}": np.asarray(v) for k, v in result.pop("history").items()})
+        arrays.update({f"h_{k}": np.asarray(v) for k, v in result.pop("history", {}).items()})
         arrays.update({k: np.asarray(v) for k, v in result.items()})
         rank = npgrad.distribution.process_id()
         np.savez(os.path.join(out, f"result_{rank}.npz"), **arrays)

@@ -372,7 +372,7 @@ class Trainer:
 
         data_parallel = distribution_state.active()
         train.distribution = data_parallel  # every rank cuts the batches rank 0 shuffled
-        self._synchronized = data_parallel is None
+        self._synchronized_with = None  # every fit starts from rank 0's weights
         steps = train.num_batches
         if steps_per_epoch is not None:
             steps = steps_per_epoch if steps is None else min(steps_per_epoch, steps)
@@ -418,12 +418,12 @@ class Trainer:
         """``train_step`` on this rank's slice of the global batch; gradients are summed over
         ranks by the optimizer, logs from metric states summed over ranks."""
         local, share = data_parallel.shard(data)
-        if not self._synchronized:  # before the first update: same model everywhere
-            if not self.built:
+        if getattr(self, "_synchronized_with", None) is not data_parallel:
+            if not self.built:  # before the first update: same model everywhere
                 x, _, _ = unpack_x_y_sample_weight(local)
                 self.build((None,) + tuple(np.shape(x)[1:]))
             data_parallel.synchronize_model(self)
-            self._synchronized = True
+            self._synchronized_with = data_parallel
         snapshot = data_parallel.snapshot_metrics(self._built_metrics()) if share == 0 else None
         data_parallel.gradient_scale = share
         try:
@@ -483,15 +483,19 @@ class Trainer:
                 if steps is not None and step >= steps:
                     break
                 callbacks.on_test_batch_begin(step)
-                if data_parallel is None:
-                    logs = self.test_step(data)
-                else:  # each rank scores its slice; the logs come from summed states
-                    local, share = data_parallel.shard(data)
-                    logs = self.test_step(local) if share else self.get_metrics_result()
-                    logs = data_parallel.global_logs(self._built_metrics(), logs)
+                logs = self._test_batch(data, data_parallel)
                 callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return logs
+
+    def _test_batch(self, data, data_parallel):
+        """``test_step`` on one batch (under no_grad); with a data-parallel distribution each
+        rank scores its slice and the logs come from the metric states summed over ranks."""
+        if data_parallel is None:
+            return self.test_step(data)
+        local, share = data_parallel.shard(data)
+        logs = self.test_step(local) if share else self.get_metrics_result()
+        return data_parallel.global_logs(self._built_metrics(), logs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -584,6 +588,10 @@ class Trainer:
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One ``train_step`` on exactly this batch (metrics reset first).
 
+        Under a :class:`~npgrad.distribution.DataParallel` distribution the batch is the
+        global one, as in ``fit``: each process trains on its slice, the first call gives
+        every process rank 0's weights, and the update is the whole batch's.
+
         Returns:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
         """
@@ -593,10 +601,14 @@ class Trainer:
         class_weight = arguments.class_weight(class_weight, caller)
         adapter = self._adapter(x, y, sample_weight, None, False, class_weight, caller)
         self.reset_metrics()
-        return self._batch_logs(self.train_step(adapter.whole()), return_dict)
+        data, data_parallel = adapter.whole(), distribution_state.active()
+        logs = self.train_step(data) if data_parallel is None else \
+            self._distributed_train_step(data_parallel, data)
+        return self._batch_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        """One ``test_step`` on this batch (metrics reset first, no graph).
+        """One ``test_step`` on this batch (metrics reset first, no graph); data-parallel
+        runs score a slice per process and log the whole batch's values, as ``evaluate``.
 
         Returns:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
@@ -607,16 +619,18 @@ class Trainer:
                                 f"{self.name}.test_on_batch")
         self.reset_metrics()
         with no_grad():
-            logs = self.test_step(adapter.whole())
+            logs = self._test_batch(adapter.whole(), distribution_state.active())
         return self._batch_logs(logs, return_dict)
 
     def predict_on_batch(self, x):
-        """The outputs for one batch, as an ndarray (no graph, ``training=False``)."""
+        """The outputs for one batch, as an ndarray (no graph, ``training=False``);
+        data-parallel runs predict a slice per process and gather the whole batch, as
+        ``predict``."""
         adapt_threads_now(_BATCH_INTERVAL)
         adapter = self._adapter(x, None, None, None, False, None,
                                 f"{self.name}.predict_on_batch")
         with no_grad():
-            return self.predict_step(adapter.whole())
+            return self._predict_batch(adapter.whole())
 
 
 _BATCH_INTERVAL = 10.0  # seconds between adaptations from the *_on_batch methods
