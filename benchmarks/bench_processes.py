@@ -1,15 +1,15 @@
 """Two cores as two processes: npgrad data-parallel over MPI against threads, and PyTorch.
 
-    python benchmarks/bench_processes.py                          # every workload trained by fit
+    python benchmarks/bench_processes.py                          # every workload
     python benchmarks/bench_processes.py --only resnet --blocks 3 --rounds 5
 
 NumPy gives npgrad's second core only to BLAS: element-wise passes (batch norm, ReLUs,
 padding copies, recurrent gates) run on one. Two MPI processes of one BLAS thread each
 (``npgrad.distribution.DataParallel``, the global batch cut in two, one gradient allreduce
 per step) run all of it on both cores. This benchmark trains the models of
-``bench_workloads.py`` that ``fit`` trains (all but the DCGAN; global batch 64, Adam, 4
-steps a round) three ways, each in a process of its own, so that neither library's threads
-nor its heap meet the other's:
+``bench_workloads.py`` (global batch 64, Adam, 4 steps a round; the DCGAN through
+``train_on_batch``, which cuts the global batch as ``fit`` does) three ways, each in a
+process of its own, so that neither library's threads nor its heap meet the other's:
 
 - npgrad, ``mpiexec -n N``, one BLAS thread per process;
 - npgrad, one process, N BLAS threads;
@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("resnet", "lstm", "gru", "conv1d", "transformer", "gelu", "seedcnn")  # fit's workloads
+KINDS = ("resnet", "lstm", "gru", "conv1d", "dcgan", "transformer", "gelu", "seedcnn")
 
 
 def child(kind, library, steps, rounds):
