@@ -1,6 +1,9 @@
 """BatchNormalization(synchronized=True) and SyncBatchNormalization without MPI: configs,
 saving, one process (plain batch norm, bit for bit) and the route through the communicator."""
 
+import json
+import zipfile
+
 import numpy as np
 import pytest
 
@@ -107,3 +110,17 @@ def test_a_saved_model_keeps_the_flag(tmp_path):
         "BatchNormalization", "SyncBatchNormalization"]
     assert loaded.layers[1].synchronized and loaded.layers[2].synchronized
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_keras_file_names_the_layer_as_keras_3_does(tmp_path):
+    # Keras 3 has no SyncBatchNormalization class: its name is BatchNormalization(synchronized=
+    # True), which Keras opens (on its TensorFlow backend, the one that supports the flag)
+    model = npgrad.Sequential([npgrad.Input((3,)), L.SyncBatchNormalization(), L.Dense(1)])
+    path = tmp_path / "m.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as archive:
+        layers = json.loads(archive.read("config.json"))["config"]["layers"]
+    assert [(spec["class_name"], spec["config"].get("synchronized")) for spec in layers[1:]] == [
+        ("BatchNormalization", True), ("Dense", None)]
+    loaded = npgrad.models.load_model(path)
+    assert type(loaded.layers[0]) is L.BatchNormalization and loaded.layers[0].synchronized

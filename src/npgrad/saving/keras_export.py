@@ -28,6 +28,9 @@ __all__ = [
 ]
 
 _TENSOR_KEY = "__keras_tensor__"
+#: npgrad classes Keras 3 knows under another name with the same config: tf.keras's
+#: SyncBatchNormalization is Keras 3's BatchNormalization(synchronized=True)
+_KERAS_CLASS_NAMES = {"SyncBatchNormalization": "BatchNormalization"}
 
 
 def keras_object_spec(obj_or_class, config):
@@ -45,8 +48,9 @@ def keras_object_spec(obj_or_class, config):
         if cls.__name__ == "Functional":
             return {"module": "keras.src.models.functional", "class_name": "Functional",
                     "config": config, "registered_name": None}
-        return {"module": KERAS_MODULES[kind], "class_name": cls.__name__, "config": config,
-                "registered_name": None}
+        return {"module": KERAS_MODULES[kind],
+                "class_name": _KERAS_CLASS_NAMES.get(cls.__name__, cls.__name__),
+                "config": config, "registered_name": None}
     return {"module": cls.__module__, "class_name": cls.__name__, "config": config,
             "registered_name": object_registration.get_registered_name(cls)}
 
