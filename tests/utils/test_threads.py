@@ -42,7 +42,13 @@ def auto(monkeypatch):
     for name in threads._ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
 
-    def run(cores, load, own=0.0):
+    for name in threads._LOCAL_PROCESSES:
+        monkeypatch.delenv(name, raising=False)
+
+    def run(cores, load, own=0.0, processes=None, machine=None):
+        if processes is not None:  # what mpiexec tells the processes it started here
+            monkeypatch.setenv("MPI_LOCALNRANKS", str(processes))
+        monkeypatch.setattr(threads.os, "cpu_count", lambda: machine or cores)
         monkeypatch.setattr(threads, "_usable_cores", lambda: cores)
         monkeypatch.setattr(threads.os, "getloadavg", lambda: (load, load, load))
         monkeypatch.setattr(threads, "own_load", lambda: own)
@@ -70,6 +76,24 @@ def test_adapt_uses_the_idle_cores(auto, cores, load, expected):
 ])
 def test_adapt_does_not_count_its_own_process_as_load(auto, cores, load, own, expected):
     assert auto(cores, load, own) == expected
+
+
+@pytest.mark.parametrize("cores,load,own,processes,expected", [
+    (2, 0.0, 0.0, 2, 1),   # mpiexec -n 2 on 2 idle cores, before the load shows: one each
+    (2, 2.0, 1.0, 2, 1),   # the two processes themselves are the load: still one each
+    (8, 2.0, 1.0, 2, 4),   # ... on 8 cores: half each, the other process not counted
+    (8, 4.0, 1.0, 2, 3),   # two foreign busy threads besides: 3 each
+    (8, 0.0, 0.0, 3, 2),   # 3 processes on 8 cores: 2 each, never more than the share
+    (2, 0.0, 0.0, 4, 1),   # more processes than cores: one each, never zero
+])
+def test_processes_of_one_job_on_one_machine_split_its_cores(auto, cores, load, own, processes,
+                                                             expected):
+    assert auto(cores, load, own, processes=processes) == expected
+
+
+def test_processes_bound_to_cores_of_their_own_count_only_those(auto):
+    # affinity of 2 cores out of 8: the launcher already split the machine
+    assert auto(2, 0.0, processes=4, machine=8) == 2
 
 
 @pytest.fixture
