@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import weakref
 
 import numpy as np
 
@@ -418,12 +419,13 @@ class Trainer:
         """``train_step`` on this rank's slice of the global batch; gradients are summed over
         ranks by the optimizer, logs from metric states summed over ranks."""
         local, share = data_parallel.shard(data)
-        if getattr(self, "_synchronized_with", None) is not data_parallel:
+        synchronized = getattr(self, "_synchronized_with", None)  # a weak reference
+        if synchronized is None or synchronized() is not data_parallel:
             if not self.built:  # before the first update: same model everywhere
                 x, _, _ = unpack_x_y_sample_weight(local)
                 self.build((None,) + tuple(np.shape(x)[1:]))
             data_parallel.synchronize_model(self)
-            self._synchronized_with = data_parallel
+            self._synchronized_with = weakref.ref(data_parallel)
         snapshot = data_parallel.snapshot_metrics(self._built_metrics()) if share == 0 else None
         data_parallel.gradient_scale = share
         try:
