@@ -7,8 +7,9 @@
 Every process builds the same model and runs the same script; ``fit`` cuts each global batch
 (``--batch-size``, default 128) into one slice per process, sums the gradients with one MPI
 allreduce per step, and logs global losses and accuracies. Only rank 0 prints and saves.
-Set one BLAS thread per process (``OPENBLAS_NUM_THREADS=1``) when the processes share a
-machine's cores. ``pip install "npgrad[mpi]"`` installs mpi4py and MPICH's ``mpiexec``.
+Processes that share a machine's cores split them (``mpiexec -n 2`` on 2 cores: one BLAS
+thread each; ``OPENBLAS_NUM_THREADS`` overrides). ``pip install "npgrad[mpi]"`` installs
+mpi4py and MPICH's ``mpiexec``.
 """
 
 import argparse
