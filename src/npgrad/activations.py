@@ -2,8 +2,14 @@
 
 Every name of ``keras.activations`` is here; ``relu`` takes Keras' ``negative_slope``,
 ``max_value`` and ``threshold``. ``serialize`` gives the name, ``deserialize`` / ``get``
-resolve it (also from Keras' ``{"class_name": "function", "config": name}`` form).
+resolve it (also from Keras' ``{"class_name": "function", "config": name}`` form). A named
+function of your own serializes as Keras 3 writes it, by its registered name
+(``@npgrad.saving.register_keras_serializable``) or its ``__name__``; loading finds it in the
+registry or in ``custom_objects``, never by importing or running anything from the file.
 """
+
+import types
+
 
 import npgrad.functional as F
 from npgrad.primitives import activation_extra as _extra
@@ -66,30 +72,57 @@ def get(identifier):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        try:
-            return _BY_NAME[identifier]
-        except KeyError:
+        found = _BY_NAME.get(identifier) or _registered(identifier)
+        if found is None:
             raise ValueError(
-                f"unknown activation {identifier!r}; valid names: {sorted(_BY_NAME)}"
-            ) from None
+                f"unknown activation {identifier!r}; valid names: {sorted(_BY_NAME)}, or a "
+                f"function registered with npgrad.saving.register_keras_serializable or "
+                f"passed in custom_objects"
+            )
+        return found
     if callable(identifier):
         return identifier
     raise TypeError(f"activation must be a name or a callable, got {type(identifier).__name__}")
 
 
+def _registered(name):
+    """A function of the user's known as ``name`` (custom-object scope, registry), or None."""
+    from npgrad.saving import object_registration
+
+    found = object_registration.get_registered_object(name)
+    return found if callable(found) else None
+
+
 def serialize(activation):
-    """The Keras name of a built-in activation (for configs), or raise for custom callables."""
+    """A built-in activation's Keras name, or Keras 3's dict for a named function of your own.
+
+    A function of your own becomes ``{"module", "class_name": "function", "config": name,
+    "registered_name": name}`` with its registered name (or ``__name__``), as Keras 3 writes
+    it; loading needs it registered or passed in ``custom_objects``.
+
+    Raises:
+        ValueError: a lambda or a callable object (a file would have to hold code to
+            rebuild them; npgrad never stores or runs code).
+    """
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name
+    if isinstance(activation, types.FunctionType) and activation.__name__ != "<lambda>":
+        from npgrad.saving import object_registration
+
+        name = object_registration.get_registered_name(activation)
+        return {"module": activation.__module__, "class_name": "function", "config": name,
+                "registered_name": name}
     raise ValueError(
-        f"cannot serialize custom activation {activation!r}; use a built-in name to save the model"
+        f"cannot serialize the activation {activation!r}: a lambda or callable object would "
+        f"have to be saved as code; define it as a named function (and register it with "
+        f"npgrad.saving.register_keras_serializable) or use a built-in name"
     )
 
 
 def deserialize(config):
-    """A built-in activation from its name or Keras' ``{"class_name": "function",
-    "config": name}`` dict.
+    """An activation from its name or Keras' ``{"class_name": "function", "config": name}``
+    dict: a built-in, or a function of your own from the registry or ``custom_objects``.
 
     Raises:
         ValueError: for an unknown name or a malformed config.
@@ -97,5 +130,7 @@ def deserialize(config):
     if isinstance(config, str):
         return get(config)
     if isinstance(config, dict) and isinstance(config.get("config"), str):
-        return get(config["config"])
+        registered = config.get("registered_name")
+        found = _registered(registered) if isinstance(registered, str) else None
+        return found or get(config["config"])
     raise ValueError(f"activation config must be a name or a Keras function config, got {config!r}")

@@ -210,3 +210,82 @@ def test_old_npgrad_files_named_keras_still_load(tmp_path):
     loaded = npgrad.models.load_model(tmp_path / "old.keras")
     x = np.ones((1, 4), dtype="float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def doubled_tanh(x):
+    return npgrad.ops.tanh(x) * 2.0
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".npgrad"])
+def test_a_named_function_activation_saves_by_name_and_loads_from_custom_objects(tmp_path,
+                                                                                suffix):
+    if suffix == ".keras":
+        pytest.importorskip("h5py")
+    model = npgrad.Sequential([npgrad.Input((3,)), npgrad.layers.Dense(2, activation=doubled_tanh)])
+    config = npgrad.activations.serialize(doubled_tanh)
+    assert config == {"module": __name__, "class_name": "function", "config": "doubled_tanh",
+                      "registered_name": "doubled_tanh"}  # Keras 3's form
+    path = tmp_path / f"m{suffix}"
+    model.save(path)
+    with pytest.raises(Exception, match="custom_objects"):  # nothing is imported from the file
+        saving.load_model(path)
+    loaded = saving.load_model(path, custom_objects={"doubled_tanh": doubled_tanh})
+    assert loaded.layers[0].activation is doubled_tanh
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype("float32")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_registered_activation_is_found_by_its_registered_name():
+    registered = saving.register_keras_serializable(package="acts", name="twice")(doubled_tanh)
+    config = npgrad.activations.serialize(registered)
+    assert config["config"] == config["registered_name"] == "acts>twice"
+    assert npgrad.activations.deserialize(config) is doubled_tanh
+    assert npgrad.activations.get("acts>twice") is doubled_tanh  # a Dense(activation=name) too
+
+
+def test_a_lambda_or_callable_object_activation_is_refused_with_the_way_out():
+    with pytest.raises(ValueError, match="named function"):
+        npgrad.activations.serialize(lambda x: x)
+    with pytest.raises(ValueError, match="named function"):
+        npgrad.activations.serialize(np.tanh)  # a ufunc: a callable object, not a function
+
+
+def test_model_from_config_rebuilds_a_functional_model_as_keras_does():
+    inputs = npgrad.Input((4,))
+    model = npgrad.Model(inputs, npgrad.layers.Dense(2)(inputs))
+    again = npgrad.Model.from_config(model.get_config())
+    assert type(again) is type(model) and again.output_shape == (None, 2)
+
+
+@saving.register_keras_serializable(package="Nest", name="ConfigHolder")
+class ConfigHolder(npgrad.layers.Layer):
+    """A custom layer whose config holds a sub-layer and a regularizer object."""
+
+    def __init__(self, inner, regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner if isinstance(inner, npgrad.layers.Layer) else \
+            npgrad.layers.deserialize(inner)
+        self.regularizer = regularizer
+
+    def call(self, x):
+        return self.inner(x)
+
+    def get_config(self):
+        return {**super().get_config(), "inner": self.inner, "regularizer": self.regularizer}
+
+
+def test_layer_configs_inside_models_hold_dicts_for_layers_and_keras_objects():
+    inputs = npgrad.Input((3,))
+    holder = ConfigHolder(npgrad.layers.Dense(2), regularizer=npgrad.regularizers.L1L2(1e-5, 1e-4))
+    model = npgrad.Model(inputs, holder(inputs))
+    spec = npgrad.layers.serialize(holder)
+    assert spec["registered_name"] == "Nest>ConfigHolder"
+    config = model.get_config()["layers"][1]["config"]
+    assert config["inner"]["class_name"] == "Dense"  # a dict, as Keras's from_config expects
+    assert config["regularizer"] == {"module": "keras.regularizers", "class_name": "L1L2",
+                                     "config": {"l1": 1e-5, "l2": 1e-4},
+                                     "registered_name": None}
+    again = npgrad.Model.from_config(model.get_config())
+    assert isinstance(again.layers[1].inner, npgrad.layers.Dense)
+    constraint = saving.serialize_keras_object(npgrad.constraints.MaxNorm(2))
+    assert (constraint["module"], constraint["registered_name"]) == ("keras.constraints", None)

@@ -17,13 +17,27 @@ from __future__ import annotations
 
 from npgrad.layers.layer import Layer, get_layer_class
 
-def _serialize_value(value):
+#: ways :func:`serialize_config` turns an object other than a Layer into a dict, each
+#: ``object -> dict or None`` (npgrad.saving adds Keras's objects: initializers,
+#: regularizers, constraints...; layers sit below saving)
+OBJECT_SERIALIZERS = []
+
+def serialize_config(value):
+    """A config value with every Layer found in it (at any depth) as its :func:`serialize`
+    dict, and every initializer, regularizer, constraint... object as Keras 3's dict for
+    it: what a model's ``get_config`` stores for each layer, so a custom layer whose
+    ``get_config`` returns such objects gives a JSON-able config and its ``from_config``
+    receives dicts, as in Keras."""
     if isinstance(value, Layer):
         return serialize(value)
     if isinstance(value, dict):
-        return {key: _serialize_value(item) for key, item in value.items()}
+        return {key: serialize_config(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return type(value)(_serialize_value(item) for item in value)
+        return type(value)(serialize_config(item) for item in value)
+    for as_dict in OBJECT_SERIALIZERS:
+        found = as_dict(value)
+        if found is not None:
+            return found
     return value
 
 
@@ -36,20 +50,23 @@ def serialize(layer):
     Returns:
         A dict; ``module`` is npgrad's package of the class (``"npgrad.layers"``,
         ``"npgrad.models"``) and None for a user's class, whose ``registered_name`` is then
-        its class name.
+        the name it was registered under (``"package>name"``, Keras's form) or its class
+        name.
 
     Raises:
         TypeError: ``layer`` is not a Layer.
     """
     if not isinstance(layer, Layer):
         raise TypeError(f"layers.serialize: expected a Layer, got {type(layer).__name__}")
+    from npgrad.saving import object_registration
+
     cls = type(layer)
     builtin = cls.__module__.startswith("npgrad.")
     return {
         "module": cls.__module__.rsplit(".", 1)[0] if builtin else None,
         "class_name": cls.__name__,
-        "config": _serialize_value(layer.get_config()),
-        "registered_name": None if builtin else cls.__name__,
+        "config": serialize_config(layer.get_config()),
+        "registered_name": None if builtin else object_registration.get_registered_name(cls),
     }
 
 

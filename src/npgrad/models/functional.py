@@ -21,6 +21,7 @@ import numpy as np
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.core import InputLayer
 from npgrad.layers.layer import get_layer_class
+from npgrad.layers.serialization import serialize_config
 from npgrad.layers.node import (
     SYMBOLIC_TYPES,
     KerasTensor,
@@ -457,7 +458,7 @@ class Functional(Model):
             layer_configs.append({
                 "class_name": type(layer).__name__,
                 "name": layer.name,
-                "config": layer.get_config(),
+                "config": serialize_config(layer.get_config()),
                 "inbound_nodes": [{"args": map_structure(arg, list(n.call_args)),
                                    "kwargs": map_structure(arg, n.call_kwargs)} for n in nodes],
             })

@@ -16,6 +16,7 @@ from __future__ import annotations
 from npgrad.layers.core import Input, InputLayer
 from npgrad.layers.fusion import fused_run
 from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.serialization import serialize_config
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
 from npgrad.models.model import Model
 
@@ -287,7 +288,8 @@ class Sequential(Model):
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
         layers = ([self._input_layer] if self._input_layer is not None else []) + self._layers
         config["layers"] = [
-            {"class_name": type(layer).__name__, "config": layer.get_config()} for layer in layers
+            {"class_name": type(layer).__name__, "config": serialize_config(layer.get_config())}
+            for layer in layers
         ]
         return config
 

@@ -47,6 +47,7 @@ KERAS_MODULES = {
     "layers": "keras.layers",
     "initializers": "keras.initializers",
     "regularizers": "keras.regularizers",
+    "constraints": "keras.constraints",
     "optimizers": "keras.optimizers",
     "losses": "keras.losses",
     "metrics": "keras.metrics",
@@ -121,7 +122,7 @@ _HARMLESS = {
 
 # ----------------------------------------------------------------------------- class lookup
 def _namespaces():
-    from npgrad import initializers, layers, losses, metrics, optimizers, regularizers
+    from npgrad import constraints, initializers, layers, losses, metrics, optimizers, regularizers
 
     # the model classes by name (saving sits below models: found through the registry)
     models = types.SimpleNamespace(**{name: cls for name, cls in registered_layer_classes().items()
@@ -131,6 +132,7 @@ def _namespaces():
         "layers": (layers, layers.Layer),
         "initializers": (initializers, initializers.Initializer),
         "regularizers": (regularizers, regularizers.Regularizer),
+        "constraints": (constraints, constraints.Constraint),
         "optimizers": (optimizers, optimizers.Optimizer),
         "losses": (losses, losses.Loss),
         "metrics": (metrics, metrics.Metric),
@@ -141,12 +143,14 @@ def _kinds_for(module, kind):
     if kind is not None:
         return [kind] if kind != "layers" else ["layers", "models"]
     if isinstance(module, str):
-        for name in ("initializers", "regularizers", "optimizers", "losses", "metrics"):
+        for name in ("initializers", "regularizers", "constraints", "optimizers", "losses",
+                     "metrics"):
             if name in module.split("."):
                 return [name]
         if "models" in module.split(".") or module == "keras":
             return ["models", "layers"]
-    return ["layers", "models", "initializers", "regularizers", "optimizers", "losses", "metrics"]
+    return ["layers", "models", "initializers", "regularizers", "constraints", "optimizers",
+            "losses", "metrics"]
 
 
 def builtin_class(class_name, kind=None, module=None):
@@ -154,8 +158,8 @@ def builtin_class(class_name, kind=None, module=None):
 
     Args:
         class_name: e.g. ``"Dense"``, ``"GlorotUniform"``, ``"Adam"``.
-        kind: ``"layers"``, ``"initializers"``, ``"regularizers"``, ``"optimizers"``,
-            ``"losses"`` or ``"metrics"`` when known, else None (searched in that order).
+        kind: ``"layers"``, ``"initializers"``, ``"regularizers"``, ``"constraints"``,
+            ``"optimizers"``, ``"losses"`` or ``"metrics"`` when known, else None (searched in that order).
         module: the Keras module the file names (a hint for the kind; never imported).
 
     Returns:

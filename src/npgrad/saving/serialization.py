@@ -27,6 +27,7 @@ import numpy as np
 
 from npgrad.saving import keras_config, keras_export, object_registration
 from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
+from npgrad.layers.serialization import OBJECT_SERIALIZERS
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
 
@@ -87,6 +88,18 @@ def serialize_keras_object(obj):
     if getattr(obj, "built", False) and getattr(obj, "input_shape_built", None) is not None:
         spec["build_config"] = {"input_shape": keras_export.json_shape(obj.input_shape_built)}
     return spec
+
+
+def _keras_object_in_a_config(value):
+    """Keras 3's dict for an initializer, regularizer, constraint... found in a layer's
+    config (``npgrad.layers.serialize`` and models' ``get_config``), else None."""
+    if isinstance(value, type) or not hasattr(value, "get_config") \
+            or keras_config.kind_of(value) is None:
+        return None
+    return serialize_keras_object(value)
+
+
+OBJECT_SERIALIZERS.append(_keras_object_in_a_config)
 
 
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
