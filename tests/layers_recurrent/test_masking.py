@@ -438,3 +438,39 @@ def test_masked_model_saves_and_loads(tmp_path):
     assert loaded.layers[0].mask_value == -1.0
     assert loaded.layers[2].zero_output_for_mask is True
     assert loaded.layers[1].forward_layer.zero_output_for_mask is True
+
+
+def test_symbolic_tensors_carry_the_mask_they_will_have():
+    # Keras 3 shows the mask on KerasTensors: made by Embedding, passed on by a layer that
+    # supports masking, dropped by an RNN that returns its last step only
+    inputs = npgrad.Input((None,), dtype="int32")
+    embedded = L.Embedding(50, 4, mask_zero=True)(inputs)
+    assert inputs._keras_mask is None
+    mask = embedded._keras_mask
+    assert mask.shape == (None, None) and mask.dtype == np.bool_
+    assert L.Dropout(0.5)(embedded)._keras_mask is mask  # passed on as it is
+    sequences = L.LSTM(3, return_sequences=True)(embedded)
+    assert sequences._keras_mask is mask
+    assert L.LSTM(3)(embedded)._keras_mask is None
+    assert L.Dense(2)(L.Input((5, 3)))._keras_mask is None  # no mask anywhere: none made
+    masked = L.Masking()(npgrad.Input((7, 3)))
+    assert masked._keras_mask.shape == (None, 7)
+
+
+def test_a_call_that_needs_the_mask_gets_one_when_traced_symbolically():
+    class NeedsMask(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, x, mask=None):
+            if mask is None:
+                raise ValueError("no mask")
+            return x * npgrad.ops.expand_dims(npgrad.ops.cast(mask, x.dtype), -1)
+
+    inputs = npgrad.Input((None,), dtype="int32")
+    outputs = NeedsMask()(L.Embedding(10, 3, mask_zero=True)(inputs))
+    assert outputs.shape == (None, None, 3)
+    model = npgrad.Model(inputs, outputs)
+    got = model.predict(np.array([[1, 2, 0, 0]]), verbose=0)
+    assert np.all(got[0, 2:] == 0) and np.all(got[0, :2] != 0)  # masked steps zeroed

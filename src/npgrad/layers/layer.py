@@ -461,20 +461,26 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """Output shape(s) for an input shape, or a list/dict of them (batch axis may be None).
 
-        The default runs the layer on zero inputs of one sample, without a graph. Unknown
-        (None) dimensions are probed with two sizes: output dimensions that follow them are
-        None too. Override it when a call on zeros is not possible or too costly.
+        The default runs the layer on zero inputs of one sample, without a graph (with an
+        all-True timestep mask when a masked symbolic input reaches a ``call`` that takes
+        ``mask``, as Keras traces it). Unknown (None) dimensions are probed with two sizes:
+        output dimensions that follow them are None too. Override it when a call on zeros is
+        not possible or too costly.
         """
         leaves = _flat_shapes(input_shape)
         batch = leaves[0][0] if leaves and len(leaves[0]) else None
+        masked = self.__dict__.get("_tracing_masked") and len(leaves) == 1 \
+            and len(leaves[0]) >= 2
 
         def run(size):
             def zeros(shape):
                 dims = tuple(size if d is None else int(d) for d in shape[1:])
                 return np.zeros((1,) + dims, dtype=self.dtype)
 
+            sample = map_shapes(zeros, input_shape)
+            kwargs = {"mask": np.ones(np.shape(sample)[:2], dtype=bool)} if masked else {}
             with no_grad():
-                out = self(map_shapes(zeros, input_shape), training=False)
+                out = self(sample, training=False, **kwargs)
             return map_structure(lambda t: tuple(np.shape(t)), out)
 
         first = run(2)

@@ -41,6 +41,10 @@ class KerasTensor:
         dtype: NumPy dtype.
         name: str.
         ndim: number of axes.
+        _keras_mask: the (batch, steps) boolean KerasTensor of the mask the value will
+            carry (``Embedding(mask_zero=True)``, ``Masking``, and the layers that pass a
+            mask on), or None; informative only, as the masks a model uses are computed
+            from the data when it runs.
     """
 
     def __init__(self, shape, dtype="float32", name=None):
@@ -48,6 +52,7 @@ class KerasTensor:
         self.dtype = np.dtype(dtype)
         self.name = name or f"keras_tensor_{next(_TENSOR_IDS)}"
         self._keras_history = None  # (layer, node_index, tensor_index), set by Node
+        self._keras_mask = None  # the symbolic timestep mask, as Keras 3 (see symbolic_call)
 
     @property
     def ndim(self):
@@ -297,7 +302,43 @@ def symbolic_call(layer, x, args=(), kwargs=None, training=None):
             raise ValueError(f"{layer.name}: {leaf!r} was not produced by npgrad.Input or a layer")
     input_shape = map_structure(lambda t: t.shape, x)
     layer._maybe_build(input_shape)
-    output_shape = layer.compute_output_shape(input_shape)
+    # a call that takes the mask a masked input brings is traced with one (Keras)
+    masked = isinstance(x, KerasTensor) and x._keras_mask is not None \
+        and layer._call_has_mask_arg and "mask" not in kwargs
+    object.__setattr__(layer, "_tracing_masked", masked)
+    try:
+        output_shape = layer.compute_output_shape(input_shape)
+    finally:
+        object.__setattr__(layer, "_tracing_masked", False)
     outputs = map_shapes(lambda shape: KerasTensor(shape, dtype=layer.dtype), output_shape)
     Node(layer, (x,) + tuple(args), kwargs, outputs)
+    _attach_symbolic_masks(layer, x, kwargs.get("mask"), outputs)
     return outputs
+
+
+def _attach_symbolic_masks(layer, x, explicit, outputs):
+    """Give the symbolic outputs the ``_keras_mask`` the layer will attach to its real
+    outputs (Keras 3 shows it on KerasTensors): the input's mask for a layer that passes it
+    on, ``compute_mask`` of the symbols for one that makes or changes it. A ``compute_mask``
+    that needs the data (Embedding's ``indices != 0``, a merge's ``&``) gives a (batch,
+    steps) boolean KerasTensor standing for the mask it will compute."""
+    if not (layer.supports_masking or layer._computes_mask):
+        return
+    previous = explicit if isinstance(explicit, KerasTensor) else \
+        map_structure(lambda t: t._keras_mask, x)
+    if all(m is None for m in flatten(previous)):
+        previous = None
+    if not layer._computes_mask:
+        masks = previous
+    else:
+        try:
+            masks = layer.compute_mask(x, previous)
+        except (TypeError, ValueError, AttributeError, IndexError):
+            steps = flatten(x)[0].shape[:2]
+            masks = KerasTensor(steps, dtype=bool) if len(steps) == 2 else None
+    single = isinstance(outputs, KerasTensor)
+    outputs, masks = ([outputs] if single else flatten(outputs)), \
+        (masks if isinstance(masks, (list, tuple)) else [masks])
+    for out, mask in zip(outputs, masks):
+        if isinstance(mask, KerasTensor):
+            out._keras_mask = mask
