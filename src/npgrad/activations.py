@@ -10,7 +10,6 @@ registry or in ``custom_objects``, never by importing or running anything from t
 
 import types
 
-
 import npgrad.functional as F
 from npgrad.primitives import activation_extra as _extra
 

@@ -160,7 +160,7 @@ class DoneAfter:
     def __init__(self, seconds):
         self.at = time.monotonic() + seconds
 
-    def Test(self):  # noqa: N802 (mpi4py's name)
+    def Test(self):  # mpi4py's name
         return time.monotonic() >= self.at
 
 

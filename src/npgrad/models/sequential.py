@@ -16,8 +16,8 @@ from __future__ import annotations
 from npgrad.layers.core import Input, InputLayer
 from npgrad.layers.fusion import fused_run
 from npgrad.layers.layer import Layer, get_layer_class
-from npgrad.layers.serialization import serialize_config
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
+from npgrad.layers.serialization import serialize_config
 from npgrad.models.model import Model
 
 

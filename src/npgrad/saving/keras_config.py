@@ -122,7 +122,15 @@ _HARMLESS = {
 
 # ----------------------------------------------------------------------------- class lookup
 def _namespaces():
-    from npgrad import constraints, initializers, layers, losses, metrics, optimizers, regularizers
+    from npgrad import (
+        constraints,
+        initializers,
+        layers,
+        losses,
+        metrics,
+        optimizers,
+        regularizers,
+    )
 
     # the model classes by name (saving sits below models: found through the registry)
     models = types.SimpleNamespace(**{name: cls for name, cls in registered_layer_classes().items()
