@@ -289,3 +289,38 @@ def test_layer_configs_inside_models_hold_dicts_for_layers_and_keras_objects():
     assert isinstance(again.layers[1].inner, npgrad.layers.Dense)
     constraint = saving.serialize_keras_object(npgrad.constraints.MaxNorm(2))
     assert (constraint["module"], constraint["registered_name"]) == ("keras.constraints", None)
+
+
+def _same_named_classes():
+    """Two registered custom layers that share the class name ``Twin``."""
+    @saving.register_keras_serializable(package="first")
+    class Twin(npgrad.layers.Layer):
+        def call(self, x):
+            return x + 1.0
+
+    first = Twin
+
+    @saving.register_keras_serializable(package="second")
+    class Twin(npgrad.layers.Layer):  # the point: a second class of that name
+        def call(self, x):
+            return x * 10.0
+
+    return first, Twin
+
+
+@pytest.mark.parametrize("functional", [True, False])
+def test_model_configs_tell_same_named_custom_classes_apart(functional):
+    first, second = _same_named_classes()
+    if functional:
+        inputs = npgrad.Input((2,))
+        model = npgrad.Model(inputs, second()(first()(inputs)))
+        again = npgrad.Model.from_config(model.get_config())
+    else:
+        model = npgrad.Sequential([npgrad.Input((2,)), first(), second()])
+        again = npgrad.Sequential.from_config(model.get_config())
+    entries = [entry for entry in model.get_config()["layers"] if entry["class_name"] == "Twin"]
+    assert [entry["registered_name"] for entry in entries] == ["first>Twin", "second>Twin"]
+    assert [type(layer) for layer in again.layers[-2:]] == [first, second]
+    x = np.ones((1, 2), "float32")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.full((1, 2), 20.0))

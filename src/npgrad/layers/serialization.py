@@ -93,5 +93,18 @@ def deserialize(config, custom_objects=None):
     names = [config.get("registered_name"), config["class_name"]]
     cls = next((custom_objects[name] for name in names if name in custom_objects), None)
     if cls is None:
-        cls = get_layer_class(config["class_name"])
+        cls = layer_class(config)
     return cls.from_config(dict(config.get("config") or {}))
+
+
+def layer_class(spec):
+    """The class of a layer entry of a config: by its ``registered_name`` when one is given
+    and known (the registry, the active custom-object scope), else by its ``class_name``,
+    so that two custom classes of one name stay apart, as in Keras."""
+    registered = spec.get("registered_name")
+    if isinstance(registered, str) and registered != spec["class_name"]:
+        try:
+            return get_layer_class(registered)
+        except ValueError:
+            pass
+    return get_layer_class(spec["class_name"])

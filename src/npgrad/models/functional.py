@@ -20,8 +20,7 @@ import numpy as np
 
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.core import InputLayer
-from npgrad.layers.layer import get_layer_class
-from npgrad.layers.serialization import serialize_config
+from npgrad.layers.serialization import layer_class, serialize
 from npgrad.layers.node import (
     SYMBOLIC_TYPES,
     KerasTensor,
@@ -456,9 +455,8 @@ class Functional(Model):
         for layer in self._layers:
             nodes = [n for n in layer._inbound_nodes if id(n) in self._node_ids and not n.is_input]
             layer_configs.append({
-                "class_name": type(layer).__name__,
+                **serialize(layer),  # module, class_name, config, registered_name
                 "name": layer.name,
-                "config": serialize_config(layer.get_config()),
                 "inbound_nodes": [{"args": map_structure(arg, list(n.call_args)),
                                    "kwargs": map_structure(arg, n.call_kwargs)} for n in nodes],
             })
@@ -475,7 +473,8 @@ class Functional(Model):
         """Rebuild the graph from ``get_config()`` output (layer classes by registered name).
 
         Nothing from the config is executed: layer classes are looked up with
-        ``npgrad.layers.get_layer_class`` and every entry is checked.
+        their registered name, else their class name (``npgrad.layers.get_layer_class``),
+        and every entry is checked.
 
         Raises:
             ValueError: an unknown layer class, a malformed entry, or nodes that refer to
@@ -492,7 +491,7 @@ class Functional(Model):
                     f"Functional.from_config: each layer needs 'class_name', 'config' and "
                     f"'inbound_nodes', got {spec!r}"
                 )
-            layer = get_layer_class(spec["class_name"]).from_config(dict(spec["config"]))
+            layer = layer_class(spec).from_config(dict(spec["config"]))
             if layer.name in layers:
                 raise ValueError(f"Functional.from_config: two layers are named {layer.name!r}")
             layers[layer.name] = layer

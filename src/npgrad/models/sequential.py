@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from npgrad.layers.core import Input, InputLayer
 from npgrad.layers.fusion import fused_run
-from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.layer import Layer
 from npgrad.layers.node import SYMBOLIC_TYPES, KerasTensor, is_symbolic, symbolic_call
-from npgrad.layers.serialization import serialize_config
+from npgrad.layers.serialization import layer_class, serialize
 from npgrad.models.model import Model
 
 
@@ -281,16 +281,15 @@ class Sequential(Model):
 
     # ------------------------------------------------------------- config
     def get_config(self):
-        """``{"name", "trainable", "dtype", "layers": [{"class_name", "config"}, ...]}``.
+        """``{"name", "trainable", "dtype", "layers": [...]}``, each layer as
+        ``npgrad.layers.serialize`` gives it (``module``, ``class_name``, ``config``,
+        ``registered_name``).
 
         An InputLayer, when present, is the first entry of ``layers`` (as in Keras 3).
         """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
         layers = ([self._input_layer] if self._input_layer is not None else []) + self._layers
-        config["layers"] = [
-            {"class_name": type(layer).__name__, "config": serialize_config(layer.get_config())}
-            for layer in layers
-        ]
+        config["layers"] = [serialize(layer) for layer in layers]
         return config
 
     @classmethod
@@ -310,6 +309,5 @@ class Sequential(Model):
                 raise ValueError(
                     f"Sequential.from_config: each layer needs 'class_name' and 'config', got {spec!r}"
                 )
-            layer_cls = get_layer_class(spec["class_name"])
-            layers.append(layer_cls.from_config(dict(spec.get("config") or {})))
+            layers.append(layer_class(spec).from_config(dict(spec.get("config") or {})))
         return cls(layers=layers, **config)

@@ -83,10 +83,12 @@ custom_object_scope = CustomObjectScope
 
 
 def _scoped_class(name):
-    return (getattr(_scope, "objects", None) or {}).get(name)
+    scoped = (getattr(_scope, "objects", None) or {}).get(name)
+    return scoped if scoped is not None else GLOBAL_CUSTOM_OBJECTS.get(name)
 
 
-CLASS_RESOLVERS.append(_scoped_class)  # layers' get_layer_class sees the active scope
+# layers' get_layer_class sees the active scope, then registered names ("package>Name")
+CLASS_RESOLVERS.append(_scoped_class)
 
 
 def get_custom_objects():
