@@ -41,7 +41,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives import workspace as _workspace
+from npgrad.primitives import channels as _channels
 from npgrad.primitives.nn import gamma_beta_grads
 
 
@@ -84,51 +84,54 @@ class SyncBatchNorm(Function):
                 allreduce=None, share=1.0, stats=None):
         dtype, channels = x.dtype, x.shape[axis]
         x2 = _to_rows(x, axis)  # (M, C)
+        # the (M, C) rows seen as wide rows, as BatchNorm does (``primitives/channels.py``:
+        # a 16-channel broadcast is about three times slower per element than a 256-wide one)
+        copies = _channels.wide_copies(x2.shape[0], channels)
+        xw = x2.reshape(x2.shape[0] // copies, copies * channels)
         params = list(params)
         gamma = params.pop(0).reshape(channels) if has_gamma else None
         beta = params.pop(0).reshape(channels) if has_beta else None
         contributes = share != 0  # a stand-in sample adds nothing
-        ones = np.ones(x2.shape[0], dtype=dtype)  # column sums as GEMVs, as BatchNorm does
+        ones = np.ones(xw.shape[0], dtype=dtype)  # column sums as GEMVs, as BatchNorm does
         # 1st reduction: [count, sum x] (C + 1,), reduced in float64
         sums = np.zeros(channels + 1)
         if contributes:
             sums[0] = x2.shape[0]
-            sums[1:] = ones @ x2
+            sums[1:] = _channels.fold(ones @ xw, copies)
         sums = _reduced(allreduce, sums, "the counts and sums")
         count = sums[0]
         if not count > 0:
             raise ValueError("sync_batch_norm: the global batch is empty on every process")
         mean = sums[1:] / count  # (C,) float64
-        xhat = x2 - mean.astype(dtype)  # (M, C), centered for now
-        # 2nd reduction: sum (x - mean)^2 (C,), centered on the global mean (two-pass variance)
+        xhat = np.subtract(xw, _channels.tile(mean.astype(dtype), copies))  # centered for now
+        # 2nd reduction: sum (x - mean)^2 (C,), centered on the global mean (two-pass
+        # variance); einsum reads xhat once and writes nothing
         squares = np.zeros(channels)
         if contributes:
-            square = _workspace.scratch(_workspace.TEMP, xhat.shape, dtype)
-            np.multiply(xhat, xhat, out=square)
-            squares[:] = ones @ square
+            squares[:] = _channels.fold(np.einsum("ij,ij->j", xhat, xhat), copies)
         variance = _reduced(allreduce, squares, "the centered squares") / count  # biased
         inv = (1.0 / np.sqrt(variance + epsilon)).astype(dtype)  # (C,)
-        xhat *= inv
-        out = xhat * gamma if gamma is not None else xhat.copy()
+        xhat *= _channels.tile(inv, copies)
+        out = xhat * _channels.tile(gamma, copies) if gamma is not None else xhat.copy()
         if beta is not None:
-            out += beta
+            out += _channels.tile(beta, copies)
         if stats is not None:
             stats["mean"], stats["variance"] = mean.astype(dtype), variance.astype(dtype)
         self.save_for_backward(xhat, inv, gamma)
         self.axis, self.shape, self.has_gamma, self.has_beta = axis, x.shape, has_gamma, has_beta
         self.allreduce, self.share, self.count = allreduce, float(share), count
-        return _from_rows(out, x.shape, axis)
+        self.copies = copies
+        return _from_rows(out.reshape(x2.shape), x.shape, self.axis)
 
     def backward(self, grad):
-        xhat, inv, gamma = self.saved
-        g2 = _to_rows(grad, self.axis)  # (M, C)
-        dtype, channels = xhat.dtype, xhat.shape[1]
+        xhat, inv, gamma = self.saved  # xhat in wide rows
+        copies = self.copies
+        gw = _to_rows(grad, self.axis).reshape(xhat.shape)
+        dtype, channels = xhat.dtype, inv.shape[0]
         needs = self.needs_input_grad
-        ones = np.ones(g2.shape[0], dtype=dtype)
-        dbeta = ones @ g2  # (C,) = sum(g), this rank's
-        product = _workspace.scratch(_workspace.TEMP, xhat.shape, dtype)
-        np.multiply(g2, xhat, out=product)
-        dgamma = ones @ product  # (C,) = sum(g * xhat), this rank's
+        ones = np.ones(gw.shape[0], dtype=dtype)
+        dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g), this rank's
+        dgamma = _channels.fold(np.einsum("ij,ij->j", gw, xhat), copies)  # sum(g * xhat)
         dx = None
         if needs[0]:
             # 3rd reduction: [share * sum g, share * sum g * xhat] (2C,)
@@ -142,11 +145,11 @@ class SyncBatchNorm(Function):
                 sum_g = (total[:channels] / per_sample).astype(dtype)
                 sum_gx = (total[channels:] / per_sample).astype(dtype)
                 scale = inv if gamma is None else gamma * inv
-                dx2 = np.multiply(xhat, sum_gx)
-                np.subtract(g2, dx2, out=dx2)
-                dx2 -= sum_g
-                dx2 *= scale
-                dx = _from_rows(dx2, self.shape, self.axis)
+                dx2 = np.multiply(xhat, _channels.tile(sum_gx, copies))
+                np.subtract(gw, dx2, out=dx2)
+                dx2 -= _channels.tile(sum_g, copies)
+                dx2 *= _channels.tile(scale, copies)
+                dx = _from_rows(dx2.reshape(-1, channels), self.shape, self.axis)
         return (dx, *gamma_beta_grads(self, dgamma, dbeta))
 
 
