@@ -16,8 +16,9 @@ upstream gradient all ones; PyTorch runs NCHW (its native layout), the data made
 outside the timed calls. Each timed call comes right after ``--settle`` untimed calls of the
 same library, so the other library's spinning worker threads are gone (without it, calls
 this short measured PyTorch up to 1.5x slower than PyTorch alone in its own process).
-Convolutions have no bias and 'same' padding. Threads: 2 each, or ``NPGRAD_BENCH_THREADS``. Prints a markdown table of medians and npgrad/PyTorch ratios and
-writes benchmarks/results/layers-<time>.json.
+Convolutions have no bias and 'same' padding. Threads: 2 each, or ``NPGRAD_BENCH_THREADS``.
+Prints a markdown table of medians and npgrad/PyTorch ratios and writes
+benchmarks/results/layers-<time>.json.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from npgrad.layers.layer import Layer, get_layer_class
 #: regularizers, constraints...; layers sit below saving)
 OBJECT_SERIALIZERS = []
 
+
 def serialize_config(value):
     """A config value with every Layer found in it (at any depth) as its :func:`serialize`
     dict, and every initializer, regularizer, constraint... object as Keras 3's dict for

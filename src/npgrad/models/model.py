@@ -69,10 +69,9 @@ class Model(Trainer, Layer):
         """A model from ``get_config()`` output; ``Model.from_config`` of a functional
         model's config (its ``layers``, ``input_layers`` and ``output_layers``) rebuilds the
         functional model, as Keras does."""
-        functional = get_layer_class("Functional")
         if cls is Model and isinstance(config, dict) \
                 and all(key in config for key in ("layers", "input_layers", "output_layers")):
-            return functional.from_config(config)
+            return get_layer_class("Functional").from_config(config)
         return super().from_config(config)
 
     # ------------------------------------------------------------- structure

@@ -167,7 +167,8 @@ def builtin_class(class_name, kind=None, module=None):
     Args:
         class_name: e.g. ``"Dense"``, ``"GlorotUniform"``, ``"Adam"``.
         kind: ``"layers"``, ``"initializers"``, ``"regularizers"``, ``"constraints"``,
-            ``"optimizers"``, ``"losses"`` or ``"metrics"`` when known, else None (searched in that order).
+            ``"optimizers"``, ``"losses"`` or ``"metrics"`` when known, else None (searched
+            in that order).
         module: the Keras module the file names (a hint for the kind; never imported).
 
     Returns:

@@ -405,15 +405,19 @@ class Trainer:
         data_parallel = distribution_state.active()
         for step, data in enumerate(adapter.batches(epoch)):
             callbacks.on_train_batch_begin(step)
-            if data_parallel is None:
-                logs = self.train_step(data)
-            else:
-                logs = self._distributed_train_step(data_parallel, data)
+            logs = self._train_batch(data, data_parallel)
             callbacks.on_train_batch_end(step, logs)
             if self.stop_training or (steps is not None and step + 1 >= steps):
                 break
         adapter.on_epoch_end()
         return logs
+
+    def _train_batch(self, data, data_parallel):
+        """``train_step`` on one batch; with a data-parallel distribution on this rank's
+        slice of it (:meth:`_distributed_train_step`)."""
+        if data_parallel is None:
+            return self.train_step(data)
+        return self._distributed_train_step(data_parallel, data)
 
     def _distributed_train_step(self, data_parallel, data):
         """``train_step`` on this rank's slice of the global batch; gradients are summed over
@@ -603,9 +607,7 @@ class Trainer:
         class_weight = arguments.class_weight(class_weight, caller)
         adapter = self._adapter(x, y, sample_weight, None, False, class_weight, caller)
         self.reset_metrics()
-        data, data_parallel = adapter.whole(), distribution_state.active()
-        logs = self.train_step(data) if data_parallel is None else \
-            self._distributed_train_step(data_parallel, data)
+        logs = self._train_batch(adapter.whole(), distribution_state.active())
         return self._batch_logs(logs, return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
