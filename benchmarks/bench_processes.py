@@ -1,4 +1,5 @@
-"""Two cores as two processes: npgrad data-parallel over MPI against threads, and PyTorch.
+"""Two cores as two processes or two model replicas: npgrad data-parallel against threads,
+and PyTorch.
 
     python benchmarks/bench_processes.py                          # every workload
     python benchmarks/bench_processes.py --only resnet --blocks 3 --rounds 5
@@ -8,21 +9,23 @@ padding copies, recurrent gates) run on one. Two MPI processes of one BLAS threa
 (``npgrad.distribution.DataParallel``, the global batch cut in two, one gradient allreduce
 per step) run all of it on both cores. This benchmark trains the models of
 ``bench_workloads.py`` (global batch 64, Adam, 4 steps a round; the DCGAN through
-``train_on_batch``, which cuts the global batch as ``fit`` does) three ways, each in a
+``train_on_batch``, which cuts the global batch as ``fit`` does) four ways, each in a
 process of its own, so that neither library's threads nor its heap meet the other's:
 
 - npgrad, ``mpiexec -n N``, one BLAS thread per process;
 - npgrad, one process, N BLAS threads;
+- npgrad, one process, ``DataParallel(threads=N)``: N replicas of the model in N threads,
+  one BLAS thread each (``npgrad.distribution.threads``), the MPI setup without MPI;
 - PyTorch, one process, N threads.
 
-Blocks of rounds alternate between the three setups; the table gives the median seconds
+Blocks of rounds alternate between the setups; the table gives the median seconds
 per round and the ratios to PyTorch. Separate processes matter in both directions: in one
 process, PyTorch right after npgrad met OpenBLAS's still-spinning workers (slower, see
 ``harness.compare``), and after npgrad had trained, PyTorch's ResNet ran 0.35-0.39 s per
 round against 0.39-0.47 s in a process of its own (npgrad's freed memory had left a warm
 heap behind). Batch normalization keeps per-process statistics in
-the data-parallel runs (what Keras's distribution strategies do by default), so those runs
-normalize over 32 samples where the others use 64. Needs ``pip install "npgrad[mpi]"``
+the data-parallel runs, over processes or threads (what Keras's distribution strategies do
+by default), so those runs normalize over 32 samples where the others use 64. Needs ``pip install "npgrad[mpi]"``
 (mpi4py and MPICH's ``mpiexec``) and, for the last setup, PyTorch.
 """
 
@@ -60,6 +63,9 @@ def child(kind, library, steps, rounds):
         npgrad.distribution.initialize()  # a no-op outside mpiexec
         if npgrad.distribution.num_processes() > 1:
             npgrad.distribution.set_distribution(npgrad.distribution.DataParallel())
+        if library == "npgrad-threads":
+            npgrad.distribution.set_distribution(
+                npgrad.distribution.DataParallel(threads=int(os.environ["BENCH_THREADS"])))
         npgrad.utils.set_num_threads(int(os.environ["BENCH_THREADS"]))
         run = bench_workloads.npgrad_trainer(kind, steps)
         chief = npgrad.distribution.process_id() == 0
@@ -100,19 +106,21 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per block")
     parser.add_argument("--steps", type=int, default=4, help="training steps per round")
     parser.add_argument("--child", choices=KINDS)
-    parser.add_argument("--library", choices=("npgrad", "torch"), default="npgrad")
+    parser.add_argument("--library", choices=("npgrad", "npgrad-threads", "torch"),
+                        default="npgrad")
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.library, args.steps, args.rounds)
         return None
     n = args.cores
     setups = {f"npgrad, {n} processes x 1 thread": (n, 1, "npgrad"),
-              f"npgrad, 1 process x {n} threads": (1, n, "npgrad")}
+              f"npgrad, 1 process x {n} threads": (1, n, "npgrad"),
+              f"npgrad, 1 process x {n} replicas": (1, n, "npgrad-threads")}
     try:
         import torch  # noqa: F401
         setups[f"PyTorch, 1 process x {n} threads"] = (1, n, "torch")
     except ImportError:
-        print("PyTorch not installed: npgrad's two setups only")
+        print("PyTorch not installed: npgrad's setups only")
     table = {}
     for kind in args.only.split(","):
         seconds = {name: [] for name in setups}

@@ -92,3 +92,12 @@ def test_transformer_text_quick_learns_word_order():
     assert "multi_head_attention (MultiHeadAttention)" in out
     # who gave it depends on word order: a bag of words stays near 50%, the encoder does not
     assert _accuracy(out) > 0.75
+
+
+@pytest.mark.example
+@needs_mnist
+def test_mnist_data_parallel_quick_on_two_thread_replicas(tmp_path):
+    out = run_example("mnist_data_parallel.py", "--quick", "--threads", "2", "--out", str(tmp_path))
+    assert "processes 1, replicas 2" in out
+    assert _accuracy(out) > 0.5  # 2,000 images, one epoch at batch 128
+    assert (tmp_path / "model.npgrad").exists()

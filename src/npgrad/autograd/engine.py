@@ -11,26 +11,39 @@ Saved arrays are dropped as soon as an op's backward has run.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import numpy as np
 
-_grad_enabled = True
+
+class _GradMode(threading.local):
+    """Whether ops are recorded, per thread (as PyTorch's grad mode): the replicas of a
+    thread-parallel step (``DataParallel(threads=...)``) each keep their own."""
+
+    enabled = True
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled():
-    """Return True when operations are recorded for backward."""
-    return _grad_enabled
+    """Return True when operations are recorded for backward (in this thread)."""
+    return _mode.enabled
+
+
+def set_grad_enabled(enabled):
+    """Turn recording on or off in this thread; returns the previous setting."""
+    previous, _mode.enabled = _mode.enabled, bool(enabled)
+    return previous
 
 
 @contextlib.contextmanager
 def _grad_mode(enabled):
-    global _grad_enabled
-    previous = _grad_enabled
-    _grad_enabled = enabled
+    previous = set_grad_enabled(enabled)
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _mode.enabled = previous
 
 
 def no_grad():

@@ -1,6 +1,8 @@
-"""DataParallel: every process holds the whole model and trains on its slice of each batch.
+"""DataParallel: every rank holds the whole model and trains on its slice of each batch.
 
-Horovod's design, on MPI:
+The ranks are MPI processes, or with ``threads=N`` replicas of the model in threads of this
+process (:mod:`npgrad.distribution.threads`, which shares the trainable arrays instead of
+broadcasting them). Horovod's design, on MPI:
 
 - when training starts, rank 0's weights and optimizer state are broadcast, after a check
   that every rank built the same model (same weight shapes and dtypes);
@@ -16,12 +18,14 @@ Horovod's design, on MPI:
 from __future__ import annotations
 
 import copy
+import threading
 import time
 import zlib
 
 import numpy as np
 
 from npgrad.distribution import current
+from npgrad.distribution import threads as _threads
 from npgrad.distribution.communicator import DistributionError
 
 
@@ -89,32 +93,84 @@ def _metric_states(metrics):
 
 
 class DataParallel:
-    """Data-parallel training over MPI processes (Keras 3's ``keras.distribution.DataParallel``).
+    """Data-parallel training over MPI processes or over threads of this process (Keras 3's
+    ``keras.distribution.DataParallel``).
 
     Args:
         devices: accepted for Keras compatibility; with MPI, each process is one device.
         communicator: the process group (default: the one :func:`initialize` joined).
+        threads: run ``threads`` replicas of the model in this process, one thread each, on
+            slices of every batch (:mod:`npgrad.distribution.threads`): both cores of a
+            2-core machine busy on a conv net or a Transformer without a second process.
+            Not with MPI processes. None (the default): one replica per process.
 
     Attributes:
         gradient_scale: the factor this rank's gradients get before the sum over ranks
             (its share of the current global batch; ``1 / num_processes`` outside ``fit``,
-            i.e. an average, as Horovod).
+            i.e. an average, as Horovod). Each thread has its own.
     """
 
-    def __init__(self, devices=None, communicator=None, **kwargs):
+    def __init__(self, devices=None, communicator=None, threads=None, **kwargs):
         self.communicator = current.communicator() if communicator is None else communicator
         self.devices = devices
-        self.gradient_scale = 1.0 / self.num_processes
+        self.runner = None
+        if threads is not None:
+            if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) \
+                    or threads < 1:
+                raise ValueError(f"DataParallel: threads must be a positive int, got {threads!r}")
+            if self.communicator.size > 1:
+                raise ValueError(
+                    f"DataParallel: threads={threads} with {self.communicator.size} MPI "
+                    f"processes; use one or the other (one thread per process under mpiexec)")
+            self.communicator = _threads.ThreadCommunicator(int(threads))
+            self.runner = _threads.ReplicaRunner(self.communicator)
+        self._local = threading.local()
         self.seconds_in_allreduce = 0.0
         self.allreduce_calls = 0
 
     @property
+    def gradient_scale(self):
+        return getattr(self._local, "gradient_scale", 1.0 / self.num_processes)
+
+    @gradient_scale.setter
+    def gradient_scale(self, value):
+        self._local.gradient_scale = value
+
+    @property
+    def threaded(self):
+        """Whether the ranks are threads of this process (``threads=``), not MPI processes."""
+        return self.runner is not None
+
+    @property
+    def updates_weights(self):
+        """Whether this rank's optimizer steps update weights: every MPI process (each holds
+        its model), only rank 0 among threads (the replicas share its trainable arrays)."""
+        return self.runner is None or self.communicator.rank == 0
+
+    def after_update(self):
+        """Every rank's optimizer calls this after its (possibly skipped) update: the thread
+        replicas wait there until rank 0's update is done."""
+        if self.runner is not None:
+            self.communicator.barrier()
+
+    def run_replicated(self, model, function):
+        """``function(model)`` on every thread replica side by side (``threads=`` only);
+        rank 0's result."""
+        return self.runner.run(model, function)
+
+    def replicas_of(self, model):
+        """The thread replicas made so far for ``model`` (empty without ``threads=``)."""
+        return self.runner.known_replicas(model) if self.runner is not None else []
+
+    @property
     def rank(self):
-        """This process's index (0 is the chief: it prints and writes files)."""
+        """This process's index (0 is the chief: it prints and writes files); among threads,
+        this thread's."""
         return self.communicator.rank
 
     @property
     def num_processes(self):
+        """The ranks: MPI processes, or threads with ``threads=``."""
         return self.communicator.size
 
     @property
@@ -138,6 +194,8 @@ class DataParallel:
     def broadcast_order(self, order):
         """Rank 0's shuffle order (so every rank cuts the same global batches)."""
         order = np.ascontiguousarray(order, dtype=np.int64)
+        if self.runner is not None:  # one process, one order (made by the calling thread)
+            return order
         return self.communicator.broadcast(order)
 
     # ------------------------------------------------------------- model
@@ -172,11 +230,14 @@ class DataParallel:
 
     def synchronize_model(self, model):
         """Check that every rank holds the same architecture, then give every rank rank 0's
-        weights and optimizer state (called by ``fit`` before the first update)."""
+        weights and optimizer state (called by ``fit`` before the first update). Thread
+        replicas are synchronized before every step instead (:meth:`run_replicated`)."""
+        if self.runner is not None:
+            return
         weights = [w.data for w in model.weights]
         self._check_same(weights, "models")
         self._broadcast_arrays(weights)
-        for optimizer, trained in getattr(model, "trained_optimizers", lambda: [])():
+        for optimizer, trained in getattr(model, "trained_optimizers", list)():
             state = optimizer.get_state(list(trained.trainable_weights))
             arrays = [np.atleast_1d(np.asarray(state[k])) for k in sorted(state)]
             self._check_same(arrays, "optimizer states")

@@ -308,6 +308,22 @@ class Layer:
         trainable = {id(w) for w in self.trainable_weights}
         return [w for w in self.weights if id(w) not in trainable]
 
+    # Keras 3's names for the same lists
+    @property
+    def variables(self):
+        """Keras 3's name for :attr:`weights`."""
+        return self.weights
+
+    @property
+    def trainable_variables(self):
+        """Keras 3's name for :attr:`trainable_weights`."""
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self):
+        """Keras 3's name for :attr:`non_trainable_weights`."""
+        return self.non_trainable_weights
+
     @property
     def trainable(self):
         return self._trainable

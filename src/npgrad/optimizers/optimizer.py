@@ -307,8 +307,19 @@ class Optimizer:
         variables = [var for _, var in pairs]
         grads = [self._as_gradient(g, var) for g, var in pairs]
         data_parallel = distribution_state.active()
-        if data_parallel is not None:  # sum every process's share of the batch (MPI)
+        if data_parallel is not None:  # sum every rank's share of the batch
             grads = data_parallel.reduce_gradients(grads)
+            if not data_parallel.updates_weights:  # a thread replica: rank 0 updates the
+                data_parallel.after_update()      # arrays it shares, this one waits for it
+                return self.iterations
+            try:
+                return self._apply_reduced(grads, variables)
+            finally:
+                data_parallel.after_update()
+        return self._apply_reduced(grads, variables)
+
+    def _apply_reduced(self, grads, variables):
+        """The update itself, from gradients already summed over the ranks."""
         grads = self._clip_gradients(grads)
         lr = self.learning_rate
         for var in variables:  # slots first (Keras builds before any update): a slot that

@@ -40,7 +40,9 @@ def wide_copies(rows, channels, width=WIDTH):
 
 def tile(vector, copies):
     """A (C,) per-channel vector repeated for a wide row of ``copies`` pixels."""
-    return vector if copies == 1 else np.tile(vector, copies)
+    # repeat on a (1, C) view: np.tile's result, at a seventh of its Python cost (0.8 us
+    # against 5.8; batch norm tiles a few vectors per call)
+    return vector if copies == 1 else vector[np.newaxis].repeat(copies, axis=0).reshape(-1)
 
 
 def fold(sums, copies):

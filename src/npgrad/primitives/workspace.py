@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -60,7 +61,7 @@ def scratch(name, shape, dtype):
         ndarray view of the shared buffer.
     """
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize  # (np.prod costs 60 times as much)
     _borders().pop(name, None)  # whatever zero border it held may be overwritten now
     pool = _pool()
     buffer = pool.get(name)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import time
 import warnings
-import weakref
 
 import numpy as np
 
@@ -28,14 +27,15 @@ from npgrad.distribution import current as distribution_state
 from npgrad.trainers import arguments
 from npgrad.trainers import data_adapter as adapters
 from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics, log_value
+from npgrad.trainers.distributed_steps import DistributedSteps
 from npgrad.utils.allocator import keep_freed_memory
-from npgrad.utils.threads import adapt_num_threads
 from npgrad.utils.packing import unpack_x_y_sample_weight
+from npgrad.utils.threads import adapt_num_threads
 
 _COMPILE_KEYWORDS = ("steps_per_execution", "auto_scale_loss")
 
 
-class Trainer:
+class Trainer(DistributedSteps):
     """The training half of ``Model``: compile, steps, metrics and loops.
 
     Attributes:
@@ -144,9 +144,13 @@ class Trainer:
             weight.grad = None
 
     def reset_metrics(self):
-        """Reset every metric in :attr:`metrics`."""
+        """Reset every metric in :attr:`metrics` (and in this model's thread replicas)."""
         for metric in self.metrics:
             metric.reset_state()
+        data_parallel = distribution_state.active()
+        if data_parallel is not None:
+            for replica in data_parallel.replicas_of(self):
+                replica.reset_metrics()
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None, loss=None):
         """Update the loss tracker and the compiled metrics with one batch; return the logs.
@@ -412,35 +416,6 @@ class Trainer:
         adapter.on_epoch_end()
         return logs
 
-    def _train_batch(self, data, data_parallel):
-        """``train_step`` on one batch; with a data-parallel distribution on this rank's
-        slice of it (:meth:`_distributed_train_step`)."""
-        if data_parallel is None:
-            return self.train_step(data)
-        return self._distributed_train_step(data_parallel, data)
-
-    def _distributed_train_step(self, data_parallel, data):
-        """``train_step`` on this rank's slice of the global batch; gradients are summed over
-        ranks by the optimizer, logs from metric states summed over ranks."""
-        local, share = data_parallel.shard(data)
-        synchronized = getattr(self, "_synchronized_with", None)  # a weak reference
-        if synchronized is None or synchronized() is not data_parallel:
-            if not self.built:  # before the first update: same model everywhere
-                x, _, _ = unpack_x_y_sample_weight(local)
-                self.build((None,) + tuple(np.shape(x)[1:]))
-            data_parallel.synchronize_model(self)
-            self._synchronized_with = weakref.ref(data_parallel)
-        snapshot = data_parallel.snapshot_metrics(self._built_metrics()) if share == 0 else None
-        data_parallel.gradient_scale = share
-        try:
-            logs = self.train_step(local)
-        finally:
-            data_parallel.gradient_scale = 1.0 / data_parallel.num_processes
-        if snapshot is not None:  # an empty slice: the stand-in sample must not count
-            data_parallel.restore_metrics(snapshot)
-            logs = self.get_metrics_result()
-        return data_parallel.global_logs(self._built_metrics(), logs)
-
     def _built_metrics(self):
         return [m for m in self.metrics if m is not self.compiled_metrics]
 
@@ -493,15 +468,6 @@ class Trainer:
                 callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         return logs
-
-    def _test_batch(self, data, data_parallel):
-        """``test_step`` on one batch (under no_grad); with a data-parallel distribution each
-        rank scores its slice and the logs come from the metric states summed over ranks."""
-        if data_parallel is None:
-            return self.test_step(data)
-        local, share = data_parallel.shard(data)
-        logs = self.test_step(local) if share else self.get_metrics_result()
-        return data_parallel.global_logs(self._built_metrics(), logs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
@@ -573,16 +539,6 @@ class Trainer:
         if not outputs:
             raise ValueError(f"{caller}: the data yielded no batch")
         return _concatenate(outputs)
-
-    def _predict_batch(self, data):
-        data_parallel = distribution_state.active()
-        if data_parallel is None:
-            return self.predict_step(data)
-        local, share = data_parallel.shard(data)  # each rank predicts its slice, then all
-        out = self.predict_step(local)            # ranks gather the slices in order
-        if not share:
-            out = _take_rows(out, 0)
-        return data_parallel.gather_outputs(out)
 
     # ------------------------------------------------------------- single batches
     def _batch_logs(self, logs, return_dict):
@@ -662,14 +618,6 @@ def _to_numpy(out):
     if isinstance(out, (list, tuple)):
         return [_to_numpy(v) for v in out]
     return np.asarray(out)
-
-
-def _take_rows(out, count):
-    if isinstance(out, dict):
-        return {k: v[:count] for k, v in out.items()}
-    if isinstance(out, list):
-        return [v[:count] for v in out]
-    return out[:count]
 
 
 def _concatenate(outputs):
