@@ -308,3 +308,15 @@ def test_a_gan_trains_on_thread_replicas_with_one_update_per_optimizer():
     (replica,) = dp.replicas_of(gan)
     for mine, theirs in zip(gan.weights, replica.weights, strict=True):
         assert theirs.data is mine.data
+
+
+def test_a_model_compiled_again_gets_replicas_with_the_new_loss():
+    def run(model):
+        x, y = data(24)
+        model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        model.compile(npgrad.optimizers.SGD(0.1), "mean_squared_error")  # another loss
+        model.fit(x, np.eye(2)[y], batch_size=8, epochs=1, verbose=0)
+
+    one, _ = train(None, run)
+    two, _ = train(2, run)
+    assert_same_weights(one, two)

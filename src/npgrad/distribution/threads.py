@@ -15,7 +15,8 @@ side by side, as two MPI processes would, without a second process.
 - :class:`Replicas` keeps, per model, ``size - 1`` deep copies whose trainable variables
   share the model's arrays (an update by rank 0's optimizer is every replica's update), and
   whose other variables (batch-norm statistics, counters) are copies given the model's
-  values before every step: the model's state is rank 0's, as with MPI;
+  values before every step: the model's state is rank 0's, as with MPI. A model compiled
+  again (or grown new weights) gets new copies;
 - :func:`run_replicated` runs one step function on the model (calling thread) and on each
   replica (a worker thread each) and returns rank 0's result. An exception in any thread
   breaks the barrier, so no thread waits for ever, and is raised in the caller.
@@ -123,6 +124,14 @@ class ThreadCommunicator:
         return self._gather(np.asarray(array), np.concatenate, "a gather of predictions")
 
 
+def _fingerprint(model):
+    """What a replica copies once and must match the model in: its compiled optimizers,
+    loss and metrics (``compile`` again makes new ones), and its number of weights."""
+    compiled = [getattr(model, name, None) for name in ("compiled_loss", "compiled_metrics")]
+    optimizers = [optimizer for optimizer, _ in model.trained_optimizers()]
+    return tuple(id(part) for part in compiled + optimizers) + (len(model.weights),)
+
+
 def _layer_pairs(model, replica):
     return zip(model._flatten_layers(), replica._flatten_layers())
 
@@ -136,6 +145,7 @@ class Replicas:
     """
 
     def __init__(self, model, size):
+        self.fingerprint = _fingerprint(model)
         shared = {id(optimizer): optimizer for optimizer, _ in model.trained_optimizers()}
         for variable in model.weights:  # the copies' variables start on the model's arrays
             shared[id(variable.data)] = variable.data
@@ -191,7 +201,7 @@ class ReplicaRunner:
     def replicas(self, model):
         """The model's :class:`Replicas` (made on first use), synchronized with it."""
         found = self._entry(model)
-        if found is None:
+        if found is None or found.fingerprint != _fingerprint(model):  # new, or recompiled
             for key in [k for k, (ref, _) in self._replicas.items() if ref() is None]:
                 del self._replicas[key]  # models that are gone
             found = Replicas(model, self.communicator.size)
