@@ -54,6 +54,7 @@ class ThreadCommunicator:
         self._local = threading.local()
         self._barrier = threading.Barrier(self.size)
         self._slots = [None] * self.size
+        self._total = None
 
     @property
     def rank(self):
@@ -84,17 +85,18 @@ class ThreadCommunicator:
         self._wait("a barrier")
 
     def allreduce_sum(self, buffer):
-        """Sum ``buffer`` over the threads, in place (rank 0 adds in rank order); returns it."""
-        rank = self.rank
-        self._slots[rank] = buffer
+        """Sum ``buffer`` over the threads, in place (rank 0 adds in rank order into a new
+        array, which no rank writes: no third barrier is needed before the next call);
+        returns it."""
+        self._slots[self.rank] = buffer
         self._wait("an allreduce")
-        if rank == 0:
+        if self.rank == 0:
+            total = self._slots[0].copy()
             for other in self._slots[1:]:
-                np.add(buffer, other, out=buffer)
+                total += other
+            self._total = total
         self._wait("an allreduce")
-        if rank != 0:
-            np.copyto(buffer, self._slots[0])
-        self._wait("an allreduce")  # rank 0's buffer stays unchanged until all have read it
+        np.copyto(buffer, self._total)
         return buffer
 
     def broadcast(self, buffer, root=0):
