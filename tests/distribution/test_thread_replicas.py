@@ -320,3 +320,21 @@ def test_a_model_compiled_again_gets_replicas_with_the_new_loss():
     one, _ = train(None, run)
     two, _ = train(2, run)
     assert_same_weights(one, two)
+
+
+class HoldsALock(L.Layer):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.lock = threading.Lock()
+
+    def call(self, x):
+        return x
+
+
+def test_a_model_that_cannot_be_copied_is_refused_with_the_reason():
+    model = npgrad.Sequential([npgrad.Input((6,)), HoldsALock(), L.Dense(2)], name="locked")
+    model.compile("sgd", npgrad.losses.SparseCategoricalCrossentropy(from_logits=True))
+    npgrad.distribution.set_distribution(DataParallel(threads=2))
+    x, y = data(4)
+    with pytest.raises(TypeError, match=r"copy.deepcopy\(locked\) failed: TypeError: .*lock"):
+        model.fit(x, y, verbose=0)

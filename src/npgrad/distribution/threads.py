@@ -153,8 +153,14 @@ class Replicas:
             shared[id(variable.data)] = variable.data
         self.models = []
         for _ in range(size - 1):
-            memo = dict(shared)
-            self.models.append(copy.deepcopy(model, memo))
+            try:
+                self.models.append(copy.deepcopy(model, dict(shared)))
+            except Exception as error:
+                raise TypeError(
+                    f"DataParallel(threads={size}) copies the model for each extra thread, "
+                    f"and copy.deepcopy({model.name}) failed: {type(error).__name__}: "
+                    f"{error}. Keep objects that cannot be copied (open files, locks, "
+                    f"generators) out of the model's attributes") from error
         self.synchronize(model)
 
     def synchronize(self, model):
@@ -231,7 +237,8 @@ class ReplicaRunner:
         worker thread per replica, side by side; returns rank 0's result.
 
         Raises:
-            The first replica's exception (rank order) when any thread raised.
+            The first exception in rank order that is not the broken barrier another
+            thread's exception left behind.
         """
         comm = self.communicator
         replicas = self.replicas(model).models
