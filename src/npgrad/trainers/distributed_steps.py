@@ -27,11 +27,16 @@ class DistributedSteps:
         replica side by side."""
         if data_parallel is None:
             return self.train_step(data)
-        if data_parallel.threaded:
-            self._build_for(data_parallel.shard(data)[0])  # the replicas copy a built model
-            return data_parallel.run_replicated(
-                self, lambda model: model._distributed_train_step(data_parallel, data))
-        return self._distributed_train_step(data_parallel, data)
+        return self._on_every_rank("_distributed_train_step", data, data_parallel)
+
+    def _on_every_rank(self, method, data, data_parallel):
+        """``method(data_parallel, data)`` on this rank; with ``threads=``, on the model
+        (rank 0) and on every thread replica side by side, rank 0's result returned."""
+        if not data_parallel.threaded:
+            return getattr(self, method)(data_parallel, data)
+        self._build_for(data_parallel.shard(data)[0])  # the replicas copy a built model
+        return data_parallel.run_replicated(
+            self, lambda model: getattr(model, method)(data_parallel, data))
 
     def _build_for(self, local):
         """Build the weights from a batch's input shape (before the first update, the ranks
@@ -69,13 +74,9 @@ class DistributedSteps:
         rank scores its slice and the logs come from the metric states summed over ranks."""
         if data_parallel is None:
             return self.test_step(data)
-        if data_parallel.threaded:
-            self._build_for(data_parallel.shard(data)[0])
-            return data_parallel.run_replicated(
-                self, lambda model: model._sharded_test_batch(data, data_parallel))
-        return self._sharded_test_batch(data, data_parallel)
+        return self._on_every_rank("_sharded_test_batch", data, data_parallel)
 
-    def _sharded_test_batch(self, data, data_parallel):
+    def _sharded_test_batch(self, data_parallel, data):
         local, share = data_parallel.shard(data)
         logs = self.test_step(local) if share else self.get_metrics_result()
         return data_parallel.global_logs(self._built_metrics(), logs)
@@ -84,13 +85,9 @@ class DistributedSteps:
         data_parallel = distribution_state.active()
         if data_parallel is None:
             return self.predict_step(data)
-        if data_parallel.threaded:
-            self._build_for(data_parallel.shard(data)[0])
-            return data_parallel.run_replicated(
-                self, lambda model: model._sharded_predict_batch(data, data_parallel))
-        return self._sharded_predict_batch(data, data_parallel)
+        return self._on_every_rank("_sharded_predict_batch", data, data_parallel)
 
-    def _sharded_predict_batch(self, data, data_parallel):
+    def _sharded_predict_batch(self, data_parallel, data):
         local, share = data_parallel.shard(data)  # each rank predicts its slice, then all
         out = self.predict_step(local)            # ranks gather the slices in order
         if not share:
