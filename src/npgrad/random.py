@@ -10,16 +10,42 @@ as Keras: None (the global generator), an int (the same draw every call) or a
 ``npgrad.config.floatx()`` unless ``dtype`` is given.
 """
 
+import hashlib
+import threading
+
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor, default_float
 
 _generator = np.random.default_rng()
+_thread = threading.local()  # .generator: this thread's own stream (a thread replica's)
 
 
 def generator():
-    """Return the global ``numpy.random.Generator`` npgrad draws from."""
-    return _generator
+    """Return the ``numpy.random.Generator`` npgrad draws from: the global one, or in a
+    thread replica of ``DataParallel(threads=...)`` that replica's own (see
+    :func:`set_thread_generator`)."""
+    own = getattr(_thread, "generator", None)
+    return _generator if own is None else own
+
+
+def side_streams(count):
+    """``count`` generators derived from :func:`generator`'s current state without drawing
+    from it (so a seeded run that makes them draws the same numbers afterwards as one that
+    does not). The same state gives the same streams."""
+    digest = hashlib.sha256(repr(generator().bit_generator.state).encode()).digest()
+    entropy = int.from_bytes(digest[:16], "little")
+    return [np.random.default_rng(child)
+            for child in np.random.SeedSequence(entropy).spawn(count)]
+
+
+def set_thread_generator(value):
+    """Make ``value`` (a ``numpy.random.Generator``, or None for the global one) what
+    :func:`generator` returns in the calling thread. The thread replicas of
+    ``DataParallel(threads=...)`` draw from streams of their own this way: two threads
+    drawing from one generator would take its numbers in whatever order they happen to
+    run, and a seeded run would not repeat."""
+    _thread.generator = value
 
 
 def seed(value):
@@ -37,7 +63,7 @@ def seed(value):
 def make_generator(seed_value=None):
     """A generator for one consumer: seeded when ``seed_value`` is given, else drawn from the global one."""
     if seed_value is None:
-        return np.random.default_rng(_generator.integers(2**63))
+        return np.random.default_rng(generator().integers(2**63))
     return np.random.default_rng(seed_value)
 
 
@@ -64,7 +90,7 @@ class SeedGenerator:
         if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
             raise ValueError(f"SeedGenerator: seed must be an int or None, got {seed!r}")
         self.name = name or "seed_generator"
-        self.initial_seed = int(seed) if seed is not None else int(_generator.integers(2**31))
+        self.initial_seed = int(seed) if seed is not None else int(generator().integers(2**31))
         self.generator = np.random.default_rng(self.initial_seed)
 
     def next(self, ordered=True):
@@ -87,11 +113,11 @@ class SeedGenerator:
 def draw_from(seed):
     """The NumPy generator a sampling call uses for ``seed``.
 
-    None: npgrad's global generator. An int: a fresh generator seeded with it, so the same
+    None: npgrad's generator (:func:`generator`). An int: a fresh generator seeded with it, so the same
     int gives the same draw every call (Keras). A :class:`SeedGenerator`: its stream.
     """
     if seed is None:
-        return _generator
+        return generator()
     if isinstance(seed, SeedGenerator):
         return seed.generator
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
@@ -194,7 +220,7 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
 
 
 __all__ = [
-    "generator", "seed", "make_generator", "SeedGenerator", "draw_from", "normal", "uniform",
-    "randint", "truncated_normal", "dropout", "shuffle", "categorical", "gamma", "beta",
-    "binomial",
+    "generator", "set_thread_generator", "side_streams", "seed", "make_generator",
+    "SeedGenerator", "draw_from", "normal", "uniform", "randint", "truncated_normal", "dropout",
+    "shuffle", "categorical", "gamma", "beta", "binomial",
 ]  # fmt: skip

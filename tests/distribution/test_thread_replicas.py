@@ -338,3 +338,39 @@ def test_a_model_that_cannot_be_copied_is_refused_with_the_reason():
     x, y = data(4)
     with pytest.raises(TypeError, match=r"copy.deepcopy\(locked\) failed: TypeError: .*lock"):
         model.fit(x, y, verbose=0)
+
+
+class RecordsItsGenerator(L.Layer):
+    """Notes which generator each rank draws from, and its first draw."""
+
+    seen = {}
+
+    def call(self, x):
+        data_parallel = npgrad.distribution.distribution()
+        if data_parallel is not None:  # (not while the model is built)
+            generator = npgrad.random.generator()
+            self.seen.setdefault(data_parallel.rank, (generator, float(generator.random())))
+        return x
+
+
+def test_each_replica_draws_from_a_stream_of_its_own_that_a_seed_repeats():
+    """Two threads drawing from one generator take its numbers in whatever order they
+    run: a seeded run would not repeat. Rank 0 draws from npgrad's generator, each replica
+    from its own stream derived from it (and the model's draws stay those of one model)."""
+    def run_seeded():
+        RecordsItsGenerator.seen = {}
+        npgrad.utils.set_random_seed(7)
+        model = npgrad.Sequential([npgrad.Input((6,)), RecordsItsGenerator(), L.Dense(2)])
+        model.compile("sgd", npgrad.losses.SparseCategoricalCrossentropy(from_logits=True))
+        x, y = data(8)
+        npgrad.distribution.set_distribution(DataParallel(threads=3))
+        model.fit(x, y, batch_size=8, verbose=0, shuffle=False)
+        npgrad.distribution.set_distribution(None)
+        return dict(RecordsItsGenerator.seen)
+
+    first, second = run_seeded(), run_seeded()
+    assert second[0][0] is npgrad.random.generator()  # (set_random_seed made a new one)
+    streams = {id(second[rank][0]) for rank in (0, 1, 2)}
+    assert len(streams) == 3  # three different generators
+    assert [first[r][1] for r in (0, 1, 2)] == [second[r][1] for r in (0, 1, 2)]
+    assert len({first[r][1] for r in (0, 1, 2)}) == 3

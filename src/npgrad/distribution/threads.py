@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from npgrad import random as npgrad_random
 from npgrad.autograd import engine
 from npgrad.distribution.communicator import DistributionError
 from npgrad.utils.threads import shared_threads
@@ -151,6 +152,9 @@ class Replicas:
         shared = {id(optimizer): optimizer for optimizer, _ in model.trained_optimizers()}
         for variable in model.weights:  # the copies' variables start on the model's arrays
             shared[id(variable.data)] = variable.data
+        # a random stream of its own per replica (dropout masks, a GAN's noise), derived
+        # from npgrad's generator: a seeded run repeats, whatever order the threads run in
+        self.generators = npgrad_random.side_streams(size - 1)
         self.models = []
         for _ in range(size - 1):
             try:
@@ -223,14 +227,17 @@ class ReplicaRunner:
         found = self._entry(model)
         return found.models if found is not None else []
 
-    def _worker(self, rank, replica, function, grad_enabled):
+    def _worker(self, rank, replica, generator, function, grad_enabled):
         self.communicator.bind(rank)
         engine.set_grad_enabled(grad_enabled)
+        npgrad_random.set_thread_generator(generator)
         try:
             return function(replica)
         except BaseException:
             self.communicator.abort()
             raise
+        finally:
+            npgrad_random.set_thread_generator(None)
 
     def run(self, model, function):
         """``function(model)`` in this thread (rank 0) and ``function(replica)`` in one
@@ -241,15 +248,17 @@ class ReplicaRunner:
             thread's exception left behind.
         """
         comm = self.communicator
-        replicas = self.replicas(model).models
+        found = self.replicas(model)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=comm.size - 1,
                                             thread_name_prefix="npgrad-replica")
         comm.bind(0)
         grad_enabled = engine.is_grad_enabled()
         with shared_threads(comm.size):  # one BLAS thread each on 2 cores
-            futures = [self._pool.submit(self._worker, rank, replica, function, grad_enabled)
-                       for rank, replica in enumerate(replicas, start=1)]
+            futures = [self._pool.submit(self._worker, rank, replica, generator, function,
+                                         grad_enabled)
+                       for rank, (replica, generator)
+                       in enumerate(zip(found.models, found.generators), start=1)]
             try:
                 result = function(model)
             except BaseException as error:  # noqa: BLE001 - re-raised below, after the workers
