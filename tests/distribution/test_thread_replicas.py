@@ -343,7 +343,7 @@ def test_a_model_that_cannot_be_copied_is_refused_with_the_reason():
 class RecordsItsGenerator(L.Layer):
     """Notes which generator each rank draws from, and its first draw."""
 
-    seen = {}
+    seen = None  # {rank: (generator, first draw)}, reset by each run
 
     def call(self, x):
         data_parallel = npgrad.distribution.distribution()
