@@ -135,10 +135,6 @@ def _fingerprint(model):
     return tuple(id(part) for part in compiled + optimizers) + (len(model.weights),)
 
 
-def _layer_pairs(model, replica):
-    return zip(model._flatten_layers(), replica._flatten_layers())
-
-
 class Replicas:
     """The ``size - 1`` thread replicas of one model (rank 0 is the model itself).
 
@@ -173,16 +169,11 @@ class Replicas:
         other variables copied into the replica's own arrays."""
         weights = model.weights
         for replica in self.models:
-            for layer, twin in _layer_pairs(model, replica):
+            for layer, twin in zip(model._flatten_layers(), replica._flatten_layers()):
                 if twin.trainable != layer.trainable:
                     twin.trainable = layer.trainable
-            twins = replica.weights
-            if len(twins) != len(weights):
-                raise DistributionError(
-                    f"npgrad.distribution: the thread replica of {model.name} holds "
-                    f"{len(twins)} variables, the model {len(weights)}: a model must not add "
-                    f"or remove weights while DataParallel(threads=...) is training it")
-            for variable, twin in zip(weights, twins):
+            # as many weights: a model that grew some has new replicas (_fingerprint)
+            for variable, twin in zip(weights, replica.weights, strict=True):
                 if twin.trainable != variable.trainable:
                     twin.trainable = variable.trainable
                 if variable.trainable:

@@ -94,24 +94,34 @@ def set_threads(n):
 
 
 @contextlib.contextmanager
+def capped_threads(limit):
+    """At most ``limit`` threads for NumPy's pool inside the block, then its threads back.
+
+    Switching the count costs about a microsecond. The count is the process's: every
+    thread's products inside the block use it.
+    """
+    previous = get_threads() or 1
+    capped = previous > limit
+    if capped:
+        pools()[0][0](limit)
+    try:
+        yield
+    finally:
+        if capped:
+            pools()[0][0](previous)
+
+
 def one_thread():
-    """Run NumPy's pool at one thread inside the block, then give its threads back.
+    """Run NumPy's pool at one thread inside the block (:func:`capped_threads`), then give
+    its threads back.
 
     For products that OpenBLAS threads badly: with a tiny output and a long inner
     dimension (the per-tap kernel gradient of a narrow conv, (16 x 73,000) @ (73,000 x 16)),
     it splits the 16 x 16 output between its threads, and each packs the whole of both
-    operands: 12.5 -> 20.9 ms for the nine taps at two threads (2-core EPYC). Switching the
-    count costs about a microsecond. Not for code that other threads run BLAS beside: the
-    count is the process's.
+    operands: 12.5 -> 20.9 ms for the nine taps at two threads (2-core EPYC). Not for code
+    that other threads run BLAS beside: the count is the process's.
     """
-    previous = get_threads() or 1
-    if previous > 1:
-        pools()[0][0](1)
-    try:
-        yield
-    finally:
-        if previous > 1:
-            pools()[0][0](previous)
+    return capped_threads(1)
 
 
 def pin_secondary():

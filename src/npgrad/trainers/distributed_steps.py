@@ -34,7 +34,8 @@ class DistributedSteps:
         (rank 0) and on every thread replica side by side, rank 0's result returned."""
         if not data_parallel.threaded:
             return getattr(self, method)(data_parallel, data)
-        self._build_for(data_parallel.shard(data)[0])  # the replicas copy a built model
+        if not self.built:  # the replicas copy a built model
+            self._build_for(data_parallel.shard(data)[0])
         return data_parallel.run_replicated(
             self, lambda model: getattr(model, method)(data_parallel, data))
 

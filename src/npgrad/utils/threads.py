@@ -30,7 +30,6 @@ time, and only the rest counts as other programs' load.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import time
@@ -238,28 +237,15 @@ def _apply_if_changed(wanted):
     return get_num_threads()
 
 
-@contextlib.contextmanager
 def shared_threads(parts):
     """BLAS threads for ``parts`` threads of this process computing side by side.
 
     Inside, each product uses ``max(1, threads // parts)`` BLAS threads (the thread
     replicas of ``DataParallel(threads=2)`` on 2 cores: one each), and the count in force
-    before comes back after. Does nothing where NumPy's OpenBLAS cannot be reached.
+    before comes back after (``blas_pools.capped_threads``). Does nothing where NumPy's
+    OpenBLAS cannot be reached.
 
     Args:
         parts: the number of threads sharing the cores, >= 1.
     """
-    functions = _openblas()
-    if functions is None or parts <= 1:
-        yield
-        return
-    setter, getter = functions
-    previous = int(getter())
-    wanted = max(1, previous // parts)
-    if wanted != previous:
-        setter(wanted)
-    try:
-        yield
-    finally:
-        if wanted != previous:
-            setter(previous)
+    return _blas_pools.capped_threads(max(1, (_blas_pools.get_threads() or 1) // parts))
