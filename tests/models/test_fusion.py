@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import npgrad
+from npgrad.autograd.engine import graph_ops
 from npgrad.primitives.conv_pool import Conv2DMaxPool2D
 
 L = npgrad.layers
@@ -27,13 +28,7 @@ def _model(activation="relu", padding="valid", pool=(2, 2), strides=(1, 1), fuse
 
 
 def _op_types(out):
-    found, stack = set(), [out]
-    while stack:
-        t = stack.pop()
-        if t._ctx is not None:
-            found.add(type(t._ctx))
-            stack.extend(t._ctx.inputs)
-    return found
+    return {type(op) for op in graph_ops(out)}
 
 
 @pytest.mark.parametrize("activation", ["relu", None])
@@ -168,13 +163,7 @@ def test_batch_norm_relu_fuses_only_plain_relus():
     images = np.random.default_rng(0).standard_normal((2, 6, 5, 3))
 
     def ops(model):
-        seen, stack, found = set(), [model(images, training=True)], []
-        while stack:
-            t = stack.pop()
-            if t._ctx is not None and id(t._ctx) not in seen:
-                seen.add(id(t._ctx))
-                found.append(t._ctx)
-                stack.extend(t._ctx.inputs)
+        found = graph_ops(model(images, training=True))
         relus = sum(type(op) is ReLUOp for op in found)
         return relus, sorted(op.relu for op in found if type(op) is npgrad.primitives.nn.BatchNorm)
 

@@ -73,7 +73,7 @@ def test_softmax_model_loss_uses_logits_like_keras(keras_ref):
     model.set_weights(_weights(keras_ref, case, "w0"))
     x, y = keras_ref[f"{case}/x"], keras_ref[f"{case}/y"]
     probs = model(x, training=True)
-    logits = probs._ctx.inputs[0].data
+    logits = probs._ctx.input_tensors[0].data  # a softmax keeps its logits until backward
     loss = npgrad.losses.SparseCategoricalCrossentropy()(y, probs)
     expected = npgrad.losses.SparseCategoricalCrossentropy(from_logits=True)(y, logits)
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-6)

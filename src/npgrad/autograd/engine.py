@@ -1,11 +1,14 @@
 """The backward engine: an iterative, topologically ordered walk over the graph.
 
 The graph is implicit: each non-leaf Tensor keeps ``_ctx``, the Function that made it,
-and the Function keeps its ``inputs``. ``backward`` sorts the nodes reachable from the
-output (an explicit stack, no recursion, so a 10,000-op chain is fine), then visits them
-output-first, calling each op's backward exactly once with the sum of the gradients that
-reached it. Gradients are un-broadcast to each input's shape here, once, for every op.
-Saved arrays are dropped as soon as an op's backward has run.
+and the Function keeps its ``inputs``: for each input, the Function that made it, or the
+input Tensor itself when it is a leaf. The nodes of the graph are those ops and leaves, as
+in PyTorch (grad_fn and AccumulateGrad), not the intermediate Tensors: an intermediate's
+array lives only while the user or an op's saved arrays hold it. ``backward`` sorts the
+nodes reachable from the output (an explicit stack, no recursion, so a 10,000-op chain is
+fine), then visits them output-first, calling each op's backward exactly once with the sum
+of the gradients that reached it. Gradients are un-broadcast to each input's shape here,
+once, for every op. Saved arrays are dropped as soon as an op's backward has run.
 """
 
 from __future__ import annotations
@@ -84,8 +87,34 @@ def unbroadcast(grad, shape):
     return grad
 
 
+def node_of(tensor):
+    """The graph node of ``tensor``: the op that made it, or the tensor itself (a leaf, or a
+    tensor whose ``requires_grad`` was turned off)."""
+    ctx = tensor._ctx
+    return ctx if ctx is not None and tensor.requires_grad else tensor
+
+
+def node_shape(node):
+    """The shape of the array a graph node stands for (what its gradient must have)."""
+    return node.out_shape if node.is_op else node.data.shape
+
+
+def graph_ops(tensor):
+    """Every op (Function) in the graph that made ``tensor``, each once, output first."""
+    found, seen, stack = [], set(), [node_of(tensor)]
+    while stack:
+        node = stack.pop()
+        if not node.is_op or id(node) in seen:
+            continue
+        seen.add(id(node))
+        found.append(node)
+        stack.extend(node.inputs)
+    return found
+
+
 def _topological_order(root):
-    """Nodes (Tensors with requires_grad) reachable from root, each after all its consumers."""
+    """Nodes (ops, and leaves with requires_grad) reachable from root, each after all its
+    consumers."""
     order, visited = [], set()
     stack = [(root, False)]
     while stack:
@@ -97,13 +126,28 @@ def _topological_order(root):
             continue
         visited.add(id(node))
         stack.append((node, True))
-        ctx = node._ctx
-        if ctx is not None:
-            for parent in ctx.inputs:
+        if node.is_op:
+            for parent in node.inputs:
                 if parent.requires_grad and id(parent) not in visited:
                     stack.append((parent, False))
     order.reverse()  # output first
     return order
+
+
+def _store_grad(tensor, g, handed_out):
+    """Add ``g`` to ``tensor.grad``; a tensor's .grad must be its own array: an op may hand
+    the same array (or a view of one) to several inputs, and users scale gradients in place."""
+    if tensor.grad is not None:
+        tensor.grad = tensor.grad + g
+    elif g.base is not None or id(g) in handed_out:
+        tensor.grad = g.copy()
+    else:
+        tensor.grad = g
+        handed_out.add(id(g))
+
+
+# what an op keeps of itself once its backward has run: its place in the graph
+_KEPT = ("inputs", "needs_input_grad", "out_shape", "out_dtype", "retained")
 
 
 def backward(root, grad=None, retain_graph=False):
@@ -131,25 +175,20 @@ def backward(root, grad=None, retain_graph=False):
         if grad.shape != root.shape:
             raise ValueError(f"backward: grad shape {grad.shape} does not match tensor {root.shape}")
 
-    grads = {id(root): grad}
+    start = node_of(root)
+    grads = {id(start): grad}
     handed_out = {id(grad)}  # arrays a caller or a leaf holds: never give them out twice
-    for node in _topological_order(root):
+    for node in _topological_order(start):
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        ctx = node._ctx
-        if ctx is None or node._retain_grad:
-            # a leaf's .grad must be its own array: an op may hand the same array (or a view
-            # of one) to several inputs, and users scale gradients in place
-            if node.grad is not None:
-                node.grad = node.grad + g
-            elif g.base is not None or id(g) in handed_out:
-                node.grad = g.copy()
-            else:
-                node.grad = g
-                handed_out.add(id(g))
-            if ctx is None:
-                continue
+        if not node.is_op:  # a leaf
+            _store_grad(node, g, handed_out)
+            continue
+        ctx = node
+        retained = ctx.retained() if ctx.retained is not None else None
+        if retained is not None:
+            _store_grad(retained, g, handed_out)
         if ctx.saved is None:
             raise RuntimeError(
                 "backward: trying to backward through the graph a second time; its saved "
@@ -161,12 +200,17 @@ def backward(root, grad=None, retain_graph=False):
         for parent, needs, pg in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
             if not needs or pg is None:
                 continue
-            pg = unbroadcast(pg, parent.data.shape)
-            if pg.dtype != parent.data.dtype:
-                pg = pg.astype(parent.data.dtype)
+            if parent.is_op:
+                shape, dtype = parent.out_shape, parent.out_dtype
+            else:
+                shape, dtype = parent.data.shape, parent.data.dtype
+            pg = unbroadcast(pg, shape)
+            if pg.dtype != dtype:
+                pg = pg.astype(dtype)
             key = id(parent)
             grads[key] = pg if key not in grads else grads[key] + pg
         if not retain_graph:  # free saved arrays and cached masks; keep the graph's edges
-            inputs, needs = ctx.inputs, ctx.needs_input_grad
+            kept = {name: ctx.__dict__[name] for name in _KEPT if name in ctx.__dict__}
             ctx.__dict__.clear()
-            ctx.inputs, ctx.needs_input_grad, ctx.saved = inputs, needs, None
+            ctx.__dict__.update(kept)
+            ctx.saved = None

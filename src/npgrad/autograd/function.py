@@ -30,7 +30,18 @@ class Function:
         needs_input_grad: tuple of bools, one per positional input, set before ``forward``
             runs: check it before computing a costly gradient (or saving arrays) nobody needs.
         saved: the arrays given to :meth:`save_for_backward`; freed after backward.
+        inputs: the graph's edges, one per positional input: the op that made it, or the
+            input Tensor itself when no op made it (a leaf) or it needs no gradient.
+        out_shape, out_dtype: the output's shape and dtype (what its gradient must have).
     """
+
+    # a graph node: the op that made a tensor (engine.node_of); leaves are their Tensors
+    is_op = True
+    requires_grad = True
+    # ops whose input Tensors stay reachable from the output (``input_tensors``) until
+    # backward: a softmax's or sigmoid's logits, which the probabilistic losses recover
+    keeps_input_tensors = False
+    retained = None  # a weak reference to the output Tensor, set by its retain_grad()
 
     def save_for_backward(self, *arrays):
         """Keep arrays that ``backward`` needs; the engine frees them after use."""
@@ -61,7 +72,13 @@ class Function:
             fn.needs_input_grad = (False,) * len(tensors)
         out = fn.forward(*[t.data for t in tensors], **constants)
         if any(fn.needs_input_grad):
-            fn.inputs = tensors
+            # the graph's edges: an input an op made is reached through that op, not through
+            # its Tensor, so an intermediate array lives only while the user or an op's
+            # saved arrays hold it (a ReLU's input is gone once its Tensor is)
+            fn.inputs = tuple(engine.node_of(t) for t in tensors)
+            fn.out_shape, fn.out_dtype = out.shape, out.dtype
+            if cls.keeps_input_tensors:
+                fn.input_tensors = tensors
             result = Tensor(out, requires_grad=True)
             result._ctx = fn
             return result

@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from npgrad.autograd import engine
@@ -67,6 +69,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retain_grad", "_keras_mask",
                  "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
+    is_op = False  # a leaf tensor is a node of the graph itself (engine.node_of)
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         if type(data) is np.ndarray and dtype is None:
@@ -134,6 +137,8 @@ class Tensor:
     def retain_grad(self):
         """Ask backward to store ``grad`` on this non-leaf tensor too."""
         self._retain_grad = True
+        if self._ctx is not None:  # the op that made it hands the gradient over
+            self._ctx.retained = weakref.ref(self)
         return self
 
     def zero_grad(self):

@@ -35,7 +35,8 @@ def softmax_logits(y_pred):
     """The logits a last-axis softmax made ``y_pred`` from, or None.
 
     Only possible while the graph is recorded (inside ``fit``): ``y_pred._ctx`` is then the
-    :class:`~npgrad.primitives.activation.Softmax` op and its first input holds the logits.
+    :class:`~npgrad.primitives.activation.Softmax` op, which keeps its input Tensor, the
+    logits, until backward (``keeps_input_tensors``).
     """
     ctx = getattr(y_pred, "_ctx", None)
     if not isinstance(ctx, Softmax) or getattr(ctx, "saved", None) is None:
@@ -43,7 +44,7 @@ def softmax_logits(y_pred):
     axis = getattr(ctx, "axis", None)
     if axis is None or axis not in (-1, y_pred.ndim - 1):
         return None
-    return ctx.inputs[0]
+    return ctx.input_tensors[0]
 
 
 def sigmoid_logits(y_pred):
@@ -51,7 +52,7 @@ def sigmoid_logits(y_pred):
     ctx = getattr(y_pred, "_ctx", None)
     if not isinstance(ctx, Sigmoid) or getattr(ctx, "saved", None) is None:
         return None
-    return ctx.inputs[0]
+    return ctx.input_tensors[0]
 
 
 def _smoothed(y_true, y_pred, label_smoothing, classes=None):

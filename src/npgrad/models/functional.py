@@ -37,6 +37,9 @@ from npgrad.trainers.data_adapter import ArrayGroup
 _TENSOR_KEY = "__keras_tensor__"
 
 
+_NO_FUSION = ({}, frozenset())  # the plan of a model that runs every layer on its own
+
+
 def _standardize(structure, what):
     """A KerasTensor, a list of them or a dict of them (tuples become lists)."""
     if isinstance(structure, tuple):
@@ -320,11 +323,14 @@ class Functional(Model):
         if mask is not None:
             given = list(mask) if isinstance(mask, (list, tuple)) else [mask]
             masks = {id(t): m for t, m in zip(self._inputs, given) if m is not None}
-        fused, skipped = self._fusion_plan() if self.fuse_layers else ({}, ())
+        fused, skipped = self._fusion_plan() if self.fuse_layers else _NO_FUSION
+        releases = self._releases(fused, skipped)
         for node in self._nodes:
             layer = node.layer
             if id(node) in skipped:  # runs inside the fused op of the layer it feeds
                 continue
+            for key in releases.get(id(node), ()):  # no node still to run reads these
+                values.pop(key, None)
             pair = fused.get(id(node))
             if pair is not None:  # this node and the ones feeding it: one fused op
                 first, runner = pair
@@ -360,6 +366,34 @@ class Functional(Model):
                 for tensor, value in zip(outs, produced):
                     values[id(tensor)] = value
         return map_structure(lambda t: values[id(t)], self._output_struct)
+
+    def _releases(self, fused, skipped):
+        """Which values ``call`` can drop before running each node: those whose last
+        consumer ran before it (model outputs never), so that an intermediate array lives
+        only while a layer still needs it or an op saved it for backward.
+
+        Returns:
+            {id(node): [id(KerasTensor), ...]}, computed once per fusion plan.
+        """
+        cached = self.__dict__.get("_release_plan")
+        if cached is not None and cached[0] is fused:
+            return cached[1]
+        outputs = {id(t) for t in self._outputs}
+        ran, last_use = [], {}
+        for node in self._nodes:
+            if id(node) in skipped:
+                continue
+            pair = fused.get(id(node))
+            used = node.input_tensors if pair is None else pair[0].input_tensors
+            for tensor in used:
+                last_use[id(tensor)] = len(ran)
+            ran.append(node)
+        plan = {}
+        for key, position in last_use.items():
+            if key not in outputs and position + 1 < len(ran):
+                plan.setdefault(id(ran[position + 1]), []).append(key)
+        object.__setattr__(self, "_release_plan", (fused, plan))
+        return plan
 
     def _fusion_plan(self):
         """Which runs of nodes run as one op (``layers/fusion.py``'s ``fused_run``, as in

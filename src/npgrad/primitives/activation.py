@@ -102,6 +102,8 @@ class GELU(Function):
 class Sigmoid(Function):
     """1 / (1 + e^-x), computed without overflow."""
 
+    keeps_input_tensors = True  # the logits, for the losses (losses.probabilistic)
+
     def forward(self, x):
         out = special.expit(x)
         self.save_for_backward(out)
@@ -139,6 +141,8 @@ class Softplus(Function):
 
 class Softmax(Function):
     """exp(x - max) / sum(exp(x - max)) along ``axis``."""
+
+    keeps_input_tensors = True  # the logits, for the losses (losses.probabilistic)
 
     def forward(self, x, axis=-1):
         out = x - x.max(axis=axis, keepdims=True)  # one new array, the rest in place

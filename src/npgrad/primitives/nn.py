@@ -18,6 +18,7 @@ import numpy as np
 from scipy import sparse as _sparse
 
 from npgrad import random as _random
+from npgrad.autograd import engine
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation as _activation
@@ -126,13 +127,13 @@ class _NormalizeMaths:
             grads.append(None)
         index = 1
         if self.has_gamma:
-            shape = self.inputs[index].shape
+            shape = engine.node_shape(self.inputs[index])
             # dgamma = sum(grad * xhat) over the broadcast axes
             grads.append(np.sum(grad * xhat, axis=self.param_sum_axes).reshape(shape)
                          if needs[index] else None)
             index += 1
         if self.has_beta:
-            shape = self.inputs[index].shape
+            shape = engine.node_shape(self.inputs[index])
             grads.append(np.sum(grad, axis=self.param_sum_axes).reshape(shape)
                          if needs[index] else None)
         return tuple(grads)
@@ -151,7 +152,7 @@ def gamma_beta_grads(fn, dgamma, dbeta):
     grads, index, needs = [], 1, fn.needs_input_grad
     for present, grad in ((fn.has_gamma, dgamma), (fn.has_beta, dbeta)):
         if present:
-            grads.append(grad.reshape(fn.inputs[index].shape) if needs[index] else None)
+            grads.append(grad.reshape(engine.node_shape(fn.inputs[index])) if needs[index] else None)
             index += 1
     return grads
 
