@@ -28,7 +28,8 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
 - ``seedcnn``: the seed model A of ``bench_models.py`` (Conv2D 32 + MaxPool + Conv2D 64 +
   MaxPool + Dense 10) on random 28x28 digits, batch 32 (for the busy comparison).
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
-  resident memory just before training (the training's own footprint).
+  resident memory just before training (the training's own footprint); ``--replicas 2``
+  adds npgrad under ``DataParallel(threads=2)``.
 
 ``--busy`` starts one competing CPU-bound process (a pure-Python loop, pinned to no core) for
 the whole run, waits ``--busy-warmup`` seconds for the load average to see it, and runs every
@@ -364,11 +365,14 @@ def _rss_mib(field="VmRSS:"):
     raise OSError(f"{field} not in /proc/self/status")
 
 
-def memory_child(library, kind, steps):
-    """Train ``steps`` batches of ``kind``; print the peak RSS over the RSS before training."""
+def memory_child(library, kind, steps, replicas=0):
+    """Train ``steps`` batches of ``kind``; print the peak RSS over the RSS before training.
+    With ``replicas``, npgrad trains under ``DataParallel(threads=replicas)``."""
     import gc
 
     limit_threads()
+    if replicas and library == "npgrad":
+        npgrad.distribution.set_distribution(npgrad.distribution.DataParallel(threads=replicas))
     torch = import_torch()
     run = npgrad_trainer(kind, steps) if library == "npgrad" else torch_trainer(kind, steps, torch)
     gc.collect()
@@ -379,22 +383,28 @@ def memory_child(library, kind, steps):
     print(_rss_mib("VmHWM:") - before)
 
 
-def memory(kinds, steps):
+def memory(kinds, steps, replicas=0):
+    """Each workload's peak memory in fresh processes: npgrad, with ``replicas`` also npgrad
+    under ``DataParallel(threads=replicas)``, and PyTorch when installed."""
     torch = import_torch()
+    setups = [("npgrad", 0)] + ([("npgrad", replicas)] if replicas else [])
+    setups += [("torch", 0)] if torch else []
+    names = [f"npgrad x {n} replicas" if n else library for library, n in setups]
     out = {}
     print("\n### peak resident memory of training over the memory before it (MiB)\n")
-    print("| workload | npgrad | PyTorch | ratio |")
-    print("|---|---|---|---|")
+    print("| workload | " + " | ".join(names) + " | ratios to PyTorch |")
+    print("|---" * (len(names) + 2) + "|")
     for kind in kinds:
         row = {}
-        for library in ("npgrad", "torch") if torch else ("npgrad",):
+        for name, (library, n) in zip(names, setups):
             proc = subprocess.run([sys.executable, __file__, "--memory-child", library,
-                                   "--only", kind, "--steps", str(steps)],
+                                   "--only", kind, "--steps", str(steps), "--replicas", str(n)],
                                   capture_output=True, text=True, check=True)
-            row[library] = float(proc.stdout.strip().splitlines()[-1])
+            row[name] = float(proc.stdout.strip().splitlines()[-1])
         out[kind] = row
-        ratio = f"**{row['npgrad'] / row['torch']:.2f}**" if "torch" in row else "n/a"
-        print(f"| {kind} | {row['npgrad']:.0f} | {row.get('torch', float('nan')):.0f} | {ratio} |")
+        ratios = " / ".join(f"**{row[name] / row['torch']:.2f}**" for name in names[:-1]) \
+            if "torch" in row else "n/a"
+        print(f"| {kind} | " + " | ".join(f"{row[name]:.0f}" for name in names) + f" | {ratios} |")
     return out
 
 
@@ -439,6 +449,8 @@ def main(argv=None):
                              "reproduces the older, flattering runs)")
     parser.add_argument("--only", default="", help="comma list of " + ",".join(TARGETS) + ",memory")
     parser.add_argument("--memory-child", choices=("npgrad", "torch"))
+    parser.add_argument("--replicas", type=int, default=0,
+                        help="memory: also measure npgrad under DataParallel(threads=N)")
     parser.add_argument("--out", default=None)
     parser.add_argument("--busy", action="store_true",
                         help="one competing CPU-bound process; both libraries at their defaults")
@@ -448,7 +460,7 @@ def main(argv=None):
                         help="no set_num_threads for either library (implied by --busy)")
     args = parser.parse_args(argv)
     if args.memory_child:
-        memory_child(args.memory_child, args.only, args.steps)
+        memory_child(args.memory_child, args.only, args.steps, args.replicas)
         return None
     defaults = args.busy or args.default_threads
     if not defaults:
@@ -464,7 +476,7 @@ def main(argv=None):
             competitor.wait()
     if "memory" in only and not defaults:
         extra["peak_rss_mib"] = memory([k for k in TARGETS if k in only] or list(TARGETS),
-                                       steps=max(args.steps, 4))
+                                       steps=max(args.steps, 4), replicas=args.replicas)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     write_json(results, args.out or Path(__file__).parent / "results" / f"workloads-{stamp}.json",
                extra)
