@@ -4,6 +4,8 @@ import gc
 import weakref
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 import npgrad
 import npgrad.functional as F
@@ -122,3 +124,52 @@ def test_a_model_output_read_again_later_is_kept():
     first, second = model(x, training=True)
     np.testing.assert_allclose(first.data, model.layers[1](x).data, rtol=1e-6)
     assert second.shape == (2, 2)
+
+
+# random graphs: each step applies one op to earlier values (so values are shared), every
+# intermediate Tensor is dropped as soon as it is made, and the gradients must still match
+# central differences
+_UNARY = {"tanh": F.tanh, "relu": lambda a: F.relu(a) + 0.5 * a, "square": lambda a: a * a}
+_BINARY = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b, "sub": lambda a, b: a - b}
+
+
+@st.composite
+def _programs(draw):
+    steps = []
+    for k in range(draw(st.integers(1, 7))):
+        available = 2 + k  # the two inputs, then one value per earlier step
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(sorted(_UNARY))), draw(st.integers(0, available - 1))))
+        else:
+            steps.append((draw(st.sampled_from(sorted(_BINARY))),
+                          draw(st.integers(0, available - 1)), draw(st.integers(0, available - 1))))
+    return steps
+
+
+def _evaluate(program, a, b, keep):
+    """The program's last value plus the sum of every value (so every step reaches the
+    output); with ``keep`` False only weak references to the intermediates survive."""
+    values = [a, b]
+    total = None
+    for op, *args in program:
+        fn = _UNARY.get(op) or _BINARY[op]
+        out = fn(*(values[i] for i in args))
+        total = out.sum() if total is None else total + out.sum()
+        values.append(out)
+    result = total + values[-1].sum()
+    if not keep:
+        del values[2:]
+    return result
+
+
+@given(program=_programs(), seed=st.integers(0, 2**16))
+def test_random_graphs_match_finite_differences_with_intermediates_dropped(program, seed):
+    rng = np.random.default_rng(seed)
+    a0, b0 = rng.uniform(-0.9, 0.9, (2, 3)), rng.uniform(-0.9, 0.9, (2, 3))
+    a, b = npgrad.Tensor(a0, requires_grad=True), npgrad.Tensor(b0, requires_grad=True)
+    _evaluate(program, a, b, keep=False).backward()
+    a_kept, b_kept = npgrad.Tensor(a0, requires_grad=True), npgrad.Tensor(b0, requires_grad=True)
+    _evaluate(program, a_kept, b_kept, keep=True).backward()
+    np.testing.assert_array_equal(a.grad, a_kept.grad)
+    np.testing.assert_array_equal(b.grad, b_kept.grad)
+    assert npgrad.utils.gradcheck(lambda x, y: _evaluate(program, x, y, keep=False), [a0, b0])
