@@ -35,6 +35,7 @@ import numpy as np
 from npgrad.autograd import Tensor
 from npgrad.distribution import current as distribution_state
 from npgrad.optimizers import schedules
+from npgrad.utils.allocator import keep_freed_memory
 
 #: elementwise rules update variables larger than twice this in slices of this many bytes
 CHUNK_BYTES = 1 << 18
@@ -304,6 +305,7 @@ class Optimizer:
         pairs = [(g, self._check_variable(v)) for g, v in grads_and_vars if g is not None]
         if not pairs:
             return self.iterations
+        keep_freed_memory()  # a custom loop trains: reuse big blocks across its steps
         variables = [var for _, var in pairs]
         grads = [self._as_gradient(g, var) for g, var in pairs]
         data_parallel = distribution_state.active()

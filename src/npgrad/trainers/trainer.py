@@ -557,6 +557,7 @@ class Trainer(DistributedSteps):
         Returns:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
         """
+        keep_freed_memory()
         self._assert_compiled("train_on_batch")
         adapt_threads_now(_BATCH_INTERVAL)  # a custom loop's steps: at most every few seconds
         caller = f"{self.name}.train_on_batch"
@@ -573,6 +574,7 @@ class Trainer(DistributedSteps):
         Returns:
             The loss (float) without metrics, else ``[loss, *metrics]`` (or a dict).
         """
+        keep_freed_memory()
         self._assert_compiled("test_on_batch")
         adapt_threads_now(_BATCH_INTERVAL)
         adapter = self._adapter(x, y, sample_weight, None, False, None,
@@ -586,6 +588,7 @@ class Trainer(DistributedSteps):
         """The outputs for one batch, as an ndarray (no graph, ``training=False``);
         data-parallel runs predict a slice per process and gather the whole batch, as
         ``predict``."""
+        keep_freed_memory()
         adapt_threads_now(_BATCH_INTERVAL)
         adapter = self._adapter(x, None, None, None, False, None,
                                 f"{self.name}.predict_on_batch")

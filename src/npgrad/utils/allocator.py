@@ -9,8 +9,11 @@ glibc's ``malloc`` to keep such blocks instead (``mallopt``: serve them from the
 trim it). Peak memory is unchanged (it is the same arrays); memory is just not returned to the
 OS between steps.
 
-``Model.fit`` calls :func:`keep_freed_memory` once. Set ``NPGRAD_MALLOC_TUNING=0`` to leave
-malloc alone. Outside glibc (macOS, Windows, musl) nothing happens.
+``Model.fit``, ``evaluate``, ``predict``, ``train_on_batch`` and an optimizer's first
+update (a custom training loop) call :func:`keep_freed_memory`; it acts once. Set
+``NPGRAD_MALLOC_TUNING=0`` to leave malloc alone. Outside glibc (macOS, Windows, musl)
+nothing happens. A DCGAN trained by ``train_on_batch`` (``bench_workloads.py``'s, 2 threads)
+ran 0.75-0.96 s per round of 4 steps without it and 0.67-0.74 s with it.
 """
 
 from __future__ import annotations
