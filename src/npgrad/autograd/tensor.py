@@ -66,8 +66,7 @@ class Tensor:
             Read and write it only through ``npgrad.layers.masks`` (get/set_keras_mask).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_retain_grad", "_keras_mask",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "name", "_ctx", "_keras_mask", "__weakref__")
     __array_ufunc__ = None  # make `ndarray + Tensor` defer to Tensor.__radd__
     is_op = False  # a leaf tensor is a node of the graph itself (engine.node_of)
 
@@ -84,7 +83,6 @@ class Tensor:
         self.grad = None
         self.name = name
         self._ctx = None
-        self._retain_grad = False
         self._keras_mask = None  # owned by npgrad.layers.masks
 
     # ---------------------------------------------------------------- basics
@@ -135,9 +133,9 @@ class Tensor:
         engine.backward(self, grad, retain_graph=retain_graph)
 
     def retain_grad(self):
-        """Ask backward to store ``grad`` on this non-leaf tensor too."""
-        self._retain_grad = True
-        if self._ctx is not None:  # the op that made it hands the gradient over
+        """Ask backward to store ``grad`` on this non-leaf tensor too (a leaf always gets
+        one): the op that made it keeps a weak reference to it and hands the gradient over."""
+        if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
         return self
 
