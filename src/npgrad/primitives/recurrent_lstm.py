@@ -10,7 +10,8 @@ Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all 
 step then runs its recurrent GEMM and a dozen in-place NumPy calls on contiguous gate
 blocks. Backward computes the factors each gate's gradient needs for a chunk of steps at
 once (a few calls on blocks that stay in cache), so a step of backpropagation through time
-is one GEMM and six small calls; then one GEMM each for dx, dkernel and
+is one GEMM and six small calls on contiguous blocks (a chunk's step gradients then go into
+one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel and
 drecurrent_kernel.
 
 Inside the op the gate rows are reordered from Keras's i, f, c, o to o, i, f, g (g is
