@@ -198,3 +198,38 @@ def test_the_gan_step_also_runs_through_model_fit():
     assert set(history.history) == {"d_loss", "g_loss"} and len(seen) == 2
     assert gan.train_on_batch(np.ones((8, 2), "float32"), return_dict=True).keys() == {
         "d_loss", "g_loss"}
+
+
+class Distiller(npgrad.Model):
+    """Keras 3's knowledge_distillation.py overrides compute_loss without ``training``."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = L.Dense(1)
+        self.calls = []
+
+    def call(self, x, training=False):
+        return self.dense(x)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, allow_empty=False):
+        self.calls.append("no training argument")
+        return npgrad.ops.mean((y - y_pred) ** 2)
+
+
+class TrainingAware(Distiller):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        self.calls.append(training)
+        return npgrad.ops.mean((y - y_pred) ** 2)
+
+
+def test_compute_loss_gets_training_only_when_it_takes_it():
+    x, y = regression_data()
+    plain = Distiller()
+    plain.compile(optimizer=npgrad.optimizers.SGD(0.1))
+    history = plain.fit(x, y, batch_size=32, epochs=3, verbose=0, validation_split=0.25)
+    assert plain.calls == ["no training argument"] * (3 * 3 + 3)  # 3 train + 1 val batches
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    aware = TrainingAware()
+    aware.compile(optimizer=npgrad.optimizers.SGD(0.1))
+    aware.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_split=0.25)
+    assert aware.calls == [True, True, True, False]

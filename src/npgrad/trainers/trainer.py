@@ -15,6 +15,7 @@ passes ``x`` alone (autoencoders, GANs).
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 
@@ -31,6 +32,24 @@ from npgrad.trainers.distributed_steps import DistributedSteps
 from npgrad.utils.allocator import keep_freed_memory
 from npgrad.utils.packing import unpack_x_y_sample_weight
 from npgrad.utils.threads import adapt_num_threads
+
+
+def _takes_training(compute_loss):
+    """Whether a (bound) ``compute_loss`` accepts ``training`` (by name or ``**kwargs``)."""
+    key = getattr(compute_loss, "__func__", compute_loss)
+    cached = _TAKES_TRAINING.get(key)
+    if cached is None:
+        try:
+            parameters = inspect.signature(compute_loss).parameters.values()
+        except (TypeError, ValueError):  # no signature to read: pass it, as before
+            cached = True
+        else:
+            cached = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters)
+        _TAKES_TRAINING[key] = cached
+    return cached
+
+
+_TAKES_TRAINING = {}
 
 _COMPILE_KEYWORDS = ("steps_per_execution", "auto_scale_loss")
 
@@ -207,6 +226,15 @@ class Trainer(DistributedSteps):
             total = total + penalty
         return total
 
+    def _compute_loss(self, x, y, y_pred, sample_weight, training):
+        """``compute_loss`` as the built-in steps call it: ``training`` is passed only when
+        the method takes it, as Keras 3 does (an override written as ``compute_loss(self, x,
+        y, y_pred, sample_weight)`` or with ``allow_empty=`` has no ``training``)."""
+        kwargs = {"x": x, "y": y, "y_pred": y_pred, "sample_weight": sample_weight}
+        if _takes_training(self.compute_loss):
+            kwargs["training"] = training
+        return self.compute_loss(**kwargs)
+
     def train_step(self, data):
         """One training step on one batch (override it for custom training, as in Keras 3).
 
@@ -228,7 +256,7 @@ class Trainer(DistributedSteps):
         y_pred = self(x, training=True)
         if not built:  # a lazy model builds its weights in the call
             variables = self.trainable_weights
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=True)
         if variables:
             loss.backward()
         elif not self.__dict__.get("_warned_no_trainable"):
@@ -249,7 +277,7 @@ class Trainer(DistributedSteps):
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        loss = self._compute_loss(x, y, y_pred, sample_weight, training=False)
         return self.compute_metrics(x, y, y_pred, sample_weight, loss=loss)
 
     def predict_step(self, data):
