@@ -213,3 +213,26 @@ def test_deserialize_takes_custom_objects_first_and_names_an_unknown_class():
         npgrad.models.model_from_json("{not json")
     with pytest.raises(TypeError, match="expected a Layer"):
         layers.serialize("Dense")
+
+
+def test_model_inputs_one_rank_off_get_or_lose_a_trailing_unit_axis_as_in_keras():
+    # Keras 3 (Functional._adjust_input_rank): MNIST arrays (N, 28, 28) feed Input((28, 28, 1))
+    images = npgrad.Input((4, 4, 1))
+    functional = npgrad.Model(images, npgrad.layers.Flatten()(images))
+    x = np.arange(2 * 16, dtype="float32").reshape(2, 4, 4)
+    np.testing.assert_array_equal(functional(x).numpy(), x.reshape(2, 16))
+    sequential = npgrad.Sequential([npgrad.Input((4, 4, 1)), npgrad.layers.Flatten()])
+    np.testing.assert_array_equal(sequential.predict(x, verbose=0), x.reshape(2, 16))
+    # and (N, 5, 1) feeds Input((5,)); the gradient flows back through the reshape
+    vectors = npgrad.Input((5,))
+    dense = npgrad.layers.Dense(2)
+    model = npgrad.Model(vectors, dense(vectors))
+    column = npgrad.Tensor(np.ones((3, 5, 1), "float32"), requires_grad=True)
+    model(column).sum().backward()
+    assert column.grad.shape == (3, 5, 1)
+    np.testing.assert_allclose(column.grad[..., 0], np.tile(dense.kernel.numpy().sum(1), (3, 1)))
+    # two ranks off, or a last axis that is not 1, is still refused
+    with pytest.raises(ValueError, match="expected shape \\(None, 4, 4, 1\\), got shape \\(2, 4\\)"):
+        functional(np.zeros((2, 4), "float32"))
+    with pytest.raises(ValueError, match="incompatible"):
+        model(np.zeros((3, 5, 2), "float32"))

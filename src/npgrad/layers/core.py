@@ -73,7 +73,20 @@ class InputLayer(Layer):
         self._check(input_shape)
 
     def call(self, x, training=False):
+        x = self._adjust_rank(x)
         self._check(x.shape)
+        return x
+
+    def _adjust_rank(self, x):
+        """Keras 3's one-axis leniency for model inputs: data one rank short gets a trailing
+        axis when the input's last dimension is 1 ((N, 28, 28) for ``Input((28, 28, 1))``),
+        and data one rank long loses a trailing axis of size 1 ((N, 5, 1) for
+        ``Input((5,))``). Anything else is left for the shape check to refuse."""
+        rank, expected = len(x.shape), len(self.batch_shape)
+        if rank == expected + 1 and x.shape[-1] == 1:
+            return x.reshape(tuple(x.shape[:-1]))
+        if rank == expected - 1 and rank >= 1 and self.batch_shape[-1] == 1:
+            return x.reshape(tuple(x.shape) + (1,))
         return x
 
     def compute_output_shape(self, input_shape):
