@@ -26,6 +26,7 @@ from npgrad.primitives.shape import concatenate, pad, stack
 from npgrad import (  # noqa: E402  (order: the core first, then what stands on it)
     errors,
     config,
+    backend,
     random,
     ops,
     distribution,
@@ -59,5 +60,5 @@ __all__ = [
     "regularizers", "utils", "layers", "losses",
     "metrics", "optimizers", "callbacks", "trainers", "saving", "models", "datasets",
     "Input", "KerasTensor", "Model", "Sequential", "load_model",
-    "config", "ops", "random", "preprocessing",
+    "config", "backend", "ops", "random", "preprocessing",
 ]  # fmt: skip

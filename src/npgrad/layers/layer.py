@@ -21,6 +21,7 @@ import numpy as np
 
 from npgrad import constraints, initializers, regularizers
 from npgrad.utils import weight_budget
+from npgrad.utils.naming import unique_name
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.autograd.variable import Variable
@@ -35,19 +36,11 @@ from npgrad.layers.node import (
 )
 
 _LAYER_CLASSES = {}
-_NAME_COUNTS = {}
 
 
 def _snake_case(name):
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()  # Conv2D -> conv2d, as Keras
-
-
-def unique_name(base):
-    """``base``, ``base_1``, ``base_2``... as Keras names layers."""
-    count = _NAME_COUNTS.get(base, 0)
-    _NAME_COUNTS[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
 
 
 def _call_takes(call, name):

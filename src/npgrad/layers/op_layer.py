@@ -30,7 +30,8 @@ import numpy as np
 
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers.layer import Layer, unique_name
+from npgrad.layers.layer import Layer
+from npgrad.utils.naming import unique_name
 from npgrad.layers.node import KerasTensor, flatten, is_symbolic, symbolic_call
 from npgrad.ops.symbolic import get_op, register_symbolic_type
 

@@ -126,7 +126,7 @@ def keras_model_spec(model, include_compile=True):
         TypeError: a model that is neither Sequential nor functional (subclassed models are
             written by their own ``get_config``, as Keras does for registered classes).
     """
-    from npgrad.layers.layer import unique_name
+    from npgrad.utils.naming import unique_name
     Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
 
     if isinstance(model, Sequential):

@@ -6,6 +6,7 @@ from npgrad.utils.dataset_utils import split_dataset, timeseries_dataset_from_ar
 from npgrad.utils.file_download import get_file
 from npgrad.utils.gradcheck import GradcheckError, gradcheck
 from npgrad.utils.labels import to_categorical
+from npgrad.utils.session import clear_session
 from npgrad.utils.model_plot import model_to_dot, plot_model
 from npgrad.utils.numerical import normalize
 from npgrad.utils.packing import pack_x_y_sample_weight, unpack_x_y_sample_weight
@@ -16,7 +17,7 @@ from npgrad.utils.sequences import pad_sequences
 from npgrad.utils.threads import adapt_num_threads, get_num_threads, set_num_threads
 
 __all__ = [
-    "gradcheck", "GradcheckError", "set_random_seed", "to_categorical", "get_num_threads",
+    "clear_session", "gradcheck", "GradcheckError", "set_random_seed", "to_categorical", "get_num_threads",
     "set_num_threads", "adapt_num_threads", "PyDataset", "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight", "Progbar", "get_file", "model_to_dot", "normalize",
     "pad_sequences", "plot_model", "split_dataset", "timeseries_dataset_from_array",
