@@ -248,6 +248,25 @@ def test_lambda_passes_training_and_masks():
     assert L.Lambda(lambda x: x, output_shape=(5,)).compute_output_shape((None, 3)) == (None, 5)
 
 
+def test_lambda_output_shape_on_several_inputs_and_outputs_as_keras():
+    # Keras's siamese example: Lambda(distance, output_shape=(1,))([left, right])
+    left, right = npgrad.Input((10,)), npgrad.Input((10,))
+    distance = L.Lambda(lambda t: npgrad.ops.sum(t[0] - t[1], axis=1, keepdims=True),
+                        output_shape=(1,))
+    assert distance([left, right]).shape == (None, 1)
+    assert distance.compute_output_shape([(7, 10), (7, 10)]) == (7, 1)
+    both = L.Lambda(lambda t: [t, t * 2], output_shape=[(10,), (10,)])(left)
+    assert [t.shape for t in both] == [(None, 10), (None, 10)]
+    keyed = L.Lambda(lambda t: t, output_shape={"a": (2,)})
+    assert keyed.compute_output_shape({"x": (4, 3)}) == {"a": (4, 2)}
+    first = L.Lambda(lambda t: t[0], output_shape=lambda shapes: shapes[0])  # callable: as is
+    assert first([left, right]).shape == (None, 10)
+    assert L.Lambda(lambda t: t, output_shape=[(3, 2), (4,)]).get_config()["output_shape"] == [
+        [3, 2], [4]]
+    with pytest.raises(TypeError, match="output_shape must be a shape, or a list or dict"):
+        L.Lambda(lambda t: t, output_shape=5)
+
+
 def test_stacked_rnn_cells_equal_two_rnn_layers():
     x = _x(3, 5, 4)
     stacked = L.RNN(L.StackedRNNCells([L.GRUCell(3), L.LSTMCell(2)]), return_sequences=True)

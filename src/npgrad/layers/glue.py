@@ -174,6 +174,37 @@ def _json_able(value, what):
     return value
 
 
+def _is_shape(value):
+    """Whether ``value`` is one shape (a sequence of ints and Nones), not a structure."""
+    return isinstance(value, (list, tuple)) and all(
+        d is None or isinstance(d, (int, np.integer)) for d in value)
+
+
+def _map_shapes(fn, structure):
+    """``fn`` applied to every shape of a shape, a list/tuple or a dict of shapes."""
+    if _is_shape(structure):
+        return fn(tuple(None if d is None else int(d) for d in structure))
+    if isinstance(structure, dict):
+        return {key: _map_shapes(fn, value) for key, value in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        return [_map_shapes(fn, value) for value in structure]
+    raise TypeError(f"Lambda: output_shape must be a shape, or a list or dict of shapes; "
+                    f"got {structure!r}")
+
+
+def _shape_structure(structure):
+    """A shape as a tuple, or a list/dict of them."""
+    return _map_shapes(lambda shape: shape, structure)
+
+
+def _first_dimension(input_shape):
+    """The batch axis of an input shape, or of the first shape in a list/dict of them."""
+    while not _is_shape(input_shape):
+        input_shape = (list(input_shape.values()) if isinstance(input_shape, dict)
+                       else list(input_shape))[0]
+    return input_shape[0] if len(input_shape) else None
+
+
 class Lambda(Layer):
     """Wrap a Python function ``function(x, **arguments)`` as a layer (no weights).
 
@@ -182,8 +213,10 @@ class Lambda(Layer):
 
     Args:
         function: the callable applied to the input Tensor.
-        output_shape: optional output shape without the batch axis (a tuple), or a callable
-            ``input_shape -> output_shape``; by default it is found by running the function.
+        output_shape: optional output shape without the batch axis (a tuple; a list or dict
+            of them for several outputs), which takes the batch axis of the (first) input;
+            or a callable ``input_shape -> output_shape`` (batch axis included); by default
+            it is found by running the function.
         mask: optional output mask, or a callable ``(inputs, mask) -> mask``.
         arguments: optional dict of keyword arguments passed to ``function``.
 
@@ -199,7 +232,7 @@ class Lambda(Layer):
             raise TypeError(f"Lambda: argument `function` must be callable, got {type(function).__name__}")
         self.function = function
         if output_shape is not None and not callable(output_shape):
-            output_shape = tuple(output_shape)
+            output_shape = _shape_structure(output_shape)
         self.output_shape_arg = output_shape
         self.mask = mask
         self.arguments = dict(arguments or {})
@@ -230,15 +263,19 @@ class Lambda(Layer):
         if self.output_shape_arg is None:
             return super().compute_output_shape(input_shape)
         if callable(self.output_shape_arg):
-            return tuple(self.output_shape_arg(tuple(input_shape)))
-        return (input_shape[0],) + tuple(self.output_shape_arg)
+            return _shape_structure(self.output_shape_arg(input_shape))
+        # a shape without its batch axis, or a list/dict of them (several outputs): each
+        # gets the batch axis of the (first) input, as Keras does
+        batch = _first_dimension(input_shape)
+        return _map_shapes(lambda shape: (batch,) + shape, self.output_shape_arg)
 
     def get_config(self):
         config = super().get_config()
         if callable(self.output_shape_arg):
             output_shape = registered_name(self.output_shape_arg)
         else:
-            output_shape = None if self.output_shape_arg is None else list(self.output_shape_arg)
+            output_shape = None if self.output_shape_arg is None else _map_shapes(
+                list, self.output_shape_arg)
         config.update(
             function=registered_name(self.function),
             output_shape=output_shape,
