@@ -106,10 +106,10 @@ class BaseConv(Layer):
         config.update(
             filters=self.filters,
             groups=self.groups,
-            kernel_size=list(self.kernel_size),
-            strides=list(self.strides),
+            kernel_size=tuple(self.kernel_size),
+            strides=tuple(self.strides),
             padding=self.padding,
-            dilation_rate=list(self.dilation_rate),
+            dilation_rate=tuple(self.dilation_rate),
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
             kernel_initializer=initializers.serialize(self.kernel_initializer),
@@ -261,7 +261,7 @@ class BaseConvTranspose(BaseConv):
         config = super().get_config()
         config.pop("groups")
         padding = self.output_padding
-        config["output_padding"] = None if padding is None else list(padding)
+        config["output_padding"] = None if padding is None else tuple(padding)
         return config
 
 

@@ -161,10 +161,10 @@ class ConvLSTMCell(Layer):
         config.update(
             rank=self.rank,
             filters=self.filters,
-            kernel_size=list(self.kernel_size),
-            strides=list(self.strides),
+            kernel_size=tuple(self.kernel_size),
+            strides=tuple(self.strides),
             padding=self.padding,
-            dilation_rate=list(self.dilation_rate),
+            dilation_rate=tuple(self.dilation_rate),
             activation=activations.serialize(self.activation),
             recurrent_activation=activations.serialize(self.recurrent_activation),
             use_bias=self.use_bias,

@@ -89,7 +89,7 @@ class _Cropping(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config["cropping"] = [list(p) for p in self.cropping]
+        config["cropping"] = tuple(tuple(p) for p in self.cropping)
         return config
 
 
@@ -113,7 +113,7 @@ class Cropping1D(_Cropping):
 
     def get_config(self):
         config = super().get_config()
-        config["cropping"] = list(self.cropping[0])
+        config["cropping"] = tuple(self.cropping[0])
         return config
 
 
@@ -172,7 +172,7 @@ class _ZeroPadding(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config["padding"] = [list(p) for p in self.padding]
+        config["padding"] = tuple(tuple(p) for p in self.padding)
         return config
 
 
@@ -195,7 +195,7 @@ class ZeroPadding1D(_ZeroPadding):
 
     def get_config(self):
         config = super().get_config()
-        config["padding"] = list(self.padding[0])
+        config["padding"] = tuple(self.padding[0])
         return config
 
 
@@ -293,7 +293,7 @@ class UpSampling3D(_Spatial):
 
     def get_config(self):
         config = super().get_config()
-        config["size"] = list(self.size)
+        config["size"] = tuple(self.size)
         return config
 
 

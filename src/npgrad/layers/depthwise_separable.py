@@ -89,11 +89,11 @@ class BaseDepthwiseConv(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            kernel_size=list(self.kernel_size),
-            strides=list(self.strides),
+            kernel_size=tuple(self.kernel_size),
+            strides=tuple(self.strides),
             padding=self.padding,
             depth_multiplier=self.depth_multiplier,
-            dilation_rate=list(self.dilation_rate),
+            dilation_rate=tuple(self.dilation_rate),
             activation=activations.serialize(self.activation),
             use_bias=self.use_bias,
             depthwise_initializer=initializers.serialize(self.depthwise_initializer),

@@ -52,7 +52,7 @@ class BasePooling3D(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(pool_size=list(self.pool_size), strides=list(self.strides),
+        config.update(pool_size=tuple(self.pool_size), strides=tuple(self.strides),
                       padding=self.padding)
         return config
 

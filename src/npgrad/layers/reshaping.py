@@ -105,7 +105,7 @@ class Reshape(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["target_shape"] = list(self.target_shape)
+        config["target_shape"] = tuple(self.target_shape)
         return config
 
 
@@ -158,7 +158,7 @@ class ZeroPadding2D(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config["padding"] = [list(p) for p in self.padding]
+        config["padding"] = tuple(tuple(p) for p in self.padding)
         return config
 
 
@@ -198,5 +198,5 @@ class UpSampling2D(Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update(size=list(self.size), interpolation=self.interpolation)
+        config.update(size=tuple(self.size), interpolation=self.interpolation)
         return config
