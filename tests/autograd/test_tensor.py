@@ -257,3 +257,27 @@ def test_gradcheck_reports_nan_gradients_instead_of_passing_them():
 
     with pytest.raises(npgrad.utils.GradcheckError, match="analytic nan"):
         npgrad.utils.gradcheck(lambda x: NanGrad.apply(x), [np.ones(3)])
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False, width=32), st.sampled_from([(), (1,), (1, 1)]))
+def test_a_single_element_tensor_is_a_python_number(value, shape):
+    # Keras code: float(loss), f"{acc:.4f}", "%.3f" % loss, if loss < best: ...
+    t = Tensor(np.full(shape, value, dtype=np.float32))
+    exact = float(np.float32(value))
+    assert float(t) == exact and int(t) == int(exact)
+    assert f"{t:.3e}" == f"{exact:.3e}" and "%.2f" % t == "%.2f" % exact
+    assert round(t, 1) == round(exact, 1)
+    assert bool(t > 0) == (exact > 0) and bool(t) == (exact != 0)
+    assert [10, 20, 30][Tensor(np.array(1))] == 20
+
+
+def test_a_larger_tensor_refuses_to_be_one_number():
+    t = Tensor(np.ones((2, 3), np.float32))
+    for convert in (float, int, round, lambda x: f"{x:.2f}"):
+        with pytest.raises(TypeError, match=r"single-element tensor .* got shape \(2, 3\)"):
+            convert(t)
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(2, 3\) is ambiguous"):
+        bool(t)
+    with pytest.raises(TypeError, match="only an integer tensor can be used as an index"):
+        [1, 2][Tensor(np.array(1.0))]
+    assert f"{t}" == str(t)  # no format spec: the repr, as before

@@ -75,7 +75,8 @@ def test_add_weight_orders_and_defaults():
     layer(np.ones((1, 1)))
     assert layer.a.name.endswith("/a") and (layer.a.numpy() == 1).all()
     assert layer.b.dtype == np.float64 and not layer.b.trainable
-    assert layer.b in layer.non_trainable_weights and layer.d in layer.non_trainable_weights
+    frozen = [id(w) for w in layer.non_trainable_weights]  # `in` would compare values
+    assert id(layer.b) in frozen and id(layer.d) in frozen
     assert layer.c.shape == (2, 5) and np.abs(layer.c.numpy()).max() > 0
     assert layer.d.shape == () and layer.d.dtype == np.int32
     with pytest.raises(TypeError, match="add_weight: unexpected argument"):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import npgrad
 from npgrad import metrics
 
 
@@ -73,3 +74,27 @@ def test_get_names_and_errors():
         metrics.get("acurracy")
     with pytest.raises(ValueError, match="labels"):
         metrics.SparseCategoricalAccuracy()(np.array([0, 1, 2]), np.ones((2, 3)))
+
+
+def test_a_custom_metric_whose_result_is_a_variable_compiles_and_shows():
+    # keras.io's training guide: result() returns the state Variable itself
+    class Counter(npgrad.metrics.Metric):
+        def __init__(self):
+            super().__init__(name="counter")
+            self.count = npgrad.Variable(np.float32(0.0), trainable=False)
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.count.assign_add(1.0)
+
+        def result(self):
+            return self.count
+
+        def reset_state(self):
+            self.count.assign(0.0)
+
+    metric = Counter()
+    assert repr(metric) == "<Counter name='counter' result=0>"
+    model = npgrad.Sequential([npgrad.Input((2,)), npgrad.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[metric])
+    history = model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=4, epochs=2, verbose=0)
+    assert history.history["counter"] == [2.0, 2.0]

@@ -153,6 +153,39 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    # a single-element tensor is a Python number where Python asks for one (float(loss),
+    # f"{accuracy:.4f}", if loss < best), as in Keras and PyTorch
+    def _single(self, what):
+        if self.data.size != 1:
+            raise TypeError(f"Tensor: only a single-element tensor can be used as {what}, got "
+                            f"shape {self.shape}")
+        return self.data.item()
+
+    def __float__(self):
+        return float(self._single("a Python float"))
+
+    def __int__(self):
+        return int(self._single("a Python int"))
+
+    def __index__(self):
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"Tensor: only an integer tensor can be used as an index, got {self.dtype}")
+        return int(self._single("an index"))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"Tensor: the truth value of a tensor of shape {self.shape} is "
+                             f"ambiguous; use .any() or .all()")
+        return bool(self.data.item())
+
+    def __format__(self, spec):
+        if not spec:
+            return str(self)
+        return format(self._single(f"a number to format with {spec!r}"), spec)
+
+    def __round__(self, ndigits=None):
+        return round(self._single("a number to round"), ndigits)
+
     def __array__(self, dtype=None, copy=None):
         return self.data if dtype is None else self.data.astype(dtype)
 

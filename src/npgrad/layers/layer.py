@@ -233,9 +233,10 @@ class Layer:
         value = np.asarray(initializers.get(initializer)(shape, dtype=made), dtype=dtype)
         if constraint is not None:
             constraint = constraints.get(constraint)
-        weight = Variable(value, trainable=trainable and dtype.kind == "f",
-                          name=f"{self.name}/{name}", constraint=constraint)
-        weight.requires_grad = trainable and self._trainable and dtype.kind == "f"
+        trainable = bool(trainable) and dtype.kind == "f"  # integer state never trains
+        weight = Variable(value, trainable=trainable, name=f"{self.name}/{name}",
+                          constraint=constraint)
+        weight.requires_grad = trainable and self._trainable
         self._own_weights.append(weight)
         if not trainable:
             self._frozen_ids.add(id(weight))

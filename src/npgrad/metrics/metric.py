@@ -97,8 +97,8 @@ class Metric:
         return cls(**config)
 
     def __repr__(self):
-        result = self.result()
-        shown = f"{result:.4g}" if np.ndim(result) == 0 else np.array2string(
+        result = np.asarray(self.result())
+        shown = f"{result.item():.4g}" if result.size == 1 else np.array2string(
             np.asarray(result), precision=4)
         return f"<{type(self).__name__} name={self.name!r} result={shown}>"
 
