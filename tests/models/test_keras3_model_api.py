@@ -236,3 +236,29 @@ def test_model_inputs_one_rank_off_get_or_lose_a_trailing_unit_axis_as_in_keras(
         functional(np.zeros((2, 4), "float32"))
     with pytest.raises(ValueError, match="incompatible"):
         model(np.zeros((3, 5, 2), "float32"))
+
+
+def test_a_model_subclass_built_from_inputs_and_outputs_is_functional_with_its_steps():
+    # keras.io's "customizing what happens in fit()": CustomModel(inputs, outputs)
+    class CustomModel(npgrad.Model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.steps_run = 0
+
+        def train_step(self, data):
+            self.steps_run += 1
+            return super().train_step(data)
+
+    inputs = npgrad.Input((3,))
+    outputs = layers.Dense(1)(layers.Dense(4, activation="relu")(inputs))
+    model = CustomModel(inputs, outputs)
+    assert isinstance(model, npgrad.models.Functional) and isinstance(model, CustomModel)
+    assert [layer.name for layer in model.layers][0].startswith("input_layer")
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.ones((16, 3), "float32"), np.zeros((16, 1), "float32")
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert model.steps_run == 4
+    np.testing.assert_allclose(model.predict(x, verbose=0), model(x).numpy(), rtol=1e-6)
+    # keyword spelling, and a second instance of the (now functional) class
+    other = CustomModel(inputs=inputs, outputs=outputs, name="second")
+    assert other.name == "second" and other.steps_run == 0

@@ -33,6 +33,17 @@ from npgrad.layers.layer import Layer, get_layer_class
 from npgrad.trainers.trainer import Trainer
 
 
+def _rebase_on(cls, functional):
+    """Make ``cls`` (a Model subclass) derive from ``functional`` where it derived from
+    Model, through its Model-derived bases; the class stays changed, as in Keras."""
+    if cls is Model:
+        return functional
+    if not issubclass(cls, Model) or issubclass(cls, functional):
+        return cls
+    cls.__bases__ = tuple(_rebase_on(base, functional) for base in cls.__bases__)
+    return cls
+
+
 class Model(Trainer, Layer):
     """A Layer with a training loop (Keras ``Model``).
 
@@ -57,10 +68,14 @@ class Model(Trainer, Layer):
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
-            raise TypeError(
-                f"{type(self).__name__}: a subclassed Model cannot take inputs/outputs in npgrad; "
-                f"build npgrad.Model(inputs, outputs) (functional) or write call()"
-            )
+            # Keras 3: a subclass built as CustomModel(inputs, outputs) is a functional model
+            # that keeps the subclass's methods (train_step, test_step, compute_loss...): the
+            # class is rebased on Functional, as Keras's inject_functional_model_class does
+            functional = get_layer_class("Functional")
+            if not isinstance(self, functional):
+                _rebase_on(type(self), functional)
+            functional.__init__(self, *args, **kwargs)
+            return
         super().__init__(**kwargs)
         self._init_trainer()
 
