@@ -1,4 +1,5 @@
-"""``keras.backend`` and ``keras.utils.clear_session``, as Keras 3 code calls them."""
+"""``keras.backend``, ``keras.utils.clear_session`` and the serialization helpers Keras 3
+re-exports under ``keras.utils``, as Keras code calls them."""
 
 import numpy as np
 import pytest
@@ -59,3 +60,21 @@ def test_clear_session_restarts_layer_names_and_uids():
     assert keras.layers.Dense(1).name == "dense"
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     assert [layer.name for layer in model.layers] == ["dense_1"]
+
+
+def test_keras_utils_has_the_serialization_helpers_of_keras_saving():
+    names = ["register_keras_serializable", "serialize_keras_object", "deserialize_keras_object",
+             "get_custom_objects", "custom_object_scope", "CustomObjectScope",
+             "get_registered_name", "get_registered_object"]
+    for name in names:
+        assert getattr(keras.utils, name) is getattr(keras.saving, name)
+        assert name in dir(keras.utils)
+
+    @keras.utils.register_keras_serializable(package="probe_utils")
+    def halve(x):
+        return x * 0.5
+
+    assert keras.utils.get_registered_name(halve) == "probe_utils>halve"
+    assert keras.utils.get_registered_object("probe_utils>halve") is halve
+    with pytest.raises(AttributeError, match="has no attribute 'not_a_helper'"):
+        keras.utils.not_a_helper

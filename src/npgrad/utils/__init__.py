@@ -22,3 +22,25 @@ __all__ = [
     "unpack_x_y_sample_weight", "Progbar", "get_file", "model_to_dot", "normalize",
     "pad_sequences", "plot_model", "split_dataset", "timeseries_dataset_from_array",
 ]  # fmt: skip
+
+
+#: Keras 3 also exports the serialization helpers of ``npgrad.saving`` under ``keras.utils``;
+#: they are looked up on first use (``npgrad.saving`` stands on the layers, which stand on
+#: this package)
+_FROM_SAVING = (
+    "register_keras_serializable", "serialize_keras_object", "deserialize_keras_object",
+    "get_custom_objects", "custom_object_scope", "CustomObjectScope", "get_registered_name",
+    "get_registered_object",
+)
+
+
+def __getattr__(name):
+    if name in _FROM_SAVING:
+        from npgrad import saving
+
+        return getattr(saving, name)
+    raise AttributeError(f"module 'npgrad.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_FROM_SAVING))
