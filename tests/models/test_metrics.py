@@ -98,3 +98,48 @@ def test_a_custom_metric_whose_result_is_a_variable_compiles_and_shows():
     model.compile(optimizer="sgd", loss="mse", metrics=[metric])
     history = model.fit(np.ones((8, 2)), np.ones((8, 1)), batch_size=4, epochs=2, verbose=0)
     assert history.history["counter"] == [2.0, 2.0]
+
+
+def test_custom_metric_state_from_add_variable_and_add_weight_as_keras():
+    # keras.io's training guide: CategoricalTruePositives keeps its count in add_variable
+    class TruePositives(npgrad.metrics.Metric):
+        def __init__(self, name="true_positives", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.true_positives = self.add_variable(shape=(), name="ctp", initializer="zeros")
+            self.seen = self.add_weight("seen", initializer="zeros", dtype="int32")  # Keras 2
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            hits = npgrad.ops.argmax(y_pred, axis=1) == npgrad.ops.reshape(y_true, (-1,))
+            self.true_positives.assign_add(npgrad.ops.sum(npgrad.ops.cast(hits, "float32")))
+            self.seen.assign_add(np.int32(len(y_true)))
+
+        def result(self):
+            return self.true_positives
+
+    metric = TruePositives()
+    assert [v.name for v in metric.variables] == ["true_positives/ctp", "true_positives/seen"]
+    assert not any(v.trainable for v in metric.variables)
+    metric.update_state(np.array([1, 0, 1]), np.array([[0.1, 0.9], [0.8, 0.2], [0.7, 0.3]]))
+    assert float(metric.result()) == 2.0 and int(metric.seen) == 3
+    metric.reset_state()  # Keras's default: every state variable back to zeros
+    assert float(metric.result()) == 0.0 and int(metric.seen) == 0
+    model = npgrad.Sequential([npgrad.Input((2,)), npgrad.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=[metric])
+    x, y = np.eye(2, dtype="float32")[[0, 1, 0, 1]], np.array([0, 1, 0, 1])
+    logs = model.evaluate(x, y, batch_size=2, verbose=0, return_dict=True)
+    expected = float((model.predict(x, verbose=0).argmax(1) == y).sum())
+    assert logs["true_positives"] == expected
+
+
+def test_a_metric_without_state_variables_must_write_its_reset():
+    class Stateless(npgrad.metrics.Metric):
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            pass
+
+        def result(self):
+            return 0.0
+
+    with pytest.raises(NotImplementedError, match="Stateless: override reset_state"):
+        Stateless().reset_state()
+    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+        Stateless().add_variable(shape="x")

@@ -21,7 +21,9 @@ import re
 
 import numpy as np
 
+from npgrad import initializers
 from npgrad.autograd.tensor import Tensor
+from npgrad.autograd.variable import Variable
 
 
 def as_array(x):
@@ -79,8 +81,60 @@ class Metric:
     def result(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def reset_state(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def reset_state(self):
+        """Set every state variable (:meth:`add_variable`) back to zeros, as Keras 3's default
+        does; a metric that keeps other state overrides this."""
+        if not self.variables:
+            raise NotImplementedError(f"{type(self).__name__}: override reset_state, or keep the "
+                                      f"metric's state in add_variable() variables")
+        for variable in self.variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
+
+    @property
+    def variables(self):
+        """The state variables made by :meth:`add_variable` / :meth:`add_weight`, in order."""
+        return list(self.__dict__.get("_state_variables", ()))
+
+    def add_variable(self, shape=(), initializer="zeros", dtype=None, aggregation="sum",
+                     name=None):
+        """A state variable of the metric (Keras 3): a non-trainable Variable, listed in
+        :attr:`variables` and set back to zeros by the default :meth:`reset_state`.
+
+        Args:
+            shape: tuple of ints (default a scalar).
+            initializer: name or callable (default ``'zeros'``).
+            dtype: default the metric's ``dtype``, else float32.
+            aggregation: accepted for Keras compatibility (one process sums nothing).
+            name: the variable's name (default ``variable``, numbered).
+        """
+        dtype = np.dtype(dtype or self.dtype or "float32")
+        try:
+            shape = tuple(int(n) for n in shape)
+        except (TypeError, ValueError):
+            raise TypeError(f"{self.name}.add_variable: shape must be a tuple of ints, got "
+                            f"{shape!r}") from None
+        made = dtype if dtype.kind == "f" else np.float64  # integer state: made, then cast
+        value = np.asarray(initializers.get(initializer or "zeros")(shape, dtype=made), dtype=dtype)
+        state = self.__dict__.setdefault("_state_variables", [])
+        if name is None:
+            name = "variable" if not state else f"variable_{len(state)}"
+        variable = Variable(value, trainable=False, name=f"{self.name}/{name}")
+        state.append(variable)
+        return variable
+
+    def add_weight(self, *args, shape=(), initializer=None, dtype=None, aggregation="sum",
+                   name=None):
+        """Keras's other spelling of :meth:`add_variable`; a first positional string is the
+        name (Keras 2: ``add_weight("count", initializer="zeros")``), else the shape."""
+        args = list(args)
+        if args and isinstance(args[0], str):
+            name = args.pop(0)
+        if args:
+            shape = args.pop(0)
+        if args:
+            raise TypeError(f"{self.name}.add_weight: give initializer, dtype and name by keyword")
+        return self.add_variable(shape=shape, initializer=initializer, dtype=dtype,
+                                 aggregation=aggregation, name=name)
 
     def __call__(self, *args, **kwargs):
         """Update with one batch and return the result so far."""
