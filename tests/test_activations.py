@@ -70,3 +70,20 @@ def test_dtype_is_kept():
         fn = activations.get(name)
         kwargs = {"threshold": 0.0, "default_value": 0.0} if name == "threshold" else {}
         assert fn(np.ones((2, 4), np.float32), **kwargs).dtype == np.float32, name
+
+
+def test_activations_on_symbolic_tensors_record_ops_as_keras():
+    # keras.io's endpoint recipe: keras.activations.sigmoid(x) * 5 between layers
+    from npgrad import activations as A
+
+    x = npgrad.Input((4,))
+    model = npgrad.Model(x, A.sigmoid(x) * 5 + A.exponential(x) + A.linear(x))
+    data = np.linspace(-1, 1, 8).reshape(2, 4)
+    expected = 5 / (1 + np.exp(-data)) + np.exp(data) + data
+    np.testing.assert_allclose(model(data).numpy(), expected, rtol=1e-6)
+    with pytest.raises(TypeError, match=r"use npgrad.layers.Activation\('mish'\)"):
+        A.mish(x)
+    # what layers run (and fuse) is the plain function, whichever spelling they were given
+    assert npgrad.layers.Dense(2, activation=A.relu).activation is npgrad.functional.relu
+    assert A.get(A.relu) is A.get("relu") and A.serialize(A.relu) == "relu"
+    np.testing.assert_allclose(A.relu(np.array([-1.0, 3.0]), max_value=2.0).numpy(), [0.0, 2.0])

@@ -8,9 +8,12 @@ function of your own serializes as Keras 3 writes it, by its registered name
 registry or in ``custom_objects``, never by importing or running anything from the file.
 """
 
+import functools
 import types
 
 import npgrad.functional as F
+from npgrad import ops
+from npgrad.ops.symbolic import find_symbolic
 from npgrad.primitives import activation_extra as _extra
 
 elu = F.elu
@@ -59,6 +62,41 @@ _BY_NAME = {
     "threshold": threshold,
 }  # fmt: skip
 
+#: activations whose ``npgrad.ops`` counterpart has another name
+_OPS_NAMES = {"exponential": "exp"}
+
+
+def _functional_api(name, function):
+    """``function`` as ``npgrad.activations.<name>``: on data it is ``function``; on a
+    symbolic tensor (the functional API) it records the ``npgrad.ops`` op of that name, as
+    Keras's activations, which are written with ops, do (``activations.sigmoid(x) * 5``
+    between two layers). Layers get ``function`` itself (see :func:`get`)."""
+    op = getattr(ops, _OPS_NAMES.get(name, name), None)
+
+    @functools.wraps(function)
+    def activation(x, *args, **kwargs):
+        if find_symbolic(x) is None:
+            return function(x, *args, **kwargs)
+        if function is F.linear:
+            return x
+        if op is None:
+            raise TypeError(f"activations.{name} has no op to record on a symbolic tensor; "
+                            f"use npgrad.layers.Activation({name!r}) in the model instead")
+        return op(x, *args, **kwargs)
+
+    activation.function = function
+    return activation
+
+
+for _name, _function in _BY_NAME.items():
+    globals()[_name] = _functional_api(_name, _function)
+_WRAPPERS = {id(globals()[name]): function for name, function in _BY_NAME.items()}
+
+
+def _plain(activation):
+    """The function behind a module-level activation (what layers run and fuse)."""
+    return _WRAPPERS.get(id(activation), activation)
+
 
 def get(identifier):
     """Resolve an activation: None or 'linear' -> identity, a Keras name, a config, a callable.
@@ -67,7 +105,7 @@ def get(identifier):
         ValueError: for an unknown name, listing the valid ones.
     """
     if identifier is None:
-        return linear
+        return F.linear
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
@@ -80,7 +118,7 @@ def get(identifier):
             )
         return found
     if callable(identifier):
-        return identifier
+        return _plain(identifier)
     raise TypeError(f"activation must be a name or a callable, got {type(identifier).__name__}")
 
 
@@ -103,6 +141,7 @@ def serialize(activation):
         ValueError: a lambda or a callable object (a file would have to hold code to
             rebuild them; npgrad never stores or runs code).
     """
+    activation = _plain(activation)
     for name, fn in _BY_NAME.items():
         if fn is activation:
             return name
