@@ -183,3 +183,18 @@ def test_mask_helpers_and_optimizer_apply_refuse_bad_input():
     w = npgrad.Variable(np.ones(2))
     with pytest.raises(ValueError, match="got 2 gradients for 1 variables"):
         npgrad.optimizers.SGD().apply([np.ones(2), np.ones(2)], [w])
+
+
+def test_a_layer_called_on_several_symbolic_tensors_traces_them_all():
+    # Keras 3 traces call(*args, **kwargs) with every symbolic argument
+    class Combine(L.Layer):
+        def call(self, a, b, scale=1.0, extra=None):
+            out = npgrad.ops.concatenate([a + b, a * b], axis=-1) * scale
+            return out if extra is None else out + extra
+
+    a, b, c = npgrad.Input((3,)), npgrad.Input((3,)), npgrad.Input((6,))
+    out = Combine()(a, b, scale=2.0, extra=c)
+    assert out.shape == (None, 6)
+    model = npgrad.Model([a, b, c], out)
+    x, y, z = np.full((2, 3), 2.0), np.full((2, 3), 3.0), np.ones((2, 6))
+    np.testing.assert_allclose(model([x, y, z]).numpy(), np.hstack([x + y, x * y]) * 2 + z)

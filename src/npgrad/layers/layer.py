@@ -28,6 +28,7 @@ from npgrad.autograd.variable import Variable
 from npgrad.layers.masks import attach_masks, get_keras_mask
 from npgrad.layers.node import (
     SYMBOLIC_TYPES,
+    KerasTensor,
     is_shape,
     is_symbolic,
     map_shapes,
@@ -489,8 +490,14 @@ class Layer:
 
             sample = map_shapes(zeros, input_shape)
             kwargs = {"mask": np.ones(np.shape(sample)[:2], dtype=bool)} if masked else {}
+            args, traced = (), self.__dict__.get("_tracing_args")
+            if traced is not None:  # symbolic further arguments: zeros of their shapes
+                fill = lambda v: zeros(v.shape) if isinstance(v, KerasTensor) else v  # noqa: E731
+                args = map_structure(fill, list(traced[0]))
+                kwargs.update(map_structure(fill, {k: v for k, v in traced[1].items()
+                                                    if k != "training"}))
             with no_grad():
-                out = self(sample, training=False, **kwargs)
+                out = self(sample, *args, training=False, **kwargs)
             return map_structure(lambda t: tuple(np.shape(t)), out)
 
         first = run(2)

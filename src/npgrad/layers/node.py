@@ -306,10 +306,15 @@ def symbolic_call(layer, x, args=(), kwargs=None, training=None):
     masked = isinstance(x, KerasTensor) and x._keras_mask is not None \
         and layer._call_has_mask_arg and "mask" not in kwargs
     object.__setattr__(layer, "_tracing_masked", masked)
+    # further symbolic arguments (a call(a, b) of two tensors): the default shape probe
+    # calls the layer with zeros for them too
+    symbolic_args = any(isinstance(v, KerasTensor) for v in flatten([list(args), kwargs]))
+    object.__setattr__(layer, "_tracing_args", (args, kwargs) if symbolic_args else None)
     try:
         output_shape = layer.compute_output_shape(input_shape)
     finally:
         object.__setattr__(layer, "_tracing_masked", False)
+        object.__setattr__(layer, "_tracing_args", None)
     outputs = map_shapes(lambda shape: KerasTensor(shape, dtype=layer.dtype), output_shape)
     Node(layer, (x,) + tuple(args), kwargs, outputs)
     _attach_symbolic_masks(layer, x, kwargs.get("mask"), outputs)
