@@ -198,3 +198,24 @@ def test_a_layer_called_on_several_symbolic_tensors_traces_them_all():
     model = npgrad.Model([a, b, c], out)
     x, y, z = np.full((2, 3), 2.0), np.full((2, 3), 3.0), np.ones((2, 6))
     np.testing.assert_allclose(model([x, y, z]).numpy(), np.hstack([x + y, x * y]) * 2 + z)
+
+
+def test_a_custom_call_sees_integer_inputs_as_they_are_and_floats_cast():
+    # Keras autocasts only floating inputs; npgrad's own layers still cast integers (Dense)
+    seen = []
+
+    class Parity(L.Layer):
+        def call(self, x):
+            seen.append(x.dtype)
+            return npgrad.ops.bitwise_and(x, 1)
+
+    class Record(L.Layer):
+        def call(self, x):
+            seen.append(x.dtype)
+            return x
+
+    np.testing.assert_array_equal(Parity()(np.array([0, 3, 4], dtype="int32")).numpy(), [0, 1, 0])
+    Record()(np.array([0.5], dtype="float64"))
+    Record()(npgrad.Tensor(np.array([True])))
+    assert seen == [np.int32, np.float32, np.bool_]
+    assert L.Dense(2)(np.ones((1, 3), dtype="int64")).dtype == np.float32

@@ -135,6 +135,7 @@ class Layer:
 
     #: inputs are cast to the layer's dtype (Embedding keeps integer indices)
     cast_inputs = True
+    _casts_integers = True  # per subclass: see __init_subclass__
     #: whether the layer passes the input's timestep mask on (Keras ``supports_masking``)
     supports_masking = False
     #: set per subclass: ``call`` takes ``mask`` / ``training``; ``compute_mask`` is overridden
@@ -151,6 +152,10 @@ class Layer:
         cls._call_has_mask_arg = _call_takes(cls.call, "mask")
         cls._call_has_training_arg = _call_takes(cls.call, "training")
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
+        # Keras casts only floating inputs to a layer's dtype: a call written outside npgrad
+        # sees integer and bool inputs as they are (npgrad's own layers cast them, their
+        # maths being float maths, which is what Keras's promotion gives them too)
+        cls._casts_integers = cls.call.__module__.startswith("npgrad.")
 
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
@@ -455,8 +460,9 @@ class Layer:
         return mask
 
     def _prepare_input(self, x):
+        casts = "f" if not self._casts_integers else "fiub"
         if isinstance(x, Tensor):
-            if self.cast_inputs and x.dtype != self.dtype and x.dtype.kind in "fiub":
+            if self.cast_inputs and x.dtype != self.dtype and x.dtype.kind in casts:
                 return x.astype(self.dtype) if x.dtype.kind == "f" else Tensor(x.data.astype(self.dtype))
             return x
         try:
@@ -465,7 +471,7 @@ class Layer:
             raise TypeError(f"{self.name}: expected a Tensor or array input, got {type(x).__name__}") from None
         if array.dtype.kind not in "fiub":
             raise TypeError(f"{self.name}: expected numeric input, got dtype {array.dtype}")
-        if self.cast_inputs and array.dtype != self.dtype:
+        if self.cast_inputs and array.dtype != self.dtype and array.dtype.kind in casts:
             array = array.astype(self.dtype)
         return Tensor(array)
 
