@@ -324,3 +324,26 @@ def test_model_configs_tell_same_named_custom_classes_apart(functional):
     x = np.ones((1, 2), "float32")
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
     np.testing.assert_array_equal(model.predict(x, verbose=0), np.full((1, 2), 20.0))
+
+
+def test_a_model_whose_init_takes_no_arguments_reloads(tmp_path):
+    # keras.io's saving guide: a registered subclassed model written as __init__(self)
+    @saving.register_keras_serializable(package="probe_no_args")
+    class NoArgs(npgrad.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = npgrad.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    model = NoArgs()
+    x = np.random.default_rng(0).random((4, 3)).astype("float32")
+    expected = model(x).numpy()
+    model.save(tmp_path / "no_args.keras")
+    loaded = npgrad.models.load_model(tmp_path / "no_args.keras")
+    assert type(loaded) is NoArgs
+    np.testing.assert_array_equal(loaded(x).numpy(), expected)
+    # a key that is not a base key is still refused by name
+    with pytest.raises(TypeError, match="unexpected keyword argument 'units'"):
+        NoArgs.from_config({"name": "x", "units": 3})

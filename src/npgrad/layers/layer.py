@@ -115,6 +115,20 @@ def _marking_built(build):
     return wrapped
 
 
+_BASE_KEYS = ("name", "trainable", "dtype", "batch_input_shape")
+
+
+def _accepted_base_keys(cls, config):
+    """``config`` without the base keys ``cls.__init__`` cannot take."""
+    try:
+        parameters = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return config
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return config
+    return {k: v for k, v in config.items() if k not in _BASE_KEYS or k in parameters}
+
+
 class Layer:
     """Base class of all layers.
 
@@ -552,8 +566,13 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        """Create a layer from ``get_config()`` output."""
-        return cls(**config)
+        """Create a layer from ``get_config()`` output.
+
+        The base keys (``name``, ``trainable``, ``dtype``, ``batch_input_shape``) are left
+        out for a class whose ``__init__`` takes neither them nor ``**kwargs`` (a model
+        written as ``def __init__(self)``), as Keras 3 leaves them out of such a config.
+        """
+        return cls(**_accepted_base_keys(cls, config))
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
