@@ -518,3 +518,32 @@ def test_compute_output_shape_is_the_shape_call_returns(spec):
     unknown = (None,) * (len(shape) - 1) + (shape[-1],)
     symbolic = getattr(L, kind)(**config)(npgrad.Input(unknown[1:]))
     assert len(symbolic.shape) == len(shape) and symbolic.shape[-1] == y.shape[-1]
+
+
+def test_convolution_op_is_the_hook_keras_subclasses_use():
+    # keras.io's subclassing_conv_layers recipe: a standardized kernel through convolution_op
+    class Standardized(L.Conv2D):
+        def convolution_op(self, inputs, kernel):
+            mean = npgrad.ops.mean(kernel, axis=(0, 1, 2), keepdims=True)
+            return super().convolution_op(inputs, kernel - mean)
+
+    class Doubled(L.Conv1D):
+        def call(self, inputs):
+            return self.convolution_op(inputs, self.kernel * 2.0) + self.bias
+
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 6, 6, 3)).astype("float32")
+    layer = Standardized(4, 3, padding="same", activation="relu", bias_initializer="ones")
+    out = layer(x).numpy()
+    kernel = layer.kernel.numpy()
+    plain = L.Conv2D(4, 3, padding="same", activation="relu", bias_initializer="ones")
+    plain(x)
+    plain.set_weights([kernel - kernel.mean(axis=(0, 1, 2), keepdims=True), np.ones(4, "float32")])
+    np.testing.assert_allclose(out, plain(x).numpy(), rtol=1e-5, atol=1e-6)
+    seq = rng.random((2, 7, 3)).astype("float32")
+    doubled = Doubled(2, 3, padding="causal")
+    reference = L.Conv1D(2, 3, padding="causal")
+    reference(seq)
+    doubled(seq)
+    reference.set_weights([doubled.kernel.numpy() * 2, doubled.bias.numpy()])
+    np.testing.assert_allclose(doubled(seq).numpy(), reference(seq).numpy(), rtol=1e-5, atol=1e-6)

@@ -19,9 +19,27 @@ class BaseConv(Layer):
 
     Subclasses set ``rank``, ``paddings`` and ``layout`` and implement ``call``. ``groups``
     splits the channels into groups convolved separately (kernel (*K, C / groups, filters)).
+    :meth:`convolution_op` is Keras 3's hook: a subclass that overrides it (a standardized
+    or masked kernel) has ``call`` run it, then add the bias and the activation.
     """
 
     rank = 2
+    _custom_convolution = False  # per subclass: convolution_op is overridden
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._custom_convolution = cls.convolution_op is not BaseConv.convolution_op
+
+    def convolution_op(self, inputs, kernel):
+        """``inputs`` correlated with ``kernel`` under this layer's strides, padding and
+        dilation, without bias or activation (Keras 3's ``BaseConv.convolution_op``)."""
+        return F.conv(inputs, kernel, None, strides=self.strides, padding=self.padding,
+                      dilation_rate=self.dilation_rate)
+
+    def _overridden_call(self, x):
+        """``call`` through an overridden :meth:`convolution_op`: bias and activation after."""
+        y = self.convolution_op(x, self.kernel)
+        return self.activation(y if self.bias is None else y + self.bias)
     paddings = ("valid", "same")
     layout = "(batch, height, width, channels)"
 
@@ -158,6 +176,8 @@ class Conv2D(BaseConv):
 
     def call(self, x, training=False):
         self._check_input(x)
+        if self._custom_convolution:
+            return self._overridden_call(x)
         if self.groups > 1:
             return self._grouped(x)
         y = F.conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
@@ -197,6 +217,8 @@ class Conv1D(BaseConv):
 
     def call(self, x, training=False):
         self._check_input(x)
+        if self._custom_convolution:
+            return self._overridden_call(x)
         if self.groups > 1:
             return self._grouped(x)
         y = F.conv1d(x, self.kernel, self.bias, strides=self.strides[0], padding=self.padding,

@@ -46,6 +46,8 @@ class Conv3D(BaseConv):
 
     def call(self, x, training=False):
         self._check_input(x)
+        if self._custom_convolution:
+            return self._overridden_call(x)
         if self.groups > 1:
             return self._grouped(x)
         y = F.conv3d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
