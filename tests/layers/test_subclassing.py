@@ -219,3 +219,37 @@ def test_a_custom_call_sees_integer_inputs_as_they_are_and_floats_cast():
     Record()(npgrad.Tensor(np.array([True])))
     assert seen == [np.int32, np.float32, np.bool_]
     assert L.Dense(2)(np.ones((1, 3), dtype="int64")).dtype == np.float32
+
+
+def test_a_variable_assigned_as_an_attribute_is_a_weight_as_in_keras():
+    class Scale(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.alpha = npgrad.Variable(np.ones(3, "float32"), name="alpha")
+            self.steps = npgrad.Variable(np.zeros((), "int64"), trainable=False, name="steps")
+
+        def call(self, x):
+            return x * self.alpha
+
+    layer = Scale()
+    assert [w.name for w in layer.weights] == ["alpha", "steps"]
+    assert [id(w) for w in layer.trainable_weights] == [id(layer.alpha)]
+    assert layer.count_params() == 4
+    model = npgrad.Sequential([npgrad.Input((3,)), layer])
+    model.compile(optimizer=npgrad.optimizers.SGD(0.5), loss="mse")
+    model.fit(np.ones((4, 3), "float32"), np.full((4, 3), 2.0, "float32"), epochs=3, verbose=0)
+    assert np.all(layer.alpha.numpy() > 1.5)  # trained towards 2
+    # a weight another layer owns (tied) stays that layer's: counted once
+    dense = L.Dense(3)
+    dense.build((None, 3))
+
+    class Tied(L.Layer):
+        def __init__(self, kernel, **kwargs):
+            super().__init__(**kwargs)
+            self.kernel = kernel
+
+        def call(self, x):
+            return x @ self.kernel
+
+    tied = Tied(dense.kernel)
+    assert tied.weights == [] and len(dense.weights) == 2

@@ -16,6 +16,7 @@ import functools
 import inspect
 import re
 import warnings
+import weakref
 
 import numpy as np
 
@@ -116,6 +117,8 @@ def _marking_built(build):
 
 
 _BASE_KEYS = ("name", "trainable", "dtype", "batch_input_shape")
+#: every Variable some layer owns (made by add_weight or tracked as an attribute)
+_OWNED = weakref.WeakValueDictionary()
 
 
 def _accepted_base_keys(cls, config):
@@ -258,6 +261,7 @@ class Layer:
                           constraint=constraint)
         weight.requires_grad = trainable and self._trainable
         self._own_weights.append(weight)
+        _OWNED[id(weight)] = weight
         if not trainable:
             self._frozen_ids.add(id(weight))
         if regularizer is not None:
@@ -279,7 +283,22 @@ class Layer:
             tracked = {}
             object.__setattr__(self, "_layer_attrs", tracked)
         tracked[name] = isinstance(value, Layer) or type(value) in (list, tuple)
+        if isinstance(value, Variable) and id(value) not in _OWNED:
+            self._track_variable(value)
         object.__setattr__(self, name, value)
+
+    def _track_variable(self, variable):
+        """Make a Variable assigned as an attribute (``self.alpha = npgrad.Variable(...)``)
+        one of this layer's weights, as Keras 3 tracks it; one that a layer already owns (a
+        tied weight) stays with that layer."""
+        own = self.__dict__.get("_own_weights")
+        if own is None:  # before Layer.__init__: nothing to track it in yet
+            return
+        own.append(variable)
+        _OWNED[id(variable)] = variable
+        if not variable.trainable:
+            self._frozen_ids.add(id(variable))
+        variable.requires_grad = variable.trainable and self._trainable
 
     def __delattr__(self, name):
         self.__dict__.get("_layer_attrs", {}).pop(name, None)
