@@ -24,9 +24,10 @@ from npgrad.callbacks.monitoring import (
     TerminateOnNaN,
 )
 from npgrad.callbacks.swap_ema_weights import SwapEMAWeights
+from npgrad.callbacks.tensorboard import TensorBoard
 
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
     "TerminateOnNaN", "LearningRateScheduler", "ReduceLROnPlateau", "CSVLogger",
-    "LambdaCallback", "SwapEMAWeights",
+    "LambdaCallback", "SwapEMAWeights", "TensorBoard",
 ]
