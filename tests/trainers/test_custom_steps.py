@@ -233,3 +233,40 @@ def test_compute_loss_gets_training_only_when_it_takes_it():
     aware.compile(optimizer=npgrad.optimizers.SGD(0.1))
     aware.fit(x, y, batch_size=32, epochs=1, verbose=0, validation_split=0.25)
     assert aware.calls == [True, True, True, False]
+
+
+class DictInputs(npgrad.Model):
+    """A subclassed model whose call takes a dict of inputs (Keras 3 passes it through)."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = L.Dense(1)
+
+    def call(self, inputs):
+        if isinstance(inputs, dict):
+            return self.dense(inputs["a"]) + inputs["b"]
+        a, b = inputs
+        return self.dense(a) + b
+
+
+def test_a_subclassed_model_takes_a_dict_or_list_of_inputs_batch_by_batch():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((40, 4)).astype("float32"), rng.random((40, 1)).astype("float32")
+    y = (a.sum(1, keepdims=True) + b).astype("float32")
+    for x in ({"a": a, "b": b}, [a, b]):
+        npgrad.utils.set_random_seed(0)
+        model = DictInputs()
+        model.compile(optimizer="adam", loss="mse")
+        history = model.fit(x, y, batch_size=8, epochs=2, validation_split=0.25, verbose=0)
+        assert len(history.history["val_loss"]) == 2
+        expected = model.dense(a).numpy() + b
+        np.testing.assert_allclose(model.predict(x, batch_size=16, verbose=0), expected, rtol=1e-6)
+        loss = model.evaluate(x, y, verbose=0)
+        np.testing.assert_allclose(loss, np.mean((expected - y) ** 2), rtol=1e-5)
+        assert model.train_on_batch(x, y) > 0
+    direct = DictInputs()({"a": np.ones((2, 4), "float32"), "b": np.ones((2, 1), "float32")})
+    assert direct.shape == (2, 1)
+    with pytest.raises(ValueError, match=r"same number of samples; got \{'a': 40, 'b': 39\}"):
+        DictInputs().predict({"a": a, "b": b[:39]}, verbose=0)
+    with pytest.raises(ValueError, match="is a dict with keys"):  # one input: as before
+        npgrad.Sequential([L.Dense(1)]).predict({"a": a, "b": b}, verbose=0)

@@ -156,6 +156,8 @@ class Functional(Model):
         >>> model = npgrad.Model(x, y, name="residual")
     """
 
+    _structured_inputs = False  # its inputs are named: see Model
+
     fuse_layers = True
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):

@@ -30,6 +30,7 @@ from npgrad.saving import cloning
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.layers.layer import Layer, get_layer_class
+from npgrad.layers.node import map_shapes
 from npgrad.trainers.trainer import Trainer
 
 
@@ -57,6 +58,9 @@ class Model(Trainer, Layer):
 
     # inputs reach the first layer as given: each layer casts (Embedding keeps integers)
     cast_inputs = False
+    #: fit/evaluate/predict hand a dict of arrays to ``call`` as a dict, batch by batch
+    #: (a subclassed model; Sequential and functional models name their inputs instead)
+    _structured_inputs = True
 
     def __new__(cls, *args, **kwargs):
         # Keras: Model(inputs, outputs) makes a functional model (the class registered as
@@ -129,15 +133,20 @@ class Model(Trainer, Layer):
         Args:
             input_shape: input shape with the batch axis first (it may be None).
         """
-        shape = (1,) + tuple(input_shape)[1:]
-        if any(n is None for n in shape):
-            raise ValueError(f"{self.name}: cannot build from input shape {tuple(input_shape)}")
-        # training= only for a call that takes it (Keras 3: `def call(self, x)` is fine)
+        def zeros(shape):  # one sample
+            sample = (1,) + tuple(shape)[1:]
+            if any(n is None for n in sample):
+                raise ValueError(f"{self.name}: cannot build from input shape {input_shape}")
+            return Tensor(np.zeros(sample, dtype=self.dtype))
+
+        # training= only for a call that takes it (Keras 3: `def call(self, x)` is fine);
+        # a dict or list of shapes (a call that takes several inputs) gets one zero each
         kwargs = {"training": False} if self._call_has_training_arg else {}
         with no_grad():
-            self.call(Tensor(np.zeros(shape, dtype=self.dtype)), **kwargs)
+            self.call(map_shapes(zeros, input_shape), **kwargs)
         self.built = True
-        self.input_shape_built = tuple(input_shape)
+        self.input_shape_built = input_shape if isinstance(input_shape, dict) else \
+            tuple(input_shape)
 
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
         """Print a table of the layers: name (type), output shape, parameter count, totals.

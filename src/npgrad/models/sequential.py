@@ -46,6 +46,8 @@ class Sequential(Model):
             the layers one by one (``layer(x)``) is never affected.
     """
 
+    _structured_inputs = False  # one input: see Model
+
     fuse_layers = True
 
     def __init__(self, layers=None, name=None, **kwargs):

@@ -65,6 +65,46 @@ class ArrayGroup:
         return ArrayGroup([a[index] for a in self.arrays])
 
 
+class NestedGroup(ArrayGroup):
+    """The arrays of a dict (or of a list of differently shaped arrays) given to a model
+    whose ``call`` takes the structure itself (a subclassed model, no named inputs), as
+    Keras 3 passes it: sliced alike, and each batch handed over in the same structure."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, arrays, keys=None):
+        super().__init__(arrays)
+        self.keys = keys
+
+    def __getitem__(self, index):
+        parts = [a[index] for a in self.arrays]
+        return parts if self.keys is None else dict(zip(self.keys, parts))
+
+    def part(self, index):
+        return NestedGroup([a[index] for a in self.arrays], self.keys)
+
+
+def _nested(model, data, what, caller):
+    """A NestedGroup for a structure of arrays meant for a subclassed model's ``call``, or
+    None for data that is one array (or that such a model cannot take)."""
+    if not getattr(model, "_structured_inputs", False):
+        return None
+    if isinstance(data, dict) and len(data) > 1:
+        keys = list(data)
+        arrays = [as_array(data[k], f"{what}[{k!r}]", caller) for k in keys]
+    elif isinstance(data, (list, tuple)) and len(data) > 1 \
+            and all(isinstance(a, (np.ndarray, Tensor)) for a in data) \
+            and len({np.shape(a) for a in data}) > 1:  # same shapes: one stacked array
+        keys, arrays = None, [as_array(a, f"{what}[{i}]", caller) for i, a in enumerate(data)]
+    else:
+        return None
+    sizes = {k: len(a) for k, a in zip(keys or range(len(arrays)), arrays)}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"{caller}: the arrays of {what} must have the same number of samples; "
+                         f"got {sizes}")
+    return NestedGroup(arrays, keys)
+
+
 def _single(data, names):
     """Unwrap ``[array]`` or ``{name: array}`` given for a model with one input or output."""
     if isinstance(data, (list, tuple)) and len(data) == 1 \
@@ -111,6 +151,9 @@ def model_inputs(model, data, what, caller, n_inputs):
     names = getattr(model, "input_names", None)
     if n_inputs > 1:
         return _group(data, what, caller, names, "inputs")
+    nested = None if names else _nested(model, data, what, caller)
+    if nested is not None:
+        return nested
     if isinstance(data, dict):
         known = f" {list(names)}" if names else ""
         if len(data) != 1:
@@ -195,8 +238,8 @@ class ArrayAdapter:
 
     def whole(self):
         """All the samples as one batch (``train_on_batch`` and friends)."""
-        x = self.x.arrays if isinstance(self.x, ArrayGroup) else self.x
-        y = self.y.arrays if isinstance(self.y, ArrayGroup) else self.y
+        x = self.x[:] if isinstance(self.x, ArrayGroup) else self.x
+        y = self.y[:] if isinstance(self.y, ArrayGroup) else self.y
         return pack_x_y_sample_weight(x, y, self.sample_weight)
 
     def on_epoch_end(self):
