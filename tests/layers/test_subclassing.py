@@ -1,6 +1,8 @@
 """Layer and Model subclasses written for Keras 3 run unchanged: the call-signature rule,
 add_weight/add_variable, Variables, add_loss, shape inference from symbolic calls."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -253,3 +255,48 @@ def test_a_variable_assigned_as_an_attribute_is_a_weight_as_in_keras():
 
     tied = Tied(dense.kernel)
     assert tied.weights == [] and len(dense.weights) == 2
+
+
+def test_sublayers_of_a_traced_layer_are_built_when_the_graph_is_made():
+    # Keras 3 runs call on symbolic inputs when build is the default and a sub-layer is
+    # unbuilt; without it the first training step found no weights and updated nothing
+    class Block(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(4)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def compute_output_shape(self, input_shape):
+            return tuple(input_shape[:-1]) + (4,)
+
+    inputs = npgrad.Input((3,))
+    model = npgrad.Model(inputs, Block()(inputs))
+    assert model.count_params() == 16
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "does not have any trainable weights"
+        model.train_on_batch(np.ones((4, 3), "float32"), np.zeros((4, 4), "float32"))
+    assert not np.array_equal(before[0], model.get_weights()[0])
+
+
+def test_a_sublayer_probe_that_fails_warns_and_waits_for_data():
+    class NeedsData(L.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.dense = L.Dense(2)
+
+        def call(self, x):
+            if not np.any(npgrad.ops.convert_to_numpy(x)):
+                raise ValueError("all zeros")
+            return self.dense(x)
+
+        def compute_output_shape(self, input_shape):
+            return tuple(input_shape[:-1]) + (2,)
+
+    inputs = npgrad.Input((3,))
+    with pytest.warns(UserWarning, match="NeedsData|needs_data.*ValueError: all zeros"):
+        model = npgrad.Model(inputs, NeedsData()(inputs))
+    assert model(np.ones((1, 3), "float32")).shape == (1, 2) and model.count_params() == 8

@@ -508,6 +508,24 @@ class Layer:
             array = array.astype(self.dtype)
         return Tensor(array)
 
+    def _build_sublayers_by_probe(self, input_shape):
+        """Build the sub-layers of a layer traced on symbolic tensors, as Keras 3 does: a
+        layer with the default ``build`` whose ``compute_output_shape`` is its own (so no
+        probe ran) has its ``call`` run once on zeros while a sub-layer is unbuilt. Without
+        it the sub-layers get their weights inside the first training step, which then
+        updates nothing, and ``summary()`` counts no parameters."""
+        cls = type(self)
+        if cls.build is not Layer.build or cls.compute_output_shape is Layer.compute_output_shape:
+            return
+        if all(layer.built for layer in self._sublayers()):
+            return
+        try:
+            Layer.compute_output_shape(self, input_shape)
+        except Exception as error:  # noqa: BLE001 - Keras warns and builds on the first call
+            warnings.warn(f"Layer '{self.name}': running call on zeros to build its sub-layers "
+                          f"failed ({type(error).__name__}: {error}); they will be built by "
+                          f"the first call on data", stacklevel=3)
+
     def compute_output_shape(self, input_shape):
         """Output shape(s) for an input shape, or a list/dict of them (batch axis may be None).
 

@@ -312,6 +312,7 @@ def symbolic_call(layer, x, args=(), kwargs=None, training=None):
     object.__setattr__(layer, "_tracing_args", (args, kwargs) if symbolic_args else None)
     try:
         output_shape = layer.compute_output_shape(input_shape)
+        layer._build_sublayers_by_probe(input_shape)
     finally:
         object.__setattr__(layer, "_tracing_masked", False)
         object.__setattr__(layer, "_tracing_args", None)
