@@ -347,3 +347,59 @@ def test_a_model_whose_init_takes_no_arguments_reloads(tmp_path):
     # a key that is not a base key is still refused by name
     with pytest.raises(TypeError, match="unexpected keyword argument 'units'"):
         NoArgs.from_config({"name": "x", "units": 3})
+
+
+def test_save_and_load_own_variables_hooks_carry_extra_state(tmp_path):
+    # keras.io's customizing-saving guide: state that is not a weight, through the hooks
+    @saving.register_keras_serializable(package="probe_hooks")
+    class Counting(npgrad.layers.Dense):
+        def __init__(self, units, **kwargs):
+            super().__init__(units, **kwargs)
+            self.seen = np.zeros(3, "float32")  # not a weight
+
+        def save_own_variables(self, store):
+            super().save_own_variables(store)
+            store["seen"] = self.seen
+
+        def load_own_variables(self, store):
+            self.seen = np.asarray(store["seen"])
+            super().load_own_variables({k: v for k, v in store.items() if k != "seen"})
+
+    model = npgrad.Sequential([npgrad.Input((4,)), Counting(3)])
+    model.layers[0].seen[:] = [1, 2, 3]
+    x = np.random.default_rng(1).random((2, 4)).astype("float32")
+    model.save(tmp_path / "hooks.keras")
+    loaded = npgrad.models.load_model(tmp_path / "hooks.keras")
+    np.testing.assert_array_equal(loaded.layers[0].seen, [1, 2, 3])
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    model.save_weights(tmp_path / "hooks.weights.h5")  # weights files call them too
+    fresh = npgrad.Sequential([npgrad.Input((4,)), Counting(3)])
+    fresh.load_weights(tmp_path / "hooks.weights.h5")
+    np.testing.assert_array_equal(fresh.layers[0].seen, [1, 2, 3])
+
+    @saving.register_keras_serializable(package="probe_hooks")
+    class Picky(Counting):
+        def load_own_variables(self, store):
+            raise ValueError("no thanks")
+
+    picky = npgrad.Sequential([npgrad.Input((4,)), Picky(3, name="picky")])
+    picky.save_weights(tmp_path / "picky.weights.h5")
+    with pytest.raises(npgrad.errors.UnreadableFileError,
+                       match="layer 'picky' \\(Picky\\): load_own_variables refused .*no thanks"):
+        picky.load_weights(tmp_path / "picky.weights.h5")
+
+
+def test_the_default_hooks_round_trip_a_layers_own_weights():
+    layer = npgrad.layers.Dense(2)
+    layer.build((None, 3))
+    store = {}
+    layer.save_own_variables(store)
+    assert sorted(store) == ["0", "1"] and store["0"].shape == (3, 2)
+    other = npgrad.layers.Dense(2)
+    other.build((None, 3))
+    other.load_own_variables(store)
+    np.testing.assert_array_equal(other.kernel.numpy(), layer.kernel.numpy())
+    with pytest.raises(ValueError, match=r"saved variable 0 has shape \(2, 2\)"):
+        other.load_own_variables({"0": np.zeros((2, 2)), "1": np.zeros(2)})
+    with pytest.raises(ValueError, match=r"lack \['1'\]"):
+        other.load_own_variables({"0": np.zeros((3, 2))})

@@ -508,6 +508,40 @@ class Layer:
             array = array.astype(self.dtype)
         return Tensor(array)
 
+    # ------------------------------------------------------------- saving hooks (Keras 3)
+    def _variables_to_save(self):
+        """This layer's own weights, its sub-layers' left out (they save their own)."""
+        nested = {id(w) for layer in self._sublayers() for w in layer.weights}
+        return [w for w in self.weights if id(w) not in nested]
+
+    def save_own_variables(self, store):
+        """Keras 3's saving hook: put this layer's own weights (not its sub-layers') in the
+        dict ``store`` under ``"0"``, ``"1"``... ``.keras`` and ``.weights.h5`` files call
+        it for a layer that overrides it; an override may add other arrays under keys of its
+        own (call ``super().save_own_variables(store)`` for the weights)."""
+        for index, weight in enumerate(self._variables_to_save()):
+            store[str(index)] = np.asarray(weight.data)
+
+    def load_own_variables(self, store):
+        """Keras 3's loading hook, the inverse of :meth:`save_own_variables`: ``store`` maps
+        the saved keys to arrays.
+
+        Raises:
+            ValueError: a count or shape that does not match the layer's weights.
+        """
+        weights = self._variables_to_save()
+        keys = [str(i) for i in range(len(weights))]
+        missing = [k for k in keys if k not in store]
+        if missing:
+            raise ValueError(f"{self.name}: the saved variables lack {missing} (the layer has "
+                             f"{len(weights)} weights)")
+        for key, weight in zip(keys, weights):
+            value = np.asarray(store[key])
+            if value.shape != weight.shape:
+                raise ValueError(f"{self.name}: saved variable {key} has shape {value.shape}, "
+                                 f"the weight {weight.name!r} {weight.shape}")
+            weight.data[...] = value.astype(weight.dtype, copy=False)
+
     def _build_sublayers_by_probe(self, input_shape):
         """Build the sub-layers of a layer traced on symbolic tensors, as Keras 3 does: a
         layer with the default ``build`` whose ``compute_output_shape`` is its own (so no

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from npgrad.errors import UnreadableFileError
-from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
+from npgrad.layers.layer import Layer, get_layer_class  # models by name: saving sits below models
 
 __all__ = [
     "HDF5_SIGNATURE",
@@ -195,6 +195,12 @@ def write_weights(model, include_optimizer=True):
         for path, layer, weights in keras_weight_groups(model):
             group = file.create_group(f"{path}/vars" if path else "vars")
             group.attrs["name"] = layer.name
+            if _saves_by_hook(layer):  # Keras 3's hook: the layer fills the store itself
+                store = {}
+                layer.save_own_variables(store)
+                for key, value in store.items():
+                    group.create_dataset(str(key), data=np.asarray(value))
+                continue
             for index, weight in enumerate(weights):
                 group.create_dataset(str(index), data=np.asarray(weight.data))
         optimizer = getattr(model, "optimizer", None)
@@ -348,12 +354,21 @@ def read_weights(model, source, path, match_names=True):
     h5py, file = open_h5(source, path)
     with file:
         reader = _Reader(h5py, file, path)
-        updates, used = [], set()
+        updates, used, hooks = [], set(), []
         for group_path, layer, weights in keras_weight_groups(model):
+            where = f"layer {layer.name!r} ({type(layer).__name__})"
+            if _loads_by_hook(layer):  # Keras 3's hook: the layer reads its store itself
+                group, found = _find_group(reader, group_path, layer.name if match_names else None)
+                if group is not None:
+                    hooks.append((layer, where, _store(reader, group, found)))
+                    used.add(found)
+                elif weights:
+                    raise reader.fail(f"{where}: no variables in the file at {group_path!r}",
+                                      entry=group_path or "/")
+                continue
             if not weights:
                 continue
             group, found = _find_group(reader, group_path, layer.name if match_names else None)
-            where = f"layer {layer.name!r} ({type(layer).__name__})"
             if group is None:
                 raise reader.fail(f"{where}: no weights in the file at {group_path!r} (the "
                                   f"model expects {len(weights)} arrays); the architectures "
@@ -388,7 +403,31 @@ def read_weights(model, source, path, match_names=True):
                                                      tuple(dataset.shape), "optimizer"))
     for weight, value in updates:
         weight.data[...] = value.astype(weight.dtype, copy=False)
+    for layer, where, store in hooks:
+        try:
+            layer.load_own_variables(store)
+        except (KeyError, ValueError, TypeError, IndexError) as error:
+            raise UnreadableFileError(path, f"{where}: load_own_variables refused the saved "
+                                            f"variables ({type(error).__name__}: {error})") from None
     return optimizer_values
+
+
+def _saves_by_hook(layer):
+    return type(layer).save_own_variables is not Layer.save_own_variables
+
+
+def _loads_by_hook(layer):
+    return type(layer).load_own_variables is not Layer.load_own_variables
+
+
+def _store(reader, group, found, limit=10_000):
+    """``{key: array}`` of every dataset in a layer's ``vars`` group (checked as weights
+    are: plain numeric datasets, hard links only), for a ``load_own_variables`` hook."""
+    keys = list(group.keys())
+    if len(keys) > limit:
+        raise reader.fail(f"{len(keys)} variables in one layer", entry=f"{found}/vars")
+    prefix = f"{found}/vars" if found else "vars"
+    return {key: reader.array(f"{prefix}/{key}", None, f"variable {key!r}") for key in keys}
 
 
 #: top-level groups of Keras trainer state (metric and loss trackers), not model weights
