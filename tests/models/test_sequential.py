@@ -153,3 +153,19 @@ def test_subclassed_model_builds_and_counts():
     lines = []
     model.summary(print_fn=lines.append)
     assert " Total params: 34 (136.00 B)" in lines
+
+
+def test_summary_show_trainable_adds_keras_trainable_column():
+    model = npgrad.Sequential([npgrad.Input((3,)), layers.Dense(2), layers.Dropout(0.1),
+                               layers.Dense(1)])
+    model.layers[2].trainable = False
+    lines = []
+    model.summary(print_fn=lines.append, show_trainable=True)
+    assert lines[2].split()[-1] == "Trainable"
+    marks = [line.split()[-1] for line in lines if line.startswith((" dense", " dropout"))]
+    assert marks == ["Y", "-", "N"]
+    plain = []
+    model.summary(print_fn=plain.append)
+    assert "Trainable" not in plain[2] and plain[-3] == lines[-3]
+    with pytest.raises(TypeError, match="unexpected keyword argument 'show_traniable'"):
+        model.summary(show_traniable=True)

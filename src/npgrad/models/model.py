@@ -148,17 +148,22 @@ class Model(Trainer, Layer):
         self.input_shape_built = input_shape if isinstance(input_shape, dict) else \
             tuple(input_shape)
 
-    def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
         """Print a table of the layers: name (type), output shape, parameter count, totals.
 
         Args:
             line_length: total width of the table.
             positions: accepted for Keras compatibility (ignored).
             print_fn: function called with each line (default ``print``).
+            expand_nested, layer_range: accepted for Keras compatibility (ignored).
+            show_trainable: add Keras's ``Trainable`` column (Y, N, or - for a layer
+                without weights).
         """
         from npgrad.utils.summary import print_summary
 
-        print_summary(self, self._summary_rows(), line_length=line_length, print_fn=print_fn)
+        print_summary(self, self._summary_rows(), line_length=line_length, print_fn=print_fn,
+                      show_trainable=show_trainable)
 
     def _summary_rows(self):
         return [(layer, None) for layer in self.layers]

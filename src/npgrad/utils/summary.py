@@ -39,24 +39,34 @@ def format_shape(shape):
     return "(" + ", ".join("None" if n is None else str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
 
 
-def summary_text(model, rows, line_length=None):
+def _trainable_mark(layer):
+    """Keras's Trainable column: Y or N for a layer with weights, - for one without."""
+    if not layer.weights:
+        return "-"
+    return "Y" if layer.trainable else "N"
+
+
+def summary_text(model, rows, line_length=None, show_trainable=False):
     """The summary table as one string.
 
     Args:
         model: the model (its name and weights give the title and totals).
         rows: list of ``(layer, output_shape_or_None)`` in display order.
         line_length: total width (default: wide enough for the content, at least 76).
+        show_trainable: add Keras's ``Trainable`` column (Y, N, or - for no weights).
 
     Returns:
         The table, lines joined by newlines (no trailing newline).
     """
     cells = [(f"{layer.name} ({type(layer).__name__})", format_shape(shape),
               f"{layer.count_params():,}" if layer.built else "0 (unbuilt)")
+             + ((_trainable_mark(layer),) if show_trainable else ())
              for layer, shape in rows]
-    widths = [len("Layer (type)"), len("Output Shape"), len("Param #")]
+    header = ("Layer (type)", "Output Shape", "Param #") + (("Trainable",) if show_trainable else ())
+    widths = [len(h) for h in header]
     for cell in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, cell)]
-    widths = [widths[0] + 4, widths[1] + 4, widths[2] + 2]
+    widths = [widths[0] + 4, widths[1] + 4, widths[2] + 2] + [w + 4 for w in widths[3:]]
     if line_length is not None and line_length > sum(widths) + 1:
         widths[0] += line_length - 1 - sum(widths)
     width = 1 + sum(widths)
@@ -64,15 +74,15 @@ def summary_text(model, rows, line_length=None):
         widths[0] += 76 - width
         width = 76
 
-    def row(name, shape, params):
-        return f" {name:<{widths[0]}}{shape:<{widths[1]}}{params:>{widths[2]}}"
+    def row(name, shape, params, *trainable):
+        text = f" {name:<{widths[0]}}{shape:<{widths[1]}}{params:>{widths[2]}}"
+        return text + (f"{trainable[0]:^{widths[3]}}" if trainable else "")
 
     trainable = _bytes(model.trainable_weights)
     non_trainable = _bytes(model.non_trainable_weights)
     n_trainable = sum(int(w.size) for w in model.trainable_weights)
     n_non_trainable = sum(int(w.size) for w in model.non_trainable_weights)
-    lines = [f'Model: "{model.name}"', "_" * width, row("Layer (type)", "Output Shape", "Param #"),
-             "=" * width]
+    lines = [f'Model: "{model.name}"', "_" * width, row(*header), "=" * width]
     for i, cell in enumerate(cells):
         lines.append(row(*cell))
         if i < len(cells) - 1:
@@ -87,8 +97,8 @@ def summary_text(model, rows, line_length=None):
     return "\n".join(lines)
 
 
-def print_summary(model, rows, line_length=None, print_fn=None):
+def print_summary(model, rows, line_length=None, print_fn=None, show_trainable=False):
     """Print :func:`summary_text` line by line with ``print_fn`` (default ``print``)."""
     print_fn = print_fn or print
-    for line in summary_text(model, rows, line_length).split("\n"):
+    for line in summary_text(model, rows, line_length, show_trainable).split("\n"):
         print_fn(line)
