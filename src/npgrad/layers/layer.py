@@ -509,6 +509,37 @@ class Layer:
         return Tensor(array)
 
     # ------------------------------------------------------------- saving hooks (Keras 3)
+    def get_build_config(self):
+        """What :meth:`build_from_config` needs to build the layer again: Keras 3's
+        ``{"input_shape": ...}`` once built, else None. A layer whose ``build`` takes more
+        than the shape adds its own keys (saved in ``config.json``)."""
+        shape = self.__dict__.get("input_shape_built")
+        if not self.built or shape is None:
+            return None
+        return {"input_shape": shape}
+
+    get_build_config.default_hook = True  # an override is a hook the loader calls
+
+    def build_from_config(self, config):
+        """Build from :meth:`get_build_config`'s output; loading a ``.keras`` file calls a
+        layer's override with its saved build config (Keras 3)."""
+        shape = (config or {}).get("input_shape")
+        if shape is not None and not self.built:
+            self._maybe_build(shape)
+
+    build_from_config.default_hook = True  # an override is a hook the loader calls
+
+    def save_assets(self, dir_path):
+        """Keras 3's hook for files beside the weights: write them into the folder
+        ``dir_path``; a ``.keras`` archive keeps them for :meth:`load_assets`."""
+
+    save_assets.default_hook = True  # an override is a hook the saver calls
+
+    def load_assets(self, dir_path):
+        """Keras 3's hook: read back what :meth:`save_assets` wrote (``dir_path`` holds it)."""
+
+    load_assets.default_hook = True  # an override is a hook the loader calls
+
     def _variables_to_save(self):
         """This layer's own weights, its sub-layers' left out (they save their own)."""
         nested = {id(w) for layer in self._sublayers() for w in layer.weights}
@@ -521,6 +552,8 @@ class Layer:
         own (call ``super().save_own_variables(store)`` for the weights)."""
         for index, weight in enumerate(self._variables_to_save()):
             store[str(index)] = np.asarray(weight.data)
+
+    save_own_variables.default_hook = True  # an override is a hook the loader calls
 
     def load_own_variables(self, store):
         """Keras 3's loading hook, the inverse of :meth:`save_own_variables`: ``store`` maps
@@ -541,6 +574,8 @@ class Layer:
                 raise ValueError(f"{self.name}: saved variable {key} has shape {value.shape}, "
                                  f"the weight {weight.name!r} {weight.shape}")
             weight.data[...] = value.astype(weight.dtype, copy=False)
+
+    load_own_variables.default_hook = True  # an override is a hook the loader calls
 
     def _build_sublayers_by_probe(self, input_shape):
         """Build the sub-layers of a layer traced on symbolic tensors, as Keras 3 does: a

@@ -177,6 +177,20 @@ class Model(Trainer, Layer):
         return cloning.model_to_json(self, **kwargs)
 
     # ------------------------------------------------------------- saving
+    def get_compile_config(self):
+        """The compile settings a saved file keeps (Keras 3's ``compile_config``), or None
+        before ``compile``. A model whose ``compile`` takes other arguments overrides this
+        and :meth:`compile_from_config`; ``.keras`` files then keep what it returns."""
+        return saving.keras_export.keras_compile_config(self)
+
+    get_compile_config.default_hook = True  # an override is a hook the saver calls
+
+    def compile_from_config(self, config):
+        """Compile from a saved ``compile_config`` (what loading a ``.keras`` file does)."""
+        saving.keras_config.compile_from_keras_config(self, config)
+
+    compile_from_config.default_hook = True  # an override is a hook the loader calls
+
     def save(self, filepath, overwrite=True, **kwargs):
         """Save architecture, weights, compile config and optimizer state (``npgrad.saving``)."""
         return saving.save_model(self, filepath, overwrite=overwrite, **kwargs)

@@ -22,7 +22,7 @@ import os
 import zipfile
 
 from npgrad.errors import UnreadableFileError
-from npgrad.saving import keras_config, keras_export, keras_h5
+from npgrad.saving import hooks, keras_assets, keras_config, keras_export, keras_h5, serialization
 from npgrad.saving.atomic import atomic_write_bytes
 
 __all__ = ["load_keras", "load_keras_weights", "load_legacy_h5", "save_keras"]
@@ -59,6 +59,11 @@ def save_keras(model, filepath, overwrite=True, include_optimizer=True):
     if not overwrite and os.path.exists(os.fspath(filepath)):
         raise FileExistsError(f"{os.fspath(filepath)!r} exists and overwrite=False")
     spec = keras_export.keras_model_spec(model, include_compile=True)
+    if hooks.hooked(model, "get_compile_config"):  # the model's own (Keras 3 hook)
+        own = model.get_compile_config()
+        spec.pop("compile_config", None)
+        if own is not None:
+            spec["compile_config"] = serialization.serialize_keras_object(own)
     try:
         config_json = json.dumps(spec)
     except (TypeError, ValueError) as error:
@@ -75,6 +80,7 @@ def save_keras(model, filepath, overwrite=True, include_optimizer=True):
         archive.writestr(METADATA_NAME, json.dumps(metadata))
         archive.writestr(CONFIG_NAME, config_json)
         archive.writestr(WEIGHTS_NAME, weights)
+        keras_assets.write_assets(model, archive)  # layers' save_assets hooks (Keras 3)
     atomic_write_bytes(filepath, buffer.getvalue())
 
 
@@ -180,7 +186,8 @@ def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):
         model = _model_from_spec(spec, path, custom_objects, compile, budget, CONFIG_NAME)
         limit = _WEIGHTS_FACTOR * _weight_bytes(model) + _WEIGHTS_SLACK
         weights = _read_member(archive, path, WEIGHTS_NAME, limit)
-    optimizer_values = keras_h5.read_weights(model, weights, path)
+        optimizer_values = keras_h5.read_weights(model, weights, path)
+        keras_assets.read_assets(model, archive, path, _read_member)  # load_assets hooks
     if compile:
         keras_h5.restore_optimizer(model, optimizer_values, path)
     return model

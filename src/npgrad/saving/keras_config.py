@@ -26,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from npgrad.saving import object_registration
+from npgrad.saving import hooks, object_registration
 from npgrad.layers.layer import get_layer_class, registered_layer_classes  # models by name
 from npgrad.trainers.trainer import Trainer
 
@@ -335,7 +335,13 @@ def layer_from_keras_spec(spec, custom_objects=None):
     config = npgrad_value(spec["config"], custom_objects, where)
     if builtin:
         config = drop_keras_only(cls, config, where)
-    return instantiate(cls, config, custom_objects, where)
+    layer = instantiate(cls, config, custom_objects, where)
+    build_config = spec.get("build_config")
+    if isinstance(build_config, dict) and hooks.hooked(layer, "build_from_config"):
+        hooks.build_by_hook(layer, npgrad_value(build_config, custom_objects, where),
+                            custom_objects, where)
+    return layer
+
 
 
 def _short(value, limit=200):
@@ -439,8 +445,12 @@ def model_from_keras_spec(spec, custom_objects=None, compile=True, budget_bytes=
         model = _functional(config, custom_objects, budget)
     compile_config = spec.get("compile_config")
     if compile and isinstance(compile_config, dict):
-        compile_from_keras_config(model, compile_config, custom_objects)
+        if hooks.hooked(model, "compile_from_config"):  # the model's own (Keras 3 calls it)
+            hooks.compile_by_hook(model, compile_config, custom_objects)
+        else:
+            compile_from_keras_config(model, compile_config, custom_objects)
     return model
+
 
 
 def _nested_or_layer(spec, custom_objects, budget):

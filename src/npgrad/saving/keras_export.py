@@ -15,6 +15,7 @@ import inspect
 import numpy as np
 
 from npgrad.saving import object_registration
+from npgrad.saving.hooks import hooked
 from npgrad.saving.keras_config import KERAS_MODULES, builtin_class, kind_of
 from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
 
@@ -83,6 +84,12 @@ def keras_value(value):
 
 
 def _build_config(layer):
+    if hooked(layer, "get_build_config"):  # the layer's own keys
+        config = layer.get_build_config()
+        if not isinstance(config, dict):
+            return None
+        return {k: json_shape(v) if k == "input_shape" and v is not None else keras_value(v)
+                for k, v in config.items()}
     shape = getattr(layer, "input_shape_built", None)
     if not getattr(layer, "built", False) or shape is None:
         return None
@@ -168,7 +175,8 @@ def keras_model_spec(model, include_compile=True):
 
 
 def keras_compile_config(model):
-    """The model's compile settings in Keras 3's ``compile_config`` form, or None."""
+    """The model's compile settings in Keras 3's ``compile_config`` form, or None (a
+    model's own ``get_compile_config`` is serialized by ``keras_archive`` instead)."""
     config = getattr(model, "compile_config", None)
     if not isinstance(config, dict):
         return None

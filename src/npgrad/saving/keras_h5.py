@@ -23,7 +23,8 @@ import warnings
 import numpy as np
 
 from npgrad.errors import UnreadableFileError
-from npgrad.layers.layer import Layer, get_layer_class  # models by name: saving sits below models
+from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
+from npgrad.saving import hooks
 
 __all__ = [
     "HDF5_SIGNATURE",
@@ -413,11 +414,11 @@ def read_weights(model, source, path, match_names=True):
 
 
 def _saves_by_hook(layer):
-    return type(layer).save_own_variables is not Layer.save_own_variables
+    return hooks.hooked(layer, "save_own_variables")
 
 
 def _loads_by_hook(layer):
-    return type(layer).load_own_variables is not Layer.load_own_variables
+    return hooks.hooked(layer, "load_own_variables")
 
 
 def _store(reader, group, found, limit=10_000):
