@@ -300,3 +300,31 @@ def test_a_sublayer_probe_that_fails_warns_and_waits_for_data():
     with pytest.warns(UserWarning, match="NeedsData|needs_data.*ValueError: all zeros"):
         model = npgrad.Model(inputs, NeedsData()(inputs))
     assert model(np.ones((1, 3), "float32")).shape == (1, 2) and model.count_params() == 8
+
+
+def test_the_first_input_may_come_by_the_name_call_gives_it():
+    # keras.io's endpoint-layer recipe: self.endpoint(logits=logits, targets=targets)
+    class Endpoint(L.Layer):
+        def call(self, logits, targets=None):
+            return logits * 2 if targets is None else logits * 2 + targets
+
+    x = np.ones((2, 3), "float32")
+    np.testing.assert_array_equal(Endpoint()(logits=x, targets=x).numpy(), np.full((2, 3), 3.0))
+    np.testing.assert_array_equal(L.Dense(2, kernel_initializer="ones")(x=x).numpy(),
+                                  np.full((2, 2), 3.0))
+    symbolic = Endpoint()(logits=npgrad.Input((3,)))
+    assert symbolic.shape == (None, 3)
+    with pytest.raises(TypeError, match=r"called without an input; .*\('logits'\)"):
+        Endpoint()(targets=x)
+
+
+def test_the_shape_probe_keeps_the_symbolic_inputs_dtype():
+    seen = []
+
+    class Parity(L.Layer):
+        def call(self, x):
+            seen.append(x.dtype)
+            return npgrad.ops.bitwise_and(x, 1)
+
+    out = Parity()(npgrad.Input((3,), dtype="int32"))
+    assert seen and all(d == np.int32 for d in seen) and out.shape == (None, 3)

@@ -27,6 +27,7 @@ from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.autograd.variable import Variable
 from npgrad.layers.masks import attach_masks, get_keras_mask
+from npgrad.layers.saving_hooks import SavingHooks
 from npgrad.layers.node import (
     SYMBOLIC_TYPES,
     KerasTensor,
@@ -116,6 +117,17 @@ def _marking_built(build):
     return wrapped
 
 
+def _first_parameter(call):
+    """The name of ``call``'s first argument after ``self`` (None when it has none)."""
+    try:
+        parameters = list(inspect.signature(call).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    first = parameters[0] if parameters else None
+    return first.name if first is not None and first.kind in (
+        first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD) else None
+
+
 _BASE_KEYS = ("name", "trainable", "dtype", "batch_input_shape")
 #: every Variable some layer owns (made by add_weight or tracked as an attribute)
 _OWNED = weakref.WeakValueDictionary()
@@ -132,7 +144,7 @@ def _accepted_base_keys(cls, config):
     return {k: v for k, v in config.items() if k not in _BASE_KEYS or k in parameters}
 
 
-class Layer:
+class Layer(SavingHooks):
     """Base class of all layers.
 
     Args:
@@ -153,6 +165,7 @@ class Layer:
     #: inputs are cast to the layer's dtype (Embedding keeps integer indices)
     cast_inputs = True
     _casts_integers = True  # per subclass: see __init_subclass__
+    _call_first_arg = "x"  # per subclass: see __init_subclass__
     #: whether the layer passes the input's timestep mask on (Keras ``supports_masking``)
     supports_masking = False
     #: set per subclass: ``call`` takes ``mask`` / ``training``; ``compute_mask`` is overridden
@@ -168,6 +181,7 @@ class Layer:
             cls.build = _marking_built(build)
         cls._call_has_mask_arg = _call_takes(cls.call, "mask")
         cls._call_has_training_arg = _call_takes(cls.call, "training")
+        cls._call_first_arg = _first_parameter(cls.call)
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
         # Keras casts only floating inputs to a layer's dtype: a call written outside npgrad
         # sees integer and bool inputs as they are (npgrad's own layers cast them, their
@@ -433,13 +447,19 @@ class Layer:
             self.built = True
             self.input_shape_built = input_shape
 
-    def __call__(self, x, *args, training=None, **kwargs):
+    def __call__(self, *args, training=None, **kwargs):
         """Apply the layer to a Tensor or array, building it on first use.
 
         Called on symbolic tensors (``npgrad.Input`` and what layers return for them), it
         records a node of a functional graph and returns symbolic outputs instead; an
         explicit ``training`` is then kept in the node and overrides the model's mode.
+        The first input may also come by the name ``call`` gives it
+        (``endpoint(logits=..., targets=...)``), as Keras binds arguments to ``call``.
         """
+        if args:
+            x, args = args[0], args[1:]
+        else:
+            x = self._first_input_by_name(kwargs)
         if isinstance(x, SYMBOLIC_TYPES) and is_symbolic(x):
             return symbolic_call(self, x, args, kwargs, training)
         if self.__dict__.get("_added_losses"):
@@ -458,6 +478,14 @@ class Layer:
         if mask is None and not self._computes_mask:  # no masking: the common, fast path
             return self.call(x, *args, **kwargs)
         return self._call_masked(x, mask, args, kwargs)
+
+    def _first_input_by_name(self, kwargs):
+        """Pop ``call``'s first argument from ``kwargs`` (a call with no positional one)."""
+        name = type(self)._call_first_arg
+        if name is None or name not in kwargs:
+            raise TypeError(f"{self.name}: called without an input; pass it first, or by the "
+                            f"name call() gives it ({name!r})")
+        return kwargs.pop(name)
 
     def _call_masked(self, x, mask, args, kwargs):
         """Call with a timestep mask: pass it to ``call`` if it takes one, then attach
@@ -508,75 +536,6 @@ class Layer:
             array = array.astype(self.dtype)
         return Tensor(array)
 
-    # ------------------------------------------------------------- saving hooks (Keras 3)
-    def get_build_config(self):
-        """What :meth:`build_from_config` needs to build the layer again: Keras 3's
-        ``{"input_shape": ...}`` once built, else None. A layer whose ``build`` takes more
-        than the shape adds its own keys (saved in ``config.json``)."""
-        shape = self.__dict__.get("input_shape_built")
-        if not self.built or shape is None:
-            return None
-        return {"input_shape": shape}
-
-    get_build_config.default_hook = True  # an override is a hook the loader calls
-
-    def build_from_config(self, config):
-        """Build from :meth:`get_build_config`'s output; loading a ``.keras`` file calls a
-        layer's override with its saved build config (Keras 3)."""
-        shape = (config or {}).get("input_shape")
-        if shape is not None and not self.built:
-            self._maybe_build(shape)
-
-    build_from_config.default_hook = True  # an override is a hook the loader calls
-
-    def save_assets(self, dir_path):
-        """Keras 3's hook for files beside the weights: write them into the folder
-        ``dir_path``; a ``.keras`` archive keeps them for :meth:`load_assets`."""
-
-    save_assets.default_hook = True  # an override is a hook the saver calls
-
-    def load_assets(self, dir_path):
-        """Keras 3's hook: read back what :meth:`save_assets` wrote (``dir_path`` holds it)."""
-
-    load_assets.default_hook = True  # an override is a hook the loader calls
-
-    def _variables_to_save(self):
-        """This layer's own weights, its sub-layers' left out (they save their own)."""
-        nested = {id(w) for layer in self._sublayers() for w in layer.weights}
-        return [w for w in self.weights if id(w) not in nested]
-
-    def save_own_variables(self, store):
-        """Keras 3's saving hook: put this layer's own weights (not its sub-layers') in the
-        dict ``store`` under ``"0"``, ``"1"``... ``.keras`` and ``.weights.h5`` files call
-        it for a layer that overrides it; an override may add other arrays under keys of its
-        own (call ``super().save_own_variables(store)`` for the weights)."""
-        for index, weight in enumerate(self._variables_to_save()):
-            store[str(index)] = np.asarray(weight.data)
-
-    save_own_variables.default_hook = True  # an override is a hook the loader calls
-
-    def load_own_variables(self, store):
-        """Keras 3's loading hook, the inverse of :meth:`save_own_variables`: ``store`` maps
-        the saved keys to arrays.
-
-        Raises:
-            ValueError: a count or shape that does not match the layer's weights.
-        """
-        weights = self._variables_to_save()
-        keys = [str(i) for i in range(len(weights))]
-        missing = [k for k in keys if k not in store]
-        if missing:
-            raise ValueError(f"{self.name}: the saved variables lack {missing} (the layer has "
-                             f"{len(weights)} weights)")
-        for key, weight in zip(keys, weights):
-            value = np.asarray(store[key])
-            if value.shape != weight.shape:
-                raise ValueError(f"{self.name}: saved variable {key} has shape {value.shape}, "
-                                 f"the weight {weight.name!r} {weight.shape}")
-            weight.data[...] = value.astype(weight.dtype, copy=False)
-
-    load_own_variables.default_hook = True  # an override is a hook the loader calls
-
     def _build_sublayers_by_probe(self, input_shape):
         """Build the sub-layers of a layer traced on symbolic tensors, as Keras 3 does: a
         layer with the default ``build`` whose ``compute_output_shape`` is its own (so no
@@ -609,16 +568,22 @@ class Layer:
         masked = self.__dict__.get("_tracing_masked") and len(leaves) == 1 \
             and len(leaves[0]) >= 2
 
+        dtypes = self.__dict__.get("_tracing_dtypes")  # the symbolic inputs', when traced
+
         def run(size):
-            def zeros(shape):
+            given = iter(dtypes or ())
+
+            def zeros(shape, dtype=None):
                 dims = tuple(size if d is None else int(d) for d in shape[1:])
-                return np.zeros((1,) + dims, dtype=self.dtype)
+                dtype = dtype or next(given, None) or self.dtype
+                return np.zeros((1,) + dims, dtype=dtype if np.dtype(dtype).kind in "fiub"
+                                else self.dtype)
 
             sample = map_shapes(zeros, input_shape)
             kwargs = {"mask": np.ones(np.shape(sample)[:2], dtype=bool)} if masked else {}
             args, traced = (), self.__dict__.get("_tracing_args")
             if traced is not None:  # symbolic further arguments: zeros of their shapes
-                fill = lambda v: zeros(v.shape) if isinstance(v, KerasTensor) else v  # noqa: E731
+                fill = lambda v: zeros(v.shape, v.dtype) if isinstance(v, KerasTensor) else v  # noqa: E731
                 args = map_structure(fill, list(traced[0]))
                 kwargs.update(map_structure(fill, {k: v for k, v in traced[1].items()
                                                     if k != "training"}))

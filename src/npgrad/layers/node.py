@@ -310,12 +310,15 @@ def symbolic_call(layer, x, args=(), kwargs=None, training=None):
     # calls the layer with zeros for them too
     symbolic_args = any(isinstance(v, KerasTensor) for v in flatten([list(args), kwargs]))
     object.__setattr__(layer, "_tracing_args", (args, kwargs) if symbolic_args else None)
+    # the probe's zeros take the inputs' own dtypes (an int32 Input stays integer)
+    object.__setattr__(layer, "_tracing_dtypes", [t.dtype for t in leaves])
     try:
         output_shape = layer.compute_output_shape(input_shape)
         layer._build_sublayers_by_probe(input_shape)
     finally:
         object.__setattr__(layer, "_tracing_masked", False)
         object.__setattr__(layer, "_tracing_args", None)
+        object.__setattr__(layer, "_tracing_dtypes", None)
     outputs = map_shapes(lambda shape: KerasTensor(shape, dtype=layer.dtype), output_shape)
     Node(layer, (x,) + tuple(args), kwargs, outputs)
     _attach_symbolic_masks(layer, x, kwargs.get("mask"), outputs)
