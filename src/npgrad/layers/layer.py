@@ -575,9 +575,11 @@ class Layer(SavingHooks):
 
             def zeros(shape, dtype=None):
                 dims = tuple(size if d is None else int(d) for d in shape[1:])
-                dtype = dtype or next(given, None) or self.dtype
-                return np.zeros((1,) + dims, dtype=dtype if np.dtype(dtype).kind in "fiub"
-                                else self.dtype)
+                if dtype is None:
+                    dtype = next(given, None)
+                dtype = self.dtype if dtype is None or np.dtype(dtype).kind not in "fiub" \
+                    else np.dtype(dtype)
+                return np.zeros((1,) + dims, dtype=dtype)
 
             sample = map_shapes(zeros, input_shape)
             kwargs = {"mask": np.ones(np.shape(sample)[:2], dtype=bool)} if masked else {}
