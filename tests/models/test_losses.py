@@ -131,3 +131,33 @@ def test_out_of_range_label_is_named():
     probs = np.full((2, 3), 1 / 3)
     with pytest.raises(ValueError, match="label .*7"):
         losses.SparseCategoricalCrossentropy()(np.array([0, 7]), probs)
+
+
+@pytest.mark.parametrize("name", ["mean_squared_error", "mean_absolute_error", "huber", "log_cosh"])
+def test_losses_of_the_difference_differentiate_a_target_that_requires_it(name):
+    # Keras's losses are ops on both arguments: a consistency loss trains both branches
+    rng = np.random.default_rng(0)
+    a = npgrad.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    b = npgrad.Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    loss = npgrad.losses.get(name)
+    value = npgrad.losses.get(name)(a, b) if not isinstance(loss, type) else loss()(a, b)
+    value = value.mean() if value.ndim else value
+    value.backward()
+    assert a.grad is not None and b.grad is not None
+    np.testing.assert_allclose(a.grad, -b.grad, rtol=1e-12, atol=1e-15)  # f(b - a)
+    constant = npgrad.losses.get(name)(a.data, b.detach())
+    np.testing.assert_allclose(np.mean(np.asarray(constant.data)), float(value), rtol=1e-12)
+    # the Loss object too, with a target one rank short (Keras's rank matching)
+    c = npgrad.Tensor(rng.normal(size=(4,)), requires_grad=True)
+    p = npgrad.Tensor(rng.normal(size=(4, 1)), requires_grad=True)
+    npgrad.losses.MeanSquaredError()(c, p).backward()
+    np.testing.assert_allclose(c.grad, -p.grad[:, 0], rtol=1e-12)
+
+
+def test_other_losses_still_treat_a_target_as_a_constant():
+    probs = npgrad.Tensor(np.full((2, 3), 1 / 3), requires_grad=True)
+    target = npgrad.Tensor(np.eye(3)[:2], requires_grad=True)
+    value = npgrad.losses.CategoricalCrossentropy()(target, probs)
+    value.backward()
+    np.testing.assert_allclose(float(value), np.log(3.0), rtol=1e-12)
+    assert probs.grad is not None and target.grad is None  # documented: a constant here

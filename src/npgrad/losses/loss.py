@@ -183,7 +183,10 @@ class Loss:
         """
         in_mask = get_keras_mask(y_pred)
         y_pred = prediction_tensor(y_pred)
-        values = self.call(target_array(y_true), y_pred)
+        # a target that requires a gradient stays a Tensor: the losses of the difference
+        # alone differentiate it (regression.py); the others treat it as a constant
+        keep = isinstance(y_true, Tensor) and y_true.requires_grad
+        values = self.call(y_true if keep else target_array(y_true), y_pred)
         mask = _combined_mask(in_mask, get_keras_mask(values))
         if mask is not None:
             sample_weight = _mask_weights(mask, values, sample_weight, self.reduction)

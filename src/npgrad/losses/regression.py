@@ -1,9 +1,12 @@
 """Regression losses: squared, absolute, percentage, logarithmic, Huber, log-cosh, cosine.
 
 Each function returns per-sample losses, the mean over the last axis (shape
-``y_pred.shape[:-1]``), except ``cosine_similarity`` (summed over ``axis``). ``y_true`` is
-a constant; ``y_pred`` is differentiated. mse, mae and huber are fused ops
-(``npgrad.primitives.loss``); the others are composed from elementwise ops.
+``y_pred.shape[:-1]``), except ``cosine_similarity`` (summed over ``axis``). ``y_pred`` is
+differentiated, ``y_true`` a constant, except where it is a Tensor that requires a gradient
+for the losses of the difference alone (mse, mae, huber, log_cosh): they are then taken of
+``y_pred - y_true`` against zero, so both get their gradients, as Keras's (written with ops)
+do (a consistency loss ``mse(prediction_a, prediction_b)``). mse, mae and huber are fused
+ops (``npgrad.primitives.loss``); the others are composed from elementwise ops.
 """
 
 from __future__ import annotations
@@ -13,9 +16,24 @@ import math
 import numpy as np
 
 import npgrad.functional as F
+from npgrad.autograd.tensor import Tensor
 from npgrad.losses.loss import KerasLoss, float_dtype, match_ranks, prediction_tensor, target_array
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
+
+
+def _of_difference(y_true, y_pred):
+    """``(y_true, y_pred)`` unchanged, or ``(0, y_pred - y_true)`` when ``y_true`` is a Tensor
+    that requires a gradient (ranks matched as Keras does, in its dtype cast to y_pred's)."""
+    if not (isinstance(y_true, Tensor) and y_true.requires_grad):
+        return y_true, y_pred
+    y_pred = prediction_tensor(y_pred)
+    target = y_true if y_true.dtype == y_pred.dtype else y_true.astype(y_pred.dtype)
+    if target.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+        target = target.reshape(tuple(target.shape) + (1,))
+    elif target.ndim == y_pred.ndim + 1 and target.shape[-1] == 1:
+        target = target.reshape(tuple(target.shape[:-1]))
+    return np.zeros((), dtype=y_pred.dtype), y_pred - target
 
 
 def _pair(y_true, y_pred):
@@ -35,7 +53,7 @@ def mean_squared_error(y_true, y_pred):
     Returns:
         Tensor of shape (N, ...).
     """
-    return F.mean_squared_error(y_true, y_pred)
+    return F.mean_squared_error(*_of_difference(y_true, y_pred))
 
 
 def mean_absolute_error(y_true, y_pred):
@@ -48,7 +66,7 @@ def mean_absolute_error(y_true, y_pred):
     Returns:
         Tensor of shape (N, ...).
     """
-    return F.mean_absolute_error(y_true, y_pred)
+    return F.mean_absolute_error(*_of_difference(y_true, y_pred))
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
@@ -93,7 +111,7 @@ def huber(y_true, y_pred, delta=1.0):
     Returns:
         Tensor of shape (N, ...).
     """
-    return F.huber(y_true, y_pred, delta=delta)
+    return F.huber(*_of_difference(y_true, y_pred), delta=delta)
 
 
 def log_cosh(y_true, y_pred):
@@ -106,7 +124,7 @@ def log_cosh(y_true, y_pred):
     Returns:
         Tensor of shape (N, ...); stable for any difference.
     """
-    y_true, y_pred = _pair(y_true, y_pred)
+    y_true, y_pred = _pair(*_of_difference(y_true, y_pred))
     diff = y_pred - y_true
     return (diff + F.softplus(diff * -2.0) - math.log(2.0)).mean(axis=-1)
 
