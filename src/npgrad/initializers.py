@@ -478,6 +478,14 @@ def get(identifier):
     return resolve(identifier, Initializer, _lookup, deserialize, "initializer")
 
 
+def initial_value(identifier, shape, dtype):
+    """The array ``get(identifier)`` makes for ``shape``, in ``dtype``. Integer and bool
+    state (a counter) is drawn in float64, then cast: the initializers draw floats."""
+    dtype = np.dtype(dtype)
+    made = dtype if dtype.kind == "f" else np.float64
+    return np.asarray(get(identifier)(tuple(shape), dtype=made), dtype=dtype)
+
+
 # lowercase function-style aliases, as keras.initializers exposes them
 zeros, ones, constant = Zeros, Ones, Constant
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal

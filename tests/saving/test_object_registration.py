@@ -403,3 +403,20 @@ def test_the_default_hooks_round_trip_a_layers_own_weights():
         other.load_own_variables({"0": np.zeros((2, 2)), "1": np.zeros(2)})
     with pytest.raises(ValueError, match=r"lack \['1'\]"):
         other.load_own_variables({"0": np.zeros((3, 2))})
+
+
+def test_the_default_own_variables_follow_the_weights_files_layout():
+    # a MultiHeadAttention keeps its projections under private names: Keras's files (and so
+    # its default save_own_variables) hold all eight arrays in the layer's own group
+    from npgrad.saving import keras_h5
+
+    x = npgrad.Input((5, 4))
+    model = npgrad.Model(x, npgrad.layers.MultiHeadAttention(2, 3)(x, x))
+    for _, layer, weights in keras_h5.keras_weight_groups(model):
+        store = {}
+        layer.save_own_variables(store)
+        assert len(store) == len(weights)
+        for index, weight in enumerate(weights):
+            np.testing.assert_array_equal(store[str(index)], weight.numpy())
+    attention = model.layers[1]
+    assert type(attention).__name__ == "MultiHeadAttention" and len(attention.weights) == 8

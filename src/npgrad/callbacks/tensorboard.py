@@ -124,15 +124,6 @@ class EventFile:
         self._file.close()
 
 
-def _scalar(value):
-    """A log entry as a float, or None for one that is not a single number."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-    return float(array.reshape(())) if array.size == 1 else None
-
-
 class TensorBoard(Callback):
     """Write the training and validation logs as TensorBoard scalars (Keras's arguments).
 
@@ -213,7 +204,10 @@ def _numbers(values):
     """The entries of a log dict that are single numbers, as floats."""
     out = {}
     for key, value in values.items():
-        number = _scalar(value)
-        if number is not None:
-            out[key] = number
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if array.size == 1:
+            out[key] = float(array.reshape(()))
     return out

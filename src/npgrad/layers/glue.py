@@ -28,6 +28,7 @@ import numpy as np
 import npgrad.functional as F
 from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
+from npgrad.layers.node import is_shape, map_shapes
 
 _FUNCTIONS = {}
 
@@ -174,32 +175,23 @@ def _json_able(value, what):
     return value
 
 
-def _is_shape(value):
-    """Whether ``value`` is one shape (a sequence of ints and Nones), not a structure."""
-    return isinstance(value, (list, tuple)) and all(
-        d is None or isinstance(d, (int, np.integer)) for d in value)
-
-
-def _map_shapes(fn, structure):
-    """``fn`` applied to every shape of a shape, a list/tuple or a dict of shapes."""
-    if _is_shape(structure):
-        return fn(tuple(None if d is None else int(d) for d in structure))
-    if isinstance(structure, dict):
-        return {key: _map_shapes(fn, value) for key, value in structure.items()}
-    if isinstance(structure, (list, tuple)):
-        return [_map_shapes(fn, value) for value in structure]
-    raise TypeError(f"Lambda: output_shape must be a shape, or a list or dict of shapes; "
-                    f"got {structure!r}")
-
-
 def _shape_structure(structure):
-    """A shape as a tuple, or a list/dict of them."""
-    return _map_shapes(lambda shape: shape, structure)
+    """A shape as a tuple of ints and Nones, or a list/dict of them (Lambda's output_shape).
+
+    Raises:
+        TypeError: anything else, naming the argument.
+    """
+    try:
+        return map_shapes(lambda shape: tuple(None if d is None else int(d) for d in shape),
+                          structure)
+    except TypeError:
+        raise TypeError(f"Lambda: output_shape must be a shape, or a list or dict of shapes; "
+                        f"got {structure!r}") from None
 
 
 def _first_dimension(input_shape):
     """The batch axis of an input shape, or of the first shape in a list/dict of them."""
-    while not _is_shape(input_shape):
+    while not is_shape(input_shape):
         input_shape = (list(input_shape.values()) if isinstance(input_shape, dict)
                        else list(input_shape))[0]
     return input_shape[0] if len(input_shape) else None
@@ -267,14 +259,14 @@ class Lambda(Layer):
         # a shape without its batch axis, or a list/dict of them (several outputs): each
         # gets the batch axis of the (first) input, as Keras does
         batch = _first_dimension(input_shape)
-        return _map_shapes(lambda shape: (batch,) + shape, self.output_shape_arg)
+        return map_shapes(lambda shape: (batch,) + shape, self.output_shape_arg)
 
     def get_config(self):
         config = super().get_config()
         if callable(self.output_shape_arg):
             output_shape = registered_name(self.output_shape_arg)
         else:
-            output_shape = None if self.output_shape_arg is None else _map_shapes(
+            output_shape = None if self.output_shape_arg is None else map_shapes(
                 list, self.output_shape_arg)
         config.update(
             function=registered_name(self.function),

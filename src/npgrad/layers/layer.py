@@ -23,6 +23,7 @@ import numpy as np
 from npgrad import constraints, initializers, regularizers
 from npgrad.utils import weight_budget
 from npgrad.utils.naming import unique_name
+from npgrad.utils.signatures import first_parameter, takes
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.autograd.variable import Variable
@@ -44,19 +45,6 @@ _LAYER_CLASSES = {}
 def _snake_case(name):
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()  # Conv2D -> conv2d, as Keras
-
-
-def _call_takes(call, name):
-    """Whether a ``call`` method takes ``name`` (as a parameter, or through ``**kwargs``).
-
-    Keras 3 passes ``training`` and ``mask`` only to a ``call`` that accepts them."""
-    try:
-        parameters = inspect.signature(call).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
-        return False
-    if name in parameters:
-        return True
-    return name == "training" and any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 
 
 def _is_tensor_structure(x):
@@ -117,17 +105,6 @@ def _marking_built(build):
     return wrapped
 
 
-def _first_parameter(call):
-    """The name of ``call``'s first argument after ``self`` (None when it has none)."""
-    try:
-        parameters = list(inspect.signature(call).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return None
-    first = parameters[0] if parameters else None
-    return first.name if first is not None and first.kind in (
-        first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD) else None
-
-
 _BASE_KEYS = ("name", "trainable", "dtype", "batch_input_shape")
 #: every Variable some layer owns (made by add_weight or tracked as an attribute)
 _OWNED = weakref.WeakValueDictionary()
@@ -179,9 +156,9 @@ class Layer(SavingHooks):
         build = cls.__dict__.get("build")
         if build is not None and not getattr(build, "_marks_built", False):
             cls.build = _marking_built(build)
-        cls._call_has_mask_arg = _call_takes(cls.call, "mask")
-        cls._call_has_training_arg = _call_takes(cls.call, "training")
-        cls._call_first_arg = _first_parameter(cls.call)
+        cls._call_has_mask_arg = takes(cls.call, "mask")
+        cls._call_has_training_arg = takes(cls.call, "training")
+        cls._call_first_arg = first_parameter(cls.call)
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
         # Keras casts only floating inputs to a layer's dtype: a call written outside npgrad
         # sees integer and bool inputs as they are (npgrad's own layers cast them, their
@@ -266,8 +243,7 @@ class Layer(SavingHooks):
             count = sum(1 for w in self._own_weights if w.name.split("/")[-1].startswith("variable"))
             name = "variable" if count == 0 else f"variable_{count}"
         weight_budget.charge(shape)  # a loader's ceiling on what a file may make us allocate
-        made = np.float64 if dtype.kind != "f" else dtype  # integer state: made, then cast
-        value = np.asarray(initializers.get(initializer)(shape, dtype=made), dtype=dtype)
+        value = initializers.initial_value(initializer, shape, dtype)
         if constraint is not None:
             constraint = constraints.get(constraint)
         trainable = bool(trainable) and dtype.kind == "f"  # integer state never trains

@@ -29,11 +29,7 @@ def _of_difference(y_true, y_pred):
         return y_true, y_pred
     y_pred = prediction_tensor(y_pred)
     target = y_true if y_true.dtype == y_pred.dtype else y_true.astype(y_pred.dtype)
-    if target.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
-        target = target.reshape(tuple(target.shape) + (1,))
-    elif target.ndim == y_pred.ndim + 1 and target.shape[-1] == 1:
-        target = target.reshape(tuple(target.shape[:-1]))
-    return np.zeros((), dtype=y_pred.dtype), y_pred - target
+    return np.zeros((), dtype=y_pred.dtype), y_pred - match_ranks(target, y_pred)
 
 
 def _pair(y_true, y_pred):

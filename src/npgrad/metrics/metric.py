@@ -113,8 +113,7 @@ class Metric:
         except (TypeError, ValueError):
             raise TypeError(f"{self.name}.add_variable: shape must be a tuple of ints, got "
                             f"{shape!r}") from None
-        made = dtype if dtype.kind == "f" else np.float64  # integer state: made, then cast
-        value = np.asarray(initializers.get(initializer or "zeros")(shape, dtype=made), dtype=dtype)
+        value = initializers.initial_value(initializer or "zeros", shape, dtype)
         state = self.__dict__.setdefault("_state_variables", [])
         if name is None:
             name = "variable" if not state else f"variable_{len(state)}"

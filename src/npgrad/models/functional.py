@@ -156,7 +156,7 @@ class Functional(Model):
         >>> model = npgrad.Model(x, y, name="residual")
     """
 
-    _structured_inputs = False  # its inputs are named: see Model
+    layer_graph = True  # see Model
 
     fuse_layers = True
 

@@ -58,9 +58,10 @@ class Model(Trainer, Layer):
 
     # inputs reach the first layer as given: each layer casts (Embedding keeps integers)
     cast_inputs = False
-    #: fit/evaluate/predict hand a dict of arrays to ``call`` as a dict, batch by batch
-    #: (a subclassed model; Sequential and functional models name their inputs instead)
-    _structured_inputs = True
+    #: a graph of layers (Sequential, functional): its inputs are named, and Keras's weight
+    #: files group its layers under ``layers``. A subclassed model is not: fit/evaluate/
+    #: predict hand its ``call`` a dict of arrays as a dict, batch by batch
+    layer_graph = False
 
     def __new__(cls, *args, **kwargs):
         # Keras: Model(inputs, outputs) makes a functional model (the class registered as

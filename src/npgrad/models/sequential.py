@@ -46,7 +46,7 @@ class Sequential(Model):
             the layers one by one (``layer(x)``) is never affected.
     """
 
-    _structured_inputs = False  # one input: see Model
+    layer_graph = True  # see Model
 
     fuse_layers = True
 

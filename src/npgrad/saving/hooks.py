@@ -21,18 +21,13 @@ def hooked(obj, method):
     return function is not None and not getattr(function, "default_hook", False)
 
 
-def _scope(custom_objects):
-    return object_registration.CustomObjectScope(
-        {**object_registration.scope_objects(), **(custom_objects or {})})
-
-
 def build_by_hook(layer, build_config, custom_objects, where):
     """``layer.build_from_config(build_config)`` with the custom objects in scope.
 
     Raises:
         ValueError: the hook failed (naming the layer).
     """
-    with _scope(custom_objects):
+    with object_registration.scope_adding(custom_objects):
         try:
             layer.build_from_config(build_config)
         except (TypeError, ValueError, KeyError, AttributeError, IndexError) as error:
@@ -44,7 +39,7 @@ def build_by_hook(layer, build_config, custom_objects, where):
 def compile_by_hook(model, compile_config, custom_objects):
     """``model.compile_from_config(config)`` with the custom objects in scope; a failure
     warns and leaves the model uncompiled, as Keras's does."""
-    with _scope(custom_objects):
+    with object_registration.scope_adding(custom_objects):
         try:
             model.compile_from_config(compile_config)
         except Exception as error:  # noqa: BLE001 - user code; Keras warns and goes on

@@ -306,8 +306,7 @@ def npgrad_value(value, custom_objects=None, where="config"):
 
 
 def instantiate(cls, config, custom_objects, where):
-    with object_registration.CustomObjectScope(
-            {**object_registration.scope_objects(), **(custom_objects or {})}):
+    with object_registration.scope_adding(custom_objects):
         try:
             return cls.from_config(config)
         except (TypeError, ValueError, KeyError, AttributeError) as error:

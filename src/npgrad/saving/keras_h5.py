@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from npgrad.errors import UnreadableFileError
-from npgrad.layers.layer import get_layer_class  # models by name: saving sits below models
+from npgrad.layers.saving_hooks import is_layer, keras_children, keras_own_weights
 from npgrad.saving import hooks
 
 __all__ = [
@@ -73,10 +73,6 @@ def _snake_case(name):
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _name_key(name):
-    return f"~{name}" if name.startswith("_") else name
-
-
 def _unique(name, used):
     if name in used:
         used[name] += 1
@@ -86,46 +82,6 @@ def _unique(name, used):
 
 
 # ----------------------------------------------------------------------------- the walk
-def _is_layer(value):
-    from npgrad.layers import Layer
-
-    return isinstance(value, Layer)
-
-
-def _holds_layers(value):
-    if isinstance(value, dict):
-        value = list(value.values())
-    return isinstance(value, (list, tuple)) and any(
-        _is_layer(v) or _holds_layers(v) for v in value)
-
-
-def _children(layer):
-    """(attribute, value) pairs that lead to sub-layers, in Keras's walk order."""
-    Functional, Sequential = get_layer_class("Functional"), get_layer_class("Sequential")
-
-    out = []
-    if isinstance(layer, (Sequential, Functional)):
-        out.append(("layers", layer.layers))
-    builtin = type(layer).__module__.startswith("npgrad.")
-    for name in sorted(vars(layer), key=_name_key):
-        if name.startswith("__") or (builtin and name.startswith("_")):
-            continue  # npgrad's private bookkeeping is not part of Keras's layout
-        value = vars(layer)[name]
-        if _is_layer(value) or _holds_layers(value):
-            out.append((name, value))
-    return out
-
-
-def _own_weights(layer, children):
-    nested = set()
-    for _, value in children:
-        for sub in (value if isinstance(value, (list, tuple)) else
-                    list(value.values()) if isinstance(value, dict) else [value]):
-            if _is_layer(sub):
-                nested.update(id(w) for w in sub.weights)
-    return [w for w in layer.weights if id(w) not in nested]
-
-
 def keras_weight_groups(model):
     """``[(path, layer, weights)]``: where Keras 3 keeps each object's own variables.
 
@@ -142,11 +98,11 @@ def keras_weight_groups(model):
         if id(layer) in visited:
             return
         visited.add(id(layer))
-        children = _children(layer)
-        groups.append((path, layer, _own_weights(layer, children)))
+        children = keras_children(layer)
+        groups.append((path, layer, keras_own_weights(layer, children)))
         for name, value in children:
             child_path = f"{path}/{name}" if path else name
-            if _is_layer(value):
+            if is_layer(value):
                 visit(value, child_path)
             else:
                 visit_container(value, child_path)
@@ -155,7 +111,7 @@ def keras_weight_groups(model):
         used = {}
         items = list(container.values()) if isinstance(container, dict) else container
         for item in items:
-            if _is_layer(item):
+            if is_layer(item):
                 visit(item, f"{path}/{_unique(_snake_case(type(item).__name__), used)}")
             elif isinstance(item, (list, tuple, dict)):
                 visit_container(item, f"{path}/{_unique('container', used)}")

@@ -44,6 +44,12 @@ def scope_objects():
     return dict(getattr(_scope, "objects", None) or {})
 
 
+def scope_adding(custom_objects):
+    """A :class:`CustomObjectScope` holding the active scope's objects plus
+    ``custom_objects`` (a loader's ``custom_objects=`` argument, or None)."""
+    return CustomObjectScope({**scope_objects(), **(custom_objects or {})})
+
+
 class CustomObjectScope:
     """Expose custom classes and functions to deserialization inside a ``with`` block.
 

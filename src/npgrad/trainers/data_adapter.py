@@ -87,7 +87,7 @@ class NestedGroup(ArrayGroup):
 def _nested(model, data, what, caller):
     """A NestedGroup for a structure of arrays meant for a subclassed model's ``call``, or
     None for data that is one array (or that such a model cannot take)."""
-    if not getattr(model, "_structured_inputs", False):
+    if getattr(model, "layer_graph", False):  # Sequential, Functional: named inputs
         return None
     if isinstance(data, dict) and len(data) > 1:
         keys = list(data)

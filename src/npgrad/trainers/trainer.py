@@ -15,7 +15,6 @@ passes ``x`` alone (autoencoders, GANs).
 
 from __future__ import annotations
 
-import inspect
 import time
 import warnings
 
@@ -31,22 +30,16 @@ from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics, log_value
 from npgrad.trainers.distributed_steps import DistributedSteps
 from npgrad.utils.allocator import keep_freed_memory
 from npgrad.utils.packing import unpack_x_y_sample_weight
+from npgrad.utils.signatures import takes
 from npgrad.utils.threads import adapt_num_threads
 
 
 def _takes_training(compute_loss):
-    """Whether a (bound) ``compute_loss`` accepts ``training`` (by name or ``**kwargs``)."""
+    """Whether a (bound) ``compute_loss`` accepts ``training`` (read once per function)."""
     key = getattr(compute_loss, "__func__", compute_loss)
-    cached = _TAKES_TRAINING.get(key)
-    if cached is None:
-        try:
-            parameters = inspect.signature(compute_loss).parameters.values()
-        except (TypeError, ValueError):  # no signature to read: pass it, as before
-            cached = True
-        else:
-            cached = any(p.name == "training" or p.kind is p.VAR_KEYWORD for p in parameters)
-        _TAKES_TRAINING[key] = cached
-    return cached
+    if key not in _TAKES_TRAINING:
+        _TAKES_TRAINING[key] = takes(compute_loss, "training")
+    return _TAKES_TRAINING[key]
 
 
 _TAKES_TRAINING = {}
