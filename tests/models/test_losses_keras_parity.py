@@ -41,6 +41,27 @@ def test_loss_value_and_gradient_match_keras(name, reference):
     np.testing.assert_allclose(unreduced.numpy(), reference[f"{name}/none"], rtol=2e-5, atol=1e-6)
 
 
+TARGETS = Path(__file__).resolve().parents[1] / "reference" / "losses_metrics" / "loss_targets.npz"
+FLOAT_TARGETS = sorted(name for name, case in CASES.items() if case[2].dtype.kind == "f")
+
+
+@pytest.mark.parametrize("name", FLOAT_TARGETS)
+def test_a_target_that_requires_a_gradient_gets_keras_gradient(name):
+    # Keras's losses are ops on both arguments: a target Tensor in the graph is trained too
+    cls, kwargs, y_true, y_pred, weight = CASES[name]
+    target = npgrad.Tensor(y_true.copy(), requires_grad=True)
+    pred = npgrad.Tensor(y_pred.copy(), requires_grad=True)
+    value = getattr(losses, cls)(**kwargs)(target, pred, sample_weight=weight)
+    value.backward()
+    with np.load(TARGETS, allow_pickle=False) as expected:
+        np.testing.assert_allclose(target.grad, expected[f"{name}/target_grad"], rtol=2e-4,
+                                   atol=1e-6)
+    constant, pred_alone = _npgrad(name)  # the prediction's side is unchanged
+    constant.backward()
+    np.testing.assert_allclose(value.numpy(), constant.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(pred.grad, pred_alone.grad, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_config_round_trip(name):
     cls, kwargs, *_ = CASES[name]

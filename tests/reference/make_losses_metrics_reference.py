@@ -37,6 +37,22 @@ def loss_reference(keras, torch):
     return out
 
 
+def loss_target_reference(keras, torch):
+    """The gradient of every loss case whose targets are floats with respect to y_true
+    (Keras's losses are ops on both arguments)."""
+    out = {}
+    for name, (cls, kwargs, y_true, y_pred, weight) in cases.loss_cases().items():
+        if y_true.dtype.kind != "f":
+            continue
+        loss = getattr(keras.losses, cls)(**kwargs)
+        target = torch.tensor(y_true, requires_grad=True)
+        pred = torch.tensor(y_pred)
+        value = loss(target, pred) if weight is None else loss(target, pred, sample_weight=weight)
+        value.backward()
+        out[f"{name}/target_grad"] = target.grad.numpy()
+    return out
+
+
 def metric_reference(keras):
     """Result after each batch of every metric case."""
     out = {}
@@ -89,6 +105,7 @@ def main():
 
     OUT.mkdir(exist_ok=True)
     np.savez(OUT / "losses.npz", **loss_reference(keras, torch))
+    np.savez(OUT / "loss_targets.npz", **loss_target_reference(keras, torch))
     np.savez(OUT / "metrics.npz", **metric_reference(keras))
     np.savez(OUT / "optimizers.npz", **optimizer_reference(keras, torch))
     np.savez(OUT / "activations.npz", **activation_reference(keras, torch))

@@ -9,19 +9,26 @@ from __future__ import annotations
 import numpy as np
 
 import npgrad.functional as F
-from npgrad.losses.loss import KerasLoss, match_ranks, prediction_tensor, target_array
+from npgrad.losses.loss import (
+    KerasLoss,
+    match_ranks,
+    prediction_tensor,
+    target_array,
+    target_values,
+)
 
 
 def hinge_labels(y_true):
     """0/1 labels as -1/1 (labels holding anything else are returned unchanged)."""
-    if np.all((y_true == 0) | (y_true == 1)):
+    data = target_array(y_true)
+    if np.all((data == 0) | (data == 1)):
         return 2.0 * y_true - 1.0
     return y_true
 
 
 def _margins(y_true, y_pred):
     y_pred = prediction_tensor(y_pred)
-    y_true = hinge_labels(match_ranks(target_array(y_true, y_pred.dtype), y_pred))
+    y_true = hinge_labels(match_ranks(target_values(y_true, y_pred.dtype), y_pred))
     zero = np.zeros((), y_pred.dtype)
     return F.maximum(1.0 - y_pred * y_true.astype(y_pred.dtype), zero)
 
@@ -63,7 +70,7 @@ def categorical_hinge(y_true, y_pred):
         Tensor of shape (N, ...).
     """
     y_pred = prediction_tensor(y_pred)
-    y_true = target_array(y_true, y_pred.dtype)
+    y_true = target_values(y_true, y_pred.dtype)
     positive = (y_pred * y_true).sum(axis=-1)
     negative = (y_pred * (1.0 - y_true)).max(axis=-1)
     return F.maximum(negative - positive + 1.0, np.zeros((), y_pred.dtype))

@@ -42,6 +42,23 @@ def target_array(y_true, dtype=None):
     return data if dtype is None else data.astype(dtype, copy=False)
 
 
+def requires_target_grad(y_true):
+    """Whether ``y_true`` is a Tensor that requires a gradient.
+
+    Keras's losses are ops on both arguments, so such a target is differentiated too: a
+    consistency or mutual-learning loss between two branches trains both.
+    """
+    return isinstance(y_true, Tensor) and y_true.requires_grad
+
+
+def target_values(y_true, dtype):
+    """``y_true`` in ``dtype``: an ndarray, or, when it requires a gradient, the Tensor
+    itself (cast, still recorded), so that the loss's ops differentiate it."""
+    if requires_target_grad(y_true):
+        return y_true if y_true.dtype == dtype else y_true.astype(dtype)
+    return target_array(y_true, dtype)
+
+
 def match_ranks(y_true, y_pred):
     """Keras' squeeze_or_expand_to_same_rank on a target array and a prediction shape."""
     shape = np.shape(y_pred.data if isinstance(y_pred, Tensor) else y_pred)
@@ -183,9 +200,8 @@ class Loss:
         """
         in_mask = get_keras_mask(y_pred)
         y_pred = prediction_tensor(y_pred)
-        # a target that requires a gradient stays a Tensor: the losses of the difference
-        # alone differentiate it (regression.py); the others treat it as a constant
-        keep = isinstance(y_true, Tensor) and y_true.requires_grad
+        # a target that requires a gradient stays a Tensor, which the losses differentiate
+        keep = requires_target_grad(y_true)
         values = self.call(y_true if keep else target_array(y_true), y_pred)
         mask = _combined_mask(in_mask, get_keras_mask(values))
         if mask is not None:

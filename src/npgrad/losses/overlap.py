@@ -6,7 +6,7 @@ loss is one scalar; with e.g. ``axis=(1, 2)`` it is one value per sample.
 
 from __future__ import annotations
 
-from npgrad.losses.loss import KerasLoss, prediction_tensor, target_array
+from npgrad.losses.loss import KerasLoss, prediction_tensor, target_values
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
@@ -27,7 +27,7 @@ def dice(y_true, y_pred, axis=None):
         Tensor of ``y_pred``'s shape without ``axis``.
     """
     y_pred = prediction_tensor(y_pred)
-    y_true = target_array(y_true, y_pred.dtype)
+    y_true = target_values(y_true, y_pred.dtype)
     axis = _axis(axis)
     intersection = (y_pred * y_true).sum(axis=axis)
     denominator = y_pred.sum(axis=axis) + (y_true.sum(axis=axis) + EPSILON).astype(y_pred.dtype)
@@ -51,7 +51,7 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
         Tensor of ``y_pred``'s shape without ``axis``.
     """
     y_pred = prediction_tensor(y_pred)
-    y_true = target_array(y_true, y_pred.dtype)
+    y_true = target_values(y_true, y_pred.dtype)
     axis = _axis(axis)
     intersection = (y_pred * y_true).sum(axis=axis)
     false_positive = ((1.0 - y_pred) * y_true).sum(axis=axis)

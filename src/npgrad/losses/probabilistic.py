@@ -7,6 +7,11 @@ backend does with ``_keras_logits``. So a model ending in ``Dense(10, activation
 trains on logits and never takes ``log`` of a probability that underflowed to 0. For any
 finite input, in float16, float32 and float64, the cross-entropies give a finite value and
 a finite gradient (see ``npgrad.primitives.loss``).
+
+A float ``y_true`` that is a Tensor requiring a gradient is differentiated too, as Keras's
+losses (ops on both arguments) do: the cross-entropies then run composed of ops
+(:func:`composed_binary_crossentropy`, ``-sum(y log_softmax(z))``), since the fused ops
+take their target as a constant. Integer labels are data.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from npgrad.losses.loss import (
     float_dtype,
     match_ranks,
     prediction_tensor,
+    requires_target_grad,
     target_array,
+    target_values,
 )
 from npgrad.primitives.activation import Sigmoid, Softmax
 from npgrad.primitives.loss import saturating_cast
@@ -57,7 +64,7 @@ def sigmoid_logits(y_pred):
 
 def _smoothed(y_true, y_pred, label_smoothing, classes=None):
     """Targets moved toward 0.5 (binary) or 1 / classes (categorical)."""
-    y_true = target_array(y_true, float_dtype(y_pred))
+    y_true = target_values(y_true, float_dtype(y_pred))
     if not label_smoothing:
         return y_true
     uniform = 0.5 if classes is None else 1.0 / classes
@@ -101,6 +108,8 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         logits = sigmoid_logits(y_pred)
         if logits is not None:
             y_pred, from_logits = logits, True
+    if requires_target_grad(y_true):
+        return composed_binary_crossentropy(y_true, y_pred, from_logits, axis)
     ndim = np.ndim(y_pred.data if isinstance(y_pred, Tensor) else y_pred)
     if not _last_axis(axis, ndim):
         y_pred = prediction_tensor(y_pred)
@@ -108,6 +117,21 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         y_pred = F.transpose(y_pred, tuple(i for i in range(ndim) if i != axis % ndim)
                              + (axis % ndim,))
     return F.binary_crossentropy(y_true, y_pred, from_logits=from_logits)
+
+
+def composed_binary_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
+    """Binary cross-entropy composed of ops, which differentiate ``y_true`` too (the fused
+    op takes it as a constant): ``softplus(z) - z y`` of logits, else
+    ``-(y log p + (1 - y) log(1 - p))`` of ``p`` clipped to [1e-7, 1 - 1e-7]; mean over
+    ``axis``."""
+    y_pred, original = _upcast(prediction_tensor(y_pred))
+    y_true = match_ranks(target_values(y_true, y_pred.dtype), y_pred)
+    if from_logits:
+        values = F.softplus(y_pred) - y_pred * y_true
+    else:
+        p = F.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        values = -(y_true * F.log(p) + (1.0 - y_true) * F.log(1.0 - p))
+    return _downcast(values.mean(axis=axis), original)
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -130,6 +154,12 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         logits = softmax_logits(y_pred)
         if logits is not None:
             y_pred, from_logits = logits, True
+    if requires_target_grad(y_true):  # composed, as the fused op's target is a constant
+        y_pred, original = _upcast(prediction_tensor(y_pred))
+        y_true = target_values(y_true, y_pred.dtype)
+        log_probs = F.log_softmax(y_pred, axis=axis) if from_logits else \
+            F.log(_normalized_probabilities(y_pred, axis))
+        return _downcast(-(y_true * log_probs).sum(axis=axis), original)
     return F.categorical_crossentropy(y_true, y_pred, from_logits=from_logits, axis=axis)
 
 
@@ -194,9 +224,13 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     """
     y_pred, original = _upcast(prediction_tensor(y_pred))
     y_true = match_ranks(_smoothed(y_true, y_pred, label_smoothing), y_pred)
-    y_true = np.broadcast_to(y_true, y_pred.shape)
     probs = F.sigmoid(y_pred) if from_logits else y_pred
-    bce = F.binary_crossentropy(y_true[..., None], probs.expand_dims(-1))  # elementwise
+    if requires_target_grad(y_true):
+        y_true = F.broadcast_to(y_true, y_pred.shape)
+        bce = composed_binary_crossentropy(y_true.expand_dims(-1), probs.expand_dims(-1))
+    else:
+        y_true = np.broadcast_to(y_true, y_pred.shape)
+        bce = F.binary_crossentropy(y_true[..., None], probs.expand_dims(-1))  # elementwise
     p_t = probs * y_true + (1.0 - probs) * (1.0 - y_true)
     focal = F.power(1.0 - p_t, np.asarray(gamma, y_true.dtype)) * bce
     if apply_class_balancing:
@@ -269,9 +303,8 @@ def kl_divergence(y_true, y_pred):
         Tensor of shape (N, ...).
     """
     y_pred = prediction_tensor(y_pred)
-    y_true = np.clip(match_ranks(target_array(y_true, y_pred.dtype), y_pred), EPSILON, 1)
-    y_true = y_true.astype(y_pred.dtype)
-    return ((np.log(y_true) - F.log(F.clip(y_pred, EPSILON, 1.0))) * y_true).sum(axis=-1)
+    y_true = F.clip(match_ranks(target_values(y_true, y_pred.dtype), y_pred), EPSILON, 1.0)
+    return ((F.log(y_true) - F.log(F.clip(y_pred, EPSILON, 1.0))) * y_true).sum(axis=-1)
 
 
 def poisson(y_true, y_pred):
@@ -285,7 +318,7 @@ def poisson(y_true, y_pred):
         Tensor of shape (N, ...).
     """
     y_pred = prediction_tensor(y_pred)
-    y_true = match_ranks(target_array(y_true, y_pred.dtype), y_pred)
+    y_true = match_ranks(target_values(y_true, y_pred.dtype), y_pred)
     return (y_pred - F.log(y_pred + EPSILON) * y_true).mean(axis=-1)
 
 

@@ -2,11 +2,12 @@
 
 Each function returns per-sample losses, the mean over the last axis (shape
 ``y_pred.shape[:-1]``), except ``cosine_similarity`` (summed over ``axis``). ``y_pred`` is
-differentiated, ``y_true`` a constant, except where it is a Tensor that requires a gradient
-for the losses of the difference alone (mse, mae, huber, log_cosh): they are then taken of
-``y_pred - y_true`` against zero, so both get their gradients, as Keras's (written with ops)
-do (a consistency loss ``mse(prediction_a, prediction_b)``). mse, mae and huber are fused
-ops (``npgrad.primitives.loss``); the others are composed from elementwise ops.
+differentiated, and so is ``y_true`` when it is a Tensor that requires a gradient, as
+Keras's losses (written with ops) do: a consistency loss ``mse(prediction_a,
+prediction_b)`` trains both branches. mse, mae and huber are fused ops
+(``npgrad.primitives.loss``) whose target is a constant: with such a target they (and
+log_cosh) are taken of ``y_pred - y_true`` against zero. The others are composed from
+elementwise ops, which differentiate the target as they find it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ import math
 import numpy as np
 
 import npgrad.functional as F
-from npgrad.autograd.tensor import Tensor
-from npgrad.losses.loss import KerasLoss, float_dtype, match_ranks, prediction_tensor, target_array
+from npgrad.losses.loss import (
+    KerasLoss,
+    float_dtype,
+    match_ranks,
+    prediction_tensor,
+    requires_target_grad,
+    target_values,
+)
 
 EPSILON = 1e-7  # Keras' backend.epsilon()
 
@@ -25,7 +32,7 @@ EPSILON = 1e-7  # Keras' backend.epsilon()
 def _of_difference(y_true, y_pred):
     """``(y_true, y_pred)`` unchanged, or ``(0, y_pred - y_true)`` when ``y_true`` is a Tensor
     that requires a gradient (ranks matched as Keras does, in its dtype cast to y_pred's)."""
-    if not (isinstance(y_true, Tensor) and y_true.requires_grad):
+    if not requires_target_grad(y_true):
         return y_true, y_pred
     y_pred = prediction_tensor(y_pred)
     target = y_true if y_true.dtype == y_pred.dtype else y_true.astype(y_pred.dtype)
@@ -33,9 +40,10 @@ def _of_difference(y_true, y_pred):
 
 
 def _pair(y_true, y_pred):
-    """(target ndarray of y_pred's dtype and rank, prediction Tensor)."""
+    """(target of y_pred's dtype and rank, prediction Tensor); the target an ndarray, or a
+    Tensor when it requires a gradient (``target_values``)."""
     y_pred = prediction_tensor(y_pred)
-    y_true = match_ranks(target_array(y_true, float_dtype(y_pred)), y_pred)
+    y_true = match_ranks(target_values(y_true, float_dtype(y_pred)), y_pred)
     return y_true, y_pred
 
 
@@ -76,7 +84,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
         Tensor of shape (N, ...).
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    scale = (100.0 / np.maximum(np.abs(y_true), EPSILON)).astype(y_true.dtype)
+    scale = 100.0 / F.maximum(F.abs(y_true), np.asarray(EPSILON, y_true.dtype))
     return (F.abs(y_pred - y_true) * scale).mean(axis=-1)
 
 
@@ -91,7 +99,7 @@ def mean_squared_logarithmic_error(y_true, y_pred):
         Tensor of shape (N, ...).
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    true_log = np.log(np.maximum(y_true, EPSILON) + 1).astype(y_true.dtype)
+    true_log = F.log(F.maximum(y_true, np.asarray(EPSILON, y_true.dtype)) + 1.0)
     pred_log = F.log(F.maximum(y_pred, np.asarray(EPSILON, y_true.dtype)) + 1.0)
     return F.square(pred_log - true_log).mean(axis=-1)
 
@@ -145,8 +153,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
         orthogonal vectors (or a zero vector), 1 for opposite ones.
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    norm = np.sqrt(np.maximum(np.sum(y_true * y_true, axis=axis, keepdims=True), EPSILON**2))
-    unit_true = (y_true / norm).astype(y_true.dtype)
+    unit_true = l2_normalize(y_true, axis=axis)
     return -(l2_normalize(y_pred, axis=axis) * unit_true).sum(axis=axis)
 
 
