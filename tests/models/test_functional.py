@@ -278,8 +278,9 @@ def test_wrong_inputs_raise_clear_errors():
         model.fit(xa, np.ones((2, 1)), verbose=0)
     with pytest.raises(ValueError, match="same number of samples"):
         model.fit([xa, np.ones((3, 3))], np.ones((2, 1)), verbose=0)
-    with pytest.raises(ValueError, match="unexpected"):
-        model.predict({"a": xa, "b": xb, "c": xb}, verbose=0)
+    with pytest.warns(UserWarning, match=r"keys \['c'\] are not inputs"):  # as Keras
+        extra = model.predict({"a": xa, "b": xb, "c": xb}, verbose=0)
+    np.testing.assert_array_equal(extra, model.predict({"a": xa, "b": xb}, verbose=0))
     with pytest.raises(TypeError, match="must be symbolic tensors"):
         npgrad.Model(xa, xb)
     with pytest.raises(ValueError, match="npgrad.Input"):

@@ -103,8 +103,20 @@ def test_dict_inputs_are_matched_to_named_inputs():
     by_name = model.predict({"right": right, "left": left}, verbose=0)
     np.testing.assert_allclose(by_name, model.predict([left, right], verbose=0))
     model.fit({"left": left, "right": right}, target, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="unexpected \\['middle'\\]"):
-        model.fit({"left": left, "right": right, "middle": right}, target, verbose=0)
+    # a key the model does not take is left out with a warning, as Keras 3 (an unused
+    # column of a table can stay in the dict); in a direct call too
+    before = model.get_weights()
+    with pytest.warns(UserWarning, match="\\['middle'\\] are not inputs"):
+        model.fit({"left": left, "right": right, "middle": right}, target, epochs=1,
+                  shuffle=False, verbose=0)
+    after = model.get_weights()
+    model.set_weights(before)
+    model.fit({"left": left, "right": right}, target, epochs=1, shuffle=False, verbose=0)
+    for got, expected in zip(after, model.get_weights()):
+        np.testing.assert_array_equal(got, expected)
+    with pytest.warns(UserWarning, match="\\['middle'\\] are not inputs"):
+        direct = model({"left": left, "right": right, "middle": right})
+    np.testing.assert_allclose(direct.numpy(), model([left, right]).numpy())
     with pytest.raises(ValueError, match="missing \\['right'\\]"):
         model.predict({"left": left}, verbose=0)
 

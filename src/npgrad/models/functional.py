@@ -32,7 +32,7 @@ from npgrad.layers.node import (
 )
 from npgrad.layers.fusion import fused_run
 from npgrad.models.model import Model
-from npgrad.trainers.data_adapter import ArrayGroup
+from npgrad.trainers.data_adapter import ArrayGroup, warn_unused_keys
 
 _TENSOR_KEY = "__keras_tensor__"
 
@@ -283,9 +283,7 @@ class Functional(Model):
                     flat.append(inputs[name])
                 else:
                     raise ValueError(f"{self.name}: missing input {key!r}; the inputs are {keys}")
-            unknown = sorted(set(inputs) - set(keys) - set(names))
-            if unknown:
-                raise ValueError(f"{self.name}: unexpected input keys {unknown}; the inputs are {keys}")
+            warn_unused_keys(set(inputs) - set(keys) - set(names), keys, self.name)
             return flat
         if isinstance(inputs, (list, tuple)):
             if n == 1 and not (len(inputs) == 1 and isinstance(inputs[0], (np.ndarray, Tensor))):

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -115,13 +116,26 @@ def _single(data, names):
     return data
 
 
+def warn_unused_keys(unknown, names, owner):
+    """Keras 3 takes a dict of inputs with keys the model does not use: it warns and leaves
+    them out (a table's unused columns can stay in the dict)."""
+    if unknown:
+        warnings.warn(f"{owner}: the structure of `inputs` doesn't match the expected "
+                      f"structure: the keys {sorted(unknown)} are not inputs of the model "
+                      f"({list(names)}) and are ignored", UserWarning, stacklevel=4)
+
+
 def _group(data, what, caller, names, kind):
-    """An ArrayGroup in ``names`` order from a list/tuple or a dict keyed by ``names``."""
+    """An ArrayGroup in ``names`` order from a list/tuple or a dict keyed by ``names``
+    (for inputs, keys beyond them are left out with a warning, as Keras)."""
     if isinstance(data, ArrayGroup):
         return data
     if isinstance(data, dict):
         missing = [n for n in names if n not in data]
         unknown = sorted(set(data) - set(names))
+        if kind == "inputs" and not missing:
+            warn_unused_keys(unknown, names, caller)
+            unknown = []
         if missing or unknown:
             raise ValueError(
                 f"{caller}: {what} is keyed by {sorted(data)}, the model's {kind} are "
