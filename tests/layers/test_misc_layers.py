@@ -473,6 +473,27 @@ def test_lookups_invert_and_special_tokens():
         L.StringLookup(vocabulary=vocab, max_tokens=3)
 
 
+def test_keras_older_output_mode_names_are_taken():
+    # Keras still takes 'binary' for 'multi_hot' and 'tf-idf' for 'tf_idf' (keras.io's
+    # wide-and-deep example passes output_mode="binary"); the config holds the new name
+    vocab = ["a", "b", "c"]
+    tokens = np.array([["a", "c"], ["b", "b"]])
+    binary = L.StringLookup(vocabulary=vocab, output_mode="binary")
+    np.testing.assert_array_equal(
+        binary(tokens).numpy(),
+        L.StringLookup(vocabulary=vocab, output_mode="multi_hot")(tokens).numpy())
+    assert binary.get_config()["output_mode"] == "multi_hot"
+    ints = L.IntegerLookup(vocabulary=[4, 7], output_mode="binary")
+    np.testing.assert_array_equal(ints(np.array([[7, 9]])).numpy(), [[1, 0, 1]])
+    encoding = L.CategoryEncoding(3, output_mode="binary")
+    np.testing.assert_array_equal(encoding(np.array([[0, 2]])).numpy(), [[1, 0, 1]])
+    text = L.TextVectorization(output_mode="tf-idf")
+    text.adapt(np.array(["a b", "a c"]))
+    assert text.get_config()["output_mode"] == "tf_idf"
+    with pytest.raises(ValueError, match="output_mode"):
+        L.StringLookup(vocabulary=vocab, output_mode="bits")
+
+
 def test_text_vectorization_pipeline_and_round_trip():
     layer = L.TextVectorization(ngrams=2, output_sequence_length=6)
     layer.adapt(["Hello, World!", "hello there world"])

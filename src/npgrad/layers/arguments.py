@@ -81,6 +81,16 @@ def positive_int(value, layer_cls, arg):
     return int(value)
 
 
+#: Keras's older names of encoding output modes, which its layers still take
+_OUTPUT_MODE_ALIASES = {"binary": "multi_hot", "tf-idf": "tf_idf"}
+
+
+def output_mode(value):
+    """An ``output_mode`` under its current name: Keras's older 'binary' is 'multi_hot' and
+    'tf-idf' is 'tf_idf' (the layer stores, and its config holds, the new name)."""
+    return _OUTPUT_MODE_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
 def padding_arg(padding, layer_cls, allowed=("valid", "same")):
     """Lower-case a padding string and check it is allowed."""
     mode = padding.lower() if isinstance(padding, str) else padding

@@ -27,6 +27,7 @@ import collections
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers import arguments
 from npgrad.layers.layer import Layer
 from npgrad.layers.numerical_preprocessing import encode_categorical, hash_to_bins, salt_arg
 
@@ -71,6 +72,7 @@ class _IndexLookup(Layer):
                 or num_oov_indices < 0:
             raise ValueError(f"{name}: argument `num_oov_indices` must be an int >= 0, "
                              f"got {num_oov_indices!r}")
+        output_mode = arguments.output_mode(output_mode)
         if output_mode not in _MODES:
             raise ValueError(f"{name}: argument `output_mode` must be one of {list(_MODES)}, "
                              f"got {output_mode!r}")
@@ -322,7 +324,8 @@ class StringLookup(_IndexLookup):
         vocabulary: optional list of tokens (or a file path), instead of ``adapt``.
         mask_token: optional token for padding, index 0 in 'int' mode.
         oov_token: token returned for OOV indices by ``invert`` (default '[UNK]').
-        output_mode: 'int', 'one_hot', 'multi_hot', 'count' or 'tf_idf'.
+        output_mode: 'int', 'one_hot', 'multi_hot', 'count' or 'tf_idf' (Keras's older
+            'binary' and 'tf-idf' are taken for 'multi_hot' and 'tf_idf').
         invert: map indices back to tokens.
         sparse: must be False.
         pad_to_max_tokens: encodings have ``max_tokens`` entries.
@@ -360,7 +363,8 @@ class IntegerLookup(_IndexLookup):
         num_oov_indices: indices for out-of-vocabulary values (default 1).
         mask_token: optional value for padding, index 0 in 'int' mode.
         oov_token: value returned for OOV indices by ``invert`` (default -1).
-        output_mode: 'int', 'one_hot', 'multi_hot', 'count' or 'tf_idf'.
+        output_mode: 'int', 'one_hot', 'multi_hot', 'count' or 'tf_idf' (Keras's older
+            'binary' and 'tf-idf' are taken for 'multi_hot' and 'tf_idf').
         sparse: must be False.
         pad_to_max_tokens: encodings have ``max_tokens`` entries.
         vocabulary: optional list of values, instead of ``adapt``.

@@ -364,7 +364,8 @@ class CategoryEncoding(Layer):
 
     Args:
         num_tokens: number of codes.
-        output_mode: 'multi_hot' (default), 'one_hot' or 'count'.
+        output_mode: 'multi_hot' (default; Keras's older 'binary' is taken for it),
+            'one_hot' or 'count'.
         sparse: must be False.
 
     Call: ``layer(codes, count_weights=None)``; ``count_weights`` (the codes' shape) weights
@@ -382,8 +383,9 @@ class CategoryEncoding(Layer):
         if num_tokens is None:
             raise ValueError("CategoryEncoding: argument `num_tokens` is required")
         self.num_tokens = arguments.positive_int(num_tokens, "CategoryEncoding", "num_tokens")
-        self.output_mode = _choice(output_mode, ("one_hot", "multi_hot", "count"),
-                                   "CategoryEncoding", "output_mode")
+        self.output_mode = _choice(arguments.output_mode(output_mode),
+                                   ("one_hot", "multi_hot", "count"), "CategoryEncoding",
+                                   "output_mode")
         self.sparse = False
 
     def call(self, x, training=False, count_weights=None):

@@ -23,6 +23,7 @@ import re
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers import arguments
 from npgrad.layers.glue import get_registered_function, registered_name
 from npgrad.layers.layer import Layer
 from npgrad.layers.lookup import StringLookup
@@ -56,7 +57,8 @@ class TextVectorization(Layer):
             :func:`npgrad.layers.register_function` to save the layer).
         split: 'whitespace' (default), 'character', None, or a callable ``str -> list``.
         ngrams: None, an int n (1- to n-grams) or a tuple of n-gram widths.
-        output_mode: 'int' (default), 'multi_hot', 'count' or 'tf_idf'.
+        output_mode: 'int' (default), 'multi_hot', 'count' or 'tf_idf' (Keras's older
+            'binary' and 'tf-idf' are taken for 'multi_hot' and 'tf_idf').
         output_sequence_length: 'int' mode: pad with 0 or truncate every sequence to this
             length (default: pad to the longest sequence of the batch).
         pad_to_max_tokens: encodings have ``max_tokens`` entries.
@@ -92,6 +94,7 @@ class TextVectorization(Layer):
         self.ngrams = list(ngrams) if isinstance(ngrams, (tuple, list)) else ngrams
         self._widths = None if ngrams is None else (
             tuple(range(1, ngrams + 1)) if isinstance(ngrams, int) else tuple(ngrams))
+        output_mode = arguments.output_mode(output_mode)
         if output_mode not in ("int", "multi_hot", "count", "tf_idf"):
             raise ValueError("TextVectorization: argument `output_mode` must be one of "
                              f"['int', 'multi_hot', 'count', 'tf_idf'], got {output_mode!r}")
