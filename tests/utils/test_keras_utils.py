@@ -168,6 +168,49 @@ def test_timeseries_dataset_windows_and_targets():
     assert spaced[0][-1, -1] == 11
 
 
+def test_timeseries_dataset_feeds_fit_evaluate_and_predict():
+    # keras.io's weather forecasting: keras.preprocessing.timeseries_dataset_from_array, then
+    # fit(dataset_train, validation_data=dataset_val); targets shorter than the data
+    series = np.sin(np.arange(120, dtype="float32") / 5.0)[:, None]
+    train = npgrad.preprocessing.timeseries_dataset_from_array(
+        series[:-5], series[5:90, 0], sequence_length=5, batch_size=16)
+    assert sum(len(b[1]) for b in train) == 85  # min(115 - 5 + 1 windows, 85 targets)
+    val = npgrad.preprocessing.timeseries_dataset_from_array(
+        series[90:-5], series[95:, 0], sequence_length=5, batch_size=16)
+    npgrad.utils.set_random_seed(0)
+    model = npgrad.Sequential([npgrad.Input((5, 1)), npgrad.layers.LSTM(4),
+                               npgrad.layers.Dense(1)])
+    model.compile("adam", "mse")
+    history = model.fit(train, validation_data=val, epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    assert np.isfinite(model.evaluate(val, verbose=0))
+    windows = np.stack([series[i:i + 5] for i in range(85)])
+    np.testing.assert_allclose(model.predict(train, verbose=0),
+                               model.predict(windows, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+def test_a_timeseries_dataset_keeps_its_order_in_fit():
+    # like the tf.data dataset Keras returns, fit(shuffle=True) does not reorder its batches
+    data = np.arange(40, dtype="float32")[:, None]
+    ds = utils.timeseries_dataset_from_array(data, np.arange(40, dtype="float32"), 4,
+                                             batch_size=4)
+    firsts = []
+
+    class Spy(type(ds)):
+        def __getitem__(self, index):
+            batch = super().__getitem__(index)
+            firsts.append(float(batch[1][0]))
+            return batch
+
+    ds.__class__ = Spy
+    npgrad.utils.set_random_seed(0)
+    model = npgrad.Sequential([npgrad.Input((4, 1)), npgrad.layers.Flatten(),
+                               npgrad.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(ds, epochs=1, shuffle=True, verbose=0)
+    assert len(firsts) == len(ds) == 10 and firsts == sorted(firsts)
+
+
 def test_timeseries_dataset_matches_keras():
     keras = pytest.importorskip("keras")
     pytest.importorskip("tensorflow")  # Keras builds this dataset with tf.data

@@ -4,5 +4,6 @@
 """
 
 from npgrad.preprocessing import sequence
+from npgrad.utils.dataset_utils import timeseries_dataset_from_array
 
-__all__ = ["sequence"]
+__all__ = ["sequence", "timeseries_dataset_from_array"]

@@ -346,8 +346,8 @@ def iterator_adapter(x, y, sample_weight, shuffle, caller):
             raise ValueError(f"{caller}: {name} must be None when x is a "
                              f"{'PyDataset' if isinstance(x, PyDataset) else 'generator'}; "
                              f"yield (x, y, sample_weight) from it instead")
-    if isinstance(x, PyDataset):
-        return PyDatasetAdapter(x, shuffle, caller)
+    if isinstance(x, PyDataset):  # one that orders itself (a timeseries dataset) stays so
+        return PyDatasetAdapter(x, shuffle and not getattr(x, "keeps_order", False), caller)
     return GeneratorAdapter(x, caller)
 
 

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from npgrad.utils.py_dataset import PyDataset
+
 
 def _leaves(dataset):
     """The arrays of a dataset: the values of a dict, the items of a tuple, or itself."""
@@ -82,15 +84,22 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
     return _take(dataset, order[:left]), _take(dataset, order[left:left + right])
 
 
-class TimeseriesDataset:
+class TimeseriesDataset(PyDataset):
     """Batches of sliding windows over an array (made by :func:`timeseries_dataset_from_array`).
 
     ``len(ds)`` batches; ``ds[i]`` is batch i, ``(inputs, targets)`` or ``inputs`` alone;
-    iterating yields them in order (reshuffled each pass when ``shuffle`` was given).
+    iterating yields them in order (the windows reshuffled each pass when ``shuffle`` was
+    given). A :class:`~npgrad.utils.PyDataset`, so ``fit``, ``evaluate`` and ``predict``
+    take it (and ``validation_data=``), as Keras's take the ``tf.data.Dataset`` it returns.
+    Like that dataset it keeps its own order: ``fit(shuffle=True)`` does not reorder it.
     """
+
+    #: the adapter leaves the batch order alone (this dataset shuffles its windows itself)
+    keeps_order = True
 
     def __init__(self, data, targets, starts, sequence_length, sampling_rate, batch_size,
                  shuffle, seed):
+        super().__init__()
         self.data, self.targets = data, targets
         self.starts = starts
         self.offsets = np.arange(sequence_length) * sampling_rate
@@ -112,9 +121,13 @@ class TimeseriesDataset:
             return inputs
         return inputs, self.targets[starts]
 
-    def __iter__(self):
+    def on_epoch_begin(self):
+        """A new pass: the windows reshuffled when ``shuffle`` was given."""
         if self.shuffle:
             self.order = self.rng.permutation(len(self.starts))
+
+    def __iter__(self):
+        self.on_epoch_begin()
         for index in range(len(self)):
             yield self[index]
 
@@ -129,7 +142,9 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
 
     Args:
         data: array (T, ...) of timesteps.
-        targets: array aligned with ``data`` (or None for inputs only).
+        targets: array aligned with ``data`` (or None for inputs only): window i's target is
+            ``targets[s]``; when it is shorter than ``data``, windows whose target would lie
+            past its end are left out, as in Keras.
         sequence_length: timesteps per window.
         sequence_stride: steps between window starts.
         sampling_rate: steps between timesteps inside a window.
@@ -150,12 +165,11 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         if not isinstance(value, (int, np.integer)) or value <= 0:
             raise ValueError(f"timeseries_dataset_from_array: {name} must be a positive int, "
                              f"got {value!r}")
-    if targets is not None:
-        targets = np.asarray(targets)
-        if len(targets) != len(data):
-            raise ValueError(f"timeseries_dataset_from_array: targets have {len(targets)} "
-                             f"entries, data {len(data)} timesteps")
     span = (sequence_length - 1) * sampling_rate + 1
-    starts = np.arange(start, max(end - span + 1, start), sequence_stride)
+    stop = end - span + 1  # past the last window's start
+    if targets is not None:  # as Keras: no more windows than targets (a shorter target
+        targets = np.asarray(targets)  # array ends the series early)
+        stop = min(stop, len(targets))
+    starts = np.arange(start, max(stop, start), sequence_stride)
     return TimeseriesDataset(data, targets, starts, sequence_length, sampling_rate, batch_size,
                              shuffle, seed)
