@@ -36,6 +36,17 @@ def test_input_returns_a_symbolic_tensor_of_its_input_layer():
     assert isinstance(doubled, npgrad.KerasTensor) and doubled.shape == inp.shape
 
 
+def test_an_input_batch_size_does_not_bind_the_data():
+    # keras.io's PixelCNN builds on Input(shape, batch_size=128) and predicts on fewer; Keras
+    # leaves the batch axis out of a model's input specs
+    inp = L.Input((3,), batch_size=128)
+    model = npgrad.Model(inp, L.Dense(2)(inp))
+    assert model.predict(np.ones((16, 3)), verbose=0).shape == (16, 2)
+    assert model(np.ones((5, 3))).shape == (5, 2)
+    with pytest.raises(ValueError, match=r"expected shape \(128, 3\), got shape \(5, 4\)"):
+        model(np.ones((5, 4)))
+
+
 def test_dense_applies_to_the_last_axis_and_its_activation():
     layer = L.Dense(2, activation="relu", kernel_initializer="ones", bias_initializer="zeros")
     x = np.array([[[1.0, -2.0]], [[3.0, 1.0]]], dtype=np.float32)  # (2, 1, 2)

@@ -64,8 +64,11 @@ class InputLayer(Layer):
         return self.batch_shape[1:]
 
     def _check(self, shape):
+        # the batch axis is not checked: as in Keras (whose model input specs leave it out),
+        # Input(shape, batch_size=128) names the size the model is built for, and a model
+        # still predicts on a batch of 16
         if len(shape) != len(self.batch_shape) or any(
-            e is not None and e != d for e, d in zip(self.batch_shape, shape)
+            e is not None and e != d for e, d in zip(self.batch_shape[1:], shape[1:])
         ):
             raise arguments.incompatible(self, f"shape {self.batch_shape}", shape)
 
