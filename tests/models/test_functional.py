@@ -219,15 +219,16 @@ def test_multi_output_losses_are_weighted_and_summed():
     y_reg = data[:, :1] * 2
     y_cls = (data[:, 1] > 0).astype(np.int64) + (data[:, 2] > 1)
     p_reg, p_cls = model.predict(data, verbose=0)
-    reg_loss = 0.5 * np.mean((p_reg - y_reg) ** 2)
-    cls_loss = 2.0 * np.mean(-np.log(p_cls[np.arange(64), y_cls]))
-    # Keras 3 (>= 3.5) logs each output's weighted loss next to the total
+    reg_loss = np.mean((p_reg - y_reg) ** 2)
+    cls_loss = np.mean(-np.log(p_cls[np.arange(64), y_cls]))
+    total = 0.5 * reg_loss + 2.0 * cls_loss
+    # Keras 3.7+ logs each output's loss before its weight next to the weighted total
     logs = model.evaluate(data, [y_reg, y_cls], batch_size=64, verbose=0, return_dict=True)
-    assert logs == pytest.approx({"loss": reg_loss + cls_loss, "reg_loss": reg_loss,
-                                  "cls_loss": cls_loss}, rel=1e-4)
+    assert logs == pytest.approx({"loss": total, "reg_loss": reg_loss, "cls_loss": cls_loss},
+                                 rel=1e-4)
     assert model.metrics_names == ["loss", "reg_loss", "cls_loss"]
     assert model.evaluate(data, {"cls": y_cls, "reg": y_reg}, batch_size=64, verbose=0) == \
-        pytest.approx([reg_loss + cls_loss, reg_loss, cls_loss], rel=1e-4)
+        pytest.approx([total, reg_loss, cls_loss], rel=1e-4)
     history = model.fit(data, [y_reg, y_cls], epochs=10, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     # dict outputs and dict losses; an output without a loss is skipped
@@ -237,8 +238,17 @@ def test_multi_output_losses_are_weighted_and_summed():
     assert set(out) == {"reg", "cls"}
     mse = float(np.mean((out["reg"] - y_reg) ** 2))
     assert named.evaluate(data, {"reg": y_reg, "cls": y_cls}, batch_size=64, verbose=0,
-                          return_dict=True) == pytest.approx({"loss": mse, "reg_loss": mse},
-                                                             rel=1e-4)
+                          return_dict=True) == pytest.approx({"loss": mse}, rel=1e-4)
+    # the targets of the outputs with a loss alone, as one array or with None for the others
+    # (keras.io's miniature GPT: loss=[fn, None] and fit(x, y))
+    partial = npgrad.Model(x, [reg, cls])
+    partial.compile("sgd", loss=["mse", None])
+    for y in (y_reg, [y_reg], [y_reg, None]):
+        assert partial.evaluate(data, y, batch_size=64, verbose=0, return_dict=True) == \
+            pytest.approx({"loss": mse}, rel=1e-4)
+    assert len(partial.fit(data, y_reg, epochs=2, verbose=0).history["loss"]) == 2
+    with pytest.raises(ValueError, match="2 outputs"):
+        partial.fit(data, [y_reg, y_reg, y_reg], verbose=0)
 
 
 def test_unsupported_multi_output_features_raise_clearly():

@@ -4,7 +4,8 @@ They own the bookkeeping for one or several outputs (Keras 3's ``compile_utils``
 
 - :class:`CompileLoss` turns ``loss`` and ``loss_weights`` (one, a list or a dict keyed by
   output names) into one scalar Tensor per batch, and keeps a Mean tracker of each output's
-  weighted loss (logged as ``<output>_loss`` when there are several outputs).
+  unweighted loss (logged as ``<output>_loss`` when several outputs have a loss, as Keras
+  3.7 and later).
 - :class:`CompileMetrics` turns ``metrics`` and ``weighted_metrics`` into Metric objects,
   built at the first batch (``'accuracy'`` is resolved from the loss and the data, as Keras
   does), updated per output and prefixed ``<output>_`` when there are several outputs.
@@ -60,7 +61,7 @@ class CompileLoss:
     Attributes:
         losses: one Loss (or None) per output.
         weights: one float per output.
-        trackers: per output, a Mean of its weighted loss (several outputs only).
+        trackers: per output, a Mean of its unweighted loss (when several have a loss).
     """
 
     def __init__(self, loss, loss_weights=None, output_names=None, caller="compile"):
@@ -82,8 +83,11 @@ class CompileLoss:
                     f"{caller}: loss_weights must be a list of {len(names)} floats or a dict "
                     f"keyed by the outputs {names}, got {loss_weights!r}"
                 )
-            # Keras 3 logs each output's (weighted) loss as "<output>_loss"
-            self.trackers = [None if fn is None else metrics_module.Mean(name=f"{n}_loss")
+            # Keras 3.7+ logs each output's loss, before its weight, as "<output>_loss" when
+            # several outputs have one (with one, "loss" says it all)
+            several = sum(fn is not None for fn in self.losses) > 1
+            self.trackers = [metrics_module.Mean(name=f"{n}_loss")
+                             if fn is not None and several else None
                              for fn, n in zip(self.losses, names)]
         else:
             if isinstance(loss, (list, tuple)) and len(loss) == 1:
@@ -103,7 +107,7 @@ class CompileLoss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The weighted sum of the outputs' losses (a scalar Tensor); remembers each
-        output's weighted value for :meth:`update_trackers`."""
+        output's unweighted value for :meth:`update_trackers`."""
         if not self.multi_output:
             total = self.losses[0](y_true, y_pred, sample_weight=sample_weight)
             return total * self.weights[0] if self.weights[0] != 1.0 else total
@@ -114,9 +118,9 @@ class CompileLoss:
                 values.append(None)
                 continue
             term = loss(target, pred, sample_weight=sample_weight)
+            values.append(float(np.asarray(term.data)))
             if weight != 1.0:
                 term = term * weight
-            values.append(float(np.asarray(term.data)))
             total = term if total is None else total + term
         self._last_values = values
         return total

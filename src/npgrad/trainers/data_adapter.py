@@ -186,8 +186,34 @@ def model_targets(model, data, what, caller, n_outputs):
         return None
     names = getattr(model, "output_names", None)
     if n_outputs > 1:
-        return _group(data, what, caller, names, "outputs")
+        return _group(_loss_slots(model, data, n_outputs), what, caller, names, "outputs")
     return as_array(_single(data, names), what, caller)
+
+
+def _loss_slots(model, data, n_outputs):
+    """Keras 3's loss defined over some outputs only (``loss=[fn, None]``): ``y`` may hold
+    the targets of those outputs alone (one array, or a list of them), or None where an output
+    has no loss. The targets go to their outputs; the others get empty (N, 0) placeholders."""
+    losses = getattr(getattr(model, "compiled_loss", None), "losses", None)
+    if not losses or None not in losses or isinstance(data, (dict, ArrayGroup)):
+        return data
+    flat = list(data) if isinstance(data, (list, tuple)) else [data]
+    wanted = [i for i, loss in enumerate(losses) if loss is not None]
+    if len(flat) == n_outputs and not any(t is None for t in flat):
+        return data
+    if len(flat) == n_outputs:  # [y, None]: the Nones where there is no loss
+        given = [(i, t) for i, t in enumerate(flat) if t is not None]
+        if [i for i, _ in given] != wanted:
+            return data
+    elif len(flat) == len(wanted):
+        given = list(zip(wanted, flat))
+    else:
+        return data
+    samples = len(given[0][1])
+    slots = [np.zeros((samples, 0), dtype=np.float32) for _ in range(n_outputs)]
+    for i, target in given:
+        slots[i] = target
+    return slots
 
 
 def check_lengths(caller, **arrays):
