@@ -143,3 +143,32 @@ def test_a_metric_without_state_variables_must_write_its_reset():
         Stateless().reset_state()
     with pytest.raises(TypeError, match="shape must be a tuple of ints"):
         Stateless().add_variable(shape="x")
+
+
+def test_results_answer_numpy_as_keras_tensors_do():
+    # custom loops print metric.result().numpy() (keras.io's sklearn-metric callback recipe)
+    mean = metrics.Mean()
+    mean.update_state([1.0, 2.0])
+    value = mean.result()
+    assert value == 1.5 and isinstance(value, float) and f"{value:.2f}" == "1.50"
+    assert value.numpy().dtype == np.float32 and value.numpy().shape == () and value.numpy() == 1.5
+    per_class = metrics.F1Score(average=None)
+    per_class.update_state(np.eye(3)[[0, 1, 2]], np.eye(3)[[0, 1, 1]])
+    assert type(per_class.result().numpy()) is np.ndarray
+    np.testing.assert_allclose(per_class.result().numpy(), [1.0, 2 / 3, 0.0], atol=1e-6)
+
+    class Count(metrics.Metric):  # a subclass's own result() answers too
+        def __init__(self):
+            super().__init__(name="count")
+            self.n = 0
+
+        def update_state(self, values):
+            self.n += len(values)
+
+        def result(self):
+            return self.n
+
+    count = Count()
+    count.update_state([1, 2, 3])
+    assert count.result().numpy() == 3
+    assert npgrad.metrics.AUC()(np.array([0, 1]), np.array([0.2, 0.9])).numpy() == 1.0

@@ -3,9 +3,11 @@
 Metrics are computed on plain ndarrays (no graph).
 
 A metric accumulates over batches: ``update_state(y_true, y_pred, sample_weight=None)``
-adds a batch, ``result()`` returns the value so far as a Python float, ``reset_state()``
-starts again (``fit`` resets at each epoch). Calling a metric updates it and returns the
-result, as in Keras.
+adds a batch, ``result()`` returns the value so far as a Python float (an array for
+per-class or per-threshold metrics), ``reset_state()`` starts again (``fit`` resets at each
+epoch). Calling a metric updates it and returns the result, as in Keras. Keras's
+``result()`` is a tensor, so custom loops write ``metric.result().numpy()``: npgrad's value
+answers that too (:class:`MetricResult`, a float with ``numpy()``).
 
 Example:
     >>> import numpy as np, npgrad
@@ -17,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -60,6 +63,49 @@ def sparse_labels(y_true, y_pred):
     return y_true.astype(np.int64)
 
 
+# ------------------------------------------------------------------ results
+class MetricResult(float):
+    """A metric's value: a Python float that also answers ``numpy()`` (and ``shape``,
+    ``dtype``), as the 0-d tensor Keras's ``result()`` returns does."""
+
+    __slots__ = ()
+    shape = ()
+    ndim = 0
+    dtype = np.dtype(np.float32)
+
+    def numpy(self):
+        """The value as a 0-d float32 array (what ``tensor.numpy()`` gives in Keras)."""
+        return np.array(float(self), dtype=np.float32)
+
+
+class MetricResultArray(np.ndarray):
+    """A per-class or per-threshold result: an ndarray that also answers ``numpy()``."""
+
+    def numpy(self):
+        """The values as a plain ndarray."""
+        return np.asarray(self).view(np.ndarray)
+
+
+def _answering_numpy(result):
+    """Wrap a ``result`` method so that a number or array it returns answers ``numpy()``
+    (a Tensor or Variable already does)."""
+    if getattr(result, "answers_numpy", False):
+        return result
+
+    @functools.wraps(result)
+    def wrapped(self):
+        value = result(self)
+        if isinstance(value, (float, int, np.floating, np.integer)) \
+                and not isinstance(value, (bool, MetricResult)):
+            return MetricResult(value)
+        if type(value) is np.ndarray:
+            return value.view(MetricResultArray)
+        return value
+
+    wrapped.answers_numpy = True
+    return wrapped
+
+
 # ------------------------------------------------------------------ base classes
 class Metric:
     """Base class of stateful metrics.
@@ -74,6 +120,12 @@ class Metric:
     def __init__(self, name=None, dtype=None):
         self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype
+
+    def __init_subclass__(cls, **kwargs):
+        # every result() answers .numpy(), custom metrics' included (see MetricResult)
+        super().__init_subclass__(**kwargs)
+        if "result" in cls.__dict__:
+            cls.result = _answering_numpy(cls.__dict__["result"])
 
     def update_state(self, y_true, y_pred, sample_weight=None):  # pragma: no cover - abstract
         raise NotImplementedError
