@@ -30,7 +30,14 @@ def test_integer_inputs_take_the_floating_dtype_of_the_other_operand():
     assert y.dtype == np.float64
     z = Tensor(np.ones(3, dtype=np.float32)) + np.arange(3)
     assert z.dtype == np.float32
-    assert (Tensor(np.arange(3)) + Tensor(np.arange(3))).dtype == np.float32
+    # with no float to take, integers stay exact integers (as Keras): arithmetic, indexing
+    ids = Tensor(np.array([2**24 + 1, 5], dtype=np.int64))
+    assert (ids + Tensor(np.arange(2))).dtype == np.int64 and ids[:1].item() == 2**24 + 1
+    small = Tensor(np.array([1, 2], dtype=np.int32))
+    assert (small * 3 - 1).dtype == np.int32 and (small @ small).dtype == np.int32
+    assert (small + 0.5).dtype == np.float32  # a Python float: floatx
+    flags = Tensor(np.array([True, False]))
+    assert flags[::-1].dtype == np.bool_ and (flags + flags).dtype == np.float32
 
 
 def test_python_scalars_do_not_promote_float32():
@@ -281,3 +288,18 @@ def test_a_larger_tensor_refuses_to_be_one_number():
     with pytest.raises(TypeError, match="only an integer tensor can be used as an index"):
         [1, 2][Tensor(np.array(1.0))]
     assert f"{t}" == str(t)  # no format spec: the repr, as before
+
+
+def test_floor_division_modulo_and_bitwise_operators_as_keras_tensors():
+    ids = Tensor(np.array([7, -3, 4], dtype=np.int32))
+    np.testing.assert_array_equal((ids // 2).numpy(), [3, -2, 2])
+    np.testing.assert_array_equal((ids % 3).numpy(), [1, 0, 1])
+    np.testing.assert_array_equal((10 % ids).numpy(), np.mod(10, [7, -3, 4]))
+    np.testing.assert_array_equal((ids & 1).numpy(), [1, 1, 0])
+    np.testing.assert_array_equal((~ids).numpy(), [-8, 2, -5])
+    flags = Tensor(np.array([True, False]))
+    np.testing.assert_array_equal((flags | ~flags).numpy(), [True, True])
+    np.testing.assert_array_equal((flags ^ True).numpy(), [False, True])
+    x = Tensor(np.array([7.5, -3.0]), requires_grad=True)
+    (x % 2.0).sum().backward()  # d(x mod 2)/dx = 1
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])

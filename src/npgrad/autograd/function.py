@@ -9,7 +9,10 @@ arguments are constants (axes, strides, integer labels, masks) passed to ``forwa
 Dtype rule (one rule, applied here for every op): floating inputs keep their dtype and
 combine as NumPy combines them; integer, boolean and Python-number inputs take the
 floating dtype of the op's other inputs, or ``npgrad.config.floatx()`` (float32) when there
-is none.
+is none. One exception, as Keras: with no float among the inputs, the ops that only move
+values (reshape, indexing, concatenation...) keep integers and booleans, and exact integer
+arithmetic (add, subtract, multiply, negative, abs, maximum, minimum, matmul) keeps
+integers (``Function.integer_kinds``).
 """
 
 from __future__ import annotations
@@ -41,6 +44,12 @@ class Function:
     # ops whose input Tensors stay reachable from the output (``input_tensors``) until
     # backward: a softmax's or sigmoid's logits, which the probabilistic losses recover
     keeps_input_tensors = False
+    # the dtype kinds an op computes in as they come when every input has one of them, no
+    # float to take (the dtype rule's exception): "iub" for ops that only move values
+    # (reshape, indexing, concatenation), "iu" for exact integer arithmetic (add, multiply,
+    # matmul...). Integer ids then stay exact (int64 above 2**24 does not survive float32),
+    # as in Keras; such a result needs no gradient.
+    integer_kinds = ""
     retained = None  # a weak reference to the output Tensor, set by its retain_grad()
 
     def save_for_backward(self, *arrays):
@@ -62,6 +71,13 @@ class Function:
         Returns:
             A new :class:`Tensor` holding the forward result.
         """
+        if cls.integer_kinds:
+            arrays = _integer_arrays(inputs, cls.integer_kinds)
+            if arrays is not None:
+                fn = cls()
+                fn.saved = ()
+                fn.needs_input_grad = (False,) * len(arrays)
+                return Tensor(fn.forward(*arrays, **constants))
         tensors = _as_tensors(inputs, cls.__name__)
         fn = cls()
         fn.saved = ()
@@ -83,6 +99,26 @@ class Function:
             result._ctx = fn
             return result
         return Tensor(out)
+
+
+def _integer_arrays(inputs, kinds):
+    """The inputs as arrays when each is an array (or Tensor) of one of ``kinds`` or a Python
+    int, and at least one is an array; else None. Python ints take the arrays' dtype, as
+    Keras's weak scalars (an int32 tensor plus 1 stays int32)."""
+    dtypes = []
+    for x in inputs:
+        data = x.data if isinstance(x, Tensor) else x
+        if isinstance(data, np.ndarray):
+            if data.dtype.kind not in kinds:
+                return None
+            dtypes.append(data.dtype)
+        elif not isinstance(data, (int, np.integer)) or isinstance(data, bool):
+            return None
+    if not dtypes:
+        return None
+    scalar = np.result_type(*dtypes)
+    return [x.data if isinstance(x, Tensor) else
+            x if isinstance(x, np.ndarray) else np.asarray(x, dtype=scalar) for x in inputs]
 
 
 def _as_tensors(inputs, op_name):

@@ -395,6 +395,20 @@ def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     return wrap(np.allclose(raw(x1), raw(x2), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
+def _tensor_operators():
+    """Tensor's ``//``, ``%``, ``&``, ``|``, ``^`` and ``~``: the ops above, bound here
+    where they live (``primitives.tensor_methods`` binds the arithmetic ones), as Keras's
+    tensors have them. ``&``, ``|``, ``^`` and ``~`` are bitwise, hence logical on booleans."""
+    pairs = {"floordiv": floor_divide, "mod": mod, "and": bitwise_and, "or": bitwise_or,
+             "xor": bitwise_xor}
+    for name, op in pairs.items():
+        setattr(Tensor, f"__{name}__", lambda self, other, op=op: op(self, other))
+        setattr(Tensor, f"__r{name}__", lambda self, other, op=op: op(other, self))
+    Tensor.__invert__ = lambda self: bitwise_invert(self)
+
+
+_tensor_operators()
+
 __all__ = [
     "abs", "absolute", "add", "allclose", "angle", "arccos", "arccosh", "arcsin", "arcsinh",
     "arctan", "arctan2", "arctanh", "bitwise_and", "bitwise_invert", "bitwise_left_shift",

@@ -22,6 +22,8 @@ def _check_broadcast(op, a, b):
 class Add(Function):
     """a + b."""
 
+    integer_kinds = "iu"  # exact on integers: they stay integers
+
     def forward(self, a, b):
         if a.shape != b.shape:
             _check_broadcast("add", a, b)
@@ -56,6 +58,8 @@ class AddReLU(Function):
 class Subtract(Function):
     """a - b."""
 
+    integer_kinds = "iu"  # exact on integers: they stay integers
+
     def forward(self, a, b):
         if a.shape != b.shape:
             _check_broadcast("subtract", a, b)
@@ -67,6 +71,8 @@ class Subtract(Function):
 
 class Multiply(Function):
     """a * b."""
+
+    integer_kinds = "iu"  # exact on integers: they stay integers
 
     def forward(self, a, b):
         if a.shape != b.shape:
@@ -102,6 +108,8 @@ class Divide(Function):
 
 class Negative(Function):
     """-x."""
+
+    integer_kinds = "iu"  # exact on integers: they stay integers
 
     def forward(self, x):
         return -x
@@ -175,6 +183,8 @@ class Sqrt(Function):
 class Abs(Function):
     """|x|; the gradient at exactly 0 is 0 (sign(0) = 0)."""
 
+    integer_kinds = "iu"  # exact on integers: they stay integers
+
     def forward(self, x):
         self.save_for_backward(x)
         return np.abs(x)
@@ -208,6 +218,8 @@ class Clip(Function):
 class Maximum(Function):
     """Elementwise max(a, b); on ties the gradient goes to a."""
 
+    integer_kinds = "iu"  # exact on integers: they stay integers
+
     def forward(self, a, b):
         if a.shape != b.shape:
             _check_broadcast("maximum", a, b)
@@ -220,6 +232,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     """Elementwise min(a, b); on ties the gradient goes to a."""
+
+    integer_kinds = "iu"  # exact on integers: they stay integers
 
     def forward(self, a, b):
         if a.shape != b.shape:

@@ -8,6 +8,8 @@ from npgrad.autograd.function import Function
 class MatMul(Function):
     """a @ b with NumPy's rules: 1-D operands are promoted, leading (batch) axes broadcast."""
 
+    integer_kinds = "iu"  # exact on integers: they stay integers
+
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError("matmul: operands must have at least one dimension, got a scalar")

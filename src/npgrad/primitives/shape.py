@@ -8,6 +8,8 @@ from npgrad.autograd.function import Function
 class Reshape(Function):
     """View the same elements with another shape."""
 
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
+
     def forward(self, x, shape=None):
         self.in_shape = x.shape
         try:
@@ -24,6 +26,8 @@ class Reshape(Function):
 
 class Transpose(Function):
     """Permute axes (reverse them when ``axes`` is None)."""
+
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
 
     def forward(self, x, axes=None):
         if axes is not None and sorted(int(a) % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
@@ -42,6 +46,8 @@ class GetItem(Function):
 
     Repeated indices accumulate their gradients.
     """
+
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
 
     def forward(self, x, index=None):
         self.in_shape, self.dtype, self.index = x.shape, x.dtype, index
@@ -67,6 +73,8 @@ def _is_basic(index):
 class Concatenate(Function):
     """Join tensors along an existing axis."""
 
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         self.splits = np.cumsum([x.shape[axis] for x in xs])[:-1]
@@ -79,6 +87,8 @@ class Concatenate(Function):
 class Stack(Function):
     """Join same-shape tensors along a new axis."""
 
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
+
     def forward(self, *xs, axis=0):
         self.axis = axis
         return np.stack(xs, axis=axis)
@@ -90,6 +100,8 @@ class Stack(Function):
 class Pad(Function):
     """Pad with a constant (``pad_width`` as in ``np.pad``, one (before, after) per axis)."""
 
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
+
     def forward(self, x, pad_width=None, value=0.0):
         self.crop = tuple(slice(before, before + n) for (before, _), n in zip(pad_width, x.shape))
         return np.pad(x, pad_width, mode="constant", constant_values=value)
@@ -100,6 +112,8 @@ class Pad(Function):
 
 class BroadcastTo(Function):
     """Broadcast to a larger shape (the engine sums the gradient back)."""
+
+    integer_kinds = "iub"  # moves values: integers and booleans stay as they are
 
     def forward(self, x, shape=None):
         try:
