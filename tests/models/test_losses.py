@@ -162,3 +162,26 @@ def test_integer_label_losses_take_the_target_as_data():
     value.backward()
     np.testing.assert_allclose(float(value), np.log(3.0), rtol=1e-12)
     assert probs.grad is not None and labels.grad is None
+
+
+def test_a_plain_loss_function_gets_targets_of_the_predictions_rank():
+    # keras.io's siamese contrastive loss: labels (N,) against sigmoid outputs (N, 1) broadcast
+    # to (N, N) and trained the model to a constant 0.5, silently
+    seen = []
+
+    def contrastive(y_true, y_pred):
+        seen.append(tuple(y_true.shape))
+        return npgrad.ops.mean((1 - y_true) * npgrad.ops.square(y_pred)
+                               + y_true * npgrad.ops.square(npgrad.ops.maximum(1 - y_pred, 0)))
+
+    npgrad.utils.set_random_seed(0)
+    inp = npgrad.Input((3,))
+    model = npgrad.Model(inp, npgrad.layers.Dense(1, activation="sigmoid")(inp))
+    model.compile("sgd", loss=contrastive)
+    x = np.random.default_rng(0).random((8, 3)).astype("float32")
+    y = (np.arange(8) % 2).astype("float32")
+    value = model.evaluate(x, y, batch_size=8, verbose=0)
+    p = model.predict(x, verbose=0)
+    expected = np.mean((1 - y[:, None]) * p**2 + y[:, None] * np.maximum(1 - p, 0) ** 2)
+    assert seen[-1] == (8, 1) and value == pytest.approx(expected, rel=1e-6)
+    assert losses.as_loss(contrastive)(y[:, None, None], p).shape == ()  # (8,1,1) -> (8,1)

@@ -23,10 +23,11 @@ import numpy as np
 from npgrad import constraints, initializers, regularizers
 from npgrad.utils import weight_budget
 from npgrad.utils.naming import unique_name
-from npgrad.utils.signatures import first_parameter, takes
+from npgrad.utils.signatures import default_of, first_parameter, takes
 from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.autograd.variable import Variable
+from npgrad.layers import call_context
 from npgrad.layers.masks import attach_masks, get_keras_mask
 from npgrad.layers.saving_hooks import SavingHooks
 from npgrad.layers.node import (
@@ -148,6 +149,7 @@ class Layer(SavingHooks):
     #: set per subclass: ``call`` takes ``mask`` / ``training``; ``compute_mask`` is overridden
     _call_has_mask_arg = False
     _call_has_training_arg = True
+    _call_training_default = False  # per subclass: the default of call's ``training``
     _computes_mask = False
 
     def __init_subclass__(cls, **kwargs):
@@ -158,6 +160,7 @@ class Layer(SavingHooks):
             cls.build = _marking_built(build)
         cls._call_has_mask_arg = takes(cls.call, "mask")
         cls._call_has_training_arg = takes(cls.call, "training")
+        cls._call_training_default = default_of(cls.call, "training")
         cls._call_first_arg = first_parameter(cls.call)
         cls._computes_mask = cls.compute_mask is not Layer.compute_mask
         # Keras casts only floating inputs to a layer's dtype: a call written outside npgrad
@@ -429,6 +432,8 @@ class Layer(SavingHooks):
         Called on symbolic tensors (``npgrad.Input`` and what layers return for them), it
         records a node of a functional graph and returns symbolic outputs instead; an
         explicit ``training`` is then kept in the node and overrides the model's mode.
+        Without an explicit ``training``, a call inside another layer's call runs in that
+        call's mode (Keras 3's call context, ``layers/call_context.py``).
         The first input may also come by the name ``call`` gives it
         (``endpoint(logits=..., targets=...)``), as Keras binds arguments to ``call``.
         """
@@ -449,11 +454,17 @@ class Layer(SavingHooks):
         else:
             x = self._prepare_input(x)
             self._maybe_build(x.shape)
+        # without an explicit training, the enclosing call's mode (layers/call_context.py)
+        training = call_context.resolve(training, self._call_training_default)
         if self._call_has_training_arg:
             kwargs["training"] = bool(training)
-        if mask is None and not self._computes_mask:  # no masking: the common, fast path
-            return self.call(x, *args, **kwargs)
-        return self._call_masked(x, mask, args, kwargs)
+        previous = call_context.enter(training)
+        try:
+            if mask is None and not self._computes_mask:  # no masking: the common, fast path
+                return self.call(x, *args, **kwargs)
+            return self._call_masked(x, mask, args, kwargs)
+        finally:
+            call_context.leave(previous)
 
     def _first_input_by_name(self, kwargs):
         """Pop ``call``'s first argument from ``kwargs`` (a call with no positional one)."""

@@ -242,6 +242,10 @@ class LossFunctionWrapper(Loss):
         self._fn_kwargs = kwargs
 
     def call(self, y_true, y_pred):
+        # Keras's wrapper first matches the ranks (squeeze_or_expand_to_same_rank): a loss
+        # written for (N, 1) targets gets (N, 1), not (N,), which would broadcast to (N, N)
+        if isinstance(y_true, (np.ndarray, Tensor)) and isinstance(y_pred, Tensor):
+            y_true = match_ranks(y_true, y_pred)
         return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
@@ -272,6 +276,9 @@ class KerasLoss(LossFunctionWrapper):
         super().__init__(fn, name=name, reduction=reduction, dtype=dtype, **kwargs)
         for key, value in kwargs.items():  # loss.from_logits, loss.delta, ... as in Keras
             setattr(self, key, value)
+
+    def call(self, y_true, y_pred):  # the functions match ranks their own way
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
 
     def get_config(self):
         return {**Loss.get_config(self), **self._fn_kwargs}

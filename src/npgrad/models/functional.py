@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
+from npgrad.layers import call_context
 from npgrad.layers.core import InputLayer
 from npgrad.layers.serialization import layer_class, serialize
 from npgrad.layers.node import (
@@ -265,7 +266,7 @@ class Functional(Model):
         """Run the graph on arrays/Tensors, or add this model as one node to a bigger graph."""
         if isinstance(inputs, SYMBOLIC_TYPES) and is_symbolic(inputs):
             return symbolic_call(self, inputs, args, kwargs, training)
-        return self.call(inputs, *args, training=bool(training), **kwargs)
+        return call_context.call_in_mode(self, training, inputs, *args, **kwargs)
 
     def _flat_inputs(self, inputs):
         """The call's inputs as a list in ``self.inputs`` order (checked)."""

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from npgrad.layers import call_context
 from npgrad.layers.core import Input, InputLayer
 from npgrad.layers.fusion import fused_run
 from npgrad.layers.layer import Layer
@@ -211,7 +212,7 @@ class Sequential(Model):
         x = self._prepare_input(x)
         if not self.built:
             self.build((None,) + tuple(x.shape[1:]))
-        return self.call(x, *args, training=bool(training), **kwargs)
+        return call_context.call_in_mode(self, training, x, *args, **kwargs)
 
     # ------------------------------------------------------------- symbolic graph
     def _symbolic_graph(self):

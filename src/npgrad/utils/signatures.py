@@ -28,3 +28,15 @@ def first_parameter(method):
     first = parameters[0] if parameters else None
     return first.name if first is not None and first.kind in (
         first.POSITIONAL_ONLY, first.POSITIONAL_OR_KEYWORD) else None
+
+
+def default_of(function, name):
+    """The default value of ``function``'s argument ``name`` (None when it has no default, no
+    such argument or no readable signature)."""
+    try:
+        parameter = inspect.signature(function).parameters.get(name)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return None
+    if parameter is None or parameter.default is parameter.empty:
+        return None
+    return parameter.default

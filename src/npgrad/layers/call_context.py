@@ -1,0 +1,47 @@
+"""The training mode of nested layer calls (Keras 3's call context).
+
+A layer called without ``training`` inside another layer's call runs in the mode of that
+call: a custom block whose ``call(self, x)`` takes no ``training`` still runs the Dropout of
+the Sequential it holds in training mode under ``fit``. Keras's order, per call: the value
+passed explicitly, else the enclosing call's, else the default of the ``call`` signature's
+``training`` argument, else False. The value is kept per thread (data-parallel replicas run
+in threads) for the duration of the call.
+"""
+
+from __future__ import annotations
+
+import threading
+
+_state = threading.local()
+
+
+def resolve(explicit, default):
+    """The training mode of a call: ``explicit`` if not None, else the enclosing call's mode,
+    else the call signature's ``default`` (None when it has none)."""
+    if explicit is not None:
+        return explicit
+    outer = getattr(_state, "training", None)
+    return outer if outer is not None else default
+
+
+def enter(training):
+    """Make ``training`` the enclosing mode; returns the previous one for :func:`leave`."""
+    previous = getattr(_state, "training", None)
+    _state.training = training
+    return previous
+
+
+def leave(previous):
+    """Restore the mode :func:`enter` replaced."""
+    _state.training = previous
+
+
+def call_in_mode(layer, training, x, *args, **kwargs):
+    """``layer.call(x, *args, training=..., **kwargs)`` in the resolved mode, for the models
+    whose ``__call__`` is their own (Sequential, Functional)."""
+    training = resolve(training, layer._call_training_default)
+    previous = enter(training)
+    try:
+        return layer.call(x, *args, training=bool(training), **kwargs)
+    finally:
+        leave(previous)

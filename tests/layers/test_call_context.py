@@ -1,0 +1,107 @@
+"""The training mode of nested calls (Keras 3's call context): a layer called without
+``training`` inside another layer's call runs in that call's mode."""
+
+import threading
+
+import numpy as np
+
+import npgrad
+from npgrad import layers
+
+
+class Block(layers.Layer):
+    """keras.io's MLP-Mixer and ShiftViT blocks: call(self, x) takes no training."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = npgrad.Sequential([layers.Dropout(0.5)])
+
+    def call(self, x):
+        return self.mlp(x)
+
+
+class Explicit(layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.drop = layers.Dropout(0.5)
+
+    def call(self, x, training=None):
+        return self.drop(x, training=False) + self.drop(x)  # explicit False wins, then the mode
+
+
+def _dropped(values):
+    return bool(np.any(values == 0.0))
+
+
+def test_a_nested_call_without_training_runs_in_the_enclosing_mode():
+    x = np.ones((8, 16), "float32")
+    block = Block()
+    assert _dropped(block(x, training=True).numpy())
+    np.testing.assert_array_equal(block(x).numpy(), x)  # no mode anywhere: inference
+    np.testing.assert_array_equal(block(x, training=False).numpy(), x)
+    inp = npgrad.Input((16,))
+    model = npgrad.Model(inp, Block()(inp))
+    assert _dropped(model(x, training=True).numpy())
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+    out = Explicit()(x, training=True).numpy()
+    assert _dropped(out - 1.0)  # the second Dropout ran in training mode, the first did not
+    assert np.all((out == 1.0) | (out == 3.0))
+
+
+def test_fit_trains_the_dropout_of_a_block_without_training():
+    seen = []
+
+    class Probe(layers.Layer):
+        def call(self, x, training=False):
+            seen.append(training)
+            return x
+
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = Probe()
+            self.dense = layers.Dense(1)
+
+        def call(self, x):
+            return self.dense(self.inner(x))
+
+    inp = npgrad.Input((3,))
+    model = npgrad.Model(inp, Outer()(inp))
+    model.compile("sgd", "mse")
+    seen.clear()
+    model.fit(np.ones((4, 3)), np.ones((4, 1)), epochs=1, verbose=0)
+    assert seen and all(seen)
+    seen.clear()
+    model.evaluate(np.ones((4, 3)), np.ones((4, 1)), verbose=0)
+    assert seen and not any(seen)
+
+
+def test_the_mode_is_per_thread():
+    # data-parallel replicas run in threads: one's training call does not leak to another
+    x = np.ones((64, 16), "float32")
+    block, results = Block(), {}
+    started = threading.Event()
+
+    def infer():
+        started.wait()
+        results["inference"] = block(x).numpy()
+
+    thread = threading.Thread(target=infer)
+    thread.start()
+
+    class Signal(layers.Layer):
+        def call(self, inputs):
+            started.set()
+            thread.join()
+            return inputs
+
+    class Outer(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.signal = Signal()
+
+        def call(self, inputs):
+            return self.signal(inputs)
+
+    Outer()(x, training=True)
+    np.testing.assert_array_equal(results["inference"], x)
