@@ -71,7 +71,7 @@ class Function:
         Returns:
             A new :class:`Tensor` holding the forward result.
         """
-        if cls.integer_kinds:
+        if cls.integer_kinds and _maybe_integral(inputs[0]):
             arrays = _integer_arrays(inputs, cls.integer_kinds)
             if arrays is not None:
                 fn = cls()
@@ -99,6 +99,12 @@ class Function:
             result._ctx = fn
             return result
         return Tensor(out)
+
+
+def _maybe_integral(x):
+    """False for a float Tensor or array, the common first input (a quick way out)."""
+    data = x.data if type(x) is Tensor else x
+    return not (isinstance(data, np.ndarray) and data.dtype.kind == "f")
 
 
 def _integer_arrays(inputs, kinds):
