@@ -127,6 +127,22 @@ KERAS_NAMES = {
         'OrbaxCheckpoint', 'ProgbarLogger', 'ReduceLROnPlateau', 'RemoteMonitor',
         'SwapEMAWeights', 'TensorBoard', 'TerminateOnNaN',
     ],
+    "utils": [
+        'Config', 'CustomObjectScope', 'FeatureSpace', 'Progbar', 'PyDataset', 'Sequence',
+        'array_to_img', 'audio_dataset_from_directory', 'bounding_boxes', 'clear_session',
+        'custom_object_scope', 'deserialize_keras_object', 'disable_interactive_logging',
+        'enable_interactive_logging', 'get_custom_objects', 'get_file', 'get_registered_name',
+        'get_registered_object', 'get_source_inputs', 'image_dataset_from_directory',
+        'img_to_array', 'is_interactive_logging_enabled', 'is_keras_tensor', 'legacy',
+        'load_img', 'model_to_dot', 'normalize', 'pack_x_y_sample_weight', 'pad_sequences',
+        'plot_model', 'register_keras_serializable', 'save_img', 'serialize_keras_object',
+        'set_random_seed', 'split_dataset', 'standardize_dtype', 'text_dataset_from_directory',
+        'timeseries_dataset_from_array', 'to_categorical', 'unpack_x_y_sample_weight',
+    ],
+    "preprocessing": [
+        'image', 'image_dataset_from_directory', 'sequence', 'text_dataset_from_directory',
+        'timeseries_dataset_from_array',
+    ],
 }  # fmt: skip
 
 # name -> why npgrad does not offer it
@@ -144,6 +160,21 @@ LEFT_OUT = {
     },
     "callbacks": {
         "OrbaxCheckpoint": "writes checkpoints with Orbax, a JAX library: another framework",
+    },
+    "utils": {
+        "FeatureSpace": "a structured-data preprocessing pipeline built on tf.data; compose "
+                        "npgrad's preprocessing layers (Normalization, StringLookup, ...)",
+        "audio_dataset_from_directory": "decodes WAV files with TensorFlow (tf.audio); "
+                                        "npgrad reads no audio",
+        "text_dataset_from_directory": "a tf.data dataset of strings; not built (read the "
+                                       "files and use TextVectorization)",
+        "bounding_boxes": "box-format helpers of the object-detection augmentation layers, "
+                          "which npgrad does not have",
+        "legacy": "the tf.keras 2 serialization functions, kept by Keras for TensorFlow users",
+    },
+    "preprocessing": {
+        "text_dataset_from_directory": "a tf.data dataset of strings; not built (read the "
+                                       "files and use TextVectorization)",
     },
 }
 

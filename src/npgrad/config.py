@@ -118,17 +118,18 @@ def is_traceback_filtering_enabled():
 
 
 def enable_interactive_logging():
-    """Progress output as Keras prints it (the default; a flag read by user code)."""
+    """Progress bars, model summaries and callback messages go to stdout (the default)."""
     _settings["interactive_logging"] = True
 
 
 def disable_interactive_logging():
-    """Clear the interactive-logging flag (Keras then logs through ``absl``)."""
+    """Progress bars, model summaries and callback messages go to Python's ``logging``
+    (logger ``"npgrad"``, level INFO) instead of stdout, as Keras sends them to ``absl``."""
     _settings["interactive_logging"] = False
 
 
 def is_interactive_logging_enabled():
-    """The interactive-logging flag."""
+    """Whether progress output goes to stdout (True) or to ``logging`` (False)."""
     return _settings["interactive_logging"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 
 from npgrad.callbacks.callback import Callback
+from npgrad.utils.io_utils import print_msg
 
 
 class CallbackList(Callback):
@@ -204,7 +205,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._reset_progbar()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)

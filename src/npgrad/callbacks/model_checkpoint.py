@@ -9,6 +9,7 @@ import warnings
 
 from npgrad.callbacks.callback import Callback
 from npgrad.callbacks import monitoring
+from npgrad.utils.io_utils import print_msg
 
 
 class ModelCheckpoint(Callback):
@@ -96,15 +97,15 @@ class ModelCheckpoint(Callback):
             current = float(current)
             if not self._improved(current):
                 if self.verbose > 0:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
+                    print_msg(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from "
                           f"{self.best:.5f}")
                 return
             if self.verbose > 0:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
+                print_msg(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to "
                       f"{current:.5f}, saving model to {filepath}")
             self.best = current
         elif self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: saving model to {filepath}")
+            print_msg(f"\nEpoch {epoch + 1}: saving model to {filepath}")
         folder = os.path.dirname(filepath)
         if folder:
             os.makedirs(folder, exist_ok=True)

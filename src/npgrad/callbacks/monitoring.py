@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from npgrad.callbacks.callback import Callback
+from npgrad.utils.io_utils import print_msg
 
 
 _MAXIMIZED = ("acc", "auc", "precision", "recall", "f1", "fmeasure", "iou")
@@ -136,10 +137,10 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(f"Restoring model weights from the end of the best epoch: "
+                print_msg(f"Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
@@ -150,7 +151,7 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(loss):
-            print(f"Batch {batch}: Invalid loss, terminating training")
+            print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
 
@@ -196,7 +197,7 @@ class LearningRateScheduler(Callback):
             )
         self.model.optimizer.learning_rate = float(new_lr)
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+            print_msg(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{float(new_lr)}.")
 
     def on_epoch_end(self, epoch, logs=None):
@@ -275,7 +276,7 @@ class ReduceLROnPlateau(Callback):
                     new_lr = max(old_lr * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new_lr
                     if self.verbose > 0:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                        print_msg(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
                               f"to {new_lr}.")
                     self.cooldown_counter = self.cooldown
                     self.wait = 0

@@ -5,7 +5,9 @@ On a terminal the bar is redrawn in place with ``\\r``::
     1875/1875 ━━━━━━━━━━━━━━━━━━━━ 12s 6ms/step - accuracy: 0.9532 - loss: 0.1547
 
 When the output is not a terminal (a log file, a pipe, CI), nothing is drawn while the
-epoch runs and one plain line (no ``\\r``, no ANSI escapes) is written when it ends.
+epoch runs and one plain line (no ``\\r``, no ANSI escapes) is written when it ends. After
+``npgrad.utils.disable_interactive_logging()`` that line goes to Python's ``logging``
+instead (:func:`npgrad.utils.io_utils.print_msg`), as Keras sends it to ``absl.logging``.
 
 Example:
     >>> bar = Progbar(target=100)
@@ -21,6 +23,8 @@ import time
 
 import numpy as np
 
+from npgrad.utils.io_utils import is_interactive_logging_enabled, print_msg
+
 
 class Progbar:
     """Displays a progress bar.
@@ -32,7 +36,8 @@ class Progbar:
         interval: minimum seconds between two redraws on a terminal.
         stateful_metrics: names of values shown as given; others are averaged over steps.
         unit_name: the unit in the per-step time (``'6ms/step'``).
-        file: stream to write to (default ``sys.stdout`` at each write).
+        file: stream to write to (default ``sys.stdout`` at each write, or the ``"npgrad"``
+            logger while interactive logging is disabled).
     """
 
     def __init__(self, target, width=20, verbose=1, interval=0.05, stateful_metrics=None,
@@ -58,6 +63,8 @@ class Progbar:
 
     @property
     def _dynamic_display(self):
+        if self._file is None and not is_interactive_logging_enabled():
+            return False  # log records: one line per finished bar
         isatty = getattr(self.file, "isatty", None)
         return bool(isatty and isatty())
 
@@ -157,14 +164,12 @@ class Progbar:
         return text
 
     def _write_line(self, line, finalize):
-        out = self.file
         if self._dynamic_display:
             padding = max(self._prev_total_width - len(line), 0)
-            out.write("\r" + line + " " * padding + ("\n" if finalize else ""))
+            print_msg("\r" + line + " " * padding, line_break=finalize, file=self.file)
             self._prev_total_width = len(line)
         else:
-            out.write(line + "\n")
-        out.flush()
+            print_msg(line, file=self._file)
 
 
 def _scalar(value):

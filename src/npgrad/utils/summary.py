@@ -17,6 +17,8 @@ Example output (the seed CNN)::
 
 from __future__ import annotations
 
+from npgrad.utils.io_utils import print_msg
+
 
 def readable_size(num_bytes):
     """Bytes in Keras' units: ``139304 -> '136.04 KB'`` (powers of 1024)."""
@@ -98,7 +100,9 @@ def summary_text(model, rows, line_length=None, show_trainable=False):
 
 
 def print_summary(model, rows, line_length=None, print_fn=None, show_trainable=False):
-    """Print :func:`summary_text` line by line with ``print_fn`` (default ``print``)."""
-    print_fn = print_fn or print
+    """Print :func:`summary_text` line by line with ``print_fn`` (default
+    :func:`npgrad.utils.io_utils.print_msg`: stdout, or the ``"npgrad"`` logger while
+    interactive logging is disabled, as Keras)."""
+    print_fn = print_fn or print_msg
     for line in summary_text(model, rows, line_length, show_trainable).split("\n"):
         print_fn(line)
