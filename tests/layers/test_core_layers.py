@@ -47,6 +47,22 @@ def test_an_input_batch_size_does_not_bind_the_data():
         model(np.ones((5, 4)))
 
 
+def test_a_layer_written_for_the_declared_batch_size_is_traced_with_it():
+    # keras.io's switch transformer reshapes to [batch * tokens, dim] with its Input's
+    # batch_size: the one-sample shape probe cannot run that call, the declared batch can
+    class FlattenTokens(L.Layer):
+        def call(self, x):
+            return npgrad.ops.reshape(x, [10 * 4, 3])
+
+    inp = L.Input((4, 3), batch_size=10)
+    out = FlattenTokens()(inp)
+    assert out.shape == (40, 3)
+    model = npgrad.Model(inp, L.Dense(2)(out))
+    assert model.predict(np.ones((10, 4, 3)), verbose=0).shape == (40, 2)
+    with pytest.raises(ValueError, match="reshape"):
+        FlattenTokens()(L.Input((4, 3)))  # no batch size to go by: the call's own error
+
+
 def test_dense_applies_to_the_last_axis_and_its_activation():
     layer = L.Dense(2, activation="relu", kernel_initializer="ones", bias_initializer="zeros")
     x = np.array([[[1.0, -2.0]], [[3.0, 1.0]]], dtype=np.float32)  # (2, 1, 2)

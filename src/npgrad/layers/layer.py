@@ -28,6 +28,7 @@ from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.autograd.variable import Variable
 from npgrad.layers import call_context
+from npgrad.layers.auto_config import constructor_config
 from npgrad.layers.masks import attach_masks, get_keras_mask
 from npgrad.layers.saving_hooks import SavingHooks
 from npgrad.layers.node import (
@@ -151,6 +152,13 @@ class Layer(SavingHooks):
     _call_has_training_arg = True
     _call_training_default = False  # per subclass: the default of call's ``training``
     _computes_mask = False
+
+    def __new__(cls, *args, **kwargs):
+        layer = super().__new__(cls)
+        if cls.get_config is Layer.get_config and not cls.__module__.startswith("npgrad."):
+            # a custom class without get_config: its arguments become its config, as Keras
+            layer.__dict__["_auto_config"] = constructor_config(cls, args, kwargs)
+        return layer
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -547,8 +555,10 @@ class Layer(SavingHooks):
         The default runs the layer on zero inputs of one sample, without a graph (with an
         all-True timestep mask when a masked symbolic input reaches a ``call`` that takes
         ``mask``, as Keras traces it). Unknown (None) dimensions are probed with two sizes:
-        output dimensions that follow them are None too. Override it when a call on zeros is
-        not possible or too costly.
+        output dimensions that follow them are None too. When the call fails on one sample and
+        the batch size is known (``Input(shape, batch_size=10)``: a call that reshapes to
+        ``[10 * tokens, dim]``), it is probed with that many. Override it when a call on zeros
+        is not possible or too costly.
         """
         leaves = _flat_shapes(input_shape)
         batch = leaves[0][0] if leaves and len(leaves[0]) else None
@@ -557,7 +567,7 @@ class Layer(SavingHooks):
 
         dtypes = self.__dict__.get("_tracing_dtypes")  # the symbolic inputs', when traced
 
-        def run(size):
+        def run(size, samples=1):
             given = iter(dtypes or ())
 
             def zeros(shape, dtype=None):
@@ -566,7 +576,7 @@ class Layer(SavingHooks):
                     dtype = next(given, None)
                 dtype = self.dtype if dtype is None or np.dtype(dtype).kind not in "fiub" \
                     else np.dtype(dtype)
-                return np.zeros((1,) + dims, dtype=dtype)
+                return np.zeros((samples,) + dims, dtype=dtype)
 
             sample = map_shapes(zeros, input_shape)
             kwargs = {"mask": np.ones(np.shape(sample)[:2], dtype=bool)} if masked else {}
@@ -580,15 +590,23 @@ class Layer(SavingHooks):
                 out = self(sample, *args, training=False, **kwargs)
             return map_structure(lambda t: tuple(np.shape(t)), out)
 
-        first = run(2)
+        samples = 1
+        try:
+            first = run(2)
+        except Exception:
+            if batch is None or batch == 1:
+                raise
+            samples = batch  # a call written for its declared batch size
+            first = run(2, samples)
         if not any(d is None for shape in leaves for d in shape[1:]):
             second = first
         else:
-            second = run(3)
+            second = run(3, samples)
 
         def merge(a, b):
             if isinstance(a, tuple) and all(isinstance(d, int) for d in a):
-                return (batch,) + tuple(x if x == y else None for x, y in zip(a[1:], b[1:]))
+                lead = batch if samples == 1 else a[0]  # probed with the batch: as it came
+                return (lead,) + tuple(x if x == y else None for x, y in zip(a[1:], b[1:]))
             if isinstance(a, dict):
                 return {k: merge(a[k], b[k]) for k in a}
             return [merge(x, y) for x, y in zip(a, b)]
@@ -618,8 +636,11 @@ class Layer(SavingHooks):
 
     # ------------------------------------------------------------- config
     def get_config(self):
-        """JSON-able constructor arguments (subclasses add theirs)."""
-        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype.name}
+        """JSON-able constructor arguments (subclasses add theirs). A custom class that does
+        not override this gets the arguments it was created with when they are plain values
+        (numbers, strings, None, lists and dicts of them), as Keras's auto-config."""
+        config = {"name": self.name, **(self.__dict__.get("_auto_config") or {}),
+                  "trainable": self._trainable, "dtype": self.dtype.name}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config

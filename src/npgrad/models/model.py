@@ -69,7 +69,7 @@ class Model(Trainer, Layer):
         # import the module that builds on it)
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             cls = get_layer_class("Functional")
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args, **kwargs):
         if args or "inputs" in kwargs or "outputs" in kwargs:
