@@ -63,3 +63,25 @@ def test_readable_sizes():
     assert readable_size(0) == "0.00 B"
     assert readable_size(139304) == "136.04 KB"
     assert readable_size(3 * 1024 ** 2) == "3.00 MB"
+
+
+def test_a_one_batch_predict_reports_the_time_of_its_batch(capsys):
+    # the bar started after the first batch, so one batch of 50 ms read "61us/step"
+    import re
+    import time
+
+    import numpy as np
+
+    import npgrad
+
+    class Slow(npgrad.layers.Layer):
+        def call(self, x):
+            time.sleep(0.05)
+            return x
+
+    inp = npgrad.Input((2,))
+    model = npgrad.Model(inp, Slow()(inp))
+    capsys.readouterr()
+    model.predict(np.ones((4, 2)), verbose=1)
+    found = re.search(r"(\d+)(ms|s)/step", capsys.readouterr().out)
+    assert found and (found.group(2) == "s" or int(found.group(1)) >= 40), found

@@ -207,6 +207,16 @@ class ProgbarLogger(Callback):
         if self.verbose and self.epochs > 1:
             print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
+    def on_train_batch_begin(self, batch, logs=None):
+        self._maybe_init_progbar()
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if not self._called_in_fit:
+            self._maybe_init_progbar()
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        self._maybe_init_progbar()
+
     def on_train_batch_end(self, batch, logs=None):
         self._update_progbar(batch, logs)
 
@@ -239,7 +249,7 @@ class ProgbarLogger(Callback):
 
     def _update_progbar(self, batch, logs):
         self.seen = batch + 1
-        self._maybe_init_progbar()  # started at the first batch: verbose=2 times from there
+        self._maybe_init_progbar()  # started when the first batch began (its time counts)
         if self.verbose == 1:
             self.progbar.update(self.seen, values=list((logs or {}).items()), finalize=False)
 
