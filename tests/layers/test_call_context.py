@@ -4,6 +4,7 @@
 import threading
 
 import numpy as np
+import pytest
 
 import npgrad
 from npgrad import layers
@@ -105,3 +106,33 @@ def test_the_mode_is_per_thread():
 
     Outer()(x, training=True)
     np.testing.assert_array_equal(results["inference"], x)
+
+
+def test_the_shape_probe_lets_placeholder_values_pass():
+    # keras.io's memory-efficient embeddings: a custom layer holding an IntegerLookup with
+    # num_oov_indices=0, traced on zeros (not in the vocabulary): it raised, and with a
+    # compute_output_shape of its own the layer stayed unbuilt (count_params() 0)
+    import warnings
+
+    class Embed(layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.lookup = layers.IntegerLookup(vocabulary=[5, 7, 9], num_oov_indices=0)
+            self.embed = layers.Embedding(3, 4)
+
+        def call(self, ids):
+            return self.embed(self.lookup(ids))
+
+    class Logs(layers.Layer):
+        def call(self, x):
+            return npgrad.ops.log(x)
+
+    inp = npgrad.Input((2,), dtype="int64")
+    model = npgrad.Model(inp, Embed()(inp))
+    assert model.count_params() == 12
+    assert model.predict(np.array([[5, 9]]), verbose=0).shape == (1, 2, 4)
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        model.predict(np.array([[6, 9]]), verbose=0)  # data is still checked
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log(0) of the probe's zeros warns no more
+        assert Logs()(npgrad.Input((3,))).shape == (None, 3)

@@ -36,6 +36,25 @@ def leave(previous):
     _state.training = previous
 
 
+def probing():
+    """Whether the calls running now are a shape probe on zeros (``compute_output_shape``),
+    not data: a layer whose check depends on the values (a lookup's unknown token) lets the
+    placeholder values pass, as Keras's symbolic tracing never sees values."""
+    return getattr(_state, "probing", False)
+
+
+def enter_probe():
+    """Mark the calls that follow as a shape probe; returns the previous flag for
+    :func:`leave_probe`."""
+    previous = probing()
+    _state.probing = True
+    return previous
+
+
+def leave_probe(previous):
+    _state.probing = previous
+
+
 def call_in_mode(layer, training, x, *args, **kwargs):
     """``layer.call(x, *args, training=..., **kwargs)`` in the resolved mode, for the models
     whose ``__call__`` is their own (Sequential, Functional)."""

@@ -586,8 +586,12 @@ class Layer(SavingHooks):
                 args = map_structure(fill, list(traced[0]))
                 kwargs.update(map_structure(fill, {k: v for k, v in traced[1].items()
                                                     if k != "training"}))
-            with no_grad():
-                out = self(sample, *args, training=False, **kwargs)
+            previous = call_context.enter_probe()
+            try:  # placeholder values: no graph, no warnings for log(0) and the like
+                with no_grad(), np.errstate(all="ignore"):
+                    out = self(sample, *args, training=False, **kwargs)
+            finally:
+                call_context.leave_probe(previous)
             return map_structure(lambda t: tuple(np.shape(t)), out)
 
         samples = 1

@@ -27,7 +27,7 @@ import collections
 import numpy as np
 
 from npgrad.autograd.tensor import Tensor
-from npgrad.layers import arguments
+from npgrad.layers import arguments, call_context
 from npgrad.layers.layer import Layer
 from npgrad.layers.numerical_preprocessing import encode_categorical, hash_to_bins, salt_arg
 
@@ -240,6 +240,10 @@ class _IndexLookup(Layer):
                 if self.mask_token is not None and token == self.mask_token:
                     index = 0 if self.output_mode == "int" else -1
                 elif self.num_oov_indices == 0:
+                    if call_context.probing():  # a shape probe's zeros: any index will do
+                        index = 0
+                        out[i] = index
+                        continue
                     raise ValueError(f"{type(self).__name__} '{self.name}': the token {token!r} "
                                      "is not in the vocabulary and num_oov_indices=0")
                 else:
