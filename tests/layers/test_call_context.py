@@ -136,3 +136,4 @@ def test_the_shape_probe_lets_placeholder_values_pass():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # log(0) of the probe's zeros warns no more
         assert Logs()(npgrad.Input((3,))).shape == (None, 3)
+

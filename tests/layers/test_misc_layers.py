@@ -317,14 +317,19 @@ def test_crops_and_random_color_layers():
 
 def test_color_layers_in_training_and_inference():
     images = RNG.uniform(0, 255, (16, 4, 4, 3)).astype("float32")
-    assert L.RandomGrayscale(1.0)(images) is not None
     for layer in (L.RandomGrayscale(1.0), L.RandomInvert(), L.Solarization(),
                   L.RandomColorDegeneration(1.0), L.RandomPosterization(4), L.RandomSharpness(0.9),
                   L.RandomHue(0.5), L.RandomSaturation(0.5), L.RandomGaussianBlur(),
                   L.Equalization(), L.RandomColorJitter(brightness_factor=0.3),
                   L.RandomErasing()):
         x = npgrad.Tensor(images)
-        assert layer(x) is x  # inference: unchanged
+        assert layer(x, training=False) is x  # inference: unchanged
+    # a direct call without training augments, as Keras's image layers do (their call
+    # defaults to training=True); inside a model the model's mode decides
+    gray = L.RandomGrayscale(1.0)
+    assert not np.allclose(gray(images).numpy(), images)
+    model = npgrad.Sequential([npgrad.Input((4, 4, 3)), gray])
+    np.testing.assert_array_equal(model.predict(images, verbose=0), images)
     gray = L.RandomGrayscale(1.0)(images, training=True).numpy()
     np.testing.assert_allclose(gray[..., 0], images @ [0.2989, 0.587, 0.114], rtol=1e-5)
     np.testing.assert_array_equal(gray[..., 0], gray[..., 2])
@@ -473,6 +478,22 @@ def test_lookups_invert_and_special_tokens():
         L.StringLookup(vocabulary=vocab, max_tokens=3)
 
 
+def test_lookups_adapt_and_encode_rows_of_different_lengths():
+    # keras.io's multi-label classification: StringLookup(output_mode="multi_hot") adapted on
+    # ragged label lists; each inner list became one token, silently
+    terms = [["cs.LG", "cs.CV"], ["cs.LG"], ["stat.ML", "cs.LG"]]
+    lookup = L.StringLookup(output_mode="multi_hot")
+    lookup.adapt(terms)
+    assert lookup.get_vocabulary() == ["[UNK]", "cs.LG", "stat.ML", "cs.CV"]
+    np.testing.assert_array_equal(lookup(terms).numpy(),
+                                  [[0, 1, 0, 1], [0, 1, 0, 0], [0, 1, 1, 0]])
+    counts = L.IntegerLookup(output_mode="count")
+    counts.adapt([[1, 2], [2], [3, 2, 2]])
+    np.testing.assert_array_equal(counts([[1, 2], [2, 2, 2]]).numpy(), [[0, 1, 0, 1], [0, 3, 0, 0]])
+    with pytest.raises(ValueError, match="rows of different lengths"):
+        L.StringLookup(vocabulary=["a"])([["a"], ["a", "b"]])
+
+
 def test_keras_older_output_mode_names_are_taken():
     # Keras still takes 'binary' for 'multi_hot' and 'tf-idf' for 'tf_idf' (keras.io's
     # wide-and-deep example passes output_mode="binary"); the config holds the new name
@@ -570,12 +591,12 @@ def test_config_round_trip_through_json_gives_the_same_layer(index):
     x = np.abs(_x(*shape)) if "Discretization" in type(layer).__name__ else _x(*shape)
     if type(layer).__name__ == "CategoryEncoding":
         x = RNG.integers(0, 4, shape)
-    y = layer(x).numpy()
+    y = layer(x, training=False).numpy()  # random layers: their deterministic side
     config = json.loads(json.dumps(layer.get_config()))
     clone = type(layer).from_config(config)
-    clone(x)
+    clone(x, training=False)
     clone.set_weights(layer.get_weights())
-    np.testing.assert_allclose(clone(x).numpy(), y, rtol=1e-6)
+    np.testing.assert_allclose(clone(x, training=False).numpy(), y, rtol=1e-6)
     assert clone.get_config() == layer.get_config() | {"name": clone.name}
 
 

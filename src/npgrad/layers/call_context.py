@@ -57,10 +57,12 @@ def leave_probe(previous):
 
 def call_in_mode(layer, training, x, *args, **kwargs):
     """``layer.call(x, *args, training=..., **kwargs)`` in the resolved mode, for the models
-    whose ``__call__`` is their own (Sequential, Functional)."""
-    training = resolve(training, layer._call_training_default)
+    whose ``__call__`` is their own (Sequential, Functional). With no mode anywhere it stays
+    None, as Keras's models pass it, and each layer inside takes its own default (a random
+    image layer's True, a Dropout's False)."""
+    training = resolve(training, None)
     previous = enter(training)
     try:
-        return layer.call(x, *args, training=bool(training), **kwargs)
+        return layer.call(x, *args, training=training, **kwargs)
     finally:
         leave(previous)

@@ -117,7 +117,8 @@ class ImageLayer(Layer):
 
 
 class RandomImageLayer(ImageLayer):
-    """Base of the random image layers: the seed and generator; the identity unless training."""
+    """Base of the random image layers: the seed and generator; the identity unless training
+    (a call without ``training`` and outside any model call augments, as Keras's do)."""
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -132,7 +133,7 @@ class RandomImageLayer(ImageLayer):
         """The layer's own generator (seeded layers) or the global one, looked up now."""
         return self._rng if self._rng is not None else npgrad_random.generator()
 
-    def call(self, x, training=False):
+    def call(self, x, training=True):  # Keras: a direct call augments
         check_images(self, x.shape)
         return super().call(x, training) if training else x
 

@@ -123,7 +123,7 @@ class _RandomImageLayer(Layer):
     def build(self, input_shape):
         _check_images(self, input_shape)
 
-    def call(self, x, training=False):
+    def call(self, x, training=True):  # Keras: a direct call augments
         _check_images(self, x.shape)
         if not training:
             return x

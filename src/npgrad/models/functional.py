@@ -302,7 +302,7 @@ class Functional(Model):
             )
         return [inputs]
 
-    def call(self, inputs, training=False, mask=None):
+    def call(self, inputs, training=None, mask=None):
         """Run the nodes in topological order on ``inputs`` (one array/Tensor, a list or a dict).
 
         Timestep masks travel along the graph with the Tensors (Keras): a layer that makes

@@ -171,7 +171,7 @@ class Sequential(Model):
         self.built = True
         self.input_shape_built = tuple(input_shape)
 
-    def call(self, x, training=False, mask=None):
+    def call(self, x, training=None, mask=None):
         """Apply the layers in order.
 
         A timestep mask travels with the Tensors: a layer that makes one
@@ -181,7 +181,8 @@ class Sequential(Model):
 
         Args:
             x: Tensor of shape (N, ...) as the first layer expects.
-            training: passed to every layer (Dropout, BatchNormalization).
+            training: passed to every layer (Dropout, BatchNormalization); None lets
+                each take its own default, as Keras.
             mask: optional (N, T) boolean timestep mask for the input (Keras).
 
         Returns:
