@@ -46,6 +46,24 @@ def _tokens_array(x, kind):
     return array.astype(np.int64)
 
 
+def _ragged_rows(data):
+    """The rows of a list of token lists (a ragged batch, as ``tf.ragged.constant`` makes in
+    Keras), or None for anything else. An object array of lists counts too."""
+    if isinstance(data, np.ndarray) and data.dtype == object and data.ndim == 1:
+        data = data.tolist()
+    if isinstance(data, (list, tuple)) and data \
+            and all(isinstance(row, (list, tuple)) for row in data):
+        return [list(row) for row in data]
+    return None
+
+
+def _one_row(row):
+    """One ragged row as a (1, len) batch of tokens."""
+    batch = np.empty((1, len(row)), dtype=object)
+    batch[0, :] = row
+    return batch
+
+
 class _IndexLookup(Layer):
     """Shared machinery of StringLookup and IntegerLookup (Keras's IndexLookup)."""
 
@@ -151,6 +169,10 @@ class _IndexLookup(Layer):
         name = type(self).__name__
         if self._has_input_vocabulary:
             raise ValueError(f"{name} '{self.name}': cannot adapt a layer given a fixed vocabulary")
+        rows = _ragged_rows(data)
+        if rows is not None:  # each row a document of its own length (multi-label targets)
+            self.adapt_documents([_tokens_array(row, self._kind).tolist() for row in rows])
+            return
         if isinstance(data, (list, tuple)) and data and isinstance(data[0], (np.ndarray, Tensor)):
             batches = list(data)  # a list of batches
         elif isinstance(data, (np.ndarray, Tensor, list, tuple)):
@@ -225,6 +247,11 @@ class _IndexLookup(Layer):
 
     # ------------------------------------------------------------- call
     def _prepare_input(self, x):
+        rows = _ragged_rows(x)
+        if rows is not None:  # a ragged batch: one object per row (see call)
+            data = np.empty(len(rows), dtype=object)
+            data[:] = rows
+            return data
         data = np.asarray(x.data if isinstance(x, Tensor) else x)
         if self._kind == "string" and not self.invert and data.dtype.kind in "US":
             data = data.astype(object)
@@ -264,6 +291,13 @@ class _IndexLookup(Layer):
         self._check_vocabulary()
         if self.invert:
             return self._invert(np.asarray(x))
+        rows = _ragged_rows(x)
+        if rows is not None:  # rows of their own lengths: encoded one by one
+            if self.output_mode == "int":
+                raise ValueError(f"{type(self).__name__} '{self.name}': rows of different "
+                                 f"lengths need a multi_hot, count or tf_idf output_mode; for "
+                                 f"output_mode='int' pad them first (pad_sequences)")
+            return Tensor(np.concatenate([self.call(_one_row(row)).numpy() for row in rows]))
         indices = self._lookup(_tokens_array(x, self._kind))
         if self.output_mode == "int":
             return Tensor(indices)
