@@ -303,3 +303,19 @@ def test_floor_division_modulo_and_bitwise_operators_as_keras_tensors():
     x = Tensor(np.array([7.5, -3.0]), requires_grad=True)
     (x % 2.0).sum().backward()  # d(x mod 2)/dx = 1
     np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+
+
+def test_np_array_of_a_tensor_is_a_snapshot_np_asarray_a_view():
+    # NumPy 2's protocol: a weight snapshot np.array(v) must not follow later updates (the
+    # transfer-learning guide compared snapshots to see that nothing trained)
+    from npgrad.autograd.variable import Variable
+
+    v = Variable(np.ones(3, dtype=np.float32))
+    snapshot = np.array(v)
+    v.assign(np.zeros(3, dtype=np.float32))
+    np.testing.assert_array_equal(snapshot, [1.0, 1.0, 1.0])
+    t = Tensor(np.ones(2))
+    assert np.asarray(t) is t.data and np.array(t) is not t.data
+    assert np.array(t, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(t, dtype=np.float32, copy=False)

@@ -139,3 +139,17 @@ def test_merge_gradients_in_float64():
     b = b + np.sign(b - a) * 0.1  # keep max/min away from ties
     c = c + np.sign(c - b) * 0.1
     assert gradcheck(fn, [a, b, c])
+
+
+def test_a_merge_broadcasts_a_batch_of_one_inside_a_model():
+    # keras.io's Perceiver adds a learned latent array (batch 1) to a batch of inputs inside
+    # a model; Keras checks batch sizes once, on symbolic shapes
+    a, b = npgrad.Input((3, 4)), npgrad.Input((3, 4))
+    model = npgrad.Model([a, b], L.Add()([a, b]))
+    latent = npgrad.Tensor(np.full((1, 3, 4), 2.0, "float32"), requires_grad=True)
+    out = model([np.ones((5, 3, 4), "float32"), latent])
+    np.testing.assert_array_equal(out.numpy(), np.full((5, 3, 4), 3.0))
+    out.sum().backward()
+    np.testing.assert_array_equal(latent.grad, np.full((1, 3, 4), 5.0))  # summed over the batch
+    with pytest.raises(ValueError, match="batch sizes differ"):
+        model([np.ones((5, 3, 4)), np.ones((2, 3, 4))])

@@ -270,3 +270,19 @@ def test_a_subclassed_model_takes_a_dict_or_list_of_inputs_batch_by_batch():
         DictInputs().predict({"a": a, "b": b[:39]}, verbose=0)
     with pytest.raises(ValueError, match="is a dict with keys"):  # one input: as before
         npgrad.Sequential([L.Dense(1)]).predict({"a": a, "b": b}, verbose=0)
+
+
+def test_nested_logs_of_a_custom_step_are_flattened():
+    # keras.io's masked image modeling returns {"loss": ..., "compile_metrics": {...}}
+    class Nested(npgrad.Model):
+        def train_step(self, data):
+            x, y = data
+            loss = npgrad.ops.mean(npgrad.ops.square(self(x, training=True) - y))
+            return {"loss": loss, "compile_metrics": {"mae": npgrad.ops.mean(
+                npgrad.ops.abs(self(x) - y))}}
+
+    inp = npgrad.Input((3,))
+    model = Nested(inp, L.Dense(1)(inp))
+    model.compile("adam", "mse")
+    history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=2, verbose=1)
+    assert sorted(history.history) == ["loss", "mae"] and len(history.history["mae"]) == 2

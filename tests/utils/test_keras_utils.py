@@ -229,6 +229,13 @@ def test_normalize_rows():
     x = np.array([[3.0, 4.0], [0.0, 0.0]])
     np.testing.assert_allclose(utils.normalize(x), [[0.6, 0.8], [0, 0]])
     np.testing.assert_allclose(utils.normalize(x, axis=0, order=1), [[1, 1], [0, 0]])
+    # a Tensor gives a Tensor that is differentiated, as Keras's (a supervised-contrastive
+    # loss normalizes its embeddings with it: the model did not train)
+    t = npgrad.Tensor(np.array([[3.0, 4.0]]), requires_grad=True)
+    unit = utils.normalize(t, axis=1)
+    assert isinstance(unit, npgrad.Tensor)
+    unit[0, 0].backward()
+    np.testing.assert_allclose(t.grad, [[4 * 4 / 125, -3 * 4 / 125]], rtol=1e-6)
 
 
 def test_progbar_is_exported():

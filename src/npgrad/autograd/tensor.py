@@ -187,7 +187,14 @@ class Tensor:
         return round(self._single("a number to round"), ndigits)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # NumPy 2's protocol: np.array(t) asks for a copy (a snapshot of a variable must not
+        # change with the next update), np.asarray(t) for none if it can be avoided
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            if copy is False:
+                raise ValueError(f"a Tensor of dtype {self.data.dtype} cannot be viewed as "
+                                 f"{np.dtype(dtype)} without a copy")
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="tensor(", threshold=20)

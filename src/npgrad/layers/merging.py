@@ -99,9 +99,12 @@ class _Merge(Layer):
     def _merged_shape(self, shapes):
         """The output shape of elementwise merging (Keras rules), else a ValueError."""
         shapes = [tuple(s) for s in shapes]
+        # a batch of 1 broadcasts against the others, as in a Keras model (whose merge layers
+        # check batch sizes once, on symbolic shapes): a learned query next to a batch
         batches = {s[0] for s in shapes if s and s[0] is not None}
-        if any(len(s) == 0 for s in shapes) or len(batches) > 1:
+        if any(len(s) == 0 for s in shapes) or len(batches - {1}) > 1:
             raise self._mismatch(shapes, "the batch sizes differ")
+        batches = (batches - {1}) or batches
         rank = max(len(s) for s in shapes)
         tails = [(1,) * (rank - len(s)) + s[1:] for s in shapes]  # expanded after the batch axis
         out = []

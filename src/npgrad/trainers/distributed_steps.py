@@ -26,8 +26,8 @@ class DistributedSteps:
         slice of it (:meth:`_distributed_train_step`), with ``threads=`` on every thread
         replica side by side."""
         if data_parallel is None:
-            return self.train_step(data)
-        return self._on_every_rank("_distributed_train_step", data, data_parallel)
+            return flat_logs(self.train_step(data))
+        return flat_logs(self._on_every_rank("_distributed_train_step", data, data_parallel))
 
     def _on_every_rank(self, method, data, data_parallel):
         """``method(data_parallel, data)`` on this rank; with ``threads=``, on the model
@@ -74,8 +74,8 @@ class DistributedSteps:
         """``test_step`` on one batch (under no_grad); with a data-parallel distribution each
         rank scores its slice and the logs come from the metric states summed over ranks."""
         if data_parallel is None:
-            return self.test_step(data)
-        return self._on_every_rank("_sharded_test_batch", data, data_parallel)
+            return flat_logs(self.test_step(data))
+        return flat_logs(self._on_every_rank("_sharded_test_batch", data, data_parallel))
 
     def _sharded_test_batch(self, data_parallel, data):
         local, share = data_parallel.shard(data)
@@ -94,6 +94,20 @@ class DistributedSteps:
         if not share:
             out = _take_rows(out, 0)
         return data_parallel.gather_outputs(out)
+
+
+def flat_logs(logs):
+    """A step's logs with nested dicts merged into the top level, as Keras flattens them: a
+    ``train_step`` may return ``{"loss": l, "compile_metrics": {"mae": m}}``."""
+    if not isinstance(logs, dict) or not any(isinstance(v, dict) for v in logs.values()):
+        return logs
+    flat = {}
+    for key, value in logs.items():
+        if isinstance(value, dict):
+            flat.update(flat_logs(value))
+        else:
+            flat[key] = value
+    return flat
 
 
 def _take_rows(out, count):
