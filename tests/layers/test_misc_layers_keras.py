@@ -176,8 +176,10 @@ def test_random_layers_are_identity_at_inference_and_parse_factors_as_keras():
                          (L.RandomContrast((0.1, 0.4)), keras.layers.RandomContrast((0.1, 0.4))),
                          (L.RandomBrightness(-0.2), keras.layers.RandomBrightness(-0.2)),
                          (L.RandomCrop(3, 4), keras.layers.RandomCrop(3, 4))]:
-        # npgrad's plain call is inference (Keras's image layers default to training=True)
-        np.testing.assert_array_equal(ours(x).numpy(), _numpy(theirs(x, training=False)))
+        np.testing.assert_array_equal(ours(x, training=False).numpy(),
+                                      _numpy(theirs(x, training=False)))
+        # a plain call augments in both (the image layers' call defaults to training=True)
+        assert ours(x).shape == tuple(_numpy(theirs(x)).shape)
         if hasattr(ours, "factor"):
             np.testing.assert_allclose(ours.factor, theirs.factor)
 
