@@ -23,6 +23,11 @@ def test_integer_arithmetic_stays_integer_and_floats_take_floatx():
     assert ops.convert_to_tensor(1.5).dtype == np.float32
     assert ops.convert_to_tensor(3).dtype == np.int32
     assert ops.argmax(np.array([1.0, 3.0])).dtype == np.int32
+    # sums of integers and booleans as Keras types them (NumPy would give int64 for all)
+    assert ops.sum(np.ones(3, np.int32)).dtype == np.int32
+    assert ops.sum(np.array([True, True])).dtype == np.int32 and ops.sum(np.ones(2, bool)) == 2
+    assert ops.sum(np.ones(3, np.int8)).dtype == np.int32
+    assert ops.sum(np.full(2, 2**40, np.int64)).dtype == np.int64
 
 
 def test_set_floatx_changes_the_default_float_dtype():

@@ -20,11 +20,20 @@ def _is_float(x):
     return raw(x).dtype.kind == "f"
 
 
+def _integer_sum_dtype(dtype):
+    """Keras's dtype of an integer or boolean sum: its own from 32 bits up, else int32
+    (NumPy would give int64 for all)."""
+    return dtype if dtype.kind in "iu" and dtype.itemsize >= 4 else np.dtype(np.int32)
+
+
 @keras_op
 def sum(x, axis=None, keepdims=False):  # noqa: A001 - NumPy's name
-    """Sum over ``axis`` (int, tuple or None for all)."""
+    """Sum over ``axis`` (int, tuple or None for all); integers and booleans sum in
+    int32 (int64 and the 32- and 64-bit unsigned types in their own), as Keras."""
     if not _is_float(x):
-        return wrap(np.sum(raw(x), axis=_axis(axis), keepdims=keepdims))
+        data = raw(x)
+        return wrap(np.sum(data, axis=_axis(axis), keepdims=keepdims,
+                           dtype=_integer_sum_dtype(data.dtype)))
     return reduce.sum(x, axis=axis, keepdims=keepdims)
 
 
