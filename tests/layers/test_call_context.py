@@ -10,7 +10,7 @@ import npgrad
 from npgrad import layers
 
 
-class Block(layers.Layer):
+class ContextBlock(layers.Layer):
     """keras.io's MLP-Mixer and ShiftViT blocks: call(self, x) takes no training."""
 
     def __init__(self):
@@ -21,7 +21,7 @@ class Block(layers.Layer):
         return self.mlp(x)
 
 
-class Explicit(layers.Layer):
+class ContextExplicit(layers.Layer):
     def __init__(self):
         super().__init__()
         self.drop = layers.Dropout(0.5)
@@ -36,15 +36,15 @@ def _dropped(values):
 
 def test_a_nested_call_without_training_runs_in_the_enclosing_mode():
     x = np.ones((8, 16), "float32")
-    block = Block()
+    block = ContextBlock()
     assert _dropped(block(x, training=True).numpy())
     np.testing.assert_array_equal(block(x).numpy(), x)  # no mode anywhere: inference
     np.testing.assert_array_equal(block(x, training=False).numpy(), x)
     inp = npgrad.Input((16,))
-    model = npgrad.Model(inp, Block()(inp))
+    model = npgrad.Model(inp, ContextBlock()(inp))
     assert _dropped(model(x, training=True).numpy())
     np.testing.assert_array_equal(model.predict(x, verbose=0), x)
-    out = Explicit()(x, training=True).numpy()
+    out = ContextExplicit()(x, training=True).numpy()
     assert _dropped(out - 1.0)  # the second Dropout ran in training mode, the first did not
     assert np.all((out == 1.0) | (out == 3.0))
 
@@ -80,7 +80,7 @@ def test_fit_trains_the_dropout_of_a_block_without_training():
 def test_the_mode_is_per_thread():
     # data-parallel replicas run in threads: one's training call does not leak to another
     x = np.ones((64, 16), "float32")
-    block, results = Block(), {}
+    block, results = ContextBlock(), {}
     started = threading.Event()
 
     def infer():
