@@ -373,7 +373,7 @@ def iterator_adapter(x, y, sample_weight, shuffle, caller):
                              f"{'PyDataset' if isinstance(x, PyDataset) else 'generator'}; "
                              f"yield (x, y, sample_weight) from it instead")
     if isinstance(x, PyDataset):  # one that orders itself (a timeseries dataset) stays so
-        return PyDatasetAdapter(x, shuffle and not getattr(x, "keeps_order", False), caller)
+        return PyDatasetAdapter(x, shuffle and not x.keeps_order, caller)
     return GeneratorAdapter(x, caller)
 
 

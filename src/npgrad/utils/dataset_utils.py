@@ -94,8 +94,7 @@ class TimeseriesDataset(PyDataset):
     Like that dataset it keeps its own order: ``fit(shuffle=True)`` does not reorder it.
     """
 
-    #: the adapter leaves the batch order alone (this dataset shuffles its windows itself)
-    keeps_order = True
+    keeps_order = True  # it shuffles its windows itself
 
     def __init__(self, data, targets, starts, sequence_length, sampling_rate, batch_size,
                  shuffle, seed):

@@ -15,33 +15,17 @@ from __future__ import annotations
 import logging
 import sys
 
-from npgrad import config
+from npgrad.config import (  # the switches live in npgrad.config; keras.utils has them too
+    disable_interactive_logging,
+    enable_interactive_logging,
+    is_interactive_logging_enabled,
+)
 
 __all__ = ["disable_interactive_logging", "enable_interactive_logging",
            "is_interactive_logging_enabled", "print_msg"]
 
 #: the logger that receives the messages while interactive logging is off
 LOGGER = logging.getLogger("npgrad")
-
-
-def enable_interactive_logging():
-    """Turn interactive logging on (the default): progress bars and model summaries are
-    written to stdout. The same switch as ``npgrad.config.enable_interactive_logging``."""
-    config.enable_interactive_logging()
-
-
-def disable_interactive_logging():
-    """Turn interactive logging off: progress bars (one line per finished bar) and model
-    summaries go to Python's ``logging`` (logger ``"npgrad"``, level INFO), as Keras sends
-    them to ``absl.logging``; for jobs on a server. The same switch as
-    ``npgrad.config.disable_interactive_logging``."""
-    config.disable_interactive_logging()
-
-
-def is_interactive_logging_enabled():
-    """Whether progress bars and summaries go to stdout (True, the default) or to
-    ``logging`` (False)."""
-    return config.is_interactive_logging_enabled()
 
 
 def print_msg(message, line_break=True, file=None):

@@ -35,6 +35,10 @@ class PyDataset:
         max_queue_size: batches prepared ahead at most.
     """
 
+    #: True for a dataset that orders its batches itself (``fit(shuffle=True)`` then leaves
+    #: their order alone, as it leaves a ``tf.data`` dataset's in Keras)
+    keeps_order = False
+
     def __init__(self, workers=1, use_multiprocessing=False, max_queue_size=10):
         for name, value in (("workers", workers), ("max_queue_size", max_queue_size)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
