@@ -38,6 +38,10 @@ def test_set_floatx_changes_the_default_float_dtype():
         assert npgrad.Tensor([1.0, 2.0]).dtype == np.float64
         assert ops.linspace(0, 1, 3).dtype == np.float64
         assert ops.add(np.arange(2), 0.5).dtype == np.float64
+        # new layers and inputs take it as their dtype, as Keras's (weights and outputs)
+        model = npgrad.Sequential([npgrad.Input((3,)), npgrad.layers.Dense(2)])
+        assert model.layers[0].kernel.dtype == np.float64
+        assert model.predict(np.ones((1, 3), np.float32), verbose=0).dtype == np.float64
     finally:
         config.set_floatx("float32")
     assert ops.ones((2,)).dtype == np.float32

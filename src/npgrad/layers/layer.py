@@ -21,6 +21,7 @@ import weakref
 import numpy as np
 
 from npgrad import constraints, initializers, regularizers
+from npgrad.autograd.tensor import default_float
 from npgrad.utils import weight_budget
 from npgrad.utils.naming import unique_name
 from npgrad.utils.signatures import default_of, first_parameter, takes
@@ -129,7 +130,8 @@ class Layer(SavingHooks):
     Args:
         name: unique name (default: the snake_case class name, numbered).
         trainable: whether ``fit`` updates this layer's weights.
-        dtype: floating dtype of weights and computation (default float32).
+        dtype: floating dtype of weights and computation (default ``npgrad.config.floatx()``,
+            float32 unless ``set_floatx`` changed it).
         input_shape: shape of one sample (no batch axis); builds the layer eagerly.
         batch_input_shape / batch_size: Keras spellings including the batch axis.
 
@@ -183,7 +185,7 @@ class Layer(SavingHooks):
                 f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}"
             )
         self.name = name or unique_name(_snake_case(type(self).__name__))
-        self.dtype = np.dtype(dtype or "float32")
+        self.dtype = np.dtype(dtype or default_float())  # npgrad.config.floatx()
         self._trainable = bool(trainable)
         self.built = False
         # bookkeeping lists that never hold layers: kept out of the sub-layer walk
