@@ -37,7 +37,8 @@ from npgrad.primitives.activation import (
 )
 from npgrad.primitives.adaptive_pool import adaptive_average_pool, adaptive_max_pool
 from npgrad.primitives.attention import dot_product_attention, einsum
-from npgrad.primitives.conv import conv1d, conv2d, conv2d_transpose
+from npgrad.primitives.conv import conv2d, conv2d_transpose
+from npgrad.primitives.conv1d import conv1d
 from npgrad.primitives.conv_nd import conv, conv1d_transpose, conv3d, conv3d_transpose
 from npgrad.primitives.conv_pool import conv2d_max_pool2d
 from npgrad.primitives.depthwise import (

@@ -101,3 +101,13 @@ def test_mnist_data_parallel_quick_on_two_thread_replicas(tmp_path):
     assert "processes 1, replicas 2" in out
     assert _accuracy(out) > 0.5  # 2,000 images, one epoch at batch 128
     assert (tmp_path / "model.npgrad").exists()
+
+
+@pytest.mark.example
+def test_wgan_gp_quick_covers_the_ring():
+    # the gradient penalty is a second-order gradient (create_graph=True); 300 steps
+    out = run_example("wgan_gp.py", "--quick")
+    radius, modes = re.findall(r"mean radius ([0-9.]+) .* modes reached (\d) of 8", out)[-1]
+    assert abs(float(radius) - 2.0) < 0.5 and int(modes) >= 6
+    norm = float(re.findall(r"gradient norm ([0-9.]+)", out)[-1])
+    assert 0.2 < norm < 3.0  # the penalty keeps the critic's slope near 1

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
-from npgrad.primitives.conv import _transpose_output_length, window_geometry
+from npgrad.primitives.conv import Conv2DKernelGrad, _transpose_output_length, window_geometry
 from tests.gradcheck.registry import OpCase, floats
 
 batches = st.integers(1, 2)
@@ -40,6 +40,17 @@ def _conv2d_inputs(draw):
     w = _spatial(draw, (kw - 1) * dilation[1] + 1, padding)
     arrays = [_array(draw, (n, h, w, c)), _array(draw, (kh, kw, c, f)), _array(draw, (f,))]
     return arrays, dict(strides=strides, padding=padding, dilation_rate=dilation)
+
+
+@st.composite
+def _kernel_grad_inputs(draw):
+    (x, kernel, _), settings = draw(_conv2d_inputs())
+    g = _array(draw, F.conv2d(x, kernel, **settings).shape)
+    return [x, g], dict(settings, kernel_hw=kernel.shape[:2])
+
+
+def _kernel_grad(x, g, **kwargs):
+    return Conv2DKernelGrad.apply(x, g, **kwargs)
 
 
 def _conv2d_no_bias(x, kernel, **kwargs):
@@ -125,6 +136,8 @@ CASES = [
     OpCase("conv2d_frozen_input", _conv2d_no_bias, _conv2d_frozen_input_inputs(),
            requires_grad=(False, True)),
     OpCase("conv2d_transpose", F.conv2d_transpose, _conv2d_transpose_inputs()),
+    # conv2d's kernel gradient as an op of (x, output gradient): its recorded backward uses it
+    OpCase("conv2d_kernel_grad", _kernel_grad, _kernel_grad_inputs()),
     OpCase("conv1d", F.conv1d, _conv1d_inputs()),
     OpCase("max_pool2d", F.max_pool2d, _pool_inputs(tie_free=True)),
     OpCase("avg_pool2d", F.avg_pool2d, _pool_inputs(tie_free=False)),

@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
+from npgrad.primitives.shape import IndexAdjoint
 from tests.gradcheck.registry import (
     OpCase,
     arrays,
@@ -184,6 +185,10 @@ CASES = [
     OpCase("reshape", F.reshape, _reshape_inputs()),
     OpCase("transpose", F.transpose, _transpose_inputs()),
     OpCase("getitem", F.getitem, _getitem_inputs()),
+    # getitem's recorded backward (second-order gradients): scatter-add into zeros, at index
+    OpCase("index_adjoint", lambda g, index, shape: IndexAdjoint.apply(g, index=index, shape=shape),
+           _getitem_inputs().map(lambda case: ([np.asarray(case[0][0][case[1]["index"]])],
+                                               dict(case[1], shape=case[0][0].shape)))),
     OpCase("concatenate", lambda *xs, axis: F.concatenate(xs, axis=axis), _concat_inputs()),
     OpCase("stack", lambda *xs, axis: F.stack(xs, axis=axis), _concat_inputs(stack=True)),
     OpCase("pad", F.pad, _pad_inputs()),

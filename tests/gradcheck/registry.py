@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from hypothesis import assume
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -131,3 +131,16 @@ def _load_cases():
 
 
 ALL_CASES = _load_cases()
+
+
+def one_example(strategy):
+    """One deterministic example of a strategy (outside hypothesis's test runner)."""
+    found = []
+
+    @settings(max_examples=1, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(strategy)
+    def draw(value):
+        found.append(value)
+
+    draw()
+    return found[0]

@@ -3,15 +3,13 @@
 import importlib
 import pkgutil
 
-from hypothesis import HealthCheck, given, settings
-
 import npgrad
 import npgrad.functional as F
 import npgrad.primitives
 from npgrad.autograd.engine import graph_ops
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
-from tests.gradcheck.registry import ALL_CASES
+from tests.gradcheck.registry import ALL_CASES, one_example
 
 
 def _all_function_classes():
@@ -37,23 +35,10 @@ def test_every_public_functional_name_has_a_case():
     assert not missing, f"F names without a gradient-check case: {missing}"
 
 
-def _one_example(strategy):
-    """One deterministic example of a strategy (outside hypothesis's test runner)."""
-    found = []
-
-    @settings(max_examples=1, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-    @given(strategy)
-    def draw(value):
-        found.append(value)
-
-    draw()
-    return found[0]
-
-
 def test_every_function_subclass_is_exercised_by_a_case():
     exercised = set()
     for case in ALL_CASES:
-        arrays, kwargs = _one_example(case.inputs)
+        arrays, kwargs = one_example(case.inputs)
         out = case.fn(*[Tensor(a, requires_grad=True) for a in arrays], **kwargs)
         exercised |= _classes_in_graph(out)
     missing = sorted(c.__qualname__ for c in _all_function_classes() - exercised)

@@ -68,7 +68,8 @@ def unbroadcast(grad, shape):
     """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``grad.shape``.
 
     Args:
-        grad: gradient in the broadcast (output) shape.
+        grad: gradient in the broadcast (output) shape: an ndarray, or a Tensor in a
+            differentiable backward (its ``sum`` and ``reshape`` are recorded ops).
         shape: the shape of the input the gradient belongs to.
 
     Returns:
@@ -83,7 +84,10 @@ def unbroadcast(grad, shape):
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)
     if grad.shape != shape:
-        grad = np.broadcast_to(grad, shape)
+        if isinstance(grad, np.ndarray):
+            grad = np.broadcast_to(grad, shape)
+        else:  # a Tensor (a differentiable backward): broadcast by a recorded add
+            grad = grad + np.zeros(shape, dtype=grad.dtype)
     return grad
 
 
@@ -112,11 +116,11 @@ def graph_ops(tensor):
     return found
 
 
-def _topological_order(root):
-    """Nodes (ops, and leaves with requires_grad) reachable from root, each after all its
-    consumers."""
+def topological_order(*roots):
+    """Nodes (ops, and leaves with requires_grad) reachable from the roots, each after all
+    its consumers."""
     order, visited = [], set()
-    stack = [(root, False)]
+    stack = [(root, False) for root in reversed(roots)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
@@ -150,55 +154,63 @@ def _store_grad(tensor, g, handed_out):
 _KEPT = ("inputs", "needs_input_grad", "out_shape", "out_dtype", "retained")
 
 
-def backward(root, grad=None, retain_graph=False):
-    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
-
-    Args:
-        root: the Tensor to differentiate (usually a scalar loss).
-        grad: upstream gradient of root's shape; defaults to ones for a scalar root.
-        retain_graph: keep saved arrays so backward can run through the graph again.
-    """
+def seed_gradient(caller, root, grad):
+    """The gradient (an ndarray) a walk starts from at ``root``: ones for a one-element
+    root, else ``grad`` checked against the root's shape."""
     if not root.requires_grad:
         raise RuntimeError(
-            "backward: this tensor does not require grad (no input had requires_grad=True, "
+            f"{caller}: this tensor does not require grad (no input had requires_grad=True, "
             "or it was computed under no_grad())"
         )
     if grad is None:
         if root.data.size != 1:
             raise RuntimeError(
-                f"backward: grad can be implicitly created only for a scalar output, got shape "
+                f"{caller}: grad can be implicitly created only for a scalar output, got shape "
                 f"{root.shape}; pass grad= of that shape"
             )
-        grad = np.ones_like(root.data)
-    else:
-        grad = np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=root.data.dtype)
-        if grad.shape != root.shape:
-            raise ValueError(f"backward: grad shape {grad.shape} does not match tensor {root.shape}")
+        return np.ones_like(root.data)
+    array = np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=root.data.dtype)
+    if array.shape != root.shape:
+        raise ValueError(f"{caller}: grad shape {array.shape} does not match tensor {root.shape}")
+    return array
 
-    start = node_of(root)
-    grads = {id(start): grad}
-    handed_out = {id(grad)}  # arrays a caller or a leaf holds: never give them out twice
-    for node in _topological_order(start):
+
+def propagate(order, grads, take, retain_graph, differentiable=False, live=None):
+    """Walk ``order`` (output first): hand every node the sum of the gradients that reached
+    it (``take(node, g)``), then run each op's backward once and pass the results on.
+
+    Gradients are ndarrays, or Tensors when ``differentiable``: each op's ``backward_graph``
+    then computes them with recorded ops, so they can be differentiated again. With
+    ``live`` (ids of the nodes that lead to a wanted one), an op runs only if one of its
+    inputs is live, and computes only the live inputs' gradients.
+    """
+    for node in order:
         g = grads.pop(id(node), None)
         if g is None:
             continue
-        if not node.is_op:  # a leaf
-            _store_grad(node, g, handed_out)
+        take(node, g)
+        if not node.is_op:
             continue
         ctx = node
-        retained = ctx.retained() if ctx.retained is not None else None
-        if retained is not None:
-            _store_grad(retained, g, handed_out)
+        needs = ctx.needs_input_grad
+        if live is not None:
+            wanted = tuple(n and id(p) in live for n, p in zip(needs, ctx.inputs))
+            if not any(wanted):
+                continue
+            ctx.needs_input_grad = wanted
         if ctx.saved is None:
             raise RuntimeError(
                 "backward: trying to backward through the graph a second time; its saved "
                 "arrays were freed. Pass retain_graph=True to the first backward."
             )
-        input_grads = ctx.backward(g)
+        try:
+            input_grads = ctx.backward_graph(g) if differentiable else ctx.backward(g)
+        finally:
+            ctx.needs_input_grad = needs
         if not isinstance(input_grads, tuple):
             input_grads = (input_grads,)
-        for parent, needs, pg in zip(ctx.inputs, ctx.needs_input_grad, input_grads):
-            if not needs or pg is None:
+        for parent, needs_it, pg in zip(ctx.inputs, needs, input_grads):
+            if not needs_it or pg is None or (live is not None and id(parent) not in live):
                 continue
             if parent.is_op:
                 shape, dtype = parent.out_shape, parent.out_dtype
@@ -214,3 +226,27 @@ def backward(root, grad=None, retain_graph=False):
             ctx.__dict__.clear()
             ctx.__dict__.update(kept)
             ctx.saved = None
+
+
+def backward(root, grad=None, retain_graph=False):
+    """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+    Args:
+        root: the Tensor to differentiate (usually a scalar loss).
+        grad: upstream gradient of root's shape; defaults to ones for a scalar root.
+        retain_graph: keep saved arrays so backward can run through the graph again.
+    """
+    grad = seed_gradient("backward", root, grad)
+    start = node_of(root)
+    handed_out = {id(grad)}  # arrays a caller or a leaf holds: never give them out twice
+
+    def take(node, g):
+        if not node.is_op:  # a leaf
+            _store_grad(node, g, handed_out)
+            return
+        retained = node.retained() if node.retained is not None else None
+        if retained is not None:
+            _store_grad(retained, g, handed_out)
+
+    propagate(topological_order(start), {id(start): grad}, take, retain_graph)
+

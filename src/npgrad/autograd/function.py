@@ -64,6 +64,32 @@ class Function:
         """Return one gradient (or None) per positional input, given d(loss)/d(output) (override)."""
         raise NotImplementedError
 
+    def backward_graph(self, grad):
+        """``backward`` written with recorded ops, for gradients that are differentiated
+        again (``npgrad.autograd.grad(..., create_graph=True)``): ``grad`` is a Tensor, and
+        so is each returned gradient. Read the inputs and the output through
+        :meth:`graph_input` and :meth:`graph_output`, so the next backward reaches them.
+        Override it: an op without one cannot be differentiated twice."""
+        raise NotImplementedError(
+            f"{type(self).__name__}: this op has no second-order gradient yet (no "
+            "backward_graph), so create_graph=True cannot differentiate through it"
+        )
+
+    def graph_input(self, i, value):
+        """Positional input ``i`` as a Tensor that leads back into the graph: the input's
+        own Tensor when it is a leaf or a constant, else a Tensor of ``value`` (the input's
+        value, which the op saved) whose gradient goes to the op that made it."""
+        node = self.inputs[i]
+        if not node.is_op:
+            return node
+        return _graph_tensor(value, node)
+
+    def graph_output(self, value):
+        """This op's output (``value``, saved by forward) as a Tensor made by this op: a
+        backward that multiplies by the output (exp, sigmoid, tanh) reaches the inputs
+        through it."""
+        return _graph_tensor(value, self)
+
     @classmethod
     def apply(cls, *inputs, **constants):
         """Run the op on Tensors/arrays/numbers and record it in the graph when needed.
@@ -99,6 +125,12 @@ class Function:
             result._ctx = fn
             return result
         return Tensor(out)
+
+
+def _graph_tensor(value, op):
+    tensor = Tensor(value, requires_grad=True)
+    tensor._ctx = op
+    return tensor
 
 
 def _maybe_integral(x):

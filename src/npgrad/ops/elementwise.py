@@ -234,12 +234,7 @@ def logaddexp2(x1, x2):
 @keras_op
 def arctan2(x1, x2):
     """Angle of the point (x2, x1): d/dx1 = x2 / r^2, d/dx2 = -x1 / r^2."""
-    angle = np.arctan2(raw(x1), raw(x2))
-    # arctan(x1 / x2) has the same derivatives; add the constant branch offset
-    r2 = elementwise.add(elementwise.square(x1), elementwise.square(x2))
-    linear = elementwise.divide(elementwise.subtract(elementwise.multiply(x1, raw(x2)),
-                                                     elementwise.multiply(x2, raw(x1))), r2)
-    return elementwise.add(linear, angle)
+    return math_ops.arctan2(x1, x2)
 
 
 @keras_op

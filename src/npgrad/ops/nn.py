@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 
 from npgrad.primitives import activation, conv as conv_ops, elementwise, loss, pool, reduce
+from npgrad.primitives.conv1d import conv1d
 from npgrad.primitives import math as math_ops, shape as shape_ops
 from npgrad.primitives.einsum import einsum
 from npgrad.ops.symbolic import keras_op
@@ -250,7 +251,7 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
     _check_format("conv", data_format)
     rank = raw(inputs).ndim - 2
     if rank == 1:
-        return conv_ops.conv1d(inputs, kernel, strides=_one(strides), padding=padding,
+        return conv1d(inputs, kernel, strides=_one(strides), padding=padding,
                                dilation_rate=_one(dilation_rate))
     if rank == 2:
         return conv_ops.conv2d(inputs, kernel, strides=strides, padding=padding,

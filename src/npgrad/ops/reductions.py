@@ -279,7 +279,7 @@ def nanmean(x, axis=None, keepdims=False):
 def nanvar(x, axis=None, keepdims=False):
     """Variance over ``axis`` ignoring NaNs."""
     valid = ~np.isnan(raw(x))
-    centered = elementwise.subtract(x, raw(nanmean(x, axis=axis, keepdims=True)))
+    centered = elementwise.subtract(x, nanmean(x, axis=axis, keepdims=True))
     return nanmean(where(valid, elementwise.square(centered), np.nan), axis, keepdims)
 
 

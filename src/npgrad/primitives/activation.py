@@ -22,6 +22,8 @@ class ReLU(Function):
     def backward(self, grad):
         return (grad * self.positive,)
 
+    backward_graph = backward  # the mask is piecewise constant
+
 
 class LeakyReLU(Function):
     """x for x > 0, negative_slope * x otherwise (gradient at 0 is negative_slope).
@@ -49,6 +51,11 @@ class LeakyReLU(Function):
             return (grad * self.factor,)
         return (np.where(self.positive, grad, grad * grad.dtype.type(self.slope)),)
 
+    def backward_graph(self, grad):
+        if 0 <= self.slope <= 1:
+            return (grad * self.factor,)
+        return (elementwise.where(self.positive, grad, grad * self.slope),)
+
 
 class ELU(Function):
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
@@ -63,6 +70,11 @@ class ELU(Function):
         (negative,) = self.saved
         # d/dx alpha (e^x - 1) = alpha e^x = negative + alpha
         return (np.where(self.positive, grad, grad * (negative + self.alpha)),)
+
+    def backward_graph(self, grad):
+        # where x <= 0 the output is the saved negative branch, whose derivative is it + alpha
+        slope = self.graph_output(self.saved[0]) + self.alpha
+        return (elementwise.where(self.positive, grad, grad * slope),)
 
 
 class GELU(Function):
@@ -113,6 +125,10 @@ class Sigmoid(Function):
         (out,) = self.saved
         return (grad * out * (1 - out),)
 
+    def backward_graph(self, grad):
+        out = self.graph_output(self.saved[0])
+        return (grad * out * (1 - out),)
+
 
 class Tanh(Function):
     """Hyperbolic tangent."""
@@ -126,6 +142,10 @@ class Tanh(Function):
         (out,) = self.saved
         return (grad * (1 - out * out),)
 
+    def backward_graph(self, grad):
+        out = self.graph_output(self.saved[0])
+        return (grad * (1 - out * out),)
+
 
 class Softplus(Function):
     """log(1 + e^x), stable for large |x|."""
@@ -137,6 +157,9 @@ class Softplus(Function):
     def backward(self, grad):
         (x,) = self.saved
         return (grad * special.expit(x),)
+
+    def backward_graph(self, grad):
+        return (grad * sigmoid(self.graph_input(0, self.saved[0])),)
 
 
 class Softmax(Function):
@@ -161,6 +184,10 @@ class Softmax(Function):
         dx *= out
         return (dx,)
 
+    def backward_graph(self, grad):
+        out = self.graph_output(self.saved[0])
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
 
 class LogSoftmax(Function):
     """x - logsumexp(x) along ``axis``."""
@@ -176,6 +203,10 @@ class LogSoftmax(Function):
         (out,) = self.saved
         # dx = g - softmax * sum(g)
         return (grad - np.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+
+    def backward_graph(self, grad):
+        probabilities = elementwise.exp(self.graph_output(self.saved[0]))
+        return (grad - probabilities * grad.sum(axis=self.axis, keepdims=True),)
 
 
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):

@@ -18,7 +18,6 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import channels as _channels
-from npgrad.primitives import shape as _shape
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
@@ -392,6 +391,7 @@ class Conv2D(Function):
         oh, pads_h = window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
+        self.padding = padding
         if use_taps((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
             out = tap_correlation(x, kernel, (pads_h, pads_w), dilation_rate).reshape(-1, f)
         else:
@@ -423,6 +423,60 @@ class Conv2D(Function):
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = sum_rows(g2)  # (F,)
         return dx, dw, db
+
+    def backward_graph(self, grad):
+        x, kernel = self.saved
+        in_hw, _, strides, dilation, _ = self.geometry
+        settings = {"strides": strides, "padding": self.padding, "dilation_rate": dilation}
+        dx = dw = db = None
+        if self.needs_input_grad[0]:  # the input gradient is the transposed convolution
+            dx = Conv2DTranspose.apply(grad, self.graph_input(1, kernel), out_hw=in_hw, **settings)
+        if self.needs_input_grad[1]:
+            dw = Conv2DKernelGrad.apply(self.graph_input(0, x), grad, kernel_hw=kernel.shape[:2],
+                                        **settings)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = grad.sum(axis=(0, 1, 2))
+        return dx, dw, db
+
+
+class Conv2DKernelGrad(Function):
+    """The kernel gradient of a :class:`Conv2D` as an op of its two operands, the input
+    ``x`` (N, H, W, C) and the output gradient ``g`` (N, OH, OW, F): (KH, KW, C, F).
+
+    Conv2D's recorded backward (second-order gradients) uses it. It is bilinear, and its
+    adjoint in each operand is a convolution: for an upstream H of the kernel's shape,
+    d<H, dW>/dx = the input gradient of conv2d(x, H) for g (a transposed convolution of g by
+    H), and d<H, dW>/dg = conv2d(x, H).
+    """
+
+    def forward(self, x, g, kernel_hw=None, strides=(1, 1), padding="valid",
+                dilation_rate=(1, 1)):
+        self.save_for_backward(x, g)
+        self.settings = {"strides": strides, "padding": padding, "dilation_rate": dilation_rate}
+        (kh, kw), f = kernel_hw, g.shape[-1]
+        (dh, dw) = dilation_rate
+        _, pads_h = window_geometry(x.shape[1], (kh - 1) * dh + 1, strides[0], padding,
+                                    "conv2d", "height")
+        _, pads_w = window_geometry(x.shape[2], (kw - 1) * dw + 1, strides[1], padding,
+                                    "conv2d", "width")
+        out = _columns_t_times(x, g.reshape(-1, f), (kh, kw), g.shape[1:3], strides,
+                               dilation_rate, (pads_h, pads_w))
+        return out.reshape(kh, kw, x.shape[-1], f)
+
+    def _adjoints(self, grad, x, g):
+        dx = dg = None
+        if self.needs_input_grad[0]:
+            dx = Conv2DTranspose.apply(g, grad, out_hw=x.shape[1:3], **self.settings)
+        if self.needs_input_grad[1]:
+            dg = Conv2D.apply(x, grad, **self.settings)
+        return dx, dg
+
+    def backward(self, grad):  # the same convolutions on arrays (nothing is recorded)
+        return tuple(None if t is None else t.data for t in self._adjoints(grad, *self.saved))
+
+    def backward_graph(self, grad):
+        x, g = self.saved
+        return self._adjoints(grad, self.graph_input(0, x), self.graph_input(1, g))
 
 
 class Conv2DTranspose(Function):
@@ -461,6 +515,7 @@ class Conv2DTranspose(Function):
             out = out + bias
         self.save_for_backward(x, kernel)
         self.geometry = ((kh, kw), (h, w), strides, dilation_rate, pads_h, pads_w)
+        self.padding = padding
         return out
 
     def backward(self, grad):
@@ -478,6 +533,20 @@ class Conv2DTranspose(Function):
             dw = (gcols.T @ x.reshape(-1, c)).reshape(kernel.shape)  # (KH*KW*F, C_in)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = sum_rows(grad.reshape(-1, f))  # (F,)
+        return dx, dw, db
+
+    def backward_graph(self, grad):
+        x, kernel = self.saved
+        kernel_hw, _, strides, dilation, _, _ = self.geometry
+        settings = {"strides": strides, "padding": self.padding, "dilation_rate": dilation}
+        dx = dw = db = None
+        if self.needs_input_grad[0]:  # the adjoint's input gradient is the convolution
+            dx = Conv2D.apply(grad, self.graph_input(1, kernel), **settings)
+        if self.needs_input_grad[1]:  # and its kernel gradient, conv2d's with the roles swapped
+            dw = Conv2DKernelGrad.apply(grad, self.graph_input(0, x), kernel_hw=kernel_hw,
+                                        **settings)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = grad.sum(axis=(0, 1, 2))
         return dx, dw, db
 
 
@@ -586,59 +655,3 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     if bias is None:
         return Conv2DTranspose.apply(x, kernel, **constants)
     return Conv2DTranspose.apply(x, kernel, bias, **constants)
-
-
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
-    """1-D convolution over the middle axis, composed from :func:`conv2d` with height 1.
-
-    Args:
-        x: (N, L, C) sequences.
-        kernel: (K, C, F) weights, Keras layout.
-        bias: optional (F,).
-        strides: positive int.
-        padding: 'valid', 'same' or 'causal' (left padding of (K - 1) * dilation, as Keras).
-        dilation_rate: positive int.
-
-    Returns:
-        Tensor of shape (N, OL, F).
-
-    Example:
-        >>> conv1d(np.ones((2, 10, 3)), np.ones((3, 3, 4)), padding="causal").shape
-        (2, 10, 4)
-    """
-    op = "conv1d"
-    padding = padding_mode(padding, op, PADDINGS + ("causal",))
-    stride = pair(strides, "strides", op)[0] if np.isscalar(strides) else _single(strides, op)
-    dilation = (
-        pair(dilation_rate, "dilation_rate", op)[0]
-        if np.isscalar(dilation_rate) else _single(dilation_rate, op)
-    )
-    x_shape = np.shape(getattr(x, "data", x))
-    k_shape = np.shape(getattr(kernel, "data", kernel))
-    if len(x_shape) != 3:
-        raise ValueError(f"{op}: input must have rank 3 (N, L, C), got shape {x_shape}")
-    if len(k_shape) != 3:
-        raise ValueError(f"{op}: kernel must have rank 3 (K, C_in, F), got shape {k_shape}")
-    if k_shape[1] != x_shape[2]:
-        raise ValueError(
-            f"{op}: kernel expects {k_shape[1]} input channels (kernel shape {k_shape}), "
-            f"but the input has {x_shape[2]} (input shape {x_shape})"
-        )
-    n, length, c = x_shape
-    if padding == "causal":
-        x = _shape.pad(x, ((0, 0), ((k_shape[0] - 1) * dilation, 0), (0, 0)))
-        length += (k_shape[0] - 1) * dilation
-        padding = "valid"
-    window_geometry(length, (k_shape[0] - 1) * dilation + 1, stride, padding, op, "length")
-    x4 = _shape.reshape(x, (n, 1, length, c))  # (N, 1, L, C)
-    k4 = _shape.reshape(kernel, (1,) + tuple(k_shape))  # (1, K, C, F)
-    y = conv2d(x4, k4, bias, strides=(1, stride), padding=padding, dilation_rate=(1, dilation))
-    return _shape.reshape(y, (n, y.shape[2], k_shape[2]))  # (N, OL, F)
-
-
-def _single(value, op):
-    """Accept a 1-tuple for conv1d's strides/dilation (Keras allows it)."""
-    value = tuple(value)
-    if len(value) != 1:
-        raise TypeError(f"{op}: expected an int or a 1-tuple, got {value!r}")
-    return pair(value[0], "strides/dilation_rate", op)[0]

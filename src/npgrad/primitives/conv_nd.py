@@ -16,6 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import conv as conv2d_ops
+from npgrad.primitives import conv1d as conv1d_ops
 from npgrad.primitives import shape as shape_ops
 from npgrad.primitives.windows import (
     crop_spatial,
@@ -315,7 +316,7 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     The kernel (*K, C / groups, F) sees ``groups = C // kernel.shape[-2]`` channel groups:
     group g reads input channels ``[g*C/groups, (g+1)*C/groups)`` and writes filters
     ``[g*F/groups, (g+1)*F/groups)``, as Keras's ``Conv*D(groups=...)``. One group calls
-    :func:`~npgrad.primitives.conv.conv1d` / ``conv2d`` / :func:`conv3d`; several groups run
+    :func:`~npgrad.primitives.conv1d.conv1d` / ``conv2d`` / :func:`conv3d`; several groups run
     one convolution per group and concatenate the results (autograd differentiates that).
 
     Args:
@@ -344,7 +345,7 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     if filters % groups:
         raise ValueError(f"conv: {filters} filters cannot be split into {groups} groups "
                          f"(input shape {x_shape}, kernel shape {k_shape})")
-    single = {1: conv2d_ops.conv1d, 2: conv2d_ops.conv2d, 3: conv3d}[rank]
+    single = {1: conv1d_ops.conv1d, 2: conv2d_ops.conv2d, 3: conv3d}[rank]
     kwargs = dict(strides=strides, padding=padding, dilation_rate=dilation_rate)
     if groups == 1:
         return single(x, kernel, bias, **kwargs)

@@ -33,6 +33,8 @@ class Add(Function):
         # d(a+b)/da = d(a+b)/db = 1
         return grad, grad
 
+    backward_graph = backward  # the same ops on Tensors
+
 
 class AddReLU(Function):
     """max(a + b, 0): a residual join and its ReLU in one op (gradient 0 where a + b <= 0).
@@ -54,6 +56,8 @@ class AddReLU(Function):
         masked = grad * (out > 0)
         return masked, masked
 
+    backward_graph = backward  # the mask is piecewise constant
+
 
 class Subtract(Function):
     """a - b."""
@@ -67,6 +71,8 @@ class Subtract(Function):
 
     def backward(self, grad):
         return grad, (-grad if self.needs_input_grad[1] else None)
+
+    backward_graph = backward  # the same ops on Tensors
 
 
 class Multiply(Function):
@@ -87,6 +93,12 @@ class Multiply(Function):
         db = grad * a if self.needs_input_grad[1] else None
         return da, db
 
+    def backward_graph(self, grad):
+        a, b = self.saved
+        da = grad * self.graph_input(1, b) if self.needs_input_grad[0] else None
+        db = grad * self.graph_input(0, a) if self.needs_input_grad[1] else None
+        return da, db
+
 
 class Divide(Function):
     """a / b."""
@@ -105,6 +117,13 @@ class Divide(Function):
         db = -grad * out / b if self.needs_input_grad[1] else None
         return da, db
 
+    def backward_graph(self, grad):
+        b, out = self.saved
+        b_t = self.graph_input(1, b)
+        da = grad / b_t if self.needs_input_grad[0] else None
+        db = -grad * self.graph_output(out) / b_t if self.needs_input_grad[1] else None
+        return da, db
+
 
 class Negative(Function):
     """-x."""
@@ -116,6 +135,8 @@ class Negative(Function):
 
     def backward(self, grad):
         return (-grad,)
+
+    backward_graph = backward
 
 
 class Power(Function):
@@ -140,6 +161,18 @@ class Power(Function):
                 db = grad * out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
         return da, db
 
+    def backward_graph(self, grad):
+        a, b, out = self.saved
+        a_t, b_t = self.graph_input(0, a), self.graph_input(1, b)
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = grad * b_t * a_t ** (b_t - 1)
+        if self.needs_input_grad[1]:
+            positive = a > 0
+            log_a = where(positive, log(where(positive, a_t, np.ones((), a.dtype))), 0.0)
+            db = grad * self.graph_output(out) * log_a
+        return da, db
+
 
 class Exp(Function):
     """e^x."""
@@ -153,6 +186,9 @@ class Exp(Function):
         (out,) = self.saved
         return (grad * out,)
 
+    def backward_graph(self, grad):
+        return (grad * self.graph_output(self.saved[0]),)
+
 
 class Log(Function):
     """Natural logarithm; -inf at 0 and nan below, as NumPy."""
@@ -164,6 +200,9 @@ class Log(Function):
     def backward(self, grad):
         (x,) = self.saved
         return (grad / x,)
+
+    def backward_graph(self, grad):
+        return (grad / self.graph_input(0, self.saved[0]),)
 
 
 class Sqrt(Function):
@@ -179,6 +218,9 @@ class Sqrt(Function):
         # d sqrt(x)/dx = 1 / (2 sqrt(x))
         return (grad / (2 * out),)
 
+    def backward_graph(self, grad):
+        return (grad / (2 * self.graph_output(self.saved[0])),)
+
 
 class Abs(Function):
     """|x|; the gradient at exactly 0 is 0 (sign(0) = 0)."""
@@ -192,6 +234,8 @@ class Abs(Function):
     def backward(self, grad):
         (x,) = self.saved
         return (grad * np.sign(x),)
+
+    backward_graph = backward  # sign(x) is piecewise constant
 
 
 class Clip(Function):
@@ -214,6 +258,8 @@ class Clip(Function):
             inside &= x <= self.high
         return (grad * inside,)
 
+    backward_graph = backward  # the mask is piecewise constant
+
 
 class Maximum(Function):
     """Elementwise max(a, b); on ties the gradient goes to a."""
@@ -229,6 +275,8 @@ class Maximum(Function):
     def backward(self, grad):
         return grad * self.a_wins, grad * ~self.a_wins
 
+    backward_graph = backward
+
 
 class Minimum(Function):
     """Elementwise min(a, b); on ties the gradient goes to a."""
@@ -243,6 +291,8 @@ class Minimum(Function):
 
     def backward(self, grad):
         return grad * self.a_wins, grad * ~self.a_wins
+
+    backward_graph = backward
 
 
 class Where(Function):
@@ -263,6 +313,10 @@ class Where(Function):
         zero = np.zeros((), dtype=grad.dtype)
         return np.where(self.condition, grad, zero), np.where(self.condition, zero, grad)
 
+    def backward_graph(self, grad):
+        zero = np.zeros((), dtype=grad.dtype)
+        return where(self.condition, grad, zero), where(self.condition, zero, grad)
+
 
 class Cast(Function):
     """Change the floating dtype; the gradient is cast back by the engine."""
@@ -272,6 +326,8 @@ class Cast(Function):
 
     def backward(self, grad):
         return (grad,)
+
+    backward_graph = backward  # the engine casts the gradient back
 
 
 def add(a, b):

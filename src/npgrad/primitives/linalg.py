@@ -3,6 +3,7 @@
 import numpy as np
 
 from npgrad.autograd.function import Function
+from npgrad.primitives import shape as shape_ops
 
 
 class MatMul(Function):
@@ -49,6 +50,33 @@ class MatMul(Function):
                 db = db.reshape(db.shape[:-2] + (b.shape[0],))
         return da, db
 
+    def backward_graph(self, grad):
+        a, b = self.saved
+        a_t, b_t = self.graph_input(0, a), self.graph_input(1, b)
+        a2 = a_t.reshape((1, a.shape[0])) if a.ndim == 1 else a_t
+        b2 = b_t.reshape((b.shape[0], 1)) if b.ndim == 1 else b_t
+        g = grad
+        if a.ndim == 1:
+            g = g.reshape(g.shape[:-1] + (1,) + g.shape[-1:])
+        if b.ndim == 1:
+            g = g.reshape(g.shape + (1,))
+        da = db = None
+        if self.needs_input_grad[0]:
+            da = matmul(g, _swap_last(b2))
+            if a.ndim == 1:
+                da = da.reshape(da.shape[:-2] + (a.shape[0],))
+        if self.needs_input_grad[1]:
+            db = matmul(_swap_last(a2), g)  # the engine sums broadcast batch axes
+            if b.ndim == 1:
+                db = db.reshape(db.shape[:-2] + (b.shape[0],))
+        return da, db
+
+
+def _swap_last(t):
+    axes = list(range(t.ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return shape_ops.transpose(t, axes)
+
 
 class Dense(Function):
     """x @ kernel + bias over the last axis of x (any number of leading axes).
@@ -75,6 +103,18 @@ class Dense(Function):
         dx = (g2 @ kernel.T).reshape(x.shape) if self.needs_input_grad[0] else None
         dw = x2.T @ g2 if self.needs_input_grad[1] else None  # (in, units)
         db = g2.sum(axis=0) if len(self.needs_input_grad) > 2 and self.needs_input_grad[2] else None
+        return dx, dw, db
+
+    def backward_graph(self, grad):
+        x, kernel = self.saved
+        g2 = grad.reshape((-1, grad.shape[-1]))
+        dx = dw = db = None
+        if self.needs_input_grad[0]:
+            dx = matmul(grad, self.graph_input(1, kernel).T)
+        if self.needs_input_grad[1]:
+            dw = matmul(self.graph_input(0, x).reshape((-1, x.shape[-1])).T, g2)
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = g2.sum(axis=0)
         return dx, dw, db
 
 

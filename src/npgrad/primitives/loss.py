@@ -193,14 +193,19 @@ class MeanSquaredError(Function):
 
     def forward(self, y_pred, y_true=None):
         diff = y_pred - y_true
-        self.save_for_backward(diff)
+        self.save_for_backward(diff, y_pred)
+        self.y_true = y_true
         return np.mean(diff * diff, axis=-1)
 
     def backward(self, grad):
-        (diff,) = self.saved
+        diff = self.saved[0]
         # d/dp mean(d^2) = 2 d / n
         scale = diff.dtype.type(2.0 / diff.shape[-1])
         return (_expand(grad) * diff * scale,)
+
+    def backward_graph(self, grad):
+        diff = self.graph_input(0, self.saved[1]) - self.y_true
+        return (grad.reshape(grad.shape + (1,)) * diff * (2.0 / diff.shape[-1]),)
 
 
 class MeanAbsoluteError(Function):

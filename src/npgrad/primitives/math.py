@@ -83,6 +83,32 @@ def unary(x, name):
     return UnaryMath.apply(x, name=name)
 
 
+class Arctan2(Function):
+    """The angle of the point (x2, x1), in (-pi, pi]: d/dx1 = x2 / r^2, d/dx2 = -x1 / r^2
+    (r^2 = x1^2 + x2^2; both 0 at the origin, where the angle is not differentiable)."""
+
+    def forward(self, x1, x2):
+        self.save_for_backward(x1, x2)
+        return np.arctan2(x1, x2)
+
+    def backward(self, grad):
+        x1, x2 = self.saved
+        r2 = x1 * x1 + x2 * x2
+        r2 = np.where(r2 > 0, r2, 1)  # at the origin x1 = x2 = 0: both slopes 0
+        return grad * (x2 / r2), grad * (-x1 / r2)
+
+    def backward_graph(self, grad):
+        x1, x2 = self.saved
+        a, b = self.graph_input(0, x1), self.graph_input(1, x2)
+        r2 = a * a + b * b + (x1 * x1 + x2 * x2 == 0)  # 1 at the origin, where a = b = 0
+        return grad * b / r2, -grad * a / r2
+
+
+def arctan2(x1, x2):
+    """Elementwise angle of (x2, x1) (NumPy's argument order), differentiable twice."""
+    return Arctan2.apply(x1, x2)
+
+
 class Cumsum(Function):
     """Running sum along ``axis`` (flattened first when axis is None, as NumPy)."""
 

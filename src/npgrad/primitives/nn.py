@@ -400,6 +400,8 @@ class Dropout(Function):
     def backward(self, grad):
         return (grad * self.mask,)
 
+    backward_graph = backward  # a constant mask
+
 
 def _noise_shape(noise_shape, shape):
     if noise_shape is None:

@@ -31,6 +31,14 @@ def _expand(grad, shape, axes, keepdims):
     return grad
 
 
+def _expand_graph(grad, shape, axes, keepdims):
+    """A reduced gradient Tensor broadcast back to the input's shape, with recorded ops."""
+    kept = tuple(1 if axes is None or i in axes else n for i, n in enumerate(shape))
+    if not keepdims:
+        grad = grad.reshape(kept)
+    return grad + np.zeros(shape, dtype=grad.dtype)
+
+
 class Sum(Function):
     """Sum over axes."""
 
@@ -42,6 +50,9 @@ class Sum(Function):
         # every input element contributes with weight 1
         grad = _expand(grad, self.shape, self.axis, self.keepdims)
         return (np.broadcast_to(grad, self.shape),)
+
+    def backward_graph(self, grad):
+        return (_expand_graph(grad, self.shape, self.axis, self.keepdims),)
 
 
 class Mean(Function):
@@ -55,6 +66,9 @@ class Mean(Function):
     def backward(self, grad):
         grad = _expand(grad, self.shape, self.axis, self.keepdims) / self.count
         return (np.broadcast_to(grad, self.shape),)
+
+    def backward_graph(self, grad):
+        return (_expand_graph(grad, self.shape, self.axis, self.keepdims) / self.count,)
 
 
 class Max(Function):
@@ -72,6 +86,12 @@ class Max(Function):
         counts = mask.sum(axis=self.axis, keepdims=True)
         grad = _expand(grad, x.shape, self.axis, self.keepdims)
         return (mask * (grad / counts),)
+
+    def backward_graph(self, grad):
+        x, out = self.saved
+        mask = x == out  # piecewise constant: the maxima's share of the gradient
+        share = mask / mask.sum(axis=self.axis, keepdims=True)
+        return (_expand_graph(grad, x.shape, self.axis, self.keepdims) * share,)
 
 
 class Min(Max):

@@ -23,6 +23,8 @@ class Reshape(Function):
     def backward(self, grad):
         return (grad.reshape(self.in_shape),)
 
+    backward_graph = backward  # Tensor.reshape is this op
+
 
 class Transpose(Function):
     """Permute axes (reverse them when ``axes`` is None)."""
@@ -39,6 +41,10 @@ class Transpose(Function):
         if self.axes is None:
             return (grad.transpose(),)
         return (grad.transpose(np.argsort([int(a) % grad.ndim for a in self.axes])),)
+
+    def backward_graph(self, grad):
+        axes = None if self.axes is None else np.argsort([int(a) % grad.ndim for a in self.axes])
+        return (transpose(grad, axes),)
 
 
 class GetItem(Function):
@@ -57,12 +63,35 @@ class GetItem(Function):
             raise IndexError(f"getitem: {exc} (tensor shape {x.shape})") from None
 
     def backward(self, grad):
-        dx = np.zeros(self.in_shape, dtype=grad.dtype)
-        if _is_basic(self.index):
-            dx[self.index] = grad
-        else:
-            np.add.at(dx, self.index, grad)  # duplicates in an index array must add up
-        return (dx,)
+        return (_scatter(grad, self.index, self.in_shape),)
+
+    def backward_graph(self, grad):
+        return (IndexAdjoint.apply(grad, index=self.index, shape=self.in_shape),)
+
+
+class IndexAdjoint(Function):
+    """GetItem's backward as an op: ``grad`` written (added, for repeated indices) into zeros
+    of the indexed tensor's ``shape`` at ``index``; its own backward reads ``index`` back."""
+
+    def forward(self, grad, index=None, shape=None):
+        self.index = index
+        return _scatter(grad, index, shape)
+
+    def backward(self, grad):
+        return (np.asarray(grad[self.index]),)
+
+    def backward_graph(self, grad):
+        return (getitem(grad, self.index),)
+
+
+def _scatter(values, index, shape):
+    """Zeros of ``shape`` with ``values`` put at ``index`` (added up where it repeats)."""
+    out = np.zeros(shape, dtype=values.dtype)
+    if _is_basic(index):
+        out[index] = values
+    else:
+        np.add.at(out, index, values)  # duplicates in an index array must add up
+    return out
 
 
 def _is_basic(index):
@@ -83,6 +112,11 @@ class Concatenate(Function):
     def backward(self, grad):
         return tuple(np.split(grad, self.splits, axis=self.axis))
 
+    def backward_graph(self, grad):
+        bounds = [0, *self.splits.tolist(), grad.shape[self.axis]]
+        lead = (slice(None),) * self.axis
+        return tuple(getitem(grad, lead + (slice(a, b),)) for a, b in zip(bounds, bounds[1:]))
+
 
 class Stack(Function):
     """Join same-shape tensors along a new axis."""
@@ -96,6 +130,10 @@ class Stack(Function):
     def backward(self, grad):
         return tuple(np.moveaxis(grad, self.axis, 0))
 
+    def backward_graph(self, grad):
+        lead = (slice(None),) * self.axis
+        return tuple(getitem(grad, lead + (k,)) for k in range(grad.shape[self.axis]))
+
 
 class Pad(Function):
     """Pad with a constant (``pad_width`` as in ``np.pad``, one (before, after) per axis)."""
@@ -108,6 +146,9 @@ class Pad(Function):
 
     def backward(self, grad):
         return (grad[self.crop],)
+
+    def backward_graph(self, grad):
+        return (getitem(grad, self.crop),)
 
 
 class BroadcastTo(Function):
@@ -123,6 +164,8 @@ class BroadcastTo(Function):
 
     def backward(self, grad):
         return (grad,)
+
+    backward_graph = backward  # the engine sums the gradient back with recorded ops
 
 
 def reshape(x, shape):

@@ -7,7 +7,7 @@ interactive logging, and the data helpers of custom steps (``PyDataset`` alias
 from npgrad.utils.config_dict import Config
 from npgrad.utils.dataset_utils import split_dataset, timeseries_dataset_from_array
 from npgrad.utils.file_download import get_file
-from npgrad.utils.gradcheck import GradcheckError, gradcheck
+from npgrad.utils.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from npgrad.utils.graph import get_source_inputs
 from npgrad.utils.image_dataset import image_dataset_from_directory
 from npgrad.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -31,7 +31,7 @@ from npgrad.utils.threads import adapt_num_threads, get_num_threads, set_num_thr
 Sequence = PyDataset
 
 __all__ = [
-    "clear_session", "gradcheck", "GradcheckError", "set_random_seed", "to_categorical", "get_num_threads",
+    "clear_session", "gradcheck", "gradgradcheck", "GradcheckError", "set_random_seed", "to_categorical", "get_num_threads",
     "set_num_threads", "adapt_num_threads", "PyDataset", "Sequence", "pack_x_y_sample_weight",
     "unpack_x_y_sample_weight", "Progbar", "get_file", "model_to_dot", "normalize",
     "pad_sequences", "plot_model", "split_dataset", "timeseries_dataset_from_array",

@@ -128,3 +128,55 @@ def _compare(fn, arrays, kwargs, upstream, i, analytic, eps, atol, rtol, max_ele
             f"analytic {value:.8g}, numeric {numeric:.8g}, abs error {err:.3g}, rel error {rel:.3g} "
             f"(atol {atol}, rtol {rtol})"
         )
+
+
+def gradgradcheck(fn, inputs, kwargs=None, eps=1e-6, atol=1e-5, rtol=1e-3, requires_grad=None,
+                  max_elements=64, seed=0):
+    """Check ``fn``'s second derivatives: the gradients that ``npgrad.autograd.grad`` gives with
+    ``create_graph=True``, differentiated again, against central differences of the
+    first-order gradients (PyTorch's ``gradgradcheck``).
+
+    The checked function is ``x -> d<fn(x), u>/dx`` for a fixed random ``u`` (every input's
+    gradient, flattened and joined), so :func:`gradcheck` compares its backward, the
+    second-order pass, with finite differences of plain first-order gradients (the ones
+    :func:`gradcheck` verifies). The first-order values of the recorded pass must also equal
+    the plain ones. Arguments as :func:`gradcheck`.
+
+    Raises:
+        GradcheckError: with :func:`gradcheck`'s report, or naming the input whose recorded
+            first-order gradient differs from the plain one.
+    """
+    from npgrad.autograd.engine import enable_grad
+    from npgrad.autograd.gradients import grad
+    from npgrad.primitives.shape import concatenate
+
+    kwargs = dict(kwargs or {})
+    arrays = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
+    flags = list(requires_grad) if requires_grad is not None else [True] * len(arrays)
+    with enable_grad():
+        probe = fn(*[Tensor(a, requires_grad=f) for a, f in zip(arrays, flags)], **kwargs)
+    upstream = np.random.default_rng(seed + 1).standard_normal(probe.shape)
+
+    def first_order(*tensors, **kw):
+        recorded = any(t.requires_grad for t in tensors)  # else gradcheck's numeric pass
+        with enable_grad():
+            xs = tensors if recorded else [Tensor(t.data, requires_grad=f)
+                                           for t, f in zip(tensors, flags)]
+            wanted = [x for x, f in zip(xs, flags) if f]
+            grads = grad(fn(*xs, **kw), wanted, grad_outputs=upstream, create_graph=recorded,
+                         allow_unused=True)
+        flat = [(g if g is not None else Tensor(np.zeros(x.shape))).reshape(-1)
+                for g, x in zip(grads, wanted)]
+        return concatenate(flat, axis=0) if recorded else Tensor(np.concatenate(
+            [f.data for f in flat]))
+
+    recorded = first_order(*[Tensor(a, requires_grad=f) for a, f in zip(arrays, flags)],
+                           **kwargs)
+    plain = first_order(*[Tensor(a) for a in arrays], **kwargs)
+    if not np.allclose(recorded.data, plain.data, atol=atol, rtol=rtol):
+        worst = int(np.argmax(np.abs(recorded.data - plain.data)))
+        raise GradcheckError(
+            f"gradgradcheck: the recorded first-order gradient differs from the plain one at "
+            f"flat element {worst}: {recorded.data[worst]:.8g} against {plain.data[worst]:.8g}")
+    return gradcheck(first_order, arrays, kwargs, eps=eps, atol=atol, rtol=rtol,
+                     requires_grad=flags, max_elements=max_elements, seed=seed)
