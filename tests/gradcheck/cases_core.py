@@ -4,8 +4,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import npgrad
 import npgrad.functional as F
-from npgrad.primitives.shape import IndexAdjoint
+from npgrad.autograd.function import Linearized
+from npgrad.autograd.tensor import Tensor
 from tests.gradcheck.registry import (
     OpCase,
     arrays,
@@ -68,6 +70,21 @@ def _getitem_inputs(draw):
     else:
         index = (slice(None), np.array([0, x.shape[1] - 1, 0]))
     return [x], {"index": index}
+
+
+@st.composite
+def _linearized_inputs(draw):
+    [x], kwargs = draw(_getitem_inputs())
+    transpose = draw(st.booleans())  # J^T (the scatter) on x[index]'s shape, or J on x's
+    shape = np.shape(x[kwargs["index"]]) if transpose else x.shape
+    v = draw(hnp.arrays(np.float64, shape, elements=floats()))
+    return [v], dict(kwargs, x=x, transpose=transpose)
+
+
+def _linearized(v, x=None, index=None, transpose=True):
+    with npgrad.enable_grad():  # the op is made even in gradcheck's no_grad evaluations
+        op = F.getitem(Tensor(x, requires_grad=True), index)._ctx
+    return Linearized.apply(v, op=op, transpose=transpose)
 
 
 @st.composite
@@ -185,10 +202,8 @@ CASES = [
     OpCase("reshape", F.reshape, _reshape_inputs()),
     OpCase("transpose", F.transpose, _transpose_inputs()),
     OpCase("getitem", F.getitem, _getitem_inputs()),
-    # getitem's recorded backward (second-order gradients): scatter-add into zeros, at index
-    OpCase("index_adjoint", lambda g, index, shape: IndexAdjoint.apply(g, index=index, shape=shape),
-           _getitem_inputs().map(lambda case: ([np.asarray(case[0][0][case[1]["index"]])],
-                                               dict(case[1], shape=case[0][0].shape)))),
+    # an op's linear backward as an op (second-order gradients): getitem's scatter and gather
+    OpCase("linearized", _linearized, _linearized_inputs()),
     OpCase("concatenate", lambda *xs, axis: F.concatenate(xs, axis=axis), _concat_inputs()),
     OpCase("stack", lambda *xs, axis: F.stack(xs, axis=axis), _concat_inputs(stack=True)),
     OpCase("pad", F.pad, _pad_inputs()),

@@ -127,6 +127,42 @@ class Function:
         return Tensor(out)
 
 
+class Linearized(Function):
+    """An op's derivative as an op of its own, for an op whose backward is a fixed linear map
+    of the gradient (pooling, upsampling, a gather): ``transpose=True`` applies that backward,
+    J^T v, and ``transpose=False`` the op's ``jvp``, J v. Each is the other's adjoint, so
+    each one's backward is the other: the op is differentiable to any order. The op keeps
+    what the map needs (a max-pool's winners, an index) and must define ``jvp(tangent)``.
+    """
+
+    def forward(self, v, op=None, transpose=True):
+        # a shallow copy of the op: the engine clears an op once its own backward has run,
+        # and nothing orders that before this op's backward (the op is no input of it)
+        self.op = object.__new__(type(op))
+        self.op.__dict__.update(op.__dict__)
+        self.transpose = transpose
+        return self._apply(v, transpose)
+
+    def backward(self, grad):
+        return (self._apply(grad, not self.transpose),)
+
+    def _apply(self, v, transpose):
+        if self.op.saved is None:  # the op's backward ran without retain_graph
+            raise RuntimeError(
+                "backward: trying to backward through the graph a second time; its saved "
+                "arrays were freed. Pass retain_graph=True to the first backward.")
+        return self.op.backward(v)[0] if transpose else self.op.jvp(v)
+
+    def backward_graph(self, grad):
+        return (Linearized.apply(grad, op=self.op, transpose=not self.transpose),)
+
+
+def linear_backward_graph(op, grad):
+    """``backward_graph`` of an op whose backward is a fixed linear map of the gradient
+    (assign it, and define ``jvp``): that backward, applied as a recorded op."""
+    return (Linearized.apply(grad, op=op),)
+
+
 def _graph_tensor(value, op):
     tensor = Tensor(value, requires_grad=True)
     tensor._ctx = op

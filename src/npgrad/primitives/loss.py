@@ -39,6 +39,7 @@ from scipy import special
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives import activation
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): the probability clip
 
@@ -126,6 +127,11 @@ def _expand(grad):
     return grad[..., None]
 
 
+def _expand_graph(grad):
+    """:func:`_expand` of a Tensor (a recorded backward)."""
+    return grad.reshape(grad.shape + (1,))
+
+
 def _compute_dtype(dtype):
     """float16 probabilities are clipped and logged in float32: ``1 - 1e-7`` is 1 in float16."""
     return np.dtype(np.float32) if dtype == np.float16 else dtype
@@ -205,7 +211,7 @@ class MeanSquaredError(Function):
 
     def backward_graph(self, grad):
         diff = self.graph_input(0, self.saved[1]) - self.y_true
-        return (grad.reshape(grad.shape + (1,)) * diff * (2.0 / diff.shape[-1]),)
+        return (_expand_graph(grad) * diff * (2.0 / diff.shape[-1]),)
 
 
 class MeanAbsoluteError(Function):
@@ -280,6 +286,11 @@ class SigmoidBinaryCrossentropy(Function):
         dz = special.expit(logits) - y_true
         return (_expand(grad) * dz * logits.dtype.type(1.0 / logits.shape[-1]),)
 
+    def backward_graph(self, grad):
+        logits, y_true = self.saved
+        dz = activation.sigmoid(self.graph_input(0, logits)) - y_true
+        return (_expand_graph(grad) * dz * (1.0 / logits.shape[-1]),)
+
 
 # ------------------------------------------------------------------ categorical cross-entropy
 # The four classes below work on arrays whose class axis has been moved last.
@@ -292,14 +303,19 @@ class SoftmaxCrossEntropy(Function):
         exp = np.exp(shifted)
         total = exp.sum(axis=-1, keepdims=True)
         log_probs = shifted - np.log(total)
-        self.save_for_backward(exp / total, y_true)
+        self.save_for_backward(exp / total, y_true, logits)
         return _saturate(-np.sum(y_true * log_probs, axis=-1), logits.dtype)
 
     def backward(self, grad):
-        probs, y_true = self.saved
+        probs, y_true, _ = self.saved
         # d/dz -sum_k y_k (z_k - lse(z)) = softmax(z) * sum(y) - y
         dz = probs * y_true.sum(axis=-1, keepdims=True) - y_true
         return (_expand(grad) * dz,)
+
+    def backward_graph(self, grad):
+        _, y_true, logits = self.saved
+        probs = activation.softmax(self.graph_input(0, logits))
+        return (_expand_graph(grad) * (probs * y_true.sum(axis=-1, keepdims=True) - y_true),)
 
 
 class SparseSoftmaxCrossEntropy(Function):
@@ -316,12 +332,12 @@ class SparseSoftmaxCrossEntropy(Function):
             picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
         loss = np.log(total[..., 0]) - picked
         probs /= total
-        self.save_for_backward(probs)
+        self.save_for_backward(probs, logits)
         self.labels = labels
         return loss
 
     def backward(self, grad):
-        (probs,) = self.saved
+        probs = self.saved[0]
         # d/dz (lse(z) - z_label) = softmax(z) - onehot(label)
         upstream = _expand(grad)
         dz = probs * upstream
@@ -332,6 +348,12 @@ class SparseSoftmaxCrossEntropy(Function):
             np.put_along_axis(dz, index, np.take_along_axis(dz, index, axis=-1) - upstream,
                               axis=-1)
         return (dz,)
+
+    def backward_graph(self, grad):
+        probs, logits = self.saved
+        onehot = np.zeros(probs.shape, dtype=probs.dtype)
+        np.put_along_axis(onehot, self.labels[..., None], 1, axis=-1)
+        return (_expand_graph(grad) * (activation.softmax(self.graph_input(0, logits)) - onehot),)
 
 
 def _renormalize(y_pred):

@@ -19,7 +19,7 @@ from scipy import sparse as _sparse
 
 from npgrad import random as _random
 from npgrad.autograd import engine
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, linear_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
@@ -466,6 +466,11 @@ class Embedding(Function):
             shape=(rows, flat.size))
         dtable = onehot_t @ grad.reshape(flat.size, width)
         return (np.asarray(dtable, dtype=grad.dtype).reshape(self.table_shape),)
+
+    backward_graph = linear_backward_graph
+
+    def jvp(self, tangent):
+        return np.take(tangent, self.indices, axis=0)
 
 
 def embedding(indices, table):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, linear_backward_graph
 from npgrad.primitives import reduce as _reduce
 from npgrad.primitives.conv import crop_hw, pad_hw, padding_mode, pair, window_geometry
 
@@ -107,6 +107,18 @@ class MaxPool2D(_PoolGeometry, Function):
 
         return (self._scatter(contribution, grad.dtype),)
 
+    backward_graph = linear_backward_graph
+
+    def jvp(self, tangent):
+        """Each window's value at its winner (the derivative of the max, as a map of x)."""
+        (winner,) = self.saved
+        tp = pad_hw(tangent, *self.pads, 0.0)
+        out = np.zeros(winner.shape, dtype=tangent.dtype)
+        for k, offset in enumerate(_offsets(self.pool_size)):
+            np.copyto(out, tp[_window_slice(offset, self.out_hw, self.strides)],
+                      where=winner == k)
+        return out
+
 
 class AvgPool2D(_PoolGeometry, Function):
     """Mean over each window; with 'same' padding, over the valid (non-padded) cells only.
@@ -146,6 +158,17 @@ class AvgPool2D(_PoolGeometry, Function):
 
         return (self._scatter(contribution, grad.dtype),)
 
+    backward_graph = linear_backward_graph
+
+    def jvp(self, tangent):
+        """The average pool itself (it is linear in x)."""
+        tp = pad_hw(tangent, *self.pads, 0.0)
+        offsets = _offsets(self.pool_size)
+        total = tp[_window_slice(offsets[0], self.out_hw, self.strides)].copy()
+        for offset in offsets[1:]:
+            total += tp[_window_slice(offset, self.out_hw, self.strides)]
+        return total / self.count
+
 
 class UpSampling2D(Function):
     """Nearest-neighbour upsampling: each pixel becomes an (SH, SW) block.
@@ -170,6 +193,11 @@ class UpSampling2D(Function):
         sh, sw = self.size
         # each input pixel fed a whole block: sum the block's gradients
         return (grad.reshape(n, hs // sh, sh, ws // sw, sw, c).sum(axis=(2, 4)),)
+
+    backward_graph = linear_backward_graph
+
+    def jvp(self, tangent):
+        return self.forward(tangent, size=self.size)
 
 
 # ------------------------------------------------------------------ public functions

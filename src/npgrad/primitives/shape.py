@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, linear_backward_graph
 
 
 class Reshape(Function):
@@ -63,35 +63,17 @@ class GetItem(Function):
             raise IndexError(f"getitem: {exc} (tensor shape {x.shape})") from None
 
     def backward(self, grad):
-        return (_scatter(grad, self.index, self.in_shape),)
+        dx = np.zeros(self.in_shape, dtype=grad.dtype)
+        if _is_basic(self.index):
+            dx[self.index] = grad
+        else:
+            np.add.at(dx, self.index, grad)  # duplicates in an index array must add up
+        return (dx,)
 
-    def backward_graph(self, grad):
-        return (IndexAdjoint.apply(grad, index=self.index, shape=self.in_shape),)
+    backward_graph = linear_backward_graph
 
-
-class IndexAdjoint(Function):
-    """GetItem's backward as an op: ``grad`` written (added, for repeated indices) into zeros
-    of the indexed tensor's ``shape`` at ``index``; its own backward reads ``index`` back."""
-
-    def forward(self, grad, index=None, shape=None):
-        self.index = index
-        return _scatter(grad, index, shape)
-
-    def backward(self, grad):
-        return (np.asarray(grad[self.index]),)
-
-    def backward_graph(self, grad):
-        return (getitem(grad, self.index),)
-
-
-def _scatter(values, index, shape):
-    """Zeros of ``shape`` with ``values`` put at ``index`` (added up where it repeats)."""
-    out = np.zeros(shape, dtype=values.dtype)
-    if _is_basic(index):
-        out[index] = values
-    else:
-        np.add.at(out, index, values)  # duplicates in an index array must add up
-    return out
+    def jvp(self, tangent):
+        return np.asarray(tangent[self.index])
 
 
 def _is_basic(index):
