@@ -6,7 +6,7 @@ from hypothesis.extra import numpy as hnp
 
 import npgrad
 import npgrad.functional as F
-from npgrad.autograd.function import Linearized
+from npgrad.autograd.function import Identity, Linearized
 from npgrad.autograd.tensor import Tensor
 from tests.gradcheck.registry import (
     OpCase,
@@ -204,6 +204,8 @@ CASES = [
     OpCase("getitem", F.getitem, _getitem_inputs()),
     # an op's linear backward as an op (second-order gradients): getitem's scatter and gather
     OpCase("linearized", _linearized, _linearized_inputs()),
+    # a node of its own (fused ops' second-order gradients differentiate with respect to it)
+    OpCase("identity", Identity.apply, no_kwargs(arrays(1))),
     OpCase("concatenate", lambda *xs, axis: F.concatenate(xs, axis=axis), _concat_inputs()),
     OpCase("stack", lambda *xs, axis: F.stack(xs, axis=axis), _concat_inputs(stack=True)),
     OpCase("pad", F.pad, _pad_inputs()),

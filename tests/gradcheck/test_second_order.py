@@ -25,6 +25,7 @@ SECOND_ORDER_OPS = {
     "BroadcastTo", "MatMul", "Dense", "Dropout", "MeanSquaredError",
     "Conv2D", "Conv2DTranspose", "Conv2DKernelGrad", "MaxPool2D", "AvgPool2D", "UpSampling2D",
     "Embedding", "SigmoidBinaryCrossentropy", "SoftmaxCrossEntropy", "SparseSoftmaxCrossEntropy",
+    "BatchNorm", "LayerNorm", "LayerNormLastAxis", "Identity",
 }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd import engine
+from npgrad.autograd.gradients import grad as grad_of
 from npgrad.autograd.tensor import Tensor, default_float
 
 
@@ -161,6 +162,35 @@ def linear_backward_graph(op, grad):
     """``backward_graph`` of an op whose backward is a fixed linear map of the gradient
     (assign it, and define ``jvp``): that backward, applied as a recorded op."""
     return (Linearized.apply(grad, op=op),)
+
+
+class Identity(Function):
+    """y = x, a node of its own in the graph (``composed_backward_graph`` differentiates with
+    respect to these, so its walk stops at them). With ``value``, y is that array instead,
+    x plus a constant (x - mean for a normalization): the gradient still passes as is."""
+
+    def forward(self, x, value=None):
+        return x if value is None else value
+
+    def backward(self, grad):
+        return (grad,)
+
+    backward_graph = backward
+
+
+def composed_backward_graph(op, grad):
+    """``backward_graph`` of a fused op from its composition: the gradient of
+    ``op.composed(*inputs)``, its forward written with recorded ops (the reference the fused
+    op is pinned to), taken with ``create_graph``. The op defines ``composed(*tensors)`` and
+    ``composed_inputs()``, the values to call it at: its positional inputs' values, or
+    values that differ from them by constants the composition's derivatives ignore (a
+    normalization's x - mean)."""
+    cuts = [Identity.apply(op.graph_input(i, value), value=value)
+            for i, value in enumerate(op.composed_inputs())]
+    wanted = [cut for cut, needs in zip(cuts, op.needs_input_grad) if needs]
+    found = iter(grad_of(op.composed(*cuts), wanted, grad_outputs=grad, create_graph=True,
+                         allow_unused=True))
+    return tuple(next(found) if needs else None for needs in op.needs_input_grad)
 
 
 def _graph_tensor(value, op):

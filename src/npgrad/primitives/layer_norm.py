@@ -20,7 +20,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, composed_backward_graph
+
+
+def normalize_recorded(x, gamma, beta, axes, epsilon, shape=None, inv=None):
+    """The normalization written with recorded ops (Tensor methods), the composition the
+    fused ops' second-order gradients differentiate (``composed_backward_graph``).
+
+    ``x`` is given centred or not (the statistics ignore a shift along ``axes``, and so do
+    all their derivatives); with ``inv``, the constant 1 / sqrt(var + eps) of batch norm at
+    inference, x must be centred by its constant mean and is scaled by ``inv`` instead.
+    gamma and beta broadcast after a reshape to ``shape`` (when given).
+    """
+    if inv is None:
+        centred = x - x.mean(axis=axes, keepdims=True)
+        xhat = centred / ((centred * centred).mean(axis=axes, keepdims=True) + epsilon) ** 0.5
+    else:
+        xhat = x * inv
+    if gamma is not None:
+        xhat = xhat * (gamma if shape is None else gamma.reshape(shape))
+    if beta is not None:
+        xhat = xhat + (beta if shape is None else beta.reshape(shape))
+    return xhat
 
 
 def _row_means(a):
@@ -55,7 +76,9 @@ class LayerNormLastAxis(Function):
         if beta is not None:
             out += beta
         self.save_for_backward(xhat, inv, gamma)
-        self.has_gamma, self.has_beta = has_gamma, has_beta
+        self.has_gamma, self.has_beta, self.epsilon = has_gamma, has_beta, epsilon
+        self.beta = beta  # for composed_inputs
+        self.in_shape = x.shape
         return out.reshape(x.shape)
 
     def backward(self, grad):
@@ -76,6 +99,19 @@ class LayerNormLastAxis(Function):
         if self.has_beta:
             grads.append(g.sum(axis=0) if needs[-1] else None)
         return tuple(grads)
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        xhat, inv, gamma = self.saved  # x - mean = xhat / inv: the statistics ignore the shift
+        return [(xhat / inv).reshape(self.in_shape)] + [p for p in (gamma, self.beta)
+                                                        if p is not None]
+
+    def composed(self, x, *params):
+        params = list(params)
+        gamma = params.pop(0) if self.has_gamma else None
+        beta = params.pop(0) if self.has_beta else None
+        return normalize_recorded(x, gamma, beta, -1, self.epsilon)
 
 
 def layer_norm_last_axis(x, gamma=None, beta=None, epsilon=1e-3):

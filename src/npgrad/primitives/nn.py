@@ -19,12 +19,12 @@ from scipy import sparse as _sparse
 
 from npgrad import random as _random
 from npgrad.autograd import engine
-from npgrad.autograd.function import Function, linear_backward_graph
+from npgrad.autograd.function import Function, composed_backward_graph, linear_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
-from npgrad.primitives.layer_norm import layer_norm_last_axis
+from npgrad.primitives.layer_norm import layer_norm_last_axis, normalize_recorded
 from npgrad.primitives.rectify import rectify
 
 
@@ -103,6 +103,7 @@ class _NormalizeMaths:
             out += beta
         self.save_for_backward(xhat, inv, gamma)
         self.stat_axes, self.has_gamma, self.has_beta = stat_axes, has_gamma, has_beta
+        self.epsilon, self.bshape, self.beta = epsilon, bshape, beta  # for composed_inputs
         # axes the parameter gradients sum over: every axis gamma is broadcast along
         self.param_sum_axes = tuple(i for i in range(x.ndim) if i not in param_axes)
         return out
@@ -137,6 +138,26 @@ class _NormalizeMaths:
             grads.append(np.sum(grad, axis=self.param_sum_axes).reshape(shape)
                          if needs[index] else None)
         return tuple(grads)
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        # x - mean = xhat / inv: the statistics ignore the shift
+        xhat, inv, gamma = self.saved
+        return [xhat / inv, *_param_values(self, gamma, self.beta)]
+
+    def composed(self, x, *params):
+        params = list(params)
+        gamma = params.pop(0) if self.has_gamma else None
+        beta = params.pop(0) if self.has_beta else None
+        inv = None if self.batch_stats else self.saved[1]
+        return normalize_recorded(x, gamma, beta, self.stat_axes, self.epsilon, self.bshape, inv)
+
+
+def _param_values(fn, gamma, beta):
+    """A normalization op's gamma and beta values (those it has), in its inputs' shapes."""
+    present = [(v, i) for v, i in ((gamma, 1), (beta, 1 + fn.has_gamma)) if v is not None]
+    return [v.reshape(engine.node_shape(fn.inputs[i])) for v, i in present]
 
 
 def gamma_beta_grads(fn, dgamma, dbeta):
@@ -223,7 +244,7 @@ class BatchNorm(_NormalizeMaths, Function):
         # x itself (the graph keeps it anyway), not xc: backward centers it again; with
         # relu the output too (the next layer keeps it), whose zeros are the relu's mask
         self.save_for_backward(x, mean, inv, gamma, out if relu else None)
-        self.copies = copies
+        self.copies, self.epsilon, self.beta = copies, epsilon, beta
         return out.reshape(x.shape)
 
     @staticmethod
@@ -266,6 +287,24 @@ class BatchNorm(_NormalizeMaths, Function):
                 dx = gw * _channels.tile(scale, copies)
             dx = dx.reshape(grad.shape)
         return (dx, *gamma_beta_grads(self, dgamma, dbeta))
+
+    def composed_inputs(self):
+        if not self.last_axis:
+            return super().composed_inputs()
+        x, mean, _, gamma, _ = self.saved
+        # centred: the batch statistics ignore the shift
+        return [x - mean, *_param_values(self, gamma, self.beta)]
+
+    def composed(self, x, *params):
+        if not self.last_axis:
+            return super().composed(x, *params)
+        params = list(params)
+        gamma = params.pop(0) if self.has_gamma else None
+        beta = params.pop(0) if self.has_beta else None
+        inv = None if self.batch_stats else self.saved[2]
+        out = normalize_recorded(x, gamma, beta, tuple(range(x.ndim - 1)), self.epsilon,
+                                 inv=inv)
+        return _activation.relu(out) if self.relu else out
 
 
 class LayerNorm(_NormalizeMaths, Function):
