@@ -8,6 +8,7 @@ import npgrad
 import npgrad.functional as F
 from npgrad.autograd.function import Identity, Linearized
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives.activation import NormalCDF
 from tests.gradcheck.registry import (
     OpCase,
     arrays,
@@ -206,6 +207,8 @@ CASES = [
     OpCase("linearized", _linearized, _linearized_inputs()),
     # a node of its own (fused ops' second-order gradients differentiate with respect to it)
     OpCase("identity", Identity.apply, no_kwargs(arrays(1))),
+    # Phi(x): the exact GELU's recorded backward differentiates through it
+    OpCase("normal_cdf", NormalCDF.apply, no_kwargs(arrays(1))),
     OpCase("concatenate", lambda *xs, axis: F.concatenate(xs, axis=axis), _concat_inputs()),
     OpCase("stack", lambda *xs, axis: F.stack(xs, axis=axis), _concat_inputs(stack=True)),
     OpCase("pad", F.pad, _pad_inputs()),

@@ -110,6 +110,37 @@ class GELU(Function):
             dx = cdf + x * pdf
         return ((grad * dx).astype(grad.dtype),)
 
+    def backward_graph(self, grad):
+        x = self.graph_input(0, self.saved[0])
+        if self.approximate:
+            c = math.sqrt(2 / math.pi)
+            t = Tanh.apply(c * (x + 0.044715 * (x * x * x)))
+            dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * (x * x))
+        else:
+            dx = NormalCDF.apply(x) + x * _normal_pdf(x)
+        return (grad * dx,)
+
+
+def _normal_pdf(x):
+    """The standard normal density of a Tensor, with recorded ops."""
+    return elementwise.exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+
+
+class NormalCDF(Function):
+    """Phi(x), the standard normal distribution function (the exact GELU's recorded backward
+    uses it); its derivative is the density phi(x)."""
+
+    def forward(self, x):
+        self.save_for_backward(x)
+        return special.ndtr(x).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        return (grad * (np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)).astype(x.dtype),)
+
+    def backward_graph(self, grad):
+        return (grad * _normal_pdf(self.graph_input(0, self.saved[0])),)
+
 
 class Sigmoid(Function):
     """1 / (1 + e^-x), computed without overflow."""

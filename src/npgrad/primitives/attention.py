@@ -26,8 +26,9 @@ import string
 import numpy as np
 
 from npgrad import random as _random
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives import activation, elementwise
 from npgrad.primitives.linalg import dense, matmul
 from npgrad.primitives.nn import Dropout
 from npgrad.primitives.shape import reshape, transpose
@@ -77,6 +78,29 @@ def _softmax_backward(weights, dweights):
     return dscores
 
 
+def _weights_recorded(fn, q, k, *bias):
+    """The attention weights written with recorded ops (the fused ops' composition)."""
+    scores = matmul(q * fn.scale, transpose(k, _swap_axes(k.ndim)))
+    if bias:
+        scores = scores + bias[0]
+    if fn.keep is not None:
+        scores = elementwise.where(fn.keep, scores, _large_negative(scores.dtype))
+    weights = activation.softmax(scores)
+    return weights if fn.keep is None else weights * fn.keep
+
+
+def _swap_axes(ndim):
+    axes = list(range(ndim))
+    axes[-2], axes[-1] = axes[-1], axes[-2]
+    return axes
+
+
+def _composed_inputs(fn, *values):
+    """q (q_scaled / scale), the other saved operands, and the bias (kept for this)."""
+    q_scaled = values[0]
+    return [q_scaled / q_scaled.dtype.type(fn.scale), *values[1:], *fn.bias]
+
+
 def _scores_backward(fn, dscores, q_scaled, k, scale, has_bias):
     """dq, dk (and dbias) from d(scores), where scores = (q * scale) @ k^T + bias."""
     needs = fn.needs_input_grad
@@ -99,7 +123,7 @@ class AttentionWeights(Function):
         q_scaled = q * q.dtype.type(scale)
         weights = _weights_forward(q_scaled, k, bias[0] if bias else None, keep)
         self.save_for_backward(q_scaled, k, weights)
-        self.scale, self.has_bias = scale, bool(bias)
+        self.scale, self.has_bias, self.keep, self.bias = scale, bool(bias), keep, bias
         return weights
 
     def backward(self, grad):
@@ -107,6 +131,14 @@ class AttentionWeights(Function):
         dscores = _softmax_backward(weights, grad)
         dq, dk, dbias = _scores_backward(self, dscores, q_scaled, k, self.scale, self.has_bias)
         return (dq, dk, dbias) if self.has_bias else (dq, dk)
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        return _composed_inputs(self, *self.saved[:2])
+
+    def composed(self, q, k, *bias):
+        return _weights_recorded(self, q, k, *bias)
 
 
 class ScaledDotProductAttention(Function):
@@ -125,6 +157,7 @@ class ScaledDotProductAttention(Function):
         used = weights * dropout_mask if dropout_mask is not None else weights
         self.save_for_backward(q_scaled, k, v, weights)
         self.scale, self.has_bias, self.dropout_mask = scale, bool(bias), dropout_mask
+        self.keep, self.bias = keep, bias  # for the composition (second-order gradients)
         return np.matmul(used, v)  # (..., T, Dv)
 
     def backward(self, grad):
@@ -143,6 +176,17 @@ class ScaledDotProductAttention(Function):
         dscores = _softmax_backward(weights, dweights)
         dq, dk, dbias = _scores_backward(self, dscores, q_scaled, k, self.scale, self.has_bias)
         return (dq, dk, dv, dbias) if self.has_bias else (dq, dk, dv)
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        return _composed_inputs(self, *self.saved[:3])
+
+    def composed(self, q, k, v, *bias):
+        weights = _weights_recorded(self, q, k, *bias)
+        if self.dropout_mask is not None:
+            weights = weights * self.dropout_mask
+        return matmul(weights, v)
 
 
 def _keep_mask(mask, is_causal, t, s):
@@ -296,7 +340,12 @@ class Einsum(Function):
         return np.einsum(",".join(inputs) + "->" + output, *operands, optimize=True)
 
     def backward(self, grad):
-        operands = self.saved
+        return self._grads(grad, self.saved, False)
+
+    def backward_graph(self, grad):
+        return self._grads(grad, [self.graph_input(i, a) for i, a in enumerate(self.saved)], True)
+
+    def _grads(self, grad, operands, recorded):
         grads = []
         for i, term in enumerate(self.terms):
             if not self.needs_input_grad[i]:
@@ -306,14 +355,19 @@ class Einsum(Function):
             available = set(self.output).union(*(set(t) for t, _ in others))
             # letters only operand i has were summed away: the gradient is constant along them
             kept = "".join(c for c in term if c in available)
-            spec = ",".join([self.output] + [t for t, _ in others]) + "->" + kept
-            g = np.einsum(spec, grad, *[a for _, a in others], optimize=True)
+            terms = [self.output] + [t for t, _ in others]
+            if recorded:
+                g = Einsum.apply(grad, *[a for _, a in others], inputs=tuple(terms), output=kept)
+            else:
+                g = np.einsum(",".join(terms) + "->" + kept, grad, *[a for _, a in others],
+                              optimize=True)
             if kept != term:  # put the summed-away axes back, broadcast (a copy: grads add up)
                 sizes = iter(g.shape)
                 full = [next(sizes) if c in available else n
                         for c, n in zip(term, operands[i].shape)]
                 g = g.reshape([n if c in available else 1 for c, n in zip(term, full)])
-                g = np.ascontiguousarray(np.broadcast_to(g, full))
+                g = g + np.zeros(full, g.dtype) if recorded else \
+                    np.ascontiguousarray(np.broadcast_to(g, full))
             grads.append(g)
         return tuple(grads)
 

@@ -24,9 +24,11 @@ import math
 
 import numpy as np
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives.attention import ScaledDotProductAttention, attention_dropout_mask
+from npgrad.primitives.linalg import matmul
+from npgrad.primitives.shape import reshape, transpose
 
 
 def _heads(block, b, t, heads):
@@ -60,6 +62,9 @@ class PackedSelfAttention(Function):
         self.save_for_backward(x2, kernels)
         self.shapes = (b, t, c, heads, dk, dv)
         self.has_bias = has_bias
+        # for the composition (second-order gradients)
+        self.biases, self.settings = biases, {"scale": scale, "keep": keep,
+                                              "dropout_mask": dropout_mask}
         return out.transpose(0, 2, 1, 3)  # (B, T, H, Dv), a view the output projection reads
 
     def backward(self, grad):
@@ -90,6 +95,28 @@ class PackedSelfAttention(Function):
                for block, size, need in zip(np.split(db, self.split) if db is not None
                                              else (None,) * 3, sizes, needs[4:])]
         return (dx, *dws, *dbs)
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        x2, kernels = self.saved
+        b, t, c, heads, dk, dv = self.shapes
+        sizes = ((heads, dk), (heads, dk), (heads, dv))
+        kernel_values = [w.reshape((c,) + size)
+                         for w, size in zip(np.split(kernels, self.split, axis=1), sizes)]
+        return [x2.reshape(b, t, c), *kernel_values, *self.biases]
+
+    def composed(self, x, wq, wk, wv, *biases):
+        b, t, c, heads, _, _ = self.shapes
+        x2 = reshape(x, (b * t, c))
+        heads_of = []
+        for i, w in enumerate((wq, wk, wv)):
+            block = matmul(x2, reshape(w, (c, -1)))
+            if biases:
+                block = block + reshape(biases[i], (-1,))
+            heads_of.append(transpose(reshape(block, (b, t, heads, -1)), (0, 2, 1, 3)))
+        out = ScaledDotProductAttention.apply(*heads_of, **self.settings)
+        return transpose(out, (0, 2, 1, 3))
 
 
 def packed_self_attention(x, wq, wk, wv, bq=None, bk=None, bv=None, keep=None, scale=None,

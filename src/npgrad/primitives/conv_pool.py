@@ -26,7 +26,8 @@ like ``max_pool2d`` (and PyTorch/Keras).
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, composed_backward_graph
+from npgrad.primitives import activation, conv, pool
 from npgrad.primitives.conv import (
     add_bias,
     check_conv_operands,
@@ -85,6 +86,9 @@ class Conv2DMaxPool2D(Function):
             return out
         cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
         self.save_for_backward(cols, kernel, z, out)
+        # for the composition (second-order gradients): x is often the previous fused op's
+        # saved output, and bias small
+        self.x, self.bias, self.padding = x, bias, padding
         return out.reshape(n, ph, pw, f)
 
     def backward(self, grad):
@@ -127,6 +131,15 @@ class Conv2DMaxPool2D(Function):
         if wants_db and db is None:
             db = sum_rows(g * (out > 0) if self.relu else g)  # (F,)
         return dx, dw, db
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        return [self.x, self.saved[1]] + ([] if self.bias is None else [self.bias])
+
+    def composed(self, x, kernel, *bias):
+        z = conv.conv2d(x, kernel, *bias, padding=self.padding)
+        return pool.max_pool2d(activation.relu(z) if self.relu else z, 2)
 
 
 def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):

@@ -62,7 +62,13 @@ class Einsum(Function):
         return np.asarray(np.einsum(",".join(terms) + "->" + output, *operands, optimize=True))
 
     def backward(self, grad):
-        operands = self.saved
+        return self._grads(grad, self.saved, _contract, _broadcast)
+
+    def backward_graph(self, grad):
+        operands = [self.graph_input(i, a) for i, a in enumerate(self.saved)]
+        return self._grads(grad, operands, _contract_recorded, _broadcast_recorded)
+
+    def _grads(self, grad, operands, contract, broadcast):
         grads = []
         for i, term in enumerate(self.terms):
             if not self.needs_input_grad[i]:
@@ -74,11 +80,26 @@ class Einsum(Function):
             ops = [operands[j] for j in range(len(operands)) if j != i]
             present = set(self.output).union(*others) if others else set(self.output)
             kept = "".join(c for c in term if c in present)
-            d = np.einsum(",".join([self.output] + others) + "->" + kept, grad, *ops, optimize=True)
+            d = contract((self.output, *others), kept, grad, *ops)
             shape = tuple(self.sizes[c] if c in present else 1 for c in term)
-            d = np.broadcast_to(d.reshape(shape), tuple(self.sizes[c] for c in term))
-            grads.append(np.ascontiguousarray(d))
+            grads.append(broadcast(d.reshape(shape), tuple(self.sizes[c] for c in term)))
         return tuple(grads)
+
+
+def _contract(terms, output, *arrays):
+    return np.einsum(",".join(terms) + "->" + output, *arrays, optimize=True)
+
+
+def _broadcast(array, shape):
+    return np.ascontiguousarray(np.broadcast_to(array, shape))  # a copy: gradients add up
+
+
+def _contract_recorded(terms, output, *tensors):
+    return Einsum.apply(*tensors, terms=tuple(terms), output=output)
+
+
+def _broadcast_recorded(tensor, shape):
+    return tensor + np.zeros(shape, dtype=tensor.dtype)
 
 
 def einsum(subscripts, *operands):

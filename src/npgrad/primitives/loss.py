@@ -227,6 +227,8 @@ class MeanAbsoluteError(Function):
         # d/dp mean|d| = sign(d) / n, sign(0) = 0
         return (_expand(grad) * sign * sign.dtype.type(1.0 / sign.shape[-1]),)
 
+    backward_graph = backward  # sign(d) is piecewise constant
+
 
 class Huber(Function):
     """mean over the last axis of 0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, linear_backward_graph
 
 
 def _safe_sqrt_pi():
@@ -122,6 +122,11 @@ class Cumsum(Function):
         dx = np.flip(np.cumsum(np.flip(grad, axis), axis=axis), axis)
         return (dx.reshape(self.shape),)
 
+    backward_graph = linear_backward_graph  # the map is the running sum itself
+
+    def jvp(self, tangent):
+        return self.forward(tangent, axis=self.axis)
+
 
 class Cumprod(Function):
     """Running product along ``axis``.
@@ -186,7 +191,7 @@ class ScatterAdd(Function):
     """
 
     def forward(self, values, indices=None, shape=None):
-        self.indices = indices
+        self.indices, self.shape = indices, shape
         out = np.zeros(shape, dtype=values.dtype)
         np.add.at(out, indices, values)
         return out
@@ -194,6 +199,13 @@ class ScatterAdd(Function):
     def backward(self, grad):
         # each value lands at one place: its gradient is read back from there
         return (grad[self.indices],)
+
+    backward_graph = linear_backward_graph
+
+    def jvp(self, tangent):
+        out = np.zeros(self.shape, dtype=tangent.dtype)
+        np.add.at(out, self.indices, tangent)
+        return out
 
 
 def cumsum(x, axis=None):
