@@ -65,7 +65,7 @@ def test_every_op_with_a_differentiable_backward_is_checked_twice():
 
 
 @pytest.mark.parametrize("case", SECOND_ORDER_CASES, ids=lambda c: c.name)
-@settings(max_examples=5)
+@settings(max_examples=4)
 @given(data=st.data())
 def test_second_derivatives_match_finite_differences(case, data):
     arrays, kwargs = data.draw(case.inputs)
