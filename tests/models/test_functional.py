@@ -52,6 +52,34 @@ def test_summary_lists_input_layers_shapes_and_totals():
     assert 'Model: "two_branch"' in text
     assert "a (InputLayer)" in text and "merged (Concatenate)" in text
     assert "(None, 6)" in text and "Total params: 39" in text
+    # Keras's "Connected to" column: layer[node][output] of each input, "-" for an input
+    assert lines[2].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#", "Connected", "to"]
+
+    def connected(name):  # the row's last column
+        return next(line for line in lines if line.startswith(f" {name} (")).split("  ")[-1]
+
+    assert connected("a") == "-" and connected("left") == "a[0][0]"
+    assert connected("merged") == "left[0][0], right[0][0]" and connected("head") == "merged[0][0]"
+
+
+def test_summary_of_a_chain_has_no_connected_column_and_a_reused_layer_lists_both_calls():
+    x = npgrad.Input((4,))
+    lines = []
+    npgrad.Model(x, L.Dense(2)(L.Dense(3)(x))).summary(print_fn=lines.append)
+    assert "Connected to" not in "\n".join(lines)  # as Keras prints a plain chain
+    shared = L.Dense(4, name="twice")
+    y = shared(shared(x))
+    lines = []
+    npgrad.Model(x, y).summary(print_fn=lines.append)
+    twice = next(line for line in lines if line.startswith(" twice"))
+    assert twice.endswith(f"{x._keras_history[0].name}[0][0], twice[0][0]")
+
+
+def test_a_shared_dense_called_on_the_wrong_width_fails_when_the_graph_is_built():
+    shared = L.Dense(3, name="shared_width")
+    x = npgrad.Input((4,))
+    with pytest.raises(ValueError, match="'shared_width' is incompatible: expected last axis 4"):
+        shared(shared(x))  # the second call gets (None, 3)
 
 
 def test_residual_block_with_add():

@@ -191,6 +191,8 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape):
         arguments.check_min_ndim(self, input_shape, 2)
+        if self.built and input_shape[-1] is not None:  # a shared layer called again
+            arguments.check_axis(self, input_shape, -1, self.kernel.shape[0])
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):

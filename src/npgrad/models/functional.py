@@ -261,6 +261,26 @@ class Functional(Model):
             rows.append((layer, shapes[0] if len(shapes) == 1 else shapes))
         return rows
 
+    def _summary_connections(self):
+        """Keras's "Connected to" column, one entry per summary row (``dense[0][0]``: the
+        layer, its node and the output that fed this layer; ``-`` for an input), or None
+        for a plain chain of single-input layers, which Keras prints without the column."""
+        nodes = [n for n in self._nodes if not n.is_input]
+        consumers = [id(t) for n in nodes for t in n.input_tensors]
+        chain = (len(self._inputs) == 1 and len(self._outputs) == 1
+                 and all(len(n.input_tensors) == 1 for n in nodes)
+                 and len(consumers) == len(set(consumers))
+                 and len(nodes) == len({id(n.layer) for n in nodes}))
+        if chain:
+            return None
+        column = []
+        for layer in self._layers:
+            mine = [n for n in layer._inbound_nodes if id(n) in self._node_ids]
+            sources = [f"{t._keras_history[0].name}[{t._keras_history[1]}][{t._keras_history[2]}]"
+                       for n in mine for t in n.input_tensors]
+            column.append(", ".join(sources) or "-")
+        return column
+
     # ------------------------------------------------------------- call
     def __call__(self, inputs, *args, training=None, **kwargs):
         """Run the graph on arrays/Tensors, or add this model as one node to a bigger graph."""

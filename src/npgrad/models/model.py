@@ -151,7 +151,8 @@ class Model(Trainer, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
-        """Print a table of the layers: name (type), output shape, parameter count, totals.
+        """Print a table of the layers: name (type), output shape, parameter count, totals;
+        for a functional model that is not a plain chain, Keras's "Connected to" column.
 
         Args:
             line_length: total width of the table.
@@ -164,10 +165,13 @@ class Model(Trainer, Layer):
         from npgrad.utils.summary import print_summary
 
         print_summary(self, self._summary_rows(), line_length=line_length, print_fn=print_fn,
-                      show_trainable=show_trainable)
+                      show_trainable=show_trainable, connections=self._summary_connections())
 
     def _summary_rows(self):
         return [(layer, None) for layer in self.layers]
+
+    def _summary_connections(self):  # a functional graph's "Connected to" column
+        return None
 
     def to_json(self, **kwargs):
         """The architecture as a JSON string (Keras); ``models.model_from_json`` reads it.

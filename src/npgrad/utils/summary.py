@@ -48,7 +48,7 @@ def _trainable_mark(layer):
     return "Y" if layer.trainable else "N"
 
 
-def summary_text(model, rows, line_length=None, show_trainable=False):
+def summary_text(model, rows, line_length=None, show_trainable=False, connections=None):
     """The summary table as one string.
 
     Args:
@@ -56,15 +56,20 @@ def summary_text(model, rows, line_length=None, show_trainable=False):
         rows: list of ``(layer, output_shape_or_None)`` in display order.
         line_length: total width (default: wide enough for the content, at least 76).
         show_trainable: add Keras's ``Trainable`` column (Y, N, or - for no weights).
+        connections: one "Connected to" entry per row (``dense[0][0], dense_1[0][0]``), or
+            None for no such column (a sequential model).
 
     Returns:
         The table, lines joined by newlines (no trailing newline).
     """
+    linked = connections if connections is not None else [None] * len(rows)
     cells = [(f"{layer.name} ({type(layer).__name__})", format_shape(shape),
               f"{layer.count_params():,}" if layer.built else "0 (unbuilt)")
              + ((_trainable_mark(layer),) if show_trainable else ())
-             for layer, shape in rows]
-    header = ("Layer (type)", "Output Shape", "Param #") + (("Trainable",) if show_trainable else ())
+             + ((link,) if connections is not None else ())
+             for (layer, shape), link in zip(rows, linked)]
+    header = ("Layer (type)", "Output Shape", "Param #") + (("Trainable",) if show_trainable else ()) \
+        + (("Connected to",) if connections is not None else ())
     widths = [len(h) for h in header]
     for cell in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, cell)]
@@ -76,9 +81,13 @@ def summary_text(model, rows, line_length=None, show_trainable=False):
         widths[0] += 76 - width
         width = 76
 
-    def row(name, shape, params, *trainable):
+    def row(name, shape, params, *extra):
         text = f" {name:<{widths[0]}}{shape:<{widths[1]}}{params:>{widths[2]}}"
-        return text + (f"{trainable[0]:^{widths[3]}}" if trainable else "")
+        if show_trainable:
+            text += f"{extra[0]:^{widths[3]}}"
+        if connections is not None:  # left-aligned after a gap, as Keras's column
+            text = (text + "  " + extra[-1]).rstrip()
+        return text
 
     trainable = _bytes(model.trainable_weights)
     non_trainable = _bytes(model.non_trainable_weights)
@@ -99,10 +108,11 @@ def summary_text(model, rows, line_length=None, show_trainable=False):
     return "\n".join(lines)
 
 
-def print_summary(model, rows, line_length=None, print_fn=None, show_trainable=False):
+def print_summary(model, rows, line_length=None, print_fn=None, show_trainable=False,
+                  connections=None):
     """Print :func:`summary_text` line by line with ``print_fn`` (default
     :func:`npgrad.utils.io_utils.print_msg`: stdout, or the ``"npgrad"`` logger while
     interactive logging is disabled, as Keras)."""
     print_fn = print_fn or print_msg
-    for line in summary_text(model, rows, line_length, show_trainable).split("\n"):
+    for line in summary_text(model, rows, line_length, show_trainable, connections).split("\n"):
         print_fn(line)
