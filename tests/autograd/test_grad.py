@@ -123,6 +123,8 @@ def test_gradgradcheck_catches_a_wrong_second_derivative():
 
     with pytest.raises(GradcheckError, match="wrong"):
         gradgradcheck(Cube.apply, [np.array([0.5, -1.0])])
+    with pytest.raises(ValueError, match="gradgradcheck: requires_grad has 2 entries for 1 inputs"):
+        gradgradcheck(Cube.apply, [np.array([0.5])], requires_grad=[True, False])
 
 
 def _critic(seed):

@@ -37,7 +37,7 @@ Example:
 import numpy as np
 from scipy import special
 
-from npgrad.autograd.function import Function
+from npgrad.autograd.function import Function, Identity
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation
 
@@ -132,6 +132,14 @@ def _expand_graph(grad):
     return grad.reshape(grad.shape + (1,))
 
 
+def _softmax_recorded(op, probs):
+    """softmax(logits) of a cross-entropy op's logits input, recorded, from its saved
+    probabilities: log(probs) is the logits shifted by each row's log-sum-exp, and the
+    softmax and all its derivatives ignore that shift (nothing logits-sized is kept)."""
+    with np.errstate(divide="ignore"):  # an underflowed 0 gives -inf, whose softmax is 0
+        return activation.softmax(op.graph_input(0, np.log(probs)))
+
+
 def _compute_dtype(dtype):
     """float16 probabilities are clipped and logged in float32: ``1 - 1e-7`` is 1 in float16."""
     return np.dtype(np.float32) if dtype == np.float16 else dtype
@@ -199,19 +207,20 @@ class MeanSquaredError(Function):
 
     def forward(self, y_pred, y_true=None):
         diff = y_pred - y_true
-        self.save_for_backward(diff, y_pred)
-        self.y_true = y_true
+        self.save_for_backward(diff)
         return np.mean(diff * diff, axis=-1)
 
     def backward(self, grad):
-        diff = self.saved[0]
+        (diff,) = self.saved
         # d/dp mean(d^2) = 2 d / n
         scale = diff.dtype.type(2.0 / diff.shape[-1])
         return (_expand(grad) * diff * scale,)
 
     def backward_graph(self, grad):
-        diff = self.graph_input(0, self.saved[1]) - self.y_true
-        return (_expand_graph(grad) * diff * (2.0 / diff.shape[-1]),)
+        (diff,) = self.saved
+        # y_pred - y_true as a Tensor whose gradient goes to y_pred as it is
+        diff_t = Identity.apply(self.graph_input(0, diff), value=diff)
+        return (_expand_graph(grad) * diff_t * (2.0 / diff.shape[-1]),)
 
 
 class MeanAbsoluteError(Function):
@@ -305,18 +314,18 @@ class SoftmaxCrossEntropy(Function):
         exp = np.exp(shifted)
         total = exp.sum(axis=-1, keepdims=True)
         log_probs = shifted - np.log(total)
-        self.save_for_backward(exp / total, y_true, logits)
+        self.save_for_backward(exp / total, y_true)
         return _saturate(-np.sum(y_true * log_probs, axis=-1), logits.dtype)
 
     def backward(self, grad):
-        probs, y_true, _ = self.saved
+        probs, y_true = self.saved
         # d/dz -sum_k y_k (z_k - lse(z)) = softmax(z) * sum(y) - y
         dz = probs * y_true.sum(axis=-1, keepdims=True) - y_true
         return (_expand(grad) * dz,)
 
     def backward_graph(self, grad):
-        _, y_true, logits = self.saved
-        probs = activation.softmax(self.graph_input(0, logits))
+        probs, y_true = self.saved
+        probs = _softmax_recorded(self, probs)
         return (_expand_graph(grad) * (probs * y_true.sum(axis=-1, keepdims=True) - y_true),)
 
 
@@ -334,12 +343,12 @@ class SparseSoftmaxCrossEntropy(Function):
             picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
         loss = np.log(total[..., 0]) - picked
         probs /= total
-        self.save_for_backward(probs, logits)
+        self.save_for_backward(probs)
         self.labels = labels
         return loss
 
     def backward(self, grad):
-        probs = self.saved[0]
+        (probs,) = self.saved
         # d/dz (lse(z) - z_label) = softmax(z) - onehot(label)
         upstream = _expand(grad)
         dz = probs * upstream
@@ -352,10 +361,10 @@ class SparseSoftmaxCrossEntropy(Function):
         return (dz,)
 
     def backward_graph(self, grad):
-        probs, logits = self.saved
+        (probs,) = self.saved
         onehot = np.zeros(probs.shape, dtype=probs.dtype)
         np.put_along_axis(onehot, self.labels[..., None], 1, axis=-1)
-        return (_expand_graph(grad) * (activation.softmax(self.graph_input(0, logits)) - onehot),)
+        return (_expand_graph(grad) * (_softmax_recorded(self, probs) - onehot),)
 
 
 def _renormalize(y_pred):

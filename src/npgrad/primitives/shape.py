@@ -40,11 +40,9 @@ class Transpose(Function):
     def backward(self, grad):
         if self.axes is None:
             return (grad.transpose(),)
-        return (grad.transpose(np.argsort([int(a) % grad.ndim for a in self.axes])),)
+        return (grad.transpose(tuple(np.argsort([int(a) % grad.ndim for a in self.axes]).tolist())),)
 
-    def backward_graph(self, grad):
-        axes = None if self.axes is None else np.argsort([int(a) % grad.ndim for a in self.axes])
-        return (transpose(grad, axes),)
+    backward_graph = backward  # ndarray.transpose and Tensor.transpose take the same axes
 
 
 class GetItem(Function):
@@ -129,8 +127,7 @@ class Pad(Function):
     def backward(self, grad):
         return (grad[self.crop],)
 
-    def backward_graph(self, grad):
-        return (getitem(grad, self.crop),)
+    backward_graph = backward  # the same slicing on a Tensor
 
 
 class BroadcastTo(Function):

@@ -60,9 +60,7 @@ def gradcheck(fn, inputs, kwargs=None, eps=1e-6, atol=1e-5, rtol=1e-3, requires_
     rng = np.random.default_rng(seed)
     arrays = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
     originals = [a.copy() for a in arrays]
-    flags = list(requires_grad) if requires_grad is not None else [True] * len(arrays)
-    if len(flags) != len(arrays):
-        raise ValueError(f"gradcheck: requires_grad has {len(flags)} entries for {len(arrays)} inputs")
+    flags = _flags("gradcheck", requires_grad, len(arrays))
 
     tensors = [Tensor(a, requires_grad=f) for a, f in zip(arrays, flags)]
     out = fn(*tensors, **kwargs)
@@ -89,6 +87,14 @@ def gradcheck(fn, inputs, kwargs=None, eps=1e-6, atol=1e-5, rtol=1e-3, requires_
             )
         _compare(fn, arrays, kwargs, upstream, i, analytic, eps, atol, rtol, max_elements, rng)
     return True
+
+
+def _flags(caller, requires_grad, n):
+    """Which of the ``n`` inputs to differentiate (default all), checked."""
+    flags = list(requires_grad) if requires_grad is not None else [True] * n
+    if len(flags) != n:
+        raise ValueError(f"{caller}: requires_grad has {len(flags)} entries for {n} inputs")
+    return flags
 
 
 def _numeric_directional(fn, arrays, kwargs, upstream, i, direction, eps):
@@ -152,7 +158,7 @@ def gradgradcheck(fn, inputs, kwargs=None, eps=1e-6, atol=1e-5, rtol=1e-3, requi
 
     kwargs = dict(kwargs or {})
     arrays = [np.array(getattr(x, "data", x), dtype=np.float64) for x in inputs]
-    flags = list(requires_grad) if requires_grad is not None else [True] * len(arrays)
+    flags = _flags("gradgradcheck", requires_grad, len(arrays))
     with enable_grad():
         probe = fn(*[Tensor(a, requires_grad=f) for a, f in zip(arrays, flags)], **kwargs)
     upstream = np.random.default_rng(seed + 1).standard_normal(probe.shape)
