@@ -139,6 +139,59 @@ def test_other_shapes_keep_im2col(c, f, strides, kernel_hw, dtype):
     assert not conv_taps.use_taps(dtype, c, f, kernel_hw, strides)
 
 
+@pytest.mark.parametrize("c,f,kernel_grad,expected", [
+    (64, 64, False, True),     # one-row kernels take the taps at any width ...
+    (256, 16, False, True),
+    (257, 64, False, False),   # ... up to MAX_ROW_CHANNELS
+    (64, 300, False, False),
+    (4, 64, False, False),     # not below MIN_CHANNELS inputs
+    (64, 64, True, False),     # and their kernel gradient keeps im2col
+    (16, 16, True, False),
+])
+def test_one_row_kernels(c, f, kernel_grad, expected):
+    assert conv_taps.use_taps(np.float32, c, f, (1, 5), (1, 1), kernel_grad=kernel_grad) is expected
+    assert conv_taps.use_taps(np.float32, c, f, (1, 5), (1, 2), kernel_grad=kernel_grad) is False
+
+
+def test_a_wide_conv1d_takes_the_taps_except_for_its_kernel_gradient(tap_calls):
+    rng = np.random.default_rng(6)
+    x = Tensor(rng.standard_normal((2, 11, 40)), requires_grad=True)
+    kernel = Tensor(rng.standard_normal((5, 40, 48)), requires_grad=True)
+    F.conv1d(x, kernel, padding="same").sum().backward()
+    # the forward (40 -> 48 channels) and the input gradient (48 -> 40, flipped kernel)
+    assert tap_calls == [((2, 1, 11, 40), (1, 5, 40, 48)), ((2, 1, 11, 48), (1, 5, 48, 40))]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(conv_taps.MIN_CHANNELS, 80),
+       st.integers(1, 80), st.sampled_from([2, 3, 5]), st.integers(1, 2),
+       st.sampled_from(["valid", "same", "causal"]), st.integers(1, 2))
+def test_wide_conv1d_equals_the_composition(seed, c, f, k, dilation, padding, stride):
+    # conv1d is conv2d of height 1: taps for the forward and the input gradient (the stride
+    # classes of a strided one), im2col for the kernel gradient
+    rng = np.random.default_rng(seed)
+    length = int(rng.integers((k - 1) * dilation + 1, (k - 1) * dilation + 9))
+    x = rng.standard_normal((2, length, c))
+    kernel = rng.standard_normal((k, c, f))
+    bias = rng.standard_normal(f)
+    kwargs = dict(strides=stride, padding=padding, dilation_rate=dilation)
+    fast, fast_grads = _values_and_grads(lambda a, b, d: F.conv1d(a, b, d, **kwargs), x, kernel,
+                                         bias, seed)
+
+    def composed(a, b, d):
+        if padding == "causal":
+            a = npgrad.ops.pad(a, ((0, 0), ((k - 1) * dilation, 0), (0, 0)))
+        y = composed_conv2d(a.reshape((2, 1, a.shape[1], c)), b.reshape((1, k, c, f)), d,
+                            (1, stride), "valid" if padding == "causal" else padding,
+                            (1, dilation))
+        return y.reshape((2, y.shape[2], f))
+
+    ref, ref_grads = _values_and_grads(composed, x, kernel, bias, seed)
+    np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
+    for got, expected in zip(fast_grads, ref_grads):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
 def test_float32_matches_im2col_and_leaves_no_scratch_view():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((4, 11, 10, 16)).astype(np.float32)

@@ -20,6 +20,7 @@ from npgrad.autograd.function import Function
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
+from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -370,12 +371,6 @@ def add_bias(out, bias):
     return out
 
 
-def sum_rows(g2):
-    """Column sums of a (M, F) matrix as a GEMV (ones @ g2): several times faster than
-    ``g2.sum(axis=0)`` for the tall, narrow gradients of a conv's bias."""
-    return np.ones(g2.shape[0], dtype=g2.dtype) @ g2
-
-
 # ------------------------------------------------------------------ ops
 class Conv2D(Function):
     """2-D cross-correlation (what deep-learning libraries call convolution), NHWC.
@@ -411,7 +406,8 @@ class Conv2D(Function):
         g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
         dx = dw = db = None
         if self.needs_input_grad[1]:
-            if use_taps((x.dtype, grad.dtype), x.shape[-1], f, (kh, kw), strides):
+            if use_taps((x.dtype, grad.dtype), x.shape[-1], f, (kh, kw), strides,
+                        kernel_grad=True):
                 # one GEMM per tap over the padded image (narrow layers, stride 1)
                 dw = tap_kernel_grad(x, grad.reshape(n, *out_hw, f), (kh, kw), pads, dilation)
             else:

@@ -35,10 +35,10 @@ from npgrad.primitives.conv import (
     crop_hw,
     pad_hw,
     padding_mode,
-    sum_rows,
     tap_products,
     window_geometry,
 )
+from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.rectify import rectify
 
 # window positions in row-major order: the first maximum wins ties in this order

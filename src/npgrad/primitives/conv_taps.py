@@ -16,6 +16,14 @@ dimension of only C, so wide layers keep im2col. Measured side by side on one th
 0.79-1.19, 64 -> 32 at 8x8 0.99, 16 -> 64 at 32x32 1.65, 3 -> 16 at 32x32 1.25: hence
 :func:`use_taps`'s bounds.
 
+A one-row kernel (every 1-D convolution: ``conv1d`` is a conv2d of height 1) drops only
+the ``KW - 1`` padded columns of each row, 2 % of a 200-step sequence, so the taps win at
+any width there: forward of a batch of 64 on a 2-core EPYC, two threads, taps / im2col time,
+64 -> 64 channels, kernel 5, 200 steps 0.72; 16 -> 16 0.41; 64 -> 128, kernel 7, 256
+steps 0.80; 128 -> 128, kernel 3, 128 steps 1.02; 256 -> 256, kernel 3, 32 steps 0.92.
+Their kernel gradient is another matter (1.07-1.13 of im2col's time at the same sizes):
+it keeps im2col.
+
 The GEMMs accumulate into their output (BLAS's ``beta``), which NumPy's ``matmul`` cannot
 do: they go to NumPy's own OpenBLAS through ctypes (``gemm.py``), so they use the threads
 NumPy's pool has (a 2-thread forward of the 16 -> 16 conv above: 7.2 ms against 12.5 ms on
@@ -31,9 +39,10 @@ from npgrad.primitives import gemm as _gemm
 from npgrad.primitives import workspace as _workspace
 
 MIN_CHANNELS, MAX_CHANNELS = 8, 32  # taps win inside these bounds (see the module text)
+MAX_ROW_CHANNELS = 256  # and up to this width for one-row kernels (1-D convolutions)
 
 
-def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides):
+def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=False):
     """Whether a correlation of this shape runs faster as per-tap GEMMs than as im2col.
 
     Args:
@@ -42,18 +51,18 @@ def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides):
         in_channels, out_channels: C and F of the correlation.
         kernel_hw: (KH, KW).
         strides: (sh, sw); only stride 1 reads contiguous slabs.
+        kernel_grad: asking for :func:`tap_kernel_grad` rather than :func:`tap_correlation`.
 
     Returns:
         bool.
     """
     kinds = {np.dtype(d) for d in (dtypes if isinstance(dtypes, tuple) else (dtypes,))}
-    return (
-        tuple(strides) == (1, 1)
-        and kernel_hw[0] * kernel_hw[1] > 1
-        and len(kinds) == 1 and kinds <= _gemm.DTYPES
-        and MIN_CHANNELS <= in_channels <= MAX_CHANNELS
-        and out_channels <= MAX_CHANNELS
-    )
+    if not (tuple(strides) == (1, 1) and kernel_hw[0] * kernel_hw[1] > 1
+            and len(kinds) == 1 and kinds <= _gemm.DTYPES and in_channels >= MIN_CHANNELS):
+        return False
+    if kernel_hw[0] == 1:  # one row: few dropped grid rows at any width (see the module text)
+        return not kernel_grad and max(in_channels, out_channels) <= MAX_ROW_CHANNELS
+    return in_channels <= MAX_CHANNELS and out_channels <= MAX_CHANNELS
 
 
 def tap_correlation(x, kernel, pads, dilation=(1, 1)):
