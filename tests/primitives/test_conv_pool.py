@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
+from npgrad.primitives import conv_pool
 from tests.gradcheck import registry  # noqa: F401  (loads every cases_* module first)
 from tests.gradcheck.cases_conv_pool import conv_pool_inputs
 
@@ -50,6 +51,32 @@ def test_fused_equals_unfused_float64(inputs):
     np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
     for a, b in zip(fused_in, ref_in):
         np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("keep_bytes", [0, 2**40])
+@given(inputs=_well_posed_inputs())
+def test_both_backward_routes_equal_unfused_float64(keep_bytes, inputs):
+    # columns too large to keep (keep_bytes 0): conv2d's own input and kernel gradients;
+    # else the kept columns, tap-major products and col2im
+    arrays, kwargs = inputs
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv_pool, "_KEEP_COLUMNS_BYTES", keep_bytes)
+        probe = F.conv2d_max_pool2d(*[Tensor(a, requires_grad=True) for a in arrays], **kwargs)
+        assert (probe._ctx.saved[-1] is not None) is (keep_bytes > 0)
+        fused, ref, fused_in, ref_in = _both(arrays, kwargs)
+    np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused_in, ref_in):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-10)
+
+
+def test_large_columns_are_not_kept():
+    # a 32 -> 32-channel layer at 32x32, batch 64, would keep 75 MB of columns
+    x = Tensor(np.zeros((64, 32, 32, 32), np.float32), requires_grad=True)
+    kernel = Tensor(np.zeros((3, 3, 32, 32), np.float32), requires_grad=True)
+    y = F.conv2d_max_pool2d(x, kernel, padding="same", relu=True)
+    assert y._ctx.saved[-1] is None and y._ctx.saved[0] is x.data
+    small = F.conv2d_max_pool2d(x[:2], kernel, padding="same", relu=True)
+    assert small._ctx.saved[-1].shape == (4 * 2 * 16 * 16, 288)
 
 
 @given(seed=st.integers(0, 2**16), relu=st.booleans(), padding=st.sampled_from(["valid", "same"]))

@@ -212,7 +212,19 @@ def _flipped_kernel(kernel):
     return np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(kh * kw * f, c)
 
 
-def _input_grad(grad, kernel, in_hw, strides, dilation, pads):
+def kernel_grad(x, grad, kernel_hw, strides, dilation, pads):
+    """d conv2d / d kernel: (KH, KW, C, F) from the input ``x`` (N, H, W, C), unpadded, and
+    the output gradient ``grad`` (N, OH, OW, F): one GEMM per tap for narrow stride-1 layers
+    (:func:`conv_taps.tap_kernel_grad`), else im2col(x)^T @ grad block by block."""
+    (kh, kw), (c, f) = kernel_hw, (x.shape[-1], grad.shape[-1])
+    if use_taps((x.dtype, grad.dtype), c, f, kernel_hw, strides, kernel_grad=True):
+        return tap_kernel_grad(x, grad, kernel_hw, pads, dilation)
+    dw = _columns_t_times(x, grad.reshape(-1, f), kernel_hw, grad.shape[1:3], strides, dilation,
+                          pads)
+    return dw.reshape(kh, kw, c, f)
+
+
+def input_grad(grad, kernel, in_hw, strides, dilation, pads):
     """d conv2d / d x: the gradient image, (N, H, W, C).
 
     - stride 1: a correlation of the gradient, padded by ``span - 1 - pad`` on each side,
@@ -406,16 +418,9 @@ class Conv2D(Function):
         g2 = grad.reshape(-1, f)  # (N*OH*OW, F)
         dx = dw = db = None
         if self.needs_input_grad[1]:
-            if use_taps((x.dtype, grad.dtype), x.shape[-1], f, (kh, kw), strides,
-                        kernel_grad=True):
-                # one GEMM per tap over the padded image (narrow layers, stride 1)
-                dw = tap_kernel_grad(x, grad.reshape(n, *out_hw, f), (kh, kw), pads, dilation)
-            else:
-                # im2col(x)^T @ grad: (KH*KW*C, F) -> (KH, KW, C, F)
-                dw = _columns_t_times(x, g2, (kh, kw), out_hw, strides, dilation, pads)
-                dw = dw.reshape(kernel.shape)
+            dw = kernel_grad(x, grad.reshape(n, *out_hw, f), (kh, kw), strides, dilation, pads)
         if self.needs_input_grad[0]:
-            dx = _input_grad(grad.reshape(n, *out_hw, f), kernel, in_hw, strides, dilation, pads)
+            dx = input_grad(grad.reshape(n, *out_hw, f), kernel, in_hw, strides, dilation, pads)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = sum_rows(g2)  # (F,)
         return dx, dw, db

@@ -28,12 +28,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.primitives import activation, conv, pool
+from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv import (
     add_bias,
     check_conv_operands,
     col2im,
     crop_hw,
-    pad_hw,
     padding_mode,
     tap_products,
     window_geometry,
@@ -45,6 +45,8 @@ from npgrad.primitives.rectify import rectify
 _QUARTERS = ((0, 0), (0, 1), (1, 0), (1, 1))
 # receptive fields up to this many values get the bias as a column of the GEMM
 _BIAS_IN_GEMM_MAX = 32
+# columns up to this size are kept for backward (see Conv2DMaxPool2D.forward)
+_KEEP_COLUMNS_BYTES = 16 * 2**20
 
 
 class Conv2DMaxPool2D(Function):
@@ -63,8 +65,8 @@ class Conv2DMaxPool2D(Function):
         ph, pw = oh // 2, ow // 2
         if ph == 0 or pw == 0:
             raise ValueError(f"{op}: the conv output {oh}x{ow} is smaller than the 2x2 pool window")
-        xp = pad_hw(x, pads_h, pads_w)  # (N, Hp, Wp, C)
-        self.relu, self.padded_hw, self.pads = relu, xp.shape[1:3], (pads_h, pads_w)
+        xp = _workspace.zero_padded(x, pads_h, pads_w)  # (N, Hp, Wp, C), a reused buffer
+        self.relu, self.pads = relu, (pads_h, pads_w)
         if not any(self.needs_input_grad):
             # inference: nothing to keep for backward, so work through the batch in slices
             # whose columns stay cache- and allocator-friendly (about 8 MB)
@@ -84,17 +86,21 @@ class Conv2DMaxPool2D(Function):
                     rectify(pooled, out=pooled)
                 out[start : start + step] = pooled.reshape(-1, ph, pw, f)
             return out
-        cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw)
-        self.save_for_backward(cols, kernel, z, out)
-        # for the composition (second-order gradients): x is often the previous fused op's
-        # saved output, and bias small
-        self.x, self.bias, self.padding = x, bias, padding
+        # small columns (a classic CNN on small images) are kept for the kernel gradient, and
+        # the input gradient goes through tap-major products and col2im; large ones would
+        # cost a fresh block of memory each step (75 MB for a 32 -> 32-channel layer at
+        # 32x32, batch 64): then x is kept and backward runs conv2d's own gradients, which
+        # make the columns again in scratch memory
+        n_cols = 4 * n * ph * pw * (kh * kw * c + 1)
+        keep = n_cols * np.result_type(x, kernel).itemsize <= _KEEP_COLUMNS_BYTES
+        cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=keep)
+        self.save_for_backward(x, kernel, z, out, cols if keep else None)
+        self.conv_hw, self.bias, self.padding = (oh, ow), bias, padding
         return out.reshape(n, ph, pw, f)
 
     def backward(self, grad):
-        cols, kernel, z, out = self.saved
-        kh, kw, c, f = kernel.shape
-        n, ph, pw, _ = grad.shape
+        x, kernel, z, out, cols = self.saved
+        n, ph, pw, f = grad.shape
         m = n * ph * pw
         g = grad.reshape(m, f)  # (M, F)
         # route each window's gradient to its first maximum: dz (4, M, F), one block nonzero.
@@ -109,33 +115,50 @@ class Conv2DMaxPool2D(Function):
             taken |= wins
         np.multiply(g, ~taken, out=dz[3])
         dz = dz.reshape(4 * m, f)  # (4M, F)
-
-        dx = dw = db = None
-        if self.needs_input_grad[0]:
-            # back to conv-output order: dconv (N*2PH*2PW, F), the cropped row/column excluded
-            dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)
-            dconv = dconv.reshape(n * 2 * ph * 2 * pw, f)
-            # then conv2d's input gradient: tap-major GEMM and col2im by slab adds
-            taps = tap_products(dconv, kernel.reshape(kh * kw, c, f))  # (KH*KW, M', C)
-            taps = taps.reshape(kh, kw, n, 2 * ph, 2 * pw, c)
-            dxp = col2im(taps, self.padded_hw, (1, 1), (1, 1))  # (N, Hp, Wp, C)
-            dx = crop_hw(dxp, *self.pads)  # (N, H, W, C)
-        wants_db = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
-        bias_in_gemm = cols.shape[1] > kh * kw * c  # a last column of ones
-        if self.needs_input_grad[1] or (wants_db and bias_in_gemm):
-            products = cols.T @ dz  # (KH*KW*C [+ 1], F)
-            if self.needs_input_grad[1]:
-                dw = products[: kh * kw * c].reshape(kernel.shape)
-            if wants_db and bias_in_gemm:
-                db = products[-1].copy()  # dz summed over every row: the bias gradient
-        if wants_db and db is None:
-            db = sum_rows(g * (out > 0) if self.relu else g)  # (F,)
+        # back to conv-output order: (N, 2PH, 2PW, F), the row or column the pool cropped
+        # left out
+        dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)
+        dconv = dconv.reshape(n, 2 * ph, 2 * pw, f)
+        if cols is None:
+            dx, dw = self._conv_grads(x, kernel, dconv)
+        else:
+            dx, dw = self._kept_columns_grads(x, kernel, dconv, dz, cols)
+        db = None
+        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+            db = sum_rows(dz)  # (F,): every routed gradient
         return dx, dw, db
+
+    def _kept_columns_grads(self, x, kernel, dconv, dz, cols):
+        """dx by tap-major products and col2im (slab adds), dw = cols^T @ dz."""
+        kh, kw, c, f = kernel.shape
+        dx = dw = None
+        if self.needs_input_grad[0]:
+            taps = tap_products(dconv.reshape(-1, f), kernel.reshape(kh * kw, c, f))
+            taps = taps.reshape((kh, kw) + dconv.shape[:3] + (c,))  # (KH, KW, N, 2PH, 2PW, C)
+            padded_hw = tuple(x.shape[i + 1] + sum(self.pads[i]) for i in range(2))
+            dx = crop_hw(col2im(taps, padded_hw, (1, 1), (1, 1)), *self.pads)  # (N, H, W, C)
+        if self.needs_input_grad[1]:
+            dw = (cols[:, : kh * kw * c].T @ dz).reshape(kernel.shape)
+        return dx, dw
+
+    def _conv_grads(self, x, kernel, dconv):
+        """conv2d's input and kernel gradients for the conv-output gradient ``dconv``."""
+        (oh, ow), (n, ph2, pw2, f) = self.conv_hw, dconv.shape
+        if (oh, ow) != (ph2, pw2):  # zero where the pool cropped
+            full = np.zeros((n, oh, ow, f), dtype=dconv.dtype)
+            full[:, :ph2, :pw2] = dconv
+            dconv = full
+        dx = dw = None
+        if self.needs_input_grad[0]:
+            dx = conv.input_grad(dconv, kernel, x.shape[1:3], (1, 1), (1, 1), self.pads)
+        if self.needs_input_grad[1]:
+            dw = conv.kernel_grad(x, dconv, kernel.shape[:2], (1, 1), (1, 1), self.pads)
+        return dx, dw
 
     backward_graph = composed_backward_graph
 
     def composed_inputs(self):
-        return [self.x, self.saved[1]] + ([] if self.bias is None else [self.bias])
+        return [self.saved[0], self.saved[1]] + ([] if self.bias is None else [self.bias])
 
     def composed(self, x, kernel, *bias):
         z = conv.conv2d(x, kernel, *bias, padding=self.padding)
@@ -166,10 +189,12 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
     return Conv2DMaxPool2D.apply(x, kernel, bias, padding=mode, relu=bool(relu))
 
 
-def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
+def _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=False):
     """Forward of a batch slice: (cols, z, out) with M = N * PH * PW rows.
 
-    cols (4M, KH*KW*C), with a last column of ones when the bias rides in the GEMM; z (4, M,
+    cols (4M, KH*KW*C), with a last column of ones when the bias rides in the GEMM, a fresh
+    array when ``fresh`` (to be kept), else in the ``TEMP`` scratch buffer (to be used before
+    the next op runs); z (4, M,
     F) conv outputs by window quarter; out (M, F) their maximum over the quarters (the
     pool), after ReLU when ``relu``.
     """
@@ -178,7 +203,9 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw):
     m = n * ph * pw
     k = kh * kw * c
     in_gemm = bias is not None and k <= _BIAS_IN_GEMM_MAX
-    matrix = np.empty((4 * m, k + 1 if in_gemm else k), dtype=xp.dtype)
+    shape = (4 * m, k + 1 if in_gemm else k)
+    matrix = np.empty(shape, xp.dtype) if fresh else \
+        _workspace.scratch(_workspace.TEMP, shape, xp.dtype)
     # cols: (4, N, PH, PW, KH, KW, C) view of the first k columns; block q = im2col at
     # stride 2 from offset (dy, dx)
     cols = matrix[:, :k].reshape(4, n, ph, pw, kh, kw, c)
