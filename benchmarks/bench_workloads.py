@@ -25,6 +25,10 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
   ``nn.MultiheadAttention(batch_first=True)``, ``nn.LayerNorm(eps=1e-3)`` (Keras's epsilon).
 - ``gelu``: the same encoder with Dense(512, gelu) (exact erf GELU, Keras's and PyTorch's
   default) in the FFN.
+- ``cifarcnn``: the classic Keras CIFAR-10 CNN example (Conv2D(32, 3, same) + ReLU,
+  Conv2D(32, 3) + ReLU, MaxPooling2D, Dropout(0.25), the same with 64 filters, Flatten,
+  Dense(512, relu), Dropout(0.5), Dense(10)) on 32x32x3 images: a convolutional net of the
+  kind people train that no fast path was written for.
 - ``seedcnn``: the seed model A of ``bench_models.py`` (Conv2D 32 + MaxPool + Conv2D 64 +
   MaxPool + Dense 10) on random 28x28 digits, batch 32 (for the busy comparison).
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
@@ -65,7 +69,7 @@ VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
 LATENT, GAN_WIDTH = 100, 64
 SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
 TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2,
-           "transformer": 1.2, "gelu": 1.2, "seedcnn": 0.8}
+           "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8}
 BATCHES = {"seedcnn": 32}  # the rest use BATCH
 NAMES = {
     "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
@@ -73,6 +77,8 @@ NAMES = {
     "gru": "Embedding(5000, 64) + GRU(64) + Dense train, 80 steps, batch 64",
     "conv1d": "Embedding + 2 x Conv1D(64, 5) text CNN train, 200 steps, batch 64",
     "dcgan": "DCGAN step (D on 64 real + 64 fake, then G), 28x28",
+    "cifarcnn": "the Keras CIFAR-10 CNN example (4 convs, 2 pools, dropout, Dense 512) train, "
+                "batch 64",
     "seedcnn": "seed CNN model A train, batch 32",
     "transformer": f"Transformer encoder (MHA {HEADS} heads, LayerNorm, FFN {FFN}) classifier "
                    f"train, {SEQ} x {D_MODEL}, batch 64",
@@ -86,7 +92,7 @@ def data(kind, steps, seed=0):
     n = steps * BATCHES.get(kind, BATCH)
     if kind == "seedcnn":
         return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n)
-    if kind == "resnet":
+    if kind in ("resnet", "cifarcnn"):
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
@@ -144,6 +150,8 @@ def npgrad_model(kind):
         return npgrad_transformer("relu" if kind == "transformer" else "gelu")
     if kind == "seedcnn":
         return bench_models.npgrad_model("A")
+    if kind == "cifarcnn":
+        return npgrad_cifar_cnn()
     if kind in ("lstm", "gru"):
         rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
         return npgrad.Sequential([npgrad.Input(shape=(TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
@@ -153,6 +161,19 @@ def npgrad_model(kind):
         L.Conv1D(64, 5, padding="same", activation="relu"), L.MaxPooling1D(2),
         L.Conv1D(64, 5, activation="relu"), L.GlobalAveragePooling1D(),
         L.Dense(2, activation="softmax"),
+    ])
+
+
+def npgrad_cifar_cnn():
+    L = npgrad.layers
+    return npgrad.Sequential([
+        npgrad.Input(shape=(32, 32, 3)),
+        L.Conv2D(32, 3, padding="same", activation="relu"), L.Conv2D(32, 3, activation="relu"),
+        L.MaxPooling2D(2), L.Dropout(0.25),
+        L.Conv2D(64, 3, padding="same", activation="relu"), L.Conv2D(64, 3, activation="relu"),
+        L.MaxPooling2D(2), L.Dropout(0.25),
+        L.Flatten(), L.Dense(512, activation="relu"), L.Dropout(0.5),
+        L.Dense(10, activation="softmax"),
     ])
 
 
@@ -256,6 +277,17 @@ def torch_modules(torch):
     return ResNet, TextRNN, TextCNN, bn
 
 
+def torch_cifar_cnn(torch):
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Dropout(0.25),
+        nn.Flatten(), nn.Linear(64 * 6 * 6, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10),
+    )
+
+
 def torch_transformer(torch, activation="relu"):
     nn = torch.nn
     act = torch.relu if activation == "relu" else torch.nn.functional.gelu
@@ -311,6 +343,8 @@ def torch_trainer(kind, steps, torch):
         model = torch_transformer(torch, "relu" if kind == "transformer" else "gelu")
     elif kind == "seedcnn":
         model = bench_models.torch_model("A", torch)
+    elif kind == "cifarcnn":
+        model = torch_cifar_cnn(torch)
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)

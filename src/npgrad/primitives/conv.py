@@ -212,6 +212,17 @@ def _flipped_kernel(kernel):
     return np.ascontiguousarray(kernel[::-1, ::-1].transpose(0, 1, 3, 2)).reshape(kh * kw * f, c)
 
 
+def correlate(x, kernel, out_hw, strides, dilation, pads):
+    """The product of conv2d's forward, a fresh (N*OH*OW, F) array: one GEMM per tap for
+    narrow stride-1 layers (:func:`conv_taps.tap_correlation`), else im2col(x) @ kernel,
+    (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), block by block over the samples."""
+    kh, kw, c, f = kernel.shape
+    if use_taps((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
+        return tap_correlation(x, kernel, pads, dilation).reshape(-1, f)
+    return _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), out_hw, strides, dilation,
+                          pads)
+
+
 def kernel_grad(x, grad, kernel_hw, strides, dilation, pads):
     """d conv2d / d kernel: (KH, KW, C, F) from the input ``x`` (N, H, W, C), unpadded, and
     the output gradient ``grad`` (N, OH, OW, F): one GEMM per tap for narrow stride-1 layers
@@ -393,19 +404,14 @@ class Conv2D(Function):
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
         op = "conv2d"
         kh, kw, f = check_conv_operands(op, x, kernel, bias)
-        n, h, w, c = x.shape
+        n, h, w, _ = x.shape
         (dh, dw) = dilation_rate
         oh, pads_h = window_geometry(h, (kh - 1) * dh + 1, strides[0], padding, op, "height")
         ow, pads_w = window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
         self.padding = padding
-        if use_taps((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
-            out = tap_correlation(x, kernel, (pads_h, pads_w), dilation_rate).reshape(-1, f)
-        else:
-            # im2col(x) @ kernel: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), in blocks of samples
-            out = _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), (oh, ow), strides,
-                                 dilation_rate, (pads_h, pads_w))
-        out = add_bias(out, bias)
+        out = add_bias(correlate(x, kernel, (oh, ow), strides, dilation_rate, (pads_h, pads_w)),
+                       bias)
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
         return out.reshape(n, oh, ow, f)

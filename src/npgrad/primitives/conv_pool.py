@@ -86,15 +86,29 @@ class Conv2DMaxPool2D(Function):
                     rectify(pooled, out=pooled)
                 out[start : start + step] = pooled.reshape(-1, ph, pw, f)
             return out
-        # small columns (a classic CNN on small images) are kept for the kernel gradient, and
-        # the input gradient goes through tap-major products and col2im; large ones would
-        # cost a fresh block of memory each step (75 MB for a 32 -> 32-channel layer at
-        # 32x32, batch 64): then x is kept and backward runs conv2d's own gradients, which
-        # make the columns again in scratch memory
+        # Small columns (a classic CNN on small images) are kept for the kernel gradient, and
+        # the input gradient goes through tap-major products and col2im. Large ones would
+        # cost a fresh block of memory each step (66 MB for a 32 -> 32-channel layer at
+        # 32x32, batch 64), and conv2d's own forward is faster there (one GEMM per tap for
+        # narrow layers, im2col by blocks of samples otherwise): the conv output image is
+        # pooled through strided views of its quarters, x is kept, and backward runs
+        # conv2d's own gradients.
         n_cols = 4 * n * ph * pw * (kh * kw * c + 1)
-        keep = n_cols * np.result_type(x, kernel).itemsize <= _KEEP_COLUMNS_BYTES
-        cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=keep)
-        self.save_for_backward(x, kernel, z, out, cols if keep else None)
+        if n_cols * np.result_type(x, kernel).itemsize <= _KEEP_COLUMNS_BYTES:
+            cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=True)
+        else:
+            cols = None
+            image = conv.correlate(x, kernel, (oh, ow), (1, 1), (1, 1), self.pads)
+            image = add_bias(image, bias).reshape(n, oh, ow, f)  # the conv output
+            z = np.empty((4, n, ph, pw, f), dtype=image.dtype)  # by quarter, contiguous
+            for q, (dy, dx) in enumerate(_QUARTERS):
+                z[q] = image[:, dy : 2 * ph : 2, dx : 2 * pw : 2]
+            z = z.reshape(4, n * ph * pw, f)
+            out = np.maximum(z[0], z[1])
+            np.maximum(out, np.maximum(z[2], z[3]), out=out)
+            if relu:
+                rectify(out, out=out)
+        self.save_for_backward(x, kernel, z, out, cols)
         self.conv_hw, self.bias, self.padding = (oh, ow), bias, padding
         return out.reshape(n, ph, pw, f)
 
@@ -114,9 +128,8 @@ class Conv2DMaxPool2D(Function):
             np.multiply(g, wins, out=dz[q])
             taken |= wins
         np.multiply(g, ~taken, out=dz[3])
-        dz = dz.reshape(4 * m, f)  # (4M, F)
-        # back to conv-output order: (N, 2PH, 2PW, F), the row or column the pool cropped
-        # left out
+        dz = dz.reshape(4 * m, f)
+        # back to conv-output order: (N, 2PH, 2PW, F), the cropped row or column left out
         dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)
         dconv = dconv.reshape(n, 2 * ph, 2 * pw, f)
         if cols is None:
