@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KINDS = ("resnet", "lstm", "gru", "conv1d", "dcgan", "transformer", "gelu", "seedcnn")
+KINDS = ("resnet", "lstm", "gru", "conv1d", "dcgan", "transformer", "gelu", "cifarcnn", "seedcnn")
 
 
 def child(kind, library, steps, rounds):

@@ -101,6 +101,20 @@ def test_several_threads_take_kernel_rows_for_the_kernel_gradient(monkeypatch):
     np.testing.assert_allclose(results[2], results[1], rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("window_bytes", [1, 3000, 2**30])
+def test_kernel_rows_in_blocks_of_rows_equal_the_per_tap_products(monkeypatch, window_bytes):
+    # the width-im2col windows go block by block (8 MB each), partial products summed
+    rng = np.random.default_rng(7)
+    x, grad = rng.standard_normal((3, 9, 8, 8)), rng.standard_normal((3, 8, 6, 5))
+    args = ((3, 3), ((1, 1), (0, 1)), (1, 2))
+    with blas_threads(1):
+        expected = conv_taps.tap_kernel_grad(x, grad, *args)
+    monkeypatch.setattr(conv_taps, "_WINDOW_BYTES", window_bytes)
+    with blas_threads(2):
+        got = conv_taps.tap_kernel_grad(x, grad, *args)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
 def _check_tap_path_equals_the_composition(setup, seed):
     x, kernel, bias, kwargs = setup
     fast, fast_grads = _values_and_grads(

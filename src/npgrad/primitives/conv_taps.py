@@ -40,6 +40,7 @@ from npgrad.primitives import workspace as _workspace
 
 MIN_CHANNELS, MAX_CHANNELS = 8, 32  # taps win inside these bounds (see the module text)
 MAX_ROW_CHANNELS = 256  # and up to this width for one-row kernels (1-D convolutions)
+_WINDOW_BYTES = 8 * 2**20  # the kernel gradient's width-im2col windows, per block of rows
 
 
 def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=False):
@@ -130,10 +131,22 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     if kw > 1 and (_blas_pools.get_threads() or 1) > 1:
         # several threads: one product per kernel row, (KW*C, rows) @ (rows, F), whose
         # KW*C-row output OpenBLAS does split well between its threads (see below)
-        taps_w = _row_windows(pixels, kw, dw, rows + (kh - 1) * dh * wp)
-        for i in range(kh):
-            start = i * dh * wp
-            np.matmul(taps_w[start : start + rows].T, grads, out=out[i].reshape(kw * c, f))
+        # in blocks of rows whose windows take about _WINDOW_BYTES: the windows of a whole
+        # batch would be a scratch buffer of KW times the padded image (28 MB for 32
+        # channels at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)
+        span = (kh - 1) * dh * wp  # the rows kernel row i reads past the block: i*dh*wp
+        block = max(1, _WINDOW_BYTES // (kw * c * pixels.itemsize) - span)
+        part = np.empty((kh, kw * c, f), dtype=out.dtype)
+        for first in range(0, rows, block):
+            size = min(block, rows - first)
+            taps_w = _row_windows(pixels[first:], kw, dw, size + span)
+            target = out.reshape(kh, kw * c, f) if first == 0 else part
+            for i in range(kh):
+                start = i * dh * wp
+                np.matmul(taps_w[start : start + size].T, grads[first : first + size],
+                          out=target[i])
+            if first:
+                out.reshape(kh, kw * c, f)[...] += part
         return out
     with _blas_pools.one_thread():  # OpenBLAS threads these (C, F) outputs badly
         for t in range(kh * kw):
