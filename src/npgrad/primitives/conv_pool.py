@@ -16,8 +16,14 @@ stride 2, 'valid' pooling), value for value and gradient for gradient, but does 
 
 - For a small receptive field (``KH*KW*C <= 32``, a first layer on gray or RGB images) the
   bias rides in the GEMM as an extra column of ones: a separate add over the conv output
-  would cost almost as much as the product, and the kernel gradient's GEMM then yields the
-  bias gradient as its last row.
+  would cost almost as much as the product. (The bias gradient is the sum of the routed
+  gradients, one GEMV.)
+
+Those columns are kept for the kernel gradient while they are small (up to 16 MB: the seed
+CNN's layers). Larger ones (a 32 -> 32-channel layer at 32x32, batch 64: 66 MB) would be a
+fresh block of memory every step, and there conv2d's own forward is faster (per-tap GEMMs
+for narrow layers): the op then runs it, copies the conv output's four quarters into the
+same layout, keeps ``x``, and its backward calls conv2d's input and kernel gradients.
 
 Ties inside a window send the gradient to the first maximum in row-major window order,
 like ``max_pool2d`` (and PyTorch/Keras).
@@ -90,9 +96,9 @@ class Conv2DMaxPool2D(Function):
         # the input gradient goes through tap-major products and col2im. Large ones would
         # cost a fresh block of memory each step (66 MB for a 32 -> 32-channel layer at
         # 32x32, batch 64), and conv2d's own forward is faster there (one GEMM per tap for
-        # narrow layers, im2col by blocks of samples otherwise): the conv output image is
-        # pooled through strided views of its quarters, x is kept, and backward runs
-        # conv2d's own gradients.
+        # narrow layers, im2col by blocks of samples otherwise): the conv output's quarters
+        # are copied into the same (4, M, F) layout, x is kept, and backward runs conv2d's
+        # own gradients.
         n_cols = 4 * n * ph * pw * (kh * kw * c + 1)
         if n_cols * np.result_type(x, kernel).itemsize <= _KEEP_COLUMNS_BYTES:
             cols, z, out = _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=True)
@@ -207,9 +213,8 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=False):
 
     cols (4M, KH*KW*C), with a last column of ones when the bias rides in the GEMM, a fresh
     array when ``fresh`` (to be kept), else in the ``TEMP`` scratch buffer (to be used before
-    the next op runs); z (4, M,
-    F) conv outputs by window quarter; out (M, F) their maximum over the quarters (the
-    pool), after ReLU when ``relu``.
+    the next op runs); z (4, M, F) conv outputs by window quarter; out (M, F) their maximum
+    over the quarters (the pool), after ReLU when ``relu``.
     """
     n, c = xp.shape[0], xp.shape[-1]
     kh, kw, _, f = kernel.shape
