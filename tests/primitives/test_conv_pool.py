@@ -166,7 +166,7 @@ def test_inference_in_batch_slices_equals_the_training_forward():
         patch.setattr(conv_pool, "_KEEP_COLUMNS_BYTES", 2**40)
         whole = F.conv2d_max_pool2d(x, Tensor(k, requires_grad=True), b, relu=True)
     np.testing.assert_array_equal(sliced.numpy(), whole.numpy())
-    # the other training route (conv2d's forward, pooled by views) sums in another order
+    # the other training route (conv2d's own forward, then the quarters) sums in another order
     other = F.conv2d_max_pool2d(x, Tensor(k, requires_grad=True), b, relu=True)
     assert other._ctx.saved[-1] is None
     np.testing.assert_allclose(sliced.numpy(), other.numpy(), rtol=1e-5, atol=1e-5)
