@@ -174,3 +174,42 @@ def test_lstm_inference_path_matches_the_training_path(t, masked, backwards):
     trained = stacked()
     for got, expected in zip(inferred, trained):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("backwards", [False, True])
+def test_time_major_with_a_column_of_ones(backwards):
+    # the LSTM's input projection carries its bias as the kernel's last row
+    from npgrad.primitives import recurrent_common
+
+    x = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)  # (N, T, F)
+    plain = recurrent_common.time_major(x, backwards)
+    ones = recurrent_common.time_major(x, backwards, ones=True)
+    expected = x.transpose(1, 0, 2)[::-1] if backwards else x.transpose(1, 0, 2)
+    np.testing.assert_array_equal(plain, expected)
+    assert ones.shape == (3, 2, 5) and ones.dtype == np.float32 and ones.flags.c_contiguous
+    np.testing.assert_array_equal(ones[..., :4], expected)
+    np.testing.assert_array_equal(ones[..., 4], 1)
+
+
+def test_lstm_bias_gradient_alone_and_with_the_kernel():
+    # the bias gradient comes out of the kernel gradient's GEMM: asked for alone too
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4, 2))
+    kernel, rec = rng.standard_normal((2, 8)), rng.standard_normal((2, 8))
+    h0 = np.zeros((3, 2))
+    bias = Tensor(rng.standard_normal(8), requires_grad=True)
+    ops.lstm(x, kernel, rec, bias, h0, h0)[0].sum().backward()
+    alone = bias.grad
+    k = Tensor(kernel, requires_grad=True)
+    bias.grad = None
+    ops.lstm(x, k, rec, bias, h0, h0)[0].sum().backward()
+    np.testing.assert_allclose(bias.grad, alone, rtol=1e-12)
+    # and it is the composition's: d/db of the same sum by central differences
+    eps, numeric = 1e-6, np.empty(8)
+    for i in range(8):
+        step = np.zeros(8)
+        step[i] = eps
+        up = ops.lstm(x, kernel, rec, bias.data + step, h0, h0)[0].data.sum()
+        down = ops.lstm(x, kernel, rec, bias.data - step, h0, h0)[0].data.sum()
+        numeric[i] = (up - down) / (2 * eps)
+    np.testing.assert_allclose(alone, numeric, rtol=1e-6, atol=1e-8)

@@ -10,12 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def time_major(x, go_backwards):
-    """(N, T, F) -> contiguous (T, N, F), steps in processing order."""
+def time_major(x, go_backwards, ones=False):
+    """(N, T, F) -> contiguous (T, N, F), steps in processing order; with ``ones``, (T, N,
+    F + 1) whose last column is 1 (a bias then rides in the input projection's GEMM)."""
     xt = x.transpose(1, 0, 2)
     if go_backwards:
         xt = xt[::-1]
-    return np.ascontiguousarray(xt)
+    if not ones:
+        return np.ascontiguousarray(xt)
+    out = np.empty(xt.shape[:2] + (xt.shape[2] + 1,), dtype=x.dtype)
+    out[..., :-1] = xt
+    out[..., -1] = 1
+    return out
 
 
 def batch_major(at, go_backwards):

@@ -6,13 +6,14 @@ contiguous (U, N) block. NumPy's elementwise loops run about twice as fast on a 
 block as on the same number of elements spread over the rows of a (N, 4U) matrix, and an
 LSTM step is mostly such loops around one small GEMM.
 
-Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all t); each
+Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all t, the bias
+riding in it as the kernel's last row against a column of ones in x); each
 step then runs its recurrent GEMM and a dozen in-place NumPy calls on contiguous gate
 blocks. Backward computes the factors each gate's gradient needs for a chunk of steps at
 once (a few calls on blocks that stay in cache), so a step of backpropagation through time
 is one GEMM and six small calls on contiguous blocks (a chunk's step gradients then go into
-one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel and
-drecurrent_kernel.
+one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel (whose last row,
+against the ones, is dbias) and drecurrent_kernel.
 
 Inside the op the gate rows are reordered from Keras's i, f, c, o to o, i, f, g (g is
 Keras's c, the candidate): the three recurrent-activation gates o, i, f are one block,
@@ -57,12 +58,17 @@ class LSTMSequence(Function):
         u = common.check_shapes("lstm", x, kernel, recurrent_kernel, [h0, c0], 4)
         act, d_act = fused(activation, "lstm")
         rec_act, d_rec = fused(recurrent_activation, "lstm")
-        xt = common.time_major(x, go_backwards)  # (T, N, F)
+        # (T, N, F), or (T, N, F + 1) with a column of ones: the bias then rides in the input
+        # projection's GEMM as the kernel's last row, and its gradient comes out of the
+        # kernel gradient's GEMM (no pass over the (T, 4U, N) gates, no GEMV)
+        xt = common.time_major(x, go_backwards, ones=bool(bias))
         t_steps, n, _ = xt.shape
         rmask = common.check_recurrent_mask("lstm", recurrent_mask, n, u, xt.dtype)
         keep, skip = common.step_mask("lstm", mask, n, t_steps, go_backwards)
         columns = common.gate_columns(u, _GATE_ORDER)
         kernel_p, rec_p = kernel[:, columns], recurrent_kernel[:, columns]
+        if bias:  # (F + 1, 4U)
+            kernel_p = np.concatenate([kernel_p, bias[0][columns][None].astype(kernel_p.dtype)])
         training = any(self.needs_input_grad)
         dtype = np.result_type(xt, kernel_p)
         # gates: (T, 4U, N) pre-activations o, i, f, g (kernel^T @ x_t^T, one batched GEMM),
@@ -70,8 +76,6 @@ class LSTMSequence(Function):
         gates = np.empty((t_steps, 4 * u, n), dtype=dtype) if training else \
             _workspace.scratch("lstm_gates", (t_steps, 4 * u, n), dtype)
         np.matmul(kernel_p.T, xt.transpose(0, 2, 1), out=gates)
-        if bias:
-            gates += bias[0][columns][:, None]
         rec_t = np.ascontiguousarray(rec_p.T)  # (4U, U)
         # hs: h0, h_1 .. h_T, then c_T, each (U, N) (the op's output is hs[1:], transposed);
         # cs: c0, c_1 .. c_T (in training; else two rows in turn); the state before step t
@@ -184,12 +188,17 @@ class LSTMSequence(Function):
                 dc += carried_c
         dz2 = dz.reshape(4 * u, t_steps * n)  # columns in (t, n) order, as xt's rows
         dx = dkernel = drec = None
+        f_in = kernel_p.shape[0] - self.has_bias  # F; the bias row follows when there is one
         if self.needs_input_grad[0]:
             # (T*N, F) rows in (t, n) order: time-major, as the other ops' input gradients
-            dx = common.batch_major((dz2.T @ kernel_p.T).reshape(t_steps, n, -1),
+            dx = common.batch_major((dz2.T @ kernel_p[:f_in].T).reshape(t_steps, n, -1),
                                     self.go_backwards)
+        wants_db = self.has_bias and self.needs_input_grad[5]
+        dkernel_and_bias = None
+        if self.needs_input_grad[1] or wants_db:  # (F [+ 1], 4U): the last row sums dz
+            dkernel_and_bias = (dz2 @ xt.reshape(t_steps * n, -1)).T
         if self.needs_input_grad[1]:
-            dkernel = common.unpermute_columns((dz2 @ xt.reshape(t_steps * n, -1)).T, columns)
+            dkernel = common.unpermute_columns(dkernel_and_bias[:f_in], columns)
         if self.needs_input_grad[2]:
             prev = hs[:t_steps] if mask is None else hs[:t_steps] * mask  # h0 .. h_{T-1}
             # (T, U, N) -> rows (t, n) of U: the previous states as xt's rows
@@ -198,8 +207,6 @@ class LSTMSequence(Function):
         grads = [dx, dkernel, drec, dh.T if self.needs_input_grad[3] else None,
                  dc.T if self.needs_input_grad[4] else None]
         if self.has_bias:
-            dbias = None
-            if self.needs_input_grad[5]:
-                dbias = common.unpermute_columns(common.row_sums(dz2), columns)
-            grads.append(dbias)
+            grads.append(common.unpermute_columns(dkernel_and_bias[f_in], columns)
+                         if wants_db else None)
         return tuple(grads)
