@@ -1,6 +1,7 @@
 """Registry cases: convolutions, pooling, upsampling (small NHWC shapes, float64)."""
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -51,6 +52,14 @@ def _kernel_grad_inputs(draw):
 
 def _kernel_grad(x, g, **kwargs):
     return Conv2DKernelGrad.apply(x, g, **kwargs)
+
+
+@st.composite
+def _conv2d_relu_inputs(draw):
+    # the ReLU inside the op: every pre-activation clear of its kink at 0
+    arrays, kwargs = draw(_conv2d_inputs())
+    assume(np.abs(F.conv2d(*arrays, **kwargs).data).min() > 1e-3)
+    return arrays, dict(kwargs, relu=True)
 
 
 def _conv2d_no_bias(x, kernel, **kwargs):
@@ -132,6 +141,7 @@ def _upsampling_inputs(draw):
 
 CASES = [
     OpCase("conv2d", F.conv2d, _conv2d_inputs()),
+    OpCase("conv2d_relu", F.conv2d, _conv2d_relu_inputs()),
     # the input image asks for no gradient: Conv2D skips dx (the MNIST first layer)
     OpCase("conv2d_frozen_input", _conv2d_no_bias, _conv2d_frozen_input_inputs(),
            requires_grad=(False, True)),

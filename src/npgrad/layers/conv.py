@@ -180,9 +180,10 @@ class Conv2D(BaseConv):
             return self._overridden_call(x)
         if self.groups > 1:
             return self._grouped(x)
+        relu = self.activation is F.relu  # applied inside the op: one array fewer
         y = F.conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding,
-                     dilation_rate=self.dilation_rate)
-        return self.activation(y)
+                     dilation_rate=self.dilation_rate, relu=relu)
+        return y if relu else self.activation(y)
 
 
 class Conv1D(BaseConv):
@@ -221,9 +222,10 @@ class Conv1D(BaseConv):
             return self._overridden_call(x)
         if self.groups > 1:
             return self._grouped(x)
+        relu = self.activation is F.relu  # applied inside the op, as Conv2D's
         y = F.conv1d(x, self.kernel, self.bias, strides=self.strides[0], padding=self.padding,
-                     dilation_rate=self.dilation_rate[0])
-        return self.activation(y)
+                     dilation_rate=self.dilation_rate[0], relu=relu)
+        return y if relu else self.activation(y)
 
 
 class BaseConvTranspose(BaseConv):

@@ -21,6 +21,7 @@ from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
+from npgrad.primitives.rectify import rectify
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -398,10 +399,13 @@ def add_bias(out, bias):
 class Conv2D(Function):
     """2-D cross-correlation (what deep-learning libraries call convolution), NHWC.
 
-    Shapes: x (N, H, W, C), kernel (KH, KW, C, F), bias (F,) -> (N, OH, OW, F).
+    Shapes: x (N, H, W, C), kernel (KH, KW, C, F), bias (F,) -> (N, OH, OW, F). With
+    ``relu`` the ReLU is applied in place to the fresh output (one activation-sized array
+    fewer than a separate op), and backward masks the gradient where it was positive.
     """
 
-    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+    def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
+                relu=False):
         op = "conv2d"
         kh, kw, f = check_conv_operands(op, x, kernel, bias)
         n, h, w, _ = x.shape
@@ -412,12 +416,20 @@ class Conv2D(Function):
         self.padding = padding
         out = add_bias(correlate(x, kernel, (oh, ow), strides, dilation_rate, (pads_h, pads_w)),
                        bias)
+        # the ReLU's mask is kept as booleans, as the ReLU op keeps it (the output may be
+        # freed long before backward: a max-pool keeps only where its maxima were)
+        self.positive = None
+        if relu:  # the output is fresh (correlate's): rectified in place
+            self.positive = out > 0
+            rectify(out, out=out)
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
         return out.reshape(n, oh, ow, f)
 
     def backward(self, grad):
         x, kernel = self.saved
+        if self.positive is not None:  # through the ReLU: no gradient where it clipped
+            grad = grad * self.positive.reshape(grad.shape)
         kh, kw, _, f = kernel.shape
         in_hw, out_hw, strides, dilation, pads = self.geometry
         n = grad.shape[0]
@@ -433,6 +445,8 @@ class Conv2D(Function):
 
     def backward_graph(self, grad):
         x, kernel = self.saved
+        if self.positive is not None:  # the ReLU's mask is a constant of the recorded backward
+            grad = grad * self.positive.reshape(grad.shape).astype(kernel.dtype)
         in_hw, _, strides, dilation, _ = self.geometry
         settings = {"strides": strides, "padding": self.padding, "dilation_rate": dilation}
         dx = dw = db = None
@@ -558,7 +572,7 @@ class Conv2DTranspose(Function):
 
 
 # ------------------------------------------------------------------ public functions
-def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, relu=False):
     """2-D convolution of NHWC images (cross-correlation, as Keras and PyTorch).
 
     Args:
@@ -569,6 +583,8 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
         padding: 'valid' (no padding) or 'same' (TensorFlow rule: output ceil(H / sh), padding
             split with the odd pixel after).
         dilation_rate: int or (dh, dw), positive: spacing between kernel taps.
+        relu: apply ReLU to the output inside the op (what ``Conv2D(activation='relu')``
+            runs): the same values and gradients as ``relu(conv2d(...))``, one array fewer.
 
     Returns:
         Tensor of shape (N, OH, OW, F); 'valid': OH = (H - (KH-1)*dh - 1) // sh + 1.
@@ -587,6 +603,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
         strides=pair(strides, "strides", op),
         padding=padding_mode(padding, op),
         dilation_rate=pair(dilation_rate, "dilation_rate", op),
+        relu=bool(relu),
     )
     if bias is None:
         return Conv2D.apply(x, kernel, **constants)

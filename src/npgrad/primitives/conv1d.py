@@ -9,7 +9,7 @@ from npgrad.primitives.conv import PADDINGS, conv2d, padding_mode, pair
 from npgrad.primitives.windows import window_geometry
 
 
-def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
+def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, relu=False):
     """1-D convolution over the middle axis, composed from :func:`conv2d` with height 1.
 
     Args:
@@ -19,6 +19,7 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
         strides: positive int.
         padding: 'valid', 'same' or 'causal' (left padding of (K - 1) * dilation, as Keras).
         dilation_rate: positive int.
+        relu: apply ReLU to the output inside the op, as :func:`conv2d` does.
 
     Returns:
         Tensor of shape (N, OL, F).
@@ -53,7 +54,8 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     window_geometry(length, (k_shape[0] - 1) * dilation + 1, stride, padding, op, "length")
     x4 = _shape.reshape(x, (n, 1, length, c))  # (N, 1, L, C)
     k4 = _shape.reshape(kernel, (1,) + tuple(k_shape))  # (1, K, C, F)
-    y = conv2d(x4, k4, bias, strides=(1, stride), padding=padding, dilation_rate=(1, dilation))
+    y = conv2d(x4, k4, bias, strides=(1, stride), padding=padding, dilation_rate=(1, dilation),
+               relu=relu)
     return _shape.reshape(y, (n, y.shape[2], k_shape[2]))  # (N, OL, F)
 
 
