@@ -1,6 +1,7 @@
 """Registry cases: elementwise, reductions, shape ops, linear algebra, activations."""
 
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -56,6 +57,14 @@ def _dense_inputs(draw):
     w = draw(hnp.arrays(np.float64, (n_in, units), elements=floats()))
     b = draw(hnp.arrays(np.float64, (units,), elements=floats()))
     return [x, w, b], {}
+
+
+@st.composite
+def _dense_relu_inputs(draw):
+    # the ReLU inside the op: every pre-activation clear of its kink at 0
+    arrays, kwargs = draw(_dense_inputs())
+    assume(np.abs(F.dense(*arrays).data).min() > 1e-3)
+    return arrays, dict(kwargs, relu=True)
 
 
 @st.composite
@@ -220,6 +229,7 @@ CASES = [
     # linear algebra
     OpCase("matmul", F.matmul, _matmul_inputs()),
     OpCase("dense", F.dense, _dense_inputs()),
+    OpCase("dense_relu", F.dense, _dense_relu_inputs()),
     OpCase("dense_no_bias", lambda x, w, b: F.dense(x, w), _dense_inputs(), requires_grad=(True, True, False)),
     # activations (kinks avoided)
     OpCase("relu", F.relu, no_kwargs(arrays(1, kinks=(0.0,)))),

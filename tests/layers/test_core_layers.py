@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import npgrad
+import npgrad.functional as F
 import npgrad.layers as L
 
 
@@ -226,3 +227,25 @@ def test_padding_is_case_insensitive():
 def test_unknown_keyword_argument_is_a_type_error():
     with pytest.raises(TypeError, match="Dense"):
         L.Dense(3, kernel_size=3)
+
+
+def test_a_relu_dense_layer_is_one_op_with_the_unfused_values_and_gradients():
+    # Dense(activation='relu') applies the ReLU inside the dense op, as Conv2D does
+    from npgrad.autograd.engine import graph_ops
+
+    rng = np.random.default_rng(4)
+    layer, linear = L.Dense(6, activation="relu"), L.Dense(6)
+    x = rng.standard_normal((2, 5, 3))  # a sequence: the leading axes folded into one GEMM
+    layer.build(x.shape)
+    linear.build(x.shape)
+    linear.set_weights(layer.get_weights())
+    fused_in, ref_in = npgrad.Tensor(x, requires_grad=True), npgrad.Tensor(x, requires_grad=True)
+    fused, ref = layer(fused_in), F.relu(linear(ref_in))
+    assert "ReLU" not in {type(op).__name__ for op in graph_ops(fused)}
+    np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    upstream = rng.standard_normal(fused.shape)
+    fused.backward(upstream)
+    ref.backward(upstream)
+    np.testing.assert_allclose(fused_in.grad, ref_in.grad, rtol=1e-10, atol=1e-12)
+    for a, b in zip(layer.trainable_weights, linear.trainable_weights):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-12)

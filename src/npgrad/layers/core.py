@@ -187,7 +187,9 @@ class Dense(Layer):
     def call(self, x, training=False):
         arguments.check_min_ndim(self, x.shape, 2)
         arguments.check_axis(self, x.shape, -1, self.kernel.shape[0])
-        return self.activation(F.dense(x, self.kernel, self.bias))
+        relu = self.activation is F.relu  # applied inside the op: one array fewer
+        y = F.dense(x, self.kernel, self.bias, relu=relu)
+        return y if relu else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         arguments.check_min_ndim(self, input_shape, 2)

@@ -6,6 +6,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as shape_ops
+from npgrad.primitives.rectify import rectify
 
 
 class MatMul(Function):
@@ -105,10 +106,12 @@ def _swap_last(t):
 class Dense(Function):
     """x @ kernel + bias over the last axis of x (any number of leading axes).
 
-    Shapes: x (..., in), kernel (in, units), bias (units,) -> (..., units).
+    Shapes: x (..., in), kernel (in, units), bias (units,) -> (..., units). With ``relu`` the
+    ReLU is applied in place to the fresh output (one activation-sized array fewer than a
+    separate op) and backward masks the gradient where it was positive, as ``Conv2D`` does.
     """
 
-    def forward(self, x, kernel, bias=None):
+    def forward(self, x, kernel, bias=None, relu=False):
         if x.ndim < 1 or kernel.ndim != 2 or x.shape[-1] != kernel.shape[0]:
             raise ValueError(
                 f"dense: input of shape {x.shape} does not match kernel {kernel.shape} "
@@ -118,10 +121,16 @@ class Dense(Function):
         out = rows_times(x, kernel)
         if bias is not None:
             out += bias
+        self.positive = None
+        if relu:  # the product is fresh: rectified in place, the mask kept as booleans
+            self.positive = out > 0
+            rectify(out, out=out)
         return out
 
     def backward(self, grad):
         x, kernel = self.saved
+        if self.positive is not None:  # through the ReLU: no gradient where it clipped
+            grad = grad * self.positive
         x2 = x.reshape(-1, x.shape[-1])  # (N, in)
         g2 = grad.reshape(-1, grad.shape[-1])  # (N, units)
         dx = (g2 @ kernel.T).reshape(x.shape) if self.needs_input_grad[0] else None
@@ -131,6 +140,8 @@ class Dense(Function):
 
     def backward_graph(self, grad):
         x, kernel = self.saved
+        if self.positive is not None:  # the ReLU's mask is a constant of the recorded backward
+            grad = grad * self.positive.astype(kernel.dtype)
         g2 = grad.reshape((-1, grad.shape[-1]))
         dx = dw = db = None
         if self.needs_input_grad[0]:
@@ -147,17 +158,19 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def dense(x, kernel, bias=None):
+def dense(x, kernel, bias=None, relu=False):
     """Fused ``x @ kernel + bias`` (bias optional).
 
     Args:
         x: (..., in) input.
         kernel: (in, units) weights, Keras layout.
         bias: optional (units,) vector.
+        relu: apply ReLU to the output inside the op (what ``Dense(activation='relu')``
+            runs): the same values and gradients as ``relu(dense(...))``, one array fewer.
 
     Returns:
         Tensor of shape (..., units).
     """
     if bias is None:
-        return Dense.apply(x, kernel)
-    return Dense.apply(x, kernel, bias)
+        return Dense.apply(x, kernel, relu=bool(relu))
+    return Dense.apply(x, kernel, bias, relu=bool(relu))
