@@ -15,6 +15,7 @@ import npgrad
 import npgrad.functional as F
 import npgrad.layers as L
 from npgrad.layers import get_layer_class
+from tests.layers.test_core_layers import check_relu_inside_the_op
 
 
 # ------------------------------------------------------------------ NumPy definitions
@@ -549,26 +550,10 @@ def test_convolution_op_is_the_hook_keras_subclasses_use():
     np.testing.assert_allclose(doubled(seq).numpy(), reference(seq).numpy(), rtol=1e-5, atol=1e-6)
 
 
+
 @pytest.mark.parametrize("layer_cls,shape", [(L.Conv2D, (2, 7, 6, 3)), (L.Conv1D, (2, 9, 3))])
 def test_a_relu_conv_layer_is_one_op_with_the_unfused_values_and_gradients(layer_cls, shape):
     # Conv2D / Conv1D(activation='relu') apply the ReLU inside the convolution op
-    from npgrad.autograd.engine import graph_ops
-
-    rng = np.random.default_rng(3)
-    layer = layer_cls(4, 3, padding="same", activation="relu")
-    linear = layer_cls(4, 3, padding="same")
-    x = rng.standard_normal(shape)
-    layer.build(x.shape)
-    linear.build(x.shape)
-    linear.set_weights(layer.get_weights())
-    fused_in, ref_in = npgrad.Tensor(x, requires_grad=True), npgrad.Tensor(x, requires_grad=True)
-    fused = layer(fused_in)
-    ref = F.relu(linear(ref_in))
-    assert "ReLU" not in {type(op).__name__ for op in graph_ops(fused)}
-    np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
-    upstream = rng.standard_normal(fused.shape)
-    fused.backward(upstream)
-    ref.backward(upstream)
-    np.testing.assert_allclose(fused_in.grad, ref_in.grad, rtol=1e-10, atol=1e-12)
-    for a, b in zip(layer.trainable_weights, linear.trainable_weights):
-        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-12)
+    x = np.random.default_rng(3).standard_normal(shape)
+    check_relu_inside_the_op(layer_cls(4, 3, padding="same", activation="relu"),
+                             layer_cls(4, 3, padding="same"), x)

@@ -229,13 +229,11 @@ def test_unknown_keyword_argument_is_a_type_error():
         L.Dense(3, kernel_size=3)
 
 
-def test_a_relu_dense_layer_is_one_op_with_the_unfused_values_and_gradients():
-    # Dense(activation='relu') applies the ReLU inside the dense op, as Conv2D does
+def check_relu_inside_the_op(layer, linear, x, seed=0):
+    """``layer`` (activation='relu') runs no separate ReLU op and gives the values and the
+    gradients (input and weights) of ``relu(linear(x))``, ``linear`` its linear twin."""
     from npgrad.autograd.engine import graph_ops
 
-    rng = np.random.default_rng(4)
-    layer, linear = L.Dense(6, activation="relu"), L.Dense(6)
-    x = rng.standard_normal((2, 5, 3))  # a sequence: the leading axes folded into one GEMM
     layer.build(x.shape)
     linear.build(x.shape)
     linear.set_weights(layer.get_weights())
@@ -243,9 +241,16 @@ def test_a_relu_dense_layer_is_one_op_with_the_unfused_values_and_gradients():
     fused, ref = layer(fused_in), F.relu(linear(ref_in))
     assert "ReLU" not in {type(op).__name__ for op in graph_ops(fused)}
     np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
-    upstream = rng.standard_normal(fused.shape)
+    upstream = np.random.default_rng(seed).standard_normal(fused.shape)
     fused.backward(upstream)
     ref.backward(upstream)
     np.testing.assert_allclose(fused_in.grad, ref_in.grad, rtol=1e-10, atol=1e-12)
     for a, b in zip(layer.trainable_weights, linear.trainable_weights):
         np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_a_relu_dense_layer_is_one_op_with_the_unfused_values_and_gradients():
+    # Dense(activation='relu') applies the ReLU inside the dense op, as Conv2D does; on a
+    # sequence, whose leading axes fold into one GEMM
+    x = np.random.default_rng(4).standard_normal((2, 5, 3))
+    check_relu_inside_the_op(L.Dense(6, activation="relu"), L.Dense(6), x)
