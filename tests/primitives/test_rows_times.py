@@ -1,8 +1,9 @@
-"""rows_times: an N-D @ 2-D product as one GEMM over the folded leading axes (Dense, MatMul)."""
+"""rows_times (an N-D @ 2-D product as one GEMM: Dense, MatMul) and the ops' relu flag."""
 
 import types
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,3 +52,14 @@ def test_dense_and_matmul_on_sequences_run_one_gemm(monkeypatch):
         assert ((20, 3), (3, 2)) in shapes, (op, shapes)
         assert all(len(a) == 2 for a, _ in shapes), (op, shapes)
         np.testing.assert_allclose(x.grad, np.broadcast_to(kernel.data.sum(axis=1), (4, 5, 3)))
+
+
+def test_a_relu_flag_that_is_not_a_bool_is_refused():
+    x, kernel = np.ones((2, 3)), np.ones((3, 4))
+    with pytest.raises(TypeError, match=r"dense: relu must be True or False, got 'yes'"):
+        F.dense(x, kernel, relu="yes")
+    with pytest.raises(TypeError, match=r"conv2d: relu must be True or False, got 1"):
+        F.conv2d(np.ones((1, 4, 4, 2)), np.ones((3, 3, 2, 2)), relu=1)
+    with pytest.raises(TypeError, match=r"conv2d: relu must be True or False, got None"):
+        F.conv1d(np.ones((1, 5, 2)), np.ones((3, 2, 2)), relu=None)
+    assert F.dense(x, kernel, relu=np.bool_(True)).shape == (2, 4)

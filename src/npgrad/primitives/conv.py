@@ -21,7 +21,7 @@ from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
-from npgrad.primitives.rectify import rectify
+from npgrad.primitives.rectify import rectify_in_place, relu_flag
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -418,10 +418,8 @@ class Conv2D(Function):
                        bias)
         # the ReLU's mask is kept as booleans, as the ReLU op keeps it (the output may be
         # freed long before backward: a max-pool keeps only where its maxima were)
-        self.positive = None
-        if relu:  # the output is fresh (correlate's): rectified in place
-            self.positive = out > 0
-            rectify(out, out=out)
+        # (the output is correlate's, fresh: rectified in place)
+        self.positive = rectify_in_place(out) if relu else None
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
         return out.reshape(n, oh, ow, f)
@@ -474,15 +472,13 @@ class Conv2DKernelGrad(Function):
                 dilation_rate=(1, 1)):
         self.save_for_backward(x, g)
         self.settings = {"strides": strides, "padding": padding, "dilation_rate": dilation_rate}
-        (kh, kw), f = kernel_hw, g.shape[-1]
+        kh, kw = kernel_hw
         (dh, dw) = dilation_rate
         _, pads_h = window_geometry(x.shape[1], (kh - 1) * dh + 1, strides[0], padding,
                                     "conv2d", "height")
         _, pads_w = window_geometry(x.shape[2], (kw - 1) * dw + 1, strides[1], padding,
                                     "conv2d", "width")
-        out = _columns_t_times(x, g.reshape(-1, f), (kh, kw), g.shape[1:3], strides,
-                               dilation_rate, (pads_h, pads_w))
-        return out.reshape(kh, kw, x.shape[-1], f)
+        return kernel_grad(x, g, (kh, kw), strides, dilation_rate, (pads_h, pads_w))
 
     def _adjoints(self, grad, x, g):
         dx = dg = None
@@ -603,7 +599,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, re
         strides=pair(strides, "strides", op),
         padding=padding_mode(padding, op),
         dilation_rate=pair(dilation_rate, "dilation_rate", op),
-        relu=bool(relu),
+        relu=relu_flag(relu, op),
     )
     if bias is None:
         return Conv2D.apply(x, kernel, **constants)

@@ -6,7 +6,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as shape_ops
-from npgrad.primitives.rectify import rectify
+from npgrad.primitives.rectify import rectify_in_place, relu_flag
 
 
 class MatMul(Function):
@@ -121,10 +121,7 @@ class Dense(Function):
         out = rows_times(x, kernel)
         if bias is not None:
             out += bias
-        self.positive = None
-        if relu:  # the product is fresh: rectified in place, the mask kept as booleans
-            self.positive = out > 0
-            rectify(out, out=out)
+        self.positive = rectify_in_place(out) if relu else None  # out is fresh
         return out
 
     def backward(self, grad):
@@ -171,6 +168,7 @@ def dense(x, kernel, bias=None, relu=False):
     Returns:
         Tensor of shape (..., units).
     """
+    relu = relu_flag(relu, "dense")
     if bias is None:
-        return Dense.apply(x, kernel, relu=bool(relu))
-    return Dense.apply(x, kernel, bias, relu=bool(relu))
+        return Dense.apply(x, kernel, relu=relu)
+    return Dense.apply(x, kernel, bias, relu=relu)

@@ -7,7 +7,8 @@ the first way and 0.25-0.31 ms the second, in place or into a new array. So
 :func:`rectify` views a contiguous array as rows of :data:`WIDTH` values and takes the
 maximum with one cached row of zeros: the same values (NaN stays NaN), a third of the time.
 Every ReLU-carrying op calls it: the ReLU op, batch norm + ReLU, add + ReLU, the fused
-convolution + ReLU + pooling.
+convolution + ReLU + pooling, and (through :func:`rectify_in_place`) the convolution and
+dense ops with their ``relu`` flag.
 
 Example:
     >>> rectify(np.array([-1.0, 2.0, np.nan]))
@@ -54,3 +55,18 @@ def rectify(x, out=None):
     if bulk < flat.size:
         np.maximum(flat[bulk:], zeros[: flat.size - bulk], out=target[bulk:])
     return out
+
+
+def rectify_in_place(out):
+    """ReLU of a fresh array, in place; returns where it was positive (booleans), the mask a
+    backward multiplies its gradient by (relu'(0) = 0), as the ReLU op keeps it."""
+    positive = out > 0
+    rectify(out, out=out)
+    return positive
+
+
+def relu_flag(relu, op):
+    """``relu`` as a bool, or a TypeError naming ``op`` for anything but True or False."""
+    if not isinstance(relu, (bool, np.bool_)):
+        raise TypeError(f"{op}: relu must be True or False, got {relu!r}")
+    return bool(relu)
