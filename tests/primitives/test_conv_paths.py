@@ -156,9 +156,10 @@ def test_blocks_of_samples_equal_the_composition(monkeypatch, kernel_hw, strides
                                                  dilation):
     # im2col + GEMM run over blocks of samples when the columns are large: force one sample
     # per block (and a last, smaller block) on a small batch
-    from npgrad.primitives import conv
+    from npgrad.primitives import blas_pools, conv
 
-    monkeypatch.setattr(conv, "_CHUNK_BYTES", 20000)  # 3x3: blocks of 2, 2, 1
+    monkeypatch.setattr(conv, "_CHUNK_BYTES", 20000)  # 3x3: blocks of 2, 2, 1 per BLAS thread
+    monkeypatch.setattr(blas_pools, "get_threads", lambda: 1)
     rng = np.random.default_rng(7)
     x, kernel = rng.standard_normal((5, 7, 6, 3)), rng.standard_normal(kernel_hw + (3, 4))
     kwargs = dict(strides=strides, padding=padding, dilation_rate=dilation)

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
+from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
@@ -168,14 +169,19 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
     return cols
 
 
-_CHUNK_BYTES = 8 * 2**20  # columns made and multiplied per block of samples
+#: columns made and multiplied per block of samples, per thread of NumPy's BLAS pool
+_CHUNK_BYTES = 2 * 2**20
 
 
 def _sample_blocks(n, column_bytes_per_sample):
-    """Slices of the batch whose columns take about ``_CHUNK_BYTES`` (at least one sample):
-    im2col and its GEMM run block by block, so the columns are still in cache when the GEMM
-    reads them and the scratch buffer stays a few MB instead of KH*KW times the input."""
-    per = max(1, _CHUNK_BYTES // max(int(column_bytes_per_sample), 1))
+    """Slices of the batch whose columns take about ``_CHUNK_BYTES`` per BLAS thread (at least
+    one sample): im2col and its GEMM run block by block, so the columns are still in cache
+    when the GEMM reads them and the scratch buffer stays a few MB instead of KH*KW times
+    the input. On a 2-core AMD EPYC (Zen 4), batch 64, 3x3 kernels, the forward and kernel
+    gradient of 16- to 64-channel layers took 0.65-0.9x the time at one thread with 2 MB
+    blocks rather than 8 MB, and about 0.9x at two threads with 4 MB."""
+    budget = _CHUNK_BYTES * max(_blas_pools.get_threads() or 1, 1)
+    per = max(1, budget // max(int(column_bytes_per_sample), 1))
     return [slice(i, min(i + per, n)) for i in range(0, n, per)]
 
 
