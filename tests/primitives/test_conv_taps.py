@@ -2,8 +2,8 @@
 
 conv2d runs a stride-1 correlation with 8 to 32 input channels and at most 32 output
 channels as one accumulated GEMM per kernel tap over the padded image (primitives/conv_taps.py),
-in the forward, the input gradient (a correlation with the flipped kernel) and the kernel
-gradient (one GEMM per tap).
+in the forward, the input gradient (a correlation with the flipped kernel) and, with several
+BLAS threads, the kernel gradient (one GEMM per kernel row over width-im2col windows).
 These tests check that the path is taken for such layers and that its values and gradients
 equal the convolution written from autograd primitives.
 """
@@ -81,37 +81,37 @@ def test_tap_path_equals_the_composition(threads, setup, seed):
         _check_tap_path_equals_the_composition(setup, seed)
 
 
-def test_several_threads_take_kernel_rows_for_the_kernel_gradient(monkeypatch):
-    # on one thread one GEMM per tap; on several, one per kernel row over width-im2col
-    # columns (a (KW*C, F) output OpenBLAS can split); both pinned by the test above
-    windows = []
-    original = conv_taps._row_windows
-    monkeypatch.setattr(conv_taps, "_row_windows",
-                        lambda *args: windows.append(args[1:3]) or original(*args))
+def test_only_several_threads_take_kernel_rows_for_the_kernel_gradient(tap_calls):
+    # on one thread the kernel gradient is im2col's (its blocks of samples win there); on
+    # several, one GEMM per kernel row over width-im2col windows; both pinned by the test above
+    if npgrad.utils.get_num_threads() is None:
+        pytest.skip("no OpenBLAS thread control here: both runs take one route")
     rng = np.random.default_rng(5)
-    x, grad = rng.standard_normal((2, 7, 6, 8)), rng.standard_normal((2, 7, 6, 9))
+    x = Tensor(rng.standard_normal((2, 7, 6, 8)), requires_grad=True)
+    kernel = Tensor(rng.standard_normal((3, 2, 8, 9)), requires_grad=True)
     results = {}
     for threads in (1, 2):
         with blas_threads(threads):
-            results[threads] = conv_taps.tap_kernel_grad(x, grad, (3, 2), ((1, 1), (1, 0)),
-                                                         (1, 2))
-    if npgrad.utils.get_num_threads() is None:
-        pytest.skip("no OpenBLAS thread control here: both runs took one route")
-    assert windows == [(2, 2)]  # only the two-thread run: KW = 2 taps, 2 apart
-    np.testing.assert_allclose(results[2], results[1], rtol=1e-12, atol=1e-12)
+            del tap_calls[:]
+            F.conv2d(x, kernel, padding="same", dilation_rate=(1, 2)).sum().backward()
+            results[threads] = [c[0] == "kernel" for c in tap_calls].count(True)
+            results[threads, "grad"] = kernel.grad.copy()
+            kernel.grad = None
+    assert results[1] == 0 and results[2] == 1
+    np.testing.assert_allclose(results[2, "grad"], results[1, "grad"], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("window_bytes", [1, 3000, 2**30])
-def test_kernel_rows_in_blocks_of_rows_equal_the_per_tap_products(monkeypatch, window_bytes):
+def test_kernel_rows_in_blocks_of_rows_equal_im2col(monkeypatch, window_bytes):
     # the width-im2col windows go block by block (8 MB each), partial products summed
     rng = np.random.default_rng(7)
-    x, grad = rng.standard_normal((3, 9, 8, 8)), rng.standard_normal((3, 8, 6, 5))
-    args = ((3, 3), ((1, 1), (0, 1)), (1, 2))
-    with blas_threads(1):
-        expected = conv_taps.tap_kernel_grad(x, grad, *args)
+    # (9 + 2 - 2, 8 + 1 - 4) = (9, 5) output pixels
+    x, grad = rng.standard_normal((3, 9, 8, 8)), rng.standard_normal((3, 9, 5, 5))
+    pads, dilation = ((1, 1), (0, 1)), (1, 2)
+    with blas_threads(1):  # im2col's kernel gradient
+        expected = conv.kernel_grad(x, grad, (3, 3), (1, 1), dilation, pads)
     monkeypatch.setattr(conv_taps, "_WINDOW_BYTES", window_bytes)
-    with blas_threads(2):
-        got = conv_taps.tap_kernel_grad(x, grad, *args)
+    got = conv_taps.tap_kernel_grad(x, grad, (3, 3), pads, dilation)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 

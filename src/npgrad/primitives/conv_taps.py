@@ -52,7 +52,9 @@ def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=
         in_channels, out_channels: C and F of the correlation.
         kernel_hw: (KH, KW).
         strides: (sh, sw); only stride 1 reads contiguous slabs.
-        kernel_grad: asking for :func:`tap_kernel_grad` rather than :func:`tap_correlation`.
+        kernel_grad: asking for :func:`tap_kernel_grad` rather than :func:`tap_correlation`:
+            only with several threads in NumPy's BLAS pool and a kernel several taps wide
+            (on one thread, im2col's blocks of samples win; see :func:`tap_kernel_grad`).
 
     Returns:
         bool.
@@ -63,6 +65,8 @@ def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=
         return False
     if kernel_hw[0] == 1:  # one row: few dropped grid rows at any width (see the module text)
         return not kernel_grad and max(in_channels, out_channels) <= MAX_ROW_CHANNELS
+    if kernel_grad and (kernel_hw[1] == 1 or (_blas_pools.get_threads() or 1) == 1):
+        return False
     return in_channels <= MAX_CHANNELS and out_channels <= MAX_CHANNELS
 
 
@@ -100,14 +104,19 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
 
 
 def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
-    """The kernel gradient of :func:`tap_correlation`, without the full im2col.
+    """The kernel gradient of :func:`tap_correlation`, without the full im2col: one GEMM per
+    kernel row over width-im2col windows (:func:`_row_windows`), for several BLAS threads.
 
     ``dkernel[i, j] = pixels[q + offset(i, j)]^T @ grad[q]`` summed over the output pixels
     ``q`` of the padded grid, where the gradient sits in the top-left (OH, OW) corner of
-    each (Hp, Wp) image with zeros around it (so the grid's dropped rows add nothing).
-    On one BLAS thread one GEMM per tap (interleaved, 16 -> 16 channels at 32x32, batch 64:
-    0.73-0.76x the time of im2col and its GEMM; 32 -> 32 at 16x16: 0.91x); on several, one
-    GEMM per kernel row over width-im2col columns (:func:`_row_windows`).
+    each (Hp, Wp) image with zeros around it (so the grid's dropped rows add nothing). A
+    kernel row's KW taps side by side make one (KW*C, rows) @ (rows, F) product, whose
+    (KW*C, F) output OpenBLAS splits well between its threads (a single tap's (C, F) output
+    it does not). On one thread im2col in blocks of samples is faster (the columns of a
+    block stay in cache): on a 2-core Zen 4 EPYC, one thread, CPU time, the nine per-tap
+    GEMMs this function ran there took 1.0-1.28x the time of im2col's 2 MB blocks for 8- to
+    32-channel layers, so :func:`use_taps` sends the one-thread kernel gradient to im2col;
+    at two threads this route takes 0.5-0.9x im2col's time at 8-16 channels.
 
     Args:
         x: (N, H, W, C) input of the correlation, unpadded.
@@ -128,31 +137,22 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
     pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
     out = np.empty((kh, kw, c, f), dtype=x.dtype)
-    if kw > 1 and (_blas_pools.get_threads() or 1) > 1:
-        # several threads: one product per kernel row, (KW*C, rows) @ (rows, F), whose
-        # KW*C-row output OpenBLAS does split well between its threads (see below)
-        # in blocks of rows whose windows take about _WINDOW_BYTES: the windows of a whole
-        # batch would be a scratch buffer of KW times the padded image (28 MB for 32
-        # channels at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)
-        span = (kh - 1) * dh * wp  # the rows kernel row i reads past the block: i*dh*wp
-        block = max(1, _WINDOW_BYTES // (kw * c * pixels.itemsize) - span)
-        part = np.empty((kh, kw * c, f), dtype=out.dtype)
-        for first in range(0, rows, block):
-            size = min(block, rows - first)
-            taps_w = _row_windows(pixels[first:], kw, dw, size + span)
-            target = out.reshape(kh, kw * c, f) if first == 0 else part
-            for i in range(kh):
-                start = i * dh * wp
-                np.matmul(taps_w[start : start + size].T, grads[first : first + size],
-                          out=target[i])
-            if first:
-                out.reshape(kh, kw * c, f)[...] += part
-        return out
-    with _blas_pools.one_thread():  # OpenBLAS threads these (C, F) outputs badly
-        for t in range(kh * kw):
-            i, j = divmod(t, kw)
-            offset = i * dh * wp + j * dw
-            np.matmul(pixels[offset : offset + rows].T, grads, out=out[i, j])  # (C, F)
+    # in blocks of rows whose windows take about _WINDOW_BYTES: the windows of a whole
+    # batch would be a scratch buffer of KW times the padded image (28 MB for 32 channels
+    # at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)
+    span = (kh - 1) * dh * wp  # the rows kernel row i reads past the block: i*dh*wp
+    block = max(1, _WINDOW_BYTES // (kw * c * pixels.itemsize) - span)
+    part = np.empty((kh, kw * c, f), dtype=out.dtype)
+    for first in range(0, rows, block):
+        size = min(block, rows - first)
+        taps_w = _row_windows(pixels[first:], kw, dw, size + span)
+        target = out.reshape(kh, kw * c, f) if first == 0 else part
+        for i in range(kh):
+            start = i * dh * wp
+            np.matmul(taps_w[start : start + size].T, grads[first : first + size],
+                      out=target[i])
+        if first:
+            out.reshape(kh, kw * c, f)[...] += part
     return out
 
 
@@ -164,10 +164,9 @@ def _row_windows(pixels, kw, dw, count):
     The per-tap kernel gradient has a (C, F) output, 16 x 16 for a narrow layer, which
     OpenBLAS splits between its threads so that each packs both whole operands: at two
     threads it runs slower than on one. A kernel row's KW taps side by side make a
-    (KW*C, F) output that it splits well. Interleaved on a 2-core EPYC, batch 64, 3x3 kernel,
-    kernel gradient: 16 -> 16 channels at 32x32, 13.3 ms for the nine per-tap GEMMs at one
-    thread, 9.8 ms this way at two; 32 -> 32 at 16x16, 8.9 -> 6.2 ms. On one thread the
-    copy costs more than it saves (14.0 against 12.5 ms), so one thread keeps the taps.
+    (KW*C, F) output that it splits well. Interleaved on a 2-core EPYC (Zen 3), batch 64,
+    3x3 kernel, kernel gradient: 16 -> 16 channels at 32x32, 13.3 ms for the nine per-tap
+    GEMMs at one thread, 9.8 ms this way at two; 32 -> 32 at 16x16, 8.9 -> 6.2 ms.
     """
     c = pixels.shape[1]
     item = pixels.strides[1]
