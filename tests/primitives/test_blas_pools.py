@@ -1,5 +1,7 @@
 """SciPy's OpenBLAS pool runs at one thread whatever NumPy's runs at (primitives/blas_pools.py)."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from scipy.linalg import blas  # noqa: F401 - loads SciPy's OpenBLAS
@@ -52,25 +54,30 @@ def test_one_thread_runs_numpys_pool_at_one_thread_and_gives_the_threads_back():
         npgrad.utils.set_num_threads(previous)
 
 
-def test_the_narrow_kernel_gradient_runs_its_products_at_one_thread(monkeypatch):
-    # OpenBLAS splits the tiny (C, F) outputs of the per-tap kernel gradient between its
-    # threads and both pack the whole operands (1.7x slower at two threads): one thread
+@pytest.mark.parametrize("layer", ["LSTM", "GRU", "SimpleRNN"])
+def test_recurrent_loops_run_their_step_products_at_one_thread(monkeypatch, layer):
+    # a step's small product is read at once by the step's element-wise calls: its loop
+    # runs with NumPy's pool at one thread (forward and backward), and gives it back after
+    previous = npgrad.utils.get_num_threads()
+    if previous is None:
+        pytest.skip("no OpenBLAS thread control here")
     seen = []
     original = blas_pools.one_thread
 
+    @contextlib.contextmanager
     def spy():
-        seen.append("entered")
-        return original()
+        with original():
+            seen.append(blas_pools.get_threads())
+            yield
 
     monkeypatch.setattr(blas_pools, "one_thread", spy)
-    x = npgrad.Tensor(np.ones((2, 6, 6, 8), np.float32), requires_grad=True)
-    kernel = npgrad.Tensor(np.ones((3, 3, 8, 8), np.float32), requires_grad=True)
-    previous = npgrad.utils.get_num_threads()  # None: no BLAS control, one thread then
+    rng = np.random.default_rng(0)
+    x = npgrad.Tensor(rng.standard_normal((3, 5, 4)).astype(np.float32), requires_grad=True)
+    cell = getattr(npgrad.layers, layer)(6)
     try:
-        if previous is not None:
-            npgrad.utils.set_num_threads(1)  # on several threads it takes kernel rows instead
-        npgrad.functional.conv2d(x, kernel, padding="same").sum().backward()
+        npgrad.utils.set_num_threads(2)
+        cell(x).sum().backward()
+        assert npgrad.utils.get_num_threads() == 2
     finally:
-        if previous is not None:
-            npgrad.utils.set_num_threads(previous)
-    assert seen == ["entered"]
+        npgrad.utils.set_num_threads(previous)
+    assert seen == [1, 1] and x.grad is not None

@@ -115,11 +115,9 @@ def one_thread():
     """Run NumPy's pool at one thread inside the block (:func:`capped_threads`), then give
     its threads back.
 
-    For products that OpenBLAS threads badly: with a tiny output and a long inner
-    dimension (the per-tap kernel gradient of a narrow conv, (16 x 73,000) @ (73,000 x 16)),
-    it splits the 16 x 16 output between its threads, and each packs the whole of both
-    operands: 12.5 -> 20.9 ms for the nine taps at two threads (2-core EPYC). Not for code
-    that other threads run BLAS beside: the count is the process's.
+    For products too small to gain from a second thread: a recurrent op's step products
+    (``recurrent_common.step_loop``), whose output the step's element-wise calls read at
+    once. Not for code that other threads run BLAS beside: the count is the process's.
     """
     return capped_threads(1)
 

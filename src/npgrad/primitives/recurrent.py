@@ -74,7 +74,7 @@ class SimpleRNNSequence(Function):
         if bias:
             hs += bias[0]
         h = h0
-        with np.errstate(over="ignore"):  # exp overflow inside the sigmoid gives its limit
+        with common.step_loop(), np.errstate(over="ignore"):  # exp overflow: its limit
             for t in range(t_steps):
                 hs[t] += (h if rmask is None else h * rmask) @ recurrent_kernel
                 act(hs[t])
@@ -94,19 +94,20 @@ class SimpleRNNSequence(Function):
         dh = np.zeros_like(h0, dtype=hs.dtype)
         rec_t = recurrent_kernel.T
         carried = None
-        for t in range(hs.shape[0] - 1, -1, -1):
-            dh = dh + g[t]
-            if keep is not None:
-                # h_t = keep * act(a_t) + (1 - keep) * h_{t-1}
-                dh, carried = common.split_masked(dh, keep[t], hs.dtype)
-            # at masked rows hs[t] holds the carried state, but dh is 0 there
-            np.multiply(dh, d_act(hs[t]), out=da[t])
-            # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
-            dh = da[t] @ rec_t
-            if mask is not None:
-                dh *= mask
-            if carried is not None:
-                dh += carried
+        with common.step_loop():  # NumPy's BLAS at one thread (recurrent_common)
+            for t in range(hs.shape[0] - 1, -1, -1):
+                dh = dh + g[t]
+                if keep is not None:
+                    # h_t = keep * act(a_t) + (1 - keep) * h_{t-1}
+                    dh, carried = common.split_masked(dh, keep[t], hs.dtype)
+                # at masked rows hs[t] holds the carried state, but dh is 0 there
+                np.multiply(dh, d_act(hs[t]), out=da[t])
+                # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
+                dh = da[t] @ rec_t
+                if mask is not None:
+                    dh *= mask
+                if carried is not None:
+                    dh += carried
         dx, dkernel = common.input_grads(self, xt, kernel, da, self.go_backwards)
         drec = None
         if self.needs_input_grad[2]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from npgrad.primitives import blas_pools as _blas_pools
+
 
 def time_major(x, go_backwards, ones=False):
     """(N, T, F) -> contiguous (T, N, F), steps in processing order; with ``ones``, (T, N,
@@ -22,6 +24,23 @@ def time_major(x, go_backwards, ones=False):
     out[..., :-1] = xt
     out[..., -1] = 1
     return out
+
+
+def step_loop():
+    """The context a recurrent op runs its loop over time steps in: NumPy's BLAS pool at one
+    thread (:func:`blas_pools.one_thread`), given back after the loop.
+
+    A step's product is small ((4U, U) @ (U, N): 1 MFLOP for an LSTM(64) on a batch of 64),
+    and its output is read at once by the step's element-wise calls. Split between two
+    threads, half of it is written on the other core and must cross over for those calls,
+    and every step waits for both threads to be scheduled: on the shared 2-core EPYC
+    (Zen 4) a lone step product took 21-24 us at two threads and 26 us at one, but the
+    Embedding + LSTM(64) training step at two threads ran 0.78-0.85x the time with the loops
+    at one thread in a busy spell (3 runs of 21 alternated rounds in one process) and 1.02x
+    in a quiet one. The batched products before and after the loop (the input projection,
+    the weight and input gradients) keep every thread.
+    """
+    return _blas_pools.one_thread()
 
 
 def batch_major(at, go_backwards):

@@ -94,7 +94,7 @@ class GRUSequence(Function):
         rec_t = np.ascontiguousarray(recurrent_kernel.T)  # (3U, U): z, r, h rows
         mask_t = None if rmask is None else np.ascontiguousarray(rmask.T)
         skip_t = None if skip is None else skip.transpose(0, 2, 1)  # (T, 1, N)
-        with np.errstate(over="ignore"):  # exp overflow inside the sigmoid gives its limit
+        with common.step_loop(), np.errstate(over="ignore"):  # exp overflow: its limit
             for t in range(t_steps):
                 h, gz = hs[t], gates[t]
                 hm = h if mask_t is None else h * mask_t
@@ -184,24 +184,25 @@ class GRUSequence(Function):
         dh = np.zeros((u, n), dtype=dtype)
         product = np.empty((u, n), dtype=dtype)
         carried = None
-        for t in range(t_steps - 1, -1, -1):
-            if live[t]:
-                dh += g_out[t]
-            if keep_t is not None:
-                # h_t = keep * (new h) + (1 - keep) * h_{t-1}
-                dh, carried = common.split_masked(dh, keep_t[t], dtype)
-            b = blocks[:, :, t]
-            np.multiply(dh, factors[t, 0], out=b[1])  # dz
-            np.multiply(dh, factors[t, 1], out=b[3])  # dhh (h = z h_prev + (1-z) hh)
-            np.multiply(b[3], factors[t, 2], out=b[2])  # dr (hh = act(xh + r rh))
-            np.multiply(b[3], r[t], out=b[0])  # d rh
-            np.matmul(rec_p, b[:3].reshape(3 * u, n), out=product)
-            if mask is not None:
-                product *= mask
-            dh *= z[t]
-            dh += product
-            if carried is not None:
-                dh += carried
+        with common.step_loop():  # NumPy's BLAS at one thread (recurrent_common)
+            for t in range(t_steps - 1, -1, -1):
+                if live[t]:
+                    dh += g_out[t]
+                if keep_t is not None:
+                    # h_t = keep * (new h) + (1 - keep) * h_{t-1}
+                    dh, carried = common.split_masked(dh, keep_t[t], dtype)
+                b = blocks[:, :, t]
+                np.multiply(dh, factors[t, 0], out=b[1])  # dz
+                np.multiply(dh, factors[t, 1], out=b[3])  # dhh (h = z h_prev + (1-z) hh)
+                np.multiply(b[3], factors[t, 2], out=b[2])  # dr (hh = act(xh + r rh))
+                np.multiply(b[3], r[t], out=b[0])  # d rh
+                np.matmul(rec_p, b[:3].reshape(3 * u, n), out=product)
+                if mask is not None:
+                    product *= mask
+                dh *= z[t]
+                dh += product
+                if carried is not None:
+                    dh += carried
         dx_part = blocks[1:].reshape(3 * u, t_steps * n)
         drec_part = blocks[:3].reshape(3 * u, t_steps * n)  # rows h, z, r
         drec = None
@@ -223,27 +224,28 @@ class GRUSequence(Function):
         dh = np.zeros((u, n), dtype=dtype)
         rec_zr, rec_h = recurrent_kernel[:, : 2 * u], recurrent_kernel[:, 2 * u :]
         carried = None
-        for t in range(t_steps - 1, -1, -1):
-            gz = gates[t]
-            z, r, hh = gz[:u], gz[u : 2 * u], gz[2 * u :]
-            h_prev = hs[t]
-            if live[t]:
-                dh = dh + g_out[t]
-            if keep_t is not None:
-                dh, carried = common.split_masked(dh, keep_t[t], dtype)
-            d = d_part[:, :, t]
-            np.multiply(dh * (h_prev - hh), d_rec(z), out=d[0])
-            np.multiply(dh * (1 - z), d_act(hh), out=d[2])
-            # hh = act(xh + U_h^T-side product of s = r * hm): ds = U_h @ dhh
-            hm = h_prev if mask is None else h_prev * mask
-            ds = rec_h @ d[2]
-            np.multiply(ds * hm, d_rec(r), out=d[1])
-            dhm = ds * r + rec_zr @ d[:2].reshape(2 * u, n)
-            if mask is not None:
-                dhm *= mask
-            dh = dh * z + dhm
-            if carried is not None:
-                dh += carried
+        with common.step_loop():  # NumPy's BLAS at one thread (recurrent_common)
+            for t in range(t_steps - 1, -1, -1):
+                gz = gates[t]
+                z, r, hh = gz[:u], gz[u : 2 * u], gz[2 * u :]
+                h_prev = hs[t]
+                if live[t]:
+                    dh = dh + g_out[t]
+                if keep_t is not None:
+                    dh, carried = common.split_masked(dh, keep_t[t], dtype)
+                d = d_part[:, :, t]
+                np.multiply(dh * (h_prev - hh), d_rec(z), out=d[0])
+                np.multiply(dh * (1 - z), d_act(hh), out=d[2])
+                # hh = act(xh + U_h^T-side product of s = r * hm): ds = U_h @ dhh
+                hm = h_prev if mask is None else h_prev * mask
+                ds = rec_h @ d[2]
+                np.multiply(ds * hm, d_rec(r), out=d[1])
+                dhm = ds * r + rec_zr @ d[:2].reshape(2 * u, n)
+                if mask is not None:
+                    dhm *= mask
+                dh = dh * z + dhm
+                if carried is not None:
+                    dh += carried
         dx_part = d_part.reshape(3 * u, t_steps * n)
         drec = None
         if self.needs_input_grad[2]:

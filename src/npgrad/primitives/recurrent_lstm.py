@@ -89,7 +89,7 @@ class LSTMSequence(Function):
         ig = np.empty((u, n), dtype=dtype)
         rmask_t = None if rmask is None else np.ascontiguousarray(rmask.T)
         skip_t = None if skip is None else skip.transpose(0, 2, 1)  # (T, 1, N)
-        with np.errstate(over="ignore"):  # exp overflow inside the sigmoid gives its limit
+        with common.step_loop(), np.errstate(over="ignore"):  # exp overflow: its limit
             for t in range(t_steps):
                 z, h = gates[t], hs[t]
                 c_prev, c = (cs[t], cs[t + 1]) if training else (cs[t % 2], cs[1 - t % 2])
@@ -160,32 +160,33 @@ class LSTMSequence(Function):
         tmp = np.empty((u, n), dtype=dtype)
         carried_h = carried_c = None
         keep_t = None if keep is None else keep.transpose(0, 2, 1)  # (T, 1, N)
-        for t in range(t_steps - 1, -1, -1):
-            k = t % _CHUNK  # the step within its chunk of the factors
-            if t == t_steps - 1 or k == _CHUNK - 1:
-                length = k + 1
-                dc_dh, factors = self._factors(gates, cs, act_cs, t - k, t + 1)
-            if live[t]:
-                dh += g_out[t]
-            if keep_t is not None:
-                # (h_t, c_t) = keep * (new h, new c) + (1 - keep) * (h_{t-1}, c_{t-1})
-                dh, carried_h = common.split_masked(dh, keep_t[t], dtype)
-                dc, carried_c = common.split_masked(dc, keep_t[t], dtype)
-            np.multiply(dh, dc_dh[k], out=tmp)
-            dc += tmp  # h = o * act(c)
-            step = steps[k]  # (4, U, N): do, di, df, dg
-            np.multiply(dh, factors[k, 0], out=step[0])
-            np.multiply(dc, factors[k, 1:], out=step[1:])
-            dc *= f[t]  # c = f * c_prev + i * g
-            # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
-            np.matmul(rec_p, step.reshape(4 * u, n), out=dh)
-            if k == 0:  # the chunk's first step: the chunk is done
-                np.copyto(dz[:, :, t : t + length], steps[:length].transpose(1, 2, 0, 3))
-            if mask is not None:
-                dh *= mask
-            if carried_h is not None:
-                dh += carried_h
-                dc += carried_c
+        with common.step_loop():  # NumPy's BLAS at one thread (recurrent_common)
+            for t in range(t_steps - 1, -1, -1):
+                k = t % _CHUNK  # the step within its chunk of the factors
+                if t == t_steps - 1 or k == _CHUNK - 1:
+                    length = k + 1
+                    dc_dh, factors = self._factors(gates, cs, act_cs, t - k, t + 1)
+                if live[t]:
+                    dh += g_out[t]
+                if keep_t is not None:
+                    # (h_t, c_t) = keep * (new h, new c) + (1 - keep) * (h_{t-1}, c_{t-1})
+                    dh, carried_h = common.split_masked(dh, keep_t[t], dtype)
+                    dc, carried_c = common.split_masked(dc, keep_t[t], dtype)
+                np.multiply(dh, dc_dh[k], out=tmp)
+                dc += tmp  # h = o * act(c)
+                step = steps[k]  # (4, U, N): do, di, df, dg
+                np.multiply(dh, factors[k, 0], out=step[0])
+                np.multiply(dc, factors[k, 1:], out=step[1:])
+                dc *= f[t]  # c = f * c_prev + i * g
+                # h_{t-1} enters only through (h_{t-1} * mask) @ recurrent_kernel
+                np.matmul(rec_p, step.reshape(4 * u, n), out=dh)
+                if k == 0:  # the chunk's first step: the chunk is done
+                    np.copyto(dz[:, :, t : t + length], steps[:length].transpose(1, 2, 0, 3))
+                if mask is not None:
+                    dh *= mask
+                if carried_h is not None:
+                    dh += carried_h
+                    dc += carried_c
         dz2 = dz.reshape(4 * u, t_steps * n)  # columns in (t, n) order, as xt's rows
         dx = dkernel = drec = None
         f_in = kernel_p.shape[0] - self.has_bias  # F; the bias row follows when there is one
