@@ -134,10 +134,13 @@ def test_narrow_layers_take_the_tap_path_forward_and_backward(tap_calls):
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 9, 7, 16)), requires_grad=True)
     kernel = Tensor(rng.standard_normal((3, 3, 16, 12)), requires_grad=True)
-    F.conv2d(x, kernel, padding="same").sum().backward()
+    with blas_threads(2):  # the kernel gradient takes the taps only with several threads
+        several = (npgrad.utils.get_num_threads() or 1) > 1
+        F.conv2d(x, kernel, padding="same").sum().backward()
     # the forward (16 -> 12 channels), the kernel gradient, the input gradient (12 -> 16,
     # flipped kernel)
-    assert tap_calls == [((2, 9, 7, 16), (3, 3, 16, 12)), ("kernel", (2, 9, 7, 16), (2, 9, 7, 12)),
+    kernel_call = [("kernel", (2, 9, 7, 16), (2, 9, 7, 12))] if several else []
+    assert tap_calls == [((2, 9, 7, 16), (3, 3, 16, 12)), *kernel_call,
                          ((2, 9, 7, 12), (3, 3, 12, 16))]
 
 
