@@ -1,4 +1,5 @@
-"""SciPy's OpenBLAS pool runs at one thread whatever NumPy's runs at (primitives/blas_pools.py)."""
+"""SciPy's OpenBLAS pool runs at one thread whatever NumPy's runs at, and the code that asks
+for one thread (the recurrent loops) gets it and gives it back (primitives/blas_pools.py)."""
 
 import contextlib
 

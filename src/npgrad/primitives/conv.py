@@ -180,7 +180,7 @@ def _sample_blocks(n, column_bytes_per_sample):
     the input. On a 2-core AMD EPYC (Zen 4), batch 64, 3x3 kernels, the forward and kernel
     gradient of 16- to 64-channel layers took 0.65-0.9x the time at one thread with 2 MB
     blocks rather than 8 MB, and about 0.9x at two threads with 4 MB."""
-    budget = _CHUNK_BYTES * max(_blas_pools.get_threads() or 1, 1)
+    budget = _CHUNK_BYTES * (_blas_pools.get_threads() or 1)
     per = max(1, budget // max(int(column_bytes_per_sample), 1))
     return [slice(i, min(i + per, n)) for i in range(0, n, per)]
 

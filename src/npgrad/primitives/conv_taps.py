@@ -114,9 +114,10 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     (KW*C, F) output OpenBLAS splits well between its threads (a single tap's (C, F) output
     it does not). On one thread im2col in blocks of samples is faster (the columns of a
     block stay in cache): on a 2-core Zen 4 EPYC, one thread, CPU time, the nine per-tap
-    GEMMs this function ran there took 1.0-1.28x the time of im2col's 2 MB blocks for 8- to
-    32-channel layers, so :func:`use_taps` sends the one-thread kernel gradient to im2col;
-    at two threads this route took 0.35-0.9x im2col's time at 8-16 channels.
+    GEMMs this function used to run on one thread took 1.0-1.28x the time of im2col's 2 MB
+    blocks for 8- to 32-channel layers, so :func:`use_taps` sends the one-thread kernel
+    gradient to im2col; at two threads this route took 0.35-0.9x im2col's time at 8-16
+    channels.
 
     Args:
         x: (N, H, W, C) input of the correlation, unpadded.

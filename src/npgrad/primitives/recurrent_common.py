@@ -35,8 +35,8 @@ def step_loop():
     threads, half of it is written on the other core and must cross over for those calls,
     and every step waits for both threads to be scheduled: on the shared 2-core EPYC
     (Zen 4) a lone step product took 21-24 us at two threads and 26 us at one, but the
-    Embedding + LSTM(64) training step at two threads ran 0.78-0.85x the time with the loops
-    at one thread in a busy spell (3 runs of 21 alternated rounds in one process) and 1.02x
+    Embedding + LSTM(64) training step at two threads ran 0.79-0.85x the time with the loops
+    at one thread in busy spells (3 runs of 21 alternated rounds in one process) and 1.015x
     in a quiet one. The batched products before and after the loop (the input projection,
     the weight and input gradients) keep every thread.
     """
