@@ -9,13 +9,21 @@ padding copies, recurrent gates) run on one. Two MPI processes of one BLAS threa
 (``npgrad.distribution.DataParallel``, the global batch cut in two, one gradient allreduce
 per step) run all of it on both cores. This benchmark trains the models of
 ``bench_workloads.py`` (global batch 64, Adam, 4 steps a round; the DCGAN through
-``train_on_batch``, which cuts the global batch as ``fit`` does) four ways, each in a
+``train_on_batch``, which cuts the global batch as ``fit`` does) five ways, each in a
 process of its own, so that neither library's threads nor its heap meet the other's:
 
 - npgrad, ``mpiexec -n N``, one BLAS thread per process;
 - npgrad, one process, N BLAS threads;
 - npgrad, one process, ``DataParallel(threads=N)``: N replicas of the model in N threads,
   one BLAS thread each (``npgrad.distribution.threads``), the MPI setup without MPI;
+- npgrad, one process started, ``DataParallel(processes=N)``: ``fit`` forks N - 1 copies
+  of it (``npgrad.distribution.processes``), one BLAS thread each, the MPI setup from a
+  plain ``python``. The fork costs tens of milliseconds per ``fit`` (the copy-on-write
+  faults of the pages either process writes next), which a real ``fit`` of hundreds of
+  steps spreads thin: this setup times its rounds inside one ``fit`` of all of them (a
+  callback's clock in the caller) and drops the first, which holds the fork, as the others
+  drop their warm-up. The DCGAN goes through ``fit`` here (the same ``train_step`` as its
+  ``train_on_batch`` elsewhere, which does not fork);
 - PyTorch, one process, N threads.
 
 Blocks of rounds alternate between the setups; the table gives the median seconds
@@ -52,6 +60,10 @@ def child(kind, library, steps, rounds):
 
     import npgrad
 
+    if library == "npgrad-forked":
+        seconds = rounds_in_one_forked_fit(kind, steps, rounds, int(os.environ["BENCH_THREADS"]))
+        print(json.dumps(seconds))
+        return
     if library == "torch":
         from harness import import_torch
 
@@ -66,6 +78,9 @@ def child(kind, library, steps, rounds):
         if library == "npgrad-threads":
             npgrad.distribution.set_distribution(
                 npgrad.distribution.DataParallel(threads=int(os.environ["BENCH_THREADS"])))
+        if library == "npgrad-forked":
+            npgrad.distribution.set_distribution(
+                npgrad.distribution.DataParallel(processes=int(os.environ["BENCH_THREADS"])))
         npgrad.utils.set_num_threads(int(os.environ["BENCH_THREADS"]))
         run = bench_workloads.npgrad_trainer(kind, steps)
         chief = npgrad.distribution.process_id() == 0
@@ -77,6 +92,36 @@ def child(kind, library, steps, rounds):
         seconds.append(time.perf_counter() - start)
     if chief:
         print(json.dumps(seconds))
+
+
+def rounds_in_one_forked_fit(kind, steps, rounds, processes):
+    """Seconds of each round of ``steps`` steps in one ``fit`` under
+    ``DataParallel(processes=processes)``, the first round (the fork's) left out."""
+    import bench_workloads
+    import numpy as np
+
+    import npgrad
+
+    npgrad.utils.set_num_threads(processes)
+    npgrad.distribution.set_distribution(npgrad.distribution.DataParallel(processes=processes))
+    x, y = bench_workloads.data(kind, steps)
+    x = np.concatenate([x] * (rounds + 1))
+    y = None if y is None else np.concatenate([y] * (rounds + 1))
+    if kind == "dcgan":  # GAN.train_step through fit
+        model = bench_workloads.npgrad_gan()
+    else:
+        model = bench_workloads.npgrad_model(kind)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    times = []
+
+    class Clock(npgrad.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if (batch + 1) % steps == 0:
+                times.append(time.perf_counter())
+
+    model.fit(x, y, batch_size=bench_workloads.BATCHES.get(kind, bench_workloads.BATCH),
+              epochs=1, shuffle=False, verbose=0, callbacks=[Clock()])
+    return [float(t) for t in np.diff(times)]
 
 
 def measure(kind, setup, steps, rounds):
@@ -106,7 +151,8 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per block")
     parser.add_argument("--steps", type=int, default=4, help="training steps per round")
     parser.add_argument("--child", choices=KINDS)
-    parser.add_argument("--library", choices=("npgrad", "npgrad-threads", "torch"),
+    parser.add_argument("--library", choices=("npgrad", "npgrad-threads", "npgrad-forked",
+                                              "torch"),
                         default="npgrad")
     args = parser.parse_args(argv)
     if args.child:
@@ -115,7 +161,8 @@ def main(argv=None):
     n = args.cores
     setups = {f"npgrad, {n} processes x 1 thread": (n, 1, "npgrad"),
               f"npgrad, 1 process x {n} threads": (1, n, "npgrad"),
-              f"npgrad, 1 process x {n} replicas": (1, n, "npgrad-threads")}
+              f"npgrad, 1 process x {n} replicas": (1, n, "npgrad-threads"),
+              f"npgrad, {n} processes forked by fit": (1, n, "npgrad-forked")}
     try:
         import torch  # noqa: F401
         setups[f"PyTorch, 1 process x {n} threads"] = (1, n, "torch")
@@ -126,8 +173,8 @@ def main(argv=None):
         seconds = {name: [] for name in setups}
         for _ in range(args.blocks):
             for name, setup in setups.items():
-                seconds[name] += measure(kind, setup, args.steps, args.rounds)
-        table[kind] = {name: statistics.median(s) for name, s in seconds.items()}
+                seconds[name] += measure(kind, setup, args.steps, args.rounds) or []
+        table[kind] = {name: statistics.median(s) if s else None for name, s in seconds.items()}
         table[kind]["rounds"] = seconds
     names = list(setups)
     torch_name = next((name for name in names if name.startswith("PyTorch")), None)
@@ -137,6 +184,9 @@ def main(argv=None):
     for kind, row in table.items():
         cells = []
         for name in names:
+            if row[name] is None:
+                cells.append("-")
+                continue
             ratio = f" ({row[name] / row[torch_name]:.2f})" if torch_name else ""
             cells.append(f"{row[name]:.3f}{ratio}")
         print(f"| {kind} | " + " | ".join(cells) + " |")

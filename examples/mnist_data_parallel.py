@@ -4,6 +4,7 @@ over replicas of the model in threads of one process.
     mpiexec -n 2 python examples/mnist_data_parallel.py             # 2 processes here
     mpiexec -n 8 -f hosts python examples/mnist_data_parallel.py    # across machines
     python examples/mnist_data_parallel.py --threads 2              # 2 replicas, no MPI
+    python examples/mnist_data_parallel.py --processes 2            # fit forks, no MPI
     python examples/mnist_data_parallel.py --quick                  # also runs alone
 
 Every process builds the same model and runs the same script; ``fit`` cuts each global batch
@@ -13,7 +14,9 @@ Processes that share a machine's cores split them (``mpiexec -n 2`` on 2 cores: 
 thread each; ``OPENBLAS_NUM_THREADS`` overrides). ``pip install "npgrad[mpi]"`` installs
 mpi4py and MPICH's ``mpiexec``. With ``--threads N`` one process runs N replicas side by
 side, each on its slice of every batch with one BLAS thread (``DataParallel(threads=N)``,
-see docs/distributed.md): nothing to install.
+see docs/distributed.md): nothing to install. With ``--processes N`` each ``fit`` forks
+N - 1 copies of this process, which train as ``mpiexec -n N`` would
+(``DataParallel(processes=N)``, Linux and macOS): nothing to install either.
 """
 
 import argparse
@@ -36,10 +39,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None,
                         help="replicas of the model in threads of this process (no MPI)")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="processes fit forks from this one (no MPI)")
     args = parser.parse_args(argv)
 
     npgrad.distribution.initialize()  # joins the MPI world under mpiexec; a no-op alone
-    strategy = npgrad.distribution.DataParallel(threads=args.threads)
+    strategy = npgrad.distribution.DataParallel(threads=args.threads, processes=args.processes)
     npgrad.distribution.set_distribution(strategy)
     chief = npgrad.distribution.process_id() == 0
     npgrad.utils.set_random_seed(args.seed)  # rank 0's weights are broadcast anyway
@@ -54,8 +59,9 @@ def main(argv=None):
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=1000, verbose=0)
     steps = sum(1 for _ in range(0, len(x_train), args.batch_size)) * args.epochs
     if chief:
-        print(f"processes {npgrad.distribution.num_processes()}, replicas "
-              f"{strategy.num_processes}, {steps / seconds:.1f} steps/s, "
+        print(f"processes {npgrad.distribution.num_processes()}, forked by fit "
+              f"{args.processes or 1}, replicas {strategy.num_processes}, "
+              f"{steps / seconds:.1f} steps/s, "
               f"allreduce {1e3 * strategy.seconds_in_allreduce / max(strategy.allreduce_calls, 1):.2f} "
               f"ms per step")
         print(f"train loss {history.history['loss'][-1]:.4f}; test loss {loss:.4f}, "

@@ -98,8 +98,19 @@ def test_transformer_text_quick_learns_word_order():
 @needs_mnist
 def test_mnist_data_parallel_quick_on_two_thread_replicas(tmp_path):
     out = run_example("mnist_data_parallel.py", "--quick", "--threads", "2", "--out", str(tmp_path))
-    assert "processes 1, replicas 2" in out
+    assert "processes 1, forked by fit 1, replicas 2" in out
     assert _accuracy(out) > 0.5  # 2,000 images, one epoch at batch 128
+    assert (tmp_path / "model.npgrad").exists()
+
+
+@pytest.mark.example
+@needs_mnist
+def test_mnist_data_parallel_quick_on_two_forked_processes(tmp_path):
+    out = run_example("mnist_data_parallel.py", "--quick", "--processes", "2",
+                      "--out", str(tmp_path))
+    assert "processes 1, forked by fit 2, replicas 1" in out
+    assert out.count("Epoch 1/1") <= 1 and out.count("16/16") == 1  # the fork prints nothing
+    assert _accuracy(out) > 0.5
     assert (tmp_path / "model.npgrad").exists()
 
 

@@ -33,7 +33,8 @@ class DistributionError(RuntimeError):
     """A collective failed or timed out (another process died, hung or diverged)."""
 
 
-def _timeout_from_env():
+def timeout_from_env():
+    """Seconds a collective may wait: ``NPGRAD_MPI_TIMEOUT`` (a positive number), else 120."""
     value = os.environ.get("NPGRAD_MPI_TIMEOUT")
     if value is None:
         return DEFAULT_TIMEOUT
@@ -84,7 +85,7 @@ class MPICommunicator:
         self.comm = MPI.COMM_WORLD if comm is None else comm
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
-        self.timeout = _timeout_from_env() if timeout is None else float(timeout)
+        self.timeout = timeout_from_env() if timeout is None else float(timeout)
 
     def _wait(self, request, what):
         """Poll ``request`` until done, up to the deadline: for :data:`_SPIN_SECONDS` without

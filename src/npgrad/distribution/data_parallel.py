@@ -1,8 +1,9 @@
 """DataParallel: every rank holds the whole model and trains on its slice of each batch.
 
-The ranks are MPI processes, or with ``threads=N`` replicas of the model in threads of this
-process (:mod:`npgrad.distribution.threads`, which shares the trainable arrays instead of
-broadcasting them). Horovod's design, on MPI:
+The ranks are MPI processes, with ``processes=N`` copies of this process forked by each
+``fit`` (:mod:`npgrad.distribution.processes`), or with ``threads=N`` replicas of the model
+in threads of this process (:mod:`npgrad.distribution.threads`, which shares the trainable
+arrays instead of broadcasting them). Horovod's design, on MPI:
 
 - when training starts, rank 0's weights and optimizer state are broadcast, after a check
   that every rank built the same model (same weight shapes and dtypes);
@@ -17,7 +18,9 @@ broadcasting them). Horovod's design, on MPI:
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
 import threading
 import time
 import zlib
@@ -25,6 +28,7 @@ import zlib
 import numpy as np
 
 from npgrad.distribution import current
+from npgrad.distribution import processes as _processes
 from npgrad.distribution import threads as _threads
 from npgrad.distribution.communicator import DistributionError
 
@@ -32,6 +36,15 @@ from npgrad.distribution.communicator import DistributionError
 def _rows(length, rank, size):
     """This rank's contiguous part of ``length`` rows: sizes differ by at most one."""
     return slice(length * rank // size, length * (rank + 1) // size)
+
+
+def _count(value, name):
+    """A positive int option of DataParallel (None when not given)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"DataParallel: {name} must be a positive int, got {value!r}")
+    return int(value)
 
 
 def _batch_length(x):
@@ -93,12 +106,18 @@ def _metric_states(metrics):
 
 
 class DataParallel:
-    """Data-parallel training over MPI processes or over threads of this process (Keras 3's
-    ``keras.distribution.DataParallel``).
+    """Data-parallel training over MPI processes, over processes forked by ``fit``, or over
+    threads of this process (Keras 3's ``keras.distribution.DataParallel``).
 
     Args:
         devices: accepted for Keras compatibility; with MPI, each process is one device.
         communicator: the process group (default: the one :func:`initialize` joined).
+        processes: each ``fit`` forks ``processes - 1`` copies of this process and trains
+            on slices of every batch in all of them, as ``mpiexec -n processes`` would
+            (:mod:`npgrad.distribution.processes`): a plain ``python train.py`` uses every
+            core without MPI. ``evaluate``, ``predict`` and ``train_on_batch`` run in this
+            process alone. Needs ``os.fork`` (Linux, macOS); not with MPI processes or
+            ``threads``.
         threads: run ``threads`` replicas of the model in this process, one thread each, on
             slices of every batch (:mod:`npgrad.distribution.threads`): both cores of a
             2-core machine busy on a conv net or a Transformer without a second process.
@@ -110,23 +129,41 @@ class DataParallel:
             i.e. an average, as Horovod). Each thread has its own.
     """
 
-    def __init__(self, devices=None, communicator=None, threads=None, **kwargs):
+    def __init__(self, devices=None, communicator=None, threads=None, processes=None,
+                 **kwargs):
         self.communicator = current.communicator() if communicator is None else communicator
         self.devices = devices
         self.runner = None
-        if threads is not None:
-            if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) \
-                    or threads < 1:
-                raise ValueError(f"DataParallel: threads must be a positive int, got {threads!r}")
-            if self.communicator.size > 1:
+        self.process_group = None
+        threads, processes = _count(threads, "threads"), _count(processes, "processes")
+        if threads is not None and processes is not None:
+            raise ValueError(f"DataParallel: threads={threads} and processes={processes}; "
+                             f"use one or the other")
+        for name, value in (("threads", threads), ("processes", processes)):
+            if value is not None and self.communicator.size > 1:
                 raise ValueError(
-                    f"DataParallel: threads={threads} with {self.communicator.size} MPI "
+                    f"DataParallel: {name}={value} with {self.communicator.size} MPI "
                     f"processes; use one or the other (one thread per process under mpiexec)")
-            self.communicator = _threads.ThreadCommunicator(int(threads))
+        if processes is not None:
+            if not hasattr(os, "fork"):
+                raise NotImplementedError(
+                    f"DataParallel: processes={processes} forks this process, and this "
+                    f"platform has no os.fork; use mpiexec or threads= instead")
+            self.communicator = self.process_group = _processes.ProcessCommunicator(processes)
+        if threads is not None:
+            self.communicator = _threads.ThreadCommunicator(threads)
             self.runner = _threads.ReplicaRunner(self.communicator)
         self._local = threading.local()
         self.seconds_in_allreduce = 0.0
         self.allreduce_calls = 0
+
+    def forked_for_fit(self):
+        """The context ``fit`` runs in: with ``processes=``, every rank forked for it
+        (:func:`npgrad.distribution.processes.forked_ranks`), else nothing."""
+        group = self.process_group
+        if group is None or group.processes == 1 or group.forked:
+            return contextlib.nullcontext()
+        return _processes.forked_ranks(group)
 
     @property
     def gradient_scale(self):

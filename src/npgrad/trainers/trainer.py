@@ -15,6 +15,7 @@ passes ``x`` alone (autoencoders, GANs).
 
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 
@@ -396,6 +397,14 @@ class Trainer(DistributedSteps):
             train.x, train.y, train.sample_weight = kept
             val = adapters.ArrayAdapter(*held, batch_size=validation_batch_size)
 
+        forks = getattr(distribution_state.distribution(), "forked_for_fit", None)
+        with forks() if forks is not None else contextlib.nullcontext():
+            return self._fit_epochs(train, val, epochs, initial_epoch, steps_per_epoch,
+                                    validation_steps, validation_freq, callbacks, verbose)
+
+    def _fit_epochs(self, train, val, epochs, initial_epoch, steps_per_epoch, validation_steps,
+                    validation_freq, callbacks, verbose):
+        """``fit``'s epochs, in every rank of a data-parallel distribution."""
         data_parallel = distribution_state.active()
         train.distribution = data_parallel  # every rank cuts the batches rank 0 shuffled
         self._synchronized_with = None  # every fit starts from rank 0's weights

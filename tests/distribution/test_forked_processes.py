@@ -1,0 +1,283 @@
+"""DataParallel(processes=N): each fit forks N - 1 ranks, which train as one model does.
+
+The gradient of a global batch is the sum of each slice's gradient weighted by its share,
+so with float64 weights and no per-batch statistics the forked ranks must end with one
+model's weights and logs, to rounding; only the calling process comes back from ``fit``, a
+failure in any rank is raised in it, and no process is left behind.
+"""
+
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import npgrad
+from npgrad import layers as L
+from npgrad.distribution import DataParallel, DistributionError
+from npgrad.distribution import processes as forked
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="processes= needs os.fork")
+
+
+@pytest.fixture(autouse=True)
+def no_distribution_after():
+    yield
+    npgrad.distribution.set_distribution(None)
+
+
+def data(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 6))
+    return x, (x[:, :3].sum(axis=1) > 0).astype("int64")
+
+
+def mlp(seed=1):
+    npgrad.utils.set_random_seed(seed)
+    model = npgrad.Sequential([npgrad.Input((6,)), L.Dense(8, activation="tanh", dtype="float64"),
+                               L.Dense(2, dtype="float64")])
+    model.compile(npgrad.optimizers.Adam(0.01),
+                  npgrad.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    return model
+
+
+def train(processes, run):
+    """``run(model)`` under DataParallel(processes=processes) (None: no distribution)."""
+    npgrad.distribution.set_distribution(
+        None if processes is None else DataParallel(processes=processes))
+    try:
+        model = mlp()
+        return model, run(model)
+    finally:
+        npgrad.distribution.set_distribution(None)
+
+
+def assert_same_weights(a, b, atol=1e-12):
+    for u, v in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_allclose(u, v, rtol=0, atol=atol)
+
+
+def gone(pid):
+    """Whether process ``pid`` has ended and been reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+class PidFiles(npgrad.callbacks.Callback):
+    """Every rank writes its pid at the start of training; ``fail`` raises in the named
+    rank (the caller, or a fork) at the end of the second batch."""
+
+    def __init__(self, folder, fail=None):
+        super().__init__()
+        self.folder, self.fail, self.caller = folder, fail, os.getpid()
+
+    def on_train_begin(self, logs=None):
+        (self.folder / str(os.getpid())).write_text("started")
+
+    def on_train_batch_end(self, batch, logs=None):
+        forked_rank = os.getpid() != self.caller
+        if batch == 1 and self.fail == ("fork" if forked_rank else "caller"):
+            raise ValueError(f"a callback failed in pid {os.getpid()}")
+
+
+def test_two_processes_train_and_validate_as_one_model(tmp_path):
+    def run(model):
+        x, y = data()
+        return model.fit(x, y, batch_size=16, epochs=3, verbose=0, validation_split=0.2,
+                         callbacks=[PidFiles(tmp_path)]).history
+
+    one, expected = train(None, run)
+    pids = {int(p.name) for p in tmp_path.iterdir()}
+    two, got = train(2, run)
+    forks = {int(p.name) for p in tmp_path.iterdir()} - pids
+    assert len(forks) == 1 and os.getpid() not in forks  # one rank more, and it is gone
+    assert all(gone(pid) for pid in forks)
+    assert_same_weights(one, two)
+    assert set(got) == set(expected)
+    for key, values in expected.items():
+        np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-12, err_msg=key)
+    distribution = DataParallel(processes=2)
+    assert distribution.num_processes == 1  # a group of one outside fit
+
+
+@settings(max_examples=10, deadline=None)
+@given(processes=st.integers(2, 3), n=st.integers(1, 13), batch_size=st.integers(1, 6),
+       shuffle=st.booleans())
+def test_any_batch_cut_and_process_count_matches_one_model(processes, n, batch_size, shuffle):
+    def run(model):
+        x, y = data(n, seed=n)
+        return model.fit(x, y, batch_size=batch_size, epochs=2, verbose=0,
+                         shuffle=shuffle).history
+
+    one, expected = train(None, run)
+    many, got = train(processes, run)
+    assert_same_weights(one, many)
+    for key, values in expected.items():
+        np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-12, err_msg=key)
+
+
+def test_evaluate_and_predict_after_fit_run_in_the_calling_process():
+    def run(model):
+        x, y = data()
+        model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+        return model.evaluate(x, y, verbose=0), model.predict(x, verbose=0)
+
+    _, (loss_one, predictions_one) = train(None, run)
+    _, (loss_two, predictions_two) = train(2, run)
+    np.testing.assert_allclose(loss_two, loss_one, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(predictions_two, predictions_one, rtol=0, atol=1e-12)
+
+
+def test_only_the_caller_prints(capfd):
+    class Hello(npgrad.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            print("hello from a rank")
+
+    train(2, lambda model: model.fit(*data(), batch_size=10, epochs=1, verbose=2,
+                                     callbacks=[Hello()]))
+    out = capfd.readouterr().out
+    assert out.count("hello from a rank") == 1
+    assert out.count("5/5 - ") == 1  # one progress line
+
+
+def test_an_error_in_a_forked_rank_is_raised_in_the_caller_with_its_traceback(tmp_path):
+    def run(model):
+        return model.fit(*data(), batch_size=10, epochs=2, verbose=0,
+                         callbacks=[PidFiles(tmp_path, fail="fork")])
+
+    with pytest.raises(DistributionError, match=r"process 1 of 2 .*\n(.|\n)*ValueError: "
+                                                r"a callback failed in pid"):
+        train(2, run)
+    assert all(gone(int(p.name)) for p in tmp_path.iterdir() if int(p.name) != os.getpid())
+
+
+def test_an_error_in_the_caller_ends_every_fork(tmp_path):
+    def run(model):
+        return model.fit(*data(), batch_size=10, epochs=2, verbose=0,
+                         callbacks=[PidFiles(tmp_path, fail="caller")])
+
+    with pytest.raises(ValueError, match=f"a callback failed in pid {os.getpid()}"):
+        train(3, run)
+    forks = [int(p.name) for p in tmp_path.iterdir() if int(p.name) != os.getpid()]
+    assert len(forks) == 2 and all(gone(pid) for pid in forks)
+
+
+@pytest.mark.parametrize("stopper", ["caller", "fork"])
+def test_a_rank_that_stops_alone_fails_the_fit_instead_of_hanging(stopper):
+    caller = os.getpid()
+
+    class StopAlone(npgrad.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1 and (os.getpid() == caller) == (stopper == "caller"):
+                self.model.stop_training = True
+
+    def run(model):
+        return model.fit(*data(), batch_size=10, epochs=1, verbose=0, callbacks=[StopAlone()])
+
+    expected = r"(?s)process 1 of 2 .*did a callback stop training in one rank only\?"
+    with pytest.raises(DistributionError, match=expected):
+        train(2, run)
+
+
+def test_the_model_can_fit_again_and_the_group_is_reset():
+    def run(model):
+        x, y = data()
+        first = model.fit(x, y, batch_size=10, epochs=1, verbose=0).history["loss"]
+        second = model.fit(x, y, batch_size=10, epochs=1, verbose=0).history["loss"]
+        return first + second
+
+    one, expected = train(None, run)
+    two, got = train(2, run)
+    assert_same_weights(one, two)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_processes_must_be_a_positive_int(bad):
+    with pytest.raises(ValueError, match=f"processes must be a positive int, got {bad!r}"):
+        DataParallel(processes=bad)
+
+
+def test_processes_and_threads_exclude_each_other():
+    with pytest.raises(ValueError, match="threads=2 and processes=2; use one or the other"):
+        DataParallel(threads=2, processes=2)
+
+
+# ------------------------------------------------------------------ the communicator
+def in_every_rank(processes, body, timeout=None):
+    """``body(group)`` in every rank of a fresh group; an assertion failing in a fork is
+    raised here as DistributionError."""
+    group = forked.ProcessCommunicator(processes, timeout=timeout)
+    with forked.forked_ranks(group):
+        body(group)
+
+
+@settings(max_examples=8, deadline=None)
+@given(processes=st.integers(2, 3), size=st.integers(1, 300),
+       dtype=st.sampled_from(["float32", "float64", "int64"]), slot=st.sampled_from([64, 1000]))
+def test_collectives_move_buffers_larger_than_a_slot(processes, size, dtype, slot):
+    """Slots of 64 or 1,000 bytes: every collective goes in pieces."""
+    def body(group):
+        rank = group.rank
+        values = np.arange(size, dtype=dtype) * (rank + 1)
+        total = group.allreduce_sum(values.copy())
+        np.testing.assert_array_equal(total, np.arange(size, dtype=dtype)
+                                      * sum(range(1, processes + 1)))
+        shared = group.broadcast(values.copy(), root=processes - 1)
+        np.testing.assert_array_equal(shared, np.arange(size, dtype=dtype) * processes)
+        rows = np.full((rank + size % 4, 3), rank, dtype=dtype)
+        gathered = group.allgather_rows(rows)
+        expected = np.concatenate([np.full((r + size % 4, 3), r, dtype=dtype)
+                                   for r in range(processes)])
+        np.testing.assert_array_equal(gathered, expected)
+        np.testing.assert_array_equal(group.allgather_int64([rank, size]),
+                                      [[r, size] for r in range(processes)])
+        group.barrier()
+
+    previous = forked.SLOT_BYTES
+    forked.SLOT_BYTES = slot
+    try:
+        in_every_rank(processes, body)
+    finally:
+        forked.SLOT_BYTES = previous
+
+
+def test_every_rank_adds_in_the_same_order_so_sums_agree_to_the_bit():
+    def body(group):
+        rng = np.random.default_rng(group.rank)
+        total = group.allreduce_sum(rng.normal(size=1000).astype("float32") * 1e6)
+        mine = total.view(np.int64).copy()
+        np.testing.assert_array_equal(group.allgather_int64(mine[:40])[0],
+                                      group.allgather_int64(mine[:40])[-1])
+
+    in_every_rank(3, body)
+
+
+def test_a_hung_rank_times_out_with_a_clear_error():
+    def body(group):
+        if group.rank == 1:
+            time.sleep(30)
+        group.barrier()
+
+    started = time.monotonic()
+    with pytest.raises(DistributionError, match=r"process 0 of 2 waited 0\.5 s for process 1 "
+                                                r"in a barrier"):
+        in_every_rank(2, body, timeout=0.5)
+    assert time.monotonic() - started < 10
+
+
+def test_a_fork_never_returns_into_the_caller():
+    """After its body a fork ends (``os._exit``): the code after the block runs once."""
+    def body(group):
+        group.barrier()
+
+    marker = os.getpid()
+    in_every_rank(2, body)
+    assert os.getpid() == marker and sys.stdout is not None
