@@ -16,7 +16,7 @@ mpi4py and MPICH's ``mpiexec``. With ``--threads N`` one process runs N replicas
 side, each on its slice of every batch with one BLAS thread (``DataParallel(threads=N)``,
 see docs/distributed.md): nothing to install. With ``--processes N`` each ``fit`` forks
 N - 1 copies of this process, which train as ``mpiexec -n N`` would
-(``DataParallel(processes=N)``, Linux and macOS): nothing to install either.
+(``DataParallel(processes=N)``, Linux): nothing to install either.
 """
 
 import argparse

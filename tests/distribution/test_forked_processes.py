@@ -20,7 +20,8 @@ from npgrad import layers as L
 from npgrad.distribution import DataParallel, DistributionError
 from npgrad.distribution import processes as forked
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="processes= needs os.fork")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
+                                reason="processes= needs os.fork and a BLAS that survives it")
 
 
 @pytest.fixture(autouse=True)
@@ -123,16 +124,31 @@ def test_any_batch_cut_and_process_count_matches_one_model(processes, n, batch_s
         np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-12, err_msg=key)
 
 
-def test_evaluate_and_predict_after_fit_run_in_the_calling_process():
+def test_evaluate_and_predict_fork_too_and_give_one_models_results(tmp_path):
+    class Pids(npgrad.callbacks.Callback):
+        def __init__(self, kind):
+            super().__init__()
+            self.kind = kind
+
+        def on_test_begin(self, logs=None):
+            (tmp_path / f"{self.kind}-{os.getpid()}").write_text("")
+
+        on_predict_begin = on_test_begin
+
     def run(model):
         x, y = data()
         model.fit(x, y, batch_size=10, epochs=1, verbose=0)
-        return model.evaluate(x, y, verbose=0), model.predict(x, verbose=0)
+        return (model.evaluate(x, y, batch_size=7, verbose=0, callbacks=[Pids("evaluate")]),
+                model.predict(x, batch_size=9, verbose=0, callbacks=[Pids("predict")]))
 
     _, (loss_one, predictions_one) = train(None, run)
     _, (loss_two, predictions_two) = train(2, run)
     np.testing.assert_allclose(loss_two, loss_one, rtol=0, atol=1e-12)
     np.testing.assert_allclose(predictions_two, predictions_one, rtol=0, atol=1e-12)
+    for kind in ("evaluate", "predict"):  # the caller (both runs: one file) and a fork
+        pids = [int(p.name.split("-")[1]) for p in tmp_path.glob(f"{kind}-*")]
+        assert os.getpid() in pids and len(pids) == 2 and all(gone(p) for p in pids
+                                                              if p != os.getpid())
 
 
 def test_only_the_caller_prints(capfd):
@@ -203,6 +219,13 @@ def test_the_model_can_fit_again_and_the_group_is_reset():
 def test_processes_must_be_a_positive_int(bad):
     with pytest.raises(ValueError, match=f"processes must be a positive int, got {bad!r}"):
         DataParallel(processes=bad)
+
+
+def test_macos_is_refused_with_a_clear_error(monkeypatch):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    with pytest.raises(NotImplementedError, match=r"processes=2 forks this process, which "
+                                                  r"needs os.fork .* not darwin\); use mpiexec"):
+        DataParallel(processes=2)
 
 
 def test_processes_and_threads_exclude_each_other():

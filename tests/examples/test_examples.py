@@ -105,6 +105,8 @@ def test_mnist_data_parallel_quick_on_two_thread_replicas(tmp_path):
 
 @pytest.mark.example
 @needs_mnist
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
+                    reason="DataParallel(processes=) forks: Linux and the other Unixes")
 def test_mnist_data_parallel_quick_on_two_forked_processes(tmp_path):
     out = run_example("mnist_data_parallel.py", "--quick", "--processes", "2",
                       "--out", str(tmp_path))

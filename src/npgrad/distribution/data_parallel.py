@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import sys
 import threading
 import time
 import zlib
@@ -115,9 +116,9 @@ class DataParallel:
         processes: each ``fit`` forks ``processes - 1`` copies of this process and trains
             on slices of every batch in all of them, as ``mpiexec -n processes`` would
             (:mod:`npgrad.distribution.processes`): a plain ``python train.py`` uses every
-            core without MPI. ``evaluate``, ``predict`` and ``train_on_batch`` run in this
-            process alone. Needs ``os.fork`` (Linux, macOS); not with MPI processes or
-            ``threads``.
+            core without MPI. ``evaluate`` and ``predict`` fork the same way; the
+            ``*_on_batch`` methods run in this process alone. Linux (and the other Unixes
+            with ``os.fork``), not macOS or Windows; not with MPI processes or ``threads``.
         threads: run ``threads`` replicas of the model in this process, one thread each, on
             slices of every batch (:mod:`npgrad.distribution.threads`): both cores of a
             2-core machine busy on a conv net or a Transformer without a second process.
@@ -145,10 +146,11 @@ class DataParallel:
                     f"DataParallel: {name}={value} with {self.communicator.size} MPI "
                     f"processes; use one or the other (one thread per process under mpiexec)")
         if processes is not None:
-            if not hasattr(os, "fork"):
+            if not hasattr(os, "fork") or sys.platform == "darwin":
                 raise NotImplementedError(
-                    f"DataParallel: processes={processes} forks this process, and this "
-                    f"platform has no os.fork; use mpiexec or threads= instead")
+                    f"DataParallel: processes={processes} forks this process, which needs "
+                    f"os.fork and a BLAS that survives it (Linux, not {sys.platform}); use "
+                    f"mpiexec or threads= instead")
             self.communicator = self.process_group = _processes.ProcessCommunicator(processes)
         if threads is not None:
             self.communicator = _threads.ThreadCommunicator(threads)
@@ -157,9 +159,10 @@ class DataParallel:
         self.seconds_in_allreduce = 0.0
         self.allreduce_calls = 0
 
-    def forked_for_fit(self):
-        """The context ``fit`` runs in: with ``processes=``, every rank forked for it
-        (:func:`npgrad.distribution.processes.forked_ranks`), else nothing."""
+    def forked_ranks(self):
+        """The context ``fit``, ``evaluate`` and ``predict`` run in: with ``processes=``,
+        every rank forked for the call (:func:`npgrad.distribution.processes.forked_ranks`;
+        nothing when already forked), else nothing."""
         group = self.process_group
         if group is None or group.processes == 1 or group.forked:
             return contextlib.nullcontext()

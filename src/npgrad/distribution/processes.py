@@ -1,4 +1,5 @@
-"""Data parallelism over processes forked for one ``fit``: ``DataParallel(processes=N)``.
+"""Data parallelism over processes forked for one ``fit``, ``evaluate`` or ``predict`` call:
+``DataParallel(processes=N)``.
 
 Two MPI processes train a convolutional net on a 2-core machine faster than one process
 with two BLAS threads: each runs the whole step on its half of the batch, so every
@@ -21,8 +22,11 @@ threads share only the GEMMs (docs/performance.md). ``processes=N`` gives one pl
 - Every rank sums the slots in rank order, so every process computes the same gradient sum
   to the bit and the processes' weights stay equal, as with MPI.
 
-Outside ``fit`` (``evaluate``, ``predict``, ``train_on_batch``) the communicator has one
-rank and nothing is forked. Needs ``os.fork`` (Linux, macOS).
+``evaluate`` and ``predict`` fork the same way (each rank scores or predicts its slice of
+every batch; ``predict`` gathers the slices back in every rank). Between calls, and in the
+``*_on_batch`` methods, the communicator has one rank and nothing is forked. Needs ``os.fork``
+and a BLAS that survives it: Linux and the other Unixes, not macOS (Apple's Accelerate, which
+NumPy's macOS wheels may use, runs on a thread pool that a forked child must not touch).
 """
 
 from __future__ import annotations
@@ -196,8 +200,9 @@ class ProcessCommunicator:
     # ------------------------------------------------------------- barrier
     def _read(self, fd, rank, what):
         """One byte from ``fd`` (the pipe from ``rank``), waiting up to the time limit."""
-        ready, _, _ = select.select([fd], [], [], self.timeout)
-        if not ready:
+        poller = select.poll()  # not select.select: file numbers above 1023 are fine
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(self.timeout * 1e3):
             raise DistributionError(
                 f"npgrad.distribution: process {self.rank} of {self.size} waited "
                 f"{self.timeout:g} s for process {rank} in {what}; it hung or left the "

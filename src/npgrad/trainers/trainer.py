@@ -48,6 +48,13 @@ _TAKES_TRAINING = {}
 _COMPILE_KEYWORDS = ("steps_per_execution", "auto_scale_loss")
 
 
+def _in_every_rank():
+    """The context ``fit``, ``evaluate`` and ``predict`` run their batches in: with
+    ``DataParallel(processes=N)``, in every rank it forks; else as they are."""
+    forks = getattr(distribution_state.distribution(), "forked_ranks", None)
+    return forks() if forks is not None else contextlib.nullcontext()
+
+
 class Trainer(DistributedSteps):
     """The training half of ``Model``: compile, steps, metrics and loops.
 
@@ -397,8 +404,7 @@ class Trainer(DistributedSteps):
             train.x, train.y, train.sample_weight = kept
             val = adapters.ArrayAdapter(*held, batch_size=validation_batch_size)
 
-        forks = getattr(distribution_state.distribution(), "forked_for_fit", None)
-        with forks() if forks is not None else contextlib.nullcontext():
+        with _in_every_rank():
             return self._fit_epochs(train, val, epochs, initial_epoch, steps_per_epoch,
                                     validation_steps, validation_freq, callbacks, verbose)
 
@@ -527,8 +533,9 @@ class Trainer(DistributedSteps):
         adapter = self._adapter(x, y, sample_weight, batch_size, False, None, caller,
                                 require_y="test_step")
         n_steps = adapter.num_batches if steps is None else steps
-        callbacks = self._callback_list(callbacks, verbose, 1, n_steps)
-        logs = self._evaluate_loop(adapter, callbacks, steps=steps)
+        with _in_every_rank():
+            callbacks = self._callback_list(callbacks, verbose, 1, n_steps)
+            logs = self._evaluate_loop(adapter, callbacks, steps=steps)
         return self._batch_logs(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -554,10 +561,10 @@ class Trainer(DistributedSteps):
         steps = arguments.optional_positive_int(steps, "steps", caller)
         adapter = self._adapter(x, None, None, batch_size, False, None, caller)
         n_steps = adapter.num_batches if steps is None else steps
-        callbacks = self._callback_list(callbacks, verbose, 1, n_steps)
-        callbacks.on_predict_begin()
         outputs = []
-        with no_grad():
+        with _in_every_rank(), no_grad():
+            callbacks = self._callback_list(callbacks, verbose, 1, n_steps)
+            callbacks.on_predict_begin()
             for step, data in enumerate(adapter.batches()):
                 if n_steps is not None and step >= n_steps:
                     break
@@ -565,7 +572,7 @@ class Trainer(DistributedSteps):
                 out = self._predict_batch(data)
                 outputs.append(out)
                 callbacks.on_predict_batch_end(step, {"outputs": out})
-        callbacks.on_predict_end()
+            callbacks.on_predict_end()
         if not outputs:
             raise ValueError(f"{caller}: the data yielded no batch")
         return _concatenate(outputs)
