@@ -10,7 +10,9 @@ every global batch:
     >>> model.fit(x, y, batch_size=256)           # the global batch; each process gets a slice
 
 Install with ``pip install "npgrad[mpi]"`` (mpi4py and the MPICH wheel, which brings
-``mpiexec``). See docs/distributed.md.
+``mpiexec``). Without MPI, ``DataParallel(processes=N)`` forks the ranks from a plain
+``python train.py`` for each ``fit``, ``evaluate`` and ``predict`` (Linux), and
+``DataParallel(threads=N)`` runs replicas of the model in threads. See docs/distributed.md.
 """
 
 from __future__ import annotations
