@@ -185,6 +185,43 @@ def test_an_error_in_the_caller_ends_every_fork(tmp_path):
     assert len(forks) == 2 and all(gone(pid) for pid in forks)
 
 
+class Batches(npgrad.utils.PyDataset):
+    """The data in batches of 10, built in Python (each rank iterates its own copy)."""
+
+    def __init__(self):
+        super().__init__()
+        self.x, self.y = data()
+
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, index):
+        return self.x[index * 10:(index + 1) * 10], self.y[index * 10:(index + 1) * 10]
+
+
+@pytest.mark.parametrize("source", ["PyDataset", "generator"])
+def test_a_pydataset_or_a_generator_trains_as_one_model(source):
+    def run(model):
+        if source == "PyDataset":
+            return model.fit(Batches(), epochs=2, verbose=0).history
+        batches = Batches()
+        endless = (batches[i % 5] for i in range(10))
+        return model.fit(endless, steps_per_epoch=5, epochs=2, verbose=0).history
+
+    one, expected = train(None, run)
+    two, got = train(2, run)
+    assert_same_weights(one, two)
+    np.testing.assert_allclose(got["loss"], expected["loss"], rtol=0, atol=1e-12)
+
+
+def test_no_file_or_shared_memory_is_left_open():
+    descriptors = sorted(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    for processes in (2, 3):
+        train(processes, lambda model: model.fit(*data(), batch_size=10, verbose=0))
+    if descriptors is not None:
+        assert sorted(os.listdir("/proc/self/fd")) == descriptors
+
+
 @pytest.mark.parametrize("stopper", ["caller", "fork"])
 def test_a_rank_that_stops_alone_fails_the_fit_instead_of_hanging(stopper):
     caller = os.getpid()

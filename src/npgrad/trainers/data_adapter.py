@@ -315,6 +315,7 @@ class PyDatasetAdapter:
         self.dataset = dataset
         self.shuffle = shuffle
         self.caller = caller
+        self.distribution = None  # a DataParallel: rank 0's batch order is used everywhere
 
     @property
     def num_batches(self):
@@ -333,6 +334,8 @@ class PyDatasetAdapter:
                 yield _checked_batch(data, self.caller, f"{type(self.dataset).__name__}[{index}]")
                 index += 1
         order = npgrad_random.generator().permutation(count) if self.shuffle else range(count)
+        if self.shuffle and self.distribution is not None:
+            order = self.distribution.broadcast_order(order)
         for index in self.dataset.iterate(order):
             yield _checked_batch(index, self.caller, type(self.dataset).__name__)
 
