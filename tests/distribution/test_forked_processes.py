@@ -222,6 +222,26 @@ def test_no_file_or_shared_memory_is_left_open():
         assert sorted(os.listdir("/proc/self/fd")) == descriptors
 
 
+def test_a_failed_fork_ends_the_ranks_already_started(monkeypatch):
+    real_fork, started = os.fork, []
+
+    def fork_once():
+        if started:
+            raise OSError("no more processes")
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    descriptors = sorted(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    monkeypatch.setattr(os, "fork", fork_once)
+    with pytest.raises(OSError, match="no more processes"):
+        train(3, lambda model: model.fit(*data(), batch_size=10, verbose=0))
+    assert len(started) == 1 and gone(started[0])
+    if descriptors is not None:
+        assert sorted(os.listdir("/proc/self/fd")) == descriptors
+
+
 @pytest.mark.parametrize("stopper", ["caller", "fork"])
 def test_a_rank_that_stops_alone_fails_the_fit_instead_of_hanging(stopper):
     caller = os.getpid()

@@ -57,7 +57,7 @@ class ProcessCommunicator:
     """Collectives among ``size`` processes forked from this one (rank 0 is this process).
 
     Before :meth:`fork` and after :meth:`close` it is a group of one (every collective is the
-    identity), so ``evaluate`` and ``predict`` outside ``fit`` run as without a distribution.
+    identity), so the ``*_on_batch`` methods run as without a distribution.
 
     Args:
         size: the number of processes, >= 1.
@@ -185,7 +185,8 @@ class ProcessCommunicator:
         self.size = 1
         self._bytes = None
         if self._memory is not None:
-            self._memory.close()
+            with contextlib.suppress(BufferError):  # a view still alive: freed with it
+                self._memory.close()
             self._memory = None
 
     def _failure(self, rank, how):
@@ -326,7 +327,13 @@ def forked_ranks(group):
     a normal end waits for them and raises the first failure among them.
     """
     with shared_threads(group.processes):  # one BLAS thread each on 2 cores
-        group.fork()
+        try:
+            group.fork()
+        except BaseException:  # os.fork failed: end the ranks already started
+            if group.rank == 0:
+                group.stop_children()
+                group.close()
+            raise
         if group.rank != 0:
             status = 0
             try:
