@@ -7,8 +7,11 @@ failure in any rank is raised in it, and no process is left behind.
 """
 
 import os
+import signal
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -240,6 +243,66 @@ def test_a_failed_fork_ends_the_ranks_already_started(monkeypatch):
     assert len(started) == 1 and gone(started[0])
     if descriptors is not None:
         assert sorted(os.listdir("/proc/self/fd")) == descriptors
+
+
+def test_a_fork_that_does_not_end_is_killed_after_the_time_limit(monkeypatch):
+    caller = os.getpid()
+
+    class Linger(npgrad.callbacks.Callback):
+        def on_train_end(self, logs=None):
+            if os.getpid() != caller:
+                time.sleep(30)
+
+    monkeypatch.setenv("NPGRAD_MPI_TIMEOUT", "0.5")
+    started = time.monotonic()
+    with pytest.raises(DistributionError, match=r"process 1 of 2 .* did not end within 0\.5 s "
+                                                r"of fit's end and was killed"):
+        train(2, lambda model: model.fit(*data(), batch_size=10, verbose=0,
+                                         callbacks=[Linger()]))
+    assert time.monotonic() - started < 10
+
+
+INTERRUPTED = """
+import os, sys, time
+import numpy as np
+import npgrad
+npgrad.distribution.set_distribution(npgrad.distribution.DataParallel(processes=2))
+model = npgrad.Sequential([npgrad.Input((6,)), npgrad.layers.Dense(2)])
+model.compile("sgd", "mse")
+
+class Started(npgrad.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 0:
+            print("started", flush=True)
+        time.sleep(0.01)
+
+model.fit(np.zeros((64, 6)), np.zeros((64, 2)), batch_size=2, epochs=1000, verbose=0,
+          callbacks=[Started()])
+"""
+
+
+def test_ctrl_c_ends_every_process_of_the_group():
+    src = Path(__file__).resolve().parents[2] / "src"
+    job = subprocess.Popen([sys.executable, "-c", INTERRUPTED], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           env=dict(os.environ, PYTHONPATH=str(src)))
+    try:
+        assert job.stdout.readline().strip() == "started"
+        os.killpg(job.pid, signal.SIGINT)  # what Ctrl-C does: the whole foreground group
+        _, err = job.communicate(timeout=60)
+    finally:
+        if job.poll() is None:
+            os.killpg(job.pid, signal.SIGKILL)
+    assert job.returncode != 0 and "KeyboardInterrupt" in err
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the fork goes with its parent
+        try:
+            os.killpg(job.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("a process of the interrupted group is still alive")
 
 
 @pytest.mark.parametrize("stopper", ["caller", "fork"])
