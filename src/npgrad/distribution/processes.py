@@ -162,7 +162,8 @@ class ProcessCommunicator:
             if time.monotonic() > deadline:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-                return f"did not end within {self.timeout:g} s of fit's end and was killed"
+                return (f"did not end within {self.timeout:g} s of process 0's end and was "
+                        f"killed")
             time.sleep(0.001)
 
     def stop_children(self):
@@ -192,8 +193,9 @@ class ProcessCommunicator:
     def _failure(self, rank, how):
         text = self._reported(rank).strip()
         detail = f":\n{text}" if text else (
-            " and reported no error: its fit ended before this one's (every rank must take "
-            "the same steps; did a callback stop training in one rank only?)")
+            " and reported no error: its call (fit, evaluate or predict) ended before this "
+            "one's (every rank must take the same steps; did a callback stop training in one "
+            "rank only?)")
         return DistributionError(
             f"npgrad.distribution: process {rank} of {self.processes} (forked by "
             f"DataParallel(processes={self.processes})) {how}{detail}")
@@ -215,9 +217,9 @@ class ProcessCommunicator:
         return True
 
     def _left(self, what):
-        return (f"npgrad.distribution: process 0 left during {what}: its fit ended before "
-                f"this one's (every rank must take the same steps; did a callback stop "
-                f"training in one rank only?)")
+        return (f"npgrad.distribution: process 0 left during {what}: its call (fit, "
+                f"evaluate or predict) ended before this one's (every rank must take the same "
+                f"steps; did a callback stop training in one rank only?)")
 
     def _write(self, fd, rank, what):
         try:
