@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import npgrad
-from npgrad import layers as L
 from npgrad.distribution import DataParallel, DistributionError
 from npgrad.distribution import processes as forked
+from tests.data_parallel_helpers import assert_same_weights, data, mlp, trained_under
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
                                 reason="processes= needs os.fork and a BLAS that survives it")
@@ -33,36 +33,9 @@ def no_distribution_after():
     npgrad.distribution.set_distribution(None)
 
 
-def data(n=50, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6))
-    return x, (x[:, :3].sum(axis=1) > 0).astype("int64")
-
-
-def mlp(seed=1):
-    npgrad.utils.set_random_seed(seed)
-    model = npgrad.Sequential([npgrad.Input((6,)), L.Dense(8, activation="tanh", dtype="float64"),
-                               L.Dense(2, dtype="float64")])
-    model.compile(npgrad.optimizers.Adam(0.01),
-                  npgrad.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
-
-
-def train(processes, run):
+def train(processes, run, build=mlp):
     """``run(model)`` under DataParallel(processes=processes) (None: no distribution)."""
-    npgrad.distribution.set_distribution(
-        None if processes is None else DataParallel(processes=processes))
-    try:
-        model = mlp()
-        return model, run(model)
-    finally:
-        npgrad.distribution.set_distribution(None)
-
-
-def assert_same_weights(a, b, atol=1e-12):
-    for u, v in zip(a.get_weights(), b.get_weights(), strict=True):
-        np.testing.assert_allclose(u, v, rtol=0, atol=atol)
+    return trained_under(None if processes is None else {"processes": processes}, run, build)
 
 
 def gone(pid):

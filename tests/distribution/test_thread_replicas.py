@@ -17,6 +17,7 @@ from npgrad import layers as L
 from npgrad.distribution import DataParallel
 from npgrad.distribution.communicator import DistributionError, LocalCommunicator
 from npgrad.distribution.threads import ThreadCommunicator
+from tests.data_parallel_helpers import assert_same_weights, data, mlp, trained_under
 
 
 @pytest.fixture(autouse=True)
@@ -25,36 +26,9 @@ def no_distribution_after():
     npgrad.distribution.set_distribution(None)
 
 
-def data(n=50, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, 6))
-    return x, (x[:, :3].sum(axis=1) > 0).astype("int64")
-
-
-def mlp(seed=1, optimizer=None):
-    npgrad.utils.set_random_seed(seed)
-    model = npgrad.Sequential([npgrad.Input((6,)), L.Dense(8, activation="tanh", dtype="float64"),
-                               L.Dense(2, dtype="float64")])
-    model.compile(optimizer or npgrad.optimizers.Adam(0.01),
-                  npgrad.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
-
-
 def train(threads, run, build=mlp):
     """``run(model)`` under DataParallel(threads=threads) (None: no distribution)."""
-    npgrad.distribution.set_distribution(
-        None if threads is None else DataParallel(threads=threads))
-    try:
-        model = build()
-        return model, run(model)
-    finally:
-        npgrad.distribution.set_distribution(None)
-
-
-def assert_same_weights(a, b, atol=1e-12):
-    for u, v in zip(a.get_weights(), b.get_weights(), strict=True):
-        np.testing.assert_allclose(u, v, rtol=0, atol=atol)
+    return trained_under(None if threads is None else {"threads": threads}, run, build)
 
 
 def fit_everything(model):
