@@ -1,8 +1,8 @@
 """DataParallel: every rank holds the whole model and trains on its slice of each batch.
 
 The ranks are MPI processes, with ``processes=N`` copies of this process forked by each
-``fit`` (:mod:`npgrad.distribution.processes`), or with ``threads=N`` replicas of the model
-in threads of this process (:mod:`npgrad.distribution.threads`, which shares the trainable
+``fit``, ``evaluate`` and ``predict`` (:mod:`npgrad.distribution.processes`), or with
+``threads=N`` replicas of the model in threads of this process (:mod:`npgrad.distribution.threads`, which shares the trainable
 arrays instead of broadcasting them). Horovod's design, on MPI:
 
 - when training starts, rank 0's weights and optimizer state are broadcast, after a check
@@ -107,7 +107,7 @@ def _metric_states(metrics):
 
 
 class DataParallel:
-    """Data-parallel training over MPI processes, over processes forked by ``fit``, or over
+    """Data-parallel training over MPI processes, over processes that ``fit`` forks, or over
     threads of this process (Keras 3's ``keras.distribution.DataParallel``).
 
     Args:
