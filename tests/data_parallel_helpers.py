@@ -25,6 +25,18 @@ def mlp(seed=1, optimizer=None):
     return model
 
 
+def bn_model(synchronized):
+    """Dense, BatchNormalization (``synchronized`` over the ranks or not), Dense; SGD."""
+    npgrad.utils.set_random_seed(2)
+    model = npgrad.Sequential([
+        npgrad.Input((6,)), L.Dense(4, dtype="float64"),
+        L.BatchNormalization(synchronized=synchronized, dtype="float64"), L.Dense(2, dtype="float64"),
+    ])
+    model.compile(npgrad.optimizers.SGD(0.1),
+                  npgrad.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
 def trained_under(options, run, build=mlp):
     """``run(model)`` under ``DataParallel(**options)`` (None: no distribution); returns
     ``(model, result)`` and leaves no distribution set."""

@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 import npgrad
 from npgrad.distribution import DataParallel, DistributionError
 from npgrad.distribution import processes as forked
-from tests.data_parallel_helpers import assert_same_weights, data, mlp, trained_under
+from tests.data_parallel_helpers import (
+    assert_same_weights,
+    bn_model,
+    data,
+    mlp,
+    trained_under,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin",
                                 reason="processes= needs os.fork and a BLAS that survives it")
@@ -98,6 +104,17 @@ def test_any_batch_cut_and_process_count_matches_one_model(processes, n, batch_s
     assert_same_weights(one, many)
     for key, values in expected.items():
         np.testing.assert_allclose(got[key], values, rtol=0, atol=1e-12, err_msg=key)
+
+
+def test_synchronized_batch_norm_over_forked_ranks_is_batch_norm_over_the_whole_batch():
+    def run(model):
+        x, y = data(48)
+        return model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False).history
+
+    one, expected = train(None, run, lambda: bn_model(False))
+    two, got = train(2, run, lambda: bn_model(True))
+    assert_same_weights(one, two)  # moving statistics included: rank 0's, the whole batch's
+    np.testing.assert_allclose(got["loss"], expected["loss"], rtol=0, atol=1e-12)
 
 
 def test_evaluate_and_predict_fork_too_and_give_one_models_results(tmp_path):

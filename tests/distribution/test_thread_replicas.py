@@ -17,7 +17,13 @@ from npgrad import layers as L
 from npgrad.distribution import DataParallel
 from npgrad.distribution.communicator import DistributionError, LocalCommunicator
 from npgrad.distribution.threads import ThreadCommunicator
-from tests.data_parallel_helpers import assert_same_weights, data, mlp, trained_under
+from tests.data_parallel_helpers import (
+    assert_same_weights,
+    bn_model,
+    data,
+    mlp,
+    trained_under,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -125,17 +131,6 @@ def test_a_learning_rate_callback_and_weights_set_between_calls_reach_every_repl
     two, got = train(2, run)
     assert_same_weights(one, two)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
-
-
-def bn_model(synchronized):
-    npgrad.utils.set_random_seed(2)
-    model = npgrad.Sequential([
-        npgrad.Input((6,)), L.Dense(4, dtype="float64"),
-        L.BatchNormalization(synchronized=synchronized, dtype="float64"), L.Dense(2, dtype="float64"),
-    ])
-    model.compile(npgrad.optimizers.SGD(0.1),
-                  npgrad.losses.SparseCategoricalCrossentropy(from_logits=True))
-    return model
 
 
 def test_synchronized_batch_norm_over_threads_is_batch_norm_over_the_whole_batch():
