@@ -211,23 +211,22 @@ class ProcessCommunicator:
                 f"{self.timeout:g} s for process {rank} in {what}; it hung or left the "
                 f"training loop (set NPGRAD_MPI_TIMEOUT to wait longer)")
         if not os.read(fd, 1):
-            if self.rank == 0:
-                raise self._failure(rank, f"stopped during {what}")
-            raise DistributionError(self._left(what))
-        return True
+            raise self._gone(rank, what)
 
-    def _left(self, what):
-        return (f"npgrad.distribution: process 0 left during {what}: its call (fit, "
-                f"evaluate or predict) ended before this one's (every rank must take the same "
-                f"steps; did a callback stop training in one rank only?)")
+    def _gone(self, rank, what):
+        """The error for ``rank`` having closed its pipe (it ended) during ``what``."""
+        if self.rank == 0:
+            return self._failure(rank, f"stopped during {what}")
+        return DistributionError(
+            f"npgrad.distribution: process 0 left during {what}: its call (fit, evaluate or "
+            f"predict) ended before this one's (every rank must take the same steps; did a "
+            f"callback stop training in one rank only?)")
 
     def _write(self, fd, rank, what):
         try:
             os.write(fd, b"\x01")
         except BrokenPipeError:
-            if self.rank == 0:
-                raise self._failure(rank, f"stopped during {what}") from None
-            raise DistributionError(self._left(what)) from None
+            raise self._gone(rank, what) from None
 
     def _wait(self, what):
         """Every rank reaches this point before any leaves it (rank 0 hears from each of the
