@@ -10,17 +10,23 @@ tap, 17 passes for a 3x3 kernel) wrote every output value 17 times. With stride 
 the last spatial axis, that axis and the channels are merged into one, so einsum's inner
 loop runs over a whole output row of ``W * C`` values rather than over ``C``. The kernel
 gradient is the same contraction against the output gradient (:func:`_tap_sums`), the
-stride-1 input gradient the correlation of the padded gradient with the flipped kernel; a
-strided one adds each tap's products back onto the input pixels it read. Side by side on a
-2-core EPYC, 3x3 'same', forward / backward ms, per tap -> einsum: (32, 16, 16, 128)
-12.6 / 19.0 -> 4.1 / 9.8; (32, 56, 56, 32) 51 / 72 -> 10.5 / 27.5; (32, 112, 112, 32)
-198 / 267 -> 54 / 102; stride 2 (32, 28, 28, 96) 9.0 / 21.0 -> 5.7 / 13.9.
+stride-1 input gradient the correlation of the padded gradient with the flipped kernel. A
+strided input gradient is that correlation phase by phase (:func:`_phase_input_grad`):
+along an axis of stride s the input positions s*r + q are read by the taps q + s*m alone,
+so each phase is a stride-1 correlation with those taps. Side by side on a 2-core EPYC,
+3x3 'same', forward / backward ms, per tap -> einsum: (32, 16, 16, 128) 12.6 / 19.0 -> 4.1
+/ 9.8; (32, 56, 56, 32) 51 / 72 -> 10.5 / 27.5; (32, 112, 112, 32) 198 / 267 -> 54 / 102;
+stride 2 (32, 28, 28, 96) 9.0 / 21.0 -> 5.7 / 13.9. Stride-2 input gradients, scattered
+tap by tap -> by phases (2 threads, alternated, medians of 15): 3x3 (32, 32, 32, 64)
+6.8 -> 3.7, (32, 112, 112, 32) 77 -> 45; 5x5 (32, 28, 28, 96) 19.7 -> 8.6.
 
 A separable convolution is a depthwise one followed by a pointwise (1x1) one, composed here
 from :class:`DepthwiseConvND` and ``dense``.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
@@ -60,12 +66,63 @@ def _wide_windows(xp, kernel_size, out_sizes, strides, dilation):
     """:func:`_windows` with the last output axis and the channels merged into one axis of
     ``O[-1] * C`` values, (N, *O[:-1], O[-1]*C, *K): with stride 1 along the last axis an
     output row's values, channels included, read consecutive input values at every tap.
-    ``xp`` must be C-contiguous. No copy."""
+    Each (last axis, channel) row of ``xp`` must be one run of memory (:func:`_rows`). No
+    copy."""
     (n, *_, c), item = xp.shape, xp.strides
     shape = (n, *out_sizes[:-1], out_sizes[-1] * c, *kernel_size)
     steps = (item[0], *(s * item[1 + a] for a, s in enumerate(strides[:-1])), item[-1],
              *(d * item[1 + a] for a, d in enumerate(dilation)))
     return as_strided(xp, shape, steps, writeable=False)
+
+
+def _rows(xp):
+    """``xp`` when each of its (last spatial axis, channel) rows is one run of memory (what
+    :func:`_wide_windows` needs; a slice along the spatial axes keeps it), else a copy."""
+    item, c = xp.itemsize, xp.shape[-1]
+    if xp.strides[-1] == item and xp.strides[-2] == c * item:
+        return xp
+    return np.ascontiguousarray(xp)
+
+
+def _phase_input_grad(planes, kernel, padded_shape, out_sizes, strides, dilation):
+    """The input gradient of a strided correlation (no dilation along a strided axis) in
+    padded coordinates, phase by phase.
+
+    Along an axis of stride s, padded position ``s * r + q`` is read by the taps
+    ``q + s * m`` of outputs ``r - m``: phase q of the gradient is a stride-1 correlation of
+    the output gradient (padded in front) with those taps flipped. Each phase is one
+    :func:`_correlate` per multiplier, written into its strided slice of the result: every
+    tap is visited once, where scattering tap by tap made a multiply and an add of an
+    output-sized array per tap."""
+    kernel_size = kernel.shape[:-2]
+    rank = len(kernel_size)
+    phase_count = [len(range(0, k, s)) for k, s in zip(kernel_size, strides)]  # taps of q=0
+    spans = [(m - 1) * d + 1 for m, d in zip(phase_count, dilation)]
+    rows = [len(range(0, size, s)) for size, s in zip(padded_shape[1:-1], strides)]
+    # front padding: the most taps (phase 0) reach span - 1 outputs back
+    gpads = [(span - 1, r - o) for span, r, o in zip(spans, rows, out_sizes)]
+    padded = [pad_spatial(plane, gpads) for plane in planes]
+    flip = tuple(slice(None, None, -1) for _ in range(rank))
+    dxp = np.empty(padded_shape, dtype=np.result_type(planes[0], kernel))
+    for phase in itertools.product(*(range(s) for s in strides)):
+        picks = tuple(slice(q, None, s) for q, s in zip(phase, strides))
+        target = dxp[(slice(None),) + picks]
+        counts = [len(range(q, k, s)) for q, k, s in zip(phase, kernel_size, strides)]
+        if min(counts) == 0:  # a phase no tap reads (a kernel narrower than the stride)
+            target[...] = 0
+            continue
+        sizes = target.shape[1:-1]
+        # this phase's taps reach span_q - 1 outputs back: start later in the padded gradient
+        window = (slice(None),) + tuple(
+            slice(front - (m - 1) * d, front - (m - 1) * d + size + (m - 1) * d)
+            for (front, _), m, d, size in zip(gpads, counts, dilation, sizes))
+        total = None
+        for j, gp in enumerate(padded):
+            taps_c = kernel[picks + (slice(None), j)][flip]
+            part = _correlate(gp[window], taps_c, sizes, (1,) * rank, dilation)
+            total = part if total is None else np.add(total, part, out=total)
+        target[...] = total
+    return dxp
 
 
 def _subscripts(rank):
@@ -84,10 +141,10 @@ def _correlate(xp, taps_c, out_sizes, strides, dilation):
     Returns:
         A new (N, *O, C) array.
     """
-    xp = np.ascontiguousarray(xp)
     kernel_size, c = taps_c.shape[:-1], xp.shape[-1]
     lead, tap = _subscripts(len(kernel_size))
     if strides[-1] == 1:
+        xp = _rows(xp)
         # the einsum's inner loop runs over O[-1] * C values, not over C (2-4x faster for
         # 32 to 128 channels: the per-channel loop pays its overhead every C values)
         tiled = np.broadcast_to(taps_c[..., None, :], (*kernel_size, out_sizes[-1], c))
@@ -111,10 +168,10 @@ def _tap_sums(xp, g, kernel_size, out_sizes, strides, dilation):
     Returns:
         A new (*K, C) array.
     """
-    xp, c = np.ascontiguousarray(xp), xp.shape[-1]
+    c = xp.shape[-1]
     lead, tap = _subscripts(len(kernel_size))
     if strides[-1] == 1 and c < _WIDE_SUMS_BELOW:
-        wide = _wide_windows(xp, kernel_size, out_sizes, strides, dilation)
+        wide = _wide_windows(_rows(xp), kernel_size, out_sizes, strides, dilation)
         g = np.ascontiguousarray(g).reshape(wide.shape[: g.ndim - 1])
         sums = np.einsum(f"{lead[:-1]}p{tap},{lead[:-1]}p->{tap}p", wide, g)
         return sums.reshape(*kernel_size, out_sizes[-1], c).sum(axis=-2)
@@ -175,7 +232,9 @@ class DepthwiseConvND(Function):
     @staticmethod
     def _input_grad(planes, kernel, padded_shape, pads, out_sizes, strides, dilation):
         """d out / d x, (N, *S, C): the sum over multipliers of each gradient plane
-        correlated with its flipped kernel (stride 1), or scattered back tap by tap."""
+        correlated with its flipped kernel (stride 1), phase by phase (strided, no dilation
+        along a strided axis: :func:`_phase_input_grad`), or scattered back tap by tap (a
+        single tap, or strides with dilation)."""
         kernel_size = kernel.shape[:-2]
         flip = tuple(slice(None, None, -1) for _ in kernel_size)
         if all(s == 1 for s in strides):
@@ -191,6 +250,9 @@ class DepthwiseConvND(Function):
                                   sizes, strides, dilation)
                 dx = part if dx is None else np.add(dx, part, out=dx)
             return dx
+        if np.prod(kernel_size) > 1 and all(d == 1 for s, d in zip(strides, dilation) if s > 1):
+            return crop_spatial(_phase_input_grad(planes, kernel, padded_shape, out_sizes,
+                                                  strides, dilation), pads)
         # the caller casts to the input's dtype
         dxp = np.zeros(padded_shape, dtype=np.result_type(planes[0], kernel))
         scratch = np.empty(planes[0].shape, dtype=dxp.dtype)  # (N, *O, C)
