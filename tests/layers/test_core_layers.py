@@ -103,6 +103,19 @@ def test_relu_layer_options_follow_keras():
         L.ReLU(negative_slope=-0.1)
 
 
+def test_capped_relu_layer_is_one_op_with_no_gradient_at_either_end():
+    """ReLU(max_value=6), MobileNet's ReLU6: one op; the gradient is 1 strictly between 0
+    and the cap and 0 at exactly 0 and at exactly 6 (as the layer's earlier composition)."""
+    from npgrad.autograd.engine import graph_ops
+
+    x = npgrad.Tensor(np.array([-1.0, 0.0, 0.5, 5.9, 6.0, 7.0]), requires_grad=True)
+    y = L.ReLU(max_value=6.0, dtype="float64")(x)
+    assert len(graph_ops(y)) == 1
+    y.backward(np.ones(6))
+    np.testing.assert_array_equal(y.numpy(), [0, 0, 0.5, 5.9, 6, 6])
+    np.testing.assert_array_equal(x.grad, [0, 0, 1, 1, 0, 0])
+
+
 def test_leaky_relu_keras3_default_and_legacy_alpha():
     x = np.array([-10.0, 2.0], dtype=np.float32)
     np.testing.assert_allclose(L.LeakyReLU()(x).numpy(), [-3.0, 2.0])

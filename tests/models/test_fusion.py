@@ -136,10 +136,16 @@ def _bn_sequential(fuse=True, seed=0, act="relu_layer"):
     return model
 
 
-@pytest.mark.parametrize("build", [_residual_model, _bn_sequential])
+def _relu6_residual_model(fuse=True, seed=0):
+    """The residual model with ReLU(max_value=0.5) after its first batch norm: a cap the
+    normalized values cross often (MobileNet's ReLU6 pattern)."""
+    return _residual_model(fuse, seed, relu=lambda: L.ReLU(max_value=0.5, dtype="float64"))
+
+
+@pytest.mark.parametrize("build", [_residual_model, _bn_sequential, _relu6_residual_model])
 def test_batch_norm_relu_fusion_trains_exactly_like_the_layers(build):
     rng = np.random.default_rng(1)
-    shape = (12, 6, 5, 3) if build is _residual_model else (12, 7)
+    shape = (12, 7) if build is _bn_sequential else (12, 6, 5, 3)
     x, y = rng.standard_normal(shape), rng.integers(0, 3, 12)
     fused, plain = build(), build(fuse=False)
     np.testing.assert_allclose(fused.predict(x, verbose=0), plain.predict(x, verbose=0), rtol=1e-12)
@@ -158,8 +164,11 @@ def test_batch_norm_relu_fuses_only_plain_relus():
     assert ReLUOp not in _op_types(_bn_sequential()(x, training=True))
     assert ReLUOp not in _op_types(_bn_sequential(act="activation")(x, training=True))
     assert ReLUOp in _op_types(_bn_sequential(fuse=False)(x, training=True))
-    capped = _bn_sequential(act="capped")(x, training=True)  # ReLU(max_value=1): two layers
-    assert npgrad.primitives.nn.BatchNorm in _op_types(capped)
+    # ReLU(max_value=1) fuses too, the cap inside the op; a leaky ReLU does not (below)
+    capped = graph_ops(_bn_sequential(act="capped")(x, training=True))
+    assert ReLUOp not in {type(op) for op in capped}
+    assert [(op.relu, op.relu_cap) for op in capped
+            if type(op) is npgrad.primitives.nn.BatchNorm] == [(True, 1.0)]
     images = np.random.default_rng(0).standard_normal((2, 6, 5, 3))
 
     def ops(model):

@@ -6,6 +6,7 @@ outputs, the gradients of x, gamma and beta, and the updated moving statistics m
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,9 +84,12 @@ def test_wide_rows_equal_the_general_path():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from([-1, 1]), st.booleans())
-def test_relu_inside_equals_relu_after(seed, training, axis, affine):
-    # batch_norm(relu=True): one op with the channels last, batch_norm then relu otherwise
+@given(st.integers(0, 2**32 - 1), st.booleans(), st.sampled_from([-1, 1]), st.booleans(),
+       st.sampled_from([None, 0.7]))
+def test_relu_inside_equals_relu_after(seed, training, axis, affine, cap):
+    # batch_norm(relu=True, relu_cap=cap): one op with the channels last, batch_norm then
+    # relu otherwise; against the composition ReLU(max_value=cap) was before it was one op:
+    # where(y > 0, y, 0), then where(. < cap, ., cap) (gradient 0 at 0 and at the cap)
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((6, 4, 5, 3)) + 0.3
     c = x.shape[axis]
@@ -97,11 +101,25 @@ def test_relu_inside_equals_relu_after(seed, training, axis, affine):
         tensors = [Tensor(x, requires_grad=True)] + [
             Tensor(p, requires_grad=True) for p in (gamma, beta) if p is not None]
         params = tensors[1:] if affine else [None, None]
-        y = F.batch_norm(tensors[0], *params, *moving, training=training, axis=axis, relu=fused)
+        y = F.batch_norm(tensors[0], *params, *moving, training=training, axis=axis,
+                         relu=fused, relu_cap=cap if fused else None)
         if not fused:
-            y = F.relu(y)
+            y = F.where(y.data > 0, y, 0.0)
+            if cap is not None:
+                y = F.where(y.data < cap, y, cap)
         (y * upstream).sum().backward()
         results.append([y.data] + [t.grad for t in tensors] + moving)
     assert (results[0][0] == 0).any() and (results[0][0] > 0).any()  # the relu clips some
+    if cap is not None:
+        assert (results[0][0] == cap).any()  # and the cap some
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_relu_cap_needs_the_relu_and_a_bound_of_at_least_zero():
+    x = np.ones((4, 3))
+    moving = [np.zeros(3), np.ones(3)]
+    with pytest.raises(ValueError, match="relu_cap=6.0 caps the fused ReLU and needs relu=True"):
+        F.batch_norm(x, None, None, *moving, relu_cap=6.0)
+    with pytest.raises(ValueError, match="relu_cap must be a number >= 0, got -1"):
+        F.batch_norm(x, None, None, *moving, relu=True, relu_cap=-1)

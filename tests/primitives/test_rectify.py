@@ -1,37 +1,68 @@
-"""rectify (primitives/rectify.py): np.maximum(x, 0) through the row-of-zeros loop, pinned to
-np.maximum value for value, and taken by every ReLU-carrying op."""
+"""rectify (primitives/rectify.py): np.maximum(x, 0) through NumPy 2's vectorized clip (or the
+row-of-zeros loop on NumPy 1), capped or not, pinned to np.maximum / np.minimum value for
+value on both routes and taken by every ReLU-carrying op; the mask helpers pinned to the
+boolean product they replace."""
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
 from npgrad.primitives import rectify as rectify_module
-from npgrad.primitives.rectify import WIDTH, rectify
+from npgrad.primitives.rectify import WIDTH, masked, rectify, relu_mask
+
+floats = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64]),
+                    shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=40),
+                    elements=st.floats(allow_nan=True, allow_infinity=True, width=32))
 
 
-@settings(max_examples=60, deadline=None)
-@given(hnp.arrays(dtype=st.sampled_from([np.float32, np.float64]),
-                  shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=40),
-                  elements=st.floats(allow_nan=True, allow_infinity=True, width=32)),
-       st.booleans())
-def test_rectify_equals_np_maximum(x, in_place):
+@pytest.fixture(params=["clip", "rows"])
+def route(request, monkeypatch):
+    """Both routes on any NumPy: the clip (NumPy 2) and the row of zeros (NumPy 1)."""
+    monkeypatch.setattr(rectify_module, "_FAST_CLIP", request.param == "clip")
+    return request.param
+
+
+# the route fixture patches a module flag, the same for every example of the test
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(floats, st.booleans(), st.sampled_from([None, 0.0, 1.5, 6.0]))
+def test_rectify_equals_np_maximum(route, x, in_place, cap):
     expected = np.maximum(x, 0)
-    got = rectify(x, out=x) if in_place else rectify(x)
+    if cap is not None:
+        expected = np.minimum(expected, x.dtype.type(cap))
+    got = rectify(x, out=x, max_value=cap) if in_place else rectify(x, max_value=cap)
     assert got.dtype == x.dtype and got.shape == x.shape
     np.testing.assert_array_equal(got, expected)  # NaN where x is NaN
     if in_place:
         assert got is x
 
 
-def test_odd_sizes_cover_the_tail_past_the_last_full_row():
+@settings(max_examples=40, deadline=None)
+@given(floats, st.sampled_from([None, 1.5, 6.0]))
+def test_the_mask_and_the_masked_gradient(x, cap):
+    """relu_mask: 0 < x (< cap); the same from the ReLU's output as from its input; masked
+    equals the product with the boolean mask, in the gradient's dtype."""
+    expected = (x > 0) if cap is None else (x > 0) & (x < cap)
+    np.testing.assert_array_equal(relu_mask(x, cap), expected)
+    np.testing.assert_array_equal(relu_mask(rectify(x, max_value=cap), cap), expected)
+    grad = np.linspace(-2, 2, x.size).reshape(x.shape).astype(x.dtype)
+    got = masked(grad, expected)
+    assert got.dtype == grad.dtype
+    np.testing.assert_array_equal(got, grad * expected)
+    out = np.empty_like(grad)
+    assert masked(grad, expected.reshape(-1), out=out) is out
+    np.testing.assert_array_equal(out, grad * expected)
+
+
+def test_odd_sizes_cover_the_tail_past_the_last_full_row(route):
     x = np.linspace(-3, 3, 3 * WIDTH + 17, dtype=np.float32)
     np.testing.assert_array_equal(rectify(x), np.maximum(x, 0))
 
 
-def test_other_arrays_fall_back_to_np_maximum():
+def test_other_arrays_fall_back_to_np_maximum(route):
     ints = np.arange(-300, 300)
     np.testing.assert_array_equal(rectify(ints), np.maximum(ints, 0))
     strided = np.linspace(-1, 1, 4 * WIDTH)[::2]
@@ -44,9 +75,9 @@ def test_relu_ops_take_it(op, monkeypatch):
     calls = []
     original = rectify_module.rectify
 
-    def spy(x, out=None):
+    def spy(x, out=None, max_value=None):
         calls.append(x.shape)
-        return original(x, out)
+        return original(x, out, max_value)
 
     # the ops import the function by name: patch it where each of them looks it up
     for module in ("activation", "elementwise", "nn"):

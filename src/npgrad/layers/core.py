@@ -276,10 +276,10 @@ class ReLU(_Elementwise):
 
     def call(self, x, training=False):
         if self.negative_slope == 0.0 and self.threshold == 0.0:
-            y = F.relu(x)
-        else:
-            below = (x - self.threshold) * self.negative_slope
-            y = F.where(x.data >= self.threshold, x, below)
+            # one op, capped or not (ReLU6: gradient 0 at exactly 0 and at the cap)
+            return F.relu(x, max_value=self.max_value)
+        below = (x - self.threshold) * self.negative_slope
+        y = F.where(x.data >= self.threshold, x, below)
         if self.max_value is not None:
             # where rather than minimum: at x == max_value the gradient is 0, as Keras
             y = F.where(y.data < self.max_value, y, self.max_value)

@@ -7,13 +7,14 @@ pair runs as one op with the same values and gradients as the two layers:
 - ``Conv2D`` (stride 1, relu or linear) + ``MaxPooling2D((2, 2))``:
   ``F.conv2d_max_pool2d`` (conv, optional ReLU and pooling in one pass over the data),
   about half the work;
-- ``BatchNormalization`` (channels last) + ``ReLU()`` or ``Activation('relu')``:
-  ``F.batch_norm(..., relu=True)``, the ReLU applied in place inside the normalization:
-  one activation-sized array and one pass fewer per pair, the pattern of every residual
+- ``BatchNormalization`` (channels last) + ``ReLU()``, ``Activation('relu')`` or a capped
+  ``ReLU(max_value=...)`` (MobileNet's ReLU6): ``F.batch_norm(..., relu=True,
+  relu_cap=...)``, the ReLU applied in place inside the normalization: one
+  activation-sized array and one pass fewer per pair, the pattern of every residual
   network;
 - ``Add`` of two tensors of one shape + a plain ReLU (the end of a residual block):
   ``F.add_relu``, likewise;
-- ``Conv2D`` (linear) + ``BatchNormalization``, and the same followed by a plain ReLU
+- ``Conv2D`` (linear) + ``BatchNormalization``, and the same followed by a ReLU as above
   (:func:`fused_run`, three layers): at inference (``predict``, ``evaluate``, a call with
   ``training=False``) the normalization is folded into the convolution, whose kernel is
   scaled by ``gamma / sqrt(moving_variance + epsilon)`` per output channel and whose bias
@@ -68,13 +69,25 @@ def _plain_relu(layer):
     return type(layer) is Activation and layer.activation is F.relu
 
 
+def _capped_relu(layer):
+    """A ReLU layer with only ``max_value`` set (it may be None): what batch norm fuses."""
+    return _plain_relu(layer) or (
+        type(layer) is ReLU and layer.negative_slope == 0 and layer.threshold == 0)
+
+
+def _relu_cap(layer):
+    """The upper bound of a fusable ReLU layer (None for a plain one)."""
+    return layer.max_value if type(layer) is ReLU else None
+
+
 def _batch_norm_relu_fusable(norm, act):
-    return (type(norm) is BatchNormalization and _plain_relu(act)
+    return (type(norm) is BatchNormalization and _capped_relu(act)
             and not getattr(norm, "synchronized", False))
 
 
 def batch_norm_relu(norm, act, x, training=False):
-    """Run BatchNormalization then a plain ReLU on ``x`` as one op (builds ``norm`` if needed).
+    """Run BatchNormalization then a (capped) ReLU on ``x`` as one op (builds ``norm`` if
+    needed).
 
     Falls back to the two layers when ``x`` carries a timestep mask (masked statistics) or
     the normalized axis turns out not to be the last one.
@@ -85,7 +98,7 @@ def batch_norm_relu(norm, act, x, training=False):
     norm._maybe_build(x.shape)
     if norm._axes[0] != len(x.shape) - 1:
         return act(norm(x, training=training), training=training)
-    return norm.call(x, training=training, relu=True)
+    return norm.call(x, training=training, relu=True, relu_cap=_relu_cap(act))
 
 
 def add_relu(add, act, inputs, training=False):
@@ -112,7 +125,7 @@ def _conv_batch_norm_fusable(conv, norm):
 
 
 def conv_batch_norm(conv, norm, act, x, training=False):
-    """Run Conv2D, BatchNormalization and (when ``act`` is given) a plain ReLU on ``x``.
+    """Run Conv2D, BatchNormalization and (when ``act`` is given) a (capped) ReLU on ``x``.
 
     At inference the normalization is folded into the convolution (see the module text);
     in training, or when ``x`` carries a mask or the layers are not built yet, the layers
@@ -135,7 +148,7 @@ def conv_batch_norm(conv, norm, act, x, training=False):
     kernel, bias = folded_kernel_and_bias(conv, norm)
     y = F.conv2d(x, kernel, bias, strides=conv.strides, padding=conv.padding,
                  dilation_rate=conv.dilation_rate)
-    return y if act is None else F.relu(y)
+    return y if act is None else F.relu(y, max_value=_relu_cap(act))
 
 
 def folded_kernel_and_bias(conv, norm):
@@ -186,7 +199,7 @@ def fused_run(layers):
     layers = list(layers)[:3]
     if len(layers) >= 2 and _conv_batch_norm_fusable(layers[0], layers[1]):
         conv, norm = layers[0], layers[1]
-        if len(layers) == 3 and _plain_relu(layers[2]):
+        if len(layers) == 3 and _capped_relu(layers[2]):
             act = layers[2]
             return 3, lambda x, training=False: conv_batch_norm(conv, norm, act, x, training)
         return 2, lambda x, training=False: conv_batch_norm(conv, norm, None, x, training)

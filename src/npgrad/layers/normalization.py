@@ -122,24 +122,25 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", shape,
                                                self.moving_variance_initializer, trainable=False)
 
-    def call(self, x, training=False, mask=None, relu=False):
+    def call(self, x, training=False, mask=None, relu=False, relu_cap=None):
         """Normalize ``x``; ``relu=True`` (what model fusion passes for a BatchNormalization
-        followed by a ReLU, ``layers/fusion.py``) also applies the ReLU inside the op."""
+        followed by a ReLU, ``layers/fusion.py``) also applies the ReLU inside the op, capped
+        at ``relu_cap`` when given (a following ``ReLU(max_value=...)``)."""
         check_sizes(self, x.shape, self._axes, self._sizes)
         training = bool(training) and self.trainable  # frozen BN runs in inference mode
         if mask is not None and training:
             out = self._masked_training_call(x, mask)
-            return F.relu(out) if relu else out
+            return F.relu(out, max_value=relu_cap) if relu else out
         data_parallel = distribution_state.active() if self.synchronized and training else None
         if data_parallel is not None:  # the global batch's statistics, reduced over processes
             out = sync_batch_norm(x, self.gamma, self.beta, self.moving_mean,
                                   self.moving_variance, data_parallel.communicator.allreduce_sum,
                                   share=data_parallel.gradient_scale, momentum=self.momentum,
                                   epsilon=self.epsilon, axis=self._axes[0])
-            return F.relu(out) if relu else out
+            return F.relu(out, max_value=relu_cap) if relu else out
         return F.batch_norm(x, self.gamma, self.beta, self.moving_mean, self.moving_variance,
                             training=training, momentum=self.momentum, epsilon=self.epsilon,
-                            axis=self._axes[0], relu=relu)
+                            axis=self._axes[0], relu=relu, relu_cap=relu_cap)
 
     def _masked_training_call(self, x, mask):
         """Training with a timestep mask: moments weighted by the mask (Keras's ``_moments``),

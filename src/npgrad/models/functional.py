@@ -141,8 +141,9 @@ class Functional(Model):
         fuse_layers: when True (the default), a layer whose output only feeds one other
             layer runs with it as one op where ``layers/fusion.py`` knows how, as in
             ``Sequential``: ``Conv2D`` (stride 1) + ``MaxPooling2D((2, 2))``,
-            ``BatchNormalization`` + ``ReLU``, ``Add`` + ``ReLU``, and at inference
-            ``Conv2D`` + ``BatchNormalization`` (+ ``ReLU``) folded into one convolution.
+            ``BatchNormalization`` + ``ReLU`` (capped too: ``ReLU(max_value=6)``),
+            ``Add`` + ``ReLU``, and at inference ``Conv2D`` + ``BatchNormalization``
+            (+ ``ReLU``) folded into one convolution.
             The same outputs and gradients (the folded convolution up to rounding).
 
     Raises:

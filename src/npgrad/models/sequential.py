@@ -40,7 +40,8 @@ class Sequential(Model):
         fuse_layers: when True (the default), consecutive layers run as one op where
             ``layers/fusion.py`` knows how: a ``Conv2D`` (stride 1, relu or linear) followed
             by ``MaxPooling2D((2, 2))`` (``F.conv2d_max_pool2d``, about half the work), a
-            ``BatchNormalization`` followed by ``ReLU`` (``F.batch_norm(relu=True)``), and at
+            ``BatchNormalization`` followed by ``ReLU``, capped or not
+            (``F.batch_norm(relu=True, relu_cap=...)``), and at
             inference a linear ``Conv2D`` followed by ``BatchNormalization`` (and ``ReLU``)
             as one convolution with the normalization folded into its kernel and bias.
             The same outputs and gradients (the folded convolution up to rounding). Calling

@@ -9,20 +9,22 @@ from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
 from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32
-from npgrad.primitives.rectify import rectify
+from npgrad.primitives.rectify import masked, rectify, relu_mask
 
 
 class ReLU(Function):
-    """max(x, 0); by convention the gradient at exactly 0 is 0."""
+    """max(x, 0), or min(max(x, 0), max_value) with a cap (``ReLU(max_value=6)``); by
+    convention the gradient at exactly 0, and at exactly the cap, is 0."""
 
-    def forward(self, x):
-        self.positive = x > 0
-        return rectify(x)
+    def forward(self, x, max_value=None):
+        self.positive = relu_mask(x, max_value)
+        return rectify(x, max_value=max_value)
 
     def backward(self, grad):
-        return (grad * self.positive,)
+        return (masked(grad, self.positive),)
 
-    backward_graph = backward  # the mask is piecewise constant
+    def backward_graph(self, grad):  # the mask is piecewise constant
+        return (grad * self.positive,)
 
 
 class LeakyReLU(Function):
@@ -249,8 +251,8 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
         max_value: saturation value (None: no cap).
         threshold: values at or below it are damped.
     """
-    if negative_slope == 0 and max_value is None and threshold == 0:
-        return ReLU.apply(x)
+    if negative_slope == 0 and threshold == 0:
+        return ReLU.apply(x) if max_value is None else ReLU.apply(x, max_value=float(max_value))
     if max_value is None and threshold == 0:
         return leaky_relu(x, negative_slope=negative_slope)
     if not isinstance(x, Tensor):

@@ -22,7 +22,7 @@ from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
-from npgrad.primitives.rectify import rectify_in_place, relu_flag
+from npgrad.primitives.rectify import masked, rectify_in_place, relu_flag
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -433,7 +433,7 @@ class Conv2D(Function):
     def backward(self, grad):
         x, kernel = self.saved
         if self.positive is not None:  # through the ReLU: no gradient where it clipped
-            grad = grad * self.positive.reshape(grad.shape)
+            grad = masked(grad, self.positive)
         kh, kw, _, f = kernel.shape
         in_hw, out_hw, strides, dilation, pads = self.geometry
         n = grad.shape[0]

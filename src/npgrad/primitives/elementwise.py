@@ -7,7 +7,7 @@ back to each input's shape.
 import numpy as np
 
 from npgrad.autograd.function import Function
-from npgrad.primitives.rectify import rectify
+from npgrad.primitives.rectify import masked, rectify
 
 
 def _check_broadcast(op, a, b):
@@ -53,10 +53,13 @@ class AddReLU(Function):
 
     def backward(self, grad):
         (out,) = self.saved
-        masked = grad * (out > 0)
-        return masked, masked
+        through = masked(grad, out > 0)
+        return through, through
 
-    backward_graph = backward  # the mask is piecewise constant
+    def backward_graph(self, grad):  # the mask is piecewise constant
+        (out,) = self.saved
+        through = grad * (out > 0)
+        return through, through
 
 
 class Subtract(Function):

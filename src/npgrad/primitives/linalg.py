@@ -6,7 +6,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as shape_ops
-from npgrad.primitives.rectify import rectify_in_place, relu_flag
+from npgrad.primitives.rectify import masked, rectify_in_place, relu_flag
 
 
 class MatMul(Function):
@@ -127,7 +127,7 @@ class Dense(Function):
     def backward(self, grad):
         x, kernel = self.saved
         if self.positive is not None:  # through the ReLU: no gradient where it clipped
-            grad = grad * self.positive
+            grad = masked(grad, self.positive)
         x2 = x.reshape(-1, x.shape[-1])  # (N, in)
         g2 = grad.reshape(-1, grad.shape[-1])  # (N, units)
         dx = (g2 @ kernel.T).reshape(x.shape) if self.needs_input_grad[0] else None

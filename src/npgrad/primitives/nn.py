@@ -25,7 +25,7 @@ from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.layer_norm import layer_norm_last_axis, normalize_recorded
-from npgrad.primitives.rectify import rectify
+from npgrad.primitives.rectify import masked, rectify, relu_mask
 
 
 def _raw(x):
@@ -204,9 +204,9 @@ class BatchNorm(_NormalizeMaths, Function):
 
     def forward(self, x, *params, stat_axes=(), param_axes=(), epsilon=1e-3, has_gamma=True,
                 has_beta=True, mean=None, variance=None, batch_stats=True, stats=None,
-                relu=False):
+                relu=False, relu_cap=None):
         self.last_axis = param_axes == (x.ndim - 1,) and x.ndim >= 2
-        self.relu = relu
+        self.relu, self.relu_cap = relu, relu_cap
         if not self.last_axis:  # the wrapper applies relu separately on this path
             return super().forward(x, *params, stat_axes=stat_axes, param_axes=param_axes,
                                    epsilon=epsilon, has_gamma=has_gamma, has_beta=has_beta,
@@ -240,7 +240,7 @@ class BatchNorm(_NormalizeMaths, Function):
         if beta is not None:
             out += _channels.tile(beta, copies)
         if relu:  # BatchNormalization + ReLU in one op: no second activation-sized array
-            rectify(out, out=out)
+            rectify(out, out=out, max_value=relu_cap)
         # x itself (the graph keeps it anyway), not xc: backward centers it again; with
         # relu the output too (the next layer keeps it), whose zeros are the relu's mask
         self.save_for_backward(x, mean, inv, gamma, out if relu else None)
@@ -267,8 +267,8 @@ class BatchNorm(_NormalizeMaths, Function):
             self._centered(xw, mean, copies)
         gw = grad.reshape(xc.shape)
         if out is not None:  # through the fused relu: zero where it clipped (gradient 0 at 0)
-            gw = np.multiply(gw, out.reshape(xc.shape) > 0,
-                             out=_workspace.scratch(_workspace.TEMP2, xc.shape, dtype))
+            gw = masked(gw, relu_mask(out.reshape(xc.shape), self.relu_cap),
+                        out=_workspace.scratch(_workspace.TEMP2, xc.shape, dtype))
         needs = self.needs_input_grad
         ones = np.ones(xc.shape[0], dtype=dtype)
         dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g)
@@ -304,7 +304,7 @@ class BatchNorm(_NormalizeMaths, Function):
         inv = None if self.batch_stats else self.saved[2]
         out = normalize_recorded(x, gamma, beta, tuple(range(x.ndim - 1)), self.epsilon,
                                  inv=inv)
-        return _activation.relu(out) if self.relu else out
+        return _activation.relu(out, max_value=self.relu_cap) if self.relu else out
 
 
 class LayerNorm(_NormalizeMaths, Function):
@@ -331,7 +331,7 @@ def _update_moving(moving, batch_stat, momentum, what):
 
 
 def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, momentum=0.99,
-               epsilon=1e-3, axis=-1, relu=False):
+               epsilon=1e-3, axis=-1, relu=False, relu_cap=None):
     """Batch normalization with Keras 3 semantics.
 
     Training: ``y = (x - mean) / sqrt(var + epsilon) * gamma + beta`` with the batch mean
@@ -354,6 +354,8 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
             normalization; with the channels last it runs inside the same op (no second
             activation-sized array, one pass fewer), as models do for BatchNormalization
             followed by ReLU (``layers/fusion.py``).
+        relu_cap: with ``relu``, the ReLU's upper bound: ``min(max(y, 0), relu_cap)``, the
+            values and gradients of ``ReLU(max_value=relu_cap)`` (MobileNet's ReLU6).
 
     Returns:
         Tensor of ``x``'s shape and dtype.
@@ -369,6 +371,13 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
         _check_param(value, channels, what, name)
     inputs, flags = _params(gamma, beta)
     constants = dict(stat_axes=stat_axes, param_axes=channel_axes, epsilon=float(epsilon), **flags)
+    if relu_cap is not None:
+        if not relu:
+            raise ValueError(f"batch_norm: relu_cap={relu_cap!r} caps the fused ReLU and needs "
+                             f"relu=True, got relu={relu!r}")
+        if not float(relu_cap) >= 0:
+            raise ValueError(f"batch_norm: relu_cap must be a number >= 0, got {relu_cap!r}")
+        relu_cap = float(relu_cap)
     last_axis = channel_axes == (ndim - 1,) and ndim >= 2  # the fused channels-last path
     fuse_relu = bool(relu) and last_axis
     if training:
@@ -378,7 +387,7 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
         if last_axis:
             # the op computes the batch moments in its own passes and reports them
             out = BatchNorm.apply(x, *inputs, batch_stats=True, stats=stats, relu=fuse_relu,
-                                  **constants)
+                                  relu_cap=relu_cap, **constants)
             mean, variance = stats["mean"], stats["variance"]
         else:
             data = np.asarray(data)
@@ -394,8 +403,9 @@ def batch_norm(x, gamma, beta, moving_mean, moving_variance, training=False, mom
                 "batch_norm: inference (training=False) needs moving_mean and moving_variance"
             )
         out = BatchNorm.apply(x, *inputs, mean=_raw(moving_mean), variance=_raw(moving_variance),
-                              batch_stats=False, relu=fuse_relu, **constants)
-    return _activation.relu(out) if relu and not fuse_relu else out
+                              batch_stats=False, relu=fuse_relu, relu_cap=relu_cap,
+                              **constants)
+    return _activation.relu(out, max_value=relu_cap) if relu and not fuse_relu else out
 
 
 def layer_norm(x, gamma=None, beta=None, axis=-1, epsilon=1e-3):
