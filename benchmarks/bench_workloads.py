@@ -31,6 +31,11 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
   kind people train that no fast path was written for.
 - ``seedcnn``: the seed model A of ``bench_models.py`` (Conv2D 32 + MaxPool + Conv2D 64 +
   MaxPool + Dense 10) on random 28x28 digits, batch 32 (for the busy comparison).
+- ``mobilenet``: Keras's MobileNetV2 pattern on 32x32x3 images: Conv2D(32, 3, stride 2) +
+  BN + ReLU6, eight inverted residual blocks (1x1 expansion x6 + BN + ReLU6, depthwise 3x3
+  (stride 1 or 2) + BN + ReLU6, 1x1 projection + BN, a residual Add where the shapes
+  match), a 1x1 Conv2D(320) + BN + ReLU6 head, global average pooling, Dense(10).
+  PyTorch: grouped ``nn.Conv2d(groups=channels)`` and ``nn.ReLU6``.
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
   resident memory just before training (the training's own footprint); ``--replicas 2``
   adds npgrad under ``DataParallel(threads=2)``.
@@ -69,7 +74,10 @@ VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
 LATENT, GAN_WIDTH = 100, 64
 SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
 TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2,
-           "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8}
+           "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8, "mobilenet": 1.2}
+#: MobileNetV2's inverted residual blocks on CIFAR: (expansion, output channels, stride)
+MOBILENET_BLOCKS = ((1, 16, 1), (6, 24, 1), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 64, 2),
+                    (6, 64, 1), (6, 96, 1))
 BATCHES = {"seedcnn": 32}  # the rest use BATCH
 NAMES = {
     "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
@@ -80,6 +88,8 @@ NAMES = {
     "cifarcnn": "the Keras CIFAR-10 CNN example (4 convs, 2 pools, dropout, Dense 512) train, "
                 "batch 64",
     "seedcnn": "seed CNN model A train, batch 32",
+    "mobilenet": "MobileNetV2-style net (8 inverted residual blocks: 1x1, depthwise 3x3, BN, "
+                 "ReLU6) train, 32x32x3, batch 64",
     "transformer": f"Transformer encoder (MHA {HEADS} heads, LayerNorm, FFN {FFN}) classifier "
                    f"train, {SEQ} x {D_MODEL}, batch 64",
     "gelu": f"the Transformer encoder with a GELU (exact, erf) FFN, {SEQ} x {D_MODEL}, batch 64",
@@ -92,7 +102,7 @@ def data(kind, steps, seed=0):
     n = steps * BATCHES.get(kind, BATCH)
     if kind == "seedcnn":
         return rng.random((n, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, n)
-    if kind in ("resnet", "cifarcnn"):
+    if kind in ("resnet", "cifarcnn", "mobilenet"):
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
@@ -130,6 +140,32 @@ def npgrad_resnet():
     return npgrad.Model(inputs, outputs)
 
 
+def npgrad_mobilenet():
+    """Keras's MobileNetV2 pattern on CIFAR: a stride-2 stem, inverted residual blocks
+    (1x1 expansion, depthwise 3x3, 1x1 projection, each with batch norm, ReLU6 after the
+    first two, a residual Add where the shapes allow), a 1x1 head conv, global pooling."""
+    L = npgrad.layers
+
+    def unit(x, layer, relu6=True):
+        x = L.BatchNormalization()(layer(x))
+        return L.ReLU(6.0)(x) if relu6 else x
+
+    def block(x, expansion, filters, strides):
+        channels = x.shape[-1]
+        y = x if expansion == 1 else unit(x, L.Conv2D(channels * expansion, 1, use_bias=False))
+        y = unit(y, L.DepthwiseConv2D(3, strides=strides, padding="same", use_bias=False))
+        y = unit(y, L.Conv2D(filters, 1, use_bias=False), relu6=False)
+        return L.Add()([x, y]) if strides == 1 and channels == filters else y
+
+    inputs = npgrad.Input(shape=(32, 32, 3))
+    x = unit(inputs, L.Conv2D(32, 3, strides=2, padding="same", use_bias=False))
+    for expansion, filters, strides in MOBILENET_BLOCKS:
+        x = block(x, expansion, filters, strides)
+    x = unit(x, L.Conv2D(320, 1, use_bias=False))
+    outputs = L.Dense(10, activation="softmax")(L.GlobalAveragePooling2D()(x))
+    return npgrad.Model(inputs, outputs)
+
+
 def npgrad_transformer(activation="relu"):
     L = npgrad.layers
     inputs = npgrad.Input(shape=(SEQ, FEATURES))
@@ -152,6 +188,8 @@ def npgrad_model(kind):
         return bench_models.npgrad_model("A")
     if kind == "cifarcnn":
         return npgrad_cifar_cnn()
+    if kind == "mobilenet":
+        return npgrad_mobilenet()
     if kind in ("lstm", "gru"):
         rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
         return npgrad.Sequential([npgrad.Input(shape=(TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
@@ -288,6 +326,32 @@ def torch_cifar_cnn(torch):
     )
 
 
+def torch_mobilenet(torch):
+    nn = torch.nn
+    bn = torch_modules(torch)[3]
+
+    class Block(nn.Module):
+        def __init__(self, cin, expansion, cout, stride):
+            super().__init__()
+            wide = cin * expansion
+            layers = [] if expansion == 1 else [nn.Conv2d(cin, wide, 1, bias=False), bn(wide),
+                                                nn.ReLU6()]
+            layers += [nn.Conv2d(wide, wide, 3, stride, 1, groups=wide, bias=False), bn(wide),
+                       nn.ReLU6(), nn.Conv2d(wide, cout, 1, bias=False), bn(cout)]
+            self.body, self.residual = nn.Sequential(*layers), stride == 1 and cin == cout
+
+        def forward(self, x):
+            return x + self.body(x) if self.residual else self.body(x)
+
+    layers, cin = [nn.Conv2d(3, 32, 3, 2, 1, bias=False), bn(32), nn.ReLU6()], 32
+    for expansion, cout, stride in MOBILENET_BLOCKS:
+        layers.append(Block(cin, expansion, cout, stride))
+        cin = cout
+    layers += [nn.Conv2d(cin, 320, 1, bias=False), bn(320), nn.ReLU6(),
+               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(320, 10)]
+    return nn.Sequential(*layers)
+
+
 def torch_transformer(torch, activation="relu"):
     nn = torch.nn
     act = torch.relu if activation == "relu" else torch.nn.functional.gelu
@@ -345,6 +409,8 @@ def torch_trainer(kind, steps, torch):
         model = bench_models.torch_model("A", torch)
     elif kind == "cifarcnn":
         model = torch_cifar_cnn(torch)
+    elif kind == "mobilenet":
+        model = torch_mobilenet(torch)
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
