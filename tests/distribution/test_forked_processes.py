@@ -156,6 +156,39 @@ def test_only_the_caller_prints(capfd):
     assert out.count("5/5 - ") == 1  # one progress line
 
 
+LOGGED = """
+import logging, os, sys
+import numpy as np
+import npgrad
+logging.basicConfig(level=logging.INFO, format="%(message)s")  # a handler on sys.stderr
+npgrad.distribution.set_distribution(npgrad.distribution.DataParallel(processes=2))
+model = npgrad.Sequential([npgrad.Input((6,)), npgrad.layers.Dense(2)])
+model.compile("sgd", "mse")
+
+class Log(npgrad.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        logging.info("logged from pid %d", os.getpid())
+        os.write(1, b"written to descriptor 1\\n")
+
+model.fit(np.zeros((8, 6)), np.zeros((8, 2)), batch_size=4, verbose=0, callbacks=[Log()])
+print("caller", os.getpid())
+"""
+
+
+def test_a_logging_handler_made_before_fit_prints_from_the_caller_alone():
+    """The handler keeps the stream object it was given, so swapping sys.stderr in the fork
+    is not enough: the fork's descriptors 1 and 2 go to os.devnull as well. (A process of
+    its own: pytest's capture writes to files of its own, not to the descriptors.)"""
+    src = Path(__file__).resolve().parents[2] / "src"
+    job = subprocess.run([sys.executable, "-c", LOGGED], capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, PYTHONPATH=str(src)))
+    assert job.returncode == 0, job.stderr
+    caller = job.stdout.split("caller ")[1].strip()
+    assert job.stderr.count("logged from pid") == 1, job.stderr
+    assert f"logged from pid {caller}" in job.stderr
+    assert job.stdout.count("written to descriptor 1") == 1
+
+
 def test_an_error_in_a_forked_rank_is_raised_in_the_caller_with_its_traceback(tmp_path):
     def run(model):
         return model.fit(*data(), batch_size=10, epochs=2, verbose=0,

@@ -11,7 +11,9 @@ threads share only the GEMMs (docs/performance.md). ``processes=N`` gives one pl
   of the same ``fit`` call: the same model, data and callbacks (it was forked after the
   arguments were checked), its own slice of every batch, its own random stream (dropout
   masks, from :func:`npgrad.random.side_streams`), one BLAS thread on 2 cores. It runs
-  silently (its ``sys.stdout`` and ``sys.stderr`` go to ``os.devnull``) and leaves with
+  silently (its ``sys.stdout`` and ``sys.stderr``, and the descriptors 1 and 2 under them,
+  go to ``os.devnull``: a logging handler made before ``fit`` prints from the caller
+  alone) and leaves with
   ``os._exit`` when ``fit`` ends: only the calling process returns from ``fit``.
 - The ranks talk through :class:`ProcessCommunicator`: the collectives of
   :mod:`npgrad.distribution.communicator` on a block of shared memory (one slot per rank),
@@ -122,6 +124,11 @@ class ProcessCommunicator:
         npgrad_random.set_thread_generator(stream)
         quiet = open(os.devnull, "w")  # noqa: SIM115 - open until os._exit
         sys.stdout = sys.stderr = quiet
+        # the descriptors too: a logging handler made before the fork holds the old stream
+        # objects, and C code writes to 1 and 2 directly
+        for fd in (1, 2):
+            with contextlib.suppress(OSError):
+                os.dup2(quiet.fileno(), fd)
 
     def report(self, text):
         """Leave ``text`` (this rank's error) where rank 0 reads it when this rank is gone."""
