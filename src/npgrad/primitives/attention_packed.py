@@ -27,7 +27,7 @@ import numpy as np
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives.attention import ScaledDotProductAttention, attention_dropout_mask
-from npgrad.primitives.linalg import matmul
+from npgrad.primitives.linalg import matmul, sum_rows
 from npgrad.primitives.shape import reshape, transpose
 
 
@@ -90,7 +90,7 @@ class PackedSelfAttention(Function):
                                              else (None,) * 3, sizes, needs[1:4])]
         if not self.has_bias:
             return (dx, *dws)
-        db = dqkv.sum(axis=0) if any(needs[4:]) else None
+        db = sum_rows(dqkv) if any(needs[4:]) else None
         dbs = [None if db is None or not need else block.reshape(size)
                for block, size, need in zip(np.split(db, self.split) if db is not None
                                              else (None,) * 3, sizes, needs[4:])]

@@ -18,6 +18,7 @@ from npgrad.autograd.function import Function
 from npgrad.primitives import conv as conv2d_ops
 from npgrad.primitives import conv1d as conv1d_ops
 from npgrad.primitives import shape as shape_ops
+from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.windows import (
     crop_spatial,
     data_shape,
@@ -138,7 +139,7 @@ class ConvND(Function):
         if self.needs_input_grad[1]:
             dw = (cols.T @ g2).reshape(kernel.shape)  # (T*C, F) -> (*K, C, F)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = g2.sum(axis=0)  # (F,)
+            db = sum_rows(g2)  # (F,)
         return dx, dw, db
 
 
@@ -189,7 +190,7 @@ class ConvNDTranspose(Function):
         if self.needs_input_grad[1]:
             dw = (gcols.T @ x.reshape(-1, c)).reshape(kernel.shape)  # (T*F, C_in)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = grad.reshape(-1, f).sum(axis=0)  # (F,)
+            db = sum_rows(grad.reshape(-1, f))  # (F,)
         return dx, dw, db
 
 

@@ -226,7 +226,7 @@ class DepthwiseConvND(Function):
             dx = self._input_grad(planes, kernel, xp.shape, pads, out_sizes, strides,
                                   dilation).astype(xp.dtype, copy=False)
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
-            db = grad.reshape(-1, c * m).sum(axis=0)  # (C*M,)
+            db = linalg.sum_rows(grad.reshape(-1, c * m))  # (C*M,)
         return dx, dw, db
 
     @staticmethod

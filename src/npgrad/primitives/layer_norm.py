@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd.function import Function, composed_backward_graph
+from npgrad.primitives.linalg import sum_rows
 
 
 def normalize_recorded(x, gamma, beta, axes, epsilon, shape=None, inv=None):
@@ -97,7 +98,7 @@ class LayerNormLastAxis(Function):
         if self.has_gamma:
             grads.append(np.einsum("ij,ij->j", g, xhat) if needs[1] else None)
         if self.has_beta:
-            grads.append(g.sum(axis=0) if needs[-1] else None)
+            grads.append(sum_rows(g) if needs[-1] else None)
         return tuple(grads)
 
     backward_graph = composed_backward_graph
