@@ -27,11 +27,7 @@ def _tanh(z, out=None):
 
 
 def _sigmoid(z, out=None):
-    out = z if out is None else out
-    np.negative(z, out=out)
-    np.exp(out, out=out)
-    out += 1
-    return np.reciprocal(out, out=out)
+    return activation.logistic(z, out=z if out is None else out)
 
 
 def _relu(z, out=None):
