@@ -98,3 +98,24 @@ def test_silu_and_selu_are_one_op_each():
     x = npgrad.Tensor(np.linspace(-2, 2, 5), requires_grad=True)
     for fn in (F.silu, F.selu, npgrad.activations.swish):
         assert len(graph_ops(fn(x))) == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
+                    elements=st.floats(-10, 10, width=32)),
+       low=st.sampled_from([None, -1.0, 0.0]), high=st.sampled_from([None, 0.0, 6.0]))
+def test_clip_with_a_missing_bound_equals_np_clip_and_passes_the_gradient_on_the_bounds(
+        x, low, high):
+    """Clip's None bound becomes an infinite one (NumPy's vectorized scalar clip); the
+    gradient is 1 on [low, high], bounds included, 0 outside, in the input's dtype."""
+    t = npgrad.Tensor(x, requires_grad=True)
+    y = F.clip(t, low, high)
+    y.backward(np.full(x.shape, 2, x.dtype))
+    np.testing.assert_array_equal(y.numpy(), np.clip(x, low, high))
+    inside = np.ones(x.shape, bool)
+    if low is not None:
+        inside &= x >= low
+    if high is not None:
+        inside &= x <= high
+    assert t.grad.dtype == x.dtype
+    np.testing.assert_array_equal(t.grad, 2 * inside)

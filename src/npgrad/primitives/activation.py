@@ -51,7 +51,9 @@ class LeakyReLU(Function):
             np.maximum(out, x, out=out)
             if self.needs_input_grad[0]:
                 factor = (x > 0).astype(x.dtype)
-                self.factor = np.maximum(factor, slope, out=factor)  # 1 where x > 0, else slope
+                # 1 where x > 0, else slope: a clip with scalar bounds (NumPy's vectorized
+                # loop; np.maximum with a scalar is not)
+                self.factor = np.clip(factor, slope, x.dtype.type(np.inf), out=factor)
             return out
         self.positive = x > 0
         return np.where(self.positive, x, x * slope)

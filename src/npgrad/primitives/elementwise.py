@@ -250,18 +250,23 @@ class Clip(Function):
     def forward(self, x, low=None, high=None):
         self.save_for_backward(x)
         self.low, self.high = low, high
+        if x.dtype.kind == "f":  # infinite bounds for None: NumPy's vectorized scalar clip
+            low = -np.inf if low is None else low
+            high = np.inf if high is None else high
         return np.clip(x, low, high)
 
-    def backward(self, grad):
+    def _inside(self):
         (x,) = self.saved
-        inside = np.ones(x.shape, dtype=bool)
-        if self.low is not None:
-            inside &= x >= self.low
+        inside = np.ones(x.shape, dtype=bool) if self.low is None else x >= self.low
         if self.high is not None:
             inside &= x <= self.high
-        return (grad * inside,)
+        return inside
 
-    backward_graph = backward  # the mask is piecewise constant
+    def backward(self, grad):
+        return (masked(grad, self._inside()),)
+
+    def backward_graph(self, grad):  # the mask is piecewise constant
+        return (grad * self._inside(),)
 
 
 class Maximum(Function):
