@@ -9,7 +9,8 @@ only the ones in the benchmarked models: VGG-style 3x3 convolutions from 3 to 25
 a 5x5 convolution (Keras's MNIST and CIFAR tutorials), 1x1 bottlenecks, a strided 3x3, the
 7x7 stride-2 stem of ResNet-50, MobileNet's depthwise 3x3 convolutions (stride 1 and 2),
 a transposed convolution, max and average pooling (ResNet-50's overlapping 3x3 stride-2
-pool among them) and batch normalization in training mode.
+pool among them), batch normalization in training mode and Keras's activations (the
+``activation=`` strings of Dense and Conv layers).
 
 Every layer is run on (N, H, W, C) float32 data with an input that needs its gradient, the
 upstream gradient all ones; PyTorch runs NCHW (its native layout), the data made once,
@@ -57,6 +58,13 @@ LAYERS = {
     "batch_norm 64 ch, 32x32 (training)": ("batchnorm", 32, 64, 64, 1, 1),
     "batch_norm 256 ch, 8x8 (training)": ("batchnorm", 8, 256, 256, 1, 1),
 }
+#: activations, each on a (batch, 32, 32, 64) float32 array: Keras name -> PyTorch function
+ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "leaky_relu": "leaky_relu", "elu": "elu",
+               "selu": "selu", "gelu": "gelu", "sigmoid": "sigmoid", "silu": "silu",
+               "hard_sigmoid": "hardsigmoid", "hard_silu": "hardswish", "softplus": "softplus",
+               "mish": "mish", "tanh": "tanh"}
+LAYERS.update({f"activation {name}, 64 ch, 32x32": (f"act:{name}", 32, 64, 64, 1, 1)
+               for name in ACTIVATIONS})
 
 
 def _channels_first(array):
@@ -69,7 +77,10 @@ def _npgrad_layer(kind, x, c, f, k, s, rng):
         return npgrad.Tensor((rng.standard_normal(shape) * scale).astype(np.float32),
                              requires_grad=True)
 
-    if kind == "conv":
+    if kind.startswith("act:"):
+        activation = npgrad.activations.get(kind[4:])
+        fn = lambda: activation(x)
+    elif kind == "conv":
         w = param((k, k, c, f))
         fn = lambda: F.conv2d(x, w, strides=s, padding="same")
     elif kind == "depthwise":
@@ -100,7 +111,11 @@ def _torch_layer(torch, kind, x, c, f, k, s):
     if torch is None:
         return None
     nn = torch.nn
-    if kind == "conv":
+    if kind.startswith("act:"):
+        module = getattr(torch.nn.functional, ACTIVATIONS[kind[4:]])
+        if kind == "act:leaky_relu":  # Keras's default slope, 0.2 (PyTorch's is 0.01)
+            module = lambda x: torch.nn.functional.leaky_relu(x, 0.2)  # noqa: E731
+    elif kind == "conv":
         module = nn.Conv2d(c, f, k, stride=s, padding=k // 2, bias=False)
     elif kind == "depthwise":
         module = nn.Conv2d(c, c, k, stride=s, padding=k // 2, groups=c, bias=False)
