@@ -19,7 +19,7 @@ from tests.gradcheck.test_coverage import _all_function_classes
 SECOND_ORDER_OPS = {
     "Add", "AddReLU", "Subtract", "Multiply", "Divide", "Negative", "Power", "Exp", "Log",
     "Sqrt", "Abs", "Clip", "Maximum", "Minimum", "Where", "Cast",
-    "ReLU", "LeakyReLU", "ELU", "Sigmoid", "SiLU", "Tanh", "Softplus", "Softmax", "LogSoftmax",
+    "ReLU", "LeakyReLU", "ELU", "Sigmoid", "SiLU", "HardSigmoid", "HardSiLU", "Tanh", "Softplus", "Softmax", "LogSoftmax",
     "Sum", "Mean", "Max", "Min", "Arctan2",
     "Reshape", "Transpose", "GetItem", "Linearized", "Concatenate", "Stack", "Pad",
     "BroadcastTo", "MatMul", "Dense", "Dropout", "MeanSquaredError",

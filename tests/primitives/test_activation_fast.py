@@ -119,3 +119,32 @@ def test_clip_with_a_missing_bound_equals_np_clip_and_passes_the_gradient_on_the
         inside &= x <= high
     assert t.grad.dtype == x.dtype
     np.testing.assert_array_equal(t.grad, 2 * inside)
+
+
+@pytest.mark.parametrize("name", ["hard_sigmoid", "hard_silu"])
+@settings(max_examples=30, deadline=None)
+@given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
+                    elements=st.sampled_from([-4.0, -3.0, -2.5, 0.0, 1.0, 3.0, 3.5])
+                    | st.floats(-5, 5, width=32)))
+def test_hard_sigmoid_and_hard_silu_equal_their_compositions(name, x):
+    """One op each (MobileNetV3's activations), pinned to the compositions they replaced:
+    the same values, and gradients to rounding, at the bounds -3 and 3 too (where the
+    composition's clip passes the gradient)."""
+    from npgrad.autograd.engine import graph_ops
+    from npgrad.primitives.activation import hard_sigmoid_composed
+    from npgrad.primitives.activation_extra import relu6
+
+    composed = {"hard_sigmoid": hard_sigmoid_composed,
+                "hard_silu": lambda t: t * relu6(t + 3.0) / 6.0}[name]
+    fused = npgrad.activations.get(name)
+    results = []
+    for fn in (fused, composed):
+        t = npgrad.Tensor(x, requires_grad=True)
+        y = fn(t)
+        y.backward(np.ones(x.shape, x.dtype))
+        results.append((y, t.grad))
+    assert len(graph_ops(results[0][0])) == 1
+    np.testing.assert_array_equal(results[0][0].numpy(), results[1][0].numpy())
+    assert results[0][1].dtype == x.dtype
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=4 * np.finfo(x.dtype).eps,
+                               atol=4 * np.finfo(x.dtype).eps)

@@ -257,6 +257,32 @@ class SiLU(Function):
         return x * Sigmoid.apply(x)
 
 
+class HardSigmoid(Function):
+    """clip(x / 6 + 0.5, 0, 1) (Keras 3's hard_sigmoid) in one op: the same numbers as the
+    composition, whose clip passes the gradient at the bounds (slope 1/6 on [-3, 3])."""
+
+    def forward(self, x):
+        self.save_for_backward(x)  # for the recorded backward only (the graph holds x)
+        z = np.divide(x, 6)
+        z += z.dtype.type(0.5)
+        self.inside = z >= 0
+        self.inside &= z <= 1
+        return np.clip(z, z.dtype.type(0), z.dtype.type(1), out=z)
+
+    def backward(self, grad):
+        out = masked(grad, self.inside)
+        out /= 6
+        return (out,)
+
+    backward_graph = composed_backward_graph
+
+    def composed_inputs(self):
+        return [self.saved[0]]
+
+    def composed(self, x):
+        return hard_sigmoid_composed(x)
+
+
 class Tanh(Function):
     """Hyperbolic tangent."""
 
@@ -394,7 +420,12 @@ def sigmoid(x):
 
 
 def hard_sigmoid(x):
-    """Piecewise-linear sigmoid, clip(x / 6 + 0.5, 0, 1) as Keras 3 (composed)."""
+    """Piecewise-linear sigmoid, clip(x / 6 + 0.5, 0, 1) as Keras 3 (one op)."""
+    return HardSigmoid.apply(x)
+
+
+def hard_sigmoid_composed(x):
+    """:func:`hard_sigmoid` written with recorded ops (its second-order reference)."""
     return elementwise.clip(x / 6.0 + 0.5, 0.0, 1.0)
 
 
