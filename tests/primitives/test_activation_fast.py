@@ -1,8 +1,8 @@
-"""The sigmoid, silu, softplus, ELU and SELU ops (primitives/activation.py), written with
-NumPy's vectorized loops (exp, expm1, log1p, clip) instead of scipy's expit, logaddexp and
-where, pinned to those references: float64 inputs to 1e-12 relative, float32 inputs to
-float32 rounding, in both tails (relative precision for tiny outputs, no overflow for huge
-inputs) and with NaN propagated.
+"""The sigmoid, silu, softplus, log_sigmoid, ELU and SELU ops (primitives/activation.py),
+written with NumPy's vectorized loops (exp, expm1, log1p, clip) instead of scipy's expit,
+logaddexp and where, pinned to those references: float64 inputs to 1e-12 relative, float32
+inputs to float32 rounding, in both tails (relative precision for tiny outputs, no overflow
+for huge inputs) and with NaN propagated.
 
 The derivatives are taken from the outputs, as Keras's and PyTorch's are: the sigmoid's
 ``s (1 - s)`` and ELU's ``y + alpha`` cancel where the output nears its limit (1, or
@@ -38,6 +38,8 @@ REFERENCES = {
     "softplus": (F.softplus, lambda x: np.logaddexp(0, x), special.expit),
     "elu": (F.elu, _elu, _elu_slope),
     "selu": (F.selu, lambda x: SCALE * _elu(x, ALPHA), lambda x: SCALE * _elu_slope(x, ALPHA)),
+    "log_sigmoid": (npgrad.ops.log_sigmoid, lambda x: -np.logaddexp(0, -x),
+                    lambda x: special.expit(-x)),
 }
 
 values = st.floats(-120, 120, allow_nan=False, width=32)

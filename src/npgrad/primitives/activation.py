@@ -82,7 +82,20 @@ def logistic(x, out=None):
     return np.reciprocal(out, out=out)
 
 
-def _sigmoid_values(x):
+def softplus_values(x):
+    """``log(1 + exp(x))`` of an array as ``max(x, 0) + log1p(exp(-|x|))`` (floats; other
+    dtypes through ``np.logaddexp``)."""
+    if x.dtype.kind != "f":
+        return np.logaddexp(0, x)
+    out = np.abs(x)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += rectify(x)
+    return out
+
+
+def sigmoid_values(x):
     """The sigmoid of an array: :func:`logistic` for floats, ``expit`` otherwise."""
     if x.dtype.kind != "f":
         return special.expit(x)
@@ -216,7 +229,7 @@ class Sigmoid(Function):
     keeps_input_tensors = True  # the logits, for the losses (losses.probabilistic)
 
     def forward(self, x):
-        out = _sigmoid_values(x)
+        out = sigmoid_values(x)
         self.save_for_backward(out)
         return out
 
@@ -236,7 +249,7 @@ class SiLU(Function):
     kept for backward, whose derivative ``s (1 + x (1 - s))`` takes four passes."""
 
     def forward(self, x):
-        s = _sigmoid_values(x)
+        s = sigmoid_values(x)
         self.save_for_backward(x, s)
         return x * s
 
@@ -306,18 +319,11 @@ class Softplus(Function):
 
     def forward(self, x):
         self.save_for_backward(x)
-        if x.dtype.kind != "f":
-            return np.logaddexp(0, x)
-        out = np.abs(x)
-        np.negative(out, out=out)
-        np.exp(out, out=out)
-        np.log1p(out, out=out)
-        out += rectify(x)
-        return out
+        return softplus_values(x)
 
     def backward(self, grad):
         (x,) = self.saved
-        return (_times(grad, _sigmoid_values(x)),)
+        return (_times(grad, sigmoid_values(x)),)
 
     def backward_graph(self, grad):
         return (grad * sigmoid(self.graph_input(0, self.saved[0])),)

@@ -12,6 +12,7 @@ import numpy as np
 from scipy import special
 
 from npgrad.autograd.function import Function, linear_backward_graph
+from npgrad.primitives.activation import sigmoid_values, softplus_values
 
 
 def _safe_sqrt_pi():
@@ -45,7 +46,7 @@ UNARY = {
     # erfinv: derivative is 1 / erf'(out)
     "erfinv": (special.erfinv, lambda x, out: _safe_sqrt_pi() / 2 * np.exp(out * out)),
     # log sigmoid = -softplus(-x), derivative sigmoid(-x)
-    "log_sigmoid": (lambda x: -np.logaddexp(0, -x), lambda x, out: special.expit(-x)),
+    "log_sigmoid": (lambda x: -softplus_values(-x), lambda x, out: sigmoid_values(-x)),
     "sinc": (np.sinc, lambda x, out: _sinc_derivative(x)),
     "i0": (np.i0, lambda x, out: special.i1(x)),
 }
