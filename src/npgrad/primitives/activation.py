@@ -138,10 +138,10 @@ class ELU(Function):
         # d/dx alpha (e^x - 1) = alpha e^x = negative + alpha; 1 where x > 0 (negative = 0
         # there, so add 1 - alpha on the mask)
         slope = negative + negative.dtype.type(self.alpha)
-        ones = np.empty_like(slope)
-        np.copyto(ones, self.positive)
-        ones *= ones.dtype.type(1.0 - self.alpha)
-        slope += ones
+        step = np.empty_like(slope)  # 1 - alpha where x > 0, else 0
+        np.copyto(step, self.positive)
+        step *= step.dtype.type(1.0 - self.alpha)
+        slope += step
         if self.scale != 1.0:
             slope *= slope.dtype.type(self.scale)
         return (_times(grad, slope),)
@@ -382,7 +382,9 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     Args:
         x: input.
         negative_slope: slope below ``threshold``: ``negative_slope * (x - threshold)``.
-        max_value: saturation value (None: no cap).
+        max_value: saturation value (None: no cap). With no slope and no threshold the
+            capped ReLU is one op whose gradient is 0 at exactly 0 and at exactly
+            ``max_value`` (as the ``ReLU`` layer's).
         threshold: values at or below it are damped.
     """
     if negative_slope == 0 and threshold == 0:
