@@ -96,8 +96,8 @@ def _phase_input_grad(planes, kernel, padded_shape, out_sizes, strides, dilation
     output-sized array per tap."""
     kernel_size = kernel.shape[:-2]
     rank = len(kernel_size)
-    phase_count = [len(range(0, k, s)) for k, s in zip(kernel_size, strides)]  # taps of q=0
-    spans = [(m - 1) * d + 1 for m, d in zip(phase_count, dilation)]
+    first_taps = [len(range(0, k, s)) for k, s in zip(kernel_size, strides)]  # phase 0's
+    spans = [(m - 1) * d + 1 for m, d in zip(first_taps, dilation)]
     rows = [len(range(0, size, s)) for size, s in zip(padded_shape[1:-1], strides)]
     # front padding: the most taps (phase 0) reach span - 1 outputs back
     gpads = [(span - 1, r - o) for span, r, o in zip(spans, rows, out_sizes)]
