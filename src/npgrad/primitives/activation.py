@@ -15,7 +15,7 @@ from scipy import special
 
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives import elementwise
+from npgrad.primitives import elementwise, last_axis
 from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32
 from npgrad.primitives.rectify import masked, rectify, relu_mask
 
@@ -335,9 +335,9 @@ class Softmax(Function):
     keeps_input_tensors = True  # the logits, for the losses (losses.probabilistic)
 
     def forward(self, x, axis=-1):
-        out = x - x.max(axis=axis, keepdims=True)  # one new array, the rest in place
+        out = x - last_axis.axis_max(x, axis)  # one new array, the rest in place
         np.exp(out, out=out)
-        out /= out.sum(axis=axis, keepdims=True)
+        out /= last_axis.axis_sum(out, axis)
         self.save_for_backward(out)
         self.axis = axis
         return out
@@ -346,7 +346,7 @@ class Softmax(Function):
         (out,) = self.saved
         # dx = s * (g - sum(g * s)), in one new array
         dx = grad * out
-        total = dx.sum(axis=self.axis, keepdims=True)
+        total = last_axis.axis_sum(dx, self.axis)
         np.subtract(grad, total, out=dx)
         dx *= out
         return (dx,)
@@ -360,8 +360,8 @@ class LogSoftmax(Function):
     """x - logsumexp(x) along ``axis``."""
 
     def forward(self, x, axis=-1):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted = x - last_axis.axis_max(x, axis)
+        out = shifted - np.log(last_axis.axis_sum(np.exp(shifted), axis))
         self.save_for_backward(out)
         self.axis = axis
         return out
@@ -369,7 +369,7 @@ class LogSoftmax(Function):
     def backward(self, grad):
         (out,) = self.saved
         # dx = g - softmax * sum(g)
-        return (grad - np.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+        return (grad - np.exp(out) * last_axis.axis_sum(grad, self.axis),)
 
     def backward_graph(self, grad):
         probabilities = elementwise.exp(self.graph_output(self.saved[0]))

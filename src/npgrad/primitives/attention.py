@@ -28,7 +28,7 @@ import numpy as np
 from npgrad import random as _random
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives import activation, elementwise
+from npgrad.primitives import activation, elementwise, last_axis
 from npgrad.primitives.linalg import dense, matmul
 from npgrad.primitives.nn import Dropout
 from npgrad.primitives.shape import reshape, transpose
@@ -61,9 +61,9 @@ def _weights_forward(q_scaled, k, bias, keep):
     if keep is not None:
         scores = np.where(keep, scores, _large_negative(scores.dtype))
     # stable softmax, in place: exp(s - max) / sum(exp(s - max))
-    scores -= scores.max(axis=-1, keepdims=True)
+    scores -= last_axis.amax(scores)
     np.exp(scores, out=scores)
-    scores /= scores.sum(axis=-1, keepdims=True)
+    scores /= last_axis.total(scores)
     if keep is not None:
         scores *= keep  # rows with every key masked were uniform: make them zero
     return scores
@@ -72,7 +72,7 @@ def _weights_forward(q_scaled, k, bias, keep):
 def _softmax_backward(weights, dweights):
     """d(scores) from d(weights) through the softmax: w * (dw - sum(dw * w))."""
     dscores = dweights * weights
-    total = dscores.sum(axis=-1, keepdims=True)
+    total = last_axis.total(dscores)
     np.subtract(dweights, total, out=dscores)  # (dw - sum) * w: one (..., T, S) array in all
     dscores *= weights
     return dscores

@@ -39,7 +39,7 @@ from scipy import special
 
 from npgrad.autograd.function import Function, Identity
 from npgrad.autograd.tensor import Tensor
-from npgrad.primitives import activation
+from npgrad.primitives import activation, last_axis
 
 EPSILON = 1e-7  # Keras' backend.epsilon(): the probability clip
 
@@ -310,17 +310,17 @@ class SoftmaxCrossEntropy(Function):
 
     def forward(self, logits, y_true=None):
         with np.errstate(over="ignore"):  # z - max(z) below -max: floored just after
-            shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
+            shifted = _clamp_log_probs(logits - last_axis.amax(logits))
         exp = np.exp(shifted)
-        total = exp.sum(axis=-1, keepdims=True)
+        total = last_axis.total(exp)
         log_probs = shifted - np.log(total)
         self.save_for_backward(exp / total, y_true)
-        return _saturate(-np.sum(y_true * log_probs, axis=-1), logits.dtype)
+        return _saturate(-last_axis.total(y_true * log_probs)[..., 0], logits.dtype)
 
     def backward(self, grad):
         probs, y_true = self.saved
         # d/dz -sum_k y_k (z_k - lse(z)) = softmax(z) * sum(y) - y
-        dz = probs * y_true.sum(axis=-1, keepdims=True) - y_true
+        dz = probs * last_axis.total(y_true) - y_true
         return (_expand(grad) * dz,)
 
     def backward_graph(self, grad):
@@ -334,14 +334,13 @@ class SparseSoftmaxCrossEntropy(Function):
 
     def forward(self, logits, labels=None):
         with np.errstate(over="ignore"):  # z - max(z) below -max: floored just after
-            shifted = _clamp_log_probs(logits - logits.max(axis=-1, keepdims=True))
+            shifted = _clamp_log_probs(logits - last_axis.amax(logits))
         probs = np.exp(shifted)
-        total = probs.sum(axis=-1, keepdims=True)
-        if shifted.ndim == 2:  # (N, C): plain fancy indexing, a few times cheaper
-            picked = shifted[np.arange(len(labels)), labels]
-        else:
-            picked = np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
-        loss = np.log(total[..., 0]) - picked
+        total = last_axis.total(probs)
+        # as (rows, C): plain fancy indexing, several times cheaper than take_along_axis
+        self.rows = np.arange(labels.size)
+        picked = shifted.reshape(-1, shifted.shape[-1])[self.rows, labels.reshape(-1)]
+        loss = np.log(total[..., 0]) - picked.reshape(labels.shape)
         probs /= total
         self.save_for_backward(probs)
         self.labels = labels
@@ -351,13 +350,10 @@ class SparseSoftmaxCrossEntropy(Function):
         (probs,) = self.saved
         # d/dz (lse(z) - z_label) = softmax(z) - onehot(label)
         upstream = _expand(grad)
-        dz = probs * upstream
-        if dz.ndim == 2:  # (N, C): one label per row, so no index repeats
-            dz[np.arange(len(dz)), self.labels] -= upstream[:, 0]
-        else:
-            index = self.labels[..., None]
-            np.put_along_axis(dz, index, np.take_along_axis(dz, index, axis=-1) - upstream,
-                              axis=-1)
+        dz = np.multiply(probs, upstream, order="C")  # so that the (rows, C) form is a view
+        # one label per row, so no index repeats
+        dz.reshape(-1, dz.shape[-1])[self.rows, self.labels.reshape(-1)] -= np.broadcast_to(
+            upstream, self.labels.shape + (1,)).reshape(-1)
         return (dz,)
 
     def backward_graph(self, grad):

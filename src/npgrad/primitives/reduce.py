@@ -5,6 +5,7 @@ import builtins
 import numpy as np
 
 from npgrad.autograd.function import Function
+from npgrad.primitives import last_axis
 
 
 def _normalize_axis(op, axis, ndim):
@@ -39,11 +40,22 @@ def _expand_graph(grad, shape, axes, keepdims):
     return grad + np.zeros(shape, dtype=grad.dtype)
 
 
+def _last_only(x, axes):
+    """Whether the normalized ``axes`` are the last axis alone (:mod:`last_axis`'s case)."""
+    return axes is not None and x.ndim > 0 and tuple(axes) == (x.ndim - 1,)
+
+
+def _drop_last(kept, keepdims):
+    return kept if keepdims else kept[..., 0]
+
+
 class Sum(Function):
     """Sum over axes."""
 
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
+        if _last_only(x, axis):
+            return _drop_last(last_axis.total(x), keepdims)
         return np.asarray(x.sum(axis=axis, keepdims=keepdims))
 
     def backward(self, grad):
@@ -61,6 +73,8 @@ class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.count = x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
+        if _last_only(x, axis) and x.dtype.kind == "f":
+            return _drop_last(last_axis.total(x) / x.dtype.type(self.count), keepdims)
         return np.asarray(x.mean(axis=axis, keepdims=keepdims))
 
     def backward(self, grad):
@@ -75,7 +89,8 @@ class Max(Function):
     """Maximum over axes; tied maxima share the gradient equally (as torch.amax)."""
 
     def forward(self, x, axis=None, keepdims=False):
-        out = np.asarray(x.max(axis=axis, keepdims=True))
+        out = last_axis.amax(x) if _last_only(x, axis) else np.asarray(
+            x.max(axis=axis, keepdims=True))
         self.save_for_backward(x, out)
         self.axis, self.keepdims = axis, keepdims
         return out if keepdims else np.asarray(out.squeeze(axis=axis))
