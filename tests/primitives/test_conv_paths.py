@@ -122,7 +122,8 @@ def test_zero_padded_keeps_a_zero_border_across_calls():
 @given(setups())
 def test_conv2d_transpose_equals_the_composed_input_gradient(setup):
     # conv2d_transpose(x, K) = d <conv2d(z, K), x> / dz for z of the transposed output's size;
-    # covers the sub-pixel route (C_in <= C_out, dilation 1) and the tap-major one
+    # covers the stride-1 correlation route (C_in <= C_out), the sub-pixel one (strided,
+    # dilation 1) and the tap-major one
     rng, z_like, kernel, _, kwargs = setup
     strides, padding, dilation = kwargs["strides"], kwargs["padding"], kwargs["dilation_rate"]
     z = Tensor(np.zeros_like(z_like), requires_grad=True)  # (N, H, W, F): the output's size

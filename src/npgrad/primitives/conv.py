@@ -526,14 +526,20 @@ class Conv2DTranspose(Function):
                 f"strides {strides}, padding {padding!r} and kernel {(kh, kw)} (check output_padding)"
             )
         padded_hw = (out_h + sum(pads_h), out_w + sum(pads_w))
-        if (dh, dw) == (1, 1) and c <= f:
+        if tuple(strides) == (1, 1) and c <= f:
+            # the input gradient of a stride-1 conv2d: a correlation with the flipped kernel
+            # that makes the (OH, OW) output alone, where the adjoint below fills the padded
+            # grid and crops it (a 4x4 'same' map: 16 of 36 positions)
+            out = input_grad(x, kernel, out_hw, strides, dilation_rate, (pads_h, pads_w))
+        elif (dh, dw) == (1, 1) and c <= f:
             # one GEMM per output-pixel class modulo the strides
             outp = _strided_adjoint(x, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
+            out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
         else:
             # taps: (KH*KW, N*H*W, F), x @ W[i, j]^T per kernel offset, one batched GEMM
             taps = tap_products(x.reshape(n * h * w, c), kernel.reshape(kh * kw, f, c))
             outp = col2im(taps.reshape(kh, kw, n, h, w, f), padded_hw, strides, dilation_rate)
-        out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
+            out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
         if bias is not None:
             out = out + bias
         self.save_for_backward(x, kernel)
