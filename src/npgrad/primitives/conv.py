@@ -20,6 +20,7 @@ from npgrad.autograd.function import Function
 from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import workspace as _workspace
+from npgrad.primitives.conv_narrow import narrow_correlation, narrow_kernel_grad, use_narrow
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.rectify import masked, rectify_in_place, relu_flag
@@ -220,10 +221,13 @@ def _flipped_kernel(kernel):
 
 
 def correlate(x, kernel, out_hw, strides, dilation, pads):
-    """The product of conv2d's forward, a fresh (N*OH*OW, F) array: one GEMM per tap for
+    """The product of conv2d's forward, a fresh (N*OH*OW, F) array: through the narrow side
+    for a few output channels (:func:`conv_narrow.narrow_correlation`), one GEMM per tap for
     narrow stride-1 layers (:func:`conv_taps.tap_correlation`), else im2col(x) @ kernel,
     (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), block by block over the samples."""
     kh, kw, c, f = kernel.shape
+    if use_narrow((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
+        return narrow_correlation(x, kernel, pads, dilation).reshape(-1, f)
     if use_taps((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
         return tap_correlation(x, kernel, pads, dilation).reshape(-1, f)
     return _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), out_hw, strides, dilation,
@@ -232,9 +236,12 @@ def correlate(x, kernel, out_hw, strides, dilation, pads):
 
 def kernel_grad(x, grad, kernel_hw, strides, dilation, pads):
     """d conv2d / d kernel: (KH, KW, C, F) from the input ``x`` (N, H, W, C), unpadded, and
-    the output gradient ``grad`` (N, OH, OW, F): one GEMM per tap for narrow stride-1 layers
-    (:func:`conv_taps.tap_kernel_grad`), else im2col(x)^T @ grad block by block."""
+    the output gradient ``grad`` (N, OH, OW, F): through the narrow side for a few output
+    channels (:func:`conv_narrow.narrow_kernel_grad`), one GEMM per tap for narrow stride-1
+    layers (:func:`conv_taps.tap_kernel_grad`), else im2col(x)^T @ grad block by block."""
     (kh, kw), (c, f) = kernel_hw, (x.shape[-1], grad.shape[-1])
+    if use_narrow((x.dtype, grad.dtype), c, f, kernel_hw, strides):
+        return narrow_kernel_grad(x, grad, kernel_hw, pads, dilation)
     if use_taps((x.dtype, grad.dtype), c, f, kernel_hw, strides, kernel_grad=True):
         return tap_kernel_grad(x, grad, kernel_hw, pads, dilation)
     dw = _columns_t_times(x, grad.reshape(-1, f), kernel_hw, grad.shape[1:3], strides, dilation,
@@ -261,6 +268,9 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
                  (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
         if kh == 1 and kw == 1:
             return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
+        if use_narrow((grad.dtype, kernel.dtype), f, c, (kh, kw), strides):  # few outputs
+            return narrow_correlation(grad, kernel[::-1, ::-1].transpose(0, 1, 3, 2), gpads,
+                                      dilation)
         if use_taps((grad.dtype, kernel.dtype), f, c, (kh, kw), strides):
             # the same correlation, one accumulated GEMM per tap (narrow layers)
             return tap_correlation(grad, kernel[::-1, ::-1].transpose(0, 1, 3, 2), gpads, dilation)
@@ -526,10 +536,10 @@ class Conv2DTranspose(Function):
                 f"strides {strides}, padding {padding!r} and kernel {(kh, kw)} (check output_padding)"
             )
         padded_hw = (out_h + sum(pads_h), out_w + sum(pads_w))
-        if tuple(strides) == (1, 1) and c <= f:
-            # the input gradient of a stride-1 conv2d: a correlation with the flipped kernel
-            # that makes the (OH, OW) output alone, where the adjoint below fills the padded
-            # grid and crops it (a 4x4 'same' map: 16 of 36 positions)
+        if tuple(strides) == (1, 1) and (c <= f or use_narrow((x.dtype, kernel.dtype), c, f,
+                                                                (kh, kw), strides)):
+            # conv2d's stride-1 input gradient: the (OH, OW) output alone, where the adjoint
+            # below fills and crops the padded grid (4x4 'same': 16 of 36 positions)
             out = input_grad(x, kernel, out_hw, strides, dilation_rate, (pads_h, pads_w))
         elif (dh, dw) == (1, 1) and c <= f:
             # one GEMM per output-pixel class modulo the strides
