@@ -51,7 +51,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("resnet", "lstm", "gru", "conv1d", "dcgan", "transformer", "gelu", "cifarcnn", "seedcnn",
-         "mobilenet")
+         "mobilenet", "unet")
 
 
 def child(kind, library, steps, rounds):

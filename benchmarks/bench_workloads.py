@@ -36,6 +36,9 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
   (stride 1 or 2) + BN + ReLU6, 1x1 projection + BN, a residual Add where the shapes
   match), a 1x1 Conv2D(320) + BN + ReLU6 head, global average pooling, Dense(10).
   PyTorch: grouped ``nn.Conv2d(groups=channels)`` and ``nn.ReLU6``.
+- ``unet``: Keras's U-Net-like segmentation example (``unet_models.py``): separable convs,
+  overlapping max pools, Conv2DTranspose, UpSampling2D, residual adds and a per-pixel
+  softmax over 3 classes, 64x64x3 images, batch 16.
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
   resident memory just before training (the training's own footprint); ``--replicas 2``
   adds npgrad under ``DataParallel(threads=2)``.
@@ -65,6 +68,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_models  # noqa: E402
+import unet_models  # noqa: E402
 from harness import compare, import_torch, limit_threads, print_table, write_json  # noqa: E402
 
 import npgrad  # noqa: E402
@@ -74,11 +78,12 @@ VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
 LATENT, GAN_WIDTH = 100, 64
 SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
 TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2,
-           "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8, "mobilenet": 1.2}
+           "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8, "mobilenet": 1.2,
+           "unet": 1.2}
 #: MobileNetV2's inverted residual blocks on CIFAR: (expansion, output channels, stride)
 MOBILENET_BLOCKS = ((1, 16, 1), (6, 24, 1), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 64, 2),
                     (6, 64, 1), (6, 96, 1))
-BATCHES = {"seedcnn": 32}  # the rest use BATCH
+BATCHES = {"seedcnn": 32, "unet": 16}  # the rest use BATCH
 NAMES = {
     "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
     "lstm": "Embedding(5000, 64) + LSTM(64) + Dense train, 80 steps, batch 64",
@@ -90,6 +95,8 @@ NAMES = {
     "seedcnn": "seed CNN model A train, batch 32",
     "mobilenet": "MobileNetV2-style net (8 inverted residual blocks: 1x1, depthwise 3x3, BN, "
                  "ReLU6) train, 32x32x3, batch 64",
+    "unet": f"U-Net-like segmentation net (Keras example: separable convs, Conv2DTranspose, "
+            f"upsampling) train, {unet_models.SIZE}x{unet_models.SIZE}x3, batch 16",
     "transformer": f"Transformer encoder (MHA {HEADS} heads, LayerNorm, FFN {FFN}) classifier "
                    f"train, {SEQ} x {D_MODEL}, batch 64",
     "gelu": f"the Transformer encoder with a GELU (exact, erf) FFN, {SEQ} x {D_MODEL}, batch 64",
@@ -106,6 +113,10 @@ def data(kind, steps, seed=0):
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
+    if kind == "unet":
+        size = unet_models.SIZE
+        return (rng.standard_normal((n, size, size, 3)).astype(np.float32),
+                rng.integers(0, unet_models.CLASSES, (n, size, size)))
     if kind == "conv1d":
         return rng.integers(1, VOCAB, (n, CNN_TEXT_STEPS)), rng.integers(0, 2, n)
     if kind in ("transformer", "gelu"):
@@ -190,6 +201,8 @@ def npgrad_model(kind):
         return npgrad_cifar_cnn()
     if kind == "mobilenet":
         return npgrad_mobilenet()
+    if kind == "unet":
+        return unet_models.npgrad_unet(npgrad)
     if kind in ("lstm", "gru"):
         rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
         return npgrad.Sequential([npgrad.Input(shape=(TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
@@ -411,6 +424,8 @@ def torch_trainer(kind, steps, torch):
         model = torch_cifar_cnn(torch)
     elif kind == "mobilenet":
         model = torch_mobilenet(torch)
+    elif kind == "unet":
+        model = unet_models.torch_unet(torch)
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
