@@ -343,3 +343,22 @@ def test_each_replica_draws_from_a_stream_of_its_own_that_a_seed_repeats():
     assert len(streams) == 3  # three different generators
     assert [first[r][1] for r in (0, 1, 2)] == [second[r][1] for r in (0, 1, 2)]
     assert len({first[r][1] for r in (0, 1, 2)}) == 3
+
+
+def test_a_deep_functional_model_gets_replicas_without_a_recursion_error():
+    # a chain of 200 layers: one copy.deepcopy of the model recursed past Python's limit
+    inputs = npgrad.Input((6,))
+    x = inputs
+    for _ in range(100):
+        x = L.Activation("tanh")(L.Dense(6)(x))
+    model = npgrad.Model(inputs, L.Dense(3)(x))
+    model.compile("sgd", npgrad.losses.SparseCategoricalCrossentropy(from_logits=True))
+    twin = npgrad.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    twin.compile("sgd", npgrad.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = data(12)
+    npgrad.distribution.set_distribution(DataParallel(threads=2))
+    model.fit(x, y, batch_size=6, epochs=1, verbose=0, shuffle=False)
+    npgrad.distribution.set_distribution(None)
+    twin.fit(x, y, batch_size=6, epochs=1, verbose=0, shuffle=False)
+    assert_same_weights(twin, model, atol=1e-5)  # float32: two half-batch sums
