@@ -9,8 +9,9 @@ only the ones in the benchmarked models: VGG-style 3x3 convolutions from 3 to 25
 a 5x5 convolution (Keras's MNIST and CIFAR tutorials), 1x1 bottlenecks, a strided 3x3, the
 7x7 stride-2 stem of ResNet-50, MobileNet's depthwise 3x3 convolutions (stride 1 and 2),
 a transposed convolution, max and average pooling (ResNet-50's overlapping 3x3 stride-2
-pool among them), batch normalization in training mode and Keras's activations (the
-``activation=`` strings of Dense and Conv layers).
+pool among them), batch normalization in training mode, Keras's activations (the
+``activation=`` strings of Dense and Conv layers), a segmentation head's 3x3 convolution to
+3 classes and the softmax over them per pixel (and over 256 channels).
 
 Every layer is run on (N, H, W, C) float32 data with an input that needs its gradient, the
 upstream gradient all ones; PyTorch runs NCHW (its native layout), the data made once,
@@ -48,6 +49,7 @@ LAYERS = {
     "conv 1x1 256->64, 16x16": ("conv", 16, 256, 64, 1, 1),
     "conv 3x3 s2 64->128, 32x32": ("conv", 32, 64, 128, 3, 2),
     "conv 7x7 s2 3->64, 64x64": ("conv", 64, 3, 64, 7, 2),
+    "conv 3x3 32->3, 64x64 (a segmentation head)": ("conv", 64, 32, 3, 3, 1),
     "depthwise 3x3 32 ch, 56x56": ("depthwise", 56, 32, 32, 3, 1),
     "depthwise 3x3 128 ch, 16x16": ("depthwise", 16, 128, 128, 3, 1),
     "depthwise 3x3 s2 64 ch, 32x32": ("depthwise", 32, 64, 64, 3, 2),
@@ -57,6 +59,8 @@ LAYERS = {
     "avgpool 2x2 s2, 64 ch, 32x32": ("avgpool", 32, 64, 64, 2, 2),
     "batch_norm 64 ch, 32x32 (training)": ("batchnorm", 32, 64, 64, 1, 1),
     "batch_norm 256 ch, 8x8 (training)": ("batchnorm", 8, 256, 256, 1, 1),
+    "softmax over 3 classes a pixel, 64x64": ("softmax", 64, 3, 3, 1, 1),
+    "softmax over 256 channels, 16x16": ("softmax", 16, 256, 256, 1, 1),
 }
 #: activations, each on a (batch, 32, 32, 64) float32 array: Keras name -> PyTorch function
 ACTIVATIONS = {"relu": "relu", "relu6": "relu6", "leaky_relu": "leaky_relu", "elu": "elu",
@@ -80,6 +84,8 @@ def _npgrad_layer(kind, x, c, f, k, s, rng):
     if kind.startswith("act:"):
         activation = npgrad.activations.get(kind[4:])
         fn = lambda: activation(x)
+    elif kind == "softmax":
+        fn = lambda: F.softmax(x)
     elif kind == "conv":
         w = param((k, k, c, f))
         fn = lambda: F.conv2d(x, w, strides=s, padding="same")
@@ -115,6 +121,8 @@ def _torch_layer(torch, kind, x, c, f, k, s):
         module = getattr(torch.nn.functional, ACTIVATIONS[kind[4:]])
         if kind == "act:leaky_relu":  # Keras's default slope, 0.2 (PyTorch's is 0.01)
             module = lambda x: torch.nn.functional.leaky_relu(x, 0.2)  # noqa: E731
+    elif kind == "softmax":  # over the channels, NCHW's axis 1
+        module = nn.Softmax(dim=1)
     elif kind == "conv":
         module = nn.Conv2d(c, f, k, stride=s, padding=k // 2, bias=False)
     elif kind == "depthwise":
