@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import npgrad.functional as F
@@ -244,3 +244,19 @@ X = np.zeros((1, 4, 4, 2))
 def test_bad_arguments_raise_value_errors_naming_the_op(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@settings(max_examples=30, deadline=None)
+@given(size=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+       shape=st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 5),
+                       st.integers(1, 4)))
+def test_upsampling_gradient_sums_each_block(size, shape):
+    # the backward adds a block's rows, then its columns: the block sums, whatever the sizes
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal(shape), requires_grad=True)
+    y = F.upsampling2d(x, size)
+    upstream = rng.standard_normal(y.shape[::-1]).T  # a non-contiguous gradient
+    (y * upstream).sum().backward()
+    n, h, w, c = shape
+    expected = upstream.reshape(n, h, size[0], w, size[1], c).sum(axis=(2, 4))
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-13, atol=1e-13)
