@@ -120,3 +120,10 @@ def test_sparse_cross_entropy_gradient_on_a_transposed_class_axis():
     probs /= probs.sum(axis=-1, keepdims=True)
     np.testing.assert_allclose(t.grad, (probs - np.eye(4)[labels]) * weights[..., None],
                                rtol=1e-12, atol=1e-15)
+
+
+def test_a_float16_mean_keeps_numpys_float32_accumulation():
+    x = (np.random.default_rng(3).random((4, 3000)) * 10).astype(np.float16)
+    got = F.mean(x, axis=-1).data
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got, x.mean(axis=-1))

@@ -73,7 +73,9 @@ class Mean(Function):
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = x.shape, axis, keepdims
         self.count = x.size if axis is None else int(np.prod([x.shape[a] for a in axis]))
-        if _last_only(x, axis) and x.dtype.kind == "f":
+        # float32 and float64 over the last axis: a GEMV (float16 keeps NumPy's mean, which
+        # sums in float32)
+        if _last_only(x, axis) and x.dtype in (np.float32, np.float64):
             return _drop_last(last_axis.total(x) / x.dtype.type(self.count), keepdims)
         return np.asarray(x.mean(axis=axis, keepdims=keepdims))
 
