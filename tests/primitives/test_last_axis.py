@@ -1,9 +1,11 @@
 """Reductions along the last axis (primitives/last_axis.py): the transposed-block maximum and
 the GEMV sum give NumPy's values (the maximum exactly, the sum to rounding) at every row
-length on both sides of the short-row bound, for float32 and float64, with NaN and infinities,
-empty leading axes, non-contiguous inputs, and other dtypes passed through to NumPy; and the
-ops that use them (softmax, log-softmax, the softmax cross-entropies, sum / mean / max over
-the last axis) keep their values on short class axes, the per-pixel case they are for."""
+length on both sides of the short-row bound, for float32 and float64, with NaN and
+infinities, empty leading axes, non-contiguous inputs, and other dtypes passed through to
+NumPy; and the ops that use them (softmax, log-softmax, the softmax cross-entropies, sum /
+mean / max over the last axis) keep their values on short class axes, the per-pixel case
+they are for. The fast paths start at MIN_ROWS rows; the module lowers it to 1 so that the
+small arrays here take them too."""
 
 import numpy as np
 import pytest
@@ -16,6 +18,13 @@ import npgrad.functional as F
 from npgrad.primitives import last_axis
 
 _FLOATS = st.sampled_from([np.float32, np.float64])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fast_paths_at_every_row_count():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(last_axis, "MIN_ROWS", 1)
+        yield
 
 
 def _shapes(max_length):
@@ -120,6 +129,13 @@ def test_sparse_cross_entropy_gradient_on_a_transposed_class_axis():
     probs /= probs.sum(axis=-1, keepdims=True)
     np.testing.assert_allclose(t.grad, (probs - np.eye(4)[labels]) * weights[..., None],
                                rtol=1e-12, atol=1e-15)
+
+
+def test_small_arrays_keep_numpys_reductions(monkeypatch):
+    monkeypatch.setattr(last_axis, "MIN_ROWS", 128)
+    x = np.random.default_rng(4).standard_normal((127, 3)).astype(np.float32)
+    np.testing.assert_array_equal(last_axis.total(x), x.sum(axis=-1, keepdims=True))
+    np.testing.assert_array_equal(last_axis.amax(x), x.max(axis=-1, keepdims=True))
 
 
 def test_a_float16_mean_keeps_numpys_float32_accumulation():
