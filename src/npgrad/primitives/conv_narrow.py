@@ -94,18 +94,9 @@ def narrow_correlation(x, kernel, pads, dilation=(1, 1)):
 
 
 def narrow_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
-    """The kernel gradient of :func:`narrow_correlation`.
-
-    Args:
-        x: (N, H, W, C) input of the correlation, unpadded.
-        grad: (N, OH, OW, F) gradient of its output, same dtype.
-        kernel_hw: (KH, KW).
-        pads: ((top, bottom), (left, right)) zero padding of ``x``.
-        dilation: (dh, dw).
-
-    Returns:
-        A fresh (KH, KW, C, F) array.
-    """
+    """The kernel gradient of :func:`narrow_correlation`, a fresh (KH, KW, C, F) array, from
+    its unpadded input ``x`` (N, H, W, C) and output gradient ``grad`` (N, OH, OW, F), with
+    the arguments of :func:`npgrad.primitives.conv_taps.tap_kernel_grad`."""
     (kh, kw), f = kernel_hw, grad.shape[-1]
     pixels, (n, hp, wp), offsets = _grid(x, kernel_hw, pads, dilation)
     _, oh, ow, _ = grad.shape
