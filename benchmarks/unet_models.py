@@ -6,38 +6,26 @@ SeparableConv2D + BatchNormalization + ReLU, an overlapping MaxPooling2D(3, 2, s
 strided 1x1 Conv2D shortcut added back), a decoder of four blocks (two Conv2DTranspose +
 BatchNormalization + ReLU, UpSampling2D, an upsampled 1x1 Conv2D shortcut), and a per-pixel
 3x3 Conv2D softmax over ``CLASSES`` classes, trained with sparse categorical cross-entropy.
-The example's 160x160 images are 64x64 here; the layers and widths are its own.
+The example's 160x160 images are 64x64 here; the layers and widths are its own. The
+npgrad model is ``examples/segmentation.py``'s.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 SIZE, CLASSES = 64, 3
 DOWN, UP = (64, 128, 256), (256, 128, 64, 32)
 
 
 def npgrad_unet(npgrad):
-    L = npgrad.layers
-    inputs = npgrad.Input(shape=(SIZE, SIZE, 3))
-    x = L.Conv2D(32, 3, strides=2, padding="same")(inputs)
-    x = L.Activation("relu")(L.BatchNormalization()(x))
-    previous = x
-    for filters in DOWN:
-        for _ in range(2):
-            x = L.Activation("relu")(x)
-            x = L.BatchNormalization()(L.SeparableConv2D(filters, 3, padding="same")(x))
-        x = L.MaxPooling2D(3, strides=2, padding="same")(x)
-        x = L.add([x, L.Conv2D(filters, 1, strides=2, padding="same")(previous)])
-        previous = x
-    for filters in UP:
-        for _ in range(2):
-            x = L.Activation("relu")(x)
-            x = L.BatchNormalization()(L.Conv2DTranspose(filters, 3, padding="same")(x))
-        x = L.UpSampling2D(2)(x)
-        residual = L.Conv2D(filters, 1, padding="same")(L.UpSampling2D(2)(previous))
-        x = L.add([x, residual])
-        previous = x
-    outputs = L.Conv2D(CLASSES, 3, activation="softmax", padding="same")(x)
-    return npgrad.Model(inputs, outputs)
+    """The network of ``examples/segmentation.py`` (Keras's), at this workload's size."""
+    from segmentation import unet
+
+    return unet(SIZE, CLASSES, DOWN, UP)
 
 
 def torch_unet(torch):

@@ -87,6 +87,15 @@ def test_autoencoder_on_mnist_quick():
 
 
 @pytest.mark.example
+def test_segmentation_quick_finds_the_shapes():
+    out = run_example("segmentation.py", "--quick")
+    accuracy, background, iou = map(float, re.findall(
+        r"pixel accuracy ([0-9.]+) \(all background: ([0-9.]+)\), mean IoU ([0-9.]+)", out)[-1])
+    # an all-background mask scores `background` and an IoU near 0.28: the net beats both
+    assert accuracy > background + 0.02 and iou > 0.4
+
+
+@pytest.mark.example
 def test_transformer_text_quick_learns_word_order():
     out = run_example("transformer_text.py", "--quick", "--seed", "0")
     assert "multi_head_attention (MultiHeadAttention)" in out
