@@ -12,8 +12,8 @@ squares, the mask telling background (0), disc (1) and square (2) apart, which t
 not colour. It prints the pixel accuracy and the mean intersection over union of the three
 classes on held-out images. Inference uses BatchNormalization's moving statistics (momentum
 0.99, as Keras), which need a few hundred steps to catch up with the batches': before that
-the held-out masks come out all background, whatever the training accuracy says. ``benchmarks/unet_models.py`` times the same network against
-PyTorch.
+the held-out masks come out all background, whatever the training accuracy says.
+``benchmarks/unet_models.py`` times the same network against PyTorch.
 """
 
 import argparse
