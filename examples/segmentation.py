@@ -13,7 +13,9 @@ not colour. It prints the pixel accuracy and the mean intersection over union of
 classes on held-out images. Inference uses BatchNormalization's moving statistics (momentum
 0.99, as Keras), which need a few hundred steps to catch up with the batches': before that
 the held-out masks come out all background, whatever the training accuracy says.
-``benchmarks/unet_models.py`` times the same network against PyTorch.
+On a 2-core machine the full run takes about 20 s an epoch and ends at a pixel accuracy of
+0.95 and a mean IoU of 0.73 (an all-background mask: 0.84 and 0.28); the quick one 0.89 and
+0.48 in 17 s. ``benchmarks/unet_models.py`` times the same network against PyTorch.
 """
 
 import argparse
