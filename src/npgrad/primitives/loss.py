@@ -315,7 +315,9 @@ class SoftmaxCrossEntropy(Function):
         total = last_axis.total(exp)
         log_probs = shifted - np.log(total)
         self.save_for_backward(exp / total, y_true)
-        return _saturate(-last_axis.total(y_true * log_probs)[..., 0], logits.dtype)
+        with np.errstate(over="ignore"):  # a floored log-probability: saturated just below
+            loss = -last_axis.total(y_true * log_probs)[..., 0]
+        return _saturate(loss, logits.dtype)
 
     def backward(self, grad):
         probs, y_true = self.saved
