@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from npgrad.autograd.function import Function, composed_backward_graph
+from npgrad.primitives import last_axis
 from npgrad.primitives.linalg import sum_rows
 
 
@@ -46,9 +47,9 @@ def normalize_recorded(x, gamma, beta, axes, epsilon, shape=None, inv=None):
 
 
 def _row_means(a):
-    """Mean of each row of a 2-D array, as a column (rows, 1): a GEMV, one pass."""
-    ones = np.full((a.shape[1], 1), 1.0 / a.shape[1], dtype=a.dtype)
-    return a @ ones
+    """Mean of each row of a 2-D array, as a column (rows, 1): :func:`last_axis.total`'s
+    GEMV, one pass."""
+    return last_axis.total(a) / a.dtype.type(a.shape[1])
 
 
 def _row_dots(a, b):
