@@ -42,6 +42,9 @@ import npgrad.functional as F
 LAYERS = {
     "conv 3x3 3->64, 32x32": ("conv", 32, 3, 64, 3, 1),
     "conv 3x3 64->64, 32x32": ("conv", 32, 64, 64, 3, 1),
+    "conv 3x3 16->16, 32x32 (a CIFAR ResNet's first stage)": ("conv", 32, 16, 16, 3, 1),
+    "conv 3x3 32->32, 16x16": ("conv", 16, 32, 32, 3, 1),
+    "conv 3x3 s2 16->32, 32x32": ("conv", 32, 16, 32, 3, 2),
     "conv 3x3 128->128, 16x16": ("conv", 16, 128, 128, 3, 1),
     "conv 3x3 256->256, 8x8": ("conv", 8, 256, 256, 3, 1),
     "conv 5x5 32->64, 28x28": ("conv", 28, 32, 64, 5, 1),
@@ -58,6 +61,7 @@ LAYERS = {
     "maxpool 3x3 s2, 64 ch, 32x32": ("maxpool", 32, 64, 64, 3, 2),
     "avgpool 2x2 s2, 64 ch, 32x32": ("avgpool", 32, 64, 64, 2, 2),
     "batch_norm 64 ch, 32x32 (training)": ("batchnorm", 32, 64, 64, 1, 1),
+    "batch_norm 16 ch, 32x32 (training)": ("batchnorm", 32, 16, 16, 1, 1),
     "batch_norm 256 ch, 8x8 (training)": ("batchnorm", 8, 256, 256, 1, 1),
     "softmax over 3 classes a pixel, 64x64": ("softmax", 64, 3, 3, 1, 1),
     "softmax over 256 channels, 16x16": ("softmax", 16, 256, 256, 1, 1),
