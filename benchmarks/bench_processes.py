@@ -51,7 +51,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("resnet", "lstm", "gru", "conv1d", "dcgan", "transformer", "gelu", "cifarcnn", "seedcnn",
-         "mobilenet", "unet")
+         "mobilenet", "unet", "bilstm")
 
 
 def child(kind, library, steps, rounds):
@@ -112,7 +112,7 @@ def rounds_in_one_forked_fit(kind, steps, rounds, processes):
         model = bench_workloads.npgrad_gan()
     else:
         model = bench_workloads.npgrad_model(kind)
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.compile(optimizer="adam", loss=bench_workloads.npgrad_loss(kind))
     times = []
 
     class Clock(npgrad.callbacks.Callback):

@@ -13,6 +13,10 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
   BatchNormalization; the residual Add is followed by ReLU.
 - ``lstm`` / ``gru``: Embedding(5000, 64) + LSTM(64) or GRU(64) + Dense(2) on 80-step
   sequences of token ids.
+- ``bilstm``: Keras's "bidirectional LSTM on IMDB" example: Embedding(20000, 128), two
+  Bidirectional(LSTM(64)) layers (the first with ``return_sequences``), Dense(1, sigmoid),
+  binary cross-entropy, 200-token reviews, batch 32 (PyTorch: ``nn.LSTM(bidirectional=True)``
+  and ``BCEWithLogitsLoss``).
 - ``conv1d``: a text CNN, Embedding(5000, 64) + Conv1D(64, 5, same, relu) + MaxPooling1D(2)
   + Conv1D(64, 5, relu) + GlobalAveragePooling1D + Dense(2) on 200-step sequences.
 - ``dcgan``: one DCGAN step (a discriminator update on 64 real + 64 fake images, then a
@@ -77,17 +81,21 @@ BATCH = 64
 VOCAB, EMBED, TEXT_STEPS, CNN_TEXT_STEPS = 5000, 64, 80, 200
 LATENT, GAN_WIDTH = 100, 64
 SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
-TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "conv1d": 1.2, "dcgan": 1.2,
+TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "bilstm": 1.0, "conv1d": 1.2, "dcgan": 1.2,
            "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8, "mobilenet": 1.2,
            "unet": 1.2}
 #: MobileNetV2's inverted residual blocks on CIFAR: (expansion, output channels, stride)
 MOBILENET_BLOCKS = ((1, 16, 1), (6, 24, 1), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 64, 2),
                     (6, 64, 1), (6, 96, 1))
-BATCHES = {"seedcnn": 32, "unet": 16}  # the rest use BATCH
+BATCHES = {"seedcnn": 32, "unet": 16, "bilstm": 32}  # the rest use BATCH
+#: Keras's IMDB example: vocabulary, review length, embedding, units per direction
+IMDB_VOCAB, IMDB_STEPS, IMDB_EMBED, IMDB_UNITS = 20000, 200, 128, 64
 NAMES = {
     "resnet": "ResNet (3 stages, BN, residual, 32x32x3) train, batch 64",
     "lstm": "Embedding(5000, 64) + LSTM(64) + Dense train, 80 steps, batch 64",
     "gru": "Embedding(5000, 64) + GRU(64) + Dense train, 80 steps, batch 64",
+    "bilstm": "Keras's IMDB example: Embedding(20000, 128) + 2 x Bidirectional(LSTM(64)) + "
+              "Dense(1, sigmoid) train, 200 steps, batch 32",
     "conv1d": "Embedding + 2 x Conv1D(64, 5) text CNN train, 200 steps, batch 64",
     "dcgan": "DCGAN step (D on 64 real + 64 fake, then G), 28x28",
     "cifarcnn": "the Keras CIFAR-10 CNN example (4 convs, 2 pools, dropout, Dense 512) train, "
@@ -113,6 +121,8 @@ def data(kind, steps, seed=0):
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
+    if kind == "bilstm":  # binary labels as floats (binary cross-entropy)
+        return rng.integers(1, IMDB_VOCAB, (n, IMDB_STEPS)), rng.integers(0, 2, n).astype("float32")
     if kind == "unet":
         size = unet_models.SIZE
         return (rng.standard_normal((n, size, size, 3)).astype(np.float32),
@@ -203,6 +213,12 @@ def npgrad_model(kind):
         return npgrad_mobilenet()
     if kind == "unet":
         return unet_models.npgrad_unet(npgrad)
+    if kind == "bilstm":
+        return npgrad.Sequential([
+            npgrad.Input(shape=(IMDB_STEPS,)), L.Embedding(IMDB_VOCAB, IMDB_EMBED),
+            L.Bidirectional(L.LSTM(IMDB_UNITS, return_sequences=True)),
+            L.Bidirectional(L.LSTM(IMDB_UNITS)), L.Dense(1, activation="sigmoid"),
+        ])
     if kind in ("lstm", "gru"):
         rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
         return npgrad.Sequential([npgrad.Input(shape=(TEXT_STEPS,)), L.Embedding(VOCAB, EMBED),
@@ -251,6 +267,12 @@ def npgrad_gan():
     return gan
 
 
+def npgrad_loss(kind):
+    """The loss ``compile`` gets: binary cross-entropy for the IMDB example, else sparse
+    categorical cross-entropy."""
+    return "binary_crossentropy" if kind == "bilstm" else "sparse_categorical_crossentropy"
+
+
 def npgrad_trainer(kind, steps):
     x, y = data(kind, steps)
     if kind == "dcgan":
@@ -262,7 +284,7 @@ def npgrad_trainer(kind, steps):
 
         return run
     model = npgrad_model(kind)
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.compile(optimizer="adam", loss=npgrad_loss(kind))
 
     def run():
         model.fit(x, y, batch_size=BATCHES.get(kind, BATCH), epochs=1, shuffle=False, verbose=0)
@@ -312,6 +334,20 @@ def torch_modules(torch):
             out, _ = self.rnn(self.embed(x))
             return self.head(out[:, -1])
 
+    class BiLSTM(nn.Module):  # Keras's IMDB example; the head gives logits
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(IMDB_VOCAB, IMDB_EMBED)
+            self.first = nn.LSTM(IMDB_EMBED, IMDB_UNITS, batch_first=True, bidirectional=True)
+            self.second = nn.LSTM(2 * IMDB_UNITS, IMDB_UNITS, batch_first=True,
+                                  bidirectional=True)
+            self.head = nn.Linear(2 * IMDB_UNITS, 1)
+
+        def forward(self, x):
+            out, _ = self.first(self.embed(x))
+            _, (h, _) = self.second(out)  # h: (2, N, U), the last state of each direction
+            return self.head(torch.cat([h[0], h[1]], dim=1)).squeeze(1)
+
     class TextCNN(nn.Module):
         def __init__(self):
             super().__init__()
@@ -325,7 +361,7 @@ def torch_modules(torch):
             h = torch.max_pool1d(torch.relu(self.conv1(h)), 2)
             return self.head(torch.relu(self.conv2(h)).mean(dim=2))
 
-    return ResNet, TextRNN, TextCNN, bn
+    return ResNet, TextRNN, TextCNN, BiLSTM, bn
 
 
 def torch_cifar_cnn(torch):
@@ -341,7 +377,7 @@ def torch_cifar_cnn(torch):
 
 def torch_mobilenet(torch):
     nn = torch.nn
-    bn = torch_modules(torch)[3]
+    bn = torch_modules(torch)[-1]
 
     class Block(nn.Module):
         def __init__(self, cin, expansion, cout, stride):
@@ -391,7 +427,7 @@ def torch_transformer(torch, activation="relu"):
 def torch_gan(torch):
     nn = torch.nn
     w = GAN_WIDTH
-    bn2d = torch_modules(torch)[3]
+    bn2d = torch_modules(torch)[-1]
 
     class View(nn.Module):
         def forward(self, x):
@@ -415,7 +451,7 @@ def torch_trainer(kind, steps, torch):
     x, y = data(kind, steps)
     if kind == "dcgan":
         return torch_gan_trainer(torch, x, steps)
-    ResNet, TextRNN, TextCNN, _ = torch_modules(torch)
+    ResNet, TextRNN, TextCNN, BiLSTM, _ = torch_modules(torch)
     if kind in ("transformer", "gelu"):
         model = torch_transformer(torch, "relu" if kind == "transformer" else "gelu")
     elif kind == "seedcnn":
@@ -426,10 +462,12 @@ def torch_trainer(kind, steps, torch):
         model = torch_mobilenet(torch)
     elif kind == "unet":
         model = unet_models.torch_unet(torch)
+    elif kind == "bilstm":
+        model = BiLSTM()
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    loss_fn = torch.nn.BCEWithLogitsLoss() if kind == "bilstm" else torch.nn.CrossEntropyLoss()
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)
     ys = torch.from_numpy(y)
     size = BATCHES.get(kind, BATCH)
