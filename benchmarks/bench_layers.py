@@ -64,6 +64,8 @@ LAYERS = {
     "batch_norm 16 ch, 32x32 (training)": ("batchnorm", 32, 16, 16, 1, 1),
     "batch_norm 256 ch, 8x8 (training)": ("batchnorm", 8, 256, 256, 1, 1),
     "softmax over 3 classes a pixel, 64x64": ("softmax", 64, 3, 3, 1, 1),
+    "concatenate 16 + 16 channels, 32x32 (a skip connection)": ("concat", 32, 16, 16, 1, 1),
+    "concatenate 64 + 64 channels, 32x32": ("concat", 32, 64, 64, 1, 1),
     "softmax over 256 channels, 16x16": ("softmax", 16, 256, 256, 1, 1),
 }
 #: activations, each on a (batch, 32, 32, 64) float32 array: Keras name -> PyTorch function
@@ -90,6 +92,9 @@ def _npgrad_layer(kind, x, c, f, k, s, rng):
         fn = lambda: activation(x)
     elif kind == "softmax":
         fn = lambda: F.softmax(x)
+    elif kind == "concat":  # x and a second input of f channels, along the channels
+        other = param(x.shape[:-1] + (f,), 1.0)
+        fn = lambda: F.concatenate([x, other], axis=-1)
     elif kind == "conv":
         w = param((k, k, c, f))
         fn = lambda: F.conv2d(x, w, strides=s, padding="same")
@@ -127,6 +132,9 @@ def _torch_layer(torch, kind, x, c, f, k, s):
             module = lambda x: torch.nn.functional.leaky_relu(x, 0.2)  # noqa: E731
     elif kind == "softmax":  # over the channels, NCHW's axis 1
         module = nn.Softmax(dim=1)
+    elif kind == "concat":  # NCHW: along axis 1
+        other = torch.zeros((x.shape[0], f, x.shape[1], x.shape[2]), requires_grad=True)
+        module = lambda t: torch.cat([t, other], dim=1)  # noqa: E731
     elif kind == "conv":
         module = nn.Conv2d(c, f, k, stride=s, padding=k // 2, bias=False)
     elif kind == "depthwise":
