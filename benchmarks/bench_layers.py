@@ -2,6 +2,7 @@
 
     python benchmarks/bench_layers.py                 # batch 32, 5 interleaved rounds
     python benchmarks/bench_layers.py --rounds 7 --only depthwise,maxpool
+    python benchmarks/bench_layers.py --forward --only concatenate   # forward alone (no_grad)
 
 The workloads in ``bench_workloads.py`` are whole models; this table looks for the layer
 shapes where npgrad falls far behind (a "cliff"), so that the general paths get fixed, not
@@ -11,14 +12,16 @@ a 5x5 convolution (Keras's MNIST and CIFAR tutorials), 1x1 bottlenecks, a stride
 a transposed convolution, max and average pooling (ResNet-50's overlapping 3x3 stride-2
 pool among them), batch normalization in training mode, Keras's activations (the
 ``activation=`` strings of Dense and Conv layers), a segmentation head's 3x3 convolution to
-3 classes and the softmax over them per pixel (and over 256 channels).
+3 classes and the softmax over them per pixel (and over 256 channels), the concatenation of
+two feature maps along the channels (a U-Net's or DenseNet's skip connection).
 
 Every layer is run on (N, H, W, C) float32 data with an input that needs its gradient, the
 upstream gradient all ones; PyTorch runs NCHW (its native layout), the data made once,
 outside the timed calls. Each timed call comes right after ``--settle`` untimed calls of the
 same library, so the other library's spinning worker threads are gone (without it, calls
 this short measured PyTorch up to 1.5x slower than PyTorch alone in its own process).
-Convolutions have no bias and 'same' padding. Threads: 2 each, or ``NPGRAD_BENCH_THREADS``.
+Convolutions have no bias and 'same' padding. ``--forward`` times the forward alone, under
+each library's ``no_grad``. Threads: 2 each, or ``NPGRAD_BENCH_THREADS``.
 Prints a markdown table of medians and npgrad/PyTorch ratios and writes
 benchmarks/results/layers-<time>.json.
 """
@@ -81,8 +84,9 @@ def _channels_first(array):
     return np.ascontiguousarray(np.moveaxis(array, -1, 1))
 
 
-def _npgrad_layer(kind, x, c, f, k, s, rng):
-    """A callable running the npgrad layer forward and backward."""
+def _npgrad_layer(kind, x, c, f, k, s, rng, forward=False):
+    """A callable running the npgrad layer forward and backward (forward alone, under
+    ``no_grad``, with ``forward``)."""
     def param(shape, scale=0.1):
         return npgrad.Tensor((rng.standard_normal(shape) * scale).astype(np.float32),
                              requires_grad=True)
@@ -116,13 +120,18 @@ def _npgrad_layer(kind, x, c, f, k, s, rng):
     upstream = np.ones(fn().shape, np.float32)
 
     def step():
-        fn().backward(upstream)
+        if forward:
+            with npgrad.no_grad():
+                fn()
+        else:
+            fn().backward(upstream)
 
     return step
 
 
-def _torch_layer(torch, kind, x, c, f, k, s):
-    """The same layer in PyTorch (NCHW), forward and backward, or None without PyTorch."""
+def _torch_layer(torch, kind, x, c, f, k, s, forward=False):
+    """The same layer in PyTorch (NCHW), forward and backward (forward alone with
+    ``forward``), or None without PyTorch."""
     if torch is None:
         return None
     nn = torch.nn
@@ -152,12 +161,16 @@ def _torch_layer(torch, kind, x, c, f, k, s):
     upstream = torch.ones_like(module(tx))
 
     def step():
-        module(tx).backward(upstream)
+        if forward:
+            with torch.no_grad():
+                module(tx)
+        else:
+            module(tx).backward(upstream)
 
     return step
 
 
-def workloads(batch, torch, rounds, only=None, settle=1):
+def workloads(batch, torch, rounds, only=None, settle=1, forward=False):
     rng = np.random.default_rng(0)
     results = []
     for name, (kind, size, c, f, k, s) in LAYERS.items():
@@ -166,8 +179,8 @@ def workloads(batch, torch, rounds, only=None, settle=1):
         x = npgrad.Tensor(rng.standard_normal((batch, size, size, c)).astype(np.float32),
                           requires_grad=True)
         results.append(compare(f"{name}, batch {batch}",
-                               _npgrad_layer(kind, x, c, f, k, s, rng),
-                               _torch_layer(torch, kind, x, c, f, k, s), rounds=rounds,
+                               _npgrad_layer(kind, x, c, f, k, s, rng, forward),
+                               _torch_layer(torch, kind, x, c, f, k, s, forward), rounds=rounds,
                                settle=settle))
     return results
 
@@ -180,11 +193,15 @@ def main():
                         help="untimed calls before each timed one (see harness.compare)")
     parser.add_argument("--only", default="",
                         help="comma-separated words; run the layers whose name has one")
+    parser.add_argument("--forward", action="store_true",
+                        help="time the forward alone (under no_grad)")
     args = parser.parse_args()
     limit_threads()
     only = [word for word in args.only.split(",") if word]
-    results = workloads(args.batch, import_torch(), args.rounds, only, args.settle)
-    print_table(results, "single layers: forward + backward, medians")
+    results = workloads(args.batch, import_torch(), args.rounds, only, args.settle,
+                        args.forward)
+    what = "forward alone" if args.forward else "forward + backward"
+    print_table(results, f"single layers: {what}, medians")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     write_json(results, Path(__file__).parent / "results" / f"layers-{stamp}.json")
 
