@@ -8,9 +8,16 @@ from hypothesis import strategies as st
 
 import npgrad
 import npgrad.functional as F
+from npgrad.primitives import shape
 from npgrad.primitives.shape import join_rows
 
 DTYPES = (np.float32, np.float64, np.float16, np.int64, np.int8, np.bool_, np.complex64)
+
+
+@pytest.fixture(autouse=True)
+def every_size(monkeypatch):
+    """Whole rows at any size (the cutoff keeps small arrays on NumPy's path)."""
+    monkeypatch.setattr(shape, "JOIN_MIN_ROWS", 0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -52,6 +59,14 @@ def test_concatenate_through_rows_matches_numpy_values_and_gradients():
     (out * weights).sum().backward()
     np.testing.assert_array_equal(a.grad, weights[..., :16])
     np.testing.assert_array_equal(b.grad, weights[..., 16:])
+
+
+def test_small_arrays_stay_on_numpys_path(monkeypatch):
+    monkeypatch.setattr(shape, "JOIN_MIN_ROWS", 2048)
+    small = [np.ones((2047, 3), np.float32), np.ones((2047, 2), np.float32)]
+    assert join_rows(small) is None
+    large = [np.ones((2048, 3), np.float32), np.ones((2048, 2), np.float32)]
+    np.testing.assert_array_equal(join_rows(large), np.concatenate(large, axis=-1))
 
 
 def test_concatenate_mismatched_shapes_still_names_the_op():

@@ -74,6 +74,12 @@ class GetItem(Function):
         return np.asarray(tangent[self.index])
 
 
+#: rows below which :func:`join_rows` leaves the copy to NumPy (its few calls cost more than
+#: NumPy's per-row loop saves: two (1024, 16) float32 inputs 23 us here against 19 us, two
+#: (4096, 16) 39 us against 67)
+JOIN_MIN_ROWS = 2048
+
+
 def join_rows(arrays):
     """``np.concatenate(arrays, axis=-1)`` copying whole rows, or None where it does not apply.
 
@@ -89,12 +95,14 @@ def join_rows(arrays):
             axis but the last, each with a non-empty last axis.
 
     Returns:
-        A new array, or None when ``arrays`` break one of those conditions (the caller then
-        calls ``np.concatenate``, which also reports shapes that do not agree).
+        A new array, or None when ``arrays`` break one of those conditions or have fewer than
+        :data:`JOIN_MIN_ROWS` rows (the caller then calls ``np.concatenate``, which also
+        reports shapes that do not agree).
     """
     first = arrays[0]
     lead, dtype = first.shape[:-1], first.dtype
-    if len(arrays) < 2 or first.ndim < 2 or dtype.hasobject or any(
+    if len(arrays) < 2 or first.ndim < 2 or first.size < JOIN_MIN_ROWS * first.shape[-1] \
+            or dtype.hasobject or any(
             a.dtype != dtype or a.shape[:-1] != lead or a.shape[-1] == 0
             or not a.flags.c_contiguous for a in arrays):
         return None
