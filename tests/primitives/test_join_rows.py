@@ -61,6 +61,20 @@ def test_concatenate_through_rows_matches_numpy_values_and_gradients():
     np.testing.assert_array_equal(b.grad, weights[..., 16:])
 
 
+def test_concatenate_along_the_last_axis_goes_by_rows(monkeypatch):
+    calls = []
+
+    def spy(arrays):
+        calls.append(len(arrays))
+        return join_rows(arrays)
+
+    monkeypatch.setattr(shape, "join_rows", spy)
+    x = np.ones((4, 8, 8, 16), np.float32)
+    F.concatenate([x, x], axis=-1)
+    F.concatenate([x, x], axis=0)  # another axis: NumPy's
+    assert calls == [2]
+
+
 def test_small_arrays_stay_on_numpys_path(monkeypatch):
     monkeypatch.setattr(shape, "JOIN_MIN_ROWS", 2048)
     small = [np.ones((2047, 3), np.float32), np.ones((2047, 2), np.float32)]
