@@ -78,17 +78,23 @@ def main(argv=None):
                         help="batch,steps,features,units")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    shape = tuple(int(v) for v in args.shape.split(","))
+    try:
+        shape = tuple(int(v) for v in args.shape.split(","))
+    except ValueError:
+        shape = ()
     if len(shape) != 4 or min(shape) < 1:
         parser.error(f"--shape takes four positive ints (batch,steps,features,units), got "
                      f"{args.shape!r}")
+    kinds = args.only.split(",")
+    if not kinds or not set(kinds) <= {"lstm", "gru"}:
+        parser.error(f"--only takes a comma list of lstm, gru; got {args.only!r}")
     batch, length, features, units = shape
     limit_threads()
     torch = import_torch()
     if torch is None:
         print("PyTorch not installed: timing npgrad alone")
     results = []
-    for kind in (k for k in ("lstm", "gru") if k in args.only.split(",")):
+    for kind in (k for k in ("lstm", "gru") if k in kinds):
         for backward in (True, False):
             what = "forward+backward" if backward else "forward"
             name = (f"{kind.upper()}({units}) {what}, batch {batch}, {length} steps x "

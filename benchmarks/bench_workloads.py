@@ -88,6 +88,8 @@ TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "bilstm": 1.0, "conv1d": 1.2,
 MOBILENET_BLOCKS = ((1, 16, 1), (6, 24, 1), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 64, 2),
                     (6, 64, 1), (6, 96, 1))
 BATCHES = {"seedcnn": 32, "unet": 16, "bilstm": 32}  # the rest use BATCH
+#: workloads with binary float labels and binary cross-entropy (the rest: sparse categorical)
+BINARY = ("bilstm",)
 #: Keras's IMDB example: vocabulary, review length, embedding, units per direction
 IMDB_VOCAB, IMDB_STEPS, IMDB_EMBED, IMDB_UNITS = 20000, 200, 128, 64
 NAMES = {
@@ -121,7 +123,7 @@ def data(kind, steps, seed=0):
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
-    if kind == "bilstm":  # binary labels as floats (binary cross-entropy)
+    if kind == "bilstm":  # labels as floats (binary cross-entropy)
         return rng.integers(1, IMDB_VOCAB, (n, IMDB_STEPS)), rng.integers(0, 2, n).astype("float32")
     if kind == "unet":
         size = unet_models.SIZE
@@ -268,9 +270,9 @@ def npgrad_gan():
 
 
 def npgrad_loss(kind):
-    """The loss ``compile`` gets: binary cross-entropy for the IMDB example, else sparse
+    """The loss ``compile`` gets: binary cross-entropy for :data:`BINARY`, else sparse
     categorical cross-entropy."""
-    return "binary_crossentropy" if kind == "bilstm" else "sparse_categorical_crossentropy"
+    return "binary_crossentropy" if kind in BINARY else "sparse_categorical_crossentropy"
 
 
 def npgrad_trainer(kind, steps):
@@ -467,7 +469,7 @@ def torch_trainer(kind, steps, torch):
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
-    loss_fn = torch.nn.BCEWithLogitsLoss() if kind == "bilstm" else torch.nn.CrossEntropyLoss()
+    loss_fn = torch.nn.BCEWithLogitsLoss() if kind in BINARY else torch.nn.CrossEntropyLoss()
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)
     ys = torch.from_numpy(y)
     size = BATCHES.get(kind, BATCH)

@@ -1,5 +1,7 @@
 """Shape ops and indexing: reshape, transpose, getitem, concatenate, stack, pad, broadcast_to."""
 
+import math
+
 import numpy as np
 
 from npgrad.autograd.function import Function, linear_backward_graph
@@ -100,9 +102,10 @@ def join_rows(arrays):
         reports shapes that do not agree).
     """
     first = arrays[0]
+    if len(arrays) < 2 or first.ndim < 2 or first.dtype.hasobject:
+        return None
     lead, dtype = first.shape[:-1], first.dtype
-    if len(arrays) < 2 or first.ndim < 2 or first.size < JOIN_MIN_ROWS * first.shape[-1] \
-            or dtype.hasobject or any(
+    if math.prod(lead) < JOIN_MIN_ROWS or any(
             a.dtype != dtype or a.shape[:-1] != lead or a.shape[-1] == 0
             or not a.flags.c_contiguous for a in arrays):
         return None
