@@ -89,6 +89,29 @@ def step_mask(op, mask, n, t_steps, go_backwards):
     return keep, ~keep
 
 
+def step_gradients(grad, t_steps):
+    """The output gradient of a fused op on transposed states, step by step.
+
+    Args:
+        grad: (N, T', U) gradient of the op's batch-major output, T' >= ``t_steps`` (an
+            LSTM's output carries its final cell state after the steps).
+        t_steps: the number of time steps.
+
+    Returns:
+        (blocks, live): ``blocks[t]`` is step t's (U, N) gradient (``blocks[T']`` too, for
+        the steps after ``t_steps``), ``live[t]`` whether step ``t < t_steps`` gets a
+        nonzero one. With more than one live step (``return_sequences``) the steps are
+        copied once into contiguous blocks: adding a strided (U, N) view of ``grad`` into a
+        state gradient costs 3-5x the add of a contiguous block (a (64, 32) float32 block:
+        about 4 against 0.7-0.9 us), every step.
+    """
+    g_out = grad.transpose(1, 2, 0)  # (T', U, N) views
+    live = grad[:, :t_steps].any(axis=(0, 2))
+    if np.count_nonzero(live) > 1:
+        g_out = np.ascontiguousarray(g_out)
+    return g_out, live
+
+
 def split_masked(grad, keep_t, dtype):
     """grad at a step split into (the part through the step, the part carried past it)."""
     keep_f = keep_t.astype(dtype)

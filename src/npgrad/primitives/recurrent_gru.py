@@ -130,8 +130,7 @@ class GRUSequence(Function):
     def backward(self, grad):
         xt, kernel = self.saved[0], self.saved[1]
         t_steps, n, _ = xt.shape
-        g_out = grad.transpose(1, 2, 0)  # (T, U, N)
-        live = grad.any(axis=(0, 2))  # the steps whose output gets a gradient
+        g_out, live = common.step_gradients(grad, t_steps)  # (T, U, N), the steps with one
         keep_t = None if self.keep is None else self.keep.transpose(0, 2, 1)  # (T, 1, N)
         backward = self._backward_reset_after if self.reset_after else self._backward_reset_before
         dh, dx_part, db_rec, drec = backward(g_out, live, keep_t)
