@@ -10,11 +10,11 @@ Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all 
 riding in it as the kernel's last row against a column of ones in x); each
 step then runs its recurrent GEMM and ten in-place NumPy calls on contiguous gate
 blocks (with the default activations one ``tanh`` activates all four gates: see
-:func:`tanh_gates`). Backward computes the factors each gate's gradient needs for a chunk of steps at
-once (a few calls on blocks that stay in cache), so a step of backpropagation through time
-is one GEMM and six small calls on contiguous blocks (a chunk's step gradients then go into
-one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel (whose last row,
-against the ones, is dbias) and drecurrent_kernel.
+:func:`tanh_gates`). Backward computes the factors each gate's gradient needs for a chunk
+of steps at once (a few calls on blocks that stay in cache), so a step of backpropagation
+through time is one GEMM and six small calls on contiguous blocks (a chunk's step gradients
+then go into one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel (whose
+last row, against the ones, is dbias) and drecurrent_kernel.
 
 Inside the op the gate rows are reordered from Keras's i, f, c, o to o, i, f, g (g is
 Keras's c, the candidate): the three recurrent-activation gates o, i, f are one block,
@@ -51,9 +51,9 @@ def tanh_gates(z, rows):
     NumPy's float32 ``tanh`` costs about what its ``exp`` does (0.4-0.5 ns an element with
     AVX-512). On a 2-core AMD EPYC (Zen 4), one thread, the LSTM(64) step loop alone took
     0.85-0.87 of its CPU time at batch 32 and 64, the op's whole forward 0.91-1.0 (medians
-    of 40 rounds alternated in one process). The sigmoid's
-    smallest values lose their relative precision (below about 3e-8 they round to 0): its
-    absolute error stays within float32's rounding of 1, and a gate multiplies a state.
+    of 40 rounds alternated in one process). The sigmoid's smallest values lose their
+    relative precision (below about 3e-8 they round to 0): its absolute error stays within
+    float32's rounding of 1, and a gate multiplies a state.
     """
     np.tanh(z, out=z)
     sig = z[:rows]
