@@ -27,13 +27,15 @@ process of its own, so that neither library's threads nor its heap meet the othe
 - PyTorch, one process, N threads.
 
 Blocks of rounds alternate between the setups; the table gives the median seconds
-per round and the ratios to PyTorch. Separate processes matter in both directions: in one
-process, PyTorch right after npgrad met OpenBLAS's still-spinning workers (slower, see
-``harness.compare``), and after npgrad had trained, PyTorch's ResNet ran 0.35-0.39 s per
-round against 0.39-0.47 s in a process of its own (npgrad's freed memory had left a warm
-heap behind). Batch normalization keeps per-process statistics in
-the data-parallel runs, over processes or threads (what Keras's distribution strategies do
-by default), so those runs normalize over 32 samples where the others use 64. Needs ``pip install "npgrad[mpi]"``
+per round and the ratios to PyTorch, and a second table the ratio block by block (the
+median and the range of the blocks' ratios, see :func:`block_ratios`). Separate processes
+matter in both directions: in one process, PyTorch right after npgrad met OpenBLAS's
+still-spinning workers (slower, see ``harness.compare``), and after npgrad had trained,
+PyTorch's ResNet ran 0.35-0.39 s per round against 0.39-0.47 s in a process of its own
+(npgrad's freed memory had left a warm heap behind). Batch normalization keeps per-process
+statistics in the data-parallel runs, over processes or threads (what Keras's distribution
+strategies do by default), so those runs normalize over 32 samples where the others use 64.
+Needs ``pip install "npgrad[mpi]"``
 (mpi4py and MPICH's ``mpiexec``) and, for the last setup, PyTorch.
 """
 
@@ -144,6 +146,23 @@ def measure(kind, setup, steps, rounds):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def block_ratios(seconds, reference, blocks):
+    """(median, lowest, highest) of the per-block ratios of two setups' rounds, or None.
+
+    The setups run block after block in turn, so block ``b`` of each was timed in the same
+    stretch of minutes: on a shared host whose speed drifts (PyTorch's own Embedding + LSTM
+    rounds took 0.052-0.076 s in four runs of one afternoon) the ratio of each block's
+    medians is steadier than the ratio of the whole runs' medians, and their spread says
+    how far a single ratio can be trusted.
+    """
+    if not seconds or len(seconds) != len(reference) or len(seconds) % blocks:
+        return None
+    per = len(seconds) // blocks
+    ratios = [statistics.median(seconds[b * per:(b + 1) * per])
+              / statistics.median(reference[b * per:(b + 1) * per]) for b in range(blocks)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(KINDS), help="comma list of " + ",".join(KINDS))
@@ -191,6 +210,17 @@ def main(argv=None):
             ratio = f" ({row[name] / row[torch_name]:.2f})" if torch_name else ""
             cells.append(f"{row[name]:.3f}{ratio}")
         print(f"| {kind} | " + " | ".join(cells) + " |")
+    if torch_name:
+        print(f"\n### the ratio block by block: median [lowest-highest] of the {args.blocks} "
+              "blocks' ratios\n")
+        print("| workload | " + " | ".join(names[:-1]) + " |")
+        print("|---|" + "---|" * (len(names) - 1))
+        for kind, row in table.items():
+            cells = []
+            for name in names[:-1]:
+                spread = block_ratios(row["rounds"][name], row["rounds"][torch_name], args.blocks)
+                cells.append("-" if spread is None else "{:.2f} [{:.2f}-{:.2f}]".format(*spread))
+            print(f"| {kind} | " + " | ".join(cells) + " |")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = HERE / "results" / f"processes-{stamp}.json"
     path.parent.mkdir(exist_ok=True)
