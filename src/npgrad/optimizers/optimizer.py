@@ -332,6 +332,7 @@ class Optimizer:
         self._before_updates()
         for grad, var in zip(grads, variables):
             slots = self._slots_for(var)
+            grad = _in_variable_layout(grad, var)
             if self.elementwise and var.data.nbytes > 2 * CHUNK_BYTES and _contiguous(var, slots):
                 self._update_in_chunks(var, grad, slots, lr)
             else:
@@ -516,6 +517,21 @@ class Optimizer:
 
     def __repr__(self):
         return f"{type(self).__name__}(learning_rate={self.learning_rate!r}, name={self.name!r})"
+
+
+def _in_variable_layout(grad, var):
+    """``grad`` C-ordered when the variable is and the gradient is not (one copy).
+
+    A weight gradient computed as a transposed product (the recurrent ops' ``(dZ @ X).T``)
+    arrives in Fortran order, and an update rule's dozen passes mixing it with the C-ordered
+    variable and slots would each run NumPy's strided loop: Adam on an LSTM(64)'s kernel and
+    recurrent kernel took 156-168 us a step against 99-105 us with C-ordered gradients (a
+    2-core AMD EPYC). The values are the same either way.
+    """
+    if (isinstance(grad, np.ndarray) and not grad.flags.c_contiguous
+            and var.data.flags.c_contiguous):
+        return np.ascontiguousarray(grad)
+    return grad
 
 
 def _contiguous(var, slots):
