@@ -211,13 +211,14 @@ def main(argv=None):
             cells.append(f"{row[name]:.3f}{ratio}")
         print(f"| {kind} | " + " | ".join(cells) + " |")
     if torch_name:
+        ours = [name for name in names if name != torch_name]
         print(f"\n### the ratio block by block: median [lowest-highest] of the {args.blocks} "
               "blocks' ratios\n")
-        print("| workload | " + " | ".join(names[:-1]) + " |")
-        print("|---|" + "---|" * (len(names) - 1))
+        print("| workload | " + " | ".join(ours) + " |")
+        print("|---|" + "---|" * len(ours))
         for kind, row in table.items():
             cells = []
-            for name in names[:-1]:
+            for name in ours:
                 spread = block_ratios(row["rounds"][name], row["rounds"][torch_name], args.blocks)
                 cells.append("-" if spread is None else "{:.2f} [{:.2f}-{:.2f}]".format(*spread))
             print(f"| {kind} | " + " | ".join(cells) + " |")

@@ -390,8 +390,8 @@ class Optimizer:
 
     def _update_in_chunks(self, var, grad, slots, lr):
         """``_update`` on consecutive slices of ``var`` of ``CHUNK_BYTES`` each."""
-        flat = var.data.reshape(-1)  # views: the caller checked contiguity
-        grad = np.ascontiguousarray(grad).reshape(-1)
+        flat = var.data.reshape(-1)  # views: the caller checked contiguity, and put the
+        grad = grad.reshape(-1)  # gradient in the variable's C order (_in_variable_layout)
         flat_slots = {name: value.reshape(-1) for name, value in slots.items()}
         step = max(1, CHUNK_BYTES // var.dtype.itemsize)
         for start in range(0, var.size, step):

@@ -101,13 +101,12 @@ class LSTMSequence(Function):
         # with the default activations every gate is one tanh (see tanh_gates): the weights
         # of o, i, f are halved on the way in (copies; backward keeps the caller's)
         halved = recurrent_activation == "sigmoid" and activation == "tanh"
+        projection, rec_t = kernel_p, np.array(rec_p.T, order="C")  # rec_t: (4U, U), a copy
         if halved:
-            kernel_f = kernel_p.copy()
-            kernel_f[:, : 3 * u] *= kernel_f.dtype.type(0.5)
-        np.matmul((kernel_f if halved else kernel_p).T, xt.transpose(0, 2, 1), out=gates)
-        rec_t = np.array(rec_p.T, order="C")  # (4U, U), a copy
-        if halved:
+            projection = kernel_p.copy()
+            projection[:, : 3 * u] *= projection.dtype.type(0.5)
             rec_t[: 3 * u] *= rec_t.dtype.type(0.5)
+        np.matmul(projection.T, xt.transpose(0, 2, 1), out=gates)
         # hs: h0, h_1 .. h_T, then c_T, each (U, N) (the op's output is hs[1:], transposed);
         # cs: c0, c_1 .. c_T (in training; else two rows in turn); the state before step t
         # is row t, the state after it row t + 1
