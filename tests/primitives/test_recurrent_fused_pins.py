@@ -4,9 +4,14 @@ masks and go_backwards; and the in-place activations pinned to their formulas.
 
 The LSTM op reorders its gates internally (o, i, f, g) and the GRU's backward writes its
 gradients in a permuted block; these tests are what holds those layouts to Keras's maths.
+
+Every test of the default activations runs on both routes of ``recurrent_gates`` (one
+``tanh`` or one ``exp`` for all gates), whichever this machine would pick.
 """
 
+import os
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -18,11 +23,17 @@ import npgrad.functional as F
 from npgrad import Tensor, no_grad
 from npgrad.primitives import recurrent as ops
 from npgrad.primitives.recurrent_activations import FUSED_ACTIVATIONS
+from npgrad.primitives.recurrent_gates import ENVIRONMENT, ROUTES
 
 COMPOSED = {"tanh": F.tanh, "relu": F.relu, "hard_sigmoid": F.hard_sigmoid,
             "sigmoid": F.sigmoid, "linear": F.linear}
 PAIRS = [("tanh", "sigmoid"), ("relu", "hard_sigmoid"), ("linear", "sigmoid"),
          ("sigmoid", "tanh")]
+
+
+def _route(route):
+    """The default gates' route fixed for the duration (hypothesis-safe, unlike monkeypatch)."""
+    return mock.patch.dict(os.environ, {ENVIRONMENT: route})
 
 
 def _composed(name):
@@ -59,6 +70,7 @@ def _draw(rng, kind, n, t, f, u, with_bias, reset_after):
     return arrays, bias
 
 
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 @pytest.mark.parametrize("activation,recurrent_activation", PAIRS)
 @settings(max_examples=8, deadline=None)
@@ -66,8 +78,8 @@ def _draw(rng, kind, n, t, f, u, with_bias, reset_after):
        f=st.integers(1, 4), u=st.integers(1, 7), with_bias=st.booleans(),
        masked=st.booleans(), backwards=st.booleans(), dropped=st.booleans(),
        reset_after=st.booleans())
-def test_fused_op_matches_the_composed_steps(kind, activation, recurrent_activation, seed, n, t,
-                                             f, u, with_bias, masked, backwards, dropped,
+def test_fused_op_matches_the_composed_steps(route, kind, activation, recurrent_activation, seed,
+                                             n, t, f, u, with_bias, masked, backwards, dropped,
                                              reset_after):
     rng = np.random.default_rng(seed)
     arrays, bias = _draw(rng, kind, n, t, f, u, with_bias, reset_after)
@@ -80,7 +92,8 @@ def test_fused_op_matches_the_composed_steps(kind, activation, recurrent_activat
         kwargs["recurrent_mask"] = (rng.random((n, u)) < 0.6) * 2.0
     shapes = [(n, t, u), (n, u)] if kind == "lstm" else [(n, t, u)]
     upstream = [rng.standard_normal(s) for s in shapes]
-    fused = _run(kind, activation, recurrent_activation, arrays, bias, kwargs, upstream)
+    with _route(route):
+        fused = _run(kind, activation, recurrent_activation, arrays, bias, kwargs, upstream)
     composed = _run(kind, _composed(activation), _composed(recurrent_activation), arrays, bias,
                     kwargs, upstream)
     for got, expected in zip(fused[0], composed[0]):
@@ -91,26 +104,29 @@ def test_fused_op_matches_the_composed_steps(kind, activation, recurrent_activat
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11)
 
 
-def test_fused_ops_keep_float32_and_match_float64():
+@pytest.mark.parametrize("route", ROUTES)
+def test_fused_ops_keep_float32_and_match_float64(route):
     rng = np.random.default_rng(3)
     for kind in ("lstm", "gru"):
         arrays, bias = _draw(rng, kind, 6, 9, 5, 7, True, True)
         upstream = [rng.standard_normal((6, 9, 7)), rng.standard_normal((6, 7))]
-        wide = _run(kind, "tanh", "sigmoid", arrays, bias, {}, upstream)
-        narrow = _run(kind, "tanh", "sigmoid", [a.astype(np.float32) for a in arrays],
-                      bias.astype(np.float32), {}, upstream)
+        with _route(route):
+            wide = _run(kind, "tanh", "sigmoid", arrays, bias, {}, upstream)
+            narrow = _run(kind, "tanh", "sigmoid", [a.astype(np.float32) for a in arrays],
+                          bias.astype(np.float32), {}, upstream)
         for got, expected in zip(narrow[0] + narrow[1], wide[0] + wide[1]):
             assert got.dtype == np.float32
             np.testing.assert_allclose(got, expected, rtol=2e-4, atol=2e-5)
 
 
-def test_saturated_gates_give_their_limits_without_warnings():
+@pytest.mark.parametrize("route", ROUTES)
+def test_saturated_gates_give_their_limits_without_warnings(route):
     rng = np.random.default_rng(4)
     for kind, k in (("lstm", 4), ("gru", 3)):
         x = rng.standard_normal((2, 3, 2)).astype(np.float32) * 1e3  # exp(-z) overflows
         kernel = rng.standard_normal((2, k * 3)).astype(np.float32)
         rec = rng.standard_normal((3, k * 3)).astype(np.float32)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _route(route):
             warnings.simplefilter("error")
             out = ops.lstm(x, kernel, rec)[0] if kind == "lstm" else ops.gru(x, kernel, rec)
         assert np.all(np.isfinite(out.numpy()))

@@ -14,7 +14,7 @@ from scipy import special
 from npgrad import Tensor
 from npgrad.primitives import recurrent as ops
 from npgrad.primitives.recurrent_common import step_gradients
-from npgrad.primitives.recurrent_lstm import tanh_gates
+from npgrad.primitives.recurrent_gates import tanh_gates
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

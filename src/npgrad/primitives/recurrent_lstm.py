@@ -9,9 +9,9 @@ LSTM step is mostly such loops around one small GEMM.
 Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all t, the bias
 riding in it as the kernel's last row against a column of ones in x); each
 step then runs its recurrent GEMM and ten in-place NumPy calls on contiguous gate
-blocks (with the default activations one ``tanh`` activates all four gates: see
-:func:`tanh_gates`). Backward computes the factors each gate's gradient needs for a chunk
-of steps at once (a few calls on blocks that stay in cache), so a step of backpropagation
+blocks (with the default activations one ``tanh`` or one ``exp``, whichever NumPy runs
+faster here, activates all four gates: see ``recurrent_gates``). Backward computes the
+factors each gate's gradient needs for a chunk of steps at once (a few calls on blocks that stay in cache), so a step of backpropagation
 through time is one GEMM and six small calls on contiguous blocks (a chunk's step gradients
 then go into one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel (whose
 last row, against the ones, is dbias) and drecurrent_kernel.
@@ -31,6 +31,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import recurrent_common as common
+from npgrad.primitives import recurrent_gates as gates_route
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.recurrent_activations import fused
 
@@ -38,28 +39,6 @@ from npgrad.primitives.recurrent_activations import fused
 _GATE_ORDER = (3, 0, 1, 2)
 # steps whose gradient factors backward computes at once: (8, 4U, N) stays in cache
 _CHUNK = 8
-
-
-def tanh_gates(z, rows):
-    """Activate a step's gates in place with one ``tanh``: the first ``rows`` rows hold half
-    the pre-activations of sigmoid gates, the rest the pre-activations of tanh gates.
-
-    ``sigmoid(x) = (1 + tanh(x / 2)) / 2``, and ``x / 2`` costs nothing when the gates' weights
-    are halved beforehand (exact in binary floating point). One ``tanh`` over the whole
-    block and a multiply and an add over the sigmoid rows replace the four passes of
-    ``1 / (1 + exp(-x))`` (negate, exp, add, reciprocal) plus a second call for the tanh rows:
-    NumPy's float32 ``tanh`` costs about what its ``exp`` does (0.4-0.5 ns an element with
-    AVX-512). On a 2-core AMD EPYC (Zen 4), one thread, the LSTM(64) step loop alone took
-    0.85-0.87 of its CPU time at batch 32 and 64, the op's whole forward 0.91-1.0 (medians
-    of 40 rounds alternated in one process). The sigmoid's smallest values lose their
-    relative precision (below about 3e-8 they round to 0): its absolute error stays within
-    float32's rounding of 1, and a gate multiplies a state.
-    """
-    np.tanh(z, out=z)
-    sig = z[:rows]
-    sig *= z.dtype.type(0.5)
-    sig += z.dtype.type(0.5)
-    return z
 
 
 class LSTMSequence(Function):
@@ -98,14 +77,23 @@ class LSTMSequence(Function):
         # turned into activations in place (a reused buffer when nothing needs gradients)
         gates = np.empty((t_steps, 4 * u, n), dtype=dtype) if training else \
             _workspace.scratch("lstm_gates", (t_steps, 4 * u, n), dtype)
-        # with the default activations every gate is one tanh (see tanh_gates): the weights
-        # of o, i, f are halved on the way in (copies; backward keeps the caller's)
-        halved = recurrent_activation == "sigmoid" and activation == "tanh"
+        # with the default activations every gate comes out of one tanh or one exp, the
+        # faster here (recurrent_gates): the weights are scaled on the way in (copies;
+        # backward keeps the caller's)
+        route = None
+        if recurrent_activation == "sigmoid" and activation == "tanh":
+            route = gates_route.gate_route(dtype)
         projection, rec_t = kernel_p, np.array(rec_p.T, order="C")  # rec_t: (4U, U), a copy
-        if halved:
+        if route is not None:
             projection = kernel_p.copy()
-            projection[:, : 3 * u] *= projection.dtype.type(0.5)
-            rec_t[: 3 * u] *= rec_t.dtype.type(0.5)
+            for rows, factor in zip((slice(0, 3 * u), slice(3 * u, None)),
+                                    gates_route.WEIGHT_FACTORS[route]):
+                if factor != 1:
+                    projection[:, rows] *= projection.dtype.type(factor)
+                    rec_t[rows] *= rec_t.dtype.type(factor)
+        activate_gates = {"tanh": gates_route.tanh_gates, "exp": gates_route.exp_gates}.get(route)
+        if route == "exp":  # the cell's tanh(c) through exp too
+            act = gates_route.tanh_by_exp
         np.matmul(projection.T, xt.transpose(0, 2, 1), out=gates)
         # hs: h0, h_1 .. h_T, then c_T, each (U, N) (the op's output is hs[1:], transposed);
         # cs: c0, c_1 .. c_T (in training; else two rows in turn); the state before step t
@@ -126,8 +114,8 @@ class LSTMSequence(Function):
                 act_c = act_cs[t] if training else act_cs[0]
                 np.matmul(rec_t, h if rmask_t is None else h * rmask_t, out=rec)
                 z += rec
-                if halved:
-                    tanh_gates(z, 3 * u)
+                if activate_gates is not None:
+                    activate_gates(z, 3 * u)
                 else:
                     rec_act(z[: 3 * u])
                     act(z[3 * u :])
