@@ -1,7 +1,11 @@
-"""SciPy's OpenBLAS pool runs at one thread whatever NumPy's runs at, and the code that asks
-for one thread (the recurrent loops) gets it and gives it back (primitives/blas_pools.py)."""
+"""SciPy's OpenBLAS pool runs at one thread whatever NumPy's runs at, the code that asks for
+one thread (the recurrent loops) gets it and gives it back, and every thread count npgrad
+runs at has its work buffers warmed once (primitives/blas_pools.py)."""
 
 import contextlib
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -82,3 +86,36 @@ def test_recurrent_loops_run_their_step_products_at_one_thread(monkeypatch, laye
     finally:
         npgrad.utils.set_num_threads(previous)
     assert seen == [1, 1] and x.grad is not None
+
+
+def test_warm_up_runs_once_per_thread_count_and_again_when_it_grows(monkeypatch):
+    counts = iter([1, 1, 2, 1, 2, 3])
+    monkeypatch.setattr(blas_pools, "get_threads", lambda: next(counts))
+    monkeypatch.setattr(blas_pools, "_WARMED", {"threads": 0})
+    monkeypatch.setattr(blas_pools, "WARM_UP_SIDE", 8)
+    assert [blas_pools.warm_up() for _ in range(6)] == [True, False, True, False, False, True]
+
+
+def test_raising_the_thread_count_warms_the_new_threads_buffers(monkeypatch):
+    if not blas_pools.pools():
+        pytest.skip("no OpenBLAS reachable in this process (another BLAS or OS)")
+    previous = npgrad.utils.get_num_threads()
+    monkeypatch.setattr(blas_pools, "_WARMED", {"threads": 1})
+    try:
+        npgrad.utils.set_num_threads(1)
+        assert blas_pools._WARMED["threads"] == 1
+        npgrad.utils.set_num_threads(2)
+        assert blas_pools._WARMED["threads"] == 2
+    finally:
+        npgrad.utils.set_num_threads(previous)
+
+
+def test_importing_npgrad_warms_the_pool_at_its_thread_count():
+    code = ("import npgrad\nfrom npgrad.primitives import blas_pools\n"
+            "print(blas_pools._WARMED['threads'], blas_pools.get_threads())")
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True).stdout.split()
+    if out[1] == "None":
+        pytest.skip("no OpenBLAS reachable in this process (another BLAS or OS)")
+    assert out == ["1", "1"]

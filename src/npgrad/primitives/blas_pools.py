@@ -26,6 +26,10 @@ import numpy as np
 _PREFIXES = ("openblas", "scipy_openblas")
 _SUFFIXES = ("", "64_", "_64")
 _PINNED = {"done": False}
+_WARMED = {"threads": 0}
+# the warm-up product's side: 384 was the smallest square one that warmed every product
+# measured on the machine below, at one thread
+WARM_UP_SIDE = 512
 
 
 @functools.lru_cache(maxsize=1)
@@ -79,6 +83,36 @@ def _library_paths():
             if info.get("internal_api") == "openblas"}
 
 
+def warm_up():
+    """Run one float32 product big enough to write every page of OpenBLAS's work buffers
+    that its kernels read ahead into, once per thread count (again when the count grows).
+
+    OpenBLAS maps a 32 MiB work buffer per thread and packs each product's blocks into its
+    start; its kernels prefetch beyond what they pack. A product whose blocks stay small
+    (a narrow or short matrix, as most of a small model's are) writes only its first pages,
+    and its prefetches into the pages never written are each a page-table walk that ends
+    in nothing, a cost that never goes away, since nothing ever writes those pages. Under
+    a hypervisor's nested paging such a walk is expensive: on a 2-core AMD EPYC (Zen 1) VM,
+    one thread, a (256, 5120) @ (5120, 65) product (an LSTM's kernel gradient) took 14.0 ms
+    in a fresh process against 5.2 ms after one (512, 512) @ (512, 512) product; products
+    of other shapes 1.4-3.4x as long (a (576, 4096) @ (4096, 64) kernel gradient 24.7 ->
+    9.1 ms), until the process happened to run a large product. After it, the buffer held
+    768 KiB of written pages instead of 100. The warm-up costs about 10 ms and runs at the
+    pool's thread count, which writes each worker's buffer too; ``import npgrad`` runs it,
+    and so does every change of the count that goes above the counts run so far.
+
+    Returns:
+        True when it ran the product, False when this thread count was already warmed.
+    """
+    threads = get_threads() or 1
+    if threads <= _WARMED["threads"]:
+        return False
+    _WARMED["threads"] = threads
+    square = np.ones((WARM_UP_SIDE, WARM_UP_SIDE), dtype=np.float32)
+    np.matmul(square, square)
+    return True
+
+
 def get_threads():
     """Threads of NumPy's OpenBLAS pool, or None when none was found."""
     found = pools()
@@ -91,6 +125,7 @@ def set_threads(n):
     if found:
         found[0][0](int(n))
     pin_secondary()
+    warm_up()
 
 
 @contextlib.contextmanager

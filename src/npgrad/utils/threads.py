@@ -104,6 +104,7 @@ def _apply(n):
         previous = get_num_threads()
         controller.threadpool_limits(limits=n, user_api="blas")  # stays until changed
         _blas_pools.pin_secondary()  # SciPy's pool back to one thread (blas_pools.py)
+        _blas_pools.warm_up()  # the new threads' work buffers (blas_pools.warm_up)
         if previous is not None:
             return previous
         return n
@@ -114,7 +115,7 @@ def _apply(n):
         )
     setter, getter = functions
     previous = int(getter())
-    setter(int(n))
+    setter(int(n))  # blas_pools.set_threads: also warms new threads' buffers
     return previous
 
 
