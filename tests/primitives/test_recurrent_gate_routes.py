@@ -95,8 +95,9 @@ def test_route_seconds_times_both_routes_on_a_step_block():
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_each_op_activates_through_the_routes_functions(kind, monkeypatch):
-    # the exp route runs exp_gates (LSTM) and tanh_by_exp (the LSTM's cell, the GRU's
-    # candidate); the tanh route runs tanh_gates (LSTM) and neither of the others
+    # the exp route runs exp_gates and tanh_by_exp (the cell's tanh), the tanh route
+    # tanh_gates; the GRU keeps NumPy's tanh for its candidate on both (through exp it
+    # measured no faster: 1.006 of the op's time) and its sigmoid through exp
     rng = np.random.default_rng(0)
     k = 4 if kind == "lstm" else 3
     x = rng.standard_normal((2, 3, 2)).astype(np.float32)
@@ -115,6 +116,6 @@ def test_each_op_activates_through_the_routes_functions(kind, monkeypatch):
         monkeypatch.undo()
         results[route] = out.numpy()
         expected = {("lstm", "exp"): {"exp_gates", "tanh_by_exp"}, ("lstm", "tanh"): {"tanh_gates"},
-                    ("gru", "exp"): {"tanh_by_exp"}, ("gru", "tanh"): set()}[kind, route]
+                    ("gru", "exp"): set(), ("gru", "tanh"): set()}[kind, route]
         assert set(calls) == expected
     np.testing.assert_allclose(results["exp"], results["tanh"], rtol=0, atol=1e-6)

@@ -8,7 +8,8 @@ pools of two spinning threads on a 2-core machine fight: the ResNet workload too
 ms per step at 2 threads against 205-220 ms with SciPy's pool at one thread and NumPy's at
 two, when the narrow convolutions still ran on SciPy's. So npgrad gives NumPy's pool the
 threads it is asked for and runs every other OpenBLAS pool on the calling thread alone
-(:func:`pin_secondary`).
+(:func:`pin_secondary`). NumPy's pool has its work buffers written once per thread count by
+one large product (:func:`warm_up`): on a VM, small products ran up to 3.4x slower before.
 
 The pools are found as threadpoolctl finds them: the OpenBLAS libraries in
 ``/proc/self/maps`` (Linux; elsewhere through threadpoolctl when it is installed), called
@@ -27,8 +28,9 @@ _PREFIXES = ("openblas", "scipy_openblas")
 _SUFFIXES = ("", "64_", "_64")
 _PINNED = {"done": False}
 _WARMED = {"threads": 0}
-# the warm-up product's side: 384 was the smallest square one that warmed every product
-# measured on the machine below, at one thread
+# the warm-up product's side (warm_up): 384 was the smallest square one that ended the slow
+# state at one thread on the machine its text describes; 512 leaves a margin (for two
+# threads, each of which computes half of it)
 WARM_UP_SIDE = 512
 
 
@@ -87,19 +89,21 @@ def warm_up():
     """Run one float32 product big enough to write every page of OpenBLAS's work buffers
     that its kernels read ahead into, once per thread count (again when the count grows).
 
-    OpenBLAS maps a 32 MiB work buffer per thread and packs each product's blocks into its
-    start; its kernels prefetch beyond what they pack. A product whose blocks stay small
-    (a narrow or short matrix, as most of a small model's are) writes only its first pages,
-    and its prefetches into the pages never written are each a page-table walk that ends
-    in nothing, a cost that never goes away, since nothing ever writes those pages. Under
-    a hypervisor's nested paging such a walk is expensive: on a 2-core AMD EPYC (Zen 1) VM,
-    one thread, a (256, 5120) @ (5120, 65) product (an LSTM's kernel gradient) took 14.0 ms
-    in a fresh process against 5.2 ms after one (512, 512) @ (512, 512) product; products
-    of other shapes 1.4-3.4x as long (a (576, 4096) @ (4096, 64) kernel gradient 24.7 ->
-    9.1 ms), until the process happened to run a large product. After it, the buffer held
-    768 KiB of written pages instead of 100. The warm-up costs about 10 ms and runs at the
-    pool's thread count, which writes each worker's buffer too; ``import npgrad`` runs it,
-    and so does every change of the count that goes above the counts run so far.
+    Measured on a 2-core AMD EPYC (Zen 1) KVM guest, one thread: a (256, 5120) @ (5120, 65)
+    product (an LSTM's kernel gradient) took 14.0 ms in a fresh process and 5.2 ms after
+    one (512, 512) @ (512, 512) product, for the rest of the process; products of other
+    shapes a small model runs took 1.4-3.4x as long before (a (576, 4096) @ (4096, 64)
+    kernel gradient 24.7 against 9.1 ms). Products of such shapes never end the slow state
+    themselves, however often they run: only one with both output sides of about 384 or
+    more does, which a small model may never run. OpenBLAS maps a 32 MiB work buffer per
+    thread and packs each product's blocks into its start; the small products had left 100
+    KiB of it resident, the warm-up 768 KiB. What we believe happens: the kernels' prefetches
+    reach into pages of the buffer nothing has written yet, and each such prefetch costs a
+    page-table walk that finds nothing, expensive under a hypervisor's nested paging, and
+    repeated on every call since those pages stay unwritten. The warm-up costs about 10 ms
+    and runs at the pool's thread count, which writes each worker's buffer too; ``import
+    npgrad`` runs it, and so does every change of the count that goes above the counts run
+    so far.
 
     Returns:
         True when it ran the product, False when this thread count was already warmed.

@@ -1,9 +1,9 @@
 """The default recurrent gates (sigmoid and tanh) through the one transcendental NumPy runs
 fastest on this machine: ``tanh`` or ``exp``.
 
-An LSTM step activates 4U x N gate values and the cell's U x N ``tanh(c)``; a GRU step
-2U x N sigmoids and U x N tanhs. Those calls are most of a step's element-wise time, and
-what they cost depends on the CPU more than anything else in the op. NumPy's float32
+An LSTM step activates 4U x N gate values and the cell's U x N ``tanh(c)``. Those calls
+are most of a step's element-wise time, and what they cost depends on the CPU more than
+anything else in the op. NumPy's float32
 ``tanh`` and ``exp`` loops, per element (medians of 9 x 200 calls on a (256, 64) block):
 
 ====================================  ============  ===========

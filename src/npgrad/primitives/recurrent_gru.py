@@ -5,8 +5,7 @@ Like the LSTM op (``recurrent_lstm``), the op works on transposed states: h is h
 which NumPy's elementwise loops run about twice as fast as on the rows of (N, 3U).
 
 Forward: one batched GEMM projects every step's input, then each step runs its recurrent
-GEMM and in-place NumPy calls (z and r are activated by one call; the candidate's ``tanh``
-goes through ``exp`` where NumPy runs that faster, see ``recurrent_gates``). Backward with
+GEMM and in-place NumPy calls (z and r are activated by one call). Backward with
 ``reset_after=True`` (Keras's default): the factors each gate's gradient needs are computed
 for all steps at once before the loop, so a step is one GEMM and eight small calls, writing
 the step's gradients into one block [d(rh), dz, dr, dhh] of a (4, U, T, N) array: its last
@@ -24,7 +23,6 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import recurrent_common as common
-from npgrad.primitives import recurrent_gates as gates_route
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.recurrent_activations import fused
 
@@ -75,8 +73,6 @@ class GRUSequence(Function):
         rmask = common.check_recurrent_mask("gru", recurrent_mask, n, u, xt.dtype)
         keep, skip = common.step_mask("gru", mask, n, t_steps, go_backwards)
         dtype = np.result_type(xt, kernel)
-        if activation == "tanh" and gates_route.gate_route(dtype) == "exp":
-            act = gates_route.tanh_by_exp  # the candidate's tanh, where exp is faster
         # gates: (T, 3U, N) input projections (kernel^T @ x_t^T, one batched GEMM), turned
         # into the activations z, r, hh in place
         gates = np.empty((t_steps, 3 * u, n), dtype=dtype)
