@@ -1,10 +1,9 @@
 """The default recurrent gates' two routes (``recurrent_gates``): one ``exp`` for every gate
-(weights negated, the tanh gate's times -2) against the sigmoid and tanh, ``tanh`` through
-``exp``, and how a route is chosen. The fused ops on both routes are pinned to their composed
+(weights negated, the tanh gate's times -2) against the sigmoid and tanh, and how a route is
+chosen. The fused ops on both routes are pinned to their composed
 steps in ``test_recurrent_fused_pins.py``.
 """
 
-import warnings
 
 import numpy as np
 import pytest
@@ -44,20 +43,6 @@ def test_exp_gates_are_the_sigmoid_and_tanh_of_the_scaled_pre_activations(dtype,
     assert np.all(np.abs(got[3 * units :]) <= 1)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_tanh_by_exp_in_place_or_into_out_with_exact_limits(dtype):
-    x = np.concatenate([np.linspace(-12, 12, 2001), [0.0, -1e3, 1e3, 1e-30]]).astype(dtype)
-    out = np.empty_like(x)
-    with warnings.catch_warnings(), np.errstate(over="ignore"):
-        warnings.simplefilter("error")
-        assert gates.tanh_by_exp(x, out=out) is out
-        inplace = x.copy()
-        assert gates.tanh_by_exp(inplace) is inplace
-    np.testing.assert_array_equal(out, inplace)
-    np.testing.assert_allclose(out, np.tanh(x.astype(np.float64)), rtol=0, atol=ATOL[dtype])
-    assert out[-4] == 0 and out[-3] == -1 and out[-2] == 1  # 0 and the limits, exactly
-
-
 def test_the_environment_fixes_the_route_and_rejects_other_names(monkeypatch):
     for route in gates.ROUTES:
         monkeypatch.setenv(gates.ENVIRONMENT, route)
@@ -95,9 +80,8 @@ def test_route_seconds_times_both_routes_on_a_step_block():
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
 def test_each_op_activates_through_the_routes_functions(kind, monkeypatch):
-    # the exp route runs exp_gates and tanh_by_exp (the cell's tanh), the tanh route
-    # tanh_gates; the GRU keeps NumPy's tanh for its candidate on both (through exp it
-    # measured no faster: 1.006 of the op's time) and its sigmoid through exp
+    # the LSTM's gates go the route's way; the GRU's gates (and the LSTM's cell tanh) keep
+    # their own activations on both routes
     rng = np.random.default_rng(0)
     k = 4 if kind == "lstm" else 3
     x = rng.standard_normal((2, 3, 2)).astype(np.float32)
@@ -107,7 +91,7 @@ def test_each_op_activates_through_the_routes_functions(kind, monkeypatch):
     for route in gates.ROUTES:
         monkeypatch.setenv(gates.ENVIRONMENT, route)
         calls = []
-        for name in ("tanh_gates", "exp_gates", "tanh_by_exp"):
+        for name in ("tanh_gates", "exp_gates"):
             original = getattr(gates, name)
             monkeypatch.setattr(gates, name, lambda *a, _f=original, _n=name, **kw:
                                 (calls.append(_n), _f(*a, **kw))[1])
@@ -115,7 +99,7 @@ def test_each_op_activates_through_the_routes_functions(kind, monkeypatch):
                                                                                   kernel, rec)
         monkeypatch.undo()
         results[route] = out.numpy()
-        expected = {("lstm", "exp"): {"exp_gates", "tanh_by_exp"}, ("lstm", "tanh"): {"tanh_gates"},
+        expected = {("lstm", "exp"): {"exp_gates"}, ("lstm", "tanh"): {"tanh_gates"},
                     ("gru", "exp"): set(), ("gru", "tanh"): set()}[kind, route]
         assert set(calls) == expected
     np.testing.assert_allclose(results["exp"], results["tanh"], rtol=0, atol=1e-6)

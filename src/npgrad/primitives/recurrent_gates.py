@@ -1,16 +1,15 @@
 """The default recurrent gates (sigmoid and tanh) through the one transcendental NumPy runs
 fastest on this machine: ``tanh`` or ``exp``.
 
-An LSTM step activates 4U x N gate values and the cell's U x N ``tanh(c)``. Those calls
-are most of a step's element-wise time, and what they cost depends on the CPU more than
-anything else in the op. NumPy's float32
-``tanh`` and ``exp`` loops, per element (medians of 9 x 200 calls on a (256, 64) block):
+An LSTM step activates 4U x N gate values, the largest of its element-wise calls, and what
+that costs depends on the CPU more than anything else in the op. NumPy's float32 ``tanh``
+and ``exp`` loops, per element (medians of 9 x 200 calls on a (256, 64) block):
 
 ====================================  ============  ===========
 machine                               ``tanh``      ``exp``
 ====================================  ============  ===========
 AMD EPYC Zen 4 (AVX-512)              0.38-0.45 ns  0.48-0.54 ns
-AMD EPYC Zen 1 (AVX2, slow gathers)   7.3 ns        3.8 ns
+AMD EPYC Zen 1 (AVX2), KVM guest      7.3 ns        3.8 ns
 ====================================  ============  ===========
 
 So there are two exact rewrites, each folding a constant factor into the weights (copies,
@@ -21,19 +20,21 @@ step come out of one call over the whole (kU, N) block:
   (:func:`tanh_gates`: one ``tanh``, a multiply and an add over the sigmoid rows);
 - ``"exp"``: ``sigmoid(x) = 1 / (1 + exp(-x))`` and ``tanh(x) = 2 sigmoid(2x) - 1``, the
   sigmoid gates' weights negated and the tanh gate's times -2 (:func:`exp_gates`: one
-  ``exp``, an add and a reciprocal, a multiply and a subtract over the tanh rows); the
-  cell's ``tanh(c)`` then goes the same way (:func:`tanh_by_exp`).
+  ``exp``, an add and a reciprocal, a multiply and a subtract over the tanh rows).
+
+The cell's ``tanh(c)`` keeps NumPy's ``tanh`` on both: through ``exp`` on a (64, 64) block
+it took the same 31 us here (four more calls eat the gain), and so does the GRU's candidate
+(1.006 of its op's time through ``exp``).
 
 :func:`gate_route` times both on a step-sized block the first time a dtype asks (about a
 millisecond, once per process) and keeps the ``exp`` route only when it takes under 0.8 of
 the ``tanh`` route's time, so that a machine where the two are close does not flip between
 runs. ``NPGRAD_GATE_ROUTE=tanh`` or ``=exp`` in the environment fixes the route (the two
-agree to float rounding; a fixed route gives bit-identical runs across machines with the
-same NumPy). Precision: the sigmoid's relative precision holds in both tails on the ``exp``
-route and in the upper tail on the ``tanh`` route (its values below about 3e-8 round to 0
-there); ``tanh`` through ``exp`` keeps its absolute error within float rounding of 1 but
-not its relative precision near 0. A gate multiplies a state, so absolute error is what
-counts.
+agree to float rounding). Precision: the sigmoid's relative precision holds in both tails
+on the ``exp`` route and in the upper tail on the ``tanh`` route (its values below about
+3e-8 round to 0 there); the candidate's ``tanh`` through ``exp`` keeps its absolute error
+within float rounding of 1 but not its relative precision near 0. A gate multiplies a
+state, so absolute error is what counts.
 """
 
 from __future__ import annotations
@@ -85,18 +86,6 @@ def exp_gates(z, rows):
     tanh_rows *= z.dtype.type(2)
     tanh_rows -= z.dtype.type(1)
     return z
-
-
-def tanh_by_exp(x, out=None):
-    """``tanh(x) = 2 / (1 + exp(-2x)) - 1`` into ``out`` (``x`` itself when None), a fused
-    recurrent activation (``recurrent_activations``) for the ``exp`` route. Overflow of
-    ``exp`` gives the exact limit -1 (the caller silences the warning)."""
-    out = np.multiply(x, x.dtype.type(-2), out=x if out is None else out)
-    np.exp(out, out=out)
-    out += x.dtype.type(1)
-    np.divide(x.dtype.type(2), out, out=out)
-    out -= x.dtype.type(1)
-    return out
 
 
 def gate_route(dtype):

@@ -7,14 +7,14 @@ block as on the same number of elements spread over the rows of a (N, 4U) matrix
 LSTM step is mostly such loops around one small GEMM.
 
 Forward: one batched GEMM projects every step's input (kernel^T @ x_t^T for all t, the bias
-riding in it as the kernel's last row against a column of ones in x); each
-step then runs its recurrent GEMM and ten in-place NumPy calls on contiguous gate
-blocks (with the default activations one ``tanh`` or one ``exp``, whichever NumPy runs
-faster here, activates all four gates: see ``recurrent_gates``). Backward computes the
-factors each gate's gradient needs for a chunk of steps at once (a few calls on blocks that stay in cache), so a step of backpropagation
-through time is one GEMM and six small calls on contiguous blocks (a chunk's step gradients
-then go into one (4U, T*N) matrix in one copy); then one GEMM each for dx, dkernel (whose
-last row, against the ones, is dbias) and drecurrent_kernel.
+riding in it as the kernel's last row against a column of ones in x); each step then runs
+its recurrent GEMM and ten in-place NumPy calls on contiguous gate blocks (with the default
+activations one ``tanh`` or one ``exp``, whichever NumPy runs faster here, activates all
+four gates: see ``recurrent_gates``). Backward computes the factors each gate's gradient
+needs for a chunk of steps at once (a few calls on blocks that stay in cache), so a step of
+backpropagation through time is one GEMM and six small calls on contiguous blocks (a
+chunk's step gradients then go into one (4U, T*N) matrix in one copy); then one GEMM each
+for dx, dkernel (whose last row, against the ones, is dbias) and drecurrent_kernel.
 
 Inside the op the gate rows are reordered from Keras's i, f, c, o to o, i, f, g (g is
 Keras's c, the candidate): the three recurrent-activation gates o, i, f are one block,
@@ -92,8 +92,6 @@ class LSTMSequence(Function):
                     projection[:, rows] *= projection.dtype.type(factor)
                     rec_t[rows] *= rec_t.dtype.type(factor)
         activate_gates = {"tanh": gates_route.tanh_gates, "exp": gates_route.exp_gates}.get(route)
-        if route == "exp":  # the cell's tanh(c) through exp too
-            act = gates_route.tanh_by_exp
         np.matmul(projection.T, xt.transpose(0, 2, 1), out=gates)
         # hs: h0, h_1 .. h_T, then c_T, each (U, N) (the op's output is hs[1:], transposed);
         # cs: c0, c_1 .. c_T (in training; else two rows in turn); the state before step t
