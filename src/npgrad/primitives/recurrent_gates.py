@@ -40,6 +40,7 @@ state, so absolute error is what counts.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
@@ -52,6 +53,7 @@ WEIGHT_FACTORS = {"tanh": (0.5, 1.0), "exp": (-1.0, -2.0)}
 FASTER = 0.8
 
 _measured: dict[np.dtype, str] = {}
+_measuring = threading.Lock()  # replica threads' first LSTMs measure once, not side by side
 
 
 def tanh_gates(z, rows):
@@ -103,7 +105,9 @@ def gate_route(dtype):
         return forced
     dtype = np.dtype(dtype)
     if dtype not in _measured:
-        _measured[dtype] = choose(*route_seconds(dtype))
+        with _measuring:
+            if dtype not in _measured:
+                _measured[dtype] = choose(*route_seconds(dtype))
     return _measured[dtype]
 
 
