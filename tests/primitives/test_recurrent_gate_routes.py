@@ -1,7 +1,7 @@
-"""The default recurrent gates' two routes (``recurrent_gates``): one ``exp`` for every gate
-(weights negated, the tanh gate's times -2) against the sigmoid and tanh, and how a route is
-chosen. The fused ops on both routes are pinned to their composed
-steps in ``test_recurrent_fused_pins.py``.
+"""The default recurrent gates' two routes (``recurrent_gates``): one ``tanh`` (sigmoid
+gates' weights halved) or one ``exp`` (weights negated, the tanh gate's times -2) for every
+gate, against the sigmoid and tanh, and how a route is chosen. The fused ops on both routes
+are pinned to their composed steps in ``test_recurrent_fused_pins.py``.
 """
 
 
@@ -18,29 +18,34 @@ from npgrad.primitives import recurrent_gates as gates
 ATOL = {np.float32: 2e-7, np.float64: 1e-15}  # absolute: float rounding of 1
 
 
+@pytest.mark.parametrize("route", gates.ROUTES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), units=st.integers(1, 9), n=st.integers(1, 7),
        scale=st.sampled_from([0.1, 1.0, 10.0, 100.0]))
-def test_exp_gates_are_the_sigmoid_and_tanh_of_the_scaled_pre_activations(dtype, seed, units, n,
-                                                                          scale):
+def test_each_route_gives_the_sigmoid_and_tanh_of_the_pre_activations(route, dtype, seed, units,
+                                                                      n, scale):
     rng = np.random.default_rng(seed)
     z = (rng.standard_normal((4 * units, n)) * scale).astype(dtype)  # o, i, f, g
-    scaled = z.copy()
-    scaled[: 3 * units] *= dtype(-1)  # what the weights' factors give
-    scaled[3 * units :] *= dtype(-2)
+    scaled = z.copy()  # what the weights' factors give
+    sigmoid_factor, tanh_factor = gates.WEIGHT_FACTORS[route]
+    scaled[: 3 * units] *= dtype(sigmoid_factor)
+    scaled[3 * units :] *= dtype(tanh_factor)
+    activate = {"tanh": gates.tanh_gates, "exp": gates.exp_gates}[route]
     with np.errstate(over="ignore"):  # exp(-z) beyond float range: the limits
-        got = gates.exp_gates(scaled, 3 * units)
+        got = activate(scaled, 3 * units)
     assert got is scaled and got.dtype == dtype
     wide = z.astype(np.float64)
     expected = np.concatenate([special.expit(wide[: 3 * units]), np.tanh(wide[3 * units :])])
+    # absolute: a gate scales a state (the tanh route rounds the sigmoid's tiny values to 0)
     np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL[dtype])
-    # the sigmoid keeps its relative precision in both tails on this route (down to the
-    # smallest normal number: beyond, exp overflows and the result is 0)
-    np.testing.assert_allclose(got[: 3 * units], expected[: 3 * units],
-                               rtol=5e-7 if dtype == np.float32 else 1e-15,
-                               atol=np.finfo(dtype).tiny)
+    assert np.all((got[: 3 * units] >= 0) & (got[: 3 * units] <= 1))
     assert np.all(np.abs(got[3 * units :]) <= 1)
+    if route == "exp":  # the sigmoid keeps its relative precision in both tails, down to the
+        # smallest normal number (beyond, exp overflows and the result is 0)
+        np.testing.assert_allclose(got[: 3 * units], expected[: 3 * units],
+                                   rtol=5e-7 if dtype == np.float32 else 1e-15,
+                                   atol=np.finfo(dtype).tiny)
 
 
 def test_the_environment_fixes_the_route_and_rejects_other_names(monkeypatch):

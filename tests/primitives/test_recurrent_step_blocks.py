@@ -1,5 +1,6 @@
-"""Pieces of the fused recurrent loops: the LSTM's gates through one tanh (weights of the
-sigmoid gates halved) and the per-step output gradients as (U, N) blocks.
+"""Pieces of the fused recurrent loops: the LSTM's default gates against SciPy's sigmoid
+(the gate routes themselves: ``test_recurrent_gate_routes.py``) and the per-step output
+gradients as (U, N) blocks.
 
 The fused ops as a whole are pinned to their composed steps in
 ``test_recurrent_fused_pins.py`` and ``test_lstm_fused_grads.py`` (float64, every gradient).
@@ -7,34 +8,11 @@ The fused ops as a whole are pinned to their composed steps in
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import special
 
 from npgrad import Tensor
 from npgrad.primitives import recurrent as ops
 from npgrad.primitives.recurrent_common import step_gradients
-from npgrad.primitives.recurrent_gates import tanh_gates
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@settings(max_examples=25, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), units=st.integers(1, 9), n=st.integers(1, 7),
-       scale=st.sampled_from([0.1, 1.0, 10.0, 100.0]))
-def test_tanh_gates_are_the_sigmoid_and_tanh_of_the_whole_pre_activations(dtype, seed, units, n,
-                                                                          scale):
-    rng = np.random.default_rng(seed)
-    z = (rng.standard_normal((4 * units, n)) * scale).astype(dtype)  # o, i, f, g
-    halved = z.copy()
-    halved[: 3 * units] *= dtype(0.5)  # what the halved weights give
-    got = tanh_gates(halved, 3 * units)
-    assert got is halved and got.dtype == dtype
-    expected = np.concatenate([special.expit(z[: 3 * units].astype(np.float64)),
-                               np.tanh(z[3 * units :].astype(np.float64))])
-    # absolute: the sigmoid's tiny values round to 0 (a gate scales a state)
-    atol = 2e-7 if dtype == np.float32 else 1e-15
-    np.testing.assert_allclose(got, expected, rtol=0, atol=atol)
-    assert np.all((got[: 3 * units] >= 0) & (got[: 3 * units] <= 1))
 
 
 def _lstm(arrays, recurrent_activation, dtype):
