@@ -44,8 +44,10 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
   overlapping max pools, Conv2DTranspose, UpSampling2D, residual adds and a per-pixel
   softmax over 3 classes, 64x64x3 images, batch 16.
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
-  resident memory just before training (the training's own footprint); ``--replicas 2``
-  adds npgrad under ``DataParallel(threads=2)``.
+  resident memory just before training (the training's own footprint), for npgrad plus the
+  growth of its helper process where the recurrent ops split their batch with one
+  (``npgrad.primitives.batch_halves``); ``--replicas 2`` adds npgrad under
+  ``DataParallel(threads=2)``.
 
 ``--busy`` starts one competing CPU-bound process (a pure-Python loop, pinned to no core) for
 the whole run, waits ``--busy-warmup`` seconds for the load average to see it, and runs every
@@ -512,12 +514,12 @@ def torch_gan_trainer(torch, x, steps):
 
 
 # ----------------------------------------------------------------------------- memory
-def _rss_mib(field="VmRSS:"):
-    with open("/proc/self/status") as f:
+def _rss_mib(field="VmRSS:", pid="self"):
+    with open(f"/proc/{pid}/status") as f:
         for line in f:
             if line.startswith(field):
                 return int(line.split()[1]) / 1024
-    raise OSError(f"{field} not in /proc/self/status")
+    raise OSError(f"{field} not in /proc/{pid}/status")
 
 
 def memory_child(library, kind, steps, replicas=0):
@@ -530,12 +532,20 @@ def memory_child(library, kind, steps, replicas=0):
         npgrad.distribution.set_distribution(npgrad.distribution.DataParallel(threads=replicas))
     torch = import_torch()
     run = npgrad_trainer(kind, steps) if library == "npgrad" else torch_trainer(kind, steps, torch)
+    # npgrad's recurrent ops split their batch with a helper process (batch_halves) when
+    # the process has two BLAS threads: start it now, and count its growth as well
+    from npgrad.primitives import batch_halves, helper_process
+
+    helper = helper_process.get() if library == "npgrad" and batch_halves.wanted() else None
     gc.collect()
-    with open("/proc/self/clear_refs", "w") as f:  # reset the high-water mark (Linux)
-        f.write("5")
-    before = _rss_mib()
+    pids = ["self"] + ([str(helper.pid)] if helper is not None else [])
+    before = []
+    for pid in pids:
+        with open(f"/proc/{pid}/clear_refs", "w") as f:  # reset the high-water mark (Linux)
+            f.write("5")
+        before.append(_rss_mib(pid=pid))
     run()
-    print(_rss_mib("VmHWM:") - before)
+    print(sum(_rss_mib("VmHWM:", pid) - b for pid, b in zip(pids, before)))
 
 
 def memory(kinds, steps, replicas=0):

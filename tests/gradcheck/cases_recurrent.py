@@ -6,8 +6,12 @@ return_state and initial states. The activation is drawn among fused names and a
 (softsign), which takes the composed step-by-step path, so both paths are checked.
 Gradients are checked with respect to the input, kernel, recurrent_kernel, bias and the
 initial states. The ``*_masked`` cases always add a timestep mask (padded sequences): random
-holes, left or right padding, and rows that are masked entirely.
+holes, left or right padding, and rows that are masked entirely. The ``*_halves`` cases run
+the ops on two halves of the batch, the second half in the helper process.
 """
+
+import os
+from unittest import mock
 
 import numpy as np
 from hypothesis import strategies as st
@@ -16,6 +20,7 @@ from hypothesis.extra import numpy as hnp
 import npgrad.functional as F
 from npgrad.layers import recurrent as R
 from npgrad.layers.recurrent_wrappers import Bidirectional
+from npgrad.primitives import batch_halves
 from npgrad.primitives import recurrent as ops
 from tests.gradcheck.registry import OpCase, floats
 
@@ -28,8 +33,9 @@ def _array(draw, shape, low=-1.5, high=1.5):
 
 
 @st.composite
-def _dims(draw):
-    return tuple(draw(st.integers(1, hi)) for hi in (3, 5, 3, 3))  # N, T, F, U
+def _dims(draw, min_batch=1):
+    n = draw(st.integers(min_batch, max(3, min_batch + 2)))
+    return (n,) + tuple(draw(st.integers(1, hi)) for hi in (5, 3, 3))  # N, T, F, U
 
 
 @st.composite
@@ -48,8 +54,8 @@ def _step_mask(draw, n, t):
 
 
 @st.composite
-def _op_inputs(draw, kind, masked=False):
-    n, t, f, u = draw(_dims())
+def _op_inputs(draw, kind, masked=False, min_batch=1):
+    n, t, f, u = draw(_dims(min_batch))
     k = _GATES[kind] * u
     arrays = [_array(draw, (n, t, f)), _array(draw, (f, k)), _array(draw, (u, k), -1, 1)]
     arrays += [_array(draw, (n, u)) for _ in range(2 if kind == "lstm" else 1)]
@@ -81,6 +87,18 @@ def _lstm(x, kernel, recurrent_kernel, h0, c0, *bias, use_bias=False, **kwargs):
 
 def _gru(x, kernel, recurrent_kernel, h0, *bias, use_bias=False, **kwargs):
     return ops.gru(x, kernel, recurrent_kernel, bias[0] if bias else None, h0, **kwargs)
+
+
+def _halves(fn):
+    """``fn`` with its op split between this process and the helper process whatever the
+    size (``batch_halves``: the first half of the batch here, the second there)."""
+    def split(*args, **kwargs):
+        with mock.patch.dict(os.environ, {batch_halves.ENVIRONMENT: "1"}), \
+                mock.patch.multiple(batch_halves, MIN_BATCH=2, MIN_FLOPS=0):
+            return fn(*args, **kwargs)
+
+    split.__name__ = f"{fn.__name__}_halves"
+    return split
 
 
 # ------------------------------------------------------------------ layers
@@ -183,4 +201,9 @@ CASES = [
     OpCase("layer_lstm_masked", _layer_fn(R.LSTM), _layer_inputs("lstm", masked=True)),
     OpCase("layer_gru_masked", _layer_fn(R.GRU), _layer_inputs("gru", masked=True)),
     OpCase("layer_bidirectional_gru_masked", _bidirectional, _bidirectional_inputs(masked=True)),
+    # the ops on two halves of the batch, the second in the helper process (batch_halves)
+    OpCase("lstm_sequence_halves", _halves(_lstm), _op_inputs("lstm", True, min_batch=2)),
+    OpCase("gru_sequence_halves", _halves(_gru), _op_inputs("gru", True, min_batch=2)),
+    OpCase("simple_rnn_sequence_halves", _halves(_simple_rnn),
+           _op_inputs("simple_rnn", min_batch=2)),
 ]

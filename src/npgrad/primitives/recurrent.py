@@ -37,6 +37,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
+from npgrad.primitives import batch_halves as _batch_halves
 from npgrad.primitives import elementwise as _elementwise
 from npgrad.primitives import linalg as _linalg
 from npgrad.primitives import recurrent_common as common
@@ -48,6 +49,7 @@ from npgrad.primitives.recurrent_activations import (
 )
 from npgrad.primitives.recurrent_gru import GRUSequence
 from npgrad.primitives.recurrent_lstm import LSTMSequence
+
 
 # ------------------------------------------------------------------ SimpleRNN
 
@@ -120,6 +122,22 @@ class SimpleRNNSequence(Function):
 
 # ------------------------------------------------------------------ public wrappers
 
+for _op in (SimpleRNNSequence, LSTMSequence, GRUSequence):
+    _batch_halves.register(_op)
+
+
+def _split_or_apply(op, x, kernel, recurrent_kernel, states, extra, **constants):
+    """``op.apply(x, kernel, recurrent_kernel, *states, *extra, **constants)``, on two halves
+    of the batch in two processes when that pays (:mod:`npgrad.primitives.batch_halves`):
+    x and the states have the batch axis, the weights and the bias not. Work: the forward's
+    products, 2 T N (F + U) kU."""
+    shape, rec_shape = np.shape(x), np.shape(recurrent_kernel)
+    flops = 2.0 * np.prod(shape[:3]) * (1 + rec_shape[0] / shape[2]) * rec_shape[1] \
+        if len(shape) == 3 and len(rec_shape) == 2 and shape[2] else 0.0
+    batch_axes = (0, None, None) + (0,) * len(states) + (None,) * len(extra)
+    return _batch_halves.apply(op, (x, kernel, recurrent_kernel, *states, *extra), batch_axes,
+                               flops, **constants)
+
 
 def _zeros_state(x, units):
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -187,9 +205,9 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh
     h0 = _zeros_state(x, units) if h0 is None else h0
     if _is_fusable(activation):
         extra = () if bias is None else (bias,)
-        return SimpleRNNSequence.apply(x, kernel, recurrent_kernel, h0, *extra,
-                                       activation=activation, go_backwards=bool(go_backwards),
-                                       recurrent_mask=recurrent_mask, mask=mask)
+        return _split_or_apply(SimpleRNNSequence, x, kernel, recurrent_kernel, (h0,), extra,
+                               activation=activation, go_backwards=bool(go_backwards),
+                               recurrent_mask=recurrent_mask, mask=mask)
     act = _activation_fn(activation)
     h, outputs = h0, []
     keeps = _step_keeps("simple_rnn", mask, x, go_backwards)
@@ -224,10 +242,10 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="t
     t_steps = x.shape[1]
     if _is_fusable(activation, recurrent_activation):
         extra = () if bias is None else (bias,)
-        out = LSTMSequence.apply(x, kernel, recurrent_kernel, h0, c0, *extra,
-                                 activation=activation, recurrent_activation=recurrent_activation,
-                                 go_backwards=bool(go_backwards), recurrent_mask=recurrent_mask,
-                                 mask=mask)
+        out = _split_or_apply(LSTMSequence, x, kernel, recurrent_kernel, (h0, c0), extra,
+                              activation=activation, recurrent_activation=recurrent_activation,
+                              go_backwards=bool(go_backwards), recurrent_mask=recurrent_mask,
+                              mask=mask)
         return _shape.getitem(out, (slice(None), slice(0, t_steps))), \
             _shape.getitem(out, (slice(None), t_steps))
     act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
@@ -274,10 +292,10 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
     h0 = _zeros_state(x, units) if h0 is None else h0
     if _is_fusable(activation, recurrent_activation):
         extra = () if bias is None else (bias,)
-        return GRUSequence.apply(x, kernel, recurrent_kernel, h0, *extra, activation=activation,
-                                 recurrent_activation=recurrent_activation,
-                                 reset_after=bool(reset_after), go_backwards=bool(go_backwards),
-                                 recurrent_mask=recurrent_mask, mask=mask)
+        return _split_or_apply(GRUSequence, x, kernel, recurrent_kernel, (h0,), extra,
+                               activation=activation, recurrent_activation=recurrent_activation,
+                               reset_after=bool(reset_after), go_backwards=bool(go_backwards),
+                               recurrent_mask=recurrent_mask, mask=mask)
     act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
 
     def cols(t, lo, hi):

@@ -37,6 +37,7 @@ import time
 import numpy as np
 
 from npgrad.primitives import blas_pools as _blas_pools
+from npgrad.primitives import helper_process as _helper_process
 
 
 def _openblas():
@@ -150,9 +151,11 @@ _OWN = {"wall": None, "cpu": 0.0, "load": 0.0}  # the last own_load estimate and
 
 
 def _cpu_seconds():
-    """CPU time of this process so far, every thread, user and system."""
+    """CPU time of this process so far, every thread, user and system, and of its helper
+    process (``npgrad.primitives.helper_process``: this process's work on a second core)."""
     times = os.times()
-    return times.user + times.system
+    helper = _helper_process.running()
+    return times.user + times.system + (helper.cpu_seconds() if helper is not None else 0.0)
 
 
 def _process_age():
