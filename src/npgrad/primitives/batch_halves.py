@@ -180,6 +180,7 @@ class BatchHalves(Function):
                 first_out = first_op.forward(
                     *[_part(a, axis, True, half) for a, axis in zip(arrays, batch_axes)],
                     **plain, **{k: v[:half] for k, v in values.items()})
+            out = _with_first_half(first_out, 0, n)  # while the helper finishes
         try:
             (second_out,) = _answer(helper)
         except _helper.HelperError:
@@ -189,7 +190,8 @@ class BatchHalves(Function):
         self.batch_axes, self.half, self.helper = batch_axes, half, helper
         if training:
             self.save_for_backward(first_op, _Ticket(number))
-        return np.concatenate([first_out, second_out])
+        out[half:] = second_out
+        return out
 
     def _alone(self, arrays, op, constants):
         """The whole op in this process, its backward too: the helper is gone (killed?).
@@ -215,16 +217,29 @@ class BatchHalves(Function):
             with _answer_owed(helper):
                 with _blas_pools.capped_threads(self.threads):
                     first = first_op.backward(np.ascontiguousarray(grad[:half]))
+                first = [a if a is None or axis is None else
+                         _with_first_half(a, axis, len(grad)) for a, axis in zip(first, batch_axes)]
             second = _answer(helper)
-            grads = []
-            for a, b, axis in zip(first, second, batch_axes):
-                if a is None or b is None:
-                    grads.append(None)
-                elif axis is None:
-                    grads.append(a + b)
-                else:
-                    grads.append(np.concatenate([a, b], axis=axis))
-            return tuple(grads)
+        grads = []
+        for a, b, axis in zip(first, second, batch_axes):
+            if a is None or b is None:
+                grads.append(None)
+            elif axis is None:
+                grads.append(a + b)
+            else:
+                _part(a, axis, False, half)[...] = b
+                grads.append(a)
+        return tuple(grads)
+
+
+def _with_first_half(first, axis, rows):
+    """A new array of ``rows`` along ``axis`` holding ``first`` in its first rows (the
+    helper's half goes into the rest)."""
+    shape = list(first.shape)
+    shape[axis] = rows
+    whole = np.empty(shape, dtype=first.dtype)
+    _part(whole, axis, True, first.shape[axis])[...] = first
+    return whole
 
 
 def _copies(arrays):
