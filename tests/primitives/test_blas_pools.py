@@ -6,6 +6,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -119,3 +120,45 @@ def test_importing_npgrad_warms_the_pool_at_its_thread_count():
     if out[1] == "None":
         pytest.skip("no OpenBLAS reachable in this process (another BLAS or OS)")
     assert out == ["1", "1"]
+
+
+def _threads_of_this_process():
+    return len(os.listdir("/proc/self/task"))
+
+
+def _others_cpu_ticks():
+    """CPU ticks of this process's threads other than the main one (OpenBLAS's workers)."""
+    ticks = 0
+    for task in os.listdir("/proc/self/task"):
+        if int(task) != os.getpid():
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_without_spinning_leaves_no_worker_busy_at_one_thread():
+    if not blas_pools.pools() or not blas_pools.stop_workers():
+        pytest.skip("no OpenBLAS whose workers can be stopped in this process")
+    previous = npgrad.utils.get_num_threads()
+    square = np.ones((512, 512), dtype=np.float32)
+    try:
+        npgrad.utils.set_num_threads(2)
+        square @ square  # the workers run, then busy-wait
+        running = _threads_of_this_process()
+        with blas_pools.without_spinning(1):
+            assert blas_pools.get_threads() == 1
+            assert _threads_of_this_process() == running - 1  # the worker ended
+            square @ square
+        assert blas_pools.get_threads() == 2  # the count is given back...
+        assert _threads_of_this_process() == running - 1  # ...and no worker started by it
+        before = _others_cpu_ticks()  # 0.1 s without products: no other thread may spin
+        deadline = time.perf_counter() + 0.1
+        while time.perf_counter() < deadline:
+            pass
+        assert _others_cpu_ticks() - before <= 2
+        square @ square  # the next two-thread product starts the worker again
+        assert _threads_of_this_process() == running
+    finally:
+        npgrad.utils.set_num_threads(previous)

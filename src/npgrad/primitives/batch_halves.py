@@ -147,7 +147,14 @@ def _answer_owed(helper, ticket=None):
 class BatchHalves(Function):
     """``op`` on the batch's first half here and its second half in the helper process."""
 
-    def forward(self, *arrays, op=None, batch_axes=(), helper=None, **constants):
+    def forward(self, *arrays, **constants):
+        # each half gets half of the BLAS threads this process was given (one each on 2
+        # cores), and no OpenBLAS worker of this process spins on the helper's core
+        self.threads = max(1, (_blas_pools.get_threads() or 2) // 2)
+        with _blas_pools.without_spinning(self.threads):
+            return self._forward(*arrays, **constants)
+
+    def _forward(self, *arrays, op=None, batch_axes=(), helper=None, **constants):
         n = _batch_size(arrays, batch_axes)
         half = n // 2
         values = {k: np.asarray(v.data if isinstance(v, Tensor) else v)
@@ -158,15 +165,13 @@ class BatchHalves(Function):
         if training:
             number = _TICKETS["next"] = _TICKETS["next"] + 1
         dropped = _take_dropped()
-        # each half gets half of the BLAS threads this process was given (one each on 2 cores)
-        threads = self.threads = max(1, (_blas_pools.get_threads() or 2) // 2)
         second = [_part(a, axis, False, half) for a, axis in zip(arrays, batch_axes)]
         second += [v[half:] for v in values.values()]
         try:
             helper.send("batch_halves.forward", {
                 "op": op.__name__, "plain": plain, "arrays": list(values),
                 "inputs": len(arrays), "needs": list(self.needs_input_grad), "ticket": number,
-                "dropped": dropped, "threads": threads,
+                "dropped": dropped, "threads": self.threads,
             }, second)
         except _helper.HelperError:
             if not helper.broken:
@@ -176,10 +181,9 @@ class BatchHalves(Function):
             first_op = op()
             first_op.saved = ()
             first_op.needs_input_grad = self.needs_input_grad
-            with _blas_pools.capped_threads(threads):
-                first_out = first_op.forward(
-                    *[_part(a, axis, True, half) for a, axis in zip(arrays, batch_axes)],
-                    **plain, **{k: v[:half] for k, v in values.items()})
+            first_out = first_op.forward(
+                *[_part(a, axis, True, half) for a, axis in zip(arrays, batch_axes)],
+                **plain, **{k: v[:half] for k, v in values.items()})
             out = _with_first_half(first_out, 0, n)  # while the helper finishes
         try:
             (second_out,) = _answer(helper)
@@ -209,14 +213,17 @@ class BatchHalves(Function):
         first_op, ticket = self.saved
         if ticket is None:  # the op ran whole here
             return first_op.backward(grad)
+        with _blas_pools.without_spinning(self.threads):
+            return self._backward(grad, first_op, ticket)
+
+    def _backward(self, grad, first_op, ticket):
         batch_axes, half, helper = self.batch_axes, self.half, self.helper
         with helper.lock:  # another thread's request is short: wait for it
             helper.send("batch_halves.backward", {"ticket": ticket.number,
                                                   "dropped": _take_dropped(),
                                                   "threads": self.threads}, [grad[half:]])
             with _answer_owed(helper):
-                with _blas_pools.capped_threads(self.threads):
-                    first = first_op.backward(np.ascontiguousarray(grad[:half]))
+                first = first_op.backward(np.ascontiguousarray(grad[:half]))
                 first = [a if a is None or axis is None else
                          _with_first_half(a, axis, len(grad)) for a, axis in zip(first, batch_axes)]
             second = _answer(helper)

@@ -161,6 +161,49 @@ def one_thread():
     return capped_threads(1)
 
 
+def stop_workers():
+    """End the worker threads of NumPy's pool now; its next product on more than one thread
+    starts them again (about 0.3 ms). Returns whether there was a way to.
+
+    OpenBLAS ends its workers this way around every ``fork`` (``blas_thread_shutdown_``);
+    the thread count set stays.
+    """
+    found = _libraries()
+    shutdown = getattr(found[0][1], "blas_thread_shutdown_", None) if found else None
+    if shutdown is None:
+        return False
+    shutdown()
+    return True
+
+
+@contextlib.contextmanager
+def without_spinning(limit):
+    """At most ``limit`` threads for NumPy's pool inside the block (as
+    :func:`capped_threads`), and at one thread no worker busy-waiting on another core.
+
+    After a product on two threads, and after every change of the thread count (which starts
+    the workers), OpenBLAS's workers busy-wait for about 0.13 s of CPU time. A helper
+    process computing meanwhile (``batch_halves``) has to share its core with them: an
+    LSTM after a two-thread Dense took 128 ms a step split in halves, 99 ms whole, 87 ms
+    split with the workers told to sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``). So at one
+    thread the workers are ended on the way in, and again on the way out, after the count
+    is given back.
+    """
+    previous = get_threads() or 1
+    capped = previous > limit
+    if capped:
+        pools()[0][0](limit)
+    if limit == 1:
+        stop_workers()
+    try:
+        yield
+    finally:
+        if capped:
+            pools()[0][0](previous)
+            if limit == 1:
+                stop_workers()
+
+
 def pin_secondary():
     """Run every OpenBLAS pool but NumPy's on the calling thread (see the module text)."""
     for setter, getter in pools()[1:]:
