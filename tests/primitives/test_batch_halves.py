@@ -181,6 +181,9 @@ def test_when_it_splits():
         small = [Tensor(a) for a in _inputs("lstm", 16)]  # 16 x 6 steps: too little work
         hs, _ = ops.lstm(small[0], small[1], small[2], small[5], small[3], small[4])
         assert "BatchHalves" not in {type(op).__name__ for op in graph_ops(hs)}
+        with mock.patch.dict(os.environ, {"PMI_SIZE": "2"}):  # one of two MPI ranks
+            assert batch_halves.under_mpi() and not batch_halves.wanted()
+            assert "BatchHalves" not in classes()
     with mock.patch.dict(os.environ, {batch_halves.ENVIRONMENT: "2"}), \
             pytest.raises(ValueError, match="NPGRAD_SPLIT_BATCH must be 0, 1 or unset, got '2'"):
         batch_halves.wanted()

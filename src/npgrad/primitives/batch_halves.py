@@ -14,9 +14,10 @@ needs until the graph lets go of this op.
 as one Function, as before:
 
 - NumPy's BLAS pool has at least two threads (the process is meant to use two cores: not
-  at one thread, as on a busy machine after ``adapt_num_threads``, or in MPI and
-  ``DataParallel`` ranks, which already use every core), and ``NPGRAD_SPLIT_BATCH`` is not
-  ``0`` (``1`` splits whatever the thread count, for tests);
+  at one thread, as on a busy machine after ``adapt_num_threads``, or in ``DataParallel``
+  ranks on two cores, which already use every core), this is not one of several MPI
+  processes (:func:`under_mpi`), and ``NPGRAD_SPLIT_BATCH`` is not ``0`` (``1`` splits
+  whatever the thread count and MPI, for tests);
 - the op is big enough: at least :data:`MIN_BATCH` samples and :data:`MIN_FLOPS` of work;
 - a helper process is there to be had (Linux), and no other thread is using it;
 - the constants are plain values (names, flags, numbers) or arrays with the batch axis.
@@ -55,13 +56,29 @@ def register(op):
 
 
 def wanted():
-    """Whether this process splits big enough ops now (environment, BLAS threads)."""
+    """Whether this process splits big enough ops now (environment, BLAS threads, MPI)."""
     setting = os.environ.get(ENVIRONMENT, "")
     if setting not in ("", "0", "1"):
         raise ValueError(f"{ENVIRONMENT} must be 0, 1 or unset, got {setting!r}")
     if setting:
         return setting == "1"
-    return (_blas_pools.get_threads() or 1) >= 2
+    return (_blas_pools.get_threads() or 1) >= 2 and not under_mpi()
+
+
+# set by MPI launchers (MPICH's Hydra, Open MPI) in every process they start
+_MPI_SIZES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+
+
+def under_mpi():
+    """Whether an MPI launcher started this process as one of several: no helper is forked
+    then (some MPI transports do not survive ``fork``, and the ranks use the cores)."""
+    for name in _MPI_SIZES:
+        try:
+            if int(os.environ.get(name, "")) > 1:
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def _plain(value):
