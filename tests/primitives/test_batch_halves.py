@@ -203,3 +203,25 @@ def test_this_process_counts_the_helpers_cpu_time_as_its_own(split):
     assert helper.cpu_seconds() > 0
     times = os.times()
     assert threads._cpu_seconds() >= times.user + times.system + helper.cpu_seconds() - 0.05
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps_rollup"), reason="needs smaps_rollup")
+def test_a_helper_holding_old_copies_of_rewritten_memory_is_refreshed(split):
+    helper_process.shut_down()
+    data = np.ones((24, 1 << 20), dtype=np.float32)  # 96 MiB made before the fork...
+    arrays = [Tensor(a, requires_grad=True) for a in _inputs("gru", 4)]
+    out = ops.gru(arrays[0], arrays[1], arrays[2], arrays[4], arrays[3])
+    helper = helper_process.running()
+    before = helper.private_mib()
+    data += 1  # ...rewritten after it: the helper keeps the old pages
+    assert helper.private_mib() > before + 80
+    assert not batch_halves.refresh_helper()  # the graph still needs the helper's half
+    out.sum().backward()
+    del out
+    gc.collect()
+    assert batch_halves.refresh_helper()  # nothing kept there: ended, memory given back
+    assert helper_process.running() is None
+    assert not batch_halves.refresh_helper()  # no helper now
+    _, classes = _run("gru", _inputs("gru", 4))  # the next split op forks a fresh one
+    assert "BatchHalves" in classes and helper_process.running().pid != helper.pid
+    assert helper_process.running().private_mib() < 64

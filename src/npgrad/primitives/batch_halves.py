@@ -46,7 +46,9 @@ MIN_FLOPS = 20e6
 
 _OPS = {}  # name -> Function class the helper may run
 _SAVED = {}  # in the helper: ticket -> the Function holding its half's saved arrays
-_TICKETS = {"next": 0, "dropped": []}  # in this process
+_TICKETS = {"next": 0, "dropped": [], "live": 0}  # in this process
+# a helper with more memory of its own than this (MiB) is ended by refresh_helper
+REFRESH_MIB = 64
 
 
 def register(op):
@@ -107,6 +109,24 @@ def apply(op, inputs, batch_axes, flops, **constants):
         helper.release()
 
 
+def refresh_helper(limit_mib=None):
+    """End the helper process when it holds more than ``limit_mib`` (default
+    :data:`REFRESH_MIB`) of memory of its own and no op's half: the next split op forks a
+    fresh one from this process as it is now. Returns whether it ended one.
+
+    The helper keeps the old copy of every page this process had at the fork and rewrote
+    since (``helper_process``): a 400 MiB array rewritten after the fork cost 400 MiB more
+    until this ran. ``fit``, ``evaluate`` and ``predict`` run it when they start.
+    """
+    helper = _helper.running()
+    limit = REFRESH_MIB if limit_mib is None else limit_mib
+    if helper is None or _TICKETS["live"] > 0 or helper.lock.locked() or \
+            helper.private_mib() <= limit:
+        return False
+    _helper.shut_down()
+    return True
+
+
 def _batch_size(inputs, batch_axes):
     sizes = {np.shape(x)[axis] for x, axis in zip(inputs, batch_axes)
              if axis is not None and np.ndim(x) > axis}
@@ -126,10 +146,12 @@ class _Ticket:
 
     def __init__(self, number):
         self.number = number
+        _TICKETS["live"] += 1
         weakref.finalize(self, _drop, number)
 
 
 def _drop(number):
+    _TICKETS["live"] -= 1
     _TICKETS["dropped"].append(number)
 
 
@@ -157,7 +179,7 @@ def _answer_owed(helper, ticket=None):
         with contextlib.suppress(_helper.HelperError):
             helper.receive()
         if ticket is not None:
-            _drop(ticket)
+            _TICKETS["dropped"].append(ticket)
         raise
 
 

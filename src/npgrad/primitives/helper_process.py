@@ -9,6 +9,11 @@ took as long as one thread over the whole batch, 18.7 against 19.0 ms). Two proc
 no such lock. The helper is forked once, the first time an op asks for it, and lives until
 this process ends; it waits on a pipe for a request, runs it, answers, and waits again.
 
+The fork shares this process's memory as it was then. A page that this process writes later
+is copied for it, and the helper keeps the old one: a large array made before the fork and
+rewritten after it costs its size twice (``batch_halves.refresh_helper``, run when ``fit``,
+``evaluate`` or ``predict`` starts, ends such a helper; the next op forks a fresh one).
+
 A request is a small header (JSON: the handler's name and plain values) and a list of
 arrays. The arrays travel through one shared memory area (a ``memfd`` both processes map,
 grown when a request needs more): the caller's arrays are copied in, the answer's arrays
@@ -211,6 +216,18 @@ class Helper:
                 fields = stat.read().rsplit(")", 1)[1].split()
             return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def private_mib(self):
+        """The helper's memory of its own (private pages, MiB), or 0.0 when it cannot be
+        read. It grows with the halves it keeps, and with every page of this process that
+        existed at the fork and that this process writes afterwards: the helper keeps the
+        old copy."""
+        try:
+            with open(f"/proc/{self.pid}/smaps_rollup", encoding="ascii") as rollup:
+                fields = dict(line.split()[:2] for line in rollup if line.startswith("Private"))
+            return sum(int(kib) for kib in fields.values()) / 1024
+        except (OSError, ValueError):
             return 0.0
 
     def close(self):
