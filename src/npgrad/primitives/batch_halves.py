@@ -162,12 +162,6 @@ def _take_dropped():
     return dropped
 
 
-def _answer(helper):
-    """The helper's arrays for the request sent, after this process's half ran: when that
-    half raised, its error wins (the helper's answer is read and dropped)."""
-    return helper.receive()[1]
-
-
 @contextlib.contextmanager
 def _answer_owed(helper, ticket=None):
     """Around this process's half: on an error there, still read the helper's answer (the
@@ -225,7 +219,7 @@ class BatchHalves(Function):
                 **plain, **{k: v[:half] for k, v in values.items()})
             out = _with_first_half(first_out, 0, n)  # while the helper finishes
         try:
-            (second_out,) = _answer(helper)
+            (second_out,) = helper.receive()[1]
         except _helper.HelperError:
             if not helper.broken:
                 raise
@@ -265,7 +259,7 @@ class BatchHalves(Function):
                 first = first_op.backward(np.ascontiguousarray(grad[:half]))
                 first = [a if a is None or axis is None else
                          _with_first_half(a, axis, len(grad)) for a, axis in zip(first, batch_axes)]
-            second = _answer(helper)
+            second = helper.receive()[1]
         grads = []
         for a, b, axis in zip(first, second, batch_axes):
             if a is None or b is None:

@@ -189,19 +189,15 @@ def without_spinning(limit):
     thread the workers are ended on the way in, and again on the way out, after the count
     is given back.
     """
-    previous = get_threads() or 1
-    capped = previous > limit
-    if capped:
-        pools()[0][0](limit)
-    if limit == 1:
-        stop_workers()
+    given_back = limit == 1 and (get_threads() or 1) > 1
     try:
-        yield
-    finally:
-        if capped:
-            pools()[0][0](previous)
+        with capped_threads(limit):
             if limit == 1:
                 stop_workers()
+            yield
+    finally:
+        if given_back:
+            stop_workers()
 
 
 def pin_secondary():

@@ -129,7 +129,7 @@ class _Area:
             specs.append([offset, list(array.shape), array.dtype.str])
             view = np.ndarray(array.shape, array.dtype, self.memory, offset)
             np.copyto(view, array)
-            offset += -(-array.nbytes // _ALIGN) * _ALIGN
+            offset += _aligned(array.nbytes)
         return specs, offset
 
     def views(self, specs):
@@ -139,8 +139,12 @@ class _Area:
                 for spec in specs]
 
 
+def _aligned(nbytes):
+    return -(-nbytes // _ALIGN) * _ALIGN
+
+
 def _nbytes(arrays):
-    return sum(-(-np.asarray(a).nbytes // _ALIGN) * _ALIGN for a in arrays if a is not None)
+    return sum(_aligned(np.asarray(a).nbytes) for a in arrays if a is not None)
 
 
 class Helper:
@@ -155,11 +159,7 @@ class Helper:
         self.broken = False  # a pipe to the helper failed: it is gone
         down_read, self.down = os.pipe()
         self.up, up_write = os.pipe()
-        _FORKING["now"] = True
-        try:
-            self.pid = os.fork()
-        finally:
-            _FORKING["now"] = False
+        self.pid = os.fork()
         if self.pid == 0:  # the helper: serve until the pipe closes, never return
             code = 0
             try:
@@ -265,7 +265,6 @@ def _serve(area, down, up):
 
 
 _STATE = {"helper": None, "failed": False}
-_FORKING = {"now": False}
 _STARTING = threading.Lock()
 
 
@@ -312,7 +311,7 @@ def _forget_after_fork():
     """In a process forked from one with a helper: that helper is not this process's."""
     helper = _STATE["helper"]
     _STATE["helper"] = None
-    if helper is not None and not _FORKING["now"]:
+    if helper is not None:
         for fd in (helper.down, helper.up, helper.fd):
             with contextlib.suppress(OSError):
                 os.close(fd)

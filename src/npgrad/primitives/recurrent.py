@@ -50,7 +50,6 @@ from npgrad.primitives.recurrent_activations import (
 from npgrad.primitives.recurrent_gru import GRUSequence
 from npgrad.primitives.recurrent_lstm import LSTMSequence
 
-
 # ------------------------------------------------------------------ SimpleRNN
 
 
@@ -132,8 +131,10 @@ def _split_or_apply(op, x, kernel, recurrent_kernel, states, extra, **constants)
     x and the states have the batch axis, the weights and the bias not. Work: the forward's
     products, 2 T N (F + U) kU."""
     shape, rec_shape = np.shape(x), np.shape(recurrent_kernel)
-    flops = 2.0 * np.prod(shape[:3]) * (1 + rec_shape[0] / shape[2]) * rec_shape[1] \
-        if len(shape) == 3 and len(rec_shape) == 2 and shape[2] else 0.0
+    flops = 0.0  # a malformed input is the op's to name
+    if len(shape) == 3 and len(rec_shape) == 2:
+        (n, t_steps, features), (units, width) = shape, rec_shape
+        flops = 2.0 * t_steps * n * (features + units) * width
     batch_axes = (0, None, None) + (0,) * len(states) + (None,) * len(extra)
     return _batch_halves.apply(op, (x, kernel, recurrent_kernel, *states, *extra), batch_axes,
                                flops, **constants)
