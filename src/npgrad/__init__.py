@@ -55,6 +55,7 @@ from npgrad.version import __version__  # noqa: E402, F401 - npgrad.__version__
 from npgrad.primitives import blas_pools as _blas_pools
 
 _blas_pools.warm_up()  # OpenBLAS's work buffers written once (see blas_pools.warm_up)
+_blas_pools.quiet_workers()  # its workers sleep between products (primitives/parallel.py)
 
 __all__ = [
     "Tensor", "tensor", "Variable", "Function", "no_grad", "enable_grad", "is_grad_enabled",

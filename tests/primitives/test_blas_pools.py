@@ -138,9 +138,11 @@ def _others_cpu_ticks():
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
-def test_without_spinning_leaves_no_worker_busy_at_one_thread():
+def test_without_spinning_leaves_no_worker_busy_at_one_thread(monkeypatch):
     if not blas_pools.pools() or not blas_pools.stop_workers():
         pytest.skip("no OpenBLAS whose workers can be stopped in this process")
+    # as when OpenBLAS's workers busy-wait after a product (quiet_workers not run): ended
+    monkeypatch.setitem(blas_pools._QUIET, "done", False)
     previous = npgrad.utils.get_num_threads()
     square = np.ones((512, 512), dtype=np.float32)
     try:
@@ -153,12 +155,81 @@ def test_without_spinning_leaves_no_worker_busy_at_one_thread():
             square @ square
         assert blas_pools.get_threads() == 2  # the count is given back...
         assert _threads_of_this_process() == running - 1  # ...and no worker started by it
-        before = _others_cpu_ticks()  # 0.1 s without products: no other thread may spin
-        deadline = time.perf_counter() + 0.1
-        while time.perf_counter() < deadline:
-            pass
-        assert _others_cpu_ticks() - before <= 2
+        _assert_no_other_thread_busy()
         square @ square  # the next two-thread product starts the worker again
         assert _threads_of_this_process() == running
     finally:
         npgrad.utils.set_num_threads(previous)
+
+
+def _assert_no_other_thread_busy():
+    before = _others_cpu_ticks()  # 0.1 s without products: no other thread may spin
+    deadline = time.perf_counter() + 0.1
+    while time.perf_counter() < deadline:
+        pass
+    assert _others_cpu_ticks() - before <= 2
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_without_spinning_after_quiet_workers_ends_nothing_and_nothing_spins():
+    if not blas_pools.pools() or not blas_pools._QUIET["done"]:
+        pytest.skip("OpenBLAS's workers were not told to sleep in this process")
+    previous = npgrad.utils.get_num_threads()
+    square = np.ones((512, 512), dtype=np.float32)
+    try:
+        npgrad.utils.set_num_threads(2)
+        square @ square
+        running = _threads_of_this_process()
+        with blas_pools.without_spinning(1):
+            assert blas_pools.get_threads() == 1
+            assert _threads_of_this_process() == running  # asleep, not ended (0.2 ms saved)
+            _assert_no_other_thread_busy()
+        assert blas_pools.get_threads() == 2
+        square @ square
+        _assert_no_other_thread_busy()
+    finally:
+        npgrad.utils.set_num_threads(previous)
+
+
+_SPIN_PROBE = """
+import os, time
+import numpy as np
+import npgrad
+from npgrad.primitives import blas_pools
+npgrad.utils.set_num_threads(2)
+square = np.ones((512, 512), dtype=np.float32)
+square @ square  # the workers run, then wait for the next product
+def others():
+    ticks = 0
+    for task in os.listdir("/proc/self/task"):
+        if int(task) != os.getpid():
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks
+before = others()
+deadline = time.perf_counter() + 0.1
+while time.perf_counter() < deadline:
+    pass
+print(others() - before, "OPENBLAS_THREAD_TIMEOUT" in os.environ)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_import_has_the_blas_workers_sleep_between_products_unless_the_user_said_otherwise():
+    if not blas_pools.pools() or not hasattr(blas_pools.numpy_library(), "openblas_read_env"):
+        pytest.skip("no OpenBLAS that reads its environment again in this process")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    src = os.path.join(os.path.dirname(npgrad.__file__), os.pardir)
+    env["PYTHONPATH"] = os.pathsep.join([src, env.get("PYTHONPATH", "")])
+
+    def probe(extra):
+        done = subprocess.run([sys.executable, "-c", _SPIN_PROBE], env={**env, **extra},
+                              capture_output=True, text=True, timeout=120, check=True)
+        ticks, leaked = done.stdout.split()
+        return int(ticks), leaked == "True"
+
+    quiet, leaked = probe({})
+    assert quiet <= 2 and not leaked  # asleep at once, and the variable not left behind
+    spinning, _ = probe({"OPENBLAS_THREAD_TIMEOUT": "28"})  # the user's own setting wins
+    assert spinning >= 5  # 0.1 s of busy-waiting is about 10 ticks
