@@ -29,6 +29,7 @@ from npgrad import random as _random
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation, elementwise, last_axis
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives.linalg import dense, matmul
 from npgrad.primitives.nn import Dropout
 from npgrad.primitives.shape import reshape, transpose
@@ -49,17 +50,18 @@ def _swap(x):
 
 
 # ------------------------------------------------------------------ the shared maths
-def _weights_forward(q_scaled, k, bias, keep):
-    """softmax(q_scaled @ k^T + bias) over the last axis, zero where ``keep`` is False.
+def _weights_forward(q_scaled, k, bias, keep, out=None):
+    """softmax(q_scaled @ k^T + bias) over the last axis, zero where ``keep`` is False
+    (into ``out`` when given).
 
     Shapes: q_scaled (..., T, D), k (..., S, D), bias and keep broadcast to (..., T, S).
     A query row whose keys are all masked gets all-zero weights (Keras's Softmax layer).
     """
-    scores = np.matmul(q_scaled, _swap(k))  # (..., T, S)
+    scores = np.matmul(q_scaled, _swap(k), out=out)  # (..., T, S)
     if bias is not None:
         scores += bias
     if keep is not None:
-        scores = np.where(keep, scores, _large_negative(scores.dtype))
+        np.copyto(scores, _large_negative(scores.dtype), where=np.logical_not(keep))
     # stable softmax, in place: exp(s - max) / sum(exp(s - max))
     scores -= last_axis.amax(scores)
     np.exp(scores, out=scores)
@@ -67,6 +69,40 @@ def _weights_forward(q_scaled, k, bias, keep):
     if keep is not None:
         scores *= keep  # rows with every key masked were uniform: make them zero
     return scores
+
+
+def _batch_rows(q, k, v, *others):
+    """(n, rows) for sharing an attention op between threads (``parallel.py``) over its
+    leading axis: ``n`` its size, ``rows(a, lo, hi)`` an operand's part of samples lo..hi
+    (the whole operand where it broadcasts along that axis). ``(None, rows)`` (one block,
+    everything whole) where q, k and v do not share their leading axes or a mask or bias
+    has a leading axis of another size."""
+    nd = q.ndim
+    n = q.shape[0] if nd >= 3 else None
+    if n is not None and (k.shape[:-2] != q.shape[:-2] or v.shape[:-2] != q.shape[:-2]
+                          or any(np.ndim(a) == nd and np.shape(a)[0] not in (1, n)
+                                 for a in others if a is not None)):
+        n = None
+
+    def rows(a, lo, hi):
+        if n is None or a is None or np.ndim(a) != nd or np.shape(a)[0] != n:
+            return a
+        return a[lo:hi]
+
+    return n, rows
+
+
+def _share_batch(block, n, row_bytes):
+    """``block(lo, hi)`` over the leading axis, shared between threads; once, whole, when
+    ``n`` is None."""
+    if n is None:
+        block(None, None)
+    else:
+        _parallel.for_blocks(block, n, row_bytes, blas=True)
+
+
+def _empty(shape, *operands):
+    return np.empty(shape, dtype=np.result_type(*operands))
 
 
 def _softmax_backward(weights, dweights):
@@ -121,7 +157,16 @@ class AttentionWeights(Function):
 
     def forward(self, q, k, *bias, scale=1.0, keep=None):
         q_scaled = q * q.dtype.type(scale)
-        weights = _weights_forward(q_scaled, k, bias[0] if bias else None, keep)
+        bias_value = bias[0] if bias else None
+        n, rows = _batch_rows(q_scaled, k, k, bias_value, keep)
+        weights = _empty(np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+                         + (q.shape[-2], k.shape[-2]), q_scaled, k)
+
+        def block(lo, hi):
+            _weights_forward(rows(q_scaled, lo, hi), rows(k, lo, hi), rows(bias_value, lo, hi),
+                             rows(keep, lo, hi), out=weights[lo:hi])
+
+        _share_batch(block, n, weights[0].nbytes)
         self.save_for_backward(q_scaled, k, weights)
         self.scale, self.has_bias, self.keep, self.bias = scale, bool(bias), keep, bias
         return weights
@@ -153,29 +198,63 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, *bias, scale=1.0, keep=None, dropout_mask=None):
         q_scaled = q * q.dtype.type(scale)  # scaling q costs T*D, scaling scores T*S
-        weights = _weights_forward(q_scaled, k, bias[0] if bias else None, keep)  # (..., T, S)
-        used = weights * dropout_mask if dropout_mask is not None else weights
+        bias_value, mask = (bias[0] if bias else None), dropout_mask
+        n, rows = _batch_rows(q_scaled, k, v, bias_value, keep, mask)
+        lead = np.broadcast_shapes(q.shape[:-2], k.shape[:-2])
+        weights = _empty(lead + (q.shape[-2], k.shape[-2]), q_scaled, k)  # (..., T, S)
+        used_dtype = weights.dtype if mask is None else np.result_type(weights, mask)
+        out = _empty(np.broadcast_shapes(lead, v.shape[:-2]) + (q.shape[-2], v.shape[-1]),
+                     used_dtype, v)
+
+        def block(lo, hi):  # each part of the batch: its weights, then its output
+            part = _weights_forward(rows(q_scaled, lo, hi), rows(k, lo, hi),
+                                    rows(bias_value, lo, hi), rows(keep, lo, hi),
+                                    out=weights[lo:hi])
+            used = part * rows(mask, lo, hi) if mask is not None else part
+            np.matmul(used, rows(v, lo, hi), out=out[lo:hi])
+
+        _share_batch(block, n, weights[0].nbytes)
         self.save_for_backward(q_scaled, k, v, weights)
         self.scale, self.has_bias, self.dropout_mask = scale, bool(bias), dropout_mask
         self.keep, self.bias = keep, bias  # for the composition (second-order gradients)
-        return np.matmul(used, v)  # (..., T, Dv)
+        return out  # (..., T, Dv)
 
     def backward(self, grad):
         q_scaled, k, v, weights = self.saved
         mask = self.dropout_mask
         needs = self.needs_input_grad
-        dv = None
-        if needs[2]:
-            used = weights * mask if mask is not None else weights
-            dv = np.matmul(_swap(used), grad)  # out = used @ v: dv = used^T grad, (..., S, Dv)
-        if not (needs[0] or needs[1] or (self.has_bias and needs[3])):
-            return (None, None, dv) + ((None,) if self.has_bias else ())
-        dweights = np.matmul(grad, _swap(v))  # d(used) = grad v^T, (..., T, S)
-        if mask is not None:
-            dweights *= mask
-        dscores = _softmax_backward(weights, dweights)
-        dq, dk, dbias = _scores_backward(self, dscores, q_scaled, k, self.scale, self.has_bias)
-        return (dq, dk, dv, dbias) if self.has_bias else (dq, dk, dv)
+        through_scores = needs[0] or needs[1] or (self.has_bias and needs[3])
+        n, rows = _batch_rows(q_scaled, k, v, self.keep, mask, grad)
+        used_dtype = weights.dtype if mask is None else np.result_type(weights, mask)
+        # out = used @ v: dv = used^T grad (..., S, Dv); d(used) = grad v^T (..., T, S)
+        dv = _empty(weights.shape[:-2] + v.shape[-2:], used_dtype, grad) if needs[2] else None
+        ds_dtype = np.result_type(grad, v, weights) if mask is None else \
+            np.result_type(grad, v, weights, mask)
+        dscores = _empty(weights.shape, ds_dtype) if self.has_bias and needs[3] else None
+        dq = _empty(weights.shape[:-1] + k.shape[-1:], ds_dtype, k) if needs[0] else None
+        dk = _empty(weights.shape[:-2] + (k.shape[-2], q_scaled.shape[-1]), ds_dtype,
+                    q_scaled) if needs[1] else None
+        q_factor = q_scaled.dtype.type(self.scale)  # q = q_scaled / scale
+
+        def block(lo, hi):
+            part, g, m = weights[lo:hi], rows(grad, lo, hi), rows(mask, lo, hi)
+            if dv is not None:
+                np.matmul(_swap(part * m if m is not None else part), g, out=dv[lo:hi])
+            if not through_scores:
+                return
+            dweights = np.matmul(g, _swap(rows(v, lo, hi)))
+            if m is not None:
+                dweights *= m
+            ds = _softmax_backward(part, dweights)
+            if dscores is not None:
+                dscores[lo:hi] = ds
+            if dq is not None:  # scores = qs k^T: dqs = ds k, dk = ds^T qs
+                np.multiply(np.matmul(ds, rows(k, lo, hi)), q_factor, out=dq[lo:hi])
+            if dk is not None:
+                np.matmul(_swap(ds), rows(q_scaled, lo, hi), out=dk[lo:hi])
+
+        _share_batch(block, n, weights[0].nbytes)
+        return (dq, dk, dv, dscores) if self.has_bias else (dq, dk, dv)
 
     backward_graph = composed_backward_graph
 

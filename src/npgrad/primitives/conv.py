@@ -19,6 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from npgrad.autograd.function import Function
 from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import channels as _channels
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv_narrow import narrow_correlation, narrow_kernel_grad, use_narrow
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
@@ -166,7 +167,7 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
     windows = sliding_window_view(xp, (span_h, span_w), axis=(1, 2))
     # (N, OH, OW, C, KH, KW) view: strides pick window starts, dilation taps
     windows = windows[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
-    np.copyto(cols6, windows.transpose(0, 1, 2, 4, 5, 3))  # the single copy
+    _parallel.copy_rows(cols6, windows.transpose(0, 1, 2, 4, 5, 3))  # the single copy
     return cols
 
 

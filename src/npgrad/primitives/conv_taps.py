@@ -36,6 +36,7 @@ import numpy as np
 
 from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import gemm as _gemm
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import workspace as _workspace
 
 MIN_CHANNELS, MAX_CHANNELS = 8, 32  # taps win inside these bounds (see the module text)
@@ -100,7 +101,8 @@ def tap_correlation(x, kernel, pads, dilation=(1, 1)):
         _gemm.accumulate(pixels[offset : offset + rows], kernel[i, j], target,
                          beta=0.0 if t == 0 else 1.0)
     # always a copy: the crop of a one-row grid is contiguous, and the grid is scratch
-    return grid.reshape(n, hp, wp, f)[:, :oh, :ow, :].copy()
+    crop = grid.reshape(n, hp, wp, f)[:, :oh, :ow, :]
+    return _parallel.copy_rows(np.empty(crop.shape, dtype=crop.dtype), crop)
 
 
 def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
@@ -175,5 +177,5 @@ def _row_windows(pixels, kw, dw, count):
         pixels, (count, kw, c), (pixels.strides[0], dw * pixels.strides[0], item),
         writeable=False)  # every read stays inside pixels: count + (KW-1)*dw <= its rows
     out = _workspace.scratch(_workspace.TEMP2, (count, kw * c), pixels.dtype)
-    np.copyto(out.reshape(count, kw, c), windows)
+    _parallel.copy_rows(out.reshape(count, kw, c), windows)
     return out

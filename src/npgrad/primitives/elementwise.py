@@ -7,7 +7,8 @@ back to each input's shape.
 import numpy as np
 
 from npgrad.autograd.function import Function
-from npgrad.primitives.rectify import masked, rectify
+from npgrad.primitives import parallel as _parallel
+from npgrad.primitives.rectify import masked, rectify, relu_mask
 
 
 def _check_broadcast(op, a, b):
@@ -46,14 +47,17 @@ class AddReLU(Function):
     def forward(self, a, b):
         if a.shape != b.shape:
             _check_broadcast("add_relu", a, b)
-        out = np.add(a, b)
-        rectify(out, out=out)
+            out = np.add(a, b)
+            rectify(out, out=out)
+        else:  # one pass, shared between threads (primitives/parallel.py)
+            out = _parallel.elementwise(lambda o, x, y: rectify(np.add(x, y, out=o), out=o),
+                                        np.empty(a.shape, np.result_type(a, b)), a, b)
         self.save_for_backward(out)  # its zeros are the mask; the next layer keeps it anyway
         return out
 
     def backward(self, grad):
         (out,) = self.saved
-        through = masked(grad, out > 0)
+        through = masked(grad, relu_mask(out))
         return through, through
 
     def backward_graph(self, grad):  # the mask is piecewise constant

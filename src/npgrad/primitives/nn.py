@@ -23,6 +23,7 @@ from npgrad.autograd.function import Function, composed_backward_graph, linear_b
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import activation as _activation
 from npgrad.primitives import channels as _channels
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.layer_norm import layer_norm_last_axis, normalize_recorded
 from npgrad.primitives.rectify import masked, rectify, relu_mask
@@ -178,6 +179,26 @@ def gamma_beta_grads(fn, dgamma, dbeta):
     return grads
 
 
+def _total(parts):
+    """The sum of a pass's per-block partial sums (the one array itself for one block)."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _centre(xw, out, mean, copies, squares=False):
+    """A block function (``parallel.map_blocks``): ``out = xw - mean`` on its rows, and with
+    ``squares`` the per-column sums of squares of those rows."""
+    tiled = _channels.tile(mean, copies)
+
+    def centre(lo, hi):
+        block = np.subtract(xw[lo:hi], tiled, out=out[lo:hi])
+        return np.einsum("ij,ij->j", block, block) if squares else None
+
+    return centre
+
+
 class BatchNorm(_NormalizeMaths, Function):
     """Batch normalization over every axis but the channel axes (Keras BatchNormalization).
 
@@ -219,40 +240,45 @@ class BatchNorm(_NormalizeMaths, Function):
         gamma = params.pop(0).reshape(c) if has_gamma else None
         beta = params.pop(0).reshape(c) if has_beta else None
         self.has_gamma, self.has_beta, self.batch_stats = has_gamma, has_beta, batch_stats
+        rows, row_bytes = xw.shape[0], xw.shape[1] * dtype.itemsize
+        out = np.empty(xw.shape, dtype=dtype)  # xc, then the output
         if mean is None:
-            ones = np.ones(xw.shape[0], dtype=dtype)
-            mean = _channels.fold(ones @ xw, copies) / dtype.type(m)  # (C,), a GEMV
-            out = np.subtract(xw, _channels.tile(mean, copies))  # xc, then the output
+            ones = np.ones(rows, dtype=dtype)
+            sums = _parallel.map_blocks(lambda lo, hi: ones[: hi - lo] @ xw[lo:hi], rows,
+                                        row_bytes, blas=True)
+            mean = _channels.fold(_total(sums), copies) / dtype.type(m)  # (C,), GEMVs
             # sum of squares per column: einsum reads xc once and writes nothing (1.7x
             # faster than a squared copy and a GEMV)
-            variance = _channels.fold(np.einsum("ij,ij->j", out, out), copies) / dtype.type(m)
+            squares = _parallel.map_blocks(_centre(xw, out, mean, copies, squares=True),
+                                           rows, row_bytes)
+            variance = _channels.fold(_total(squares), copies) / dtype.type(m)
             if stats is not None:
                 stats["mean"], stats["variance"] = mean, variance
         else:
             mean = np.asarray(mean, dtype=dtype).reshape(c)
             variance = np.asarray(variance, dtype=dtype).reshape(c)
-            out = np.subtract(xw, _channels.tile(mean, copies))
+            _parallel.for_blocks(_centre(xw, out, mean, copies), rows, row_bytes)
         inv = 1 / np.sqrt(variance + dtype.type(epsilon))  # (C,)
         scale = inv if gamma is None else gamma * inv
         if np.result_type(out, scale) != out.dtype:  # a wider gamma widens the output
             out = out.astype(np.result_type(out, scale))
-        out *= _channels.tile(scale, copies)  # gamma * xhat
-        if beta is not None:
-            out += _channels.tile(beta, copies)
-        if relu:  # BatchNormalization + ReLU in one op: no second activation-sized array
-            rectify(out, out=out, max_value=relu_cap)
+        tiled_scale = _channels.tile(scale, copies)
+        tiled_beta = None if beta is None else _channels.tile(beta, copies)
+
+        def finish(lo, hi):  # gamma * xhat + beta, and the fused relu, in place
+            block = out[lo:hi]
+            block *= tiled_scale
+            if tiled_beta is not None:
+                block += tiled_beta
+            if relu:  # BatchNormalization + ReLU in one op: no second activation-sized array
+                rectify(block, out=block, max_value=relu_cap)
+
+        _parallel.for_blocks(finish, rows, row_bytes)
         # x itself (the graph keeps it anyway), not xc: backward centers it again; with
         # relu the output too (the next layer keeps it), whose zeros are the relu's mask
         self.save_for_backward(x, mean, inv, gamma, out if relu else None)
         self.copies, self.epsilon, self.beta = copies, epsilon, beta
         return out.reshape(x.shape)
-
-    @staticmethod
-    def _centered(xw, mean, copies):
-        """x - mean in the ``batch_norm`` scratch buffer (wide rows)."""
-        xc = _workspace.scratch(_workspace.TEMP, xw.shape, xw.dtype)
-        np.subtract(xw, _channels.tile(mean, copies), out=xc)
-        return xc
 
     def backward(self, grad):
         if not self.last_axis:
@@ -263,28 +289,52 @@ class BatchNorm(_NormalizeMaths, Function):
         dtype = inv.dtype
         xw = x.reshape(m // copies, copies * c)
         fresh = self.needs_input_grad[0] and self.batch_stats  # xc becomes dx in place
-        xc = np.subtract(xw, _channels.tile(mean, copies)) if fresh else \
-            self._centered(xw, mean, copies)
+        xc = np.empty(xw.shape, dtype=np.result_type(xw, mean)) if fresh else \
+            _workspace.scratch(_workspace.TEMP, xw.shape, xw.dtype)
         gw = grad.reshape(xc.shape)
-        if out is not None:  # through the fused relu: zero where it clipped (gradient 0 at 0)
-            gw = masked(gw, relu_mask(out.reshape(xc.shape), self.relu_cap),
-                        out=_workspace.scratch(_workspace.TEMP2, xc.shape, dtype))
+        outw = None if out is None else out.reshape(xc.shape)
+        if outw is not None:  # through the fused relu: zero where it clipped (gradient 0 at 0)
+            gw_masked = _workspace.scratch(_workspace.TEMP2, xc.shape, dtype)
+        rows, row_bytes = xc.shape[0], xc.shape[1] * xc.itemsize
+        ones = np.ones(rows, dtype=dtype)
+        tiled_mean = _channels.tile(mean, copies)
+
+        def sums(lo, hi):  # centre x again, mask g; sum(g) and sum(g * xc) of these rows
+            block, g = xc[lo:hi], gw[lo:hi]
+            np.subtract(xw[lo:hi], tiled_mean, out=block)
+            if outw is not None:
+                g = masked(g, relu_mask(outw[lo:hi], self.relu_cap), out=gw_masked[lo:hi])
+            return ones[: hi - lo] @ g, np.einsum("ij,ij->j", g, block)
+
+        parts = _parallel.map_blocks(sums, rows, row_bytes, blas=True)
+        if outw is not None:
+            gw = gw_masked
         needs = self.needs_input_grad
-        ones = np.ones(xc.shape[0], dtype=dtype)
-        dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g)
-        dgamma = _channels.fold(np.einsum("ij,ij->j", gw, xc), copies) * inv  # sum(g * xhat)
+        dbeta = _channels.fold(_total([p[0] for p in parts]), copies)  # (C,) = sum(g)
+        dgamma = _channels.fold(_total([p[1] for p in parts]), copies) * inv  # sum(g * xhat)
         dx = None
         if needs[0]:
-            scale = inv if gamma is None else gamma * inv  # d out / d x without the stats
+            scale = _channels.tile(inv if gamma is None else gamma * inv, copies)
             if self.batch_stats:
                 # dx = scale * (g - sum(g) / M - xhat * sum(g * xhat) / M), xhat = xc * inv
                 dx = xc
-                dx *= _channels.tile(dgamma * inv / -dtype.type(m), copies)
-                dx += gw
-                dx -= _channels.tile(dbeta / dtype.type(m), copies)
-                dx *= _channels.tile(scale, copies)
+                per_xc = _channels.tile(dgamma * inv / -dtype.type(m), copies)
+                shift = _channels.tile(dbeta / dtype.type(m), copies)
+
+                def input_grad(lo, hi):
+                    block = dx[lo:hi]
+                    block *= per_xc
+                    block += gw[lo:hi]
+                    block -= shift
+                    block *= scale
+
             else:
-                dx = gw * _channels.tile(scale, copies)
+                dx = np.empty(gw.shape, dtype=np.result_type(gw, scale))
+
+                def input_grad(lo, hi):
+                    np.multiply(gw[lo:hi], scale, out=dx[lo:hi])
+
+            _parallel.for_blocks(input_grad, rows, row_bytes)
             dx = dx.reshape(grad.shape)
         return (dx, *gamma_beta_grads(self, dgamma, dbeta))
 

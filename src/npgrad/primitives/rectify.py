@@ -30,6 +30,8 @@ import functools
 
 import numpy as np
 
+from npgrad.primitives import parallel as _parallel
+
 WIDTH = 256  #: values per row: wide enough that the per-row cost of the broadcast vanishes
 #: NumPy 2's clip with scalar bounds runs a vectorized loop (measured, see the module text)
 _FAST_CLIP = int(np.__version__.split(".")[0]) >= 2
@@ -57,8 +59,10 @@ def rectify(x, out=None, max_value=None):
         ``out``, or a new array of ``x``'s shape and dtype.
     """
     if x.dtype.kind == "f" and _FAST_CLIP:
-        top = x.dtype.type(np.inf if max_value is None else max_value)
-        return np.clip(x, x.dtype.type(0), top, out=out)
+        zero, top = x.dtype.type(0), x.dtype.type(np.inf if max_value is None else max_value)
+        if out is None:
+            out = np.empty(x.shape, dtype=x.dtype)
+        return _parallel.elementwise(lambda o, a: np.clip(a, zero, top, out=o), out, x)
     if (x.dtype.kind != "f" or x.size < WIDTH or not x.flags.c_contiguous
             or (out is not None and (not out.flags.c_contiguous or out.dtype != x.dtype
                                      or out.shape != x.shape))):
@@ -82,10 +86,14 @@ def relu_mask(values, max_value=None):
     cap (the gradient is 0 at exactly 0 and at exactly the cap, as ``ReLU``'s layer).
 
     ``values`` may be the ReLU's input or its output: both give the same mask."""
-    mask = values > 0
-    if max_value is not None:
-        mask &= values < values.dtype.type(max_value)
-    return mask
+    cap = None if max_value is None else values.dtype.type(max_value)
+
+    def fill(mask, v):
+        np.greater(v, 0, out=mask)
+        if cap is not None:
+            mask &= v < cap
+
+    return _parallel.elementwise(fill, np.empty(np.shape(values), dtype=bool), values)
 
 
 def masked(grad, mask, out=None):
@@ -93,9 +101,13 @@ def masked(grad, mask, out=None):
     (which must not overlap ``grad``) or a new array: the mask is copied into it as floats,
     then multiplied by ``grad`` in place (see the module text)."""
     if out is None:
-        out = np.empty_like(grad)
-    np.copyto(out, mask.reshape(grad.shape))
-    return np.multiply(grad, out, out=out)
+        out = np.empty(grad.shape, dtype=grad.dtype)
+
+    def fill(o, g, m):
+        np.copyto(o, m)
+        np.multiply(g, o, out=o)
+
+    return _parallel.elementwise(fill, out, grad, mask.reshape(grad.shape))
 
 
 def rectify_in_place(out):

@@ -21,6 +21,8 @@ import threading
 
 import numpy as np
 
+from npgrad.primitives import parallel as _parallel
+
 #: The names ops share for their activation-sized temporaries. An op's temporaries live
 #: only during its own forward or backward, and no op runs inside another's, so every op
 #: can use the same buffers: a ResNet then keeps two temporaries in all (sized for its
@@ -104,7 +106,7 @@ def zero_padded(x, pads_h, pads_w, name=None):
         buffer[:, top + h :] = 0
         buffer[:, top : top + h, :left] = 0
         buffer[:, top : top + h, left + w :] = 0
-    buffer[:, top : top + h, left : left + w] = x
+    _parallel.copy_rows(buffer[:, top : top + h, left : left + w], x)
     _borders()[name] = key
     return buffer
 

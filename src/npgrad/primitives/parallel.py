@@ -1,0 +1,217 @@
+"""Element-wise passes on every core: a small pool of threads that shares one op's blocks.
+
+NumPy runs a product on every thread of its BLAS pool, but an element-wise pass (a batch
+norm, a ReLU, a padding copy, im2col) on the calling thread alone: with two threads one
+process of npgrad left the second core idle for most of a convolutional net's step.
+NumPy lets go of Python's lock (the GIL) inside every ufunc loop over more than a few
+hundred values and every copy, so threads can share a pass over a large array: cut its
+leading axis into blocks, and each thread runs the same NumPy calls on its own blocks.
+
+:func:`map_blocks` does that with as many threads as NumPy's BLAS pool has (so the
+thread count :func:`npgrad.utils.set_num_threads` sets, or ``adapt_num_threads`` picks on a
+busy machine, rules both), the calling thread taking blocks too. Its workers sleep between
+calls, on a queue, so they leave the cores to BLAS. BLAS's own workers do not sleep: after
+every product OpenBLAS's threads busy-wait for about 0.13 s of CPU time on the other core,
+where this pool's worker would then get half of its time. A (64, 32, 32, 16) batch norm
+pass + ReLU after a product, two threads, 2-core AMD EPYC (Zen 1): 3.3 ms on one thread,
+3.3 ms split with OpenBLAS's default, 1.9 ms split once its workers go to sleep at once
+(:func:`npgrad.primitives.blas_pools.quiet_workers`, which ``import npgrad`` runs).
+
+Rules: one block per call (the caller's own code path, the same values bit for bit) at
+one thread, for arrays under :data:`MIN_BLOCK_BYTES` a block, inside a block already
+(no nesting), while another thread uses the pool (``DataParallel(threads=n)`` replicas,
+which run one BLAS thread each anyway), and with ``NPGRAD_PARALLEL=0``. A block's function
+must only write its own rows of arrays made before the call: scratch buffers
+(``workspace.scratch``) are per thread, so a caller takes them before and slices them.
+
+Example:
+    >>> x = np.arange(12.0).reshape(6, 2)
+    >>> sum(map_blocks(lambda lo, hi: x[lo:hi].sum(), 6, x[0].nbytes))
+    66.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import queue
+import threading
+
+import numpy as np
+
+from npgrad.primitives import blas_pools as _blas_pools
+
+MIN_BLOCK_BYTES = 256 * 2**10  #: below this many bytes a block, a pass stays on one thread
+BLOCKS_PER_THREAD = 2  #: more blocks than threads evens out a core that another job slows
+_STATE = {"workers": [], "lock": threading.Lock()}
+_local = threading.local()
+
+
+def enabled():
+    """Whether ``NPGRAD_PARALLEL`` allows the pool (unset or ``1``; ``0`` turns it off)."""
+    value = os.environ.get("NPGRAD_PARALLEL", "1")
+    if value not in ("0", "1"):
+        raise ValueError(f"NPGRAD_PARALLEL must be '0' or '1', got {value!r}")
+    return value == "1"
+
+
+def threads():
+    """How many threads :func:`map_blocks` would use from this thread now (1: no pool)."""
+    if getattr(_local, "inside", False) or not enabled():
+        return 1
+    return max(1, _blas_pools.get_threads() or 1)
+
+
+def block_bounds(n, row_bytes, parts, min_bytes=None):
+    """[(lo, hi)] covering ``range(n)``: up to ``parts * BLOCKS_PER_THREAD`` blocks of about
+    equal size, each at least ``min_bytes`` (default :data:`MIN_BLOCK_BYTES`; rows of
+    ``row_bytes``), one block at least."""
+    min_bytes = MIN_BLOCK_BYTES if min_bytes is None else min_bytes
+    most = max(1, int(n * row_bytes // max(min_bytes, 1)))
+    count = max(1, min(n, parts * BLOCKS_PER_THREAD if parts > 1 else 1, most))
+    edges = [n * i // count for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+class _Job:
+    """One call's blocks, taken in order by whichever thread is free."""
+
+    def __init__(self, fn, bounds):
+        self.fn, self.bounds = fn, bounds
+        self.results = [None] * len(bounds)
+        self.next = itertools.count()  # next() is atomic under the GIL
+        self.errors = []
+        self.finished = queue.SimpleQueue()
+
+    def work(self):
+        for index in self.next:
+            if index >= len(self.bounds) or self.errors:
+                return
+            try:
+                self.results[index] = self.fn(*self.bounds[index])
+            except BaseException as error:  # handed to the caller, who raises it
+                self.errors.append(error)
+                return
+
+
+def _serve(inbox):
+    _local.inside = True
+    while True:
+        job = inbox.get()
+        if job is None:
+            return
+        try:
+            job.work()
+        finally:
+            job.finished.put(True)
+
+
+def _workers(count):
+    """``count`` idle worker threads (started the first time they are needed)."""
+    workers = _STATE["workers"]
+    while len(workers) < count:
+        inbox = queue.SimpleQueue()
+        thread = threading.Thread(target=_serve, args=(inbox,), daemon=True,
+                                  name=f"npgrad-pass-{len(workers) + 1}")
+        thread.start()
+        workers.append(inbox)
+    return workers[:count]
+
+
+def _forget_workers():
+    """In a forked child: the parent's threads do not exist here (the next call starts new
+    ones)."""
+    _STATE["workers"] = []
+    _STATE["lock"] = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
+def map_blocks(fn, n, row_bytes, blas=False, min_bytes=None):
+    """``[fn(lo, hi) for (lo, hi) in blocks]`` over blocks of ``range(n)``, shared between
+    this thread and the pool's; the results in block order.
+
+    Args:
+        fn: called with the bounds of one block of rows; writes only those rows of the
+            arrays it shares with other blocks.
+        n: rows (the leading axis of the arrays the pass reads).
+        row_bytes: bytes one row of the largest array the pass touches.
+        blas: ``fn`` calls BLAS: NumPy's pool then runs on one thread during the call (each
+            block's product on its own thread instead of two threads on one product).
+        min_bytes: the smallest block worth a thread (default :data:`MIN_BLOCK_BYTES`).
+
+    Returns:
+        A list with one result per block: one block, ``[fn(0, n)]``, whenever the pool is
+        not used (see the module text).
+    """
+    parts = threads()
+    bounds = block_bounds(n, row_bytes, parts, min_bytes) if parts > 1 else [(0, n)]
+    lock = _STATE["lock"]
+    if len(bounds) == 1 or not lock.acquire(blocking=False):
+        return [fn(0, n)]
+    try:
+        job = _Job(fn, bounds)
+        helpers = _workers(min(parts, len(bounds)) - 1)
+        with _blas_pools.capped_threads(1) if blas else contextlib.nullcontext():
+            for inbox in helpers:
+                inbox.put(job)
+            _local.inside = True
+            try:
+                job.work()
+            finally:
+                _local.inside = False
+                for _ in helpers:
+                    job.finished.get()
+    finally:
+        lock.release()
+    if job.errors:
+        raise job.errors[0]
+    return job.results
+
+
+def for_blocks(fn, n, row_bytes, blas=False, min_bytes=None):
+    """:func:`map_blocks` for a pass whose blocks return nothing."""
+    map_blocks(fn, n, row_bytes, blas=blas, min_bytes=min_bytes)
+
+
+def elementwise(fn, out, *operands):
+    """``fn(out, *operands)`` (which writes ``out`` in place), shared between threads in
+    blocks of the flattened arrays; returns ``out``.
+
+    Args:
+        fn: called as ``fn(out_block, *operand_blocks)``; element by element, so any block
+            of the flat arrays gives that block of the result.
+        out: the C-contiguous array written.
+        operands: arrays of ``out``'s size, C-contiguous (each cut like ``out``), or
+            scalars and 0-d arrays (passed whole). Anything else (a broadcast row, a
+            strided view) runs the whole call on this thread.
+    """
+    sized = [isinstance(a, np.ndarray) and a.ndim > 0 for a in operands]
+    cut = [a.size == out.size and a.flags.c_contiguous for a, s in zip(operands, sized) if s]
+    if not out.flags.c_contiguous or not all(cut):
+        fn(out, *operands)
+        return out
+    flat_out = out.reshape(-1)
+    flats = [a.reshape(-1) if s else a for a, s in zip(operands, sized)]
+
+    def block(lo, hi):
+        fn(flat_out[lo:hi], *(a[lo:hi] if s else a for a, s in zip(flats, sized)))
+
+    widest = max([out.itemsize] + [a.itemsize for a, s in zip(operands, sized) if s])
+    for_blocks(block, flat_out.size, widest)
+    return out
+
+
+def copy_rows(target, source):
+    """``target[...] = source`` (arrays of one shape, any strides), shared between threads
+    in blocks of the leading axis; returns ``target``."""
+    n = target.shape[0] if target.ndim else 1
+    if target.ndim == 0 or n <= 1:
+        np.copyto(target, source)
+        return target
+    row_bytes = target[0].nbytes
+    for_blocks(lambda lo, hi: np.copyto(target[lo:hi], source[lo:hi]), n, row_bytes)
+    return target

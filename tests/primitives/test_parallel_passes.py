@@ -1,0 +1,304 @@
+"""Element-wise passes shared between threads (``npgrad.primitives.parallel``): the pool's
+rules, and every op that uses it pinned to the same op on one thread."""
+
+import os
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import npgrad
+import npgrad.functional as F
+from npgrad import Tensor
+from npgrad.primitives import attention, blas_pools, conv, conv_taps, normal_cdf, parallel
+from npgrad.primitives import workspace
+from npgrad.primitives.rectify import masked, rectify, relu_mask
+
+
+@pytest.fixture
+def two_threads():
+    previous = npgrad.utils.get_num_threads()
+    npgrad.utils.set_num_threads(2)
+    yield
+    npgrad.utils.set_num_threads(previous)
+
+
+@pytest.fixture
+def shared(two_threads, monkeypatch):
+    """Two threads, blocks of any size: every pass of more than one row is shared. Yields
+    the list of block counts of the calls that used the pool."""
+    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
+    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+    jobs = []
+    original = parallel._Job
+
+    class Recorded(original):
+        def __init__(self, fn, bounds):
+            jobs.append(len(bounds))
+            super().__init__(fn, bounds)
+
+    monkeypatch.setattr(parallel, "_Job", Recorded)
+    yield jobs
+
+
+def _alone(fn, monkeypatch):
+    """fn() with the pool off (one thread runs every pass)."""
+    with monkeypatch.context() as m:
+        m.setenv("NPGRAD_PARALLEL", "0")
+        return fn()
+
+
+# ------------------------------------------------------------------ the pool's rules
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 500), row_bytes=st.integers(1, 4096), parts=st.integers(1, 8),
+       min_bytes=st.integers(1, 2**20))
+def test_block_bounds_cover_the_rows_once_in_order(n, row_bytes, parts, min_bytes):
+    bounds = parallel.block_bounds(n, row_bytes, parts, min_bytes)
+    assert bounds[0][0] == 0 and bounds[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
+    assert len(bounds) <= max(1, parts * parallel.BLOCKS_PER_THREAD)
+    if len(bounds) > 1:  # every block worth a thread
+        assert all((hi - lo) * row_bytes >= min_bytes * 0.5 for lo, hi in bounds)
+        assert all(hi > lo for lo, hi in bounds)
+
+
+def test_blocks_come_back_in_order(shared):
+    def block(lo, hi):
+        return lo, hi, float(np.arange(lo, hi).sum())
+
+    results = parallel.map_blocks(block, 1000, 8)
+    assert [r[:2] for r in results] == parallel.block_bounds(1000, 8, 2)
+    assert sum(r[2] for r in results) == sum(range(1000))
+    assert shared == [4]
+
+
+def test_a_worker_takes_blocks(shared):
+    seen = []
+    gate = threading.Barrier(2, timeout=10)
+
+    def block(lo, hi):
+        seen.append(threading.get_ident())
+        if lo in (0, 250):  # the first two blocks wait for each other: two threads ran them
+            gate.wait()
+
+    parallel.for_blocks(block, 1000, 8)
+    assert len(set(seen)) == 2
+
+
+def test_one_block_on_one_thread_off_and_inside_a_block(shared, monkeypatch):
+    def count(lo, hi):
+        return parallel.map_blocks(lambda a, b: b - a, hi - lo, 8)
+
+    nested = parallel.map_blocks(count, 100, 8)
+    assert all(len(inner) == 1 for inner in nested)  # no nesting: a block runs whole
+    monkeypatch.setenv("NPGRAD_PARALLEL", "0")
+    assert parallel.map_blocks(lambda a, b: (a, b), 100, 8) == [(0, 100)]
+    monkeypatch.setenv("NPGRAD_PARALLEL", "2")
+    with pytest.raises(ValueError, match="NPGRAD_PARALLEL must be '0' or '1', got '2'"):
+        parallel.map_blocks(lambda a, b: None, 100, 8)
+    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
+    npgrad.utils.set_num_threads(1)
+    assert parallel.threads() == 1
+    assert parallel.map_blocks(lambda a, b: (a, b), 100, 8) == [(0, 100)]
+
+
+def test_another_thread_using_the_pool_gets_one_block(shared):
+    inside, release = threading.Event(), threading.Event()
+    answers = []
+
+    def hold(lo, hi):
+        if lo == 0:
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=parallel.for_blocks, args=(hold, 100, 8))
+    holder.start()
+    assert inside.wait(10)
+    answers.append(parallel.map_blocks(lambda a, b: (a, b), 100, 8))
+    release.set()
+    holder.join(10)
+    assert answers == [[(0, 100)]]
+
+
+def test_an_error_in_a_block_reaches_the_caller_and_the_pool_goes_on(shared):
+    def fail(lo, hi):
+        if lo > 0:
+            raise ArithmeticError(f"block {lo}")
+        return lo
+
+    with pytest.raises(ArithmeticError, match="block"):
+        parallel.map_blocks(fail, 100, 8)
+    assert parallel.map_blocks(lambda a, b: b - a, 100, 8) == [25, 25, 25, 25]
+
+
+def test_products_inside_blas_blocks_run_on_one_blas_thread(shared):
+    if not blas_pools.pools():
+        pytest.skip("no OpenBLAS reachable in this process")
+    counts = parallel.map_blocks(lambda lo, hi: blas_pools.get_threads(), 100, 8, blas=True)
+    assert counts == [1] * 4 and blas_pools.get_threads() == 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_starts_workers_of_its_own(shared):
+    parallel.for_blocks(lambda lo, hi: None, 100, 8)  # the parent's worker exists
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's worker thread is not here
+        try:
+            seen = set()
+            gate = threading.Barrier(2, timeout=10)
+
+            def block(lo, hi):
+                seen.add(threading.get_ident())
+                if lo in (0, 25):
+                    gate.wait()
+
+            parallel.for_blocks(block, 100, 8)
+            os._exit(0 if len(seen) == 2 else 3)
+        except BaseException:
+            os._exit(4)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_elementwise_cuts_flat_arrays_and_leaves_broadcasts_whole(shared):
+    x = np.arange(24.0).reshape(4, 6)
+    out = np.empty_like(x)
+    parallel.elementwise(lambda o, a, s: np.multiply(a, s, out=o), out, x, 2.0)
+    np.testing.assert_array_equal(out, x * 2)
+    assert shared == [4]
+    row = np.arange(6.0)  # broadcast: the whole call on this thread
+    parallel.elementwise(lambda o, a, r: np.add(a, r, out=o), out, x, row)
+    np.testing.assert_array_equal(out, x + row)
+    assert shared == [4]
+
+
+# ------------------------------------------------------------------ the ops, pinned
+@settings(max_examples=15, deadline=None)
+@given(shape=st.sampled_from([(7, 3, 5, 4), (15, 6), (5, 2, 3), (9, 4, 4, 3)]),
+       relu=st.booleans(), has_gamma=st.booleans(), has_beta=st.booleans(),
+       training=st.booleans(), seed=st.integers(0, 2**16))
+def test_batch_norm_shared_matches_one_thread(shape, relu, has_gamma, has_beta, training, seed):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        c = shape[-1]
+        x0 = rng.standard_normal(shape)
+        gamma0, beta0 = rng.standard_normal(c), rng.standard_normal(c)
+        weights = rng.standard_normal(shape)
+
+        def run():
+            x = Tensor(x0, requires_grad=True)
+            gamma = Tensor(gamma0, requires_grad=True) if has_gamma else None
+            beta = Tensor(beta0, requires_grad=True) if has_beta else None
+            mean, var = np.full(c, 0.1), np.full(c, 1.5)
+            y = F.batch_norm(x, gamma, beta, mean, var, training=training, relu=relu)
+            (y * weights).sum().backward()
+            return [y.data, x.grad, mean, var] + [t.grad for t in (gamma, beta) if t is not None]
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs  # the pool ran
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _share(monkeypatch):
+    """The ``shared`` fixture's settings, for hypothesis tests (no function fixtures)."""
+    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
+    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    jobs = []
+    original = parallel._Job
+
+    class Recorded(original):
+        def __init__(self, fn, bounds):
+            jobs.append(len(bounds))
+            super().__init__(fn, bounds)
+
+    monkeypatch.setattr(parallel, "_Job", Recorded)
+    return jobs
+
+
+def test_gelu_float32_shared_is_the_same_bits(shared, monkeypatch):
+    x = np.random.default_rng(0).standard_normal(70001).astype(np.float32) * 3
+    y = normal_cdf.gelu_float32(x)
+    d = normal_cdf.gelu_derivative_from_output(x, y)
+    assert shared  # shared between threads
+    alone = _alone(lambda: (normal_cdf.gelu_float32(x),
+                            normal_cdf.gelu_derivative_from_output(x, y)), monkeypatch)
+    np.testing.assert_array_equal(y, alone[0])
+    np.testing.assert_array_equal(d, alone[1])
+
+
+@settings(max_examples=15, deadline=None)
+@given(b=st.integers(1, 6), heads=st.integers(1, 3), t=st.integers(1, 5), s=st.integers(1, 5),
+       use_bias=st.booleans(), use_mask=st.booleans(), causal=st.booleans(),
+       dropout=st.booleans(), weights_too=st.booleans(), seed=st.integers(0, 2**16))
+def test_attention_shared_matches_one_thread(b, heads, t, s, use_bias, use_mask, causal,
+                                             dropout, weights_too, seed):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        q0, k0, v0 = (rng.standard_normal((b, heads, n, 3)) for n in (t, s, s))
+        bias0 = rng.standard_normal((b, 1, t, s)) if use_bias else None
+        mask = rng.random((b, 1, t, s)) > 0.3 if use_mask else None
+        out_weights = rng.standard_normal((b, heads, t, 3))
+
+        def run():
+            q, k, v = (Tensor(a, requires_grad=True) for a in (q0, k0, v0))
+            bias = Tensor(bias0, requires_grad=True) if use_bias else None
+            result = attention.scaled_dot_product_attention(
+                q, k, v, bias=bias, mask=mask, is_causal=causal and t == s,
+                dropout_rate=0.3 if dropout else 0.0, training=dropout, seed=seed,
+                return_weights=weights_too)
+            out, w = result if weights_too else (result, None)
+            loss = (out * out_weights).sum()
+            if w is not None:
+                loss = loss + (w * 0.5).sum()
+            loss.backward()
+            grads = [x.grad for x in (q, k, v, bias) if x is not None]
+            return [out.data] + grads
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs or b == 1
+        for a, e in zip(got, expected):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
+def test_rectify_masks_and_padding_shared_are_the_same_bits(shared, monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 5, 4, 3))
+    grad = rng.standard_normal(x.shape)
+
+    def run():
+        clipped = rectify(x, max_value=0.8)
+        mask = relu_mask(x, max_value=0.8)
+        padded = workspace.zero_padded(x, (1, 2), (2, 1)).copy()
+        cols = conv._columns(x, (3, 2), (5, 4), (1, 1), (1, 1), ((1, 1), (1, 0))).copy()
+        pixels = padded.reshape(-1, 3)
+        windows = conv_taps._row_windows(pixels, 3, 1, pixels.shape[0] - 2).copy()
+        return clipped, mask, masked(grad, mask), padded, cols, windows
+
+    got = run()
+    assert len(shared) >= 6
+    for a, e in zip(got, _alone(run, monkeypatch)):
+        np.testing.assert_array_equal(a, e)
+
+
+def test_add_relu_shared_matches_one_thread(shared, monkeypatch):
+    rng = np.random.default_rng(2)
+    a0, b0, w = (rng.standard_normal((8, 5, 3)) for _ in range(3))
+
+    def run():
+        a, b = Tensor(a0, requires_grad=True), Tensor(b0, requires_grad=True)
+        out = F.add_relu(a, b)
+        (out * w).sum().backward()
+        return out.data, a.grad, b.grad
+
+    got = run()
+    assert len(shared) >= 3  # the forward pass, the mask and the masked gradient
+    for a, e in zip(got, _alone(run, monkeypatch)):
+        np.testing.assert_array_equal(a, e)
