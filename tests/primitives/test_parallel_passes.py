@@ -302,3 +302,71 @@ def test_add_relu_shared_matches_one_thread(shared, monkeypatch):
     assert len(shared) >= 3  # the forward pass, the mask and the masked gradient
     for a, e in zip(got, _alone(run, monkeypatch)):
         np.testing.assert_array_equal(a, e)
+
+
+@settings(max_examples=12, deadline=None)
+@given(rank=st.sampled_from([1, 2]), stride=st.sampled_from([1, 2]),
+       multiplier=st.integers(1, 2), channels=st.sampled_from([3, 70]),
+       seed=st.integers(0, 2**16))
+def test_depthwise_shared_matches_one_thread(rank, stride, multiplier, channels, seed):
+    # per-sample correlations and per-block kernel-gradient sums (both einsum routes:
+    # merged rows below 64 channels and stride 1, per channel otherwise)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        x0 = rng.standard_normal((6,) + (7,) * rank + (channels,))
+        k0 = rng.standard_normal((3,) * rank + (channels, multiplier))
+        op = F.depthwise_conv2d if rank == 2 else F.depthwise_conv1d
+
+        def run():
+            x, k = Tensor(x0, requires_grad=True), Tensor(k0, requires_grad=True)
+            out = op(x, k, strides=stride, padding="same")
+            (out * np.cos(np.arange(out.data.size)).reshape(out.shape)).sum().backward()
+            return out.data, x.grad, k.grad
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs
+        for a, e in zip(got, expected):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
+def test_pad_spatial_shared_is_np_pad(shared):
+    from npgrad.primitives.windows import pad_spatial
+
+    x = np.random.default_rng(3).standard_normal((5, 4, 3, 2, 6))
+    pads = ((1, 2), (0, 0), (2, 1))
+    got = pad_spatial(x, pads, value=-np.inf)
+    assert shared  # the interior copied in blocks
+    np.testing.assert_array_equal(
+        got, np.pad(x, ((0, 0),) + pads + ((0, 0),), constant_values=-np.inf))
+    mask = pad_spatial(np.ones((3, 4, 2), dtype=bool), ((1, 1),))
+    np.testing.assert_array_equal(mask, np.pad(np.ones((3, 4, 2), bool), ((0, 0), (1, 1), (0, 0))))
+
+
+@settings(max_examples=10, deadline=None)
+@given(relu=st.booleans(), padding=st.sampled_from(["valid", "same"]),
+       keep_columns=st.booleans(), seed=st.integers(0, 2**16))
+def test_conv_max_pool_shared_matches_one_thread(relu, padding, keep_columns, seed):
+    # the quarters, their maximum and the routing of the pool's gradient, by blocks
+    from npgrad.primitives import conv_pool
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        if not keep_columns:  # the route through conv2d's own forward and gradients
+            monkeypatch.setattr(conv_pool, "_KEEP_COLUMNS_BYTES", 0)
+        rng = np.random.default_rng(seed)
+        x0, k0, b0 = rng.standard_normal((5, 7, 6, 3)), rng.standard_normal((3, 3, 3, 4)), \
+            rng.standard_normal(4)
+
+        def run():
+            x, k, b = (Tensor(a, requires_grad=True) for a in (x0, k0, b0))
+            out = F.conv2d_max_pool2d(x, k, b, padding=padding, relu=relu)
+            (out * np.sin(np.arange(out.data.size)).reshape(out.shape)).sum().backward()
+            return out.data, x.grad, k.grad, b.grad
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs
+        for a, e in zip(got, expected):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)

@@ -34,6 +34,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.primitives import activation, conv, pool
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv import (
     add_bias,
@@ -107,13 +108,18 @@ class Conv2DMaxPool2D(Function):
             image = conv.correlate(x, kernel, (oh, ow), (1, 1), (1, 1), self.pads)
             image = add_bias(image, bias).reshape(n, oh, ow, f)  # the conv output
             z = np.empty((4, n, ph, pw, f), dtype=image.dtype)  # by quarter, contiguous
-            for q, (dy, dx) in enumerate(_QUARTERS):
-                z[q] = image[:, dy : 2 * ph : 2, dx : 2 * pw : 2]
-            z = z.reshape(4, n * ph * pw, f)
-            out = np.maximum(z[0], z[1])
-            np.maximum(out, np.maximum(z[2], z[3]), out=out)
-            if relu:
-                rectify(out, out=out)
+            out = np.empty((n, ph, pw, f), dtype=image.dtype)
+
+            def quarters(lo, hi):  # these samples' quarters, their maximum and its relu
+                for q, (dy, dx) in enumerate(_QUARTERS):
+                    z[q, lo:hi] = image[lo:hi, dy : 2 * ph : 2, dx : 2 * pw : 2]
+                part = np.maximum(z[0, lo:hi], z[1, lo:hi], out=out[lo:hi])
+                np.maximum(part, np.maximum(z[2, lo:hi], z[3, lo:hi]), out=part)
+                if relu:
+                    rectify(part, out=part)
+
+            _parallel.for_blocks(quarters, n, 4 * z[0, 0].nbytes)
+            z, out = z.reshape(4, n * ph * pw, f), out.reshape(n * ph * pw, f)
         self.save_for_backward(x, kernel, z, out, cols)
         self.conv_hw, self.bias, self.padding = (oh, ow), bias, padding
         return out.reshape(n, ph, pw, f)
@@ -128,12 +134,17 @@ class Conv2DMaxPool2D(Function):
         # start out "taken". Elsewhere out is the window maximum, so comparing with out
         # finds the maximum.
         dz = np.empty((4, m, f), dtype=g.dtype)
-        taken = out <= 0 if self.relu else np.zeros((m, f), dtype=bool)
-        for q in range(3):
-            wins = (z[q] == out) & ~taken
-            np.multiply(g, wins, out=dz[q])
-            taken |= wins
-        np.multiply(g, ~taken, out=dz[3])
+
+        def route(lo, hi):  # these rows' windows, shared between threads (parallel.py)
+            gb, ob = g[lo:hi], out[lo:hi]
+            taken = ob <= 0 if self.relu else np.zeros(ob.shape, dtype=bool)
+            for q in range(3):
+                wins = (z[q, lo:hi] == ob) & ~taken
+                np.multiply(gb, wins, out=dz[q, lo:hi])
+                taken |= wins
+            np.multiply(gb, ~taken, out=dz[3, lo:hi])
+
+        _parallel.for_blocks(route, m, 4 * f * dz.itemsize)
         dz = dz.reshape(4 * m, f)
         # back to conv-output order: (N, 2PH, 2PW, F), the cropped row or column left out
         dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)

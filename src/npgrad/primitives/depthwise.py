@@ -33,6 +33,7 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import linalg
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import shape as shape_ops
 from npgrad.primitives.windows import (
     crop_spatial,
@@ -131,7 +132,8 @@ def _subscripts(rank):
 
 
 def _correlate(xp, taps_c, out_sizes, strides, dilation):
-    """Per-channel correlation, ``out[n, *o, c] = sum_k window(o)[k, c] * taps_c[k, c]``.
+    """Per-channel correlation, ``out[n, *o, c] = sum_k window(o)[k, c] * taps_c[k, c]``,
+    the samples shared between threads (``parallel.py``).
 
     Args:
         xp: (N, *Sp, C) padded input.
@@ -143,22 +145,33 @@ def _correlate(xp, taps_c, out_sizes, strides, dilation):
     """
     kernel_size, c = taps_c.shape[:-1], xp.shape[-1]
     lead, tap = _subscripts(len(kernel_size))
+    out = np.empty(xp.shape[:1] + tuple(out_sizes) + (c,), dtype=np.result_type(xp, taps_c))
     if strides[-1] == 1:
-        xp = _rows(xp)
         # the einsum's inner loop runs over O[-1] * C values, not over C (2-4x faster for
         # 32 to 128 channels: the per-channel loop pays its overhead every C values)
         tiled = np.broadcast_to(taps_c[..., None, :], (*kernel_size, out_sizes[-1], c))
-        out = np.einsum(f"{lead[:-1]}p{tap},{tap}p->{lead[:-1]}p",
-                        _wide_windows(xp, kernel_size, out_sizes, strides, dilation),
-                        np.ascontiguousarray(tiled).reshape(*kernel_size, -1))
-        return out.reshape(xp.shape[:1] + tuple(out_sizes) + (c,))
-    return np.einsum(f"{lead}c{tap},{tap}c->{lead}c",
-                     _windows(xp, kernel_size, out_sizes, strides, dilation),
-                     np.ascontiguousarray(taps_c))
+        tiled = np.ascontiguousarray(tiled).reshape(*kernel_size, -1)
+        wide = out.reshape(out.shape[:-2] + (-1,))
+
+        def block(lo, hi):
+            np.einsum(f"{lead[:-1]}p{tap},{tap}p->{lead[:-1]}p",
+                      _wide_windows(_rows(xp[lo:hi]), kernel_size, out_sizes, strides,
+                                    dilation), tiled, out=wide[lo:hi])
+    else:
+        taps_c = np.ascontiguousarray(taps_c)
+
+        def block(lo, hi):
+            np.einsum(f"{lead}c{tap},{tap}c->{lead}c",
+                      _windows(xp[lo:hi], kernel_size, out_sizes, strides, dilation), taps_c,
+                      out=out[lo:hi])
+
+    _parallel.for_blocks(block, out.shape[0], out[0].nbytes if out.shape[0] else 0)
+    return out
 
 
 def _tap_sums(xp, g, kernel_size, out_sizes, strides, dilation):
-    """The kernel plane's gradient, ``d[k, c] = sum_{n, o} window(o)[k, c] * g[n, *o, c]``.
+    """The kernel plane's gradient, ``d[k, c] = sum_{n, o} window(o)[k, c] * g[n, *o, c]``,
+    partial sums over blocks of samples shared between threads, added in block order.
 
     Args:
         xp: (N, *Sp, C) padded input.
@@ -170,13 +183,22 @@ def _tap_sums(xp, g, kernel_size, out_sizes, strides, dilation):
     """
     c = xp.shape[-1]
     lead, tap = _subscripts(len(kernel_size))
-    if strides[-1] == 1 and c < _WIDE_SUMS_BELOW:
-        wide = _wide_windows(_rows(xp), kernel_size, out_sizes, strides, dilation)
-        g = np.ascontiguousarray(g).reshape(wide.shape[: g.ndim - 1])
-        sums = np.einsum(f"{lead[:-1]}p{tap},{lead[:-1]}p->{tap}p", wide, g)
-        return sums.reshape(*kernel_size, out_sizes[-1], c).sum(axis=-2)
-    return np.einsum(f"{lead}c{tap},{lead}c->{tap}c",
-                     _windows(xp, kernel_size, out_sizes, strides, dilation), g)
+
+    def block(lo, hi):
+        xb, gb = xp[lo:hi], g[lo:hi]
+        if strides[-1] == 1 and c < _WIDE_SUMS_BELOW:
+            wide = _wide_windows(_rows(xb), kernel_size, out_sizes, strides, dilation)
+            gb = np.ascontiguousarray(gb).reshape(wide.shape[: gb.ndim - 1])
+            sums = np.einsum(f"{lead[:-1]}p{tap},{lead[:-1]}p->{tap}p", wide, gb)
+            return sums.reshape(*kernel_size, out_sizes[-1], c).sum(axis=-2)
+        return np.einsum(f"{lead}c{tap},{lead}c->{tap}c",
+                         _windows(xb, kernel_size, out_sizes, strides, dilation), gb)
+
+    parts = _parallel.map_blocks(block, xp.shape[0], g[0].nbytes if g.shape[0] else 0)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 class DepthwiseConvND(Function):
