@@ -224,12 +224,11 @@ class ScaledDotProductAttention(Function):
         mask = self.dropout_mask
         needs = self.needs_input_grad
         through_scores = needs[0] or needs[1] or (self.has_bias and needs[3])
-        n, rows = _batch_rows(q_scaled, k, v, self.keep, mask, grad)
+        n, rows = _batch_rows(q_scaled, k, v, mask, grad)
         used_dtype = weights.dtype if mask is None else np.result_type(weights, mask)
         # out = used @ v: dv = used^T grad (..., S, Dv); d(used) = grad v^T (..., T, S)
         dv = _empty(weights.shape[:-2] + v.shape[-2:], used_dtype, grad) if needs[2] else None
-        ds_dtype = np.result_type(grad, v, weights) if mask is None else \
-            np.result_type(grad, v, weights, mask)
+        ds_dtype = np.result_type(grad, v, weights)  # the mask multiplies in place
         dscores = _empty(weights.shape, ds_dtype) if self.has_bias and needs[3] else None
         dq = _empty(weights.shape[:-1] + k.shape[-1:], ds_dtype, k) if needs[0] else None
         dk = _empty(weights.shape[:-2] + (k.shape[-2], q_scaled.shape[-1]), ds_dtype,

@@ -26,7 +26,7 @@ must only write its own rows of arrays made before the call: scratch buffers
 
 Example:
     >>> x = np.arange(12.0).reshape(6, 2)
-    >>> sum(map_blocks(lambda lo, hi: x[lo:hi].sum(), 6, x[0].nbytes))
+    >>> float(sum(map_blocks(lambda lo, hi: x[lo:hi].sum(), 6, x[0].nbytes)))
     66.0
 """
 
