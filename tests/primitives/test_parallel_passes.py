@@ -29,18 +29,7 @@ def two_threads():
 def shared(two_threads, monkeypatch):
     """Two threads, blocks of any size: every pass of more than one row is shared. Yields
     the list of block counts of the calls that used the pool."""
-    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
-    jobs = []
-    original = parallel._Job
-
-    class Recorded(original):
-        def __init__(self, fn, bounds):
-            jobs.append(len(bounds))
-            super().__init__(fn, bounds)
-
-    monkeypatch.setattr(parallel, "_Job", Recorded)
-    yield jobs
+    yield _share(monkeypatch, pretend=False)
 
 
 def _alone(fn, monkeypatch):
@@ -204,11 +193,14 @@ def test_batch_norm_shared_matches_one_thread(shape, relu, has_gamma, has_beta, 
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def _share(monkeypatch):
-    """The ``shared`` fixture's settings, for hypothesis tests (no function fixtures)."""
+def _share(monkeypatch, pretend=True):
+    """Blocks of any size, the pool on; returns the list of block counts of the calls that
+    used it. ``pretend``: two threads whatever BLAS has (hypothesis tests, which cannot
+    take the function-scoped ``two_threads`` fixture)."""
     monkeypatch.setenv("NPGRAD_PARALLEL", "1")
     monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
-    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    if pretend:
+        monkeypatch.setattr(parallel, "threads", lambda: 2)
     jobs = []
     original = parallel._Job
 
