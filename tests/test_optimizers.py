@@ -450,36 +450,6 @@ def test_large_variables_updated_in_slices_match_one_call_bit_for_bit(case, monk
         np.testing.assert_array_equal(sliced_state[key], whole_state[key])
 
 
-@pytest.mark.parametrize("case", sorted(ALL_VARIANTS))
-def test_slices_shared_between_threads_match_one_call_bit_for_bit(case, monkeypatch):
-    # the threads of primitives/parallel.py share the slices, each with its own scratch
-    from npgrad.optimizers import optimizer as base
-    from npgrad.primitives import parallel
-
-    jobs = []
-
-    class Recorded(parallel._Job):
-        def __init__(self, fn, bounds):
-            jobs.append(len(bounds))
-            super().__init__(fn, bounds)
-
-    monkeypatch.setattr(parallel, "_Job", Recorded)
-    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    previous = npgrad.utils.get_num_threads()
-    npgrad.utils.set_num_threads(2)
-    try:
-        monkeypatch.setattr(base, "CHUNK_BYTES", 4096)  # slices of 1,024, blocks of >= 2
-        shared_var, shared_state = _three_steps(ALL_VARIANTS[case])
-    finally:
-        npgrad.utils.set_num_threads(previous)
-    assert jobs == [4, 4, 4]  # every step's update in four blocks on two threads
-    monkeypatch.setattr(base, "CHUNK_BYTES", 1 << 40)
-    whole_var, whole_state = _three_steps(ALL_VARIANTS[case])
-    np.testing.assert_array_equal(shared_var, whole_var)
-    for key in whole_state:
-        np.testing.assert_array_equal(shared_state[key], whole_state[key])
-
-
 def test_slices_only_for_elementwise_rules_and_contiguous_variables():
     seen = []
 

@@ -29,14 +29,12 @@ given to ``get_state``/``set_state`` (the model's ``trainable_weights`` order).
 """
 
 import math
-import threading
 
 import numpy as np
 
 from npgrad.autograd import Tensor
 from npgrad.distribution import current as distribution_state
 from npgrad.optimizers import schedules
-from npgrad.primitives import parallel as _parallel
 from npgrad.utils.allocator import keep_freed_memory
 
 #: elementwise rules update variables larger than twice this in slices of this many bytes
@@ -391,22 +389,15 @@ class Optimizer:
                 var.data[...] = slots["average"]
 
     def _update_in_chunks(self, var, grad, slots, lr):
-        """``_update`` on consecutive slices of ``var`` of ``CHUNK_BYTES`` each, the slices
-        shared between the threads of ``primitives/parallel.py``."""
+        """``_update`` on consecutive slices of ``var`` of ``CHUNK_BYTES`` each."""
         flat = var.data.reshape(-1)  # views: the caller checked contiguity, and put the
         grad = grad.reshape(-1)  # gradient in the variable's C order (_in_variable_layout)
         flat_slots = {name: value.reshape(-1) for name, value in slots.items()}
         step = max(1, CHUNK_BYTES // var.dtype.itemsize)
-
-        def span(lo, hi):  # the slices of lo..hi; each thread has its own scratch buffers
-            key = (id(var), threading.get_ident())
-            for start in range(lo, hi, step):
-                part = slice(start, min(start + step, hi))
-                self._update(_Slice(flat[part], var.name, key), grad[part],
-                             {name: value[part] for name, value in flat_slots.items()}, lr)
-
-        # threads share the slices (primitives/parallel.py): one rule, element by element
-        _parallel.for_blocks(span, var.size, var.dtype.itemsize, min_bytes=2 * CHUNK_BYTES)
+        for start in range(0, var.size, step):
+            part = slice(start, start + step)
+            self._update(_Slice(flat[part], var.name, id(var)), grad[part],
+                         {name: value[part] for name, value in flat_slots.items()}, lr)
 
     def step(self, params):
         """PyTorch-style step: update every parameter from its ``.grad`` (None grads skipped).
