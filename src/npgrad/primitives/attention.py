@@ -137,12 +137,15 @@ def _composed_inputs(fn, *values):
     return [q_scaled / q_scaled.dtype.type(fn.scale), *values[1:], *fn.bias]
 
 
-def _scores_backward(fn, dscores, q_scaled, k, scale, has_bias):
-    """dq, dk (and dbias) from d(scores), where scores = (q * scale) @ k^T + bias."""
+def _scores_backward(fn, dscores, q_scaled, k, scale, has_bias, dq=None, dk=None):
+    """dq, dk (and dbias) from d(scores), where scores = (q * scale) @ k^T + bias; dq and
+    dk into the arrays given (a part of the batch's), else new ones."""
     needs = fn.needs_input_grad
     # scores = qs k^T: dqs = dscores k, dk = dscores^T qs; q = qs / scale
-    dq = np.matmul(dscores, k) * q_scaled.dtype.type(scale) if needs[0] else None
-    dk = np.matmul(_swap(dscores), q_scaled) if needs[1] else None
+    if needs[0]:
+        dq = np.multiply(np.matmul(dscores, k), q_scaled.dtype.type(scale), out=dq)
+    if needs[1]:
+        dk = np.matmul(_swap(dscores), q_scaled, out=dk)
     dbias = dscores if has_bias and needs[-1] else None
     return dq, dk, dbias
 
@@ -233,7 +236,6 @@ class ScaledDotProductAttention(Function):
         dq = _empty(weights.shape[:-1] + k.shape[-1:], ds_dtype, k) if needs[0] else None
         dk = _empty(weights.shape[:-2] + (k.shape[-2], q_scaled.shape[-1]), ds_dtype,
                     q_scaled) if needs[1] else None
-        q_factor = q_scaled.dtype.type(self.scale)  # q = q_scaled / scale
 
         def block(lo, hi):
             part, g, m = weights[lo:hi], rows(grad, lo, hi), rows(mask, lo, hi)
@@ -247,10 +249,9 @@ class ScaledDotProductAttention(Function):
             ds = _softmax_backward(part, dweights)
             if dscores is not None:
                 dscores[lo:hi] = ds
-            if dq is not None:  # scores = qs k^T: dqs = ds k, dk = ds^T qs
-                np.multiply(np.matmul(ds, rows(k, lo, hi)), q_factor, out=dq[lo:hi])
-            if dk is not None:
-                np.matmul(_swap(ds), rows(q_scaled, lo, hi), out=dk[lo:hi])
+            _scores_backward(self, ds, rows(q_scaled, lo, hi), rows(k, lo, hi), self.scale,
+                             False, dq=None if dq is None else dq[lo:hi],
+                             dk=None if dk is None else dk[lo:hi])
 
         _share_batch(block, n, weights[0].nbytes)
         return (dq, dk, dv, dscores) if self.has_bias else (dq, dk, dv)

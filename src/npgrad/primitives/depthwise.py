@@ -165,7 +165,7 @@ def _correlate(xp, taps_c, out_sizes, strides, dilation):
                       _windows(xp[lo:hi], kernel_size, out_sizes, strides, dilation), taps_c,
                       out=out[lo:hi])
 
-    _parallel.for_blocks(block, out.shape[0], out[0].nbytes if out.shape[0] else 0)
+    _parallel.for_blocks(block, len(out), out.nbytes // max(len(out), 1))
     return out
 
 
@@ -194,11 +194,7 @@ def _tap_sums(xp, g, kernel_size, out_sizes, strides, dilation):
         return np.einsum(f"{lead}c{tap},{lead}c->{tap}c",
                          _windows(xb, kernel_size, out_sizes, strides, dilation), gb)
 
-    parts = _parallel.map_blocks(block, xp.shape[0], g[0].nbytes if g.shape[0] else 0)
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
+    return _parallel.total(_parallel.map_blocks(block, len(g), g.nbytes // max(len(g), 1)))
 
 
 class DepthwiseConvND(Function):

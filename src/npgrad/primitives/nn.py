@@ -179,14 +179,6 @@ def gamma_beta_grads(fn, dgamma, dbeta):
     return grads
 
 
-def _total(parts):
-    """The sum of a pass's per-block partial sums (the one array itself for one block)."""
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
 def _centre(xw, out, mean, copies, squares=False):
     """A block function (``parallel.map_blocks``): ``out = xw - mean`` on its rows, and with
     ``squares`` the per-column sums of squares of those rows."""
@@ -246,12 +238,12 @@ class BatchNorm(_NormalizeMaths, Function):
             ones = np.ones(rows, dtype=dtype)
             sums = _parallel.map_blocks(lambda lo, hi: ones[: hi - lo] @ xw[lo:hi], rows,
                                         row_bytes, blas=True)
-            mean = _channels.fold(_total(sums), copies) / dtype.type(m)  # (C,), GEMVs
+            mean = _channels.fold(_parallel.total(sums), copies) / dtype.type(m)  # (C,), GEMVs
             # sum of squares per column: einsum reads xc once and writes nothing (1.7x
             # faster than a squared copy and a GEMV)
             squares = _parallel.map_blocks(_centre(xw, out, mean, copies, squares=True),
                                            rows, row_bytes)
-            variance = _channels.fold(_total(squares), copies) / dtype.type(m)
+            variance = _channels.fold(_parallel.total(squares), copies) / dtype.type(m)
             if stats is not None:
                 stats["mean"], stats["variance"] = mean, variance
         else:
@@ -310,8 +302,9 @@ class BatchNorm(_NormalizeMaths, Function):
         if outw is not None:
             gw = gw_masked
         needs = self.needs_input_grad
-        dbeta = _channels.fold(_total([p[0] for p in parts]), copies)  # (C,) = sum(g)
-        dgamma = _channels.fold(_total([p[1] for p in parts]), copies) * inv  # sum(g * xhat)
+        sums_g, sums_gx = zip(*parts)
+        dbeta = _channels.fold(_parallel.total(sums_g), copies)  # (C,) = sum(g)
+        dgamma = _channels.fold(_parallel.total(sums_gx), copies) * inv  # sum(g * xhat)
         dx = None
         if needs[0]:
             scale = _channels.tile(inv if gamma is None else gamma * inv, copies)

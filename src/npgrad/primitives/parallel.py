@@ -177,6 +177,15 @@ def for_blocks(fn, n, row_bytes, blas=False, min_bytes=None):
     map_blocks(fn, n, row_bytes, blas=blas, min_bytes=min_bytes)
 
 
+def total(parts):
+    """The sum of a pass's per-block partial sums, added in block order (the same sum
+    whichever thread ran which block); the one part itself for one block."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = result + part
+    return result
+
+
 def elementwise(fn, out, *operands):
     """``fn(out, *operands)`` (which writes ``out`` in place), shared between threads in
     blocks of the flattened arrays; returns ``out``.
