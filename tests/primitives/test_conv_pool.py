@@ -170,3 +170,39 @@ def test_inference_in_batch_slices_equals_the_training_forward():
     other = F.conv2d_max_pool2d(x, Tensor(k, requires_grad=True), b, relu=True)
     assert other._ctx.saved[-1] is None
     np.testing.assert_allclose(sliced.numpy(), other.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@given(inputs=_well_posed_inputs())
+def test_a_first_layer_without_input_gradient_gets_the_unfused_kernel_and_bias_gradients(inputs):
+    # the data needs no gradient: the routed gradient is never put back in conv-output order
+    (x, kernel, bias), kwargs = inputs
+    fused_in = [Tensor(kernel, requires_grad=True), Tensor(bias, requires_grad=True)]
+    ref_in = [Tensor(kernel, requires_grad=True), Tensor(bias, requires_grad=True)]
+    fused = F.conv2d_max_pool2d(x, *fused_in, **kwargs)
+    conv = F.conv2d(x, *ref_in, padding=kwargs["padding"])
+    ref = F.max_pool2d(F.relu(conv) if kwargs["relu"] else conv, 2)
+    upstream = np.random.default_rng(1).standard_normal(ref.shape)
+    fused.backward(upstream)
+    ref.backward(upstream)
+    np.testing.assert_allclose(fused.numpy(), ref.numpy(), rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused_in, ref_in):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_one_channel_columns_match_the_image_windows(padding):
+    # grey images (a first layer on MNIST): the transposed columns' rows are the windows'
+    # pixels; slices for inference, kept columns for training, and the unfused layers agree
+    rng = np.random.default_rng(5)
+    x = rng.random((300, 13, 11, 1), dtype=np.float32)
+    k = rng.standard_normal((3, 2, 1, 5)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    ref = F.max_pool2d(F.relu(F.conv2d(x, k, b, padding=padding)), 2).numpy()
+    with npgrad.no_grad():
+        sliced = F.conv2d_max_pool2d(x, k, b, padding=padding, relu=True).numpy()
+    kernel = Tensor(k, requires_grad=True)
+    trained = F.conv2d_max_pool2d(x, kernel, b, padding=padding, relu=True)
+    cols = trained._ctx.saved[-1]
+    assert cols is not None and cols.shape[1] == 3 * 2 + 1  # six taps and the bias's ones
+    np.testing.assert_array_equal(sliced, trained.numpy())
+    np.testing.assert_allclose(trained.numpy(), ref, rtol=1e-5, atol=1e-5)

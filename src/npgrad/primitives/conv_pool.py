@@ -30,7 +30,7 @@ like ``max_pool2d`` (and PyTorch/Keras).
 """
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.primitives import activation, conv, pool
@@ -145,30 +145,30 @@ class Conv2DMaxPool2D(Function):
             np.multiply(gb, ~taken, out=dz[3, lo:hi])
 
         _parallel.for_blocks(route, m, 4 * f * dz.itemsize)
-        dz = dz.reshape(4 * m, f)
-        # back to conv-output order: (N, 2PH, 2PW, F), the cropped row or column left out
-        dconv = dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5)
-        dconv = dconv.reshape(n, 2 * ph, 2 * pw, f)
+        dz = dz.reshape(4, n, ph, pw, f)
         if cols is None:
-            dx, dw = self._conv_grads(x, kernel, dconv)
+            dx, dw = self._conv_grads(x, kernel, _conv_order(dz))
         else:
-            dx, dw = self._kept_columns_grads(x, kernel, dconv, dz, cols)
+            dx, dw = self._kept_columns_grads(x, kernel, dz, cols)
+        dz = dz.reshape(4 * m, f)
         db = None
         if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = sum_rows(dz)  # (F,): every routed gradient
         return dx, dw, db
 
-    def _kept_columns_grads(self, x, kernel, dconv, dz, cols):
-        """dx by tap-major products and col2im (slab adds), dw = cols^T @ dz."""
+    def _kept_columns_grads(self, x, kernel, dz, cols):
+        """dx by tap-major products and col2im (slab adds), dw = cols^T @ dz; ``dz`` is
+        (4, N, PH, PW, F), the gradient by window quarter."""
         kh, kw, c, f = kernel.shape
         dx = dw = None
-        if self.needs_input_grad[0]:
+        if self.needs_input_grad[0]:  # not for a first layer: its input is the data
+            dconv = _conv_order(dz)
             taps = tap_products(dconv.reshape(-1, f), kernel.reshape(kh * kw, c, f))
             taps = taps.reshape((kh, kw) + dconv.shape[:3] + (c,))  # (KH, KW, N, 2PH, 2PW, C)
             padded_hw = tuple(x.shape[i + 1] + sum(self.pads[i]) for i in range(2))
             dx = crop_hw(col2im(taps, padded_hw, (1, 1), (1, 1)), *self.pads)  # (N, H, W, C)
         if self.needs_input_grad[1]:
-            dw = (cols[:, : kh * kw * c].T @ dz).reshape(kernel.shape)
+            dw = (cols[:, : kh * kw * c].T @ dz.reshape(-1, f)).reshape(kernel.shape)
         return dx, dw
 
     def _conv_grads(self, x, kernel, dconv):
@@ -219,6 +219,13 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
     return Conv2DMaxPool2D.apply(x, kernel, bias, padding=mode, relu=bool(relu))
 
 
+def _conv_order(dz):
+    """The gradient by window quarter, (4, N, PH, PW, F), back in conv-output order: a fresh
+    (N, 2PH, 2PW, F), without the row or column the pool cropped."""
+    _, n, ph, pw, f = dz.shape
+    return dz.reshape(2, 2, n, ph, pw, f).transpose(2, 3, 0, 4, 1, 5).reshape(n, 2 * ph, 2 * pw, f)
+
+
 def _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=False):
     """Forward of a batch slice: (cols, z, out) with M = N * PH * PW rows.
 
@@ -233,18 +240,26 @@ def _conv_pool_block(xp, kernel, bias, relu, ph, pw, fresh=False):
     k = kh * kw * c
     in_gemm = bias is not None and k <= _BIAS_IN_GEMM_MAX
     shape = (4 * m, k + 1 if in_gemm else k)
-    matrix = np.empty(shape, xp.dtype) if fresh else \
-        _workspace.scratch(_workspace.TEMP, shape, xp.dtype)
-    # cols: (4, N, PH, PW, KH, KW, C) view of the first k columns; block q = im2col at
-    # stride 2 from offset (dy, dx)
-    cols = matrix[:, :k].reshape(4, n, ph, pw, kh, kw, c)
-    if c == 1:  # one channel: a strided slice per kernel offset beats the 6-D window copy
-        for q, (dy, dx) in enumerate(_QUARTERS):
-            for i in range(kh):
-                rows = slice(dy + i, dy + i + 2 * ph - 1, 2)
-                for j in range(kw):
-                    cols[q, :, :, :, i, j, :] = xp[:, rows, dx + j : dx + j + 2 * pw - 1 : 2, :]
+    if c == 1:
+        # one channel: the columns are made transposed, (K, 4M), and used as the
+        # Fortran-ordered transpose of that array: tap t's values over every window form one
+        # contiguous row, all copied from one strided view of the image (its element
+        # (i, j, dy, dx, n, p, q) is pixel (n, 2p + dy + i, 2q + dx + j), inside the image
+        # since 2*PH + KH - 1 <= Hp). Batch 32 of 28x28 images, 3x3 kernel: 0.39 -> 0.22 ms
+        # for the copy, and the product and the kernel gradient's as fast or faster.
+        store = np.empty(shape[::-1], xp.dtype) if fresh else \
+            _workspace.scratch(_workspace.TEMP, shape[::-1], xp.dtype)
+        s_n, s_h, s_w = xp.strides[:3]
+        windows = as_strided(xp, (kh, kw, 2, 2, n, ph, pw),
+                             (s_h, s_w, s_h, s_w, s_n, 2 * s_h, 2 * s_w), writeable=False)
+        np.copyto(store[:k].reshape(windows.shape), windows)
+        matrix = store.T  # (4M, K): rows by quarter (dy, dx), then sample and pooled pixel
     else:  # windows: (N, OH, OW, C, KH, KW), a view; one copy per quarter (3x faster)
+        matrix = np.empty(shape, xp.dtype) if fresh else \
+            _workspace.scratch(_workspace.TEMP, shape, xp.dtype)
+        # cols: (4, N, PH, PW, KH, KW, C) view of the first k columns; block q = im2col at
+        # stride 2 from offset (dy, dx)
+        cols = matrix[:, :k].reshape(4, n, ph, pw, kh, kw, c)
         windows = sliding_window_view(xp, (kh, kw), axis=(1, 2))
         for q, (dy, dx) in enumerate(_QUARTERS):
             quarter = windows[:, dy : dy + 2 * ph - 1 : 2, dx : dx + 2 * pw - 1 : 2]
