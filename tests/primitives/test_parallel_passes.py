@@ -163,6 +163,19 @@ def test_elementwise_cuts_flat_arrays_and_leaves_broadcasts_whole(shared):
     assert shared == [4]
 
 
+def test_cheap_passes_share_only_blocks_of_a_megabyte(monkeypatch):
+    # a ReLU of 1.5 MB stays on this thread (waking a worker costs more than half of it);
+    # of 4 MB it is shared; a compute-bound pass (the GELU) is shared from 512 KiB
+    jobs = _share(monkeypatch, any_size=False)
+    x = np.ones(3 * 2**17, dtype=np.float32)  # 1.5 MB
+    rectify(x, out=x)
+    assert jobs == []
+    rectify(np.ones(2**20, dtype=np.float32))  # 4 MB: two blocks of 2 MB at least
+    assert len(jobs) == 1 and jobs[0] >= 2
+    normal_cdf.gelu_float32(np.ones(2**17, dtype=np.float32))  # 512 KiB
+    assert len(jobs) == 2
+
+
 # ------------------------------------------------------------------ the ops, pinned
 @settings(max_examples=15, deadline=None)
 @given(shape=st.sampled_from([(7, 3, 5, 4), (15, 6), (5, 2, 3), (9, 4, 4, 3)]),
@@ -193,12 +206,14 @@ def test_batch_norm_shared_matches_one_thread(shape, relu, has_gamma, has_beta, 
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def _share(monkeypatch, pretend=True):
-    """Blocks of any size, the pool on; returns the list of block counts of the calls that
-    used it. ``pretend``: two threads whatever BLAS has (hypothesis tests, which cannot
-    take the function-scoped ``two_threads`` fixture)."""
+def _share(monkeypatch, pretend=True, any_size=True):
+    """The pool on, with blocks of any size (unless not ``any_size``); returns the list of
+    block counts of the calls that used it. ``pretend``: two threads whatever BLAS has
+    (hypothesis tests, which cannot take the function-scoped ``two_threads`` fixture)."""
     monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+    if any_size:
+        monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+        monkeypatch.setattr(parallel, "COMPUTE_BLOCK_BYTES", 8)
     if pretend:
         monkeypatch.setattr(parallel, "threads", lambda: 2)
     jobs = []

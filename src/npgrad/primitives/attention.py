@@ -98,7 +98,8 @@ def _share_batch(block, n, row_bytes):
     if n is None:
         block(None, None)
     else:
-        _parallel.for_blocks(block, n, row_bytes, blas=True)
+        _parallel.for_blocks(block, n, row_bytes, blas=True,
+                             min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
 
 
 def _empty(shape, *operands):

@@ -165,7 +165,8 @@ def _correlate(xp, taps_c, out_sizes, strides, dilation):
                       _windows(xp[lo:hi], kernel_size, out_sizes, strides, dilation), taps_c,
                       out=out[lo:hi])
 
-    _parallel.for_blocks(block, len(out), out.nbytes // max(len(out), 1))
+    _parallel.for_blocks(block, len(out), out.nbytes // max(len(out), 1),
+                         min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
     return out
 
 
@@ -194,7 +195,8 @@ def _tap_sums(xp, g, kernel_size, out_sizes, strides, dilation):
         return np.einsum(f"{lead}c{tap},{lead}c->{tap}c",
                          _windows(xb, kernel_size, out_sizes, strides, dilation), gb)
 
-    return _parallel.total(_parallel.map_blocks(block, len(g), g.nbytes // max(len(g), 1)))
+    return _parallel.total(_parallel.map_blocks(block, len(g), g.nbytes // max(len(g), 1),
+                                                min_bytes=_parallel.COMPUTE_BLOCK_BYTES))
 
 
 class DepthwiseConvND(Function):

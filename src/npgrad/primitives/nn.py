@@ -237,19 +237,22 @@ class BatchNorm(_NormalizeMaths, Function):
         if mean is None:
             ones = np.ones(rows, dtype=dtype)
             sums = _parallel.map_blocks(lambda lo, hi: ones[: hi - lo] @ xw[lo:hi], rows,
-                                        row_bytes, blas=True)
+                                        row_bytes, blas=True,
+                                        min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
             mean = _channels.fold(_parallel.total(sums), copies) / dtype.type(m)  # (C,), GEMVs
             # sum of squares per column: einsum reads xc once and writes nothing (1.7x
             # faster than a squared copy and a GEMV)
             squares = _parallel.map_blocks(_centre(xw, out, mean, copies, squares=True),
-                                           rows, row_bytes)
+                                           rows, row_bytes,
+                                           min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
             variance = _channels.fold(_parallel.total(squares), copies) / dtype.type(m)
             if stats is not None:
                 stats["mean"], stats["variance"] = mean, variance
         else:
             mean = np.asarray(mean, dtype=dtype).reshape(c)
             variance = np.asarray(variance, dtype=dtype).reshape(c)
-            _parallel.for_blocks(_centre(xw, out, mean, copies), rows, row_bytes)
+            _parallel.for_blocks(_centre(xw, out, mean, copies), rows, row_bytes,
+                                 min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
         inv = 1 / np.sqrt(variance + dtype.type(epsilon))  # (C,)
         scale = inv if gamma is None else gamma * inv
         if np.result_type(out, scale) != out.dtype:  # a wider gamma widens the output
@@ -265,7 +268,7 @@ class BatchNorm(_NormalizeMaths, Function):
             if relu:  # BatchNormalization + ReLU in one op: no second activation-sized array
                 rectify(block, out=block, max_value=relu_cap)
 
-        _parallel.for_blocks(finish, rows, row_bytes)
+        _parallel.for_blocks(finish, rows, row_bytes, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
         # x itself (the graph keeps it anyway), not xc: backward centers it again; with
         # relu the output too (the next layer keeps it), whose zeros are the relu's mask
         self.save_for_backward(x, mean, inv, gamma, out if relu else None)
@@ -298,7 +301,8 @@ class BatchNorm(_NormalizeMaths, Function):
                 g = masked(g, relu_mask(outw[lo:hi], self.relu_cap), out=gw_masked[lo:hi])
             return ones[: hi - lo] @ g, np.einsum("ij,ij->j", g, block)
 
-        parts = _parallel.map_blocks(sums, rows, row_bytes, blas=True)
+        parts = _parallel.map_blocks(sums, rows, row_bytes, blas=True,
+                                     min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
         if outw is not None:
             gw = gw_masked
         needs = self.needs_input_grad
@@ -327,7 +331,8 @@ class BatchNorm(_NormalizeMaths, Function):
                 def input_grad(lo, hi):
                     np.multiply(gw[lo:hi], scale, out=dx[lo:hi])
 
-            _parallel.for_blocks(input_grad, rows, row_bytes)
+            _parallel.for_blocks(input_grad, rows, row_bytes,
+                                 min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
             dx = dx.reshape(grad.shape)
         return (dx, *gamma_beta_grads(self, dgamma, dbeta))
 

@@ -95,7 +95,7 @@ def _blocked(kernel, *arrays):
             block = slice(start, min(start + step, hi))
             kernel(*(flat[block] for flat in flats), out[block])
 
-    _parallel.for_blocks(span, out.size, out.itemsize)
+    _parallel.for_blocks(span, out.size, out.itemsize, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
     return out.reshape(arrays[0].shape)
 
 

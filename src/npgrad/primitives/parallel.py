@@ -18,7 +18,10 @@ pass + ReLU after a product, two threads, 2-core AMD EPYC (Zen 1): 3.3 ms on one
 (:func:`npgrad.primitives.blas_pools.quiet_workers`, which ``import npgrad`` runs).
 
 Rules: one block per call (the caller's own code path, the same values bit for bit) at
-one thread, for arrays under :data:`MIN_BLOCK_BYTES` a block, inside a block already
+one thread, for arrays under :data:`MIN_BLOCK_BYTES` a block (1 MiB: a copy or a ReLU of
+2 MB or less runs faster on one thread than split, 0.09 against 0.19 ms for 1 MB on the
+EPYC above; 256 KiB, :data:`COMPUTE_BLOCK_BYTES`, for the passes that compute more per
+byte), inside a block already
 (no nesting), while another thread uses the pool (``DataParallel(threads=n)`` replicas,
 which run one BLAS thread each anyway), and with ``NPGRAD_PARALLEL=0``. A block's function
 must only write its own rows of arrays made before the call: scratch buffers
@@ -42,7 +45,14 @@ import numpy as np
 
 from npgrad.primitives import blas_pools as _blas_pools
 
-MIN_BLOCK_BYTES = 256 * 2**10  #: below this many bytes a block, a pass stays on one thread
+#: below this many bytes a block, a pass stays on one thread: waking a worker and handing
+#: the GIL back and forth costs 45-100 us a call, more than a copy, a ReLU or a max-pool's
+#: routing of 1 MB takes (see the module text)
+MIN_BLOCK_BYTES = 2**20
+#: the smaller blocks worth a thread for passes that compute more per byte, or run several
+#: calls a block (``min_bytes=`` of batch norm, the GELU, attention, depthwise convolutions):
+#: with 1 MiB blocks there too the MobileNet-style net's step took 1.035 of its time
+COMPUTE_BLOCK_BYTES = 256 * 2**10
 BLOCKS_PER_THREAD = 2  #: more blocks than threads evens out a core that another job slows
 _STATE = {"workers": [], "lock": threading.Lock()}
 _local = threading.local()
