@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.primitives import attention, blas_pools, conv, conv_taps, normal_cdf, parallel
+from npgrad.primitives import activation_extra, attention, blas_pools, conv, conv_taps, normal_cdf
+from npgrad.primitives import parallel
 from npgrad.primitives import workspace
 from npgrad.primitives.rectify import masked, rectify, relu_mask
 
@@ -377,3 +378,36 @@ def test_conv_max_pool_shared_matches_one_thread(relu, padding, keep_columns, se
         assert jobs
         for a, e in zip(got, expected):
             np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-12)
+
+
+_ACTIVATIONS = {
+    "sigmoid": F.sigmoid, "silu": F.silu, "tanh": F.tanh, "softplus": F.softplus,
+    "elu": lambda x: F.elu(x, alpha=0.7), "selu": F.selu,
+    "gelu_tanh": lambda x: F.gelu(x, approximate=True), "mish": activation_extra.mish,
+}
+
+
+@settings(max_examples=25, deadline=None)
+@given(name=st.sampled_from(sorted(_ACTIVATIONS)), size=st.integers(5, 300),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_activations_shared_are_the_same_bits(name, size, dtype, seed):
+    # the exponentials' passes split between threads: each block evaluates the same
+    # expression, so the values and gradients do not depend on the thread count
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        x0 = (rng.standard_normal(size) * 40).astype(dtype)  # into exp's overflow, too
+        weights = rng.standard_normal(size).astype(dtype)
+
+        def run():
+            x = Tensor(x0, requires_grad=True)
+            y = _ACTIVATIONS[name](x)
+            (y * weights).sum().backward()
+            return y.data, x.grad
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs  # the pool ran
+        for a, b in zip(got, expected):
+            assert a.dtype == b.dtype == dtype
+            np.testing.assert_array_equal(a, b)

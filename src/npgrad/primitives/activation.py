@@ -6,6 +6,11 @@ bounds too (0.5 ms); ``scipy.special.expit`` is not (11.7 ms), nor ``np.logaddex
 or ``np.where`` (10.5 ms). So the sigmoid is :func:`logistic` (four passes at ``exp``'s
 speed), softplus ``max(x, 0) + log1p(exp(-|x|))`` and ELU ``max(x, 0) + alpha *
 expm1(min(x, 0))``, each with no ``where``.
+
+The passes of exponentials and ``tanh`` (sigmoid, SiLU, tanh, softplus, ELU and SELU, the
+tanh GELU, forward and backward) run on every core in blocks of the flat arrays
+(:func:`_shared`): each block evaluates the same expression as the whole array would, so
+the values are the same bits on any number of threads.
 """
 
 import math
@@ -16,6 +21,7 @@ from scipy import special
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise, last_axis
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives.normal_cdf import gelu_derivative_from_output, gelu_float32
 from npgrad.primitives.rectify import masked, rectify, relu_mask
 
@@ -82,25 +88,45 @@ def logistic(x, out=None):
     return np.reciprocal(out, out=out)
 
 
+def _shared(fn, out, *operands):
+    """``fn(out, *operands)``, element by element, in blocks shared between threads
+    (``parallel.elementwise``, with the smaller blocks of passes bound by computing)."""
+    return _parallel.elementwise(fn, out, *operands, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+
+
+def _same(*arrays):
+    """Whether the arrays share one float dtype and one shape (the shared passes' case)."""
+    first = arrays[0]
+    return first.dtype.kind == "f" and all(a.dtype == first.dtype and a.shape == first.shape
+                                           for a in arrays[1:])
+
+
+def _softplus_block(out, x):
+    np.abs(x, out=out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    np.log1p(out, out=out)
+    out += rectify(x)
+
+
 def softplus_values(x):
     """``log(1 + exp(x))`` of an array as ``max(x, 0) + log1p(exp(-|x|))`` (floats; other
     dtypes through ``np.logaddexp``)."""
     if x.dtype.kind != "f":
         return np.logaddexp(0, x)
-    out = np.abs(x)
-    np.negative(out, out=out)
-    np.exp(out, out=out)
-    np.log1p(out, out=out)
-    out += rectify(x)
-    return out
+    return _shared(_softplus_block, np.empty(x.shape, x.dtype), x)
+
+
+def _logistic_block(out, x):
+    with np.errstate(over="ignore"):  # per thread: exp's overflow gives the limit 0
+        logistic(x, out=out)
 
 
 def sigmoid_values(x):
     """The sigmoid of an array: :func:`logistic` for floats, ``expit`` otherwise."""
     if x.dtype.kind != "f":
         return special.expit(x)
-    with np.errstate(over="ignore"):
-        return logistic(x)
+    return _shared(_logistic_block, np.empty(x.shape, x.dtype), x)
 
 
 def _times(grad, factor):
@@ -119,32 +145,47 @@ class ELU(Function):
     ``negative + alpha`` (``alpha * exp(x)``) otherwise, built from the boolean mask."""
 
     def forward(self, x, alpha=1.0, scale=1.0):
-        self.positive, self.alpha, self.scale = x > 0, alpha, scale
-        if x.dtype.kind == "f":
-            negative = np.clip(x, x.dtype.type(-np.inf), x.dtype.type(0))
+        self.alpha, self.scale = alpha, scale
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)  # integers: the float64 result
+        self.positive = np.empty(x.shape, dtype=bool)
+        negative = np.empty(x.shape, x.dtype)
+
+        def block(out, x, positive, negative):
+            np.greater(x, 0, out=positive)
+            np.clip(x, x.dtype.type(-np.inf), x.dtype.type(0), out=negative)
             np.expm1(negative, out=negative)
-        else:
-            negative = np.expm1(np.minimum(x, 0))
-        negative *= negative.dtype.type(alpha)
+            negative *= negative.dtype.type(alpha)
+            rectify(x, out=out)
+            out += negative
+            if scale != 1.0:
+                out *= out.dtype.type(scale)
+
+        out = _shared(block, np.empty(x.shape, x.dtype), x, self.positive, negative)
         self.save_for_backward(negative)
-        out = rectify(x) if x.dtype.kind == "f" else np.maximum(x, 0).astype(negative.dtype)
-        out += negative
-        if scale != 1.0:
-            out *= out.dtype.type(scale)
         return out
 
     def backward(self, grad):
         (negative,) = self.saved
-        # d/dx alpha (e^x - 1) = alpha e^x = negative + alpha; 1 where x > 0 (negative = 0
-        # there, so add 1 - alpha on the mask)
-        slope = negative + negative.dtype.type(self.alpha)
-        step = np.empty_like(slope)  # 1 - alpha where x > 0, else 0
-        np.copyto(step, self.positive)
-        step *= step.dtype.type(1.0 - self.alpha)
-        slope += step
-        if self.scale != 1.0:
-            slope *= slope.dtype.type(self.scale)
-        return (_times(grad, slope),)
+
+        def slope(out, negative, positive, grad=None):  # times grad when given
+            # d/dx alpha (e^x - 1) = alpha e^x = negative + alpha; 1 where x > 0 (negative =
+            # 0 there, so add 1 - alpha on the mask)
+            np.add(negative, out.dtype.type(self.alpha), out=out)
+            step = positive.astype(out.dtype)  # 1 - alpha where x > 0, else 0
+            step *= out.dtype.type(1.0 - self.alpha)
+            out += step
+            if self.scale != 1.0:
+                out *= out.dtype.type(self.scale)
+            if grad is not None:
+                np.multiply(out, grad, out=out)
+
+        if _same(negative, grad):
+            return (_shared(slope, np.empty(grad.shape, grad.dtype), negative, self.positive,
+                            grad),)
+        factor = np.empty(negative.shape, negative.dtype)
+        slope(factor, negative, self.positive)
+        return (_times(grad, factor),)
 
     def backward_graph(self, grad):
         # where x <= 0 the output is scale times the saved negative branch: as a tensor made
@@ -164,9 +205,10 @@ class GELU(Function):
     def forward(self, x, approximate=False):
         self.save_for_backward(x)
         self.approximate = approximate
+        if approximate and x.dtype.kind == "f":
+            return _shared(_gelu_tanh_block, np.empty(x.shape, x.dtype), x)
         if approximate:
-            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))  # x**3 is a slow pow
-            return (0.5 * x * (1 + np.tanh(inner))).astype(x.dtype)
+            return _gelu_tanh_block(None, x).astype(x.dtype)
         if x.dtype == np.float32:  # Phi by the fast float32 path (primitives/normal_cdf.py)
             out = gelu_float32(x)
             self.save_for_backward(x, out)  # the output is kept by the next layer anyway
@@ -175,11 +217,10 @@ class GELU(Function):
 
     def backward(self, grad):
         x = self.saved[0]
+        if self.approximate and _same(x, grad):
+            return (_shared(_gelu_tanh_grad_block, np.empty(x.shape, x.dtype), x, grad),)
         if self.approximate:
-            c = math.sqrt(2 / math.pi)
-            t = np.tanh(c * (x + 0.044715 * (x * x * x)))
-            # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
-            dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            dx = _gelu_tanh_grad_block(None, x)
         elif len(self.saved) == 2:  # float32: d/dx x Phi(x) = Phi(x) + x phi(x), Phi = y / x
             dx = gelu_derivative_from_output(*self.saved)
             dx *= grad
@@ -200,6 +241,25 @@ class GELU(Function):
         else:
             dx = NormalCDF.apply(x) + x * _normal_pdf(x)
         return (grad * dx,)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def _gelu_tanh_block(out, x):
+    """The tanh GELU of ``x`` into ``out`` (a new array when None)."""
+    inner = _SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))  # x**3 is a slow pow
+    return np.multiply(0.5 * x, 1 + np.tanh(inner), out=out)
+
+
+def _gelu_tanh_grad_block(out, x, grad=None):
+    """The tanh GELU's derivative at ``x``, times ``grad`` when given, into ``out``."""
+    t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x)))
+    # d/dx 0.5 x (1 + t) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
+    dx = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+    if grad is None:
+        return dx if out is None else np.copyto(out, dx)
+    return np.multiply(grad, dx, out=out)
 
 
 def _normal_pdf(x):
@@ -235,6 +295,8 @@ class Sigmoid(Function):
 
     def backward(self, grad):
         (out,) = self.saved
+        if _same(out, grad):
+            return (_shared(_sigmoid_grad_block, np.empty(out.shape, out.dtype), out, grad),)
         slope = np.subtract(1, out)
         slope *= out
         return (_times(grad, slope),)
@@ -244,21 +306,32 @@ class Sigmoid(Function):
         return (grad * out * (1 - out),)
 
 
+def _sigmoid_grad_block(dx, out, grad):
+    np.subtract(1, out, out=dx)
+    dx *= out
+    np.multiply(dx, grad, out=dx)
+
+
 class SiLU(Function):
     """x * sigmoid(x) (Keras's silu and swish) in one op: the sigmoid by :func:`logistic`,
     kept for backward, whose derivative ``s (1 + x (1 - s))`` takes four passes."""
 
     def forward(self, x):
-        s = sigmoid_values(x)
+        if x.dtype.kind != "f":
+            s = sigmoid_values(x)
+            self.save_for_backward(x, s)
+            return x * s
+        s = np.empty(x.shape, x.dtype)
+        out = _shared(_silu_block, np.empty(x.shape, x.dtype), x, s)
         self.save_for_backward(x, s)
-        return x * s
+        return out
 
     def backward(self, grad):
         x, s = self.saved
-        slope = np.subtract(1, s)
-        slope *= x
-        slope += 1
-        slope *= s
+        if _same(s, x, grad):
+            return (_shared(_silu_grad_block, np.empty(s.shape, s.dtype), s, x, grad),)
+        slope = np.empty(s.shape, s.dtype)
+        _silu_grad_block(slope, s, x)
         return (_times(grad, slope),)
 
     backward_graph = composed_backward_graph
@@ -268,6 +341,20 @@ class SiLU(Function):
 
     def composed(self, x):
         return x * Sigmoid.apply(x)
+
+
+def _silu_block(out, x, s):  # s = sigmoid(x), out = x s
+    _logistic_block(s, x)
+    np.multiply(x, s, out=out)
+
+
+def _silu_grad_block(slope, s, x, grad=None):  # s (1 + x (1 - s)), times grad when given
+    np.subtract(1, s, out=slope)
+    slope *= x
+    slope += 1
+    slope *= s
+    if grad is not None:
+        np.multiply(slope, grad, out=slope)
 
 
 class HardSigmoid(Function):
@@ -300,17 +387,28 @@ class Tanh(Function):
     """Hyperbolic tangent."""
 
     def forward(self, x):
-        out = np.tanh(x)
+        if x.dtype.kind == "f":
+            out = _shared(lambda o, a: np.tanh(a, out=o), np.empty(x.shape, x.dtype), x)
+        else:
+            out = np.tanh(x)
         self.save_for_backward(out)
         return out
 
     def backward(self, grad):
         (out,) = self.saved
+        if _same(out, grad):
+            return (_shared(_tanh_grad_block, np.empty(out.shape, out.dtype), out, grad),)
         return (grad * (1 - out * out),)
 
     def backward_graph(self, grad):
         out = self.graph_output(self.saved[0])
         return (grad * (1 - out * out),)
+
+
+def _tanh_grad_block(dx, out, grad):  # grad (1 - out^2)
+    np.multiply(out, out, out=dx)
+    np.subtract(1, dx, out=dx)
+    np.multiply(grad, dx, out=dx)
 
 
 class Softplus(Function):

@@ -196,17 +196,20 @@ def total(parts):
     return result
 
 
-def elementwise(fn, out, *operands):
+def elementwise(fn, out, *operands, min_bytes=None):
     """``fn(out, *operands)`` (which writes ``out`` in place), shared between threads in
     blocks of the flattened arrays; returns ``out``.
 
     Args:
         fn: called as ``fn(out_block, *operand_blocks)``; element by element, so any block
-            of the flat arrays gives that block of the result.
+            of the flat arrays gives that block of the result (and it may write its blocks
+            of the operands too: a second output).
         out: the C-contiguous array written.
         operands: arrays of ``out``'s size, C-contiguous (each cut like ``out``), or
             scalars and 0-d arrays (passed whole). Anything else (a broadcast row, a
             strided view) runs the whole call on this thread.
+        min_bytes: as :func:`map_blocks` (:data:`COMPUTE_BLOCK_BYTES` for a pass of
+            exponentials or other costly functions).
     """
     sized = [isinstance(a, np.ndarray) and a.ndim > 0 for a in operands]
     cut = [a.size == out.size and a.flags.c_contiguous for a, s in zip(operands, sized) if s]
@@ -220,7 +223,7 @@ def elementwise(fn, out, *operands):
         fn(flat_out[lo:hi], *(a[lo:hi] if s else a for a, s in zip(flats, sized)))
 
     widest = max([out.itemsize] + [a.itemsize for a, s in zip(operands, sized) if s])
-    for_blocks(block, flat_out.size, widest)
+    for_blocks(block, flat_out.size, widest, min_bytes=min_bytes)
     return out
 
 
