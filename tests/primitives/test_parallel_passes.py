@@ -411,3 +411,30 @@ def test_activations_shared_are_the_same_bits(name, size, dtype, seed):
         for a, b in zip(got, expected):
             assert a.dtype == b.dtype == dtype
             np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rows=st.integers(4, 200), length=st.integers(1, 40), lead=st.integers(1, 3),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_softmax_shared_by_rows_matches_one_thread(rows, length, lead, dtype, seed):
+    # blocks of rows on every core (their sums are GEMVs at one BLAS thread each; a block of
+    # few rows sums by NumPy's loop instead, so the last bits may differ)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        x0 = (rng.standard_normal((lead, rows, length)) * 30).astype(dtype)
+        weights = rng.standard_normal(x0.shape).astype(dtype)
+
+        def run():
+            x = Tensor(x0, requires_grad=True)
+            y = F.softmax(x)
+            (y * weights).sum().backward()
+            return y.data, x.grad
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs  # the pool ran
+        tolerance = 1e-6 if dtype == np.float32 else 1e-13
+        for a, b in zip(got, expected):
+            assert a.dtype == b.dtype == dtype
+            np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)

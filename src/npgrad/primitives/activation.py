@@ -433,25 +433,60 @@ class Softmax(Function):
     keeps_input_tensors = True  # the logits, for the losses (losses.probabilistic)
 
     def forward(self, x, axis=-1):
-        out = x - last_axis.axis_max(x, axis)  # one new array, the rest in place
-        np.exp(out, out=out)
-        out /= last_axis.axis_sum(out, axis)
-        self.save_for_backward(out)
         self.axis = axis
+        if _rows_shared(axis, x):  # the same steps on blocks of rows, on every core
+            out = np.empty(x.shape, x.dtype)
+            _by_rows(_softmax_rows, out, x)
+        else:
+            out = _softmax_rows(None, x, axis)
+        self.save_for_backward(out)
         return out
 
     def backward(self, grad):
         (out,) = self.saved
-        # dx = s * (g - sum(g * s)), in one new array
-        dx = grad * out
-        total = last_axis.axis_sum(dx, self.axis)
-        np.subtract(grad, total, out=dx)
-        dx *= out
-        return (dx,)
+        if _rows_shared(self.axis, out, grad):
+            return (_by_rows(_softmax_grad_rows, np.empty(out.shape, out.dtype), out, grad),)
+        return (_softmax_grad_rows(None, out, grad, self.axis),)
 
     def backward_graph(self, grad):
         out = self.graph_output(self.saved[0])
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+def _softmax_rows(out, x, axis=-1):
+    """``exp(x - max) / sum(exp(x - max))`` along ``axis`` into ``out`` (a new array when
+    None: ``x - max``, the rest in place)."""
+    out = np.subtract(x, last_axis.axis_max(x, axis), out=out)
+    np.exp(out, out=out)
+    out /= last_axis.axis_sum(out, axis)
+    return out
+
+
+def _softmax_grad_rows(dx, out, grad, axis=-1):
+    """``dx = s * (g - sum(g * s))`` along ``axis``, into ``dx`` (a new array when None)."""
+    dx = np.multiply(grad, out, out=dx)
+    total = last_axis.axis_sum(dx, axis)
+    np.subtract(grad, total, out=dx)
+    dx *= out
+    return dx
+
+
+def _rows_shared(axis, *arrays):
+    """Whether a pass along ``axis`` over ``arrays`` can be shared by blocks of rows: the
+    last axis of C-contiguous float arrays of one shape and dtype."""
+    return (_same(*arrays) and arrays[0].ndim > 0 and isinstance(axis, (int, np.integer))
+            and axis in (-1, arrays[0].ndim - 1) and all(a.flags.c_contiguous for a in arrays))
+
+
+def _by_rows(fn, out, *arrays):
+    """``fn(out_rows, *rows)`` on blocks of the last axis's rows, shared between threads
+    (BLAS at one thread inside: the row sums are GEMVs); returns ``out``."""
+    length = out.shape[-1]
+    flat_out, flats = out.reshape(-1, length), [a.reshape(-1, length) for a in arrays]
+    _parallel.for_blocks(lambda lo, hi: fn(flat_out[lo:hi], *(a[lo:hi] for a in flats)),
+                         flat_out.shape[0], flat_out[0].nbytes, blas=True,
+                         min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+    return out
 
 
 class LogSoftmax(Function):
