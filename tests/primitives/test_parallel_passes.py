@@ -384,6 +384,7 @@ _ACTIVATIONS = {
     "sigmoid": F.sigmoid, "silu": F.silu, "tanh": F.tanh, "softplus": F.softplus,
     "elu": lambda x: F.elu(x, alpha=0.7), "selu": F.selu,
     "gelu_tanh": lambda x: F.gelu(x, approximate=True), "mish": activation_extra.mish,
+    "leaky_relu": lambda x: F.leaky_relu(x, negative_slope=0.3),
 }
 
 

@@ -52,19 +52,36 @@ class LeakyReLU(Function):
     def forward(self, x, negative_slope=0.2):
         slope = x.dtype.type(negative_slope)
         self.slope = negative_slope
+        if 0 <= negative_slope <= 1 and x.dtype.kind == "f":
+            factor = np.empty(x.shape, x.dtype) if self.needs_input_grad[0] else None
+
+            def block(out, x, factor=None):  # shared between threads (parallel.py)
+                np.multiply(x, slope, out=out)
+                np.maximum(out, x, out=out)
+                if factor is not None:
+                    # 1 where x > 0, else slope: a clip with scalar bounds (NumPy's
+                    # vectorized loop; np.maximum with a scalar is not)
+                    np.greater(x, 0, out=factor)
+                    np.clip(factor, slope, x.dtype.type(np.inf), out=factor)
+
+            operands = (x,) if factor is None else (x, factor)
+            out = _parallel.elementwise(block, np.empty(x.shape, x.dtype), *operands)
+            self.factor = factor
+            return out
         if 0 <= negative_slope <= 1:
             out = x * slope
             np.maximum(out, x, out=out)
             if self.needs_input_grad[0]:
-                factor = (x > 0).astype(x.dtype)
-                # 1 where x > 0, else slope: a clip with scalar bounds (NumPy's vectorized
-                # loop; np.maximum with a scalar is not)
-                self.factor = np.clip(factor, slope, x.dtype.type(np.inf), out=factor)
+                self.factor = np.clip((x > 0).astype(out.dtype), out.dtype.type(slope),
+                                      out.dtype.type(np.inf))
             return out
         self.positive = x > 0
         return np.where(self.positive, x, x * slope)
 
     def backward(self, grad):
+        if 0 <= self.slope <= 1 and _same(self.factor, grad):
+            return (_parallel.elementwise(lambda o, f, g: np.multiply(g, f, out=o),
+                                          np.empty(grad.shape, grad.dtype), self.factor, grad),)
         if 0 <= self.slope <= 1:
             return (grad * self.factor,)
         return (np.where(self.positive, grad, grad * grad.dtype.type(self.slope)),)
