@@ -42,6 +42,9 @@ from npgrad.primitives import workspace as _workspace
 MIN_CHANNELS, MAX_CHANNELS = 8, 32  # taps win inside these bounds (see the module text)
 MAX_ROW_CHANNELS = 256  # and up to this width for one-row kernels (1-D convolutions)
 _WINDOW_BYTES = 8 * 2**20  # the kernel gradient's width-im2col windows, per block of rows
+#: kernel gradients of at most this many values per kernel row (KW*C*F) split their rows
+#: between threads (see tap_kernel_grad)
+_SPLIT_OUTPUT = 1024
 
 
 def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=False):
@@ -119,7 +122,11 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     GEMMs this function used to run on one thread took 1.0-1.28x the time of im2col's 2 MB
     blocks for 8- to 32-channel layers, so :func:`use_taps` sends the one-thread kernel
     gradient to im2col; at two threads this route took 0.35-0.9x im2col's time at 8-16
-    channels.
+    channels. A kernel row's output of at most :data:`_SPLIT_OUTPUT` values (16 -> 16
+    channels: 48 x 16) OpenBLAS still splits badly (each thread packs the whole long
+    operand): there the grid's rows are split between threads instead (2-core EPYC, Zen 1,
+    batch 64 at 32x32, 16 -> 16 channels 12.7 -> 8.9 ms, 8 -> 16 9.6 -> 7.2; 32 -> 32
+    channels at 16x16 gain nothing, 8.8 either way).
 
     Args:
         x: (N, H, W, C) input of the correlation, unpadded.
@@ -139,23 +146,38 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     grid = _workspace.zero_padded(grad, (0, hp - oh), (0, wp - ow), name=_workspace.TEMP)
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
     pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
-    out = np.empty((kh, kw, c, f), dtype=x.dtype)
-    # in blocks of rows whose windows take about _WINDOW_BYTES: the windows of a whole
-    # batch would be a scratch buffer of KW times the padded image (28 MB for 32 channels
-    # at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)
+    geometry = (kh, kw, dh, dw, wp)
+    if kw * c * f <= _SPLIT_OUTPUT and _parallel.threads() > 1:
+        # a (KW*C, F) output too small for OpenBLAS to split well: the grid's rows are split
+        # instead, each block's products at one BLAS thread, the parts added in block order
+        parts = _parallel.map_blocks(
+            lambda lo, hi: _kernel_rows(pixels, grads, geometry, lo, hi), rows,
+            kw * c * pixels.itemsize, blas=True, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+        return _parallel.total(parts).reshape(kh, kw, c, f)
+    return _kernel_rows(pixels, grads, geometry, 0, rows).reshape(kh, kw, c, f)
+
+
+def _kernel_rows(pixels, grads, geometry, lo, hi):
+    """:func:`tap_kernel_grad`'s sum over the grid rows ``lo`` to ``hi``: a fresh
+    (KH, KW*C, F) array, by blocks of rows whose windows take about ``_WINDOW_BYTES`` (the
+    windows of a whole batch would be a scratch buffer of KW times the padded image: 28 MB
+    for 32 channels at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)."""
+    kh, kw, dh, dw, wp = geometry
+    c, f = pixels.shape[1], grads.shape[1]
     span = (kh - 1) * dh * wp  # the rows kernel row i reads past the block: i*dh*wp
     block = max(1, _WINDOW_BYTES // (kw * c * pixels.itemsize) - span)
-    part = np.empty((kh, kw * c, f), dtype=out.dtype)
-    for first in range(0, rows, block):
-        size = min(block, rows - first)
+    out = np.empty((kh, kw * c, f), dtype=pixels.dtype)
+    part = np.empty_like(out) if hi - lo > block else None
+    for first in range(lo, hi, block):
+        size = min(block, hi - first)
         taps_w = _row_windows(pixels[first:], kw, dw, size + span)
-        target = out.reshape(kh, kw * c, f) if first == 0 else part
+        target = out if first == lo else part
         for i in range(kh):
             start = i * dh * wp
             np.matmul(taps_w[start : start + size].T, grads[first : first + size],
                       out=target[i])
-        if first:
-            out.reshape(kh, kw * c, f)[...] += part
+        if first != lo:
+            out += part
     return out
 
 
