@@ -314,19 +314,19 @@ class Sigmoid(Function):
         (out,) = self.saved
         if _same(out, grad):
             return (_shared(_sigmoid_grad_block, np.empty(out.shape, out.dtype), out, grad),)
-        slope = np.subtract(1, out)
-        slope *= out
-        return (_times(grad, slope),)
+        return (_times(grad, _sigmoid_grad_block(np.empty(out.shape, out.dtype), out)),)
 
     def backward_graph(self, grad):
         out = self.graph_output(self.saved[0])
         return (grad * out * (1 - out),)
 
 
-def _sigmoid_grad_block(dx, out, grad):
+def _sigmoid_grad_block(dx, out, grad=None):  # out (1 - out), times grad when given
     np.subtract(1, out, out=dx)
     dx *= out
-    np.multiply(dx, grad, out=dx)
+    if grad is not None:
+        np.multiply(dx, grad, out=dx)
+    return dx
 
 
 class SiLU(Function):
