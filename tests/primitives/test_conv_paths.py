@@ -157,9 +157,10 @@ def test_blocks_of_samples_equal_the_composition(monkeypatch, kernel_hw, strides
                                                  dilation):
     # im2col + GEMM run over blocks of samples when the columns are large: force one sample
     # per block (and a last, smaller block) on a small batch
-    from npgrad.primitives import blas_pools, conv
+    from npgrad.primitives import blas_pools, conv_blocks
 
-    monkeypatch.setattr(conv, "_CHUNK_BYTES", 20000)  # 3x3: blocks of 2, 2, 1 per BLAS thread
+    # 3x3: blocks of 2, 2, 1 (one BLAS thread: the calling thread's blocks, conv_blocks.py)
+    monkeypatch.setattr(conv_blocks, "CHUNK_BYTES", 20000)
     monkeypatch.setattr(blas_pools, "get_threads", lambda: 1)
     rng = np.random.default_rng(7)
     x, kernel = rng.standard_normal((5, 7, 6, 3)), rng.standard_normal(kernel_hw + (3, 4))

@@ -4,8 +4,11 @@ conv2d runs a stride-1 correlation with 8 to 32 input channels and at most 32 ou
 channels as one accumulated GEMM per kernel tap over the padded image (primitives/conv_taps.py),
 in the forward, the input gradient (a correlation with the flipped kernel) and, with several
 BLAS threads, the kernel gradient (one GEMM per kernel row over width-im2col windows).
-These tests check that the path is taken for such layers and that its values and gradients
-equal the convolution written from autograd primitives.
+Where npgrad's pool of threads shares the passes (several threads, ``NPGRAD_PARALLEL`` not
+0), 2-D kernels take im2col's shared blocks instead (primitives/conv_blocks.py): the tests
+of the route itself turn the pool off (:func:`no_pool`). These tests check that the path is
+taken for such layers and that its values and gradients equal the convolution written from
+autograd primitives.
 """
 
 import contextlib
@@ -18,7 +21,7 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.primitives import conv, conv_taps
+from npgrad.primitives import conv, conv_blocks, conv_taps
 from tests.primitives.test_conv_paths import _values_and_grads, composed_conv2d
 
 
@@ -40,6 +43,13 @@ def tap_calls(monkeypatch):
     monkeypatch.setattr(conv, "tap_correlation", spy)
     monkeypatch.setattr(conv, "tap_kernel_grad", kernel_spy)
     return calls
+
+
+@pytest.fixture
+def no_pool(monkeypatch):
+    """npgrad's pool off: several BLAS threads keep the tap routes (with the pool on, 2-D
+    kernels take conv_blocks.py's shared blocks)."""
+    monkeypatch.setenv("NPGRAD_PARALLEL", "0")
 
 
 @st.composite
@@ -73,15 +83,18 @@ def blas_threads(count):
         npgrad.utils.set_num_threads(previous)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads,pool", [(1, "1"), (2, "0"), (2, "1")])
 @settings(max_examples=40, deadline=None)
 @given(setup=narrow_setups(), seed=st.integers(0, 2**32 - 1))
-def test_tap_path_equals_the_composition(threads, setup, seed):
-    with blas_threads(threads):
+def test_tap_path_equals_the_composition(threads, pool, setup, seed):
+    # one thread; two BLAS threads alone (the tap kernel rows); two with the pool (2-D
+    # kernels through conv_blocks.py, one-row kernels still through the taps)
+    with blas_threads(threads), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NPGRAD_PARALLEL", pool)
         _check_tap_path_equals_the_composition(setup, seed)
 
 
-def test_only_several_threads_take_kernel_rows_for_the_kernel_gradient(tap_calls):
+def test_only_several_threads_take_kernel_rows_for_the_kernel_gradient(tap_calls, no_pool):
     # on one thread the kernel gradient is im2col's (its blocks of samples win there); on
     # several, one GEMM per kernel row over width-im2col windows; both pinned by the test above
     if npgrad.utils.get_num_threads() is None:
@@ -130,7 +143,7 @@ def _check_tap_path_equals_the_composition(setup, seed):
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
-def test_narrow_layers_take_the_tap_path_forward_and_backward(tap_calls):
+def test_narrow_layers_take_the_tap_path_forward_and_backward(tap_calls, no_pool):
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 9, 7, 16)), requires_grad=True)
     kernel = Tensor(rng.standard_normal((3, 3, 16, 12)), requires_grad=True)
@@ -215,7 +228,8 @@ def test_float32_matches_im2col_and_leaves_no_scratch_view():
     kernel = rng.standard_normal((3, 3, 16, 8)).astype(np.float32)
     pads = ((1, 1), (1, 1))
     out = conv_taps.tap_correlation(x, kernel, pads)
-    ref = conv._columns_times(x, kernel.reshape(-1, 8), (3, 3), (11, 10), (1, 1), (1, 1), pads)
+    ref = conv_blocks.columns_times(x, kernel.reshape(-1, 8), (3, 3), (11, 10), (1, 1), (1, 1),
+                                    pads)
     assert out.dtype == np.float32 and out.flags.c_contiguous and out.flags.owndata
     np.testing.assert_allclose(out, ref.reshape(out.shape), rtol=1e-5, atol=1e-4)
     snapshot = out.copy()
@@ -243,7 +257,7 @@ def test_strided_input_gradient_of_narrow_layers_equals_the_composition(seed, st
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
-def test_a_strided_narrow_layer_takes_the_tap_path_in_its_input_gradient(tap_calls):
+def test_a_strided_narrow_layer_takes_the_tap_path_in_its_input_gradient(tap_calls, no_pool):
     rng = np.random.default_rng(2)
     x = Tensor(rng.standard_normal((2, 8, 8, 16)), requires_grad=True)
     kernel = Tensor(rng.standard_normal((3, 3, 16, 32)), requires_grad=True)

@@ -439,27 +439,3 @@ def test_softmax_shared_by_rows_matches_one_thread(rows, length, lead, dtype, se
         for a, b in zip(got, expected):
             assert a.dtype == b.dtype == dtype
             np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
-
-
-@settings(max_examples=15, deadline=None)
-@given(n=st.integers(1, 3), h=st.integers(3, 9), w=st.integers(3, 9), c=st.integers(1, 8),
-       f=st.integers(1, 8), kernel=st.sampled_from([(3, 3), (2, 3), (3, 1)]),
-       seed=st.integers(0, 2**16))
-def test_narrow_kernel_gradient_split_by_rows_matches_one_thread(n, h, w, c, f, kernel, seed):
-    # a (KW*C, F) output this small is summed over blocks of the grid's rows, one BLAS
-    # thread per block, the parts added in order
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
-        rng = np.random.default_rng(seed)
-        x = rng.standard_normal((n, h, w, c))
-        pads = ((1, 1), (kernel[1] // 2, kernel[1] - 1 - kernel[1] // 2))
-        oh = h + 2 - kernel[0] + 1
-        ow = w + sum(pads[1]) - kernel[1] + 1
-        grad = rng.standard_normal((n, oh, ow, f))
-        got = conv_taps.tap_kernel_grad(x, grad, kernel, pads)
-        assert jobs  # split between threads
-        expected = _alone(lambda: conv_taps.tap_kernel_grad(x, grad, kernel, pads), monkeypatch)
-        reference = conv._columns_t_times(x, grad.reshape(-1, f), kernel, (oh, ow), (1, 1),
-                                          (1, 1), pads).reshape(kernel + (c, f))  # im2col's
-    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(got, reference, rtol=1e-12, atol=1e-12)

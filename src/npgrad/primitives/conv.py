@@ -17,10 +17,10 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
-from npgrad.primitives import blas_pools as _blas_pools
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import workspace as _workspace
+from npgrad.primitives.conv_blocks import columns_t_times, columns_times
 from npgrad.primitives.conv_narrow import narrow_correlation, narrow_kernel_grad, use_narrow
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
@@ -171,49 +171,6 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
     return cols
 
 
-#: columns made and multiplied per block of samples, per thread of NumPy's BLAS pool
-_CHUNK_BYTES = 2 * 2**20
-
-
-def _sample_blocks(n, column_bytes_per_sample):
-    """Slices of the batch whose columns take about ``_CHUNK_BYTES`` per BLAS thread (at least
-    one sample): im2col and its GEMM run block by block, so the columns are still in cache
-    when the GEMM reads them and the scratch buffer stays a few MB instead of KH*KW times
-    the input. On a 2-core AMD EPYC (Zen 4), batch 64, 3x3 kernels, the forward and kernel
-    gradient of 16- to 64-channel layers took 0.65-0.9x the time at one thread with 2 MB
-    blocks rather than 8 MB, and about 0.9x at two threads with 4 MB."""
-    budget = _CHUNK_BYTES * (_blas_pools.get_threads() or 1)
-    per = max(1, budget // max(int(column_bytes_per_sample), 1))
-    return [slice(i, min(i + per, n)) for i in range(0, n, per)]
-
-
-def _columns_times(x, matrix, kernel_hw, out_hw, strides, dilation, pads):
-    """``im2col(x) @ matrix`` block by block over the samples: (N*OH*OW, matrix columns)."""
-    n, c = x.shape[0], x.shape[-1]
-    (kh, kw), (oh, ow) = kernel_hw, out_hw
-    if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):
-        return _columns(x, kernel_hw, out_hw, strides, dilation, pads) @ matrix
-    out = np.empty((n * oh * ow, matrix.shape[1]), dtype=np.result_type(x, matrix))
-    rows = oh * ow
-    for block in _sample_blocks(n, rows * kh * kw * c * x.dtype.itemsize):
-        cols = _columns(x[block], kernel_hw, out_hw, strides, dilation, pads)
-        np.matmul(cols, matrix, out=out[block.start * rows : block.stop * rows])
-    return out
-
-
-def _columns_t_times(x, g2, kernel_hw, out_hw, strides, dilation, pads):
-    """``im2col(x)^T @ g2`` (the kernel gradient), summed block by block over the samples."""
-    n, c = x.shape[0], x.shape[-1]
-    (kh, kw), (oh, ow) = kernel_hw, out_hw
-    rows = oh * ow
-    total = None
-    for block in _sample_blocks(n, rows * kh * kw * c * x.dtype.itemsize):
-        cols = _columns(x[block], kernel_hw, out_hw, strides, dilation, pads)
-        part = cols.T @ g2[block.start * rows : block.stop * rows]
-        total = part if total is None else np.add(total, part, out=total)
-    return total
-
-
 def _flipped_kernel(kernel):
     """(KH, KW, C, F) -> (KH*KW*F, C): the kernel rotated by 180 degrees with its channel
     axes swapped, the kernel of a stride-1 convolution's input gradient."""
@@ -224,14 +181,16 @@ def _flipped_kernel(kernel):
 def correlate(x, kernel, out_hw, strides, dilation, pads):
     """The product of conv2d's forward, a fresh (N*OH*OW, F) array: through the narrow side
     for a few output channels (:func:`conv_narrow.narrow_correlation`), one GEMM per tap for
-    narrow stride-1 layers (:func:`conv_taps.tap_correlation`), else im2col(x) @ kernel,
-    (N*OH*OW, KH*KW*C) @ (KH*KW*C, F), block by block over the samples."""
+    narrow stride-1 layers on one thread and for 1-D kernels
+    (:func:`conv_taps.tap_correlation`), else im2col(x) @ kernel, (N*OH*OW, KH*KW*C) @
+    (KH*KW*C, F), block by block over the samples (each thread its own blocks when the pool
+    shares passes: :mod:`conv_blocks`)."""
     kh, kw, c, f = kernel.shape
     if use_narrow((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
         return narrow_correlation(x, kernel, pads, dilation).reshape(-1, f)
     if use_taps((x.dtype, kernel.dtype), c, f, (kh, kw), strides):
         return tap_correlation(x, kernel, pads, dilation).reshape(-1, f)
-    return _columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), out_hw, strides, dilation,
+    return columns_times(x, kernel.reshape(kh * kw * c, f), (kh, kw), out_hw, strides, dilation,
                           pads)
 
 
@@ -245,7 +204,7 @@ def kernel_grad(x, grad, kernel_hw, strides, dilation, pads):
         return narrow_kernel_grad(x, grad, kernel_hw, pads, dilation)
     if use_taps((x.dtype, grad.dtype), c, f, kernel_hw, strides, kernel_grad=True):
         return tap_kernel_grad(x, grad, kernel_hw, pads, dilation)
-    dw = _columns_t_times(x, grad.reshape(-1, f), kernel_hw, grad.shape[1:3], strides, dilation,
+    dw = columns_t_times(x, grad.reshape(-1, f), kernel_hw, grad.shape[1:3], strides, dilation,
                           pads)
     return dw.reshape(kh, kw, c, f)
 
@@ -276,7 +235,7 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
             # the same correlation, one accumulated GEMM per tap (narrow layers)
             return tap_correlation(grad, kernel[::-1, ::-1].transpose(0, 1, 3, 2), gpads, dilation)
         # im2col(padded grad) @ flipped kernel: (N*H*W, KH*KW*F) @ (KH*KW*F, C)
-        dx = _columns_times(grad, _flipped_kernel(kernel), (kh, kw), (h, w), (1, 1), dilation,
+        dx = columns_times(grad, _flipped_kernel(kernel), (kh, kw), (h, w), (1, 1), dilation,
                             gpads)
         return dx.reshape(n, h, w, c)
     g2 = grad.reshape(n * oh * ow, f)  # (N*OH*OW, F)
@@ -340,9 +299,9 @@ def _strided_adjoint(x, kernel_map, padded_hw, strides):
             if use_taps((x.dtype, kernel_map.dtype), c_in, c_out, (taps_h, taps_w), (1, 1)):
                 target[...] = tap_correlation(x, sub, pads)  # narrow: one GEMM per tap
                 continue
-            cols = _columns(x, (taps_h, taps_w), (rows, cols_out), (1, 1), (1, 1), pads)
-            target[...] = (cols @ sub.reshape(taps_h * taps_w * c_in, c_out)).reshape(
-                n, rows, cols_out, c_out)
+            matrix = np.ascontiguousarray(sub).reshape(taps_h * taps_w * c_in, c_out)
+            target[...] = columns_times(x, matrix, (taps_h, taps_w), (rows, cols_out), (1, 1),
+                                        (1, 1), pads).reshape(n, rows, cols_out, c_out)
     return out
 
 

@@ -42,9 +42,6 @@ from npgrad.primitives import workspace as _workspace
 MIN_CHANNELS, MAX_CHANNELS = 8, 32  # taps win inside these bounds (see the module text)
 MAX_ROW_CHANNELS = 256  # and up to this width for one-row kernels (1-D convolutions)
 _WINDOW_BYTES = 8 * 2**20  # the kernel gradient's width-im2col windows, per block of rows
-#: kernel gradients of at most this many values per kernel row (KW*C*F) split their rows
-#: between threads (see tap_kernel_grad)
-_SPLIT_OUTPUT = 1024
 
 
 def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=False):
@@ -69,6 +66,11 @@ def use_taps(dtypes, in_channels, out_channels, kernel_hw, strides, kernel_grad=
         return False
     if kernel_hw[0] == 1:  # one row: few dropped grid rows at any width (see the module text)
         return not kernel_grad and max(in_channels, out_channels) <= MAX_ROW_CHANNELS
+    if _parallel.threads() > 1:
+        # several threads: im2col's blocks shared between the threads win at every width
+        # (conv_blocks.py); a 2-core Xeon, batch 64 at 32x32, 8 -> 8 channels forward 3.1 ->
+        # 2.1 ms, 16 -> 32 kernel gradient 8.4 -> 4.8
+        return False
     if kernel_grad and (kernel_hw[1] == 1 or (_blas_pools.get_threads() or 1) == 1):
         return False
     return in_channels <= MAX_CHANNELS and out_channels <= MAX_CHANNELS
@@ -122,11 +124,9 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     GEMMs this function used to run on one thread took 1.0-1.28x the time of im2col's 2 MB
     blocks for 8- to 32-channel layers, so :func:`use_taps` sends the one-thread kernel
     gradient to im2col; at two threads this route took 0.35-0.9x im2col's time at 8-16
-    channels. A kernel row's output of at most :data:`_SPLIT_OUTPUT` values (16 -> 16
-    channels: 48 x 16) OpenBLAS still splits badly (each thread packs the whole long
-    operand): there the grid's rows are split between threads instead (2-core EPYC, Zen 1,
-    batch 64 at 32x32, 16 -> 16 channels 12.7 -> 8.9 ms, 8 -> 16 9.6 -> 7.2; 32 -> 32
-    channels at 16x16 gain nothing, 8.8 either way).
+    channels. Where npgrad's pool shares passes (the default with several threads), im2col's
+    blocks shared between the threads win instead (:mod:`conv_blocks`): this route serves
+    several BLAS threads with ``NPGRAD_PARALLEL=0``.
 
     Args:
         x: (N, H, W, C) input of the correlation, unpadded.
@@ -146,15 +146,7 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     grid = _workspace.zero_padded(grad, (0, hp - oh), (0, wp - ow), name=_workspace.TEMP)
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
     pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
-    geometry = (kh, kw, dh, dw, wp)
-    if kw * c * f <= _SPLIT_OUTPUT and _parallel.threads() > 1:
-        # a (KW*C, F) output too small for OpenBLAS to split well: the grid's rows are split
-        # instead, each block's products at one BLAS thread, the parts added in block order
-        parts = _parallel.map_blocks(
-            lambda lo, hi: _kernel_rows(pixels, grads, geometry, lo, hi), rows,
-            kw * c * pixels.itemsize, blas=True, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
-        return _parallel.total(parts).reshape(kh, kw, c, f)
-    return _kernel_rows(pixels, grads, geometry, 0, rows).reshape(kh, kw, c, f)
+    return _kernel_rows(pixels, grads, (kh, kw, dh, dw, wp), 0, rows).reshape(kh, kw, c, f)
 
 
 def _kernel_rows(pixels, grads, geometry, lo, hi):
