@@ -2,6 +2,7 @@
 rules, and every op that uses it pinned to the same op on one thread."""
 
 import os
+import queue
 import threading
 
 import numpy as np
@@ -75,6 +76,40 @@ def test_a_worker_takes_blocks(shared):
 
     parallel.for_blocks(block, 1000, 8)
     assert len(set(seen)) == 2
+
+
+def test_the_caller_does_not_wait_for_a_worker_that_took_no_block(shared, monkeypatch):
+    # a worker that has not woken by the time the caller took every block runs nothing
+    # (here it never wakes: its inbox is not served), and the caller returns at once
+    unserved = [queue.SimpleQueue()]
+    monkeypatch.setattr(parallel, "_workers", lambda count: unserved[:count])
+    results = []
+    caller = threading.Thread(
+        target=lambda: results.append(parallel.map_blocks(lambda lo, hi: (lo, hi), 100, 8)))
+    caller.start()
+    caller.join(10)
+    assert results == [[(0, 25), (25, 50), (50, 75), (75, 100)]]
+    job = unserved[0].get_nowait()
+    job.work()  # the worker wakes late: the job is closed, nothing runs again
+    assert job.results == results[0] and job.running == 0
+
+
+def test_the_caller_waits_for_the_blocks_a_worker_is_running(shared):
+    started, finish = threading.Event(), threading.Event()
+    main = threading.get_ident()
+
+    def block(lo, hi):
+        if threading.get_ident() != main:  # the worker's block ends well after the caller's
+            started.set()
+            finish.wait(10)
+            return "worker"
+        if lo == 0:  # the caller's first block lets the worker take one, then times its end
+            assert started.wait(10)
+            threading.Timer(0.05, finish.set).start()
+        return "caller"
+
+    results = parallel.map_blocks(block, 100, 8)
+    assert finish.is_set() and "worker" in results and None not in results
 
 
 def test_one_block_on_one_thread_off_and_inside_a_block(shared, monkeypatch):

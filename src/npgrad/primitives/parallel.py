@@ -36,7 +36,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import queue
 import threading
@@ -85,24 +84,55 @@ def block_bounds(n, row_bytes, parts, min_bytes=None):
 
 
 class _Job:
-    """One call's blocks, taken in order by whichever thread is free."""
+    """One call's blocks, taken in order by whichever thread is free.
+
+    The caller takes blocks too and, once none is left, waits only for the blocks a worker
+    is still running: a worker that wakes after the caller took every block finds the job
+    closed and runs nothing (waking a sleeping worker and handing Python's lock back costs
+    tens of microseconds, more than a small pass takes), so a pass too small to share is
+    not held up by the worker it woke.
+    """
 
     def __init__(self, fn, bounds):
         self.fn, self.bounds = fn, bounds
         self.results = [None] * len(bounds)
-        self.next = itertools.count()  # next() is atomic under the GIL
         self.errors = []
         self.finished = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.next = self.running = 0  # the next block to take; blocks being run
+        self.closed = self.waiting = False
+
+    def _take(self):
+        with self.lock:
+            if self.closed or self.errors or self.next >= len(self.bounds):
+                return None
+            self.next += 1
+            self.running += 1
+            return self.next - 1
+
+    def _done(self):
+        with self.lock:
+            self.running -= 1
+            wake = self.waiting and self.running == 0
+        if wake:
+            self.finished.put(True)
 
     def work(self):
-        for index in self.next:
-            if index >= len(self.bounds) or self.errors:
-                return
+        while (index := self._take()) is not None:
             try:
                 self.results[index] = self.fn(*self.bounds[index])
             except BaseException as error:  # handed to the caller, who raises it
                 self.errors.append(error)
-                return
+            finally:
+                self._done()
+
+    def close(self):
+        """No more blocks start; returns once the running ones have finished."""
+        with self.lock:
+            self.closed = True
+            self.waiting = self.running > 0
+        if self.waiting:
+            self.finished.get()
 
 
 def _serve(inbox):
@@ -111,10 +141,7 @@ def _serve(inbox):
         job = inbox.get()
         if job is None:
             return
-        try:
-            job.work()
-        finally:
-            job.finished.put(True)
+        job.work()
 
 
 def _workers(count):
@@ -173,8 +200,7 @@ def map_blocks(fn, n, row_bytes, blas=False, min_bytes=None):
                 job.work()
             finally:
                 _local.inside = False
-                for _ in helpers:
-                    job.finished.get()
+                job.close()
     finally:
         lock.release()
     if job.errors:
