@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.primitives.conv import col2im, _im2col, _transpose_output_length, window_geometry
+from npgrad.primitives.conv import _im2col, _transpose_output_length, window_geometry
+from npgrad.primitives.conv_blocks import products_col2im
 
 
 # ------------------------------------------------------------------ naive references
@@ -82,6 +83,7 @@ def test_conv2d_same_even_kernel_pads_more_after():
 
 @given(conv_setups(), st.integers(0, 2**32 - 1))
 def test_col2im_is_the_adjoint_of_im2col(setup, seed):
+    # the per-tap products added back (products_col2im) are the adjoint of im2col @ kernel
     x, kernel, _, kwargs = setup
     kh, kw = kernel.shape[:2]
     strides, dilation = kwargs["strides"], kwargs["dilation_rate"]
@@ -93,11 +95,11 @@ def test_col2im_is_the_adjoint_of_im2col(setup, seed):
     x = np.pad(x, ((0, 0), pads_h, pads_w, (0, 0)))
     n, h, w, c = x.shape
     cols = _im2col(x, (kh, kw), (oh, ow), strides, dilation)  # (N*OH*OW, KH*KW*C)
-    y = np.random.default_rng(seed).standard_normal(cols.shape)
-    taps = y.reshape(n, oh, ow, kh, kw, c).transpose(3, 4, 0, 1, 2, 5)  # tap-major
-    back = col2im(taps, (h, w), strides, dilation)
+    y = cols @ kernel.reshape(kh * kw * c, -1)  # (N*OH*OW, F)
+    g = np.random.default_rng(seed).standard_normal(y.shape)
+    back = products_col2im(g.reshape(n, oh, ow, -1), kernel, (h, w), strides, dilation)
     assert back.shape == x.shape
-    np.testing.assert_allclose(np.sum(cols * y), np.sum(x * back), rtol=1e-10)
+    np.testing.assert_allclose(np.sum(y * g), np.sum(x * back), rtol=1e-10)
 
 
 def test_im2col_single_and_multi_channel_paths_agree():

@@ -22,6 +22,7 @@ def _shared(monkeypatch, block_bytes):
     monkeypatch.setattr(parallel, "threads", lambda: 2)
     monkeypatch.setattr(parallel, "COMPUTE_BLOCK_BYTES", 8)
     monkeypatch.setattr(conv_blocks, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(conv_blocks, "PRODUCT_BYTES", block_bytes)
     jobs = []
     original = parallel._Job
 
@@ -119,3 +120,32 @@ def test_one_channel_and_one_thread_keep_their_routes(monkeypatch):
     assert not conv_blocks.use_blocks(np.zeros((2, 5, 5, 1)))  # conv.py's one-channel copy
     monkeypatch.setattr(parallel, "threads", lambda: 1)
     assert not conv_blocks.use_blocks(np.zeros((2, 5, 5, 3)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), c=st.integers(1, 12), f=st.integers(1, 12),
+       kernel=st.integers(1, 4), strides=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same"]), block_bytes=st.sampled_from([1, 2**20]))
+def test_shared_transposed_convolution_equals_one_thread(seed, c, f, kernel, strides, padding,
+                                                          block_bytes):
+    # the forward adds each tap's products back by blocks of samples on both threads; on
+    # one thread it takes the sub-pixel classes (c <= f) or the same products
+    rng = np.random.default_rng(seed)
+    x0 = rng.standard_normal((3, 4, 5, c))
+    k0 = rng.standard_normal((kernel, kernel, f, c))
+
+    def run():
+        x, k = Tensor(x0, requires_grad=True), Tensor(k0, requires_grad=True)
+        y = F.conv2d_transpose(x, k, strides=strides, padding=padding)
+        (y * np.cos(np.arange(y.data.size)).reshape(y.shape)).sum().backward()
+        return y.data, x.grad, k.grad
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NPGRAD_PARALLEL", "0")
+        expected = run()
+    with pytest.MonkeyPatch.context() as patch:
+        jobs = _shared(patch, block_bytes)
+        got = run()
+    assert jobs or strides == 1
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-10)

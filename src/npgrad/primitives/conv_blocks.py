@@ -40,6 +40,12 @@ from npgrad.primitives import workspace as _workspace
 
 #: the columns one thread copies and multiplies at a time (its cache, not the whole batch)
 BLOCK_BYTES = 2**20
+#: the products one thread makes and adds back at a time in :func:`products_col2im`: their
+#: GEMM's inner dimension is short (the output channels), and larger blocks amortize
+#: OpenBLAS's packing of its wide right operand (2-core Xeon, two threads, batch 64: the
+#: input gradient of a 16 -> 32 3x3 stride-2 conv at 32x32 3.0 ms with 1 MB, 2.5 with 4 MB;
+#: a 128 -> 64 4x4 stride-2 transposed conv at 7x7 5.9 and 5.0)
+PRODUCT_BYTES = 4 * 2**20
 #: on one thread: the columns made and multiplied at a time, per thread of NumPy's BLAS pool
 #: (on a 2-core Zen 4 EPYC, batch 64, 3x3 kernels, the forward and kernel gradient of 16- to
 #: 64-channel layers took 0.65-0.9x the time at one thread with 2 MB rather than 8 MB, and
@@ -99,14 +105,22 @@ def _columns(piece):
 
 
 def _map(fn, windows):
-    """``[fn(lo, hi, piece_bytes)]`` over blocks of samples: shared between the pool's threads
-    at one BLAS thread each (:func:`use_blocks`), else one block on this thread, whose
-    products OpenBLAS splits between its threads."""
-    if not use_blocks(windows):
-        return [fn(0, windows.shape[0], CHUNK_BYTES * (_blas_pools.get_threads() or 1))]
+    """:func:`_map_samples` over the samples of ``windows``, shared where
+    :func:`use_blocks` says."""
     per_sample = np.prod(windows.shape[1:]) * windows.itemsize
-    return _parallel.map_blocks(lambda lo, hi: fn(lo, hi, BLOCK_BYTES), windows.shape[0],
-                                per_sample, blas=True, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+    return _map_samples(fn, windows.shape[0], per_sample, use_blocks(windows))
+
+
+def _map_samples(fn, n, per_sample, shared, piece_bytes=None):
+    """``[fn(lo, hi, piece_bytes)]`` over blocks of the ``n`` samples: shared between the
+    pool's threads at one BLAS thread each (pieces of ``piece_bytes``, by default
+    :data:`BLOCK_BYTES`), else one block on this thread, whose products OpenBLAS splits
+    between its threads."""
+    if not shared:
+        return [fn(0, n, CHUNK_BYTES * (_blas_pools.get_threads() or 1))]
+    piece_bytes = BLOCK_BYTES if piece_bytes is None else piece_bytes
+    return _parallel.map_blocks(lambda lo, hi: fn(lo, hi, piece_bytes), n, per_sample,
+                                blas=True, min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
 
 
 def columns_times(x, matrix, kernel_hw, out_hw, strides, dilation, pads):
@@ -159,3 +173,51 @@ def columns_t_times(x, g2, kernel_hw, out_hw, strides, dilation, pads):
         return total
 
     return _parallel.total(_map(block, windows))
+
+
+def products_col2im(g, kernel_taps, padded_hw, strides, dilation):
+    """col2im of the per-tap products ``g @ kernel_taps[i, j]^T``: every product added onto
+    the pixel of the padded image its tap reads (a strided convolution's input gradient, a
+    transposed convolution's forward), block by block over the samples.
+
+    Each block makes its products as one GEMM, (rows, F) @ (F, KH*KW*C), into a buffer of
+    its thread (in cache), and adds them onto its own samples of the image, so the products
+    of the whole batch (KH*KW times the image) never exist at once, and with several
+    threads each thread has blocks of its own (the samples' images do not overlap).
+
+    Args:
+        g: (N, OH, OW, F).
+        kernel_taps: (KH, KW, C, F), the matrix of each tap.
+        padded_hw: (Hp, Wp) of the image the taps read.
+        strides, dilation: pairs.
+
+    Returns:
+        A fresh (N, Hp, Wp, C) array.
+    """
+    n, oh, ow, f = g.shape
+    kh, kw, c, _ = kernel_taps.shape
+    (sh, sw), (dh, dw) = strides, dilation
+    dtype = np.result_type(g, kernel_taps)
+    # (F, KH*KW*C): a row of g times it gives every tap's product, tap by tap
+    matrix = np.ascontiguousarray(kernel_taps.transpose(3, 0, 1, 2)).reshape(f, kh * kw * c)
+    g2, out = g.reshape(n * oh * ow, f), np.empty((n,) + tuple(padded_hw) + (c,), dtype=dtype)
+    per_sample = oh * ow * kh * kw * c * dtype.itemsize
+
+    def block(lo, hi, piece_bytes):
+        per = max(1, piece_bytes // per_sample)  # whole samples: their images do not overlap
+        for s in range(lo, hi, per):
+            e = min(s + per, hi)
+            products = _workspace.scratch(_workspace.TEMP, ((e - s) * oh * ow, kh * kw * c),
+                                          dtype)
+            np.matmul(g2[s * oh * ow : e * oh * ow], matrix, out=products)
+            products = products.reshape(e - s, oh, ow, kh, kw, c)
+            image = out[s:e]
+            image[...] = 0
+            for i in range(kh):
+                rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+                for j in range(kw):
+                    cols = slice(j * dw, j * dw + (ow - 1) * sw + 1, sw)
+                    image[:, rows, cols, :] += products[:, :, :, i, j, :]
+
+    _map_samples(block, n, per_sample, _parallel.threads() > 1, PRODUCT_BYTES)
+    return out

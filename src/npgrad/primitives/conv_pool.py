@@ -39,12 +39,11 @@ from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.conv import (
     add_bias,
     check_conv_operands,
-    col2im,
     crop_hw,
     padding_mode,
-    tap_products,
     window_geometry,
 )
+from npgrad.primitives.conv_blocks import products_col2im
 from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.rectify import rectify
 
@@ -94,7 +93,7 @@ class Conv2DMaxPool2D(Function):
                 out[start : start + step] = pooled.reshape(-1, ph, pw, f)
             return out
         # Small columns (a classic CNN on small images) are kept for the kernel gradient, and
-        # the input gradient goes through tap-major products and col2im. Large ones would
+        # the input gradient goes through per-tap products added back. Large ones would
         # cost a fresh block of memory each step (66 MB for a 32 -> 32-channel layer at
         # 32x32, batch 64), and conv2d's own forward is faster there (one GEMM per tap for
         # narrow layers, im2col by blocks of samples otherwise): the conv output's quarters
@@ -157,16 +156,15 @@ class Conv2DMaxPool2D(Function):
         return dx, dw, db
 
     def _kept_columns_grads(self, x, kernel, dz, cols):
-        """dx by tap-major products and col2im (slab adds), dw = cols^T @ dz; ``dz`` is
+        """dx by the per-tap products added onto the image, dw = cols^T @ dz; ``dz`` is
         (4, N, PH, PW, F), the gradient by window quarter."""
         kh, kw, c, f = kernel.shape
         dx = dw = None
         if self.needs_input_grad[0]:  # not for a first layer: its input is the data
-            dconv = _conv_order(dz)
-            taps = tap_products(dconv.reshape(-1, f), kernel.reshape(kh * kw, c, f))
-            taps = taps.reshape((kh, kw) + dconv.shape[:3] + (c,))  # (KH, KW, N, 2PH, 2PW, C)
+            dconv = _conv_order(dz)  # (N, 2PH, 2PW, F)
             padded_hw = tuple(x.shape[i + 1] + sum(self.pads[i]) for i in range(2))
-            dx = crop_hw(col2im(taps, padded_hw, (1, 1), (1, 1)), *self.pads)  # (N, H, W, C)
+            dxp = products_col2im(dconv, kernel, padded_hw, (1, 1), (1, 1))
+            dx = crop_hw(dxp, *self.pads)  # (N, H, W, C)
         if self.needs_input_grad[1]:
             dw = (cols[:, : kh * kw * c].T @ dz.reshape(-1, f)).reshape(kernel.shape)
         return dx, dw
