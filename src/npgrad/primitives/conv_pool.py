@@ -136,27 +136,29 @@ class Conv2DMaxPool2D(Function):
 
         def route(lo, hi):  # these rows' windows, shared between threads (parallel.py)
             gb, ob = g[lo:hi], out[lo:hi]
-            taken = ob <= 0 if self.relu else np.zeros(ob.shape, dtype=bool)
+            free = ob > 0 if self.relu else np.ones(ob.shape, dtype=bool)  # not yet routed
             for q in range(3):
-                wins = (z[q, lo:hi] == ob) & ~taken
+                wins = np.equal(z[q, lo:hi], ob)
+                wins &= free
                 np.multiply(gb, wins, out=dz[q, lo:hi])
-                taken |= wins
-            np.multiply(gb, ~taken, out=dz[3, lo:hi])
+                free ^= wins  # wins is inside free: free & ~wins
+            np.multiply(gb, free, out=dz[3, lo:hi])
 
         _parallel.for_blocks(route, m, 4 * f * dz.itemsize)
         dz = dz.reshape(4, n, ph, pw, f)
+        db = None
         if cols is None:
             dx, dw = self._conv_grads(x, kernel, _conv_order(dz))
         else:
-            dx, dw = self._kept_columns_grads(x, kernel, dz, cols)
+            dx, dw, db = self._kept_columns_grads(x, kernel, dz, cols)
         dz = dz.reshape(4 * m, f)
-        db = None
-        if len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
+        if db is None and len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = sum_rows(dz)  # (F,): every routed gradient
         return dx, dw, db
 
     def _kept_columns_grads(self, x, kernel, dz, cols):
-        """dx by the per-tap products added onto the image, dw = cols^T @ dz; ``dz`` is
+        """dx by the per-tap products added onto the image, dw = cols^T @ dz (and db, where
+        the bias rode in the GEMM, else None); ``dz`` is
         (4, N, PH, PW, F), the gradient by window quarter."""
         kh, kw, c, f = kernel.shape
         dx = dw = None
@@ -165,9 +167,17 @@ class Conv2DMaxPool2D(Function):
             padded_hw = tuple(x.shape[i + 1] + sum(self.pads[i]) for i in range(2))
             dxp = products_col2im(dconv, kernel, padded_hw, (1, 1), (1, 1))
             dx = crop_hw(dxp, *self.pads)  # (N, H, W, C)
+        db = None
         if self.needs_input_grad[1]:
-            dw = (cols[:, : kh * kw * c].T @ dz.reshape(-1, f)).reshape(kernel.shape)
-        return dx, dw
+            k = kh * kw * c
+            if cols.shape[1] > k and self.needs_input_grad[2]:
+                # the bias rode in the GEMM as a column of ones: its gradient, the sum of
+                # the routed gradients, is the product's last row (no separate sum)
+                full = cols.T @ dz.reshape(-1, f)  # (K + 1, F)
+                dw, db = full[:k].reshape(kernel.shape), full[k].copy()
+            else:
+                dw = (cols[:, :k].T @ dz.reshape(-1, f)).reshape(kernel.shape)
+        return dx, dw, db
 
     def _conv_grads(self, x, kernel, dconv):
         """conv2d's input and kernel gradients for the conv-output gradient ``dconv``."""
