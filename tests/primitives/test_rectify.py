@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import npgrad.functional as F
+from npgrad.primitives import parallel
 from npgrad.primitives import rectify as rectify_module
-from npgrad.primitives.rectify import WIDTH, masked, rectify, relu_mask
+from npgrad.primitives.rectify import (
+    WIDTH,
+    bias_relu_in_place,
+    fusable_bias,
+    masked,
+    rectify,
+    relu_mask,
+)
 
 floats = hnp.arrays(dtype=st.sampled_from([np.float32, np.float64]),
                     shape=hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=40),
@@ -92,3 +100,36 @@ def test_relu_ops_take_it(op, monkeypatch):
         out = F.batch_norm(x, None, None, np.zeros(c, np.float32), np.ones(c, np.float32),
                            training=True, relu=True)
     assert len(calls) == 1 and (np.asarray(out.data if hasattr(out, "data") else out) >= 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=3), relu=st.booleans(),
+       with_bias=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
+       shared=st.booleans(), seed=st.integers(0, 2**16))
+def test_bias_and_relu_in_one_pass_equal_the_two_steps(shape, relu, with_bias, dtype, shared,
+                                                        seed):
+    # the add and the clip in one pass by blocks of rows (shared between two threads when
+    # ``shared``): the very values of out + bias, then max(., 0), and its mask
+    rng = np.random.default_rng(seed)
+    out = rng.standard_normal(shape).astype(dtype)
+    bias = rng.standard_normal(shape[-1]).astype(dtype) if with_bias else None
+    expected = out + bias if with_bias else out.copy()
+    with pytest.MonkeyPatch.context() as patch:
+        if shared:
+            patch.setattr(parallel, "threads", lambda: 2)
+            patch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+        positive = bias_relu_in_place(out, bias, relu)
+    if relu:
+        np.testing.assert_array_equal(positive, expected > 0)
+        expected = np.maximum(expected, 0)
+    else:
+        assert positive is None
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_a_bias_of_another_dtype_or_shape_is_refused_by_name():
+    out = np.zeros((2, 3), np.float32)
+    assert fusable_bias(out, None) and fusable_bias(out, np.ones(3, np.float32))
+    assert not fusable_bias(out, np.ones(3)) and not fusable_bias(out, np.ones(2, np.float32))
+    with pytest.raises(ValueError, match="bias_relu_in_place: a .* bias of dtype float32"):
+        bias_relu_in_place(out, np.ones(3))

@@ -26,7 +26,13 @@ from npgrad.primitives.conv_blocks import columns_t_times, columns_times, produc
 from npgrad.primitives.conv_narrow import narrow_correlation, narrow_kernel_grad, use_narrow
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
-from npgrad.primitives.rectify import masked, rectify_in_place, relu_flag
+from npgrad.primitives.rectify import (
+    bias_relu_in_place,
+    fusable_bias,
+    masked,
+    rectify_in_place,
+    relu_flag,
+)
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
@@ -365,12 +371,14 @@ class Conv2D(Function):
         ow, pads_w = window_geometry(w, (kw - 1) * dw + 1, strides[1], padding, op, "width")
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
         self.padding = padding
-        out = add_bias(correlate(x, kernel, (oh, ow), strides, dilation_rate, (pads_h, pads_w)),
-                       bias)
+        out = correlate(x, kernel, (oh, ow), strides, dilation_rate, (pads_h, pads_w))  # fresh
         # the ReLU's mask is kept as booleans, as the ReLU op keeps it (the output may be
         # freed long before backward: a max-pool keeps only where its maxima were)
-        # (the output is correlate's, fresh: rectified in place)
-        self.positive = rectify_in_place(out) if relu else None
+        if fusable_bias(out, bias):  # the bias and the relu in one shared pass, in place
+            self.positive = bias_relu_in_place(out, bias, relu)
+        else:
+            out = add_bias(out, bias)
+            self.positive = rectify_in_place(out) if relu else None
         # x, not the columns (KH*KW times larger): backward redoes im2col in its scratch buffer
         self.save_for_backward(x if self.needs_input_grad[1] else None, kernel)
         return out.reshape(n, oh, ow, f)

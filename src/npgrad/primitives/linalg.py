@@ -6,7 +6,13 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import shape as shape_ops
-from npgrad.primitives.rectify import masked, rectify_in_place, relu_flag
+from npgrad.primitives.rectify import (
+    bias_relu_in_place,
+    fusable_bias,
+    masked,
+    rectify_in_place,
+    relu_flag,
+)
 
 
 class MatMul(Function):
@@ -118,10 +124,12 @@ class Dense(Function):
                 f"(expected input's last axis = {kernel.shape[0] if kernel.ndim == 2 else '?'})"
             )
         self.save_for_backward(x, kernel)
-        out = rows_times(x, kernel)
-        if bias is not None:
-            out += bias
-        self.positive = rectify_in_place(out) if relu else None  # out is fresh
+        out = rows_times(x, kernel)  # fresh
+        if fusable_bias(out, bias):  # the add and the relu in one shared pass
+            self.positive = bias_relu_in_place(out, bias, relu)
+            return out
+        out += bias
+        self.positive = rectify_in_place(out) if relu else None
         return out
 
     def backward(self, grad):
