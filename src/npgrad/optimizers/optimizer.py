@@ -12,7 +12,8 @@ the rest, in Keras 3's order for every ``apply_gradients`` call:
 5. with ``use_ema``, the moving average of each updated variable (Keras's
    ``ema_momentum``; the first step copies the variable), and every
    ``ema_overwrite_frequency`` steps the variables overwritten by their averages;
-6. ``iterations += 1``.
+6. ``iterations += 1``; every :data:`FLUSH_EVERY` steps, the slots' values below a tiny
+   bound are set to 0 (:func:`flush_tiny`: no update ever works on subnormal numbers).
 
 The update rules are memory-bound: a dozen NumPy passes over arrays as large as the variable.
 For a large variable of an optimizer whose rule is elementwise (``elementwise = True``, every
@@ -39,6 +40,36 @@ from npgrad.utils.allocator import keep_freed_memory
 
 #: elementwise rules update variables larger than twice this in slices of this many bytes
 CHUNK_BYTES = 1 << 18
+#: steps between two :func:`flush_tiny` passes over the slots: a moment at the bound
+#: (5e-26) decays by Adam's 0.9 to 2e-27 in 32 steps, far from making subnormal numbers
+FLUSH_EVERY = 32
+#: per float dtype, 2**k such that (x + c) - c is 0 for |x| < ulp(c) / 2: float32 2**-60
+#: (values below 5e-26), float64 2**-900 (below 1.5e-287)
+_FLUSH = {np.dtype(np.float32): np.float32(2.0**-60), np.dtype(np.float64): np.float64(2.0**-900)}
+
+
+def flush_tiny(slot):
+    """Set the values of ``slot`` (an optimizer's running average, in place) below a tiny
+    bound (5e-26 in float32) to 0, so that its updates never make subnormal numbers.
+
+    A moment whose gradient stays 0 (a dead ReLU's weights) decays by its beta every step,
+    and long before it is subnormal itself (below 1.2e-38 in float32) the update's
+    intermediates are: Adam's ``(g - m) * (1 - beta_1)``, ``(g**2 - v) * (1 - beta_2)`` (v
+    below 1.2e-35), ``m * alpha``. On Intel CPUs an arithmetic operation on a subnormal
+    value takes a microcode assist, about a hundred times the usual cost: seed model B at
+    batch 32 on a 2-core Xeon spent 0.19 s per 120 steps in Adam, then 0.72 s from about
+    step 700 on. NumPy cannot set the CPU's flush-to-zero mode (TensorFlow sets it on its
+    threads); ``(x + c) - c`` with a power of two ``c`` rounds exactly the values below
+    ``ulp(c) / 2`` to 0 and moves the others by less than ``ulp(c)`` (1e-25 in float32):
+    Adam's step ``alpha * m / (sqrt(v) + eps)`` changes by under 1e-18 times the learning
+    rate. Other dtypes are left as they are.
+    """
+    c = _FLUSH.get(getattr(slot, "dtype", None))
+    if c is not None and isinstance(slot, np.ndarray) and slot.size:
+        slot += c
+        slot -= c
+
+
 
 
 def check_range(value, name, who, low, high, high_inclusive):
@@ -340,6 +371,10 @@ class Optimizer:
         if self.use_ema:
             self._update_averages(variables)
         self.iterations += 1
+        if self.iterations % FLUSH_EVERY == 0:
+            for var in variables:
+                for slot in self._slots_for(var).values():
+                    flush_tiny(slot)
         apply_constraints(variables)
         return self.iterations
 
