@@ -12,27 +12,16 @@ import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import conv, conv_blocks, parallel
-from tests.primitives.test_conv_paths import _values_and_grads, composed_conv2d
+from tests.primitives.test_conv_paths import check_conv2d_equals_the_composition
+from tests.primitives.test_parallel_passes import _share
 
 
 def _shared(monkeypatch, block_bytes):
-    """The pool on at two threads with blocks of any size, pieces of ``block_bytes``;
-    returns the block counts of the pool's calls."""
-    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    monkeypatch.setattr(parallel, "threads", lambda: 2)
-    monkeypatch.setattr(parallel, "COMPUTE_BLOCK_BYTES", 8)
+    """The pool on at two threads with blocks of any size (test_parallel_passes._share),
+    pieces of ``block_bytes``; returns the block counts of the pool's calls."""
     monkeypatch.setattr(conv_blocks, "BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(conv_blocks, "PRODUCT_BYTES", block_bytes)
-    jobs = []
-    original = parallel._Job
-
-    class Recorded(original):
-        def __init__(self, fn, bounds):
-            jobs.append(len(bounds))
-            super().__init__(fn, bounds)
-
-    monkeypatch.setattr(parallel, "_Job", Recorded)
-    return jobs
+    return _share(monkeypatch)
 
 
 @st.composite
@@ -59,17 +48,7 @@ def test_shared_blocks_equal_the_composition(setup, seed, block_bytes):
     x, kernel, bias, kwargs = setup
     with pytest.MonkeyPatch.context() as patch:
         _shared(patch, block_bytes)
-        fast, fast_grads = _values_and_grads(
-            lambda *t: F.conv2d(t[0], t[1], t[2] if len(t) > 2 else None, **kwargs),
-            x, kernel, bias, seed)
-    ref, ref_grads = _values_and_grads(
-        lambda *t: composed_conv2d(t[0], t[1], t[2] if len(t) > 2 else None,
-                                   kwargs["strides"], kwargs["padding"], kwargs["dilation_rate"]),
-        x, kernel, bias, seed)
-    np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-10)
-    for got, expected in zip(fast_grads, ref_grads):
-        assert got.shape == expected.shape and got.dtype == np.float64
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+        check_conv2d_equals_the_composition(x, kernel, bias, kwargs, seed)
 
 
 @pytest.mark.parametrize("block_bytes", [1, 5000, 2**20])
