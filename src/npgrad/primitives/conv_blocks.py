@@ -1,10 +1,11 @@
 """im2col and its GEMM block by block on every core: each thread its own blocks of samples.
 
-With one thread :mod:`conv` runs im2col and its GEMM over blocks of samples (the columns of
-a block still in cache when the GEMM reads them), and OpenBLAS splits each GEMM between its
-threads. With several threads that leaves the copy on one core, and each block's product
-is short: OpenBLAS's threads meet (and wait for each other) once per block. Here the
-blocks themselves are shared: the padded input is made once, then each thread copies the
+On one thread (or with ``NPGRAD_PARALLEL=0``) im2col and its GEMM run over blocks of
+samples on the calling thread (the columns of a block still in cache when the GEMM reads
+them), and OpenBLAS splits each block's GEMM between its threads. With several threads
+that leaves the copy on one core, and each block's product is short: OpenBLAS's threads
+meet (and wait for each other) once per block. So there the blocks themselves are
+shared: the padded input is made once, then each thread copies the
 columns of its own blocks into a buffer of its own (about :data:`BLOCK_BYTES`, in its
 cache) and multiplies them at one BLAS thread, writing its rows of the output (the
 forward, a stride-1 input gradient) or its part of the kernel gradient, the parts added
@@ -21,6 +22,10 @@ narrow layers, else im2col with OpenBLAS's two threads on each block): 16 -> 16 
 at 32x32 forward 3.5 / 4.8, kernel gradient 3.6 / 3.9, input gradient 3.5 / 4.6; 32 -> 32
 at 16x16 2.3 / 2.8, 2.5 / 4.2, 2.4 / 2.8; 64 -> 64 at 8x8 1.7 / 2.3, 1.8 / 2.5, 1.8 / 2.4.
 (On a 2-core Zen 1 EPYC the per-block-padding version lost, see docs/performance.md.)
+
+:func:`products_col2im` is the adjoint's counterpart (a strided input gradient, a
+transposed convolution's forward): each block of samples makes its per-tap products as
+one GEMM and adds them back onto its own samples' pixels.
 
 Example:
     >>> x = np.ones((4, 5, 5, 2), np.float32)
@@ -78,7 +83,7 @@ def _pieces(windows, lo, hi, piece_bytes):
     _, oh, ow, kh, kw, c = windows.shape
     row_bytes = ow * kh * kw * c * windows.itemsize  # the columns of one image row
     if oh * row_bytes <= piece_bytes:
-        per = max(1, piece_bytes // (oh * row_bytes))
+        per = max(1, piece_bytes // max(oh * row_bytes, 1))
         for s in range(lo, hi, per):
             e = min(s + per, hi)
             yield windows[s:e], s * oh * ow, (e - s) * oh * ow
@@ -204,7 +209,8 @@ def products_col2im(g, kernel_taps, padded_hw, strides, dilation):
     per_sample = oh * ow * kh * kw * c * dtype.itemsize
 
     def block(lo, hi, piece_bytes):
-        per = max(1, piece_bytes // per_sample)  # whole samples: their images do not overlap
+        # whole samples: their images do not overlap
+        per = max(1, piece_bytes // max(per_sample, 1))
         for s in range(lo, hi, per):
             e = min(s + per, hi)
             products = _workspace.scratch(_workspace.TEMP, ((e - s) * oh * ow, kh * kw * c),
