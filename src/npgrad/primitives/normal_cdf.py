@@ -38,8 +38,10 @@ _BLOCK = 32768
 # elements per block when threads share the pass (parallel.py): every NumPy call hands
 # Python's lock (the GIL) back and forth between them, so fewer, larger calls; a (4096,
 # 512) forward at two threads took 20.1 ms in 32,768-element blocks (18 on one thread),
-# 10.6 ms in 131,072-element ones (backward: 10.9 and 7.9; 13.9 on one thread)
-_SHARED_BLOCK = 131072
+# 10.6 ms in 131,072-element ones (backward: 10.9 and 7.9; 13.9 on one thread) on a 2-core
+# EPYC; on a 2-core Xeon (2 MB of L2 a core) 5.5, 4.7 and 5.7 ms with 131,072-, 262,144-
+# and 524,288-element blocks (backward 3.2, 2.8, 3.4)
+_SHARED_BLOCK = 262144
 
 
 def _lower_tail(a):
