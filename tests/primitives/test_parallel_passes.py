@@ -14,7 +14,7 @@ import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import activation_extra, attention, blas_pools, conv, conv_taps, normal_cdf
-from npgrad.primitives import parallel
+from npgrad.primitives import layer_norm, parallel
 from npgrad.primitives import workspace
 from npgrad.primitives.rectify import masked, rectify, relu_mask
 
@@ -471,6 +471,37 @@ def test_softmax_shared_by_rows_matches_one_thread(rows, length, lead, dtype, se
         got = run()
         assert jobs  # the pool ran
         tolerance = 1e-6 if dtype == np.float32 else 1e-13
+        for a, b in zip(got, expected):
+            assert a.dtype == b.dtype == dtype
+            np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=st.sampled_from([(5, 7), (3, 4, 9), (2, 3, 5, 16)]), has_gamma=st.booleans(),
+       has_beta=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 2**16))
+def test_layer_norm_shared_by_rows_matches_one_thread(shape, has_gamma, has_beta, dtype, seed):
+    # rows are independent: each block normalizes its rows; dgamma and dbeta are the
+    # blocks' partial sums added in order
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        x0 = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
+        gamma0, beta0 = (rng.standard_normal(shape[-1]).astype(dtype) for _ in range(2))
+        weights = rng.standard_normal(shape).astype(dtype)
+
+        def run():
+            x = Tensor(x0, requires_grad=True)
+            gamma = Tensor(gamma0, requires_grad=True) if has_gamma else None
+            beta = Tensor(beta0, requires_grad=True) if has_beta else None
+            y = layer_norm.layer_norm_last_axis(x, gamma, beta, epsilon=1e-3)
+            (y * weights).sum().backward()
+            return [y.data, x.grad] + [t.grad for t in (gamma, beta) if t is not None]
+
+        expected = _alone(run, monkeypatch)
+        got = run()
+        assert jobs  # the pool ran
+        tolerance = 2e-5 if dtype == np.float32 else 1e-12
         for a, b in zip(got, expected):
             assert a.dtype == b.dtype == dtype
             np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)

@@ -6,7 +6,8 @@ LayerNormalization. The general op (:class:`npgrad.primitives.nn.LayerNorm`, any
 about eight passes forward and eleven backward; this one works on the (rows, features) view,
 keeps the centred rows as the saved ``xhat`` (normalized in place), computes the row sums of
 products with ``np.einsum`` (one pass, no temporary) and the row means with a GEMV, and
-finishes the input gradient in place. :func:`npgrad.primitives.nn.layer_norm` picks it
+finishes the input gradient in place, each block of rows on a thread of the pool (rows are
+independent: ``parallel.py``). :func:`npgrad.primitives.nn.layer_norm` picks it
 whenever the normalized axis is the last one; the tests pin it to the general op in float64.
 
 Example:
@@ -22,6 +23,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.primitives import last_axis
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives.linalg import sum_rows
 
 
@@ -66,17 +68,31 @@ class LayerNormLastAxis(Function):
 
     def forward(self, x, *params, epsilon=1e-3, has_gamma=True, has_beta=True):
         features = x.shape[-1]
+        if x.dtype.kind != "f":  # integers normalize in float64, as NumPy's arithmetic does
+            x = x.astype(np.float64)
         rows = x.reshape(-1, features)
-        xhat = rows - _row_means(rows)  # centred, then normalized in place
-        inv = 1.0 / np.sqrt(_row_dots(xhat, xhat) / features + x.dtype.type(epsilon))
-        inv = inv.astype(x.dtype, copy=False)
-        xhat *= inv
         params = list(params)
         gamma = params.pop(0).astype(x.dtype, copy=False) if has_gamma else None
         beta = params.pop(0).astype(x.dtype, copy=False) if has_beta else None
-        out = xhat * gamma if gamma is not None else xhat.copy()
-        if beta is not None:
-            out += beta
+        xhat = np.empty(rows.shape, dtype=x.dtype)  # centred, then normalized in place
+        inv = np.empty((rows.shape[0], 1), dtype=x.dtype)
+        out = np.empty(rows.shape, dtype=x.dtype)
+        eps = x.dtype.type(epsilon)
+
+        def block(lo, hi):  # these rows, shared between threads (parallel.py)
+            centred = np.subtract(rows[lo:hi], _row_means(rows[lo:hi]), out=xhat[lo:hi])
+            part = 1.0 / np.sqrt(_row_dots(centred, centred) / features + eps)
+            inv[lo:hi] = part
+            centred *= inv[lo:hi]
+            if gamma is not None:
+                np.multiply(centred, gamma, out=out[lo:hi])
+            else:
+                out[lo:hi] = centred
+            if beta is not None:
+                out[lo:hi] += beta
+
+        _parallel.for_blocks(block, rows.shape[0], features * x.dtype.itemsize, blas=True,
+                             min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
         self.save_for_backward(xhat, inv, gamma)
         self.has_gamma, self.has_beta, self.epsilon = has_gamma, has_beta, epsilon
         self.beta = beta  # for composed_inputs
@@ -87,19 +103,34 @@ class LayerNormLastAxis(Function):
         xhat, inv, gamma = self.saved
         needs = self.needs_input_grad
         g = grad.reshape(xhat.shape)
-        grads = [None]
-        if needs[0]:
-            # dx = inv * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), per row
-            dx = g * gamma if gamma is not None else g.copy()
-            m2 = _row_dots(dx, xhat) / dx.dtype.type(xhat.shape[1])
-            dx -= _row_means(dx)
-            dx -= xhat * m2
-            dx *= inv
-            grads[0] = dx.reshape(grad.shape)
+        features = xhat.shape[1]
+        dx = np.empty(xhat.shape, dtype=np.result_type(g, xhat)) if needs[0] else None
+
+        def block(lo, hi):  # these rows' input gradient, and their parts of dgamma, dbeta
+            gb, xb = g[lo:hi], xhat[lo:hi]
+            if dx is not None:
+                # dx = inv * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), per row
+                d = dx[lo:hi]
+                if gamma is not None:
+                    np.multiply(gb, gamma, out=d)
+                else:
+                    d[...] = gb
+                m2 = _row_dots(d, xb) / d.dtype.type(features)
+                d -= _row_means(d)
+                d -= xb * m2
+                d *= inv[lo:hi]
+            dgamma = np.einsum("ij,ij->j", gb, xb) if self.has_gamma and needs[1] else None
+            dbeta = sum_rows(gb) if self.has_beta and needs[-1] else None
+            return dgamma, dbeta
+
+        parts = _parallel.map_blocks(block, xhat.shape[0], features * xhat.itemsize, blas=True,
+                                     min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+        grads = [None if dx is None else dx.reshape(grad.shape)]
+        dgammas, dbetas = zip(*parts)
         if self.has_gamma:
-            grads.append(np.einsum("ij,ij->j", g, xhat) if needs[1] else None)
+            grads.append(_parallel.total(list(dgammas)) if needs[1] else None)
         if self.has_beta:
-            grads.append(sum_rows(g) if needs[-1] else None)
+            grads.append(_parallel.total(list(dbetas)) if needs[-1] else None)
         return tuple(grads)
 
     backward_graph = composed_backward_graph
