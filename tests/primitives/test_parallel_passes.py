@@ -242,6 +242,17 @@ def test_batch_norm_shared_matches_one_thread(shape, relu, has_gamma, has_beta, 
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
+def _matches_alone(run, monkeypatch, jobs, dtype, tolerance):
+    """run()'s arrays with the pool (which must have run: ``jobs``) equal, to
+    ``tolerance``, those with the pool off, all of ``dtype``."""
+    expected = _alone(run, monkeypatch)
+    got = run()
+    assert jobs  # the pool ran
+    for a, b in zip(got, expected):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
 def _share(monkeypatch, pretend=True, any_size=True):
     """The pool on, with blocks of any size (unless not ``any_size``); returns the list of
     block counts of the calls that used it. ``pretend``: two threads whatever BLAS has
@@ -467,13 +478,7 @@ def test_softmax_shared_by_rows_matches_one_thread(rows, length, lead, dtype, se
             (y * weights).sum().backward()
             return y.data, x.grad
 
-        expected = _alone(run, monkeypatch)
-        got = run()
-        assert jobs  # the pool ran
-        tolerance = 1e-6 if dtype == np.float32 else 1e-13
-        for a, b in zip(got, expected):
-            assert a.dtype == b.dtype == dtype
-            np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+        _matches_alone(run, monkeypatch, jobs, dtype, 1e-6 if dtype == np.float32 else 1e-13)
 
 
 @settings(max_examples=20, deadline=None)
@@ -498,10 +503,4 @@ def test_layer_norm_shared_by_rows_matches_one_thread(shape, has_gamma, has_beta
             (y * weights).sum().backward()
             return [y.data, x.grad] + [t.grad for t in (gamma, beta) if t is not None]
 
-        expected = _alone(run, monkeypatch)
-        got = run()
-        assert jobs  # the pool ran
-        tolerance = 2e-5 if dtype == np.float32 else 1e-12
-        for a, b in zip(got, expected):
-            assert a.dtype == b.dtype == dtype
-            np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+        _matches_alone(run, monkeypatch, jobs, dtype, 2e-5 if dtype == np.float32 else 1e-12)
