@@ -133,3 +133,16 @@ def test_a_bias_of_another_dtype_or_shape_is_refused_by_name():
     assert not fusable_bias(out, np.ones(3)) and not fusable_bias(out, np.ones(2, np.float32))
     with pytest.raises(ValueError, match="bias_relu_in_place: a .* bias of dtype float32"):
         bias_relu_in_place(out, np.ones(3))
+
+
+@pytest.mark.parametrize("relu", [False, True])
+def test_bias_and_relu_on_integers(relu):
+    # integer outputs (a dense op on integer arrays) take the same add; no float bounds
+    out = np.arange(-6, 6, dtype=np.int64).reshape(3, 4)
+    bias = np.array([1, -2, 3, 0], dtype=np.int64)
+    expected = out + bias
+    positive = bias_relu_in_place(out, bias, relu)
+    if relu:
+        np.testing.assert_array_equal(positive, expected > 0)
+        expected = np.maximum(expected, 0)
+    np.testing.assert_array_equal(out, expected)

@@ -21,8 +21,13 @@ from numpy.lib.stride_tricks import sliding_window_view
 from npgrad.autograd.function import Function
 from npgrad.primitives import channels as _channels
 from npgrad.primitives import parallel as _parallel
-from npgrad.primitives import workspace as _workspace
-from npgrad.primitives.conv_blocks import columns_t_times, columns_times, products_col2im
+from npgrad.primitives.conv_blocks import (
+    columns,
+    columns_t_times,
+    columns_times,
+    products_col2im,
+    receptive_fields,
+)
 from npgrad.primitives.conv_narrow import narrow_correlation, narrow_kernel_grad, use_narrow
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
@@ -156,27 +161,12 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
         before the next call.
     """
     n, _, _, c = x.shape
-    (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_hw, out_hw, strides, dilation
+    (kh, kw), (oh, ow), (sh, sw) = kernel_hw, out_hw, strides
     if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):
         # a 1x1 conv reads one pixel per output: the columns are the (strided) pixels
         pixels = x[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :]
         return pixels.reshape(n * oh * ow, c)
-    xp = _workspace.zero_padded(x, *pads)  # (N, Hp, Wp, C), a reused buffer
-    cols = _workspace.scratch(_workspace.TEMP, (n * oh * ow, kh * kw * c), x.dtype)
-    cols6 = cols.reshape(n, oh, ow, kh, kw, c)
-    if c == 1:
-        # one channel: one strided (N, OH, OW) copy per kernel offset beats the 6-D copy
-        for i in range(kh):
-            rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
-            for j in range(kw):
-                cols6[:, :, :, i, j, :] = xp[:, rows, j * dw : j * dw + (ow - 1) * sw + 1 : sw, :]
-        return cols
-    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
-    windows = sliding_window_view(xp, (span_h, span_w), axis=(1, 2))
-    # (N, OH, OW, C, KH, KW) view: strides pick window starts, dilation taps
-    windows = windows[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :, ::dh, ::dw]
-    _parallel.copy_rows(cols6, windows.transpose(0, 1, 2, 4, 5, 3))  # the single copy
-    return cols
+    return columns(receptive_fields(x, kernel_hw, out_hw, strides, dilation, pads), share=True)
 
 
 def _flipped_kernel(kernel):
@@ -256,24 +246,23 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
             (g2 @ kernel.reshape(c, f).T).reshape(n, oh, ow, c))
         return dx
     padded_hw = (h + sum(pads[0]), w + sum(pads[1]))
-    if _sub_pixel(f, c, dilation, lambda: use_taps((grad.dtype, kernel.dtype), f, c, (kh, kw),
-                                                   (1, 1))):
+    if _sub_pixel(f, c, dilation, use_taps((grad.dtype, kernel.dtype), f, c, (kh, kw), (1, 1))):
         dxp = _strided_adjoint(grad, kernel.transpose(0, 1, 3, 2), padded_hw, strides)
         return crop_hw(dxp, *pads)
     dxp = products_col2im(grad, kernel, padded_hw, strides, dilation)  # (N, Hp, Wp, C)
     return crop_hw(dxp, *pads)
 
 
-def _sub_pixel(c_in, c_out, dilation, narrow=lambda: False):
+def _sub_pixel(c_in, c_out, dilation, narrow=False):
     """Whether a strided adjoint from C_in into C_out channels takes
     :func:`_strided_adjoint`'s classes rather than :func:`conv_blocks.products_col2im`: on
-    one thread, dilation 1, C_in <= C_out or ``narrow()`` (channels narrow enough for
-    per-tap GEMMs). With several threads the products' blocks win at every width (a 2-core
+    one thread, dilation 1, C_in <= C_out or ``narrow`` (channels narrow enough for per-tap
+    GEMMs). With several threads the products' blocks win at every width (a 2-core
     Xeon, batch 64: the input gradient of a 64 -> 32 3x3 stride-2 conv at 16x16 2.1 ms
     against 2.9, a 32 -> 64 4x4 stride-2 transposed conv at 8x8 3.7 against 3.7)."""
     if _parallel.threads() > 1 or tuple(dilation) != (1, 1):
         return False
-    return c_in <= c_out or narrow()
+    return c_in <= c_out or narrow
 
 
 def _strided_adjoint(x, kernel_map, padded_hw, strides):

@@ -36,6 +36,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -65,9 +67,10 @@ def use_blocks(x):
     return _parallel.threads() > 1 and x.shape[-1] > 1
 
 
-def _windows(x, kernel_hw, out_hw, strides, dilation, pads):
-    """The (N, OH, OW, KH, KW, C) receptive fields of ``x`` padded by ``pads``, a view of
-    the padded image (made once, in the ``PAD`` buffer of the calling thread)."""
+def receptive_fields(x, kernel_hw, out_hw, strides, dilation, pads):
+    """The (N, OH, OW, KH, KW, C) receptive fields of ``x`` (N, H, W, C) padded by ``pads``:
+    a view of the padded image, made once in the ``PAD`` scratch buffer of the calling
+    thread (see :mod:`workspace`), so used before the next padding."""
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_hw, out_hw, strides, dilation
     xp = _workspace.zero_padded(x, *pads)
     span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
@@ -95,8 +98,13 @@ def _pieces(windows, lo, hi, piece_bytes):
             yield windows[s, r:e], (s * oh + r) * ow, (e - r) * ow
 
 
-def _columns(piece):
-    """``piece`` copied into this thread's ``TEMP`` buffer, as a (rows, KH*KW*C) matrix."""
+def columns(piece, share=False):
+    """The receptive fields ``piece`` (..., KH, KW, C) copied into this thread's ``TEMP``
+    scratch buffer, as a (rows, KH*KW*C) matrix (im2col): used before the next call.
+
+    ``share``: the copy split between the pool's threads by its leading axis (a whole
+    batch's columns); the blocks of :func:`columns_times` copy their own pieces.
+    """
     cols = _workspace.scratch(_workspace.TEMP, piece.shape, piece.dtype)
     if piece.shape[-1] == 1:
         # one channel (a first layer on grey images): one strided slice per kernel offset
@@ -104,9 +112,11 @@ def _columns(piece):
         for i in range(piece.shape[-3]):
             for j in range(piece.shape[-2]):
                 cols[..., i, j, :] = piece[..., i, j, :]
+    elif share:
+        _parallel.copy_rows(cols, piece)
     else:
         np.copyto(cols, piece)
-    return cols.reshape(-1, np.prod(piece.shape[-3:]))
+    return cols.reshape(-1, math.prod(piece.shape[-3:]))
 
 
 def _map(fn, windows):
@@ -144,13 +154,13 @@ def columns_times(x, matrix, kernel_hw, out_hw, strides, dilation, pads):
     if kh == 1 and kw == 1 and pads == ((0, 0), (0, 0)):  # the columns are the pixels
         pixels = x[:, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, :]
         return pixels.reshape(-1, x.shape[-1]) @ matrix
-    windows = _windows(x, kernel_hw, out_hw, strides, dilation, pads)
+    windows = receptive_fields(x, kernel_hw, out_hw, strides, dilation, pads)
     n = windows.shape[0]
     out = np.empty((n * oh * ow, matrix.shape[1]), dtype=np.result_type(x, matrix))
 
     def block(lo, hi, piece_bytes):
         for piece, start, rows in _pieces(windows, lo, hi, piece_bytes):
-            np.matmul(_columns(piece), matrix, out=out[start : start + rows])
+            np.matmul(columns(piece), matrix, out=out[start : start + rows])
 
     _map(block, windows)
     return out
@@ -168,12 +178,12 @@ def columns_t_times(x, g2, kernel_hw, out_hw, strides, dilation, pads):
     Returns:
         A fresh (KH*KW*C, F) array.
     """
-    windows = _windows(x, kernel_hw, out_hw, strides, dilation, pads)
+    windows = receptive_fields(x, kernel_hw, out_hw, strides, dilation, pads)
 
     def block(lo, hi, piece_bytes):
         total = None
         for piece, start, rows in _pieces(windows, lo, hi, piece_bytes):
-            part = _columns(piece).T @ g2[start : start + rows]
+            part = columns(piece).T @ g2[start : start + rows]
             total = part if total is None else np.add(total, part, out=total)
         return total
 

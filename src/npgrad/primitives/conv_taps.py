@@ -146,31 +146,24 @@ def tap_kernel_grad(x, grad, kernel_hw, pads, dilation=(1, 1)):
     grid = _workspace.zero_padded(grad, (0, hp - oh), (0, wp - ow), name=_workspace.TEMP)
     rows = n * hp * wp - ((kh - 1) * dh * wp + (kw - 1) * dw)
     pixels, grads = xp.reshape(n * hp * wp, c), grid.reshape(n * hp * wp, f)[:rows]
-    return _kernel_rows(pixels, grads, (kh, kw, dh, dw, wp), 0, rows).reshape(kh, kw, c, f)
-
-
-def _kernel_rows(pixels, grads, geometry, lo, hi):
-    """:func:`tap_kernel_grad`'s sum over the grid rows ``lo`` to ``hi``: a fresh
-    (KH, KW*C, F) array, by blocks of rows whose windows take about ``_WINDOW_BYTES`` (the
-    windows of a whole batch would be a scratch buffer of KW times the padded image: 28 MB
-    for 32 channels at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)."""
-    kh, kw, dh, dw, wp = geometry
-    c, f = pixels.shape[1], grads.shape[1]
+    out = np.empty((kh, kw * c, f), dtype=x.dtype)
+    # in blocks of rows whose windows take about _WINDOW_BYTES: the windows of a whole
+    # batch would be a scratch buffer of KW times the padded image (28 MB for 32 channels
+    # at 32x32, batch 64, a quarter of the CIFAR CNN's peak memory)
     span = (kh - 1) * dh * wp  # the rows kernel row i reads past the block: i*dh*wp
     block = max(1, _WINDOW_BYTES // (kw * c * pixels.itemsize) - span)
-    out = np.empty((kh, kw * c, f), dtype=pixels.dtype)
-    part = np.empty_like(out) if hi - lo > block else None
-    for first in range(lo, hi, block):
-        size = min(block, hi - first)
+    part = np.empty_like(out) if rows > block else None
+    for first in range(0, rows, block):
+        size = min(block, rows - first)
         taps_w = _row_windows(pixels[first:], kw, dw, size + span)
-        target = out if first == lo else part
+        target = out if first == 0 else part
         for i in range(kh):
             start = i * dh * wp
             np.matmul(taps_w[start : start + size].T, grads[first : first + size],
                       out=target[i])
-        if first != lo:
+        if first:
             out += part
-    return out
+    return out.reshape(kh, kw, c, f)
 
 
 def _row_windows(pixels, kw, dw, count):

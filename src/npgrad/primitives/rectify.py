@@ -138,7 +138,7 @@ def bias_relu_in_place(out, bias=None, relu=False):
     of a few dozen channels is added to wide rows of several copies of it (``channels``).
     """
     if not fusable_bias(out, bias):
-        raise ValueError(f"bias_relu_in_place: a ({out.shape[-1:]}) bias of dtype {out.dtype} "
+        raise ValueError(f"bias_relu_in_place: a {out.shape[-1:]} bias of dtype {out.dtype} "
                          f"expected, got {np.shape(bias)} {np.asarray(bias).dtype}")
     if (bias is None and not relu) or out.size == 0:
         return np.zeros(out.shape, dtype=bool) if relu else None
@@ -151,7 +151,7 @@ def bias_relu_in_place(out, bias=None, relu=False):
     rows = out.reshape(-1, f * copies)
     tiled = None if bias is None else _channels.tile(bias, copies)
     positive = np.empty(rows.shape, dtype=bool) if relu else None
-    zero, top = out.dtype.type(0), out.dtype.type(np.inf)
+    zero, top = (out.dtype.type(0), out.dtype.type(np.inf)) if relu else (None, None)
 
     def block(lo, hi):
         part = rows[lo:hi]
