@@ -139,9 +139,10 @@ def _others_cpu_ticks():
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
-def test_without_spinning_leaves_no_worker_busy_at_one_thread():
+def test_without_spinning_ends_the_workers_when_they_would_busy_wait(monkeypatch):
     if not blas_pools.pools() or not blas_pools.stop_workers():
         pytest.skip("no OpenBLAS whose workers can be stopped in this process")
+    monkeypatch.setitem(blas_pools._QUIET, "done", False)  # as when the user set the timeout
     previous = npgrad.utils.get_num_threads()
     square = np.ones((512, 512), dtype=np.float32)
     try:
@@ -157,6 +158,27 @@ def test_without_spinning_leaves_no_worker_busy_at_one_thread():
         _assert_no_other_thread_busy()
         square @ square  # the next two-thread product starts the worker again
         assert _threads_of_this_process() == running
+    finally:
+        npgrad.utils.set_num_threads(previous)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux /proc")
+def test_without_spinning_leaves_quiet_workers_asleep():
+    if not blas_pools.pools() or not blas_pools._QUIET["done"]:
+        pytest.skip("the BLAS workers of this process were not told to sleep at once")
+    previous = npgrad.utils.get_num_threads()
+    square = np.ones((512, 512), dtype=np.float32)
+    try:
+        npgrad.utils.set_num_threads(2)
+        square @ square  # the workers run, then sleep
+        running = _threads_of_this_process()
+        with blas_pools.without_spinning(1):
+            assert blas_pools.get_threads() == 1
+            square @ square
+            assert _threads_of_this_process() == running  # no worker ended (0.2 ms a block)
+        assert blas_pools.get_threads() == 2
+        assert _threads_of_this_process() == running
+        _assert_no_other_thread_busy()  # ...and none of them spins
     finally:
         npgrad.utils.set_num_threads(previous)
 

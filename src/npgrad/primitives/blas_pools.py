@@ -29,6 +29,7 @@ _PREFIXES = ("openblas", "scipy_openblas")
 _SUFFIXES = ("", "64_", "_64")
 _PINNED = {"done": False}
 _WARMED = {"threads": 0}
+_QUIET = {"done": False}  # quiet_workers set the short timeout
 # the warm-up product's side (warm_up): 384 was the smallest square one that ended the slow
 # state at one thread on the machine its text describes; 512 leaves a margin (for two
 # threads, each of which computes half of it)
@@ -183,19 +184,23 @@ def without_spinning(limit):
     :func:`capped_threads`), and at one thread no worker busy-waiting on another core.
 
     After a product on two threads, and after every change of the thread count (which starts
-    the workers), OpenBLAS's workers busy-wait for about 0.13 s of CPU time. A helper
-    process computing meanwhile (``batch_halves``) has to share its core with them: an
-    LSTM after a two-thread Dense took 128 ms a step split in halves, 99 ms whole, 87 ms
-    split with the workers told to sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``). So at one
-    thread the workers are ended on the way in, and again on the way out, after the count
-    is given back. That holds after :func:`quiet_workers` too (workers asleep rather than
-    ended): the Embedding + LSTM workload's round took 0.128-0.129 s with the workers ended
-    against 0.136-0.143 s with them left asleep.
+    the workers), OpenBLAS's workers busy-wait for about 0.13 s of CPU time unless
+    :func:`quiet_workers` shortened that. A helper process computing meanwhile
+    (``batch_halves``) has to share its core with them: an LSTM after a two-thread Dense
+    took 128 ms a step split in halves, 99 ms whole, 87 ms split with the workers told to
+    sleep at once (``OPENBLAS_THREAD_TIMEOUT=4``). Where :func:`quiet_workers` could not
+    set that (the user set the variable, or OpenBLAS cannot read it again), the workers are
+    ended at one thread on the way in, and again on the way out, after the count is given
+    back. Where it did, they are left asleep: ending them and starting them again costs
+    about 0.22 ms a block (a thread joined, one started and joined), and on a 2-core Xeon
+    the Embedding + LSTM workload's step took 0.943 of its time with them left asleep
+    (0.912-0.961, 6 alternated process pairs; the GRU's 0.960).
     """
-    given_back = limit == 1 and (get_threads() or 1) > 1
+    stopping = limit == 1 and not _QUIET["done"]
+    given_back = stopping and (get_threads() or 1) > 1
     try:
         with capped_threads(limit):
-            if limit == 1:
+            if stopping:
                 stop_workers()
             yield
     finally:
@@ -238,6 +243,7 @@ def quiet_workers():
     finally:
         del os.environ["OPENBLAS_THREAD_TIMEOUT"]
     stop_workers()
+    _QUIET["done"] = True
     return True
 
 
