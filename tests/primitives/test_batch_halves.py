@@ -5,6 +5,7 @@ helper's life cycle (what it keeps, a killed helper, forks, errors, the switch).
 import gc
 import os
 import signal
+import time
 from unittest import mock
 
 import numpy as np
@@ -16,6 +17,7 @@ from npgrad import Tensor
 from npgrad.autograd.engine import graph_ops
 from npgrad.primitives import batch_halves, helper_process
 from npgrad.primitives import recurrent as ops
+from npgrad.trainers import trainer as trainer_module
 from npgrad.utils import threads
 
 pytestmark = pytest.mark.skipif(not helper_process.available(),
@@ -227,3 +229,23 @@ def test_a_helper_holding_old_copies_of_rewritten_memory_is_refreshed(split):
     _, classes = _run("gru", _inputs("gru", 4))  # the next split op forks a fresh one
     assert "BatchHalves" in classes and helper_process.running().pid != helper.pid
     assert helper_process.running().private_mib() < 64
+
+
+def test_fit_reads_the_helpers_memory_at_most_every_few_seconds(split, monkeypatch):
+    _run("gru", _inputs("gru", 4))  # a helper is running
+    helper = helper_process.running()
+    reads = []
+    monkeypatch.setattr(type(helper), "private_mib", lambda self: reads.append(1) or 0.0)
+    monkeypatch.setitem(batch_halves._CHECKED, "at", None)
+    every = batch_halves.REFRESH_EVERY
+    assert not batch_halves.refresh_helper(interval=every)
+    assert not batch_halves.refresh_helper(interval=every)  # too soon: nothing read
+    assert len(reads) == 1
+    assert not batch_halves.refresh_helper()  # a direct call reads now
+    assert len(reads) == 2
+    monkeypatch.setitem(trainer_module._ADAPTED, "at", None)
+    trainer_module.adapt_threads_now()  # what fit runs: within the interval, no read
+    assert len(reads) == 2
+    monkeypatch.setitem(batch_halves._CHECKED, "at", time.monotonic() - every)
+    trainer_module.adapt_threads_now()  # the interval has passed
+    assert len(reads) == 3

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import weakref
 
 import numpy as np
@@ -49,6 +50,9 @@ _SAVED = {}  # in the helper: ticket -> the Function holding its half's saved ar
 _TICKETS = {"next": 0, "dropped": [], "live": 0}  # in this process
 # a helper with more memory of its own than this (MiB) is ended by refresh_helper
 REFRESH_MIB = 64
+#: seconds between two reads of the helper's memory from ``fit``, ``evaluate``, ``predict``
+REFRESH_EVERY = 10.0
+_CHECKED = {"at": None}  # when refresh_helper last read the helper's memory
 
 
 def register(op):
@@ -109,19 +113,32 @@ def apply(op, inputs, batch_axes, flops, **constants):
         helper.release()
 
 
-def refresh_helper(limit_mib=None):
+def refresh_helper(limit_mib=None, interval=0.0):
     """End the helper process when it holds more than ``limit_mib`` (default
     :data:`REFRESH_MIB`) of memory of its own and no op's half: the next split op forks a
     fresh one from this process as it is now. Returns whether it ended one.
 
     The helper keeps the old copy of every page this process had at the fork and rewrote
     since (``helper_process``): a 400 MiB array rewritten after the fork cost 400 MiB more
-    until this ran. ``fit``, ``evaluate`` and ``predict`` run it when they start.
+    until this ran. ``fit``, ``evaluate`` and ``predict`` run it when they start, with
+    ``interval`` :data:`REFRESH_EVERY`: the helper's memory is read (``smaps_rollup``, about
+    2 ms for the Embedding + LSTM workload's helper, the kernel walking its page tables) at
+    most that often, not on every call (a ``predict`` per sample in a loop).
+
+    Args:
+        limit_mib: the helper's own memory (MiB) above which it is ended.
+        interval: seconds; a call sooner than this after the last read of the helper's
+            memory reads nothing and returns False (0: read now).
     """
     helper = _helper.running()
     limit = REFRESH_MIB if limit_mib is None else limit_mib
-    if helper is None or _TICKETS["live"] > 0 or helper.lock.locked() or \
-            helper.private_mib() <= limit:
+    if helper is None or _TICKETS["live"] > 0 or helper.lock.locked():
+        return False
+    now = time.monotonic()
+    if _CHECKED["at"] is not None and now - _CHECKED["at"] < interval:
+        return False
+    _CHECKED["at"] = now
+    if helper.private_mib() <= limit:
         return False
     _helper.shut_down()
     return True

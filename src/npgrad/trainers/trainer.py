@@ -25,7 +25,7 @@ from npgrad.autograd.engine import no_grad
 from npgrad.autograd.tensor import Tensor
 from npgrad.callbacks import CallbackList
 from npgrad.distribution import current as distribution_state
-from npgrad.primitives.batch_halves import refresh_helper
+from npgrad.primitives.batch_halves import REFRESH_EVERY, refresh_helper
 from npgrad.trainers import arguments
 from npgrad.trainers import data_adapter as adapters
 from npgrad.trainers.compile_utils import CompileLoss, CompileMetrics, log_value
@@ -649,7 +649,9 @@ def adapt_threads_now(interval=0.0):
     if _ADAPTED["at"] is None or now - _ADAPTED["at"] >= interval:
         _ADAPTED["at"] = now
         adapt_num_threads()
-        refresh_helper()  # a helper process holding old copies of rewritten memory ends
+        # a helper process holding old copies of rewritten memory ends (its memory is
+        # read at most every REFRESH_EVERY seconds: 2 ms a read)
+        refresh_helper(interval=REFRESH_EVERY)
 
 
 def _to_numpy(out):
