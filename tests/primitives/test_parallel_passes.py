@@ -212,6 +212,22 @@ def test_cheap_passes_share_only_blocks_of_a_megabyte(monkeypatch):
     assert len(jobs) == 2
 
 
+def test_batch_and_layer_norm_share_only_blocks_of_a_megabyte(monkeypatch):
+    # a few cheap calls a block: 256 KiB blocks cost more in hand-overs than they gain
+    jobs = _share(monkeypatch, any_size=False)
+    for shape in ((64, 8, 8, 64), (32, 64, 128)):  # 1 MB each: this thread alone
+        x = Tensor(np.ones(shape, dtype=np.float32), requires_grad=True)
+        if len(shape) == 4:
+            y = F.batch_norm(x, None, None, None, None, training=True, relu=True)
+        else:
+            y = F.layer_norm(x, None, None, axis=-1)
+        y.sum().backward()
+    assert jobs == []
+    x = Tensor(np.ones((64, 16, 16, 64), dtype=np.float32), requires_grad=True)  # 4 MB
+    F.batch_norm(x, None, None, None, None, training=True).sum().backward()
+    assert jobs and all(blocks >= 2 for blocks in jobs)
+
+
 # ------------------------------------------------------------------ the ops, pinned
 @settings(max_examples=15, deadline=None)
 @given(shape=st.sampled_from([(7, 3, 5, 4), (15, 6), (5, 2, 3), (9, 4, 4, 3)]),

@@ -7,7 +7,9 @@ about eight passes forward and eleven backward; this one works on the (rows, fea
 keeps the centred rows as the saved ``xhat`` (normalized in place), computes the row sums of
 products with ``np.einsum`` (one pass, no temporary) and the row means with a GEMV, and
 finishes the input gradient in place, each block of rows on a thread of the pool (rows are
-independent: ``parallel.py``). :func:`npgrad.primitives.nn.layer_norm` picks it
+independent: ``parallel.py``), blocks of 1 MiB at least (a few cheap calls each: on a 2-core
+Xeon, forward and backward of (64, 64, 128) float32 took 2.77 ms in 256 KiB blocks, 2.22
+in 1 MiB ones; (32, 64, 128) 1.84 and 1.53). :func:`npgrad.primitives.nn.layer_norm` picks it
 whenever the normalized axis is the last one; the tests pin it to the general op in float64.
 
 Example:
@@ -92,7 +94,7 @@ class LayerNormLastAxis(Function):
                 out[lo:hi] += beta
 
         _parallel.for_blocks(block, rows.shape[0], features * x.dtype.itemsize, blas=True,
-                             min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+                             min_bytes=_parallel.MIN_BLOCK_BYTES)
         self.save_for_backward(xhat, inv, gamma)
         self.has_gamma, self.has_beta, self.epsilon = has_gamma, has_beta, epsilon
         self.beta = beta  # for composed_inputs
@@ -124,7 +126,7 @@ class LayerNormLastAxis(Function):
             return dgamma, dbeta
 
         parts = _parallel.map_blocks(block, xhat.shape[0], features * xhat.itemsize, blas=True,
-                                     min_bytes=_parallel.COMPUTE_BLOCK_BYTES)
+                                     min_bytes=_parallel.MIN_BLOCK_BYTES)
         grads = [None if dx is None else dx.reshape(grad.shape)]
         dgammas, dbetas = zip(*parts)
         if self.has_gamma:

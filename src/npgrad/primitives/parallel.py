@@ -49,8 +49,11 @@ from npgrad.primitives import blas_pools as _blas_pools
 #: routing of 1 MB takes (see the module text)
 MIN_BLOCK_BYTES = 2**20
 #: the smaller blocks worth a thread for passes that compute more per byte, or run several
-#: calls a block (``min_bytes=`` of batch norm, the GELU, attention, depthwise convolutions):
-#: with 1 MiB blocks there too the MobileNet-style net's step took 1.035 of its time
+#: calls a block (``min_bytes=`` of the GELU, attention, depthwise convolutions): with 1 MiB
+#: blocks there too the MobileNet-style net's step took 1.035 of its time (2-core Zen 4
+#: EPYC); on a 2-core Xeon the exact GELU of 512 KiB took 0.65 ms shared in these blocks,
+#: 1.0 in 1 MiB ones or on one thread. Batch norm's passes, a few cheap calls a block, take
+#: :data:`MIN_BLOCK_BYTES` (see ``nn.BatchNorm``)
 COMPUTE_BLOCK_BYTES = 256 * 2**10
 BLOCKS_PER_THREAD = 2  #: more blocks than threads evens out a core that another job slows
 _STATE = {"workers": [], "lock": threading.Lock()}
