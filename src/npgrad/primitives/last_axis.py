@@ -79,8 +79,7 @@ def total(x):
             or x.size < MIN_ROWS * x.shape[-1]):
         return x.sum(axis=-1, keepdims=True)
     length = x.shape[-1]
-    # np.dot: a GEMV that lets Python's lock go (``linalg.sum_rows``)
-    return np.dot(x.reshape(-1, length), np.ones(length, dtype=x.dtype)).reshape(
+    return (x.reshape(-1, length) @ np.ones(length, dtype=x.dtype)).reshape(
         x.shape[:-1] + (1,))
 
 

@@ -171,4 +171,4 @@ def unpermute_columns(permuted, columns):
 def row_sums(matrix):
     """Sums of the rows of a (k*U, T*N) gradient matrix (the bias gradient), as one GEMV:
     several times faster than ``matrix.sum(axis=1)`` on long rows."""
-    return np.dot(matrix, np.ones(matrix.shape[1], dtype=matrix.dtype))  # linalg.sum_rows
+    return matrix @ np.ones(matrix.shape[1], dtype=matrix.dtype)
