@@ -97,7 +97,7 @@ class SyncBatchNorm(Function):
         sums = np.zeros(channels + 1)
         if contributes:
             sums[0] = x2.shape[0]
-            sums[1:] = _channels.fold(ones @ xw, copies)
+            sums[1:] = _channels.fold(np.dot(ones, xw), copies)  # np.dot: GIL (linalg.sum_rows)
         sums = _reduced(allreduce, sums, "the counts and sums")
         count = sums[0]
         if not count > 0:
@@ -130,7 +130,7 @@ class SyncBatchNorm(Function):
         dtype, channels = xhat.dtype, inv.shape[0]
         needs = self.needs_input_grad
         ones = np.ones(gw.shape[0], dtype=dtype)
-        dbeta = _channels.fold(ones @ gw, copies)  # (C,) = sum(g), this rank's
+        dbeta = _channels.fold(np.dot(ones, gw), copies)  # (C,) = sum(g), this rank's
         dgamma = _channels.fold(np.einsum("ij,ij->j", gw, xhat), copies)  # sum(g * xhat)
         dx = None
         if needs[0]:
