@@ -55,6 +55,18 @@ def test_the_derivative_at_zero_and_in_the_tails():
     assert np.all(np.isfinite(got))
 
 
+@pytest.mark.parametrize("size", [5, module._BLOCK + 3, 2 * module._SHARED_BLOCK + 11])
+def test_the_derivative_times_the_gradient_in_its_blocks_is_the_product(size):
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal(size).astype(np.float32) * 3
+    y, grad = gelu_float32(x), rng.standard_normal(size).astype(np.float32)
+    expected = gelu_derivative_from_output(x, y) * grad
+    np.testing.assert_array_equal(gelu_derivative_from_output(x, y, grad), expected)
+    xt = npgrad.Tensor(x, requires_grad=True)  # the op's backward: the same numbers
+    GELU.apply(xt).backward(grad)
+    np.testing.assert_array_equal(xt.grad, expected)
+
+
 def test_float32_gelu_is_x_times_phi_on_both_sides():
     x = np.concatenate([np.linspace(-10, 10, 200_001), [0.0, -0.0, 1e-30, -1e-30, 40.0, -40.0]])
     x = x.astype(np.float32)

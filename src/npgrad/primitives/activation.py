@@ -239,6 +239,8 @@ class GELU(Function):
         if self.approximate:
             dx = _gelu_tanh_grad_block(None, x)
         elif len(self.saved) == 2:  # float32: d/dx x Phi(x) = Phi(x) + x phi(x), Phi = y / x
+            if grad.dtype == np.float32 and grad.shape == x.shape:
+                return (gelu_derivative_from_output(*self.saved, grad),)
             dx = gelu_derivative_from_output(*self.saved)
             dx *= grad
             return (dx.astype(grad.dtype, copy=False),)

@@ -147,8 +147,16 @@ def _derivative_block(x, y, out):
     out += e
 
 
-def gelu_derivative_from_output(x, y):
-    """Phi(x) + x phi(x) for float32 x, given the GELU output ``y = x Phi(x)``.
+def _derivative_times_block(x, y, grad, out):
+    """The GELU's derivative at ``x`` (from its output ``y``) times ``grad``, into ``out``."""
+    _derivative_block(x, y, out)
+    out *= grad
+
+
+def gelu_derivative_from_output(x, y, grad=None):
+    """Phi(x) + x phi(x) for float32 x, given the GELU output ``y = x Phi(x)``; times
+    ``grad`` when given (the input gradient, in the same blocks: a separate product over the
+    whole array took 0.33 ms more for (64, 64, 512) on two threads).
 
     ``Phi = y / x`` (within two roundings of Phi; 1/2 where x is 0) spares the backward the
     erfc polynomial: one exp and a dozen cheap passes, in cache-sized blocks.
@@ -156,8 +164,11 @@ def gelu_derivative_from_output(x, y):
     Args:
         x: float32 ndarray, the GELU input.
         y: float32 ndarray of x's shape, the GELU output.
+        grad: optional float32 ndarray of x's shape.
 
     Returns:
         A float32 ndarray of x's shape.
     """
-    return _blocked(_derivative_block, x, y)
+    if grad is None:
+        return _blocked(_derivative_block, x, y)
+    return _blocked(_derivative_times_block, x, y, grad)
