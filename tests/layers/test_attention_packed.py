@@ -147,3 +147,24 @@ def test_some_biases_but_not_all_are_refused():
     x, w, bias = np.ones((1, 2, 3)), np.ones((3, 1, 2)), np.ones((1, 2))
     with pytest.raises(ValueError, match="all three biases or none"):
         packed_self_attention(x, w, w, w, bias, None, bias)
+
+
+def test_the_attention_backward_writes_the_arrays_it_is_given():
+    # the packed op hands it views of one (B, T, 3, H, D) block: strided, written in place
+    from npgrad.primitives.attention import ScaledDotProductAttention
+    rng = np.random.default_rng(3)
+    b, t, h, d = 3, 5, 2, 4
+    qkv = rng.standard_normal((b, t, 3, h, d))
+    q, k, v = (qkv[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
+    grad = rng.standard_normal((b, h, t, d))
+    op = ScaledDotProductAttention()
+    op.needs_input_grad = (True, True, True)
+    op.forward(q, k, v, scale=0.5)
+    expected = op.backward(grad)
+    block = np.full((b, t, 3, h, d), np.nan)
+    views = tuple(block[:, :, i].transpose(0, 2, 1, 3) for i in range(3))
+    got = op.backward(grad, out=views)
+    for view, g, e in zip(views, got, expected):
+        assert g is view
+        np.testing.assert_allclose(view, e, rtol=1e-12, atol=1e-12)
+    assert not np.isnan(block).any()

@@ -223,20 +223,25 @@ class ScaledDotProductAttention(Function):
         self.keep, self.bias = keep, bias  # for the composition (second-order gradients)
         return out  # (..., T, Dv)
 
-    def backward(self, grad):
+    def backward(self, grad, out=None):
+        """The gradients of q, k, v (and the bias); ``out``: optional arrays (or views) for
+        dq, dk and dv, written in place (the packed op's one (B, T, 3, H, D) block)."""
         q_scaled, k, v, weights = self.saved
         mask = self.dropout_mask
         needs = self.needs_input_grad
         through_scores = needs[0] or needs[1] or (self.has_bias and needs[3])
         n, rows = _batch_rows(q_scaled, k, v, mask, grad)
         used_dtype = weights.dtype if mask is None else np.result_type(weights, mask)
+        given = (None, None, None) if out is None else out
         # out = used @ v: dv = used^T grad (..., S, Dv); d(used) = grad v^T (..., T, S)
-        dv = _empty(weights.shape[:-2] + v.shape[-2:], used_dtype, grad) if needs[2] else None
+        dv = None if not needs[2] else given[2] if given[2] is not None else \
+            _empty(weights.shape[:-2] + v.shape[-2:], used_dtype, grad)
         ds_dtype = np.result_type(grad, v, weights)  # the mask multiplies in place
         dscores = _empty(weights.shape, ds_dtype) if self.has_bias and needs[3] else None
-        dq = _empty(weights.shape[:-1] + k.shape[-1:], ds_dtype, k) if needs[0] else None
-        dk = _empty(weights.shape[:-2] + (k.shape[-2], q_scaled.shape[-1]), ds_dtype,
-                    q_scaled) if needs[1] else None
+        dq = None if not needs[0] else given[0] if given[0] is not None else \
+            _empty(weights.shape[:-1] + k.shape[-1:], ds_dtype, k)
+        dk = None if not needs[1] else given[1] if given[1] is not None else \
+            _empty(weights.shape[:-2] + (k.shape[-2], q_scaled.shape[-1]), ds_dtype, q_scaled)
 
         def block(lo, hi):
             part, g, m = weights[lo:hi], rows(grad, lo, hi), rows(mask, lo, hi)
