@@ -179,14 +179,6 @@ def gamma_beta_grads(fn, dgamma, dbeta):
     return grads
 
 
-# Batch norm's blocks shared between threads (parallel.py) are of parallel.MIN_BLOCK_BYTES
-# (1 MiB) at least: each runs a few cheap calls, and on a 2-core Xeon (KVM) a forward and
-# backward + ReLU of (64, 8, 8, 64) float32 (1 MB) took 1.17 ms on one thread, 1.86 shared
-# in 256 KiB blocks (parallel.COMPUTE_BLOCK_BYTES), 0.97 in 1 MiB ones; (64, 16, 16, 32):
-# 2.60 -> 2.03; 4 and 6 MB arrays the same either way; the ResNet workload's batch norms
-# 3 ms a step less.
-
-
 def _centre(xw, out, mean, copies, squares=False):
     """A block function (``parallel.map_blocks``): ``out = xw - mean`` on its rows, and with
     ``squares`` the per-column sums of squares of those rows."""
@@ -222,6 +214,12 @@ class BatchNorm(_NormalizeMaths, Function):
     ``batch_stats`` computes the batch moments itself and reports them in the ``stats``
     dict given as a constant (the wrapper updates the moving statistics from them).
     Other layouts use the general maths shared with LayerNorm.
+
+    The passes' blocks shared between threads (``parallel.py``) are of
+    ``parallel.MIN_BLOCK_BYTES`` (1 MiB) at least: each runs a few cheap calls, and on a
+    2-core Xeon (KVM) a forward and backward + ReLU of (64, 8, 8, 64) float32 (1 MB) took
+    1.17 ms on one thread, 1.86 shared in 256 KiB blocks, 0.97 in 1 MiB ones ((64, 16, 16,
+    32): 2.60 -> 2.03; 4 and 6 MB arrays the same either way).
     """
 
     def forward(self, x, *params, stat_axes=(), param_axes=(), epsilon=1e-3, has_gamma=True,

@@ -52,8 +52,8 @@ MIN_BLOCK_BYTES = 2**20
 #: calls a block (``min_bytes=`` of the GELU, attention, depthwise convolutions): with 1 MiB
 #: blocks there too the MobileNet-style net's step took 1.035 of its time (2-core Zen 4
 #: EPYC); on a 2-core Xeon the exact GELU of 512 KiB took 0.65 ms shared in these blocks,
-#: 1.0 in 1 MiB ones or on one thread. Batch norm's passes, a few cheap calls a block, take
-#: :data:`MIN_BLOCK_BYTES` (see ``nn.BatchNorm``)
+#: 1.0 in 1 MiB ones or on one thread. Batch and layer norm's passes, a few cheap calls a
+#: block, take :data:`MIN_BLOCK_BYTES` (see ``nn.BatchNorm``, ``layer_norm``)
 COMPUTE_BLOCK_BYTES = 256 * 2**10
 BLOCKS_PER_THREAD = 2  #: more blocks than threads evens out a core that another job slows
 _STATE = {"workers": [], "lock": threading.Lock()}
