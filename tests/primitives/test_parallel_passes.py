@@ -369,7 +369,7 @@ def test_add_relu_shared_matches_one_thread(shared, monkeypatch):
         return out.data, a.grad, b.grad
 
     got = run()
-    assert len(shared) >= 3  # the forward pass, the mask and the masked gradient
+    assert len(shared) >= 2  # the forward pass, then the masked gradient (one pass)
     for a, e in zip(got, _alone(run, monkeypatch)):
         np.testing.assert_array_equal(a, e)
 

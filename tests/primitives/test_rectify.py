@@ -18,6 +18,7 @@ from npgrad.primitives.rectify import (
     fusable_bias,
     masked,
     rectify,
+    relu_backward,
     relu_mask,
 )
 
@@ -63,6 +64,26 @@ def test_the_mask_and_the_masked_gradient(x, cap):
     out = np.empty_like(grad)
     assert masked(grad, expected.reshape(-1), out=out) is out
     np.testing.assert_array_equal(out, grad * expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(floats, st.sampled_from([None, 1.5, 6.0]), st.booleans())
+def test_the_relu_backward_in_one_pass_is_the_masked_gradient(x, cap, shared):
+    """relu_backward: masked(grad, relu_mask(values)), from the ReLU's input or output, the
+    pool on (blocks of any size) or off, into ``out`` when given."""
+    grad = np.linspace(-2, 2, x.size).reshape(x.shape).astype(x.dtype)
+    expected = masked(grad, relu_mask(x, cap))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if shared:
+            monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+            monkeypatch.setattr(parallel, "threads", lambda: 2)
+        for values in (x, rectify(x, max_value=cap)):
+            got = relu_backward(grad, values, cap)
+            assert got.dtype == grad.dtype
+            np.testing.assert_array_equal(got, expected)
+        out = np.empty_like(grad)
+        assert relu_backward(grad, x, cap, out=out) is out
+        np.testing.assert_array_equal(out, expected)
 
 
 def test_odd_sizes_cover_the_tail_past_the_last_full_row(route):

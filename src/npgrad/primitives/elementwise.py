@@ -8,7 +8,7 @@ import numpy as np
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import parallel as _parallel
-from npgrad.primitives.rectify import masked, rectify, relu_mask
+from npgrad.primitives.rectify import masked, rectify, relu_backward
 
 
 def _check_broadcast(op, a, b):
@@ -57,7 +57,7 @@ class AddReLU(Function):
 
     def backward(self, grad):
         (out,) = self.saved
-        through = masked(grad, relu_mask(out))
+        through = relu_backward(grad, out)
         return through, through
 
     def backward_graph(self, grad):  # the mask is piecewise constant

@@ -26,7 +26,7 @@ from npgrad.primitives import channels as _channels
 from npgrad.primitives import parallel as _parallel
 from npgrad.primitives import workspace as _workspace
 from npgrad.primitives.layer_norm import layer_norm_last_axis, normalize_recorded
-from npgrad.primitives.rectify import masked, rectify, relu_mask
+from npgrad.primitives.rectify import rectify, relu_backward
 
 
 def _raw(x):
@@ -305,7 +305,7 @@ class BatchNorm(_NormalizeMaths, Function):
             block, g = xc[lo:hi], gw[lo:hi]
             np.subtract(xw[lo:hi], tiled_mean, out=block)
             if outw is not None:
-                g = masked(g, relu_mask(outw[lo:hi], self.relu_cap), out=gw_masked[lo:hi])
+                g = relu_backward(g, outw[lo:hi], self.relu_cap, out=gw_masked[lo:hi])
             return np.dot(ones[: hi - lo], g), np.einsum("ij,ij->j", g, block)
 
         parts = _parallel.map_blocks(sums, rows, row_bytes, blas=True,
