@@ -70,8 +70,6 @@ def flush_tiny(slot):
         slot -= c
 
 
-
-
 def check_range(value, name, who, low, high, high_inclusive):
     """``value`` as a float in [low, high] (or [low, high)), or a ValueError naming ``who``."""
     if not isinstance(value, (int, float, np.floating)) or isinstance(value, bool):

@@ -30,7 +30,9 @@ class ReLU(Function):
     """max(x, 0), or min(max(x, 0), max_value) with a cap (``ReLU(max_value=6)``); by
     convention the gradient at exactly 0, and at exactly the cap, is 0.
 
-    The output is kept for backward (the next layer keeps it anyway): it is positive, and
+    The output is kept for backward (as PyTorch's ReLU keeps it; the next layer usually
+    keeps it anyway, but a max-pool after it keeps only where its maxima were, and there
+    this costs the output where a boolean mask took a quarter of it): it is positive, and
     below the cap, exactly where the input is, so the backward makes its mask from it in the
     same shared pass as the product (``rectify.relu_backward``), and the forward is one pass.
     """

@@ -361,8 +361,8 @@ class Conv2D(Function):
         self.geometry = ((h, w), (oh, ow), strides, dilation_rate, (pads_h, pads_w))
         self.padding = padding
         out = correlate(x, kernel, (oh, ow), strides, dilation_rate, (pads_h, pads_w))  # fresh
-        # the ReLU's mask is kept as booleans, as the ReLU op keeps it (the output may be
-        # freed long before backward: a max-pool keeps only where its maxima were)
+        # the ReLU's mask is kept as booleans, a quarter of the output's size (the output may
+        # be freed long before backward: a max-pool keeps only where its maxima were)
         if fusable_bias(out, bias):  # the bias and the relu in one shared pass, in place
             self.positive = bias_relu_in_place(out, bias, relu)
         else:

@@ -136,7 +136,8 @@ def relu_backward(grad, values, max_value=None, out=None):
 
 def rectify_in_place(out):
     """ReLU of a fresh array, in place; returns where it was positive (booleans), the mask a
-    backward multiplies its gradient by (relu'(0) = 0), as the ReLU op keeps it."""
+    backward multiplies its gradient by (relu'(0) = 0): what Dense and Conv2D keep with their
+    fused ReLU."""
     positive = out > 0
     rectify(out, out=out)
     return positive
