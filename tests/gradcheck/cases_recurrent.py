@@ -1,9 +1,10 @@
 """Registry cases: the fused recurrent ops and the SimpleRNN/LSTM/GRU/Bidirectional layers.
 
 Shapes are drawn small (batch 1-3, time 1-5, features 1-3, units 1-3) with every flag:
-go_backwards, use_bias, a recurrent-dropout mask, reset_after, return_sequences,
-return_state and initial states. The activation is drawn among fused names and a callable
-(softsign), which takes the composed step-by-step path, so both paths are checked.
+go_backwards, use_bias, a recurrent-dropout mask, reset_after, return_sequences (the LSTM
+and GRU ops then output their last step only), return_state and initial states. The
+activation is drawn among fused names and a callable (softsign), which takes the composed
+step-by-step path, so both paths are checked.
 Gradients are checked with respect to the input, kernel, recurrent_kernel, bias and the
 initial states. The ``*_masked`` cases always add a timestep mask (padded sequences): random
 holes, left or right padding, and rows that are masked entirely. The ``*_halves`` cases run
@@ -64,6 +65,8 @@ def _op_inputs(draw, kind, masked=False, min_batch=1):
         kwargs["recurrent_activation"] = draw(st.sampled_from(["sigmoid", "tanh"]))
     if kind == "gru":
         kwargs["reset_after"] = draw(st.booleans())
+    if kind != "simple_rnn":  # False: the op outputs the last step only
+        kwargs["return_sequences"] = draw(st.booleans())
     if draw(st.booleans()):
         keep = draw(hnp.arrays(np.bool_, (n, u)))
         kwargs["recurrent_mask"] = keep * 2.0  # rate 0.5

@@ -142,7 +142,8 @@ class _Cell(Layer):
         arguments.check_ndim(self, x.shape, ndim)
         arguments.check_axis(self, x.shape, -1, self.kernel.shape[0])
 
-    def sequence(self, x, states, go_backwards=False, training=False, mask=None):
+    def sequence(self, x, states, go_backwards=False, training=False, mask=None,
+                 last_only=False):
         """Run the cell over a whole sequence.
 
         Args:
@@ -151,6 +152,8 @@ class _Cell(Layer):
             go_backwards: process the steps last to first.
             training: apply dropout.
             mask: optional (N, T) boolean timestep mask; masked steps carry the states over.
+            last_only: only the last step's output is wanted: outputs may then be (N, 1, U)
+                (the LSTM and GRU ops hand over just that step).
 
         Returns:
             (outputs, final_states): outputs (N, T, U) in processing order, and the states
@@ -159,7 +162,7 @@ class _Cell(Layer):
         self._check_input(x, 3)
         x = self._dropped_inputs(x, training)
         recurrent_mask = self._recurrent_mask(x.shape[0], training)
-        return self._run(x, states, go_backwards, recurrent_mask, mask)
+        return self._run(x, states, go_backwards, recurrent_mask, mask, last_only)
 
     def call(self, inputs, states, training=False):
         """One step: inputs (N, F), states list of (N, U) -> (output (N, U), new_states)."""
@@ -172,7 +175,7 @@ class _Cell(Layer):
             x = F.dropout(x, self.dropout, training=True,
                           seed=int(self._generator().integers(2**63)))
         _, new_states = self._run(x, states, False, self._recurrent_mask(x.shape[0], training),
-                                  None)
+                                  None, True)
         return new_states[0], new_states
 
     def get_config(self):
@@ -215,7 +218,8 @@ class SimpleRNNCell(_Cell):
     Shapes (one step): inputs (N, F), states [(N, U)] -> output (N, U), states [(N, U)].
     """
 
-    def _run(self, x, states, go_backwards, recurrent_mask, mask):
+    def _run(self, x, states, go_backwards, recurrent_mask, mask, last_only):
+        # every step either way: the op's output is a view of its own states, no copy
         seq = ops.simple_rnn(x, self.kernel, self.recurrent_kernel, self.bias, states[0],
                              activation=_op_activation(self.activation),
                              go_backwards=go_backwards, recurrent_mask=recurrent_mask, mask=mask)
@@ -264,12 +268,13 @@ class LSTMCell(_Cell):
 
         return unit_forget
 
-    def _run(self, x, states, go_backwards, recurrent_mask, mask):
+    def _run(self, x, states, go_backwards, recurrent_mask, mask, last_only):
         h0, c0 = states
         hs, c = ops.lstm(x, self.kernel, self.recurrent_kernel, self.bias, h0, c0,
                          activation=_op_activation(self.activation),
                          recurrent_activation=_op_activation(self.recurrent_activation),
-                         go_backwards=go_backwards, recurrent_mask=recurrent_mask, mask=mask)
+                         go_backwards=go_backwards, recurrent_mask=recurrent_mask, mask=mask,
+                         return_sequences=not last_only)
         return hs, [F.getitem(hs, (slice(None), -1)), c]
 
     def get_config(self):
@@ -308,12 +313,12 @@ class GRUCell(_Cell):
     def _bias_shape(self):
         return (2, 3 * self.units) if self.reset_after else (3 * self.units,)
 
-    def _run(self, x, states, go_backwards, recurrent_mask, mask):
+    def _run(self, x, states, go_backwards, recurrent_mask, mask, last_only):
         seq = ops.gru(x, self.kernel, self.recurrent_kernel, self.bias, states[0],
                       activation=_op_activation(self.activation),
                       recurrent_activation=_op_activation(self.recurrent_activation),
                       reset_after=self.reset_after, go_backwards=go_backwards,
-                      recurrent_mask=recurrent_mask, mask=mask)
+                      recurrent_mask=recurrent_mask, mask=mask, return_sequences=not last_only)
         return seq, [F.getitem(seq, (slice(None), -1))]
 
     def get_config(self):
@@ -463,11 +468,14 @@ class RNN(Layer):
         mask = timestep_mask(self, mask, x.shape)
         states = self._initial_states(x, initial_state)
         if isinstance(self.cell, _Cell):
-            outputs, final = self.cell.sequence(x, states, self.go_backwards, training, mask)
+            # without return_sequences the cell's op may give the last step only
+            outputs, final = self.cell.sequence(x, states, self.go_backwards, training, mask,
+                                                last_only=not self.return_sequences)
         else:
             outputs, final = self._loop(x, states, training, mask)
         if mask is not None and self.zero_output_for_mask:
             keep = mask[:, ::-1] if self.go_backwards else mask  # processing order
+            keep = keep[:, keep.shape[1] - outputs.shape[1] :]  # the steps outputs has
             outputs = outputs * keep[..., None].astype(outputs.dtype)
         if self.stateful:
             self._carried = [Tensor(s.data.copy()) for s in final]

@@ -221,7 +221,8 @@ def simple_rnn(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh
 
 
 def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="tanh",
-         recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None, mask=None):
+         recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None, mask=None,
+         return_sequences=True):
     """A whole LSTM sequence with Keras maths (gates i, f, c, o).
 
     Args:
@@ -233,9 +234,13 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="t
         recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
         mask: optional (N, T) boolean timestep mask (True = a real step); at a masked step
             h and c are carried over unchanged.
+        return_sequences: False: hs holds the last step's state only (what a layer without
+            ``return_sequences`` keeps; the fused op then never makes the others into an
+            output, see ``recurrent_common.last_steps``).
 
     Returns:
-        (hs, c): hs (N, T, U) the hidden states, c (N, U) the final cell state.
+        (hs, c): hs (N, T, U) the hidden states ((N, 1, U), the last, without
+        ``return_sequences``), c (N, U) the final cell state.
     """
     units = recurrent_kernel.shape[0]
     h0 = _zeros_state(x, units) if h0 is None else h0
@@ -243,12 +248,14 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="t
     t_steps = x.shape[1]
     if _is_fusable(activation, recurrent_activation):
         extra = () if bias is None else (bias,)
+        last_only = not return_sequences
         out = _split_or_apply(LSTMSequence, x, kernel, recurrent_kernel, (h0, c0), extra,
                               activation=activation, recurrent_activation=recurrent_activation,
                               go_backwards=bool(go_backwards), recurrent_mask=recurrent_mask,
-                              mask=mask)
-        return _shape.getitem(out, (slice(None), slice(0, t_steps))), \
-            _shape.getitem(out, (slice(None), t_steps))
+                              mask=mask, last_only=last_only)
+        steps = 1 if last_only else t_steps  # the cell state follows them
+        return _shape.getitem(out, (slice(None), slice(0, steps))), \
+            _shape.getitem(out, (slice(None), steps))
     act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
     u = units
     h, c, outputs = h0, c0, []
@@ -264,12 +271,12 @@ def lstm(x, kernel, recurrent_kernel, bias=None, h0=None, c0=None, activation="t
         h = _carry(keep_t, o * act(c_new), h)
         c = _carry(keep_t, c_new, c)
         outputs.append(h)
-    return _shape.stack(outputs, axis=1), c
+    return _shape.stack(outputs if return_sequences else outputs[-1:], axis=1), c
 
 
 def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
         recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
-        recurrent_mask=None, mask=None):
+        recurrent_mask=None, mask=None, return_sequences=True):
     """A whole GRU sequence with Keras maths (gates z, r, h).
 
     Args:
@@ -285,6 +292,7 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
         recurrent_mask: optional (N, U) recurrent-dropout mask (constant).
         mask: optional (N, T) boolean timestep mask (True = a real step); at a masked step
             the state is carried over unchanged.
+        return_sequences: False: only the last step's state, (N, 1, U) (as :func:`lstm`).
 
     Returns:
         Tensor (N, T, U): the state after every step; its last step is the final state.
@@ -296,7 +304,8 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
         return _split_or_apply(GRUSequence, x, kernel, recurrent_kernel, (h0,), extra,
                                activation=activation, recurrent_activation=recurrent_activation,
                                reset_after=bool(reset_after), go_backwards=bool(go_backwards),
-                               recurrent_mask=recurrent_mask, mask=mask)
+                               recurrent_mask=recurrent_mask, mask=mask,
+                               last_only=not return_sequences)
     act, rec_act = _activation_fn(activation), _activation_fn(recurrent_activation)
 
     def cols(t, lo, hi):
@@ -324,4 +333,4 @@ def gru(x, kernel, recurrent_kernel, bias=None, h0=None, activation="tanh",
             hh = act(cols(xp, 2 * u, 3 * u) + _linalg.matmul(r * hm, rec_h))
         h = _carry(keep_t, z * h + (1 - z) * hh, h)
         outputs.append(h)
-    return _shape.stack(outputs, axis=1)
+    return _shape.stack(outputs if return_sequences else outputs[-1:], axis=1)

@@ -89,27 +89,60 @@ def step_mask(op, mask, n, t_steps, go_backwards):
     return keep, ~keep
 
 
-def step_gradients(grad, t_steps):
+def step_gradients(grad, t_steps, last_only=False):
     """The output gradient of a fused op on transposed states, step by step.
 
     Args:
         grad: (N, T', U) gradient of the op's batch-major output, T' >= ``t_steps`` (an
-            LSTM's output carries its final cell state after the steps).
+            LSTM's output carries its final cell state after the steps); with
+            ``last_only``, of an output that held only the last step (and what follows
+            it): (N, T' - t_steps + 1, U).
         t_steps: the number of time steps.
+        last_only: the op output only its last step (see :func:`last_steps`).
 
     Returns:
         (blocks, live): ``blocks[t]`` is step t's (U, N) gradient (``blocks[T']`` too, for
         the steps after ``t_steps``), ``live[t]`` whether step ``t < t_steps`` gets a
-        nonzero one. With more than one live step (``return_sequences``) the steps are
-        copied once into contiguous blocks: adding a strided (U, N) view of ``grad`` into a
-        state gradient costs 3-5x the add of a contiguous block (a (64, 32) float32 block:
-        about 4 against 0.7-0.9 us), every step.
+        nonzero one (read ``blocks[t]`` only where it does). With more than one live step
+        (``return_sequences``) the steps are copied once into contiguous blocks: adding a
+        strided (U, N) view of ``grad`` into a state gradient costs 3-5x the add of a
+        contiguous block (a (64, 32) float32 block: about 4 against 0.7-0.9 us), every step.
     """
     g_out = grad.transpose(1, 2, 0)  # (T', U, N) views
+    if last_only:
+        live = np.zeros(t_steps, dtype=bool)
+        live[-1] = grad[:, 0].any()
+        return _FromStep(g_out, t_steps - 1), live
     live = grad[:, :t_steps].any(axis=(0, 2))
     if np.count_nonzero(live) > 1:
         g_out = np.ascontiguousarray(g_out)
     return g_out, live
+
+
+class _FromStep:
+    """Step gradients that start at step ``first`` (the earlier steps got none)."""
+
+    def __init__(self, blocks, first):
+        self.blocks, self.first = blocks, first
+
+    def __getitem__(self, t):
+        return self.blocks[t - self.first]
+
+
+def last_steps(states, t_steps, last_only):
+    """A fused op's output from its (T', U, N) transposed ``states`` (the state after every
+    step, then what follows the steps, e.g. an LSTM's final cell state): (N, T', U), or
+    with ``last_only`` only the last step's state and what follows it, (N, T' - t_steps + 1,
+    U).
+
+    ``last_only`` is what a layer without ``return_sequences`` asks for (Keras's default):
+    the op then hands over, and takes the gradient of, the one state the layer keeps. The
+    whole sequence would be a transposing copy of every state (166,000 values for an
+    LSTM(64) over 80 steps of 32 sequences: 0.12-0.23 ms, made in the helper process too
+    when the batch is split, and sent back), then a slice, whose gradient is again a
+    sequence-sized array of zeros.
+    """
+    return (states[t_steps - 1 :] if last_only else states).transpose(2, 0, 1)
 
 
 def split_masked(grad, keep_t, dtype):

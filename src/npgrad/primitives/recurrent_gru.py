@@ -51,13 +51,15 @@ class GRUSequence(Function):
 
     Inputs (positional): x (N, T, F), kernel (F, 3U), recurrent_kernel (U, 3U), h0 (N, U),
     optional bias. Constants: activation, recurrent_activation, reset_after, go_backwards,
-    recurrent_mask, mask (N, T) timestep mask (a masked step carries the state over).
-    Output: (N, T, U), the states in processing order.
+    recurrent_mask, mask (N, T) timestep mask (a masked step carries the state over),
+    last_only.
+    Output: (N, T, U), the states in processing order; with ``last_only`` (N, 1, U), the
+    last one.
     """
 
     def forward(self, x, kernel, recurrent_kernel, h0, *bias, activation="tanh",
                 recurrent_activation="sigmoid", reset_after=True, go_backwards=False,
-                recurrent_mask=None, mask=None):
+                recurrent_mask=None, mask=None, last_only=False):
         u = common.check_shapes("gru", x, kernel, recurrent_kernel, [h0], 3)
         if bias:
             expected = (2, 3 * u) if reset_after else (3 * u,)
@@ -125,12 +127,14 @@ class GRUSequence(Function):
         self.save_for_backward(xt, kernel, recurrent_kernel, gates, saved_h, hs)
         self.mask, self.keep, self.go_backwards = mask_t, keep, go_backwards
         self.has_bias, self.reset_after = bool(bias), reset_after
-        return hs[1:].transpose(2, 0, 1)
+        self.last_only = last_only
+        return common.last_steps(hs[1:], t_steps, last_only)
 
     def backward(self, grad):
         xt, kernel = self.saved[0], self.saved[1]
         t_steps, n, _ = xt.shape
-        g_out, live = common.step_gradients(grad, t_steps)  # (T, U, N), the steps with one
+        # (T, U, N), the steps with one
+        g_out, live = common.step_gradients(grad, t_steps, self.last_only)
         keep_t = None if self.keep is None else self.keep.transpose(0, 2, 1)  # (T, 1, N)
         backward = self._backward_reset_after if self.reset_after else self._backward_reset_before
         dh, dx_part, db_rec, drec = backward(g_out, live, keep_t)

@@ -50,13 +50,14 @@ class LSTMSequence(Function):
     Inputs (positional): x (N, T, F), kernel (F, 4U), recurrent_kernel (U, 4U), h0 (N, U),
     c0 (N, U), optional bias (4U,). Constants: activation, recurrent_activation (names),
     go_backwards, recurrent_mask (N, U), mask (N, T) timestep mask (a masked step carries
-    h and c over).
-    Output: (N, T + 1, U): the T hidden states in processing order, then the final cell state.
+    h and c over), last_only.
+    Output: (N, T + 1, U): the T hidden states in processing order, then the final cell
+    state; with ``last_only`` (N, 2, U): the last hidden state, then the final cell state.
     """
 
     def forward(self, x, kernel, recurrent_kernel, h0, c0, *bias, activation="tanh",
                 recurrent_activation="sigmoid", go_backwards=False, recurrent_mask=None,
-                mask=None):
+                mask=None, last_only=False):
         u = common.check_shapes("lstm", x, kernel, recurrent_kernel, [h0, c0], 4)
         act, d_act = fused(activation, "lstm")
         rec_act, d_rec = fused(recurrent_activation, "lstm")
@@ -132,7 +133,8 @@ class LSTMSequence(Function):
         self.columns, self.mask, self.keep = columns, rmask_t, keep
         self.go_backwards, self.has_bias = go_backwards, bool(bias)
         self.d_act, self.d_rec_act = d_act, d_rec
-        return hs[1:].transpose(2, 0, 1)
+        self.last_only = last_only
+        return common.last_steps(hs[1:], t_steps, last_only)
 
     def _factors(self, gates, cs, act_cs, start, stop):
         """What the gradients of steps start .. stop-1 multiply, computed for those steps
@@ -165,7 +167,8 @@ class LSTMSequence(Function):
         t_steps, u, n = act_cs.shape
         dtype = gates.dtype
         f = gates[:, 2 * u : 3 * u]
-        g_out, live = common.step_gradients(grad, t_steps)  # (T + 1, U, N): the steps, c_T
+        # (T + 1, U, N): the steps, c_T
+        g_out, live = common.step_gradients(grad, t_steps, self.last_only)
         # dz: d pre-activations (4, U, T, N), so that (4U, T*N) is one matrix for the GEMMs.
         # A step writes its (4U, N) block into a contiguous chunk buffer first, which its
         # recurrent GEMM reads; each chunk then goes into dz in one copy. (Written straight
