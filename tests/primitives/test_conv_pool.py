@@ -206,3 +206,38 @@ def test_one_channel_columns_match_the_image_windows(padding):
     assert cols is not None and cols.shape[1] == 3 * 2 + 1  # six taps and the bias's ones
     np.testing.assert_array_equal(sliced, trained.numpy())
     np.testing.assert_allclose(trained.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("channels, relu", [(1, True), (1, False), (4, True)])
+def test_a_first_layers_gradients_routed_block_by_block_equal_the_unfused_layers(
+        channels, relu, monkeypatch):
+    # with several blocks of windows on the pool, a first layer's routed gradient is made
+    # and multiplied block by block (never whole); one channel puts the bias in the GEMM,
+    # four (a 36-value field) add it apart. Quantized values: ties are common and exact.
+    from npgrad.primitives import parallel
+
+    rng = np.random.default_rng(channels)
+    x = np.round(rng.standard_normal((3, 9, 8, channels)) * 2) / 4
+    kernel = np.round(rng.standard_normal((3, 3, channels, 5)) * 2) / 4
+    bias = np.round(rng.standard_normal(5) * 2) / 4
+    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
+    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
+    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    calls = []
+    original = conv_pool.Conv2DMaxPool2D._routed_kernel_grads
+
+    def spy(self, *args):
+        calls.append(args[0].shape)
+        return original(self, *args)
+
+    monkeypatch.setattr(conv_pool.Conv2DMaxPool2D, "_routed_kernel_grads", spy)
+    fused_in = [Tensor(kernel, requires_grad=True), Tensor(bias, requires_grad=True)]
+    ref_in = [Tensor(kernel, requires_grad=True), Tensor(bias, requires_grad=True)]
+    F.conv2d_max_pool2d(x, *fused_in, relu=relu).backward(np.linspace(-1, 1, 3 * 3 * 3 * 5)
+                                                         .reshape(3, 3, 3, 5))
+    conv = F.conv2d(x, *ref_in)
+    ref = F.max_pool2d(F.relu(conv) if relu else conv, 2)
+    ref.backward(np.linspace(-1, 1, 3 * 3 * 3 * 5).reshape(3, 3, 3, 5))
+    assert calls == [(27, 5)]  # the blocks' route: 3 images of 3 x 3 windows, 5 channels
+    for a, b in zip(fused_in, ref_in):
+        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-12)

@@ -128,23 +128,16 @@ class Conv2DMaxPool2D(Function):
         n, ph, pw, f = grad.shape
         m = n * ph * pw
         g = grad.reshape(m, f)  # (M, F)
-        # route each window's gradient to its first maximum: dz (4, M, F), one block nonzero.
-        # With ReLU, windows whose pooled value is <= 0 get no gradient (relu'(0) = 0): they
-        # start out "taken". Elsewhere out is the window maximum, so comparing with out
-        # finds the maximum.
-        dz = np.empty((4, m, f), dtype=g.dtype)
+        row_bytes = 4 * f * g.dtype.itemsize
+        if cols is not None and not self.needs_input_grad[0] and \
+                len(_parallel.block_bounds(m, row_bytes, _parallel.threads())) > 1:
+            return (None,) + self._routed_kernel_grads(g, z, out, cols, kernel)
+        dz = np.empty((4, m, f), dtype=g.dtype)  # by window quarter, one of four nonzero
 
         def route(lo, hi):  # these rows' windows, shared between threads (parallel.py)
-            gb, ob = g[lo:hi], out[lo:hi]
-            free = ob > 0 if self.relu else np.ones(ob.shape, dtype=bool)  # not yet routed
-            for q in range(3):
-                wins = np.equal(z[q, lo:hi], ob)
-                wins &= free
-                np.multiply(gb, wins, out=dz[q, lo:hi])
-                free ^= wins  # wins is inside free: free & ~wins
-            np.multiply(gb, free, out=dz[3, lo:hi])
+            _route(g[lo:hi], z[:, lo:hi], out[lo:hi], self.relu, dz[:, lo:hi])
 
-        _parallel.for_blocks(route, m, 4 * f * dz.itemsize)
+        _parallel.for_blocks(route, m, row_bytes)
         dz = dz.reshape(4, n, ph, pw, f)
         db = None
         if cols is None:
@@ -155,6 +148,42 @@ class Conv2DMaxPool2D(Function):
         if db is None and len(self.needs_input_grad) > 2 and self.needs_input_grad[2]:
             db = sum_rows(dz)  # (F,): every routed gradient
         return dx, dw, db
+
+    def _routed_kernel_grads(self, g, z, out, cols, kernel):
+        """(dw, db) of a layer whose input needs no gradient (a first layer), each block of
+        windows routed into a scratch buffer of its thread and multiplied by its columns
+        there, the blocks' products added in block order; db None unless wanted.
+
+        A first layer's routed gradient serves only its kernel gradient, so it is never
+        made whole: (4, M, F) written by the routing and read back by one long product
+        (21632 x 10 @ 32 for the seed CNN at batch 32) cost more than the routing and four
+        short products per block while the block is in cache (two threads: the layer's
+        backward 1.17 -> 0.85 ms). On one block (one thread, a small batch) the whole
+        product stays: there the two take the same time, or the blocks a little longer.
+        """
+        kh, kw, c, f = kernel.shape
+        k, m, width = kh * kw * c, g.shape[0], cols.shape[1]
+        wants_db = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        in_gemm = width > k and wants_db  # the bias's column of ones: db is the last row
+        used = k + 1 if in_gemm else k
+        by_quarter = cols.reshape(4, m, width)  # a view: cols' rows are by window quarter
+
+        def block(lo, hi):
+            dz = _workspace.scratch(_workspace.TEMP, (4, hi - lo, f), g.dtype)
+            _route(g[lo:hi], z[:, lo:hi], out[lo:hi], self.relu, dz)
+            # (4, used, rows) @ (4, rows, F): one product per quarter, summed
+            product = np.matmul(by_quarter[:, lo:hi, :used].transpose(0, 2, 1), dz).sum(axis=0)
+            return product, (sum_rows(dz.reshape(-1, f)) if wants_db and not in_gemm else None)
+
+        parts = _parallel.map_blocks(block, m, 4 * f * g.dtype.itemsize, blas=True)
+        full = _parallel.total([p for p, _ in parts])  # (used, F)
+        db = None
+        if in_gemm:
+            db = full[k].copy()
+        elif wants_db:
+            db = _parallel.total([b for _, b in parts])
+        dw = full[:k].reshape(kernel.shape) if self.needs_input_grad[1] else None
+        return dw, db
 
     def _kept_columns_grads(self, x, kernel, dz, cols):
         """dx by the per-tap products added onto the image, dw = cols^T @ dz (and db, where
@@ -225,6 +254,24 @@ def conv2d_max_pool2d(x, kernel, bias=None, padding="valid", relu=False):
     if bias is None:
         return Conv2DMaxPool2D.apply(x, kernel, padding=mode, relu=bool(relu))
     return Conv2DMaxPool2D.apply(x, kernel, bias, padding=mode, relu=bool(relu))
+
+
+def _route(g, z, out, relu, dz):
+    """Each window's gradient to its first maximum, into ``dz`` (4, rows, F) by window
+    quarter, one of the four nonzero; ``g`` (rows, F) the pooled gradient, ``z`` (4, rows,
+    F) the conv outputs by quarter, ``out`` (rows, F) the pool (after ReLU with ``relu``).
+
+    With ReLU, windows whose pooled value is <= 0 get no gradient (relu'(0) = 0): they start
+    out "taken". Elsewhere ``out`` is the window maximum, so comparing with it finds the
+    maximum, and ties go to the first quarter in row-major window order.
+    """
+    free = out > 0 if relu else np.ones(out.shape, dtype=bool)  # not yet routed
+    for q in range(3):
+        wins = np.equal(z[q], out)
+        wins &= free
+        np.multiply(g, wins, out=dz[q])
+        free ^= wins  # wins is inside free: free & ~wins
+    np.multiply(g, free, out=dz[3])
 
 
 def _conv_order(dz):
