@@ -520,3 +520,38 @@ def test_layer_norm_shared_by_rows_matches_one_thread(shape, has_gamma, has_beta
             return [y.data, x.grad] + [t.grad for t in (gamma, beta) if t is not None]
 
         _matches_alone(run, monkeypatch, jobs, dtype, 2e-5 if dtype == np.float32 else 1e-12)
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=st.sampled_from([(6, 5), (3, 4, 7), (2, 3, 5, 9)]), units=st.integers(1, 12),
+       use_bias=st.booleans(), input_grad=st.booleans(),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**16))
+def test_dense_relu_gradients_by_blocks_match_one_thread(shape, units, use_bias, input_grad,
+                                                         dtype, seed):
+    # through the fused ReLU each block of rows masks its gradient in its own buffer and
+    # multiplies it there: dx by rows, dw and db the blocks' parts added in order
+    from npgrad.primitives import linalg
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        jobs = _share(monkeypatch)
+        rng = np.random.default_rng(seed)
+        x0 = rng.standard_normal(shape).astype(dtype)
+        k0 = rng.standard_normal((shape[-1], units)).astype(dtype)
+        b0 = rng.standard_normal(units).astype(dtype)
+        weights = rng.standard_normal(shape[:-1] + (units,)).astype(dtype)
+        blocked = []
+        original = linalg.Dense._relu_grads_by_blocks
+        monkeypatch.setattr(linalg.Dense, "_relu_grads_by_blocks",
+                            lambda self, *a: blocked.append(1) or original(self, *a))
+
+        def run():
+            x = Tensor(x0, requires_grad=True) if input_grad else x0
+            kernel = Tensor(k0, requires_grad=True)
+            bias = Tensor(b0, requires_grad=True) if use_bias else None
+            y = linalg.dense(x, kernel, bias, relu=True)
+            (y * weights).sum().backward()
+            grads = [t.grad for t in (x, kernel, bias) if isinstance(t, Tensor)]
+            return [y.data] + grads
+
+        _matches_alone(run, monkeypatch, jobs, dtype, 1e-5 if dtype == np.float32 else 1e-12)
+        assert blocked  # the pool's run took the blocks
