@@ -158,7 +158,7 @@ class Conv2DMaxPool2D(Function):
         made whole: (4, M, F) written by the routing and read back by one long product
         (21632 x 10 @ 32 for the seed CNN at batch 32) cost more than the routing and four
         short products per block while the block is in cache (two threads: the layer's
-        backward 1.17 -> 0.85 ms). On one block (one thread, a small batch) the whole
+        backward 1.22-1.26 -> 0.87-0.89 ms). On one block (one thread, a small batch) the whole
         product stays: there the two take the same time, or the blocks a little longer.
         """
         kh, kw, c, f = kernel.shape

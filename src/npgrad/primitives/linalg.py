@@ -163,9 +163,9 @@ class Dense(Function):
         the masked gradient is never made whole.
 
         The whole one was written by a pass and read back by two products: a Dense(512) +
-        ReLU backward on (4096, 128) float32 rows took 6.3-7.0 ms on two threads of a 2-core
-        Xeon that way, 6.1-6.3 by blocks ((4096, 512) -> 128: 5.2-5.7 -> 5.1-5.3; (8192,
-        256) -> 1024: 41-43 -> 39-40).
+        ReLU backward on (4096, 128) float32 rows took 6.7-7.0 ms on two threads of a 2-core
+        Xeon that way, 6.3-6.4 by blocks ((4096, 512) -> 128: 5.5-5.7 -> 5.2-5.4; (8192,
+        256) -> 1024: 41-43 -> 39.5-40.5).
         """
         needs = self.needs_input_grad
         rows, units = g2.shape
@@ -175,8 +175,8 @@ class Dense(Function):
         wants_db = len(needs) > 2 and needs[2]
 
         def block(lo, hi):
-            gm = _workspace.scratch(_workspace.TEMP, (hi - lo, units), g2.dtype)
-            np.multiply(g2[lo:hi], positive[lo:hi], out=gm)
+            gm = masked(g2[lo:hi], positive[lo:hi],
+                        out=_workspace.scratch(_workspace.TEMP, (hi - lo, units), g2.dtype))
             if dx is not None:
                 np.matmul(gm, kernel.T, out=dx[lo:hi])
             return (x2[lo:hi].T @ gm if needs[1] else None), (sum_rows(gm) if wants_db else None)

@@ -42,6 +42,7 @@ import numpy as np
 from npgrad.autograd.function import Function
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import channels as _channels
+from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.nn import gamma_beta_grads
 
 
@@ -92,12 +93,11 @@ class SyncBatchNorm(Function):
         gamma = params.pop(0).reshape(channels) if has_gamma else None
         beta = params.pop(0).reshape(channels) if has_beta else None
         contributes = share != 0  # a stand-in sample adds nothing
-        ones = np.ones(xw.shape[0], dtype=dtype)  # column sums as GEMVs, as BatchNorm does
         # 1st reduction: [count, sum x] (C + 1,), reduced in float64
         sums = np.zeros(channels + 1)
         if contributes:
             sums[0] = x2.shape[0]
-            sums[1:] = _channels.fold(np.dot(ones, xw), copies)  # np.dot: GIL (linalg.sum_rows)
+            sums[1:] = _channels.fold(sum_rows(xw), copies)  # GEMVs, as BatchNorm's
         sums = _reduced(allreduce, sums, "the counts and sums")
         count = sums[0]
         if not count > 0:
@@ -129,8 +129,7 @@ class SyncBatchNorm(Function):
         gw = _to_rows(grad, self.axis).reshape(xhat.shape)
         dtype, channels = xhat.dtype, inv.shape[0]
         needs = self.needs_input_grad
-        ones = np.ones(gw.shape[0], dtype=dtype)
-        dbeta = _channels.fold(np.dot(ones, gw), copies)  # (C,) = sum(g), this rank's
+        dbeta = _channels.fold(sum_rows(gw), copies)  # (C,) = sum(g), this rank's
         dgamma = _channels.fold(np.einsum("ij,ij->j", gw, xhat), copies)  # sum(g * xhat)
         dx = None
         if needs[0]:
