@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.primitives import conv, conv_blocks, parallel
+from npgrad.primitives import conv, conv_blocks, conv_packed, parallel
 from tests.primitives.test_conv_paths import check_conv2d_equals_the_composition
 from tests.primitives.test_parallel_passes import _share
 
@@ -71,9 +71,10 @@ def test_with_the_pool_narrow_2d_kernels_take_the_shared_blocks(monkeypatch):
     if npgrad.utils.get_num_threads() is None:
         pytest.skip("no OpenBLAS thread control here: one thread, one route")
     calls = []
-    for name in ("columns_times", "columns_t_times", "tap_correlation", "tap_kernel_grad"):
-        original = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, _f=original, _n=name, **k:
+    for module, name in ((conv_packed, "columns_times"), (conv_packed, "columns_t_times"),
+                         (conv, "tap_correlation"), (conv, "tap_kernel_grad")):
+        original = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *a, _f=original, _n=name, **k:
                             calls.append(_n) or _f(*a, **k))
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((2, 9, 7, 16)), requires_grad=True)
