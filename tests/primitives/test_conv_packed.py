@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
-from npgrad.primitives import conv_packed
+from npgrad.primitives import conv, conv_packed
 
 
 @contextlib.contextmanager
@@ -146,3 +146,21 @@ def test_conv2d_takes_the_packed_route_and_keeps_values_and_gradients(monkeypatc
     assert calls.count("kernel_gradient") == 1
     for got, expected in zip(*results):
         np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-11)
+
+
+def test_one_row_kernels_keep_their_per_tap_products_on_one_thread(monkeypatch):
+    # conv1d's forward and input gradient: the taps won there (conv.py's _taps_first)
+    calls = []
+    for name in ("tap_correlation", "correlation"):
+        original = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, _f=original, _n=name, **k:
+                            calls.append(_n) or _f(*a, **k))
+    rng = np.random.default_rng(2)
+    x = Tensor(rng.standard_normal((2, 12, 16)), requires_grad=True)
+    kernel = Tensor(rng.standard_normal((5, 16, 16)), requires_grad=True)
+    with _threads(1):
+        F.conv1d(x, kernel, padding="same").sum().backward()
+    assert calls == ["tap_correlation", "tap_correlation"]
+    windows = sliding_window_view(np.pad(x.data, ((0, 0), (2, 2), (0, 0))), 5, axis=1)
+    np.testing.assert_allclose(kernel.grad, np.einsum("ntck->kc", windows)[:, :, None]
+                               * np.ones(16), rtol=1e-12)

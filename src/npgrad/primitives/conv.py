@@ -171,11 +171,15 @@ def _columns(x, kernel_hw, out_hw, strides, dilation, pads):
 
 def _taps_first(dtypes, c, f, kernel_hw, strides, dilation, out_w, kernel_grad=False):
     """Whether a correlation that is not narrow-side runs as per-tap GEMMs: where
-    :func:`conv_taps.use_taps` says, unless its output pixels pack into rows
-    (:func:`conv_packed.pixels_per_row`), which won against the taps too (one thread, 8 ->
-    8 channels at 32x32, batch 64: 2.3 ms against 3.6 forward; 16 -> 16 the same time)."""
-    return (pixels_per_row(dtypes, c, f, kernel_hw, strides, dilation, out_w) == 1
-            and use_taps(dtypes, c, f, kernel_hw, strides, kernel_grad=kernel_grad))
+    :func:`conv_taps.use_taps` says, unless a 2-D kernel's output pixels pack into rows
+    (:func:`conv_packed.pixels_per_row`), which won against the taps there (one thread, 8
+    -> 8 channels at 32x32, batch 64: 2.3 ms against 3.6 forward; 16 -> 16 the same time).
+    One-row kernels keep their taps (one thread, a 16 -> 16 conv1d of kernel 5 over 200
+    steps: 0.59-0.65 ms forward against 0.69-0.70 packed; a 32 -> 16 input gradient 0.44-0.47
+    against 0.63)."""
+    return use_taps(dtypes, c, f, kernel_hw, strides, kernel_grad=kernel_grad) and (
+        kernel_hw[0] == 1 or pixels_per_row(dtypes, c, f, kernel_hw, strides, dilation,
+                                            out_w) == 1)
 
 
 def correlate(x, kernel, out_hw, strides, dilation, pads):
