@@ -13,6 +13,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import conv_narrow
+from tests.primitives.conv_reference import composed_conv
 
 
 def _windows(x, kernel_hw, pads, dilation):
@@ -66,20 +67,6 @@ def test_bounds():
     assert not use((np.float16, np.float16), 32, 3, (3, 3), (1, 1))
 
 
-def _composed_conv(x, kernel, padding):
-    """Σ over taps of shifted pixels @ kernel[i, j], from autograd ops ('same': odd kernels)."""
-    kh, kw = kernel.shape[:2]
-    if padding == "same":
-        x = F.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-    out = None
-    for i in range(kh):
-        for j in range(kw):
-            term = x[:, i : i + oh, j : j + ow, :] @ kernel[i, j]
-            out = term if out is None else out + term
-    return out
-
-
 @pytest.mark.parametrize("padding", ["same", "valid"])
 @pytest.mark.parametrize("shape,kernel_hw,f", [((2, 7, 6, 12), (3, 3), 3),
                                               ((2, 1, 11, 8), (1, 5), 2),
@@ -90,7 +77,7 @@ def test_conv2d_through_the_narrow_side_keeps_values_and_gradients(padding, shap
     bias = rng.standard_normal(f)
     results = []
     for fn in (lambda a, k, b: F.conv2d(a, k, b, padding=padding),
-               lambda a, k, b: _composed_conv(a, k, padding) + b):
+               lambda a, k, b: composed_conv(a, k, padding) + b):
         tensors = [Tensor(v, requires_grad=True) for v in (x, kernel, bias)]
         y = fn(*tensors)
         (y * np.cos(np.arange(y.size).reshape(y.shape))).sum().backward()

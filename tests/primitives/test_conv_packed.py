@@ -16,6 +16,7 @@ import npgrad
 import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import conv, conv_packed
+from tests.primitives.conv_reference import composed_conv
 
 
 @contextlib.contextmanager
@@ -98,20 +99,6 @@ def test_bounds():
     assert per_row((np.float16, np.float16), 16, 16, (3, 3), (1, 1), (1, 1), 32) == 1
 
 
-def _composed_conv(x, kernel, padding):
-    """Σ over taps of shifted pixels @ kernel[i, j], from autograd ops ('same': odd kernels)."""
-    kh, kw = kernel.shape[:2]
-    if padding == "same":
-        x = F.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-    out = None
-    for i in range(kh):
-        for j in range(kw):
-            term = x[:, i : i + oh, j : j + ow, :] @ kernel[i, j]
-            out = term if out is None else out + term
-    return out
-
-
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("padding", ["same", "valid"])
 @pytest.mark.parametrize("shape,f", [((2, 7, 10, 16), 16), ((2, 5, 10, 3), 16),
@@ -135,7 +122,7 @@ def test_conv2d_takes_the_packed_route_and_keeps_values_and_gradients(monkeypatc
     results = []
     with _threads(threads):
         for fn in (lambda a, k: F.conv2d(a, k, padding=padding),
-                   lambda a, k: _composed_conv(a, k, padding)):
+                   lambda a, k: composed_conv(a, k, padding)):
             tensors = [Tensor(v, requires_grad=True) for v in (x, kernel)]
             y = fn(*tensors)
             (y * np.cos(np.arange(y.size).reshape(y.shape))).sum().backward()
