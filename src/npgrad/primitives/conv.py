@@ -236,11 +236,10 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
                  (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
         if kh == 1 and kw == 1:
             return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
-        if use_narrow((grad.dtype, kernel.dtype), f, c, (kh, kw), strides):  # few outputs
-            return narrow_correlation(grad, kernel[::-1, ::-1].transpose(0, 1, 3, 2), gpads,
-                                      dilation)
         # the kernel rotated by 180 degrees, its channel axes swapped: (KH, KW, F, C)
         flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)
+        if use_narrow((grad.dtype, kernel.dtype), f, c, (kh, kw), strides):  # few outputs
+            return narrow_correlation(grad, flipped, gpads, dilation)
         if _taps_first((grad.dtype, kernel.dtype), f, c, (kh, kw), strides, dilation, w):
             # the same correlation, one accumulated GEMM per tap (narrow layers)
             return tap_correlation(grad, flipped, gpads, dilation)
