@@ -75,6 +75,23 @@ def test_softmax_is_stable_for_huge_logits_in_float32():
     assert out.dtype == np.float32 and np.all(np.isfinite(out.numpy()))
 
 
+def test_rows_far_below_zero_and_above_the_unshifted_bound_keep_their_weights():
+    # the softmax leaves the rows' maxima out only where that changes nothing: a row of
+    # scores near -200 (every exponential underflows: the scores are made again and shifted)
+    # and a block with scores above 64 must give the reference weights, in float32 too
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-5)):
+        q, k, v = (RNG.standard_normal((2, 3, 4, 5)).astype(dtype) for _ in range(3))
+        for offset in (-200.0, 80.0):
+            bias = np.zeros((1, 1, 4, 4), dtype)
+            bias[..., 2, :] = offset + np.arange(4)
+            out, weights = scaled_dot_product_attention(q, k, v, bias=bias, return_weights=True)
+            ref_out, ref_w = _attention_ref(q.astype(np.float64), k, v, bias=bias)
+            np.testing.assert_allclose(weights.numpy(), ref_w, rtol=tol, atol=tol)
+            fused = scaled_dot_product_attention(q, k, v, bias=bias)
+            np.testing.assert_allclose(fused.numpy(), ref_out, rtol=tol, atol=tol)
+            np.testing.assert_allclose(weights.numpy()[..., 2, :].sum(-1), 1, rtol=tol)
+
+
 def test_dropout_is_inverted_and_only_in_training():
     q = RNG.standard_normal((2, 2, 8, 4))
     plain = scaled_dot_product_attention(q, q, q).numpy()

@@ -143,3 +143,52 @@ def test_a_float16_mean_keeps_numpys_float32_accumulation():
     got = F.mean(x, axis=-1).data
     assert got.dtype == np.float16
     np.testing.assert_array_equal(got, x.mean(axis=-1))
+
+
+def _shifted_softmax(x):
+    x = np.asarray(x, np.float64)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), dtype=_FLOATS, centre=st.sampled_from([0.0, 60.0, 70.0, -60.0, -150.0]))
+def test_softmax_matches_the_shifted_formula_on_either_side_of_its_bounds(data, dtype, centre):
+    # values around 0 take the unshifted formula; above UNSHIFTED_MAX (70) and rows whose
+    # exponentials underflow (-60: some rows, -150: all) take the shifted one
+    shape = data.draw(_shapes(80))
+    x = data.draw(hnp.arrays(dtype, shape, elements=st.floats(-30, 30, width=32))) + centre
+    got = last_axis.softmax(x)
+    assert got.shape == x.shape and got.dtype == x.dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got, _shifted_softmax(x), rtol=tol, atol=1e-30)
+    inplace = x.copy()
+    last_axis.softmax(inplace, out=inplace, refill=lambda: np.copyto(inplace, x))
+    np.testing.assert_allclose(inplace, got, rtol=tol, atol=1e-30)
+
+
+def test_softmax_leaves_the_maxima_out_only_where_they_change_nothing(monkeypatch):
+    calls, refills = [], []
+    monkeypatch.setattr(last_axis, "amax", lambda x, f=last_axis.amax: calls.append(1) or f(x))
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((300, 64)).astype(np.float32) * 8
+    np.testing.assert_allclose(last_axis.softmax(x), _shifted_softmax(x), rtol=1e-5, atol=1e-30)
+    assert calls == []  # the unshifted formula
+    x[7] = np.float32(65.0)  # one value above the bound: the shifted one
+    np.testing.assert_allclose(last_axis.softmax(x), _shifted_softmax(x), rtol=1e-5, atol=1e-30)
+    assert calls == [1]
+    x[7] = -200.0 + np.arange(64, dtype=np.float32)  # exp underflows in this row alone
+    y = x.copy()
+    last_axis.softmax(y, out=y, refill=lambda: refills.append(1) or np.copyto(y, x))
+    assert refills == [1] and calls == [1, 1]
+    np.testing.assert_allclose(y, _shifted_softmax(x), rtol=1e-5, atol=1e-30)
+    assert y[7, -1] > 0.6  # the row's weights, not zeros or NaN
+    x[3, 5] = np.nan  # NaN stays in its row, as the shifted formula gives it
+    got = last_axis.softmax(x)
+    assert np.isnan(got[3]).all() and np.isfinite(np.delete(got, 3, axis=0)).all()
+    # in place without a refill: the shifted formula at once (nothing to refill from)
+    z = rng.standard_normal((300, 64)).astype(np.float32)
+    expected = _shifted_softmax(z)
+    last_axis.softmax(z, out=z)
+    assert calls == [1, 1, 1, 1]
+    np.testing.assert_allclose(z, expected, rtol=1e-5, atol=1e-30)

@@ -496,7 +496,10 @@ class Softmax(Function):
 
 def _softmax_rows(out, x, axis=-1):
     """``exp(x - max) / sum(exp(x - max))`` along ``axis`` into ``out`` (a new array when
-    None: ``x - max``, the rest in place)."""
+    None: ``x - max``, the rest in place); along the last axis without the maxima where they
+    change nothing (:func:`last_axis.softmax`)."""
+    if last_axis.is_last(x, axis):
+        return last_axis.softmax(x, out=out)
     out = np.subtract(x, last_axis.axis_max(x, axis), out=out)
     np.exp(out, out=out)
     out /= last_axis.axis_sum(out, axis)

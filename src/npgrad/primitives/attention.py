@@ -57,15 +57,17 @@ def _weights_forward(q_scaled, k, bias, keep, out=None):
     Shapes: q_scaled (..., T, D), k (..., S, D), bias and keep broadcast to (..., T, S).
     A query row whose keys are all masked gets all-zero weights (Keras's Softmax layer).
     """
-    scores = np.matmul(q_scaled, _swap(k), out=out)  # (..., T, S)
-    if bias is not None:
-        scores += bias
-    if keep is not None:
-        np.copyto(scores, _large_negative(scores.dtype), where=np.logical_not(keep))
-    # stable softmax, in place: exp(s - max) / sum(exp(s - max))
-    scores -= last_axis.amax(scores)
-    np.exp(scores, out=scores)
-    scores /= last_axis.total(scores)
+    def fill(scores=None):
+        scores = np.matmul(q_scaled, _swap(k), out=scores)  # (..., T, S)
+        if bias is not None:
+            scores += bias
+        if keep is not None:
+            np.copyto(scores, _large_negative(scores.dtype), where=np.logical_not(keep))
+        return scores
+
+    scores = fill(out)
+    # the softmax in place (its unshifted attempt may need the scores again: ``fill``)
+    last_axis.softmax(scores, out=scores, refill=lambda: fill(scores))
     if keep is not None:
         scores *= keep  # rows with every key masked were uniform: make them zero
     return scores

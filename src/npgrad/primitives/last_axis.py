@@ -26,6 +26,16 @@ L      NumPy (ms) here (ms)
 Both return the reduction with the axis kept (``keepdims=True``), NaN where a row holds
 one, and the input's dtype; other dtypes, fewer than :data:`MIN_ROWS` rows, empty axes and
 0-d arrays take NumPy's path.
+
+- :func:`softmax`: ``exp(x - max) / sum(exp(x - max))`` along the last axis, without the
+  rows' maxima where they change nothing. The shift only keeps ``exp`` from overflowing;
+  when no value of the block is above :data:`UNSHIFTED_MAX` and no row's sum of
+  exponentials falls below :data:`UNSHIFTED_MIN_TOTAL`, ``exp(x) / sum(exp(x))`` is the
+  same softmax to rounding, and the maximum of the whole block is one fast contiguous pass
+  where the rows' maxima are NumPy's slowest reduction (rows of 64: 105 us for 64 Ki
+  float32 values on the Xeon, against 5 us for the block's). Anything else (a larger or
+  NaN value, a row whose exponentials underflow, fully masked rows) takes the shifted
+  formula.
 """
 
 from __future__ import annotations
@@ -40,6 +50,13 @@ MIN_ROWS = 128
 #: values per transposed block (128 KiB of float32: in the L2 cache with its output)
 _BLOCK_VALUES = 1 << 15
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: :func:`softmax` skips the rows' maxima only when no value is above this: exp(64) =
+#: 6.2e27, so a row's sum stays finite in float32 up to 5e10 values
+UNSHIFTED_MAX = 64.0
+#: ... and only when every row's sum of exponentials is at least exp(-40): its largest value
+#: is then above -40 - ln(length), so every exponential above 1e-16 of the row's largest is
+#: a normal float32 (the smallest is exp(-87.3)); smaller ones are below rounding anyway
+UNSHIFTED_MIN_TOTAL = float(np.exp(-40.0))
 
 
 def amax(x):
@@ -83,15 +100,44 @@ def total(x):
         x.shape[:-1] + (1,))
 
 
-def _is_last(x, axis):
+def is_last(x, axis):
+    """Whether ``axis`` names x's last axis."""
     return x.ndim > 0 and isinstance(axis, (int, np.integer)) and axis in (-1, x.ndim - 1)
 
 
 def axis_max(x, axis):
     """``x.max(axis=axis, keepdims=True)``: :func:`amax` when ``axis`` is the last one."""
-    return amax(x) if _is_last(x, axis) else x.max(axis=axis, keepdims=True)
+    return amax(x) if is_last(x, axis) else x.max(axis=axis, keepdims=True)
 
 
 def axis_sum(x, axis):
     """``x.sum(axis=axis, keepdims=True)``: :func:`total` when ``axis`` is the last one."""
-    return total(x) if _is_last(x, axis) else x.sum(axis=axis, keepdims=True)
+    return total(x) if is_last(x, axis) else x.sum(axis=axis, keepdims=True)
+
+
+def softmax(x, out=None, refill=None):
+    """``exp(x - max) / sum(exp(x - max))`` along the last axis (see the module text).
+
+    Args:
+        x: float ndarray of rank >= 1.
+        out: the result's array (a new one when None); may be ``x`` itself.
+        refill: with ``out is x``, a callable that writes x's values into it again: the
+            unshifted attempt overwrites them with exponentials before it can tell that a
+            row's sum underflowed (rare: then the shifted formula runs on the refilled x).
+
+    Returns:
+        ``out``.
+    """
+    if out is None:
+        out = np.empty(x.shape, dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+    if (x.dtype in _BLAS_DTYPES and x.size and (out is not x or refill is not None)
+            and x.max() <= UNSHIFTED_MAX):  # False for NaN
+        np.exp(x, out=out)
+        sums = total(out)
+        if sums.min() >= UNSHIFTED_MIN_TOTAL:
+            return np.divide(out, sums, out=out)
+        if out is x:
+            refill()
+    np.subtract(x, amax(x), out=out)
+    np.exp(out, out=out)
+    return np.divide(out, total(out), out=out)
