@@ -104,6 +104,26 @@ def test_silu_and_selu_are_one_op_each():
 
 @settings(max_examples=30, deadline=None)
 @given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
+                    elements=st.sampled_from([-1.0, 0.0, 3.0, 6.0, 7.5])
+                    | st.floats(-10, 10, width=32)))
+def test_relu6_is_the_capped_relu_op_with_no_gradient_on_its_bounds(x):
+    """activations.relu6 and ops.relu6 are one op each, the ReLU(max_value=6) layer's: the
+    values of np.clip, the gradient 1 strictly inside (0, 6) and 0 at exactly 0 and 6, as
+    Keras's relu6 on its TensorFlow and PyTorch backends."""
+    from npgrad.autograd.engine import graph_ops
+
+    for fn in (npgrad.activations.relu6, npgrad.ops.relu6):
+        t = npgrad.Tensor(x, requires_grad=True)
+        y = fn(t)
+        assert len(graph_ops(y)) == 1
+        y.backward(np.full(x.shape, 2, x.dtype))
+        np.testing.assert_array_equal(y.numpy(), np.clip(x, 0, 6))
+        assert t.grad.dtype == x.dtype
+        np.testing.assert_array_equal(t.grad, 2 * ((x > 0) & (x < 6)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
                     elements=st.floats(-10, 10, width=32)),
        low=st.sampled_from([None, -1.0, 0.0]), high=st.sampled_from([None, 0.0, 6.0]))
 def test_clip_with_a_missing_bound_equals_np_clip_and_passes_the_gradient_on_the_bounds(
@@ -134,10 +154,10 @@ def test_hard_sigmoid_and_hard_silu_equal_their_compositions(name, x):
     composition's clip passes the gradient)."""
     from npgrad.autograd.engine import graph_ops
     from npgrad.primitives.activation import hard_sigmoid_composed
-    from npgrad.primitives.activation_extra import relu6
+    from npgrad.primitives.elementwise import clip
 
     composed = {"hard_sigmoid": hard_sigmoid_composed,
-                "hard_silu": lambda t: t * relu6(t + 3.0) / 6.0}[name]
+                "hard_silu": lambda t: t * clip(t + 3.0, 0.0, 6.0) / 6.0}[name]
     fused = npgrad.activations.get(name)
     results = []
     for fn in (fused, composed):

@@ -12,7 +12,8 @@ import inspect
 
 import numpy as np
 
-from npgrad.primitives import activation, conv as conv_ops, elementwise, loss, pool, reduce
+from npgrad.primitives import activation, activation_extra, conv as conv_ops, elementwise, loss
+from npgrad.primitives import pool, reduce
 from npgrad.primitives.conv1d import conv1d
 from npgrad.primitives import math as math_ops, shape as shape_ops
 from npgrad.primitives.einsum import einsum
@@ -34,8 +35,8 @@ def relu(x):
 
 @keras_op
 def relu6(x):
-    """min(max(x, 0), 6)."""
-    return elementwise.clip(x, 0.0, 6.0)
+    """min(max(x, 0), 6); the gradient is 0 at exactly 0 and 6 (the ReLU(max_value=6) op)."""
+    return activation_extra.relu6(x)
 
 
 @keras_op
@@ -88,8 +89,8 @@ def hard_sigmoid(x):
 
 @keras_op
 def hard_silu(x):
-    """x * hard_sigmoid(x)."""
-    return elementwise.multiply(x, activation.hard_sigmoid(x))
+    """x * hard_sigmoid(x), as ``x * relu6(x + 3) / 6`` in one op."""
+    return activation_extra.hard_silu(x)
 
 
 @keras_op

@@ -1,7 +1,9 @@
 """The rest of Keras 3's activations, composed from elementwise ops (sparsemax is one op).
 
 Conventions at kinks follow the composed ops: ``where`` sends the gradient to the branch
-chosen, ``clip`` passes it at a value exactly on a bound.
+chosen, ``clip`` passes it at a value exactly on a bound. ``relu6`` is the capped ReLU op
+(the ``ReLU(max_value=6)`` layer's): one pass each way, and the gradient 0 at exactly 0 and
+6, as Keras's relu6 on its TensorFlow and PyTorch backends.
 """
 
 
@@ -10,8 +12,8 @@ import numpy as np
 from npgrad.autograd.function import Function, composed_backward_graph
 from npgrad.autograd.tensor import Tensor
 from npgrad.primitives import elementwise
+from npgrad.primitives import parallel as _parallel
 from npgrad.primitives.activation import Sigmoid, Softplus, Tanh, relu
-from npgrad.primitives.rectify import masked
 
 
 def _tensor(x):
@@ -26,8 +28,8 @@ def _constant(value, like):
 
 
 def relu6(x):
-    """``min(max(x, 0), 6)``."""
-    return elementwise.clip(_tensor(x), 0.0, 6.0)
+    """``min(max(x, 0), 6)``: the capped ReLU op, its gradient 0 at exactly 0 and 6."""
+    return relu(_tensor(x), max_value=6.0)
 
 
 def celu(x, alpha=1.0):
@@ -78,24 +80,44 @@ class HardSiLU(Function):
     """``x * relu6(x + 3) / 6`` (Keras's hard_silu, MobileNetV3's hard swish) in one op.
 
     The composition's numbers: the clip passes the gradient at its bounds, so the slope is
-    ``(relu6(x + 3) + x [-3 <= x <= 3]) / 6``, from the kept ``relu6(x + 3)`` and mask."""
+    ``(relu6(x + 3) + x [-3 <= x <= 3]) / 6``, from the kept ``relu6(x + 3)`` and mask. Both
+    directions run in blocks shared between threads (``parallel.elementwise``): (32, 32, 32,
+    64) float32 on two threads of a 2-core Xeon, forward 3.5 -> 2.4-2.5 ms, backward
+    3.3-3.5 -> 1.9 (one thread before)."""
 
     def forward(self, x):
-        r = np.add(x, 3)
-        self.inside = r >= 0
-        self.inside &= r <= 6
-        np.clip(r, r.dtype.type(0), r.dtype.type(6), out=r)
+        r = np.empty(x.shape, x.dtype)  # relu6(x + 3), kept
+        self.inside = np.empty(x.shape, dtype=bool)  # -3 <= x <= 3: where the clip passes
+
+        def block(out, x, r, inside):
+            np.add(x, 3, out=r)
+            np.greater_equal(r, 0, out=inside)
+            inside &= r <= 6
+            np.clip(r, r.dtype.type(0), r.dtype.type(6), out=r)
+            np.multiply(x, r, out=out)
+            out /= 6
+
+        out = _parallel.elementwise(block, np.empty(x.shape, x.dtype), x, r, self.inside)
         self.save_for_backward(x, r)
-        out = np.multiply(x, r)
-        out /= 6
         return out
 
     def backward(self, grad):
         x, r = self.saved
-        slope = masked(x, self.inside)
-        slope += r
-        slope /= 6
-        return (grad * slope,)
+
+        def slope(out, x, inside, r, grad=None):  # times grad when given
+            np.copyto(out, inside)
+            np.multiply(x, out, out=out)
+            out += r
+            out /= 6
+            if grad is not None:
+                np.multiply(grad, out, out=out)
+
+        if grad.dtype == x.dtype and grad.shape == x.shape:
+            return (_parallel.elementwise(slope, np.empty(x.shape, x.dtype), x, self.inside, r,
+                                          grad),)
+        factor = np.empty(x.shape, x.dtype)
+        slope(factor, x, self.inside, r)
+        return (grad * factor,)
 
     backward_graph = composed_backward_graph
 
@@ -103,7 +125,7 @@ class HardSiLU(Function):
         return [self.saved[0]]
 
     def composed(self, x):
-        return x * relu6(x + 3.0) / 6.0
+        return x * elementwise.clip(x + 3.0, 0.0, 6.0) / 6.0
 
 
 def hard_silu(x):
