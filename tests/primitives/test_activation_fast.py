@@ -122,6 +122,15 @@ def test_relu6_is_the_capped_relu_op_with_no_gradient_on_its_bounds(x):
         np.testing.assert_array_equal(t.grad, 2 * ((x > 0) & (x < 6)))
 
 
+def test_hard_silu_of_integers_is_float64_from_either_name():
+    x = np.arange(-5, 6)
+    expected = x * np.clip(x / 6 + 0.5, 0, 1)
+    for fn in (npgrad.ops.hard_silu, npgrad.activations.hard_silu):
+        y = fn(npgrad.Tensor(x)).numpy()
+        assert y.dtype.kind == "f"
+        np.testing.assert_allclose(y, expected, rtol=1e-6)
+
+
 @settings(max_examples=30, deadline=None)
 @given(x=hnp.arrays(st.sampled_from([np.float32, np.float64]), hnp.array_shapes(max_dims=3),
                     elements=st.floats(-10, 10, width=32)),

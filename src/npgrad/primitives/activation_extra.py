@@ -86,6 +86,8 @@ class HardSiLU(Function):
     3.3-3.5 -> 1.9 (one thread before)."""
 
     def forward(self, x):
+        if x.dtype.kind != "f":  # integers: float64, as x * hard_sigmoid(x) gives
+            x = x.astype(np.float64)
         r = np.empty(x.shape, x.dtype)  # relu6(x + 3), kept
         self.inside = np.empty(x.shape, dtype=bool)  # -3 <= x <= 3: where the clip passes
 
