@@ -86,3 +86,24 @@ def test_small_arrays_stay_on_numpys_path(monkeypatch):
 def test_concatenate_mismatched_shapes_still_names_the_op():
     with pytest.raises(ValueError, match="concatenate"):
         F.concatenate([np.ones((2, 3)), np.ones((3, 3))], axis=-1)
+
+
+def test_blocks_of_rows_shared_between_threads_give_numpys_array(monkeypatch):
+    from npgrad.primitives import parallel
+
+    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
+    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)  # many blocks, even for small rows
+    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    jobs = []
+    original = parallel._Job
+
+    class Recorded(original):
+        def __init__(self, fn, bounds):
+            jobs.append(len(bounds))
+            super().__init__(fn, bounds)
+
+    monkeypatch.setattr(parallel, "_Job", Recorded)
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal((5, 7, 11, w)).astype(np.float32) for w in (3, 16, 1)]
+    np.testing.assert_array_equal(join_rows(arrays), np.concatenate(arrays, axis=-1))
+    assert jobs and jobs[0] > 1  # the rows went out in several blocks

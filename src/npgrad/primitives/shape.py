@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from npgrad.autograd.function import Function, linear_backward_graph
+from npgrad.primitives import parallel as _parallel
 
 
 class Reshape(Function):
@@ -90,7 +91,10 @@ def join_rows(arrays):
     (64 bytes a row), and pays its fixed cost per row (a concatenation of two (64, 32, 32,
     16) float32 images took 3.7x the time of copying the same bytes flat). Here each row of
     an input is one element of a ``void`` dtype as wide as the row, so the copy is one loop
-    over the rows, each moved whole.
+    over the rows, each moved whole, in blocks of rows shared between threads
+    (``parallel.py``): on a 2-core Xeon, two threads, two (32, 32, 32, 64) float32 images
+    1.97 -> 1.25 ms (``np.concatenate`` 1.67-1.83), two (16, 64, 64, 16) 0.97 -> 0.71-0.75
+    (0.99-1.04).
 
     Args:
         arrays: C-contiguous arrays of one dtype (no objects) and rank >= 2 that agree on every
@@ -112,12 +116,18 @@ def join_rows(arrays):
     widths = [a.shape[-1] for a in arrays]
     out = np.empty(lead + (sum(widths),), dtype=dtype)
     rows = out.reshape(-1, out.shape[-1])
-    start = 0
+    pairs, start = [], 0
     for a, width in zip(arrays, widths):
         row = np.dtype((np.void, width * dtype.itemsize))
         # a (rows, width) slice with a contiguous last axis views as (rows, 1) whole rows
-        rows[:, start : start + width].view(row)[...] = a.reshape(-1, width).view(row)
+        pairs.append((rows[:, start : start + width].view(row), a.reshape(-1, width).view(row)))
         start += width
+
+    def block(lo, hi):  # these rows of every input
+        for target, source in pairs:
+            target[lo:hi] = source[lo:hi]
+
+    _parallel.for_blocks(block, rows.shape[0], rows.shape[1] * dtype.itemsize)
     return out
 
 
