@@ -10,6 +10,7 @@ import npgrad
 import npgrad.functional as F
 from npgrad.primitives import shape
 from npgrad.primitives.shape import join_rows
+from tests.primitives.pool_jobs import share
 
 DTYPES = (np.float32, np.float64, np.float16, np.int64, np.int8, np.bool_, np.complex64)
 
@@ -89,20 +90,7 @@ def test_concatenate_mismatched_shapes_still_names_the_op():
 
 
 def test_blocks_of_rows_shared_between_threads_give_numpys_array(monkeypatch):
-    from npgrad.primitives import parallel
-
-    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)  # many blocks, even for small rows
-    monkeypatch.setattr(parallel, "threads", lambda: 2)
-    jobs = []
-    original = parallel._Job
-
-    class Recorded(original):
-        def __init__(self, fn, bounds):
-            jobs.append(len(bounds))
-            super().__init__(fn, bounds)
-
-    monkeypatch.setattr(parallel, "_Job", Recorded)
+    jobs = share(monkeypatch)  # many blocks, even for small rows
     rng = np.random.default_rng(3)
     arrays = [rng.standard_normal((5, 7, 11, w)).astype(np.float32) for w in (3, 16, 1)]
     np.testing.assert_array_equal(join_rows(arrays), np.concatenate(arrays, axis=-1))

@@ -17,6 +17,7 @@ from npgrad.primitives import activation_extra, attention, blas_pools, conv, con
 from npgrad.primitives import layer_norm, parallel
 from npgrad.primitives import workspace
 from npgrad.primitives.rectify import masked, rectify, relu_mask
+from tests.primitives.pool_jobs import share
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def two_threads():
 def shared(two_threads, monkeypatch):
     """Two threads, blocks of any size: every pass of more than one row is shared. Yields
     the list of block counts of the calls that used the pool."""
-    yield _share(monkeypatch, pretend=False)
+    yield share(monkeypatch, pretend=False)
 
 
 def _alone(fn, monkeypatch):
@@ -202,7 +203,7 @@ def test_elementwise_cuts_flat_arrays_and_leaves_broadcasts_whole(shared):
 def test_cheap_passes_share_only_blocks_of_a_megabyte(monkeypatch):
     # a ReLU of 1.5 MB stays on this thread (waking a worker costs more than half of it);
     # of 4 MB it is shared; a compute-bound pass (the GELU) is shared from 512 KiB
-    jobs = _share(monkeypatch, any_size=False)
+    jobs = share(monkeypatch, any_size=False)
     x = np.ones(3 * 2**17, dtype=np.float32)  # 1.5 MB
     rectify(x, out=x)
     assert jobs == []
@@ -214,7 +215,7 @@ def test_cheap_passes_share_only_blocks_of_a_megabyte(monkeypatch):
 
 def test_batch_and_layer_norm_share_only_blocks_of_a_megabyte(monkeypatch):
     # a few cheap calls a block: 256 KiB blocks cost more in hand-overs than they gain
-    jobs = _share(monkeypatch, any_size=False)
+    jobs = share(monkeypatch, any_size=False)
     for shape in ((64, 8, 8, 64), (32, 64, 128)):  # 1 MB each: this thread alone
         x = Tensor(np.ones(shape, dtype=np.float32), requires_grad=True)
         if len(shape) == 4:
@@ -235,7 +236,7 @@ def test_batch_and_layer_norm_share_only_blocks_of_a_megabyte(monkeypatch):
        training=st.booleans(), seed=st.integers(0, 2**16))
 def test_batch_norm_shared_matches_one_thread(shape, relu, has_gamma, has_beta, training, seed):
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         c = shape[-1]
         x0 = rng.standard_normal(shape)
@@ -269,26 +270,6 @@ def _matches_alone(run, monkeypatch, jobs, dtype, tolerance):
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
 
 
-def _share(monkeypatch, pretend=True, any_size=True):
-    """The pool on, with blocks of any size (unless not ``any_size``); returns the list of
-    block counts of the calls that used it. ``pretend``: two threads whatever BLAS has
-    (hypothesis tests, which cannot take the function-scoped ``two_threads`` fixture)."""
-    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    if any_size:
-        monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
-        monkeypatch.setattr(parallel, "COMPUTE_BLOCK_BYTES", 8)
-    if pretend:
-        monkeypatch.setattr(parallel, "threads", lambda: 2)
-    jobs = []
-    original = parallel._Job
-
-    class Recorded(original):
-        def __init__(self, fn, bounds):
-            jobs.append(len(bounds))
-            super().__init__(fn, bounds)
-
-    monkeypatch.setattr(parallel, "_Job", Recorded)
-    return jobs
 
 
 def test_gelu_float32_shared_is_the_same_bits(shared, monkeypatch):
@@ -309,7 +290,7 @@ def test_gelu_float32_shared_is_the_same_bits(shared, monkeypatch):
 def test_attention_shared_matches_one_thread(b, heads, t, s, use_bias, use_mask, causal,
                                              dropout, weights_too, seed):
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         q0, k0, v0 = (rng.standard_normal((b, heads, n, 3)) for n in (t, s, s))
         bias0 = rng.standard_normal((b, 1, t, s)) if use_bias else None
@@ -382,7 +363,7 @@ def test_depthwise_shared_matches_one_thread(rank, stride, multiplier, channels,
     # per-sample correlations and per-block kernel-gradient sums (both einsum routes:
     # merged rows below 64 channels and stride 1, per channel otherwise)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         x0 = rng.standard_normal((6,) + (7,) * rank + (channels,))
         k0 = rng.standard_normal((3,) * rank + (channels, multiplier))
@@ -422,7 +403,7 @@ def test_conv_max_pool_shared_matches_one_thread(relu, padding, keep_columns, se
     from npgrad.primitives import conv_pool
 
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         if not keep_columns:  # the route through conv2d's own forward and gradients
             monkeypatch.setattr(conv_pool, "_KEEP_COLUMNS_BYTES", 0)
         rng = np.random.default_rng(seed)
@@ -457,7 +438,7 @@ def test_activations_shared_are_the_same_bits(name, size, dtype, seed):
     # the exponentials' passes split between threads: each block evaluates the same
     # expression, so the values and gradients do not depend on the thread count
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         x0 = (rng.standard_normal(size) * 40).astype(dtype)  # into exp's overflow, too
         weights = rng.standard_normal(size).astype(dtype)
@@ -483,7 +464,7 @@ def test_softmax_shared_by_rows_matches_one_thread(rows, length, lead, dtype, se
     # blocks of rows on every core (their sums are GEMVs at one BLAS thread each; a block of
     # few rows sums by NumPy's loop instead, so the last bits may differ)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         x0 = (rng.standard_normal((lead, rows, length)) * 30).astype(dtype)
         weights = rng.standard_normal(x0.shape).astype(dtype)
@@ -505,7 +486,7 @@ def test_layer_norm_shared_by_rows_matches_one_thread(shape, has_gamma, has_beta
     # rows are independent: each block normalizes its rows; dgamma and dbeta are the
     # blocks' partial sums added in order
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         x0 = (rng.standard_normal(shape) * 3 + 1).astype(dtype)
         gamma0, beta0 = (rng.standard_normal(shape[-1]).astype(dtype) for _ in range(2))
@@ -533,7 +514,7 @@ def test_dense_relu_gradients_by_blocks_match_one_thread(shape, units, use_bias,
     from npgrad.primitives import linalg
 
     with pytest.MonkeyPatch.context() as monkeypatch:
-        jobs = _share(monkeypatch)
+        jobs = share(monkeypatch)
         rng = np.random.default_rng(seed)
         x0 = rng.standard_normal(shape).astype(dtype)
         k0 = rng.standard_normal((shape[-1], units)).astype(dtype)
