@@ -13,15 +13,15 @@ import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import conv, conv_blocks, conv_packed, parallel
 from tests.primitives.test_conv_paths import check_conv2d_equals_the_composition
-from tests.primitives.test_parallel_passes import _share
+from tests.primitives.pool_jobs import share
 
 
 def _shared(monkeypatch, block_bytes):
-    """The pool on at two threads with blocks of any size (test_parallel_passes._share),
+    """The pool on at two threads with blocks of any size (pool_jobs.share),
     pieces of ``block_bytes``; returns the block counts of the pool's calls."""
     monkeypatch.setattr(conv_blocks, "BLOCK_BYTES", block_bytes)
     monkeypatch.setattr(conv_blocks, "PRODUCT_BYTES", block_bytes)
-    return _share(monkeypatch)
+    return share(monkeypatch)
 
 
 @st.composite
