@@ -11,6 +11,7 @@ from npgrad import Tensor
 from npgrad.primitives import conv_pool
 from tests.gradcheck import registry  # noqa: F401  (loads every cases_* module first)
 from tests.gradcheck.cases_conv_pool import conv_pool_inputs
+from tests.primitives.pool_jobs import share
 
 
 def _both(arrays, kwargs, upstream_seed=0):
@@ -214,15 +215,11 @@ def test_a_first_layers_gradients_routed_block_by_block_equal_the_unfused_layers
     # with several blocks of windows on the pool, a first layer's routed gradient is made
     # and multiplied block by block (never whole); one channel puts the bias in the GEMM,
     # four (a 36-value field) add it apart. Quantized values: ties are common and exact.
-    from npgrad.primitives import parallel
-
     rng = np.random.default_rng(channels)
     x = np.round(rng.standard_normal((3, 9, 8, channels)) * 2) / 4
     kernel = np.round(rng.standard_normal((3, 3, channels, 5)) * 2) / 4
     bias = np.round(rng.standard_normal(5) * 2) / 4
-    monkeypatch.setenv("NPGRAD_PARALLEL", "1")
-    monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 8)
-    monkeypatch.setattr(parallel, "threads", lambda: 2)
+    share(monkeypatch)  # the pool on at two threads, blocks of any size
     calls = []
     original = conv_pool.Conv2DMaxPool2D._routed_kernel_grads
 

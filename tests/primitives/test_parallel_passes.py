@@ -270,8 +270,6 @@ def _matches_alone(run, monkeypatch, jobs, dtype, tolerance):
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
 
 
-
-
 def test_gelu_float32_shared_is_the_same_bits(shared, monkeypatch):
     x = np.random.default_rng(0).standard_normal(70001).astype(np.float32) * 3
     y = normal_cdf.gelu_float32(x)
