@@ -8,6 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import npgrad
 from npgrad import Tensor
+from npgrad.autograd import Function
 
 
 def test_python_data_defaults_to_float32_and_arrays_keep_dtype():
@@ -79,6 +80,53 @@ def test_shared_upstream_gradients_are_not_aliased():
     (a + b).sum().backward()
     a.grad += 1  # user code mutating one grad
     np.testing.assert_array_equal(b.grad, np.ones(3))
+
+
+class _ViewGrads(Function):
+    """An op whose backward hands out views: ``mode`` says of what."""
+
+    def forward(self, a, b, mode="fresh"):
+        self.mode = mode
+        return a.sum() + b.sum()
+
+    def backward(self, grad):
+        if self.mode == "fresh":  # each gradient a reshaped fresh array, as a kernel's
+            return (np.full(6, grad).reshape(2, 3), np.full(6, grad).reshape(2, 3))
+        both = np.full(12, grad)
+        if self.mode == "halves":  # two views of one array
+            return both[:6].reshape(2, 3), both[6:].reshape(2, 3)
+        self.kept = np.full(6, grad)  # the op keeps the array it hands out a view of
+        return self.kept.reshape(2, 3), np.ones((2, 3))
+
+
+def _view_leaves():
+    return (Tensor(np.zeros((2, 3)), requires_grad=True),
+            Tensor(np.zeros((2, 3)), requires_grad=True))
+
+
+def test_a_reshaped_fresh_gradient_becomes_grad_without_a_copy():
+    # the engine keeps a view that alone holds its array (weight gradients come out of
+    # products reshaped): no pass over the weights to copy them
+    a, b = _view_leaves()
+    _ViewGrads.apply(a, b, mode="fresh").backward()
+    assert a.grad.base is not None and b.grad.base is not None  # not copied
+    a.grad += 1
+    np.testing.assert_array_equal(b.grad, np.ones((2, 3)))
+    np.testing.assert_array_equal(a.grad, np.full((2, 3), 2.0))
+
+
+@pytest.mark.parametrize("mode", ["halves", "kept"])
+def test_a_view_of_a_shared_array_is_copied_into_grad(mode):
+    # two views of one array, or a view of an array the op still holds: each .grad its own
+    a, b = _view_leaves()
+    out = _ViewGrads.apply(a, b, mode=mode)
+    out.backward(retain_graph=True)  # the op keeps what it holds
+    assert a.grad.base is None  # copied
+    a.grad += 1
+    np.testing.assert_array_equal(b.grad, np.ones((2, 3)))
+    np.testing.assert_array_equal(a.grad, np.full((2, 3), 2.0))
+    if mode == "kept":
+        np.testing.assert_array_equal(out._ctx.kept, np.ones(6))
 
 
 def test_no_grad_builds_no_graph():
