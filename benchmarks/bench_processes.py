@@ -53,7 +53,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 KINDS = ("resnet", "lstm", "gru", "conv1d", "dcgan", "transformer", "gelu", "cifarcnn", "seedcnn",
-         "mobilenet", "unet", "bilstm")
+         "mobilenet", "unet", "bilstm", "textavg")
 
 
 def child(kind, library, steps, rounds):

@@ -43,6 +43,10 @@ Workloads (the same model, data, batches and optimizer in both libraries, float3
 - ``unet``: Keras's U-Net-like segmentation example (``unet_models.py``): separable convs,
   overlapping max pools, Conv2DTranspose, UpSampling2D, residual adds and a per-pixel
   softmax over 3 classes, 64x64x3 images, batch 16.
+- ``textavg``: a bag-of-embeddings text classifier (fastText style, the first model of many
+  text tutorials): Embedding(20000, 128) + GlobalAveragePooling1D + Dense(64, relu) +
+  Dense(1, sigmoid) on Keras's IMDB example's 200-token reviews, batch 32. Its 2.56 M-value
+  table makes the step mostly the table's gradient and Adam's update of it.
 - ``memory``: each workload in a fresh process per library, peak resident memory over the
   resident memory just before training (the training's own footprint), for npgrad plus the
   growth of its helper process where the recurrent ops split their batch with one
@@ -85,13 +89,13 @@ LATENT, GAN_WIDTH = 100, 64
 SEQ, FEATURES, D_MODEL, HEADS, FFN = 64, 32, 128, 4, 512
 TARGETS = {"resnet": 1.2, "lstm": 1.0, "gru": 1.0, "bilstm": 1.0, "conv1d": 1.2, "dcgan": 1.2,
            "transformer": 1.2, "gelu": 1.2, "cifarcnn": 1.2, "seedcnn": 0.8, "mobilenet": 1.2,
-           "unet": 1.2}
+           "unet": 1.2, "textavg": 1.2}
 #: MobileNetV2's inverted residual blocks on CIFAR: (expansion, output channels, stride)
 MOBILENET_BLOCKS = ((1, 16, 1), (6, 24, 1), (6, 24, 1), (6, 32, 2), (6, 32, 1), (6, 64, 2),
                     (6, 64, 1), (6, 96, 1))
-BATCHES = {"seedcnn": 32, "unet": 16, "bilstm": 32}  # the rest use BATCH
+BATCHES = {"seedcnn": 32, "unet": 16, "bilstm": 32, "textavg": 32}  # the rest use BATCH
 #: workloads with binary float labels and binary cross-entropy (the rest: sparse categorical)
-BINARY = ("bilstm",)
+BINARY = ("bilstm", "textavg")
 #: Keras's IMDB example: vocabulary, review length, embedding, units per direction
 IMDB_VOCAB, IMDB_STEPS, IMDB_EMBED, IMDB_UNITS = 20000, 200, 128, 64
 NAMES = {
@@ -111,6 +115,8 @@ NAMES = {
             f"upsampling) train, {unet_models.SIZE}x{unet_models.SIZE}x3, batch 16",
     "transformer": f"Transformer encoder (MHA {HEADS} heads, LayerNorm, FFN {FFN}) classifier "
                    f"train, {SEQ} x {D_MODEL}, batch 64",
+    "textavg": "Embedding(20000, 128) + GlobalAveragePooling1D + Dense(64) + Dense(1, sigmoid) "
+               "train, 200 steps, batch 32",
     "gelu": f"the Transformer encoder with a GELU (exact, erf) FFN, {SEQ} x {D_MODEL}, batch 64",
 }
 
@@ -125,7 +131,7 @@ def data(kind, steps, seed=0):
         return rng.standard_normal((n, 32, 32, 3)).astype(np.float32), rng.integers(0, 10, n)
     if kind in ("lstm", "gru"):
         return rng.integers(1, VOCAB, (n, TEXT_STEPS)), rng.integers(0, 2, n)
-    if kind == "bilstm":  # labels as floats (binary cross-entropy)
+    if kind in BINARY:  # labels as floats (binary cross-entropy)
         return rng.integers(1, IMDB_VOCAB, (n, IMDB_STEPS)), rng.integers(0, 2, n).astype("float32")
     if kind == "unet":
         size = unet_models.SIZE
@@ -222,6 +228,12 @@ def npgrad_model(kind):
             npgrad.Input(shape=(IMDB_STEPS,)), L.Embedding(IMDB_VOCAB, IMDB_EMBED),
             L.Bidirectional(L.LSTM(IMDB_UNITS, return_sequences=True)),
             L.Bidirectional(L.LSTM(IMDB_UNITS)), L.Dense(1, activation="sigmoid"),
+        ])
+    if kind == "textavg":
+        return npgrad.Sequential([
+            npgrad.Input(shape=(IMDB_STEPS,)), L.Embedding(IMDB_VOCAB, IMDB_EMBED),
+            L.GlobalAveragePooling1D(), L.Dense(64, activation="relu"),
+            L.Dense(1, activation="sigmoid"),
         ])
     if kind in ("lstm", "gru"):
         rnn = L.LSTM(EMBED) if kind == "lstm" else L.GRU(EMBED)
@@ -368,6 +380,22 @@ def torch_modules(torch):
     return ResNet, TextRNN, TextCNN, BiLSTM, bn
 
 
+def torch_text_average(torch):
+    """The ``textavg`` workload: mean of the review's embeddings, two dense layers (logits)."""
+    nn = torch.nn
+
+    class TextAverage(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(IMDB_VOCAB, IMDB_EMBED)
+            self.head = nn.Sequential(nn.Linear(IMDB_EMBED, 64), nn.ReLU(), nn.Linear(64, 1))
+
+        def forward(self, x):
+            return self.head(self.embed(x).mean(dim=1)).squeeze(1)
+
+    return TextAverage()
+
+
 def torch_cifar_cnn(torch):
     nn = torch.nn
     return nn.Sequential(
@@ -468,6 +496,8 @@ def torch_trainer(kind, steps, torch):
         model = unet_models.torch_unet(torch)
     elif kind == "bilstm":
         model = BiLSTM()
+    elif kind == "textavg":
+        model = torch_text_average(torch)
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
