@@ -16,7 +16,7 @@ is the adjoint: its forward is Conv2D's input gradient, its backward Conv2D's fo
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import channels as _channels
@@ -339,12 +339,29 @@ def add_bias(out, bias):
     if np.result_type(out, bias) != out.dtype:
         return out + bias
     f = bias.shape[-1] if bias.ndim else 1
-    if bias.ndim == 1 and f and out.shape[-1] == f and out.flags.c_contiguous:
-        copies = _channels.wide_copies(out.size // f, f)
-        out.reshape(-1, f * copies)[...] += _channels.tile(bias, copies)
-    else:
+    rows = _pixel_rows(out, f) if bias.ndim == 1 and f and out.shape[-1] == f else None
+    if rows is None:
         out += bias
+    else:
+        rows += _channels.tile(bias, rows.shape[-1] // f)
     return out
+
+
+def _pixel_rows(out, f):
+    """A view of ``out`` (..., F) whose last axis holds several pixels' F values, or None.
+
+    C-contiguous: rows of up to 256 values (:mod:`channels`). A crop of a padded grid (a
+    transposed convolution's output, (N, OH, OW, F) with each image row's OW * F values one
+    run of memory): one row per image row. Adding a 32-channel bias to such a crop of
+    (64, 28, 28, 32) float32 took 1.5 ms through NumPy's per-pixel broadcast.
+    """
+    item = out.itemsize
+    if out.flags.c_contiguous:
+        copies = _channels.wide_copies(out.size // f, f)
+        return out.reshape(-1, f * copies)
+    if out.ndim >= 3 and out.strides[-1] == item and out.strides[-2] == f * item:
+        return as_strided(out, out.shape[:-2] + (out.shape[-2] * f,), out.strides[:-2] + (item,))
+    return None
 
 
 # ------------------------------------------------------------------ ops
@@ -486,8 +503,7 @@ class Conv2DTranspose(Function):
         else:  # x @ W[i, j]^T per kernel offset, added onto the pixels (conv_blocks.py)
             outp = products_col2im(x, kernel, padded_hw, strides, dilation_rate)
             out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
-        if bias is not None:
-            out = out + bias
+        out = add_bias(out, bias)  # out is this op's own (a crop of its padded grid)
         self.save_for_backward(x, kernel)
         self.geometry = ((kh, kw), (h, w), strides, dilation_rate, pads_h, pads_w)
         self.padding = padding

@@ -171,9 +171,7 @@ class ConvNDTranspose(Function):
         tap_columns = tap_columns.reshape((-1, n) + in_sizes + (f,))
         padded = (n,) + tuple(o + sum(p) for o, p in zip(out_sizes, pads)) + (f,)
         outp = _col2im(tap_columns, kernel_size, padded, in_sizes, strides, dilation_rate)
-        out = crop_spatial(outp, pads)  # (N, *O, F)
-        if bias is not None:
-            out = out + bias
+        out = conv2d_ops.add_bias(crop_spatial(outp, pads), bias)  # (N, *O, F), in place
         self.save_for_backward(x, kernel)
         self.geometry = (pads, strides, dilation_rate)
         return out
