@@ -16,6 +16,8 @@ import numpy as np
 
 from npgrad.optimizers import schedules
 from npgrad.optimizers.optimizer import Optimizer, check_range
+from npgrad.primitives import blas_level1
+from npgrad.primitives import parallel as _parallel
 
 __all__ = [
     "Optimizer", "SGD", "RMSprop", "Adagrad", "Adam", "AdamW", "Adamax", "Nadam",
@@ -183,6 +185,13 @@ class Adagrad(Optimizer):
         }
 
 
+#: Adam updates a variable of at least this many values (8 MiB of float32) as one vector on
+#: every core (:meth:`Adam._update_whole`) rather than slice by slice on one: on the 2-core
+#: Xeon, two threads, 2.56 M float32 values 6.7 -> 4.3 ms a step, 1 M 2.6 -> 2.5, 400 K
+#: 1.1 -> 1.5 (there the slices stay in cache and win)
+WHOLE_VECTOR_SIZE = 2**21
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba) in Keras's form: bias correction folded into the step size.
 
@@ -240,6 +249,41 @@ class Adam(Optimizer):
         denominator += self.epsilon
         step /= denominator
         var.data -= step  # var -= alpha * m / (sqrt(v) + eps)
+
+    def _update_in_chunks(self, var, grad, slots, lr):
+        if (type(self)._update is Adam._update and not self.amsgrad
+                and var.size >= WHOLE_VECTOR_SIZE and grad.dtype == var.dtype
+                and _parallel.threads() > 1 and blas_level1.available(var.dtype)):
+            return self._update_whole(var, grad, slots, lr)
+        return super()._update_in_chunks(var, grad, slots, lr)
+
+    def _update_whole(self, var, grad, slots, lr):
+        """:meth:`_update` on a variable of :data:`WHOLE_VECTOR_SIZE` values or more, on
+        every core: the moments as ``m = beta_1 * m + (1 - beta_1) * g`` (and the same for
+        ``v``) and the step by BLAS's ``scal`` and ``axpy`` (:mod:`blas_level1`: one pass
+        each, shared between BLAS's threads), the square, root and quotient by blocks
+        shared between the pool's threads. The same maths as the slices of
+        :meth:`_update`, rounded differently (the fused multiply-adds): within float
+        rounding of it, not bit for bit."""
+        t, lr, beta_1, beta_2 = _scalars(var, self.iterations + 1, lr, self.beta_1, self.beta_2)
+        alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        flat, grad = var.data.reshape(-1), grad.reshape(-1)
+        m, v = slots["momentum"].reshape(-1), slots["velocity"].reshape(-1)
+        (step,) = (a.reshape(-1) for a in self._scratch(var, 1))  # g^2, then the quotient
+        blas_level1.scal(self.beta_1, m)
+        blas_level1.axpy(1 - self.beta_1, grad, m)
+        _parallel.elementwise(lambda out, g: np.square(g, out=out), step, grad)
+        blas_level1.scal(self.beta_2, v)
+        blas_level1.axpy(1 - self.beta_2, step, v)
+        epsilon = var.dtype.type(self.epsilon)
+
+        def quotient(out, velocity, momentum):  # m / (sqrt(v) + eps)
+            np.sqrt(velocity, out=out)
+            out += epsilon
+            np.divide(momentum, out, out=out)
+
+        _parallel.elementwise(quotient, step, v, m)
+        blas_level1.axpy(-alpha, step, flat)  # var -= alpha * m / (sqrt(v) + eps)
 
     def get_config(self):
         return {

@@ -43,25 +43,38 @@ DTYPES = frozenset(_SCALARS)  #: the dtypes :func:`accumulate` takes
 
 
 @functools.cache
-def _cblas_gemm(dtype):
-    """The ctypes ``cblas_?gemm`` of NumPy's OpenBLAS for ``dtype``, or None."""
+def cblas_routine(routine, dtype, signature):
+    """The ctypes ``cblas_`` routine of NumPy's OpenBLAS for ``dtype`` (``"gemm"`` finds
+    ``cblas_sgemm`` for float32, under the names NumPy's wheels give it), or None.
+
+    Args:
+        routine: the name without its type letter (``"gemm"``, ``"axpy"``).
+        dtype: float32 or float64.
+        signature: the argument types as letters: ``e`` an enum (C int), ``i`` a BLAS
+            integer (32 or 64 bits, as the library takes them), ``s`` a scalar of ``dtype``,
+            ``p`` a pointer.
+    """
     lib = _blas_pools.numpy_library()
-    if lib is None:
+    if lib is None or np.dtype(dtype) not in _SCALARS:
         return None
-    letter, scalar = _SCALARS[dtype]
+    letter, scalar = _SCALARS[np.dtype(dtype)]
     ilp64_library = "64" in getattr(lib, "_name", "")
     for prefix, suffix, integer in _SYMBOLS:
         if integer is ctypes.c_int and ilp64_library:
             continue  # an unsuffixed name in a 64-bit-int library may take 64-bit ints
-        function = getattr(lib, f"{prefix}{letter}gemm{suffix}", None)
+        function = getattr(lib, f"{prefix}{letter}{routine}{suffix}", None)
         if function is None:
             continue
-        pointer = ctypes.c_void_p
-        function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int, integer, integer, integer,
-                             scalar, pointer, integer, pointer, integer, scalar, pointer, integer]
+        types = {"e": ctypes.c_int, "i": integer, "s": scalar, "p": ctypes.c_void_p}
+        function.argtypes = [types[code] for code in signature]
         function.restype = None
         return function
     return None
+
+
+def _cblas_gemm(dtype):
+    """The ctypes ``cblas_?gemm`` of NumPy's OpenBLAS for ``dtype``, or None."""
+    return cblas_routine("gemm", dtype, "eeeiiispipispi")
 
 
 def _layout(array, name):
