@@ -95,6 +95,10 @@ class _ViewGrads(Function):
         both = np.full(12, grad)
         if self.mode == "halves":  # two views of one array
             return both[:6].reshape(2, 3), both[6:].reshape(2, 3)
+        if self.mode == "read-only":  # a view nobody else holds, but not writeable
+            fresh = np.full(6, grad).reshape(2, 3)
+            fresh.flags.writeable = False
+            return fresh, np.ones((2, 3))
         self.kept = np.full(6, grad)  # the op keeps the array it hands out a view of
         return self.kept.reshape(2, 3), np.ones((2, 3))
 
@@ -115,9 +119,10 @@ def test_a_reshaped_fresh_gradient_becomes_grad_without_a_copy():
     np.testing.assert_array_equal(a.grad, np.full((2, 3), 2.0))
 
 
-@pytest.mark.parametrize("mode", ["halves", "kept"])
-def test_a_view_of_a_shared_array_is_copied_into_grad(mode):
-    # two views of one array, or a view of an array the op still holds: each .grad its own
+@pytest.mark.parametrize("mode", ["halves", "kept", "read-only"])
+def test_other_views_are_copied_into_grad(mode):
+    # two views of one array, a view of an array the op still holds, a read-only view:
+    # each .grad an array of its own, writeable
     a, b = _view_leaves()
     out = _ViewGrads.apply(a, b, mode=mode)
     out.backward(retain_graph=True)  # the op keeps what it holds

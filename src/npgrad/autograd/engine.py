@@ -160,8 +160,8 @@ def _owns_its_base(g):
     op's fresh result reshaped (a weight gradient made as a product of another shape, an
     embedding table's sums). Such a view can be a ``.grad`` as it is: nobody else can write
     into it, and it keeps no more memory alive than itself."""
-    if _ALONE is None or _base_references(g) > _ALONE:  # counted before a local holds it
-        return False
+    if _ALONE is None or not g.flags.writeable or _base_references(g) > _ALONE:
+        return False  # (counted before a local holds the array)
     base = g.base
     return type(base) is np.ndarray and base.base is None and base.nbytes == g.nbytes
 
