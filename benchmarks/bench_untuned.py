@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import compare, import_torch, limit_threads, print_table, write_json
+from harness import (compare, import_torch, limit_threads, print_table, torch_training,
+                     write_json)
 
 import npgrad
 
@@ -142,20 +143,10 @@ def trainers(kind, torch, rng):
     if torch is None:
         return npgrad_round, None
     net, loss_fn = torch_model(kind, torch)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     images = kind == "autoencoder"  # NHWC -> NCHW, PyTorch's layout
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if images else x)
     ys = torch.from_numpy(np.ascontiguousarray(y.transpose(0, 3, 1, 2)) if images else y)
-
-    def torch_round():
-        net.train()
-        for i in range(STEPS):
-            batch = slice(i * size, (i + 1) * size)
-            optimizer.zero_grad()
-            loss_fn(net(xs[batch]), ys[batch]).backward()
-            optimizer.step()
-
-    return npgrad_round, torch_round
+    return npgrad_round, torch_training(net, loss_fn, xs, ys, size, STEPS, torch)
 
 
 def main():

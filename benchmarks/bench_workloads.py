@@ -79,7 +79,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_models  # noqa: E402
 import unet_models  # noqa: E402
-from harness import compare, import_torch, limit_threads, print_table, write_json  # noqa: E402
+from harness import (compare, import_torch, limit_threads, print_table,  # noqa: E402
+                     torch_training, write_json)
 
 import npgrad  # noqa: E402
 
@@ -500,21 +501,10 @@ def torch_trainer(kind, steps, torch):
         model = torch_text_average(torch)
     else:
         model = ResNet() if kind == "resnet" else TextCNN() if kind == "conv1d" else TextRNN(kind)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = torch.nn.BCEWithLogitsLoss() if kind in BINARY else torch.nn.CrossEntropyLoss()
     xs = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if x.ndim == 4 else x)
-    ys = torch.from_numpy(y)
-    size = BATCHES.get(kind, BATCH)
-
-    def run():
-        model.train()
-        for i in range(steps):
-            batch = slice(i * size, (i + 1) * size)
-            optimizer.zero_grad()
-            loss_fn(model(xs[batch]), ys[batch]).backward()
-            optimizer.step()
-
-    return run
+    return torch_training(model, loss_fn, xs, torch.from_numpy(y), BATCHES.get(kind, BATCH),
+                          steps, torch)
 
 
 def torch_gan_trainer(torch, x, steps):

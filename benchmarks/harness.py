@@ -31,6 +31,23 @@ def limit_threads(n=THREADS):
         torch.set_num_threads(n)
 
 
+def torch_training(model, loss_fn, xs, ys, batch, steps, torch):
+    """A round of ``steps`` training steps of a PyTorch model in its usual loop: batches of
+    ``batch`` rows of the tensors ``xs`` and ``ys`` in order, Adam as Keras sets it up
+    (learning rate 1e-3, epsilon 1e-7)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+
+    def run():
+        model.train()
+        for i in range(steps):
+            rows = slice(i * batch, (i + 1) * batch)
+            optimizer.zero_grad()
+            loss_fn(model(xs[rows]), ys[rows]).backward()
+            optimizer.step()
+
+    return run
+
+
 def import_torch():
     """PyTorch if installed, else None (benchmarks then report npgrad alone)."""
     try:
