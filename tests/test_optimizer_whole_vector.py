@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import npgrad
 import npgrad.optimizers as optimizers
 from npgrad.optimizers import optimizer as base
-from npgrad.primitives import blas_level1
+from npgrad.primitives import blas_level1, parallel
 from tests.primitives.pool_jobs import share
 
 
@@ -105,7 +105,7 @@ def test_amsgrad_adamw_and_rules_of_their_own(whole):
 
 def test_one_thread_keeps_the_slices(monkeypatch):
     monkeypatch.setattr(optimizers, "WHOLE_VECTOR_SIZE", 1000)
-    monkeypatch.setattr(optimizers._parallel, "threads", lambda: 1)
+    monkeypatch.setattr(parallel, "threads", lambda: 1)
     calls = []
     monkeypatch.setattr(blas_level1, "axpy", lambda *a: calls.append(a))
     _steps(optimizers.Adam, np.float32, steps=1)

@@ -10,15 +10,15 @@ from npgrad.primitives import channels, conv
 
 
 @settings(max_examples=40, deadline=None)
-@given(rank=st.integers(1, 3), size=st.integers(1, 6), channels=st.integers(1, 9),
+@given(rank=st.integers(1, 3), size=st.integers(1, 6), features=st.integers(1, 9),
        pad=st.integers(0, 2), dtype=st.sampled_from([np.float32, np.float64]),
        seed=st.integers(0, 2**16))
-def test_a_bias_on_a_crop_changes_the_crop_alone(rank, size, channels, pad, dtype, seed):
+def test_a_bias_on_a_crop_changes_the_crop_alone(rank, size, features, pad, dtype, seed):
     rng = np.random.default_rng(seed)
-    grid = rng.standard_normal((2,) + (size + 2 * pad,) * rank + (channels,)).astype(dtype)
+    grid = rng.standard_normal((2,) + (size + 2 * pad,) * rank + (features,)).astype(dtype)
     before = grid.copy()
     crop = (slice(None),) + (slice(pad, pad + size),) * rank
-    bias = rng.standard_normal(channels).astype(dtype)
+    bias = rng.standard_normal(features).astype(dtype)
     out = conv.add_bias(grid[crop], bias)
     assert np.shares_memory(out, grid)  # in place
     expected = before.copy()
