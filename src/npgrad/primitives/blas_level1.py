@@ -27,22 +27,24 @@ import numpy as np
 
 from npgrad.primitives.gemm import cblas_routine
 
+# each routine's C arguments (gemm.cblas_routine's letters): n, alpha, x, incx[, y, incy]
+_AXPY, _SCAL = ("axpy", "ispipi"), ("scal", "ispi")
+
 
 def available(dtype):
     """Whether :func:`axpy` and :func:`scal` run in OpenBLAS for ``dtype`` here."""
-    return (cblas_routine("axpy", dtype, "ispipi") is not None
-            and cblas_routine("scal", dtype, "ispi") is not None)
+    return all(cblas_routine(*routine, dtype) is not None for routine in (_AXPY, _SCAL))
 
 
 def _checked(name, *arrays):
+    """C-contiguous arrays of one shape and dtype, the last (the one written) writeable."""
     first = arrays[0]
-    for array in arrays:
-        if not (isinstance(array, np.ndarray) and array.flags.c_contiguous
-                and array.dtype == first.dtype and array.shape == first.shape):
-            raise ValueError(f"{name}: expected C-contiguous arrays of one shape and dtype, "
-                             f"got {[(a.shape, a.dtype) for a in arrays]}")
-        if not array.flags.writeable and array is arrays[-1]:
-            raise ValueError(f"{name}: the array written must be writeable")
+    if not all(isinstance(a, np.ndarray) and a.flags.c_contiguous and a.dtype == first.dtype
+               and a.shape == first.shape for a in arrays):
+        raise ValueError(f"{name}: expected C-contiguous arrays of one shape and dtype, "
+                         f"got {[(np.shape(a), getattr(a, 'dtype', None)) for a in arrays]}")
+    if not arrays[-1].flags.writeable:
+        raise ValueError(f"{name}: the array written must be writeable")
 
 
 def axpy(alpha, x, y):
@@ -53,7 +55,7 @@ def axpy(alpha, x, y):
         x, y: C-contiguous arrays of one shape and dtype (float32 or float64 go to BLAS).
     """
     _checked("axpy", x, y)
-    routine = cblas_routine("axpy", y.dtype, "ispipi") if y.size else None
+    routine = cblas_routine(*_AXPY, y.dtype) if y.size else None
     if routine is None:
         y += y.dtype.type(alpha) * x
         return y
@@ -69,7 +71,7 @@ def scal(alpha, x):
         x: a C-contiguous array (float32 or float64 go to BLAS).
     """
     _checked("scal", x)
-    routine = cblas_routine("scal", x.dtype, "ispi") if x.size else None
+    routine = cblas_routine(*_SCAL, x.dtype) if x.size else None
     if routine is None:
         x *= x.dtype.type(alpha)
         return x

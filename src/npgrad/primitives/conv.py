@@ -352,8 +352,8 @@ def _pixel_rows(out, f):
 
     C-contiguous: rows of up to 256 values (:mod:`channels`). A crop of a padded grid (a
     transposed convolution's output, (N, OH, OW, F) with each image row's OW * F values one
-    run of memory): one row per image row. Adding a 32-channel bias to such a crop of
-    (64, 28, 28, 32) float32 took 1.5 ms through NumPy's per-pixel broadcast.
+    run of memory): one row per image row. A 32-channel bias on such a crop of (64, 28, 28,
+    32) float32 took 1.14 ms through NumPy's per-pixel broadcast, 0.81 in image rows.
     """
     item = out.itemsize
     if out.flags.c_contiguous:
@@ -503,7 +503,7 @@ class Conv2DTranspose(Function):
         else:  # x @ W[i, j]^T per kernel offset, added onto the pixels (conv_blocks.py)
             outp = products_col2im(x, kernel, padded_hw, strides, dilation_rate)
             out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
-        out = add_bias(out, bias)  # out is this op's own (a crop of its padded grid)
+        out = add_bias(out, bias)  # in place: out is this op's own array, or a crop of it
         self.save_for_backward(x, kernel)
         self.geometry = ((kh, kw), (h, w), strides, dilation_rate, pads_h, pads_w)
         self.padding = padding

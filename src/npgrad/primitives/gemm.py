@@ -43,16 +43,16 @@ DTYPES = frozenset(_SCALARS)  #: the dtypes :func:`accumulate` takes
 
 
 @functools.cache
-def cblas_routine(routine, dtype, signature):
+def cblas_routine(routine, signature, dtype):
     """The ctypes ``cblas_`` routine of NumPy's OpenBLAS for ``dtype`` (``"gemm"`` finds
     ``cblas_sgemm`` for float32, under the names NumPy's wheels give it), or None.
 
     Args:
         routine: the name without its type letter (``"gemm"``, ``"axpy"``).
-        dtype: float32 or float64.
         signature: the argument types as letters: ``e`` an enum (C int), ``i`` a BLAS
             integer (32 or 64 bits, as the library takes them), ``s`` a scalar of ``dtype``,
             ``p`` a pointer.
+        dtype: float32 or float64.
     """
     lib = _blas_pools.numpy_library()
     if lib is None or np.dtype(dtype) not in _SCALARS:
@@ -74,7 +74,7 @@ def cblas_routine(routine, dtype, signature):
 
 def _cblas_gemm(dtype):
     """The ctypes ``cblas_?gemm`` of NumPy's OpenBLAS for ``dtype``, or None."""
-    return cblas_routine("gemm", dtype, "eeeiiispipispi")
+    return cblas_routine("gemm", "eeeiiispipispi", dtype)
 
 
 def _layout(array, name):
