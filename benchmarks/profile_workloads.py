@@ -48,7 +48,8 @@ KINDS = ("resnet", "cifarcnn", "mobilenet", "seedcnn", "dcgan", "conv1d", "lstm"
 #: (family, pattern of op class names), the first match wins
 FAMILIES = (
     ("attention", r"Attention"),
-    ("convolution", r"Conv|Depthwise|Pool"),
+    ("convolution", r"Conv|Depthwise"),  # a fused Conv2D + MaxPool2D op is one
+    ("pooling", r"Pool"),
     ("recurrent", r"LSTM|GRU|RNN|BatchHalves"),
     ("normalization", r"Norm"),
     ("dense", r"Dense|MatMul|Einsum|Embedding"),
