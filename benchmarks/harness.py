@@ -48,6 +48,20 @@ def torch_training(model, loss_fn, xs, ys, batch, steps, torch):
     return run
 
 
+def op_classes():
+    """Every op class (``npgrad.autograd.Function`` and its subclasses, at any depth) defined
+    so far: what the scripts that wrap each op's ``forward`` and ``backward`` walk."""
+    from npgrad.autograd.function import Function
+
+    found, stack = set(), [Function]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return found
+
+
 def import_torch():
     """PyTorch if installed, else None (benchmarks then report npgrad alone)."""
     try:

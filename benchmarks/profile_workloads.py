@@ -37,10 +37,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_workloads
-from harness import THREADS, import_torch, machine_info
+from harness import THREADS, import_torch, machine_info, op_classes
 
 import npgrad
-from npgrad.autograd.function import Function
 from npgrad.optimizers.optimizer import Optimizer
 
 KINDS = ("resnet", "cifarcnn", "mobilenet", "seedcnn", "dcgan", "conv1d", "lstm", "gru",
@@ -93,14 +92,7 @@ class Clocks:
         setattr(owner, attribute, timed)
 
     def install(self):
-        stack, seen = [Function], set()
-        while stack:
-            cls = stack.pop()
-            for sub in cls.__subclasses__():
-                if sub not in seen:
-                    seen.add(sub)
-                    stack.append(sub)
-        for cls in seen:
+        for cls in op_classes():
             for attribute in ("forward", "backward"):
                 if attribute in cls.__dict__:
                     self._wrap(cls, attribute, (cls.__name__, attribute))

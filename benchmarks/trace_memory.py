@@ -21,16 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_workloads  # noqa: E402
-
-from npgrad.autograd.function import Function  # noqa: E402
+from harness import op_classes  # noqa: E402
 
 MIB = 2 ** 20
-
-
-def _subclasses(cls):
-    for sub in cls.__subclasses__():
-        yield sub
-        yield from _subclasses(sub)
 
 
 def _traced(cls, method, log):
@@ -51,7 +44,7 @@ def _traced(cls, method, log):
 def trace(kind, steps=1):
     """Run ``steps`` training steps of ``kind`` after a warm one; return (log, peak MiB)."""
     log = []
-    for cls in set(_subclasses(Function)):
+    for cls in op_classes():
         _traced(cls, "forward", log)
         _traced(cls, "backward", log)
     run = bench_workloads.npgrad_trainer(kind, steps)
