@@ -82,6 +82,37 @@ def test_shared_upstream_gradients_are_not_aliased():
     np.testing.assert_array_equal(b.grad, np.ones(3))
 
 
+def test_accumulation_adds_in_place_into_a_gradient_nobody_else_holds():
+    x = Tensor(np.ones((3, 4), np.float32), requires_grad=True)
+    (x * 2).sum().backward()
+    first = id(x.grad)  # an id holds no reference: x alone holds its gradient
+    (x * 3).sum().backward()
+    assert id(x.grad) == first  # the same array, the sum made in it
+    np.testing.assert_array_equal(x.grad, np.full((3, 4), 5.0, np.float32))
+
+
+def test_accumulation_leaves_a_held_gradient_as_it_was():
+    x = Tensor(np.ones(3), requires_grad=True)
+    (x * 2).sum().backward()
+    held = x.grad  # the user keeps the first gradient
+    view = x.grad[:2]
+    (x * 3).sum().backward()
+    assert x.grad is not held
+    np.testing.assert_array_equal(held, [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(view, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad, [5.0, 5.0, 5.0])
+
+
+def test_accumulation_widens_rather_than_adding_in_place():
+    # a float64 gradient onto a float32 .grad (set by the user): the sum is float64, as the
+    # out-of-place sum would be, not cut down to the array it would be added into
+    x = Tensor(np.ones(2), requires_grad=True)
+    x.grad = np.full(2, 0.5, np.float32)
+    (x * 3).sum().backward()
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad, [3.5, 3.5])
+
+
 class _ViewGrads(Function):
     """An op whose backward hands out views: ``mode`` says of what."""
 

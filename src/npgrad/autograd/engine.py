@@ -166,14 +166,53 @@ def _owns_its_base(g):
     return type(base) is np.ndarray and base.base is None and base.nbytes == g.nbytes
 
 
+def _grad_references(holder):
+    """How many references ``holder.grad`` has, counted from here."""
+    grad = holder.grad
+    return sys.getrefcount(grad)
+
+
+class _Probe:
+    grad = None
+
+
+# what _grad_references counts for a .grad that nothing but its tensor holds, measured on
+# this interpreter; None where a second holder counts no more (then no sum is made in place)
+_probe = _Probe()
+_probe.grad = np.empty(1)
+_OWNED = _grad_references(_probe)
+_held = _probe.grad
+if _grad_references(_probe) <= _OWNED:
+    _OWNED = None
+del _probe, _held
+
+
+def _adds_in_place(tensor, g):
+    """Whether ``g`` may be added into ``tensor.grad`` in place: an array of its own (no
+    view, writeable) that nobody else holds, of ``g``'s shape and the sum's dtype. A user's
+    ``old = x.grad`` keeps ``old`` as it was: that reference makes the sum a new array."""
+    grad = tensor.grad
+    return (type(grad) is np.ndarray and type(g) is np.ndarray and _OWNED is not None
+            and grad.base is None and grad.flags.writeable and grad.shape == g.shape
+            and np.result_type(grad, g) == grad.dtype and not np.may_share_memory(grad, g)
+            and sys.getrefcount(grad) <= _OWNED)  # counted as _grad_references counts
+
+
 def _store_grad(tensor, g, handed_out):
     """Add ``g`` to ``tensor.grad``; a tensor's .grad must be its own array: an op may hand
     the same array (or a view of one) to several inputs, and users scale gradients in place.
     A view is copied unless it alone holds its array (:func:`_owns_its_base`): the kernels'
     and tables' gradients come out of their products reshaped, and copying them cost a
-    pass over every weight a step (10 MB for a 20,000 x 128 embedding)."""
+    pass over every weight a step (10 MB for a 20,000 x 128 embedding). A gradient that
+    accumulates (a second backward before ``zero_grad``) is added in place where
+    :func:`_adds_in_place` allows, as PyTorch's accumulation does: a new array each time
+    cost an allocation and a pass (an (32, 32, 32, 64) float32 ReLU's backward into a
+    leaf's gradient took 3.3 ms accumulating, 1.6 with the gradient reset)."""
     if tensor.grad is not None:
-        tensor.grad = tensor.grad + g
+        if _adds_in_place(tensor, g):
+            np.add(tensor.grad, g, out=tensor.grad)
+        else:
+            tensor.grad = tensor.grad + g
     elif id(g) in handed_out or (g.base is not None and not _owns_its_base(g)):
         tensor.grad = g.copy()
     else:
