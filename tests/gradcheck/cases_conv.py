@@ -102,6 +102,14 @@ def _conv2d_transpose_inputs(draw):
 
 
 @st.composite
+def _conv2d_transpose_relu_inputs(draw):
+    # values away from the ReLU's kink, where finite differences would straddle it
+    arrays, kwargs = draw(_conv2d_transpose_inputs())
+    assume(np.abs(F.conv2d_transpose(*arrays, **kwargs).data).min() > 1e-3)
+    return arrays, dict(kwargs, relu=True)
+
+
+@st.composite
 def _conv1d_inputs(draw):
     n, c, f, k = draw(batches), draw(channels), draw(channels), draw(kernels)
     stride, dilation = draw(steps), draw(steps)
@@ -146,6 +154,7 @@ CASES = [
     OpCase("conv2d_frozen_input", _conv2d_no_bias, _conv2d_frozen_input_inputs(),
            requires_grad=(False, True)),
     OpCase("conv2d_transpose", F.conv2d_transpose, _conv2d_transpose_inputs()),
+    OpCase("conv2d_transpose_relu", F.conv2d_transpose, _conv2d_transpose_relu_inputs()),
     # conv2d's kernel gradient as an op of (x, output gradient): its recorded backward uses it
     OpCase("conv2d_kernel_grad", _kernel_grad, _kernel_grad_inputs()),
     OpCase("conv1d", F.conv1d, _conv1d_inputs()),

@@ -321,10 +321,11 @@ class Conv2DTranspose(BaseConvTranspose):
 
     def call(self, x, training=False):
         self._check_input(x)
+        relu = self.activation is F.relu  # applied inside the op, as Conv2D's
         y = F.conv2d_transpose(x, self.kernel, self.bias, strides=self.strides,
                                padding=self.padding, output_padding=self.output_padding,
-                               dilation_rate=self.dilation_rate)
-        return self.activation(y)
+                               dilation_rate=self.dilation_rate, relu=relu)
+        return y if relu else self.activation(y)
 
 
 # Keras aliases

@@ -16,7 +16,7 @@ is the adjoint: its forward is Conv2D's input gradient, its backward Conv2D's fo
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
+from numpy.lib.stride_tricks import sliding_window_view
 
 from npgrad.autograd.function import Function
 from npgrad.primitives import channels as _channels
@@ -32,6 +32,7 @@ from npgrad.primitives.conv_packed import correlation, kernel_gradient, pixels_p
 from npgrad.primitives.conv_taps import tap_correlation, tap_kernel_grad, use_taps
 from npgrad.primitives.linalg import sum_rows
 from npgrad.primitives.rectify import (
+    bias_relu_copy,
     bias_relu_in_place,
     fusable_bias,
     masked,
@@ -339,29 +340,12 @@ def add_bias(out, bias):
     if np.result_type(out, bias) != out.dtype:
         return out + bias
     f = bias.shape[-1] if bias.ndim else 1
-    rows = _pixel_rows(out, f) if bias.ndim == 1 and f and out.shape[-1] == f else None
+    rows = _channels.pixel_rows(out, f) if bias.ndim == 1 and f and out.shape[-1] == f else None
     if rows is None:
         out += bias
     else:
         rows += _channels.tile(bias, rows.shape[-1] // f)
     return out
-
-
-def _pixel_rows(out, f):
-    """A view of ``out`` (..., F) whose last axis holds several pixels' F values, or None.
-
-    C-contiguous: rows of up to 256 values (:mod:`channels`). A crop of a padded grid (a
-    transposed convolution's output, (N, OH, OW, F) with each image row's OW * F values one
-    run of memory): one row per image row. A 32-channel bias on such a crop of (64, 28, 28,
-    32) float32 took 1.14 ms through NumPy's per-pixel broadcast, 0.81 in image rows.
-    """
-    item = out.itemsize
-    if out.flags.c_contiguous:
-        copies = _channels.wide_copies(out.size // f, f)
-        return out.reshape(-1, f * copies)
-    if out.ndim >= 3 and out.strides[-1] == item and out.strides[-2] == f * item:
-        return as_strided(out, out.shape[:-2] + (out.shape[-2] * f,), out.strides[:-2] + (item,))
-    return None
 
 
 # ------------------------------------------------------------------ ops
@@ -472,11 +456,13 @@ class Conv2DTranspose(Function):
 
     Shapes: x (N, H, W, C_in), kernel (KH, KW, F, C_in), bias (F,) -> (N, OH, OW, F).
     ``out_hw`` is decided by the wrapper (Keras's output-size rule); the op checks that a
-    Conv2D with the same settings maps an (OH, OW) image back to (H, W).
+    Conv2D with the same settings maps an (OH, OW) image back to (H, W). With ``relu`` the
+    ReLU is applied as the output leaves the padded grid (``rectify.bias_relu_copy``) and
+    backward masks the gradient where it was positive, as Conv2D's.
     """
 
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                out_hw=None):
+                out_hw=None, relu=False):
         op = "conv2d_transpose"
         kh, kw, f = check_conv_operands(op, x, kernel, bias, transposed=True)
         n, h, w, c = x.shape
@@ -503,7 +489,14 @@ class Conv2DTranspose(Function):
         else:  # x @ W[i, j]^T per kernel offset, added onto the pixels (conv_blocks.py)
             outp = products_col2im(x, kernel, padded_hw, strides, dilation_rate)
             out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
-        out = add_bias(out, bias)  # in place: out is this op's own array, or a crop of it
+        self.positive = None
+        if relu and out.dtype.kind == "f" and (bias is None or bias.dtype == out.dtype):
+            out, self.positive = bias_relu_copy(out, bias)  # a fresh C-contiguous array
+        else:
+            out = add_bias(out, bias)  # in place: out is this op's own array, or a crop of it
+            if relu:
+                out = np.ascontiguousarray(out)
+                self.positive = rectify_in_place(out)
         self.save_for_backward(x, kernel)
         self.geometry = ((kh, kw), (h, w), strides, dilation_rate, pads_h, pads_w)
         self.padding = padding
@@ -511,6 +504,8 @@ class Conv2DTranspose(Function):
 
     def backward(self, grad):
         x, kernel = self.saved
+        if self.positive is not None:  # through the ReLU: no gradient where it clipped
+            grad = masked(grad, self.positive)
         kernel_hw, hw, strides, dilation, pads_h, pads_w = self.geometry
         kh, kw, f, c = kernel.shape
         n = x.shape[0]
@@ -528,6 +523,8 @@ class Conv2DTranspose(Function):
 
     def backward_graph(self, grad):
         x, kernel = self.saved
+        if self.positive is not None:  # the ReLU's mask is a constant of the recorded backward
+            grad = grad * self.positive.astype(kernel.dtype)
         kernel_hw, _, strides, dilation, _, _ = self.geometry
         settings = {"strides": strides, "padding": self.padding, "dilation_rate": dilation}
         dx = dw = db = None
@@ -592,7 +589,7 @@ def _transpose_output_length(size, kernel, stride, padding, output_padding, dila
 
 
 def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
-                     dilation_rate=1):
+                     dilation_rate=1, relu=False):
     """Transposed 2-D convolution ("deconvolution"), the adjoint of :func:`conv2d`.
 
     Output size follows Keras: 'valid': ``H * sh + max(KH_eff - sh, 0)`` (that is
@@ -610,6 +607,8 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
         padding: 'valid' or 'same'.
         output_padding: None, int or pair; each entry in [0, stride).
         dilation_rate: int or pair, positive.
+        relu: also apply ``max(y, 0)`` inside the op (the values and gradients of a ReLU
+            after it), as ``Conv2DTranspose(activation="relu")`` does.
 
     Returns:
         Tensor of shape (N, OH, OW, F).
@@ -645,7 +644,8 @@ def conv2d_transpose(x, kernel, bias=None, strides=1, padding="valid", output_pa
     )
     if min(out_hw) <= 0:
         raise ValueError(f"{op}: output size {out_hw} is not positive for input shape {x_shape}")
-    constants = dict(strides=strides, padding=padding, dilation_rate=dilation, out_hw=out_hw)
+    constants = dict(strides=strides, padding=padding, dilation_rate=dilation, out_hw=out_hw,
+                     relu=relu_flag(relu, op))
     if bias is None:
         return Conv2DTranspose.apply(x, kernel, **constants)
     return Conv2DTranspose.apply(x, kernel, bias, **constants)

@@ -189,6 +189,45 @@ def bias_relu_in_place(out, bias=None, relu=False):
     return None if positive is None else positive.reshape(out.shape)
 
 
+def bias_relu_copy(src, bias=None):
+    """``max(src + bias, 0)`` of a channels-last ``src`` (N, ..., F) that is not C-contiguous
+    (a transposed convolution's crop of its padded grid) into a fresh C-contiguous array;
+    returns ``(out, positive)``, ``positive`` the booleans where it was above 0 (the
+    backward's mask). A float ``src``, a bias of its dtype (see :func:`fusable_bias`).
+
+    One pass shared between threads by blocks of samples: each block's crop is read once in
+    image rows (``channels.pixel_rows``) with the bias added on the way, and masked and
+    clipped while it is in cache. A separate ReLU op after the in-place bias read the crop
+    a second time, on one thread (strided views do not split: ``parallel.elementwise``).
+    """
+    out = np.empty(src.shape, dtype=src.dtype)
+    positive = np.empty(src.shape, dtype=bool)
+    n, f = src.shape[0], src.shape[-1]
+    rows_out = out.reshape(src.shape[:-2] + (src.shape[-2] * f,))  # image rows
+    rows_src = src.reshape(rows_out.shape) if src.flags.c_contiguous else \
+        _channels.pixel_rows(src, f)
+    tiled = None if bias is None or rows_src is None else \
+        _channels.tile(bias, rows_out.shape[-1] // f)
+
+    def block(lo, hi):
+        if rows_src is None:  # pixels not side by side: NumPy's per-pixel broadcast
+            rows = out[lo:hi]
+            np.copyto(rows, src[lo:hi])
+            if bias is not None:
+                rows += bias
+        else:
+            rows = rows_out[lo:hi]
+            if tiled is None:
+                np.copyto(rows, rows_src[lo:hi])
+            else:
+                np.add(rows_src[lo:hi], tiled, out=rows)
+        np.greater(rows, 0, out=positive[lo:hi].reshape(rows.shape))
+        rectify(rows, out=rows)
+
+    _parallel.for_blocks(block, n, out[0].nbytes if n else 0)
+    return out, positive
+
+
 def relu_flag(relu, op):
     """``relu`` as a bool, or a TypeError naming ``op`` for anything but True or False."""
     if not isinstance(relu, (bool, np.bool_)):
