@@ -93,3 +93,8 @@ def test_bias_relu_copy_of_a_crop(size, features, pad, step, biased, dtype, seed
     np.testing.assert_array_equal(positive, expected > 0)
     assert out.flags.c_contiguous and out.dtype == dtype
     np.testing.assert_array_equal(grid, before)  # the grid is read, not written
+
+
+def test_bias_relu_copy_wants_image_rows():
+    with pytest.raises(ValueError, match=r"bias_relu_copy: \(N, \.\.\., W, F\) expected"):
+        rectify.bias_relu_copy(np.ones((4, 3)))

@@ -189,13 +189,16 @@ del _probe, _held
 
 def _adds_in_place(tensor, g):
     """Whether ``g`` may be added into ``tensor.grad`` in place: an array of its own (no
-    view, writeable) that nobody else holds, of ``g``'s shape and the sum's dtype. A user's
-    ``old = x.grad`` keeps ``old`` as it was: that reference makes the sum a new array."""
-    grad = tensor.grad
-    return (type(grad) is np.ndarray and type(g) is np.ndarray and _OWNED is not None
-            and grad.base is None and grad.flags.writeable and grad.shape == g.shape
-            and np.result_type(grad, g) == grad.dtype and not np.may_share_memory(grad, g)
-            and sys.getrefcount(grad) <= _OWNED)  # counted as _grad_references counts
+    view, writeable) that nobody else holds, of ``g``'s shape and dtype. A user's
+    ``old = x.grad`` keeps ``old`` as it was: that reference makes the sum a new array.
+    (No local name holds the gradient here: the count comes from the very function the
+    probe above measured.)"""
+    if _OWNED is None or type(g) is not np.ndarray or type(tensor.grad) is not np.ndarray:
+        return False
+    return (tensor.grad.base is None and tensor.grad.flags.writeable
+            and tensor.grad.shape == g.shape and tensor.grad.dtype == g.dtype
+            and not np.may_share_memory(tensor.grad, g)
+            and _grad_references(tensor) <= _OWNED)
 
 
 def _store_grad(tensor, g, handed_out):

@@ -190,7 +190,7 @@ def bias_relu_in_place(out, bias=None, relu=False):
 
 
 def bias_relu_copy(src, bias=None):
-    """``max(src + bias, 0)`` of a channels-last ``src`` (N, ..., F) that is not C-contiguous
+    """``max(src + bias, 0)`` of a channels-last ``src`` (N, ..., W, F) that is not C-contiguous
     (a transposed convolution's crop of its padded grid) into a fresh C-contiguous array;
     returns ``(out, positive)``, ``positive`` the booleans where it was above 0 (the
     backward's mask). A float ``src``, a bias of its dtype (see :func:`fusable_bias`).
@@ -200,6 +200,8 @@ def bias_relu_copy(src, bias=None):
     clipped while it is in cache. A separate ReLU op after the in-place bias read the crop
     a second time, on one thread (strided views do not split: ``parallel.elementwise``).
     """
+    if src.ndim < 3:
+        raise ValueError(f"bias_relu_copy: (N, ..., W, F) expected, got shape {src.shape}")
     out = np.empty(src.shape, dtype=src.dtype)
     positive = np.empty(src.shape, dtype=bool)
     n, f = src.shape[0], src.shape[-1]
