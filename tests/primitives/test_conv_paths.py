@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import npgrad.functional as F
 from npgrad import Tensor
 from npgrad.primitives import shape as _shape
-from npgrad.primitives import workspace
+from npgrad.primitives import conv, workspace
 from npgrad.primitives.conv import window_geometry
 
 
@@ -87,6 +87,41 @@ def check_conv2d_equals_the_composition(x, kernel, bias, kwargs, seed):
     for got, expected in zip(fast_grads, ref_grads):
         assert got.shape == expected.shape and got.dtype == np.float64
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(setups(), st.integers(0, 2**32 - 1))
+def test_stride_one_input_gradients_by_products_added_back(setup, seed):
+    # every stride-1 input gradient takes the products here (any channel count and ratio,
+    # so the small drawn layers reach the route), against the composition
+    _, x, kernel, bias, kwargs = setup
+    assume(kernel.shape[:2] != (1, 1))
+    kwargs = dict(kwargs, strides=(1, 1))
+    taken = []
+    real = conv.products_col2im
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conv, "SCATTER_MIN_CHANNELS", 1)
+        patch.setattr(conv, "SCATTER_RATIO", 1e9)
+        patch.setattr(conv, "products_col2im", lambda *a: taken.append(1) or real(*a))
+        check_conv2d_equals_the_composition(x, kernel, bias, kwargs, seed)
+    assert taken
+
+
+def test_an_expanding_valid_layer_adds_its_products_back(monkeypatch):
+    # 32 -> 64 channels, 3x3 'valid' at 13x13: the products (121 pixels x 9 x 32 values a
+    # sample) are 0.36 of the correlation's columns (169 x 9 x 64)
+    taken = []
+    real = conv.products_col2im
+    monkeypatch.setattr(conv, "products_col2im", lambda *a: taken.append(1) or real(*a))
+    rng = np.random.default_rng(0)
+    x, kernel = rng.standard_normal((2, 13, 13, 32)), rng.standard_normal((3, 3, 32, 64))
+    check_conv2d_equals_the_composition(x, kernel, None, dict(strides=(1, 1), padding="valid",
+                                                              dilation_rate=(1, 1)), 1)
+    assert taken
+    taken.clear()  # the same layer 'same': 0.5, the correlation stays
+    check_conv2d_equals_the_composition(x, kernel, None, dict(strides=(1, 1), padding="same",
+                                                              dilation_rate=(1, 1)), 1)
+    assert not taken
 
 
 def test_scratch_buffers_do_not_leak_between_convolutions():

@@ -42,6 +42,15 @@ from npgrad.primitives.rectify import (
 from npgrad.primitives.windows import window_geometry  # noqa: F401 - pool.py and tests use it from here too
 
 PADDINGS = ("valid", "same")
+#: :func:`_scatter_copies_less`'s bounds. Batch 64 unless noted, 3x3, two threads, the
+#: input gradient in ms, correlation -> products added back: 32 -> 64 'valid' at 13x13 (batch
+#: 32) 1.60-1.65 -> 1.31-1.39 (ratio 0.36), 64 -> 128 'valid' at 7x7 2.65 -> 1.72 (0.26),
+#: 16 -> 64 'same' at 14x14 2.82 -> 2.44 (0.25), 32 -> 128 'same' at 32x32 (batch 16) 8.49
+#: -> 7.27 (0.25), 32 -> 96 'valid' at 26x26 (batch 32) 8.35 -> 6.68 (0.28); kept: 32 -> 64
+#: 'same' at 13x13 1.59-1.68 against 1.74-1.78 (0.5), 16 -> 32 'valid' at 28x28 2.67 against
+#: 2.93 (0.43), 16 -> 32 'same' at 32x32 5.78 against 9.39 (0.5), 16 -> 16 3.04 against 7.77;
+#: one thread, 8 -> 32 'valid' at 24x24 1.98 against 2.98 (8 channels, adds of 8 values)
+SCATTER_RATIO, SCATTER_MIN_CHANNELS = 0.4, 16
 
 
 # ------------------------------------------------------------------ argument checks
@@ -220,7 +229,9 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
 
     - stride 1: a correlation of the gradient, padded by ``span - 1 - pad`` on each side,
       with the flipped kernel: one im2col and one GEMM whose inner dimension is KH*KW*F
-      (a well-shaped product, no scatter);
+      (a well-shaped product, no scatter); or, when the gradient is much smaller than the
+      image (fewer output pixels, fewer channels: :func:`_scatter_copies_less`), the
+      per-tap products added back as below, which copy less;
     - 1x1 kernel, strided: ``grad @ W^T`` lands on every stride-th pixel, zeros elsewhere;
     - otherwise each tap's products are added back onto the pixels (col2im, by blocks of
       samples: :func:`conv_blocks.products_col2im`), or on one thread, when the gradient has
@@ -237,6 +248,10 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
                  (span_w - 1 - pads[1][0], span_w - 1 - pads[1][1]))
         if kh == 1 and kw == 1:
             return (grad.reshape(n * oh * ow, f) @ kernel.reshape(c, f).T).reshape(n, h, w, c)
+        if _scatter_copies_less(oh * ow, h * w, c, f):
+            dxp = products_col2im(grad, kernel, (h + sum(pads[0]), w + sum(pads[1])), strides,
+                                  dilation)
+            return crop_hw(dxp, *pads)
         # the kernel rotated by 180 degrees, its channel axes swapped: (KH, KW, F, C)
         flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)
         if use_narrow((grad.dtype, kernel.dtype), f, c, (kh, kw), strides):  # few outputs
@@ -258,6 +273,16 @@ def input_grad(grad, kernel, in_hw, strides, dilation, pads):
         return crop_hw(dxp, *pads)
     dxp = products_col2im(grad, kernel, padded_hw, strides, dilation)  # (N, Hp, Wp, C)
     return crop_hw(dxp, *pads)
+
+
+def _scatter_copies_less(out_pixels, in_pixels, c, f):
+    """Whether a stride-1 input gradient takes the per-tap products added back onto the
+    image (:func:`conv_blocks.products_col2im`: KH*KW*C values made per output pixel) over
+    the correlation of the padded gradient (its im2col: KH*KW*F values per input pixel): when
+    the products are at most :data:`SCATTER_RATIO` of the correlation's columns, and the
+    image has :data:`SCATTER_MIN_CHANNELS` channels or more (narrower, its adds pay per
+    pixel). An expanding layer, or a 'valid' one that shrinks the image."""
+    return c >= SCATTER_MIN_CHANNELS and out_pixels * c <= SCATTER_RATIO * in_pixels * f
 
 
 def _sub_pixel(c_in, c_out, dilation, narrow=False):
