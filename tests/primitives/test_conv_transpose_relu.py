@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import npgrad
 import npgrad.functional as F
-from npgrad.primitives import parallel, rectify
+from npgrad.primitives import rectify
+from tests.primitives.pool_jobs import share
 
 SETTINGS = [  # (C_in, F, kernel, strides, padding, bias, dilation)
     (5, 3, 3, 2, "same", True, 1),
@@ -45,8 +46,7 @@ def test_the_fused_relu_is_the_relu_after_the_op(c, f, k, strides, padding, bias
     if threads == 1:
         monkeypatch.setenv("NPGRAD_PARALLEL", "0")
     else:  # blocks of one sample: the pool shares the pass whatever the size
-        monkeypatch.setattr(parallel, "threads", lambda: 2)
-        monkeypatch.setattr(parallel, "MIN_BLOCK_BYTES", 1)
+        share(monkeypatch)
     rng = np.random.default_rng(c * 100 + f)
     x0 = rng.standard_normal((3, 5, 6, c))
     w0 = rng.standard_normal((k, k, f, c))

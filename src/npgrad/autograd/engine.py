@@ -139,6 +139,16 @@ def topological_order(*roots):
     return order
 
 
+def _calibrated(count, make, held):
+    """What ``count(make())`` gives when nothing else refers to the array it counts,
+    measured on this interpreter; None where one more holder of it (``held(made)``) does not
+    raise the count (then the engine trusts no count: it copies, and sums out of place)."""
+    alone = count(make())
+    made = make()
+    second = held(made)  # noqa: F841 - a second holder while counting
+    return alone if count(made) > alone else None
+
+
 def _base_references(view):
     """How many references the array ``view`` looks at has, counted from here."""
     base = view.base
@@ -146,13 +156,8 @@ def _base_references(view):
 
 
 # what _base_references counts for a view that alone holds its base (an op's fresh result,
-# reshaped), measured on this interpreter; None where a view sharing its base with another
-# holder counts no more (then every view is copied)
-_ALONE = _base_references(np.empty(4).reshape(2, 2))
-_shared_base = np.empty(4)
-if _base_references(_shared_base.reshape(2, 2)) <= _ALONE:
-    _ALONE = None
-del _shared_base
+# reshaped)
+_ALONE = _calibrated(_base_references, lambda: np.empty(4).reshape(2, 2), lambda v: v.base)
 
 
 def _owns_its_base(g):
@@ -173,18 +178,12 @@ def _grad_references(holder):
 
 
 class _Probe:
-    grad = None
+    def __init__(self):
+        self.grad = np.empty(1)
 
 
-# what _grad_references counts for a .grad that nothing but its tensor holds, measured on
-# this interpreter; None where a second holder counts no more (then no sum is made in place)
-_probe = _Probe()
-_probe.grad = np.empty(1)
-_OWNED = _grad_references(_probe)
-_held = _probe.grad
-if _grad_references(_probe) <= _OWNED:
-    _OWNED = None
-del _probe, _held
+# what _grad_references counts for a .grad that nothing but its tensor holds
+_OWNED = _calibrated(_grad_references, _Probe, lambda probe: probe.grad)
 
 
 def _adds_in_place(tensor, g):

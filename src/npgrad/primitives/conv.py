@@ -482,8 +482,9 @@ class Conv2DTranspose(Function):
     Shapes: x (N, H, W, C_in), kernel (KH, KW, F, C_in), bias (F,) -> (N, OH, OW, F).
     ``out_hw`` is decided by the wrapper (Keras's output-size rule); the op checks that a
     Conv2D with the same settings maps an (OH, OW) image back to (H, W). With ``relu`` the
-    ReLU is applied as the output leaves the padded grid (``rectify.bias_relu_copy``) and
-    backward masks the gradient where it was positive, as Conv2D's.
+    ReLU is applied in place to an output of the op's own, or as the output leaves the padded
+    grid it was computed on (``rectify.bias_relu_copy``), and backward masks the gradient
+    where it was positive, as Conv2D's.
     """
 
     def forward(self, x, kernel, bias=None, strides=(1, 1), padding="valid", dilation_rate=(1, 1),
@@ -515,8 +516,10 @@ class Conv2DTranspose(Function):
             outp = products_col2im(x, kernel, padded_hw, strides, dilation_rate)
             out = crop_hw(outp, pads_h, pads_w)  # (N, OH, OW, F)
         self.positive = None
-        if relu and out.dtype.kind == "f" and (bias is None or bias.dtype == out.dtype):
-            out, self.positive = bias_relu_copy(out, bias)  # a fresh C-contiguous array
+        if relu and out.flags.c_contiguous and fusable_bias(out, bias):  # this op's own array
+            self.positive = bias_relu_in_place(out, bias, relu=True)
+        elif relu and out.dtype.kind == "f" and (bias is None or bias.dtype == out.dtype):
+            out, self.positive = bias_relu_copy(out, bias)  # off the grid, C-contiguous
         else:
             out = add_bias(out, bias)  # in place: out is this op's own array, or a crop of it
             if relu:
