@@ -112,3 +112,23 @@ def test_mean_of_huge_finite_losses_does_not_overflow():
                                   np.array([1, 1, 1]), z)
     _assert_finite(value, grad, np.float32)
     assert value > 1e38
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_mean_of_losses_at_the_largest_float_stays_finite(dtype):
+    # each sample's loss rounds to the largest float, and so does a third of it summed three
+    # times: the mean is clipped into the values' range, its gradient still 1/3 each
+    big = np.finfo(dtype).max
+    z = np.array([[0, big, big, big, big], [big, big, 0, big, big],
+                  [big, big, 0, big, big]], dtype=dtype)
+    labels = np.array([0, 2, 2])
+    value, grad = _value_and_grad(losses.SparseCategoricalCrossentropy(from_logits=True),
+                                  labels, z)
+    _assert_finite(value, grad, dtype)
+    assert value == big
+    per_sample = losses.SparseCategoricalCrossentropy(from_logits=True, reduction="none")
+    values = npgrad.Tensor(per_sample(labels, z).numpy(), requires_grad=True)
+    mean = npgrad.losses.loss.reduce_loss(values)
+    mean.backward()
+    assert mean.numpy() == big
+    np.testing.assert_allclose(values.grad, np.full(3, 1 / 3), rtol=1e-3)

@@ -105,7 +105,9 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
 
     Returns:
         A scalar Tensor, or ``values`` (weighted) for ``'none'``. A mean whose sum would
-        overflow although every value is finite is computed as the sum of ``value / n``.
+        overflow although every value is finite is computed as the sum of ``value / n``, and
+        clipped into the values' range when that sum still rounds past the largest float
+        (values at the dtype's maximum); its gradient stays ``1 / n`` each.
     """
     weights = None
     if sample_weight is not None:
@@ -121,7 +123,14 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
         return total / max(denominator, np.finfo(values.dtype).tiny)
     count = max(values.size, 1)
     if not np.isfinite(total.data) and np.isfinite(values.data).all():
-        return (values / float(count)).sum()
+        with np.errstate(over="ignore"):
+            mean = (values / float(count)).sum()
+        if not np.isfinite(mean.data):
+            # values at the largest float: the shares' sum rounded past it. The mean lies
+            # between the smallest and the largest value, so only its rounding is off; the
+            # value is clipped into that range and its gradient (1 / count each) kept
+            mean.data = np.clip(mean.data, values.data.min(), values.data.max())
+        return mean
     return total / count
 
 
