@@ -132,3 +132,4 @@ def test_mean_of_losses_at_the_largest_float_stays_finite(dtype):
     mean.backward()
     assert mean.numpy() == big
     np.testing.assert_allclose(values.grad, np.full(3, 1 / 3), rtol=1e-3)
+    assert isinstance(mean.data, np.ndarray) and mean.data.dtype == dtype  # as any other mean

@@ -129,7 +129,7 @@ def reduce_loss(values, sample_weight=None, reduction="sum_over_batch_size"):
             # values at the largest float: the shares' sum rounded past it. The mean lies
             # between the smallest and the largest value, so only its rounding is off; the
             # value is clipped into that range and its gradient (1 / count each) kept
-            mean.data = np.clip(mean.data, values.data.min(), values.data.max())
+            mean.data = np.asarray(np.clip(mean.data, values.data.min(), values.data.max()))
         return mean
     return total / count
 
